@@ -1,0 +1,77 @@
+// @ts-check
+// Where code may run is part of the architecture (docs/architecture.md): each folder may
+// import only what its runtime provides. These rules keep the folders honest.
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+import prettier from 'eslint-config-prettier';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+const electron = {
+  group: ['electron', 'electron/*'],
+  message: 'Electron belongs in src/main and src/preload only.',
+};
+const dom = {
+  group: ['react', 'react-dom', 'react-dom/*', 'zustand', 'zustand/*'],
+  message: 'UI libraries belong in src/renderer only.',
+};
+const node = {
+  group: [...nodeBuiltins, 'better-sqlite3', 'ws'],
+  message: 'Node modules are not available here: this code runs in a browser or anywhere.',
+};
+const core = {
+  group: ['**/core/**', '**/relay/**', '**/main/**'],
+  message: 'The renderer reaches the core only through the API contract in src/shared.',
+};
+
+export default tseslint.config(
+  {
+    ignores: ['node_modules/', 'out/', 'dist/', 'bench/results/', 'relay-data/', 'test-results/'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  prettier,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    // Runs anywhere: the relay, the core, the renderer and the tests share it.
+    files: ['src/shared/**'],
+    languageOptions: { globals: { ...globals['shared-node-browser'] } },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [electron, dom, node] }],
+      'no-restricted-globals': ['error', 'Buffer', 'process', 'window', 'document', 'require'],
+    },
+  },
+  {
+    // Node only: no Electron, no DOM.
+    files: ['src/core/**', 'relay/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [electron, dom] }],
+      'no-restricted-globals': ['error', 'window', 'document', 'navigator'],
+    },
+  },
+  {
+    // The browser: no Node, no Electron, no direct reach into the core.
+    files: ['src/renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [electron, node, core] }],
+      'no-restricted-globals': ['error', 'Buffer', 'process', 'require', '__dirname'],
+    },
+  },
+  {
+    // The sandboxed preload may use Electron's renderer-side modules and nothing of Node.
+    files: ['src/preload/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [dom, node] }],
+    },
+  },
+);
