@@ -1,0 +1,82 @@
+// Every number the wire protocol fixes, named once. docs/protocol.md is the prose version.
+
+export const PROTOCOL_VERSION = 1;
+
+/** Wire codes of the frame types. */
+export const FRAME_TYPE_CODES = {
+  hello: 0x01,
+  welcome: 0x02,
+  data: 0x03,
+  ack: 0x04,
+  presence: 0x05,
+  typing: 0x06,
+  receipt: 0x07,
+  error: 0x08,
+} as const;
+export type FrameTypeName = keyof typeof FRAME_TYPE_CODES;
+
+/** version, type, flags, fromLen, toLen, fromDevice (u32), toDevice (u32). */
+export const ENVELOPE_FIXED_BYTES = 13;
+/** The CRC-32C trailer that ends every frame. */
+export const CHECKSUM_BYTES = 4;
+
+export const MAX_NAME_BYTES = 64;
+export const MAX_NAME_CHARS = 32;
+/** Largest segment payload a data frame may carry (the largest configurable segment size). */
+export const MAX_SEGMENT_PAYLOAD = 64 * 1024;
+/** A data frame's body before the payload: messageId, transmission, count, index, length. */
+export const DATA_HEADER_BYTES = 8 + 8 + 4 + 4 + 4;
+export const MAX_AUTH_BYTES = 4096;
+export const MAX_AGENT_BYTES = 64;
+export const MAX_ACK_RANGES = 256;
+export const MAX_PRESENCE_ENTRIES = 512;
+export const MAX_RECEIPT_IDS = 1024;
+export const MAX_ERROR_TEXT_BYTES = 1024;
+export const MAX_DEVICE_ID = 0xffff_ffff;
+
+/**
+ * The largest frame any peer may send: a full data segment with the longest names. Control
+ * frames are far smaller: a presence frame of MAX_PRESENCE_ENTRIES entries with the longest
+ * names is about 39 KB, so a larger snapshot is sent as several presence frames.
+ */
+export const MAX_FRAME_BYTES =
+  ENVELOPE_FIXED_BYTES +
+  2 * MAX_NAME_BYTES +
+  DATA_HEADER_BYTES +
+  MAX_SEGMENT_PAYLOAD +
+  CHECKSUM_BYTES;
+
+export const AUTH_SCHEMES = { none: 0 } as const;
+export type AuthScheme = keyof typeof AUTH_SCHEMES;
+
+export const PRESENCE_KINDS = { snapshot: 0, update: 1 } as const;
+export type PresenceKind = keyof typeof PRESENCE_KINDS;
+
+export const RECEIPT_KINDS = { delivered: 1, read: 2 } as const;
+export type ReceiptKind = keyof typeof RECEIPT_KINDS;
+
+/** Error codes carried by error frames, relay to client. */
+export const ERROR_CODES = {
+  /** The frame did not decode; the detail text says why. */
+  malformed: 1,
+  unsupportedVersion: 2,
+  frameTooLarge: 3,
+  /** A frame other than hello arrived before the hello. */
+  notAuthenticated: 4,
+  badHello: 5,
+  /** The frame's sender is not the user and device of the connection. */
+  senderMismatch: 6,
+  unknownRecipient: 7,
+  /** The recipient's offline queue is full; the frame was not stored. */
+  quotaExceeded: 8,
+  rateLimited: 9,
+  /** A stored frame passed the relay's age limit before its recipient connected. */
+  expired: 10,
+  /** That frame type may not be sent by a client. */
+  notAllowed: 11,
+  /** Another connection took over this device id. */
+  replaced: 12,
+  /** The relay could not queue the frame (its recipient is too slow). */
+  overloaded: 13,
+} as const;
+export type ErrorCodeName = keyof typeof ERROR_CODES;

@@ -1,0 +1,585 @@
+// The Strata wire format: one encoder and one decoder per frame type, shared by the relay
+// and the app. docs/protocol.md describes the same layout byte by byte.
+//
+// Every frame: envelope | body | CRC-32C of everything before it. Integers are big-endian.
+// Decoders return a typed result and never throw; encoders throw a FrameEncodeError when
+// asked to encode something the format cannot carry (a programming error, not input).
+import { crc32c } from './crc32c.ts';
+import { Reader, ReadFailure, Writer, encodeUtf8 } from './bytes.ts';
+import {
+  AUTH_SCHEMES,
+  CHECKSUM_BYTES,
+  DATA_HEADER_BYTES,
+  ENVELOPE_FIXED_BYTES,
+  ERROR_CODES,
+  FRAME_TYPE_CODES,
+  MAX_ACK_RANGES,
+  MAX_AGENT_BYTES,
+  MAX_AUTH_BYTES,
+  MAX_DEVICE_ID,
+  MAX_ERROR_TEXT_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_NAME_BYTES,
+  MAX_PRESENCE_ENTRIES,
+  MAX_RECEIPT_IDS,
+  MAX_SEGMENT_PAYLOAD,
+  PRESENCE_KINDS,
+  PROTOCOL_VERSION,
+  RECEIPT_KINDS,
+  type AuthScheme,
+  type ErrorCodeName,
+  type FrameTypeName,
+  type PresenceKind,
+  type ReceiptKind,
+} from './constants.ts';
+import { isValidUserName } from './names.ts';
+
+/** Who a frame is from and for. An empty name with device 0 is the relay itself. */
+export interface Envelope {
+  from: string;
+  fromDevice: number;
+  to: string;
+  /** 0 addresses every device of `to`. */
+  toDevice: number;
+}
+
+export interface HelloFrame extends Envelope {
+  type: 'hello';
+  auth: { scheme: AuthScheme; data: Uint8Array };
+  agent: string;
+}
+export interface WelcomeFrame extends Envelope {
+  type: 'welcome';
+  serverTime: number;
+  maxFrameBytes: number;
+  queued: number;
+}
+export interface DataFrame extends Envelope {
+  type: 'data';
+  messageId: number;
+  /** A fresh number for every transmission, retransmissions included (RFC 9002's packet number). */
+  transmission: number;
+  segmentCount: number;
+  segmentIndex: number;
+  payload: Uint8Array;
+}
+/** An inclusive range of transmission numbers, `[low, high]`. */
+export type AckRange = readonly [low: number, high: number];
+export interface AckFrame extends Envelope {
+  type: 'ack';
+  ackDelayMicros: number;
+  /** Disjoint, non-adjacent, in descending order: ranges[0] holds the largest acknowledged. */
+  ranges: AckRange[];
+}
+export interface PresenceEntry {
+  user: string;
+  online: boolean;
+  devices: number;
+  lastSeen: number;
+}
+export interface PresenceFrame extends Envelope {
+  type: 'presence';
+  kind: PresenceKind;
+  entries: PresenceEntry[];
+}
+export interface TypingFrame extends Envelope {
+  type: 'typing';
+  typing: boolean;
+}
+export interface ReceiptFrame extends Envelope {
+  type: 'receipt';
+  kind: ReceiptKind;
+  /** The device that sent the messages this receipt is about. */
+  messageDevice: number;
+  messageIds: number[];
+}
+export interface ErrorFrame extends Envelope {
+  type: 'error';
+  code: ErrorCodeName;
+  /** The message the error concerns, or 0. */
+  messageId: number;
+  text: string;
+}
+
+export type Frame =
+  | HelloFrame
+  | WelcomeFrame
+  | DataFrame
+  | AckFrame
+  | PresenceFrame
+  | TypingFrame
+  | ReceiptFrame
+  | ErrorFrame;
+
+export type DecodeErrorKind =
+  'truncated' | 'oversized' | 'unsupported-version' | 'unknown-type' | 'malformed' | 'checksum';
+
+export interface DecodeError {
+  kind: DecodeErrorKind;
+  message: string;
+}
+
+export type DecodeResult = { ok: true; frame: Frame } | { ok: false; error: DecodeError };
+
+export class FrameEncodeError extends Error {
+  override name = 'FrameEncodeError';
+}
+
+const TYPE_BY_CODE = invert(FRAME_TYPE_CODES);
+const AUTH_BY_CODE = invert(AUTH_SCHEMES);
+const PRESENCE_BY_CODE = invert(PRESENCE_KINDS);
+const RECEIPT_BY_CODE = invert(RECEIPT_KINDS);
+const ERROR_BY_CODE = invert(ERROR_CODES);
+
+function invert<K extends string>(table: Record<K, number>): Map<number, K> {
+  return new Map(Object.entries(table).map(([k, v]) => [v as number, k as K]));
+}
+
+// ---------------------------------------------------------------------------------------
+// Per-type bodies. Each has a size, a writer and a reader, kept side by side so that the
+// three cannot drift apart.
+
+interface BodyCodec<F extends Frame> {
+  /**
+   * Which envelope names must be present: `user` = a valid user name, `relay` = empty,
+   * `any` = either (an error may go to a connection that has not said who it is yet).
+   */
+  from: 'user' | 'relay';
+  to: 'user' | 'relay' | 'any';
+  size(f: F): number;
+  write(w: Writer, f: F): void;
+  read(r: Reader, env: Envelope): F;
+}
+
+type Codecs = { [T in FrameTypeName]: BodyCodec<Extract<Frame, { type: T }>> };
+
+const hello: BodyCodec<HelloFrame> = {
+  from: 'user',
+  to: 'relay',
+  size: (f) => 1 + 2 + f.auth.data.length + 1 + encodeUtf8(f.agent).length,
+  write(w, f) {
+    w.u8(AUTH_SCHEMES[f.auth.scheme]);
+    w.u16(f.auth.data.length);
+    w.bytesFrom(f.auth.data);
+    const agent = encodeUtf8(f.agent);
+    w.u8(agent.length);
+    w.bytesFrom(agent);
+  },
+  read(r, env) {
+    const scheme = AUTH_BY_CODE.get(r.u8('hello.authScheme'));
+    if (scheme === undefined) throw new ReadFailure('malformed', 'hello: unknown auth scheme');
+    const authLen = r.u16('hello.authLength');
+    if (authLen > MAX_AUTH_BYTES) throw new ReadFailure('malformed', 'hello: auth too long');
+    const data = r.bytesView(authLen, 'hello.auth');
+    const agentLen = r.u8('hello.agentLength');
+    if (agentLen > MAX_AGENT_BYTES) throw new ReadFailure('malformed', 'hello: agent too long');
+    const agent = r.utf8(agentLen, 'hello.agent');
+    return { type: 'hello', ...env, auth: { scheme, data }, agent };
+  },
+};
+
+const welcome: BodyCodec<WelcomeFrame> = {
+  from: 'relay',
+  to: 'user',
+  size: () => 8 + 4 + 4,
+  write(w, f) {
+    w.u64(f.serverTime);
+    w.u32(f.maxFrameBytes);
+    w.u32(f.queued);
+  },
+  read(r, env) {
+    const serverTime = r.u64('welcome.serverTime');
+    const maxFrameBytes = r.u32('welcome.maxFrameBytes');
+    const queued = r.u32('welcome.queued');
+    return { type: 'welcome', ...env, serverTime, maxFrameBytes, queued };
+  },
+};
+
+const data: BodyCodec<DataFrame> = {
+  from: 'user',
+  to: 'user',
+  size: (f) => DATA_HEADER_BYTES + f.payload.length,
+  write(w, f) {
+    w.u64(f.messageId);
+    w.u64(f.transmission);
+    w.u32(f.segmentCount);
+    w.u32(f.segmentIndex);
+    w.u32(f.payload.length);
+    w.bytesFrom(f.payload);
+  },
+  read(r, env) {
+    const messageId = r.u64('data.messageId');
+    const transmission = r.u64('data.transmission');
+    const segmentCount = r.u32('data.segmentCount');
+    const segmentIndex = r.u32('data.segmentIndex');
+    const length = r.u32('data.payloadLength');
+    if (segmentCount === 0) throw new ReadFailure('malformed', 'data: zero segments');
+    if (segmentIndex >= segmentCount) {
+      throw new ReadFailure('malformed', `data: index ${segmentIndex} of ${segmentCount}`);
+    }
+    if (length > MAX_SEGMENT_PAYLOAD) throw new ReadFailure('malformed', 'data: payload too long');
+    if (length !== r.remaining) {
+      throw new ReadFailure(length > r.remaining ? 'truncated' : 'malformed', 'data: length');
+    }
+    const payload = r.bytesView(length, 'data.payload');
+    return {
+      type: 'data',
+      ...env,
+      messageId,
+      transmission,
+      segmentCount,
+      segmentIndex,
+      payload,
+    };
+  },
+};
+
+// ACK ranges follow QUIC (RFC 9000, section 19.3.1): the largest acknowledged number, the
+// length of the first range below it, then (gap, length) pairs walking downwards.
+const ack: BodyCodec<AckFrame> = {
+  from: 'user',
+  to: 'user',
+  size: (f) => 8 + 4 + 2 + 8 + (f.ranges.length - 1) * 16,
+  write(w, f) {
+    const [first, ...rest] = f.ranges;
+    if (!first) throw new FrameEncodeError('ack: no ranges');
+    w.u64(first[1]);
+    w.u32(f.ackDelayMicros);
+    w.u16(rest.length);
+    w.u64(first[1] - first[0]);
+    let smallest = first[0];
+    for (const [low, high] of rest) {
+      w.u64(smallest - high - 2);
+      w.u64(high - low);
+      smallest = low;
+    }
+  },
+  read(r, env) {
+    const largest = r.u64('ack.largest');
+    const ackDelayMicros = r.u32('ack.delay');
+    const extra = r.u16('ack.rangeCount');
+    if (extra + 1 > MAX_ACK_RANGES) throw new ReadFailure('malformed', 'ack: too many ranges');
+    if (r.remaining !== 8 + extra * 16) {
+      throw new ReadFailure(r.remaining < 8 + extra * 16 ? 'truncated' : 'malformed', 'ack');
+    }
+    const firstLength = r.u64('ack.firstRange');
+    if (firstLength > largest) throw new ReadFailure('malformed', 'ack: range below zero');
+    const ranges: AckRange[] = [[largest - firstLength, largest]];
+    let smallest = largest - firstLength;
+    for (let i = 0; i < extra; i++) {
+      const gap = r.u64('ack.gap');
+      const length = r.u64('ack.rangeLength');
+      const high = smallest - gap - 2;
+      const low = high - length;
+      if (high < 0 || low < 0) throw new ReadFailure('malformed', 'ack: range below zero');
+      ranges.push([low, high]);
+      smallest = low;
+    }
+    return { type: 'ack', ...env, ackDelayMicros, ranges };
+  },
+};
+
+const presence: BodyCodec<PresenceFrame> = {
+  from: 'relay',
+  to: 'user',
+  size: (f) => 1 + 2 + f.entries.reduce((n, e) => n + 1 + encodeUtf8(e.user).length + 1 + 2 + 8, 0),
+  write(w, f) {
+    w.u8(PRESENCE_KINDS[f.kind]);
+    w.u16(f.entries.length);
+    for (const e of f.entries) {
+      const name = encodeUtf8(e.user);
+      w.u8(name.length);
+      w.bytesFrom(name);
+      w.u8(e.online ? 1 : 0);
+      w.u16(e.devices);
+      w.u64(e.lastSeen);
+    }
+  },
+  read(r, env) {
+    const kind = PRESENCE_BY_CODE.get(r.u8('presence.kind'));
+    if (kind === undefined) throw new ReadFailure('malformed', 'presence: unknown kind');
+    const count = r.u16('presence.count');
+    if (count > MAX_PRESENCE_ENTRIES) throw new ReadFailure('malformed', 'presence: too many');
+    // Each entry is at least 13 bytes: check before building the array.
+    if (r.remaining < count * 13) throw new ReadFailure('truncated', 'presence: entries');
+    const entries: PresenceEntry[] = [];
+    for (let i = 0; i < count; i++) {
+      const user = readName(r, r.u8('presence.nameLength'), 'presence.name', false);
+      const online = r.u8('presence.online');
+      if (online > 1) throw new ReadFailure('malformed', 'presence: online flag');
+      const devices = r.u16('presence.devices');
+      const lastSeen = r.u64('presence.lastSeen');
+      entries.push({ user, online: online === 1, devices, lastSeen });
+    }
+    return { type: 'presence', ...env, kind, entries };
+  },
+};
+
+const typing: BodyCodec<TypingFrame> = {
+  from: 'user',
+  to: 'user',
+  size: () => 1,
+  write(w, f) {
+    w.u8(f.typing ? 1 : 0);
+  },
+  read(r, env) {
+    const state = r.u8('typing.state');
+    if (state > 1) throw new ReadFailure('malformed', 'typing: state');
+    return { type: 'typing', ...env, typing: state === 1 };
+  },
+};
+
+const receipt: BodyCodec<ReceiptFrame> = {
+  from: 'user',
+  to: 'user',
+  size: (f) => 1 + 4 + 2 + 8 * f.messageIds.length,
+  write(w, f) {
+    w.u8(RECEIPT_KINDS[f.kind]);
+    w.u32(f.messageDevice);
+    w.u16(f.messageIds.length);
+    for (const id of f.messageIds) w.u64(id);
+  },
+  read(r, env) {
+    const kind = RECEIPT_BY_CODE.get(r.u8('receipt.kind'));
+    if (kind === undefined) throw new ReadFailure('malformed', 'receipt: unknown kind');
+    const messageDevice = r.u32('receipt.device');
+    const count = r.u16('receipt.count');
+    if (count === 0 || count > MAX_RECEIPT_IDS)
+      throw new ReadFailure('malformed', 'receipt: count');
+    if (r.remaining < count * 8) throw new ReadFailure('truncated', 'receipt: ids');
+    const messageIds: number[] = [];
+    for (let i = 0; i < count; i++) messageIds.push(r.u64('receipt.id'));
+    return { type: 'receipt', ...env, kind, messageDevice, messageIds };
+  },
+};
+
+const error: BodyCodec<ErrorFrame> = {
+  from: 'relay',
+  to: 'any',
+  size: (f) => 2 + 8 + 2 + encodeUtf8(f.text).length,
+  write(w, f) {
+    w.u16(ERROR_CODES[f.code]);
+    w.u64(f.messageId);
+    const text = encodeUtf8(f.text);
+    w.u16(text.length);
+    w.bytesFrom(text);
+  },
+  read(r, env) {
+    const code = ERROR_BY_CODE.get(r.u16('error.code'));
+    if (code === undefined) throw new ReadFailure('malformed', 'error: unknown code');
+    const messageId = r.u64('error.messageId');
+    const len = r.u16('error.textLength');
+    if (len > MAX_ERROR_TEXT_BYTES) throw new ReadFailure('malformed', 'error: text too long');
+    const text = r.utf8(len, 'error.text');
+    return { type: 'error', ...env, code, messageId, text };
+  },
+};
+
+const CODECS: Codecs = { hello, welcome, data, ack, presence, typing, receipt, error };
+
+// ---------------------------------------------------------------------------------------
+
+function readName(r: Reader, len: number, what: string, mayBeEmpty: boolean): string {
+  if (len > MAX_NAME_BYTES) throw new ReadFailure('malformed', `${what}: too long`);
+  if (len === 0) {
+    if (mayBeEmpty) return '';
+    throw new ReadFailure('malformed', `${what}: empty`);
+  }
+  const name = r.utf8(len, what);
+  if (!isValidUserName(name)) throw new ReadFailure('malformed', `${what}: not a valid user name`);
+  return name;
+}
+
+function checkEnvelopeRole(
+  role: 'user' | 'relay' | 'any',
+  name: string,
+  device: number,
+  what: string,
+) {
+  if (role === 'relay' && name !== '') {
+    throw new ReadFailure('malformed', `${what}: must be empty for this frame type`);
+  }
+  if (role === 'user' && name === '') {
+    throw new ReadFailure('malformed', `${what}: a user name is required`);
+  }
+  if (role === 'relay' && what === 'from' && device !== 0) {
+    throw new ReadFailure('malformed', 'fromDevice: must be 0 for the relay');
+  }
+}
+
+/** The size in bytes `frame` encodes to. */
+export function encodedSize(frame: Frame): number {
+  const codec = CODECS[frame.type] as BodyCodec<Frame>;
+  return (
+    ENVELOPE_FIXED_BYTES +
+    encodeUtf8(frame.from).length +
+    encodeUtf8(frame.to).length +
+    codec.size(frame) +
+    CHECKSUM_BYTES
+  );
+}
+
+export function encodeFrame(frame: Frame): Uint8Array {
+  const codec = CODECS[frame.type] as BodyCodec<Frame> | undefined;
+  if (!codec) throw new FrameEncodeError(`unknown frame type ${String(frame.type)}`);
+  validateForEncoding(frame, codec);
+  const from = encodeUtf8(frame.from);
+  const to = encodeUtf8(frame.to);
+  const size = ENVELOPE_FIXED_BYTES + from.length + to.length + codec.size(frame) + CHECKSUM_BYTES;
+  if (size > MAX_FRAME_BYTES) throw new FrameEncodeError(`frame of ${size} bytes is too large`);
+  const w = new Writer(size);
+  w.u8(PROTOCOL_VERSION);
+  w.u8(FRAME_TYPE_CODES[frame.type]);
+  w.u8(0);
+  w.u8(from.length);
+  w.u8(to.length);
+  w.u32(frame.fromDevice);
+  w.u32(frame.toDevice);
+  w.bytesFrom(from);
+  w.bytesFrom(to);
+  codec.write(w, frame);
+  w.u32(crc32c(w.bytes, 0, w.pos));
+  if (w.pos !== size) throw new FrameEncodeError(`${frame.type}: size mismatch`);
+  return w.bytes;
+}
+
+export interface DecodeOptions {
+  /** Reject frames longer than this before looking inside (default MAX_FRAME_BYTES). */
+  maxFrameBytes?: number;
+  /** Skip the checksum check (the relay's channel emulator uses it to inspect damage). */
+  skipChecksum?: boolean;
+}
+
+export function decodeFrame(bytes: Uint8Array, options: DecodeOptions = {}): DecodeResult {
+  const max = options.maxFrameBytes ?? MAX_FRAME_BYTES;
+  if (bytes.length > max) {
+    return fail('oversized', `frame of ${bytes.length} bytes exceeds the limit of ${max}`);
+  }
+  if (bytes.length < ENVELOPE_FIXED_BYTES + CHECKSUM_BYTES) {
+    return fail('truncated', `frame of ${bytes.length} bytes is shorter than any frame`);
+  }
+  if (bytes[0] !== PROTOCOL_VERSION) {
+    return fail(
+      'unsupported-version',
+      `protocol version ${bytes[0]} (expected ${PROTOCOL_VERSION})`,
+    );
+  }
+  const bodyEnd = bytes.length - CHECKSUM_BYTES;
+  if (!options.skipChecksum && !hasValidChecksum(bytes)) {
+    return fail('checksum', 'CRC-32C mismatch');
+  }
+  const type = TYPE_BY_CODE.get(bytes[1]!);
+  if (type === undefined) return fail('unknown-type', `frame type 0x${bytes[1]!.toString(16)}`);
+  try {
+    const r = new Reader(bytes, 2, bodyEnd);
+    if (r.u8('flags') !== 0) return fail('malformed', 'flags: reserved bits set');
+    const fromLen = r.u8('fromLength');
+    const toLen = r.u8('toLength');
+    const fromDevice = r.u32('fromDevice');
+    const toDevice = r.u32('toDevice');
+    const from = readName(r, fromLen, 'from', true);
+    const to = readName(r, toLen, 'to', true);
+    const codec = CODECS[type] as BodyCodec<Frame>;
+    checkEnvelopeRole(codec.from, from, fromDevice, 'from');
+    checkEnvelopeRole(codec.to, to, toDevice, 'to');
+    if (codec.from === 'user' && fromDevice === 0) {
+      return fail('malformed', 'fromDevice: 0 is reserved for the relay');
+    }
+    const frame = codec.read(r, { from, fromDevice, to, toDevice });
+    if (r.remaining !== 0) return fail('malformed', `${r.remaining} unexpected trailing bytes`);
+    return { ok: true, frame };
+  } catch (e) {
+    if (e instanceof ReadFailure) return fail(e.reason, e.detail);
+    // Nothing above should throw anything else; if it does, it is still the input's fault.
+    return fail('malformed', e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** Whether the CRC-32C trailer matches the rest of the frame (false for a too-short input). */
+export function hasValidChecksum(bytes: Uint8Array): boolean {
+  const end = bytes.length - CHECKSUM_BYTES;
+  if (end < 0) return false;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return crc32c(bytes, 0, end) === view.getUint32(end);
+}
+
+function fail(kind: DecodeErrorKind, message: string): DecodeResult {
+  return { ok: false, error: { kind, message } };
+}
+
+function validateForEncoding(frame: Frame, codec: BodyCodec<Frame>): void {
+  const bad = (msg: string): never => {
+    throw new FrameEncodeError(`${frame.type}: ${msg}`);
+  };
+  for (const [role, name, device, what] of [
+    [codec.from, frame.from, frame.fromDevice, 'from'],
+    [codec.to, frame.to, frame.toDevice, 'to'],
+  ] as const) {
+    if (!Number.isInteger(device) || device < 0 || device > MAX_DEVICE_ID) bad(`${what}Device`);
+    if (role === 'relay' && name !== '') bad(`${what} must be empty`);
+    if (role === 'user' && !isValidUserName(name)) bad(`${what} "${name}" is not a valid name`);
+    if (role === 'any' && name !== '' && !isValidUserName(name))
+      bad(`${what} "${name}" is not a valid name`);
+  }
+  if (codec.from === 'user' && frame.fromDevice === 0) bad('fromDevice 0 is the relay');
+  if (codec.from === 'relay' && frame.fromDevice !== 0) bad('the relay is device 0');
+  const safe = (n: number, what: string) => {
+    if (!Number.isSafeInteger(n) || n < 0) bad(`${what} must be a non-negative safe integer`);
+  };
+  const u32 = (n: number, what: string) => {
+    if (!Number.isInteger(n) || n < 0 || n > 0xffff_ffff) bad(`${what} must be a u32`);
+  };
+  switch (frame.type) {
+    case 'hello':
+      if (frame.auth.data.length > MAX_AUTH_BYTES) bad('auth data too long');
+      if (encodeUtf8(frame.agent).length > MAX_AGENT_BYTES) bad('agent too long');
+      break;
+    case 'welcome':
+      safe(frame.serverTime, 'serverTime');
+      u32(frame.maxFrameBytes, 'maxFrameBytes');
+      u32(frame.queued, 'queued');
+      break;
+    case 'data':
+      safe(frame.messageId, 'messageId');
+      safe(frame.transmission, 'transmission');
+      u32(frame.segmentCount, 'segmentCount');
+      u32(frame.segmentIndex, 'segmentIndex');
+      if (frame.segmentCount === 0) bad('zero segments');
+      if (frame.segmentIndex >= frame.segmentCount) bad('index out of range');
+      if (frame.payload.length > MAX_SEGMENT_PAYLOAD) bad('payload too long');
+      break;
+    case 'ack': {
+      u32(frame.ackDelayMicros, 'ackDelayMicros');
+      if (frame.ranges.length === 0 || frame.ranges.length > MAX_ACK_RANGES) bad('range count');
+      let below = Infinity;
+      for (const [low, high] of frame.ranges) {
+        safe(low, 'range low');
+        safe(high, 'range high');
+        if (low > high) bad('range low above high');
+        // Ranges descend and are separated by at least one unacknowledged number.
+        if (high + 1 >= below) bad('ranges must be descending and non-adjacent');
+        below = low;
+      }
+      break;
+    }
+    case 'presence':
+      if (frame.entries.length > MAX_PRESENCE_ENTRIES) bad('too many entries');
+      for (const e of frame.entries) {
+        if (!isValidUserName(e.user)) bad(`presence name "${e.user}"`);
+        if (!Number.isInteger(e.devices) || e.devices < 0 || e.devices > 0xffff) bad('devices');
+        safe(e.lastSeen, 'lastSeen');
+      }
+      break;
+    case 'typing':
+      break;
+    case 'receipt':
+      u32(frame.messageDevice, 'messageDevice');
+      if (frame.messageIds.length === 0 || frame.messageIds.length > MAX_RECEIPT_IDS) bad('count');
+      for (const id of frame.messageIds) safe(id, 'messageId');
+      break;
+    case 'error':
+      safe(frame.messageId, 'messageId');
+      if (encodeUtf8(frame.text).length > MAX_ERROR_TEXT_BYTES) bad('text too long');
+      break;
+  }
+}

@@ -1,0 +1,4 @@
+export * from './constants.ts';
+export * from './crc32c.ts';
+export * from './frames.ts';
+export * from './names.ts';

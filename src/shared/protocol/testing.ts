@@ -1,0 +1,65 @@
+// Deterministic generators of frames for the protocol's tests and the relay's tests.
+import type { Frame } from './frames.ts';
+
+export { seededRandom } from '../random.ts';
+
+/** One example of every frame type, with awkward values (multi-byte names, big numbers). */
+export function sampleFrames(): Frame[] {
+  const env = { from: 'alice', fromDevice: 7, to: 'Борис', toDevice: 0 };
+  const relay = { from: '', fromDevice: 0, to: 'alice', toDevice: 7 };
+  return [
+    {
+      type: 'hello',
+      from: 'alice',
+      fromDevice: 0xffff_ffff,
+      to: '',
+      toDevice: 0,
+      auth: { scheme: 'none', data: new Uint8Array([1, 2, 3]) },
+      agent: 'strata-test/1.0',
+    },
+    { type: 'welcome', ...relay, serverTime: 1_780_000_000_000, maxFrameBytes: 65_709, queued: 3 },
+    {
+      type: 'data',
+      ...env,
+      messageId: Number.MAX_SAFE_INTEGER,
+      transmission: 2 ** 40 + 5,
+      segmentCount: 10,
+      segmentIndex: 9,
+      payload: Uint8Array.from({ length: 300 }, (_, i) => i & 0xff),
+    },
+    {
+      type: 'data',
+      ...env,
+      messageId: 1,
+      transmission: 0,
+      segmentCount: 1,
+      segmentIndex: 0,
+      payload: new Uint8Array(0),
+    },
+    {
+      type: 'ack',
+      ...env,
+      ackDelayMicros: 25_000,
+      ranges: [
+        [90, 100],
+        [50, 60],
+        [0, 0],
+      ],
+    },
+    { type: 'ack', ...env, ackDelayMicros: 0, ranges: [[5, 5]] },
+    {
+      type: 'presence',
+      ...relay,
+      kind: 'snapshot',
+      entries: [
+        { user: 'bob', online: true, devices: 2, lastSeen: 1_780_000_000_000 },
+        { user: 'ёж_1', online: false, devices: 0, lastSeen: 0 },
+      ],
+    },
+    { type: 'presence', ...relay, kind: 'update', entries: [] },
+    { type: 'typing', ...env, typing: true },
+    { type: 'typing', ...env, typing: false },
+    { type: 'receipt', ...env, kind: 'read', messageDevice: 9, messageIds: [1, 2, 2 ** 50] },
+    { type: 'error', ...relay, code: 'quotaExceeded', messageId: 42, text: 'очередь полна' },
+  ];
+}
