@@ -1,0 +1,34 @@
+// `npm run bench`: runs every suite, prints one table and writes bench/results/latest.json.
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Report } from './harness.ts';
+import { runCodecBench } from './codecs.ts';
+
+const suites: Record<string, (report: Report) => Promise<void> | void> = {
+  codecs: runCodecBench,
+};
+
+const only = process.argv.slice(2);
+for (const name of only) {
+  if (!(name in suites)) {
+    console.error(`unknown suite "${name}"; suites: ${Object.keys(suites).join(', ')}`);
+    process.exit(2);
+  }
+}
+
+const report = new Report();
+for (const [name, run] of Object.entries(suites)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  process.stderr.write(`running ${name}...\n`);
+  await run(report);
+}
+
+console.log(report.table());
+const out = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+report.write(out, {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+});
+console.log(`\nwrote ${out}`);
