@@ -1,0 +1,105 @@
+// HTTP on the relay's port: health, metrics, statistics, and the admin API that changes the
+// channel at run time. The admin API needs `Authorization: Bearer <token>`; a relay started
+// without a token refuses it altogether.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describeChannel } from './channel/config.ts';
+import type { Relay } from './relay.ts';
+
+/** The largest request body accepted (PUT /api/channel takes a small JSON object). */
+const MAX_BODY_BYTES = 64 * 1024;
+
+export function handleHttp(relay: Relay, req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://relay');
+  const method = req.method ?? 'GET';
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  const route = `${method} ${url.pathname}`;
+  switch (route) {
+    case 'GET /':
+      res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
+      res.end('This is a Strata relay. Connect with a WebSocket; see /healthz and /metrics.\n');
+      return;
+    case 'GET /healthz':
+      return json(res, 200, { status: 'ok', uptimeSeconds: Math.round(relay.uptimeMs / 1000) });
+    case 'GET /metrics':
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(relay.metrics.prometheus());
+      return;
+    case 'GET /api/stats':
+      return json(res, 200, relay.metrics.json());
+    case 'GET /api/channel':
+      if (!authorised(relay, req, res)) return;
+      return json(res, 200, describeChannel(relay.channel.settings, Date.now()));
+    case 'PUT /api/channel':
+      if (!authorised(relay, req, res)) return;
+      readJson(req, res, (body) => {
+        const result = relay.channel.update(body);
+        if (!result.ok)
+          return json(res, 400, { error: 'invalid channel settings', details: result.errors });
+        relay.log.info(`channel set: ${JSON.stringify(body)}`);
+        json(res, 200, describeChannel(result.config, Date.now()));
+      });
+      return;
+  }
+  const known = ['/', '/healthz', '/metrics', '/api/stats', '/api/channel'];
+  if (known.includes(url.pathname))
+    return json(res, 405, { error: `${method} is not allowed here` });
+  json(res, 404, { error: `no such endpoint: ${url.pathname}` });
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body) + '\n');
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function authorised(relay: Relay, req: IncomingMessage, res: ServerResponse): boolean {
+  const token = relay.options.adminToken;
+  if (token === null) {
+    json(res, 403, { error: 'the admin API is disabled: start the relay with --admin-token' });
+    return false;
+  }
+  const header = req.headers.authorization ?? '';
+  const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+  // Comparing digests keeps the comparison constant-time whatever the lengths.
+  if (!given || !timingSafeEqual(digest(given), digest(token))) {
+    res.setHeader('WWW-Authenticate', 'Bearer realm="strata-relay"');
+    json(res, 401, { error: 'a valid admin token is required (Authorization: Bearer <token>)' });
+    return false;
+  }
+  return true;
+}
+
+function readJson(req: IncomingMessage, res: ServerResponse, then: (body: unknown) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let failed = false;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES && !failed) {
+      failed = true;
+      json(res, 413, { error: `request body over ${MAX_BODY_BYTES} bytes` });
+      req.destroy();
+      return;
+    }
+    if (!failed) chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (failed) return;
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      json(res, 400, { error: 'the body is not valid JSON' });
+      return;
+    }
+    then(body);
+  });
+  req.on('error', () => {
+    failed = true;
+  });
+}

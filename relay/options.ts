@@ -1,0 +1,354 @@
+// The relay's settings from command-line flags and RELAY_* environment variables (flags
+// win). One table describes every option once: its flag, its variable, its parser and its
+// help line. Channel options are checked by the same schema as PUT /api/channel.
+import { randomInt } from 'node:crypto';
+import { MAX_FRAME_BYTES } from '../src/shared/protocol/index.ts';
+import { applyChannelPatch, defaultChannelConfig, type ChannelConfig } from './channel/config.ts';
+import { isLogLevel, type LogLevel } from './log.ts';
+import type { StoreLimits } from './store.ts';
+
+export interface RelayOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  adminToken: string | null;
+  logLevel: LogLevel;
+  maxFrameBytes: number;
+  /** Bytes queued towards one connection before the relay stops reading its senders. */
+  sendBufferBytes: number;
+  maxConnections: number;
+  maxFramesPerSec: number;
+  helloTimeoutMs: number;
+  summaryIntervalMs: number;
+  store: StoreLimits;
+  channel: ChannelConfig;
+}
+
+export class OptionsError extends Error {
+  override name = 'OptionsError';
+}
+
+const MiB = 1024 * 1024;
+
+export function defaultOptions(): RelayOptions {
+  return {
+    host: '127.0.0.1',
+    port: 7000,
+    dataDir: './relay-data',
+    adminToken: null,
+    logLevel: 'info',
+    maxFrameBytes: MAX_FRAME_BYTES,
+    sendBufferBytes: 8 * MiB,
+    maxConnections: 10_000,
+    maxFramesPerSec: 50_000,
+    helloTimeoutMs: 10_000,
+    summaryIntervalMs: 10_000,
+    store: {
+      maxFramesPerUser: 200_000,
+      maxBytesPerUser: 1024 * MiB,
+      maxBytesTotal: 8 * 1024 * MiB,
+      maxAgeMs: 7 * 24 * 3600 * 1000,
+    },
+    channel: defaultChannelConfig(randomInt(0, 0xffff_ffff)),
+  };
+}
+
+type Setter = (o: RelayOptions, value: string, channel: Record<string, unknown>) => void;
+
+interface OptionSpec {
+  flag: string;
+  arg: string;
+  help: string;
+  set: Setter;
+}
+
+/** Plain decimal notation only: `0x10` or `1e3` for a port is more likely a mistake. */
+const INTEGER = /^\d+$/;
+const DECIMAL = /^-?(\d+\.?\d*|\.\d+)$/;
+
+function int(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!INTEGER.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new OptionsError(`--${name} must be an integer from ${min} to ${max}, not "${value}"`);
+  }
+  return n;
+}
+
+function num(name: string, value: string): number {
+  const n = Number(value);
+  if (!DECIMAL.test(value) || !Number.isFinite(n)) {
+    throw new OptionsError(`--${name} must be a number, not "${value}"`);
+  }
+  return n;
+}
+
+/** A channel option: parsed here for its type, range-checked by the channel schema. */
+function channel(
+  flag: string,
+  key: string,
+  kind: 'number' | 'string',
+  help: string,
+  arg = 'N',
+): OptionSpec {
+  return {
+    flag,
+    arg,
+    help,
+    set: (_o, v, ch) => {
+      ch[key] = kind === 'number' ? num(flag, v) : v;
+    },
+  };
+}
+
+function geChannel(flag: string, key: string, help: string): OptionSpec {
+  return {
+    flag,
+    arg: 'P',
+    help,
+    set: (_o, v, ch) => {
+      const ge = (ch.gilbertElliott ??= {}) as Record<string, number>;
+      ge[key] = num(flag, v);
+    },
+  };
+}
+
+const OPTIONS: OptionSpec[] = [
+  {
+    flag: 'host',
+    arg: 'ADDR',
+    help: 'address to listen on (default 127.0.0.1; 0.0.0.0 for a LAN)',
+    set: (o, v) => (o.host = v),
+  },
+  {
+    flag: 'port',
+    arg: 'PORT',
+    help: 'port for WebSocket and HTTP (default 7000; 0 picks a free one)',
+    set: (o, v) => (o.port = int('port', v, 0, 65535)),
+  },
+  {
+    flag: 'data-dir',
+    arg: 'DIR',
+    help: 'where the relay keeps its database (default ./relay-data)',
+    set: (o, v) => (o.dataDir = v),
+  },
+  {
+    flag: 'admin-token',
+    arg: 'TOKEN',
+    help: 'bearer token for /api/channel; without one the admin API is refused',
+    set: (o, v) => {
+      if (v.length < 8) throw new OptionsError('--admin-token must be at least 8 characters');
+      o.adminToken = v;
+    },
+  },
+  {
+    flag: 'log-level',
+    arg: 'LEVEL',
+    help: 'error, warn, info (default) or debug (one line per frame)',
+    set: (o, v) => {
+      if (!isLogLevel(v))
+        throw new OptionsError(`--log-level must be error, warn, info or debug, not "${v}"`);
+      o.logLevel = v;
+    },
+  },
+  {
+    flag: 'max-frame-bytes',
+    arg: 'N',
+    help: `largest frame accepted (default and maximum ${MAX_FRAME_BYTES})`,
+    set: (o, v) => (o.maxFrameBytes = int('max-frame-bytes', v, 64, MAX_FRAME_BYTES)),
+  },
+  {
+    flag: 'send-buffer-bytes',
+    arg: 'N',
+    help: 'bytes queued towards one connection before its senders are paused (default 8 MiB)',
+    set: (o, v) => (o.sendBufferBytes = int('send-buffer-bytes', v, 64 * 1024, 1024 * MiB)),
+  },
+  {
+    flag: 'max-connections',
+    arg: 'N',
+    help: 'connections accepted at once (default 10000)',
+    set: (o, v) => (o.maxConnections = int('max-connections', v, 1, 1_000_000)),
+  },
+  {
+    flag: 'max-frames-per-sec',
+    arg: 'N',
+    help: 'frames per second one connection may send (default 50000)',
+    set: (o, v) => (o.maxFramesPerSec = int('max-frames-per-sec', v, 1, 10_000_000)),
+  },
+  {
+    flag: 'summary-interval',
+    arg: 'SEC',
+    help: 'seconds between summary log lines (default 10; 0 turns them off)',
+    set: (o, v) => (o.summaryIntervalMs = int('summary-interval', v, 0, 86_400) * 1000),
+  },
+  {
+    flag: 'store-max-frames',
+    arg: 'N',
+    help: 'frames held per offline user (default 200000)',
+    set: (o, v) => (o.store.maxFramesPerUser = int('store-max-frames', v, 1, 100_000_000)),
+  },
+  {
+    flag: 'store-max-bytes',
+    arg: 'N',
+    help: 'bytes held per offline user (default 1 GiB)',
+    set: (o, v) =>
+      (o.store.maxBytesPerUser = int('store-max-bytes', v, 1024, Number.MAX_SAFE_INTEGER)),
+  },
+  {
+    flag: 'store-max-total-bytes',
+    arg: 'N',
+    help: 'bytes held for all offline users (default 8 GiB)',
+    set: (o, v) =>
+      (o.store.maxBytesTotal = int('store-max-total-bytes', v, 1024, Number.MAX_SAFE_INTEGER)),
+  },
+  {
+    flag: 'store-max-age',
+    arg: 'SEC',
+    help: 'seconds a frame is held for an offline user (default 7 days)',
+    set: (o, v) => (o.store.maxAgeMs = int('store-max-age', v, 1, 10 * 365 * 86_400) * 1000),
+  },
+  channel('loss', 'loss', 'number', 'probability R that a frame is lost (0..1)', 'R'),
+  channel(
+    'loss-model',
+    'lossModel',
+    'string',
+    'bernoulli (default) or gilbert-elliott (bursts)',
+    'MODEL',
+  ),
+  geChannel(
+    'ge-good-to-bad',
+    'pGoodToBad',
+    'Gilbert-Elliott: chance per frame of entering the bad state',
+  ),
+  geChannel(
+    'ge-bad-to-good',
+    'pBadToGood',
+    'Gilbert-Elliott: chance per frame of leaving the bad state',
+  ),
+  geChannel('ge-loss-good', 'lossGood', 'Gilbert-Elliott: loss probability in the good state'),
+  geChannel('ge-loss-bad', 'lossBad', 'Gilbert-Elliott: loss probability in the bad state'),
+  channel('ber', 'ber', 'number', 'probability P that a frame takes a bit error (0..1)', 'P'),
+  channel('burst-bits', 'burstBits', 'number', 'adjacent bits flipped by one error (default 1)'),
+  channel('code', 'code', 'string', 'none, hamming74, hamming1511, cyclic74 or cyclic1511', 'CODE'),
+  channel(
+    'on-uncorrectable',
+    'onUncorrectable',
+    'string',
+    'drop (default) or pass a frame the code cannot repair',
+    'WHAT',
+  ),
+  channel(
+    'delay-ms',
+    'delayMs',
+    'number',
+    'delay added to every frame, in ms (up to 600000)',
+    'MS',
+  ),
+  channel('jitter-ms', 'jitterMs', 'number', 'random +/- variation of the delay, in ms', 'MS'),
+  channel('duplicate', 'duplicate', 'number', 'probability that a frame is delivered twice', 'P'),
+  channel(
+    'reorder',
+    'reorder',
+    'number',
+    'probability that a frame is held back and overtaken',
+    'P',
+  ),
+  channel(
+    'reorder-delay-ms',
+    'reorderDelayMs',
+    'number',
+    'how long a reordered frame is held back (default 20)',
+    'MS',
+  ),
+  channel(
+    'rate',
+    'rateBytesPerSec',
+    'number',
+    'bytes per second towards each connection (0: unlimited)',
+    'BPS',
+  ),
+  channel(
+    'queue-bytes',
+    'queueBytes',
+    'number',
+    'rate limiter queue per connection (default 4 MiB)',
+  ),
+  channel(
+    'seed',
+    'seed',
+    'number',
+    'seed for every random choice of the channel (default: random, shown at start)',
+  ),
+];
+
+export function helpText(): string {
+  const rows = OPTIONS.map((o) => [`  --${o.flag} ${o.arg}`, o.help]);
+  const width = Math.max(...rows.map((r) => r[0]!.length));
+  return [
+    'Strata relay: routes frames between users, holds them for offline users and emulates a',
+    'noisy channel (loss, bit errors with error-correcting codes, delay, reordering, ...).',
+    '',
+    'Usage: npm run relay -- [options]',
+    '',
+    'Options (each also from the environment: --data-dir is RELAY_DATA_DIR, and so on):',
+    ...rows.map(([a, b]) => `${a!.padEnd(width)}  ${b}`),
+    `  --help${' '.repeat(Math.max(1, width - 5))}  this text`,
+    '',
+    'HTTP on the same port: GET /healthz, GET /metrics, GET /api/stats,',
+    'GET and PUT /api/channel (Authorization: Bearer <admin token>).',
+  ].join('\n');
+}
+
+function envName(flag: string): string {
+  return 'RELAY_' + flag.toUpperCase().replace(/-/g, '_');
+}
+
+export type ParseResult = { help: true } | { help: false; options: RelayOptions };
+
+/** Parses `argv` (without node and script) over `env`. Throws OptionsError with a clear message. */
+export function parseOptions(argv: string[], env: Record<string, string | undefined>): ParseResult {
+  const o = defaultOptions();
+  const byFlag = new Map(OPTIONS.map((s) => [s.flag, s]));
+  // Channel settings are range-checked by the channel schema; each variable on its own first,
+  // so that an error names the variable that caused it.
+  for (const spec of OPTIONS) {
+    const name = envName(spec.flag);
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    try {
+      const one: Record<string, unknown> = {};
+      spec.set(o, v, one);
+      applyChannel(o, one);
+    } catch (e) {
+      throw new OptionsError(`${name}: ${(e as Error).message}`);
+    }
+  }
+  const ch: Record<string, unknown> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return { help: true };
+    if (!arg.startsWith('--')) throw new OptionsError(`unexpected argument "${arg}" (see --help)`);
+    const eq = arg.indexOf('=');
+    const flag = arg.slice(2, eq === -1 ? undefined : eq);
+    const spec = byFlag.get(flag);
+    if (!spec) throw new OptionsError(`unknown option --${flag} (see --help)`);
+    let value: string | undefined;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      i++;
+    }
+    if (value === undefined || (eq === -1 && value.startsWith('--'))) {
+      throw new OptionsError(`--${flag} needs a value (${spec.arg})`);
+    }
+    spec.set(o, value, ch);
+  }
+  applyChannel(o, ch);
+  return { help: false, options: o };
+}
+
+function applyChannel(o: RelayOptions, patch: Record<string, unknown>): void {
+  if (Object.keys(patch).length === 0) return;
+  const result = applyChannelPatch(o.channel, patch, Date.now());
+  if (!result.ok) throw new OptionsError(`channel: ${result.errors.join('; ')}`);
+  o.channel = result.config;
+}

@@ -1,0 +1,121 @@
+// Starts the real relay as a child process, the way users start it, and waits for it to
+// say where it listens. Tests wait on its output and on frames, never on the clock.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const RELAY_MAIN = fileURLToPath(new URL('../../relay/main.ts', import.meta.url));
+
+export const ADMIN_TOKEN = 'test-admin-token';
+
+export interface RelayProcess {
+  url: string;
+  http: string;
+  port: number;
+  dataDir: string;
+  proc: ChildProcess;
+  /** Everything the relay wrote to stderr (its log), line by line. */
+  log: string[];
+  /** Resolves with the first log line matching `re` (already seen or yet to come). */
+  waitForLog(re: RegExp): Promise<string>;
+  /** Stops the relay with `signal` and resolves when it has exited. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  admin(patch: Record<string, unknown>): Promise<Record<string, unknown>>;
+  stats(): Promise<Record<string, number | Record<string, number>>>;
+}
+
+export function tempDir(prefix = 'strata-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startRelay(
+  args: string[] = [],
+  opts: {
+    dataDir?: string;
+    port?: number;
+    env?: Record<string, string>;
+    /** null starts the relay with no admin token (the admin API refused). */
+    adminToken?: string | null;
+  } = {},
+): Promise<RelayProcess> {
+  const dataDir = opts.dataDir ?? tempDir('strata-relay-');
+  const proc = spawn(
+    process.execPath,
+    [
+      RELAY_MAIN,
+      '--port',
+      String(opts.port ?? 0),
+      '--data-dir',
+      dataDir,
+      ...(opts.adminToken === null ? [] : ['--admin-token', opts.adminToken ?? ADMIN_TOKEN]),
+      ...args,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } },
+  );
+  const log: string[] = [];
+  const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
+  let partial = '';
+  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    partial += chunk;
+    const lines = partial.split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      log.push(line);
+      for (const w of waiters.splice(0)) {
+        if (w.re.test(line)) w.resolve(line);
+        else waiters.push(w);
+      }
+    }
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => resolve(code)),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const m = /^listening (ws:\/\/\S+)/m.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then((code) =>
+      reject(new Error(`relay exited (${code}) before listening:\n${log.join('\n')}`)),
+    );
+  });
+  const port = Number(new URL(url).port);
+  const http = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    http,
+    port,
+    dataDir,
+    proc,
+    log,
+    waitForLog(re) {
+      const seen = log.find((l) => re.test(l));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve) => waiters.push({ re, resolve }));
+    },
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+    async admin(patch) {
+      const res = await fetch(`${http}/api/channel`, {
+        method: 'PUT',
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(patch),
+      });
+      const body = (await res.json()) as Record<string, unknown>;
+      if (!res.ok) throw new Error(`PUT /api/channel ${res.status}: ${JSON.stringify(body)}`);
+      return body;
+    },
+    async stats() {
+      return (await (await fetch(`${http}/api/stats`)).json()) as Record<
+        string,
+        number | Record<string, number>
+      >;
+    },
+  };
+}
