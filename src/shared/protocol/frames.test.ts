@@ -230,7 +230,7 @@ describe('fuzz: random and mutated frames never crash the decoder', () => {
       try {
         result = decodeFrame(bytes);
       } catch (e) {
-        throw new Error(`decoder threw on input ${i}: ${String(e)}`);
+        throw new Error(`decoder threw on input ${i}`, { cause: e });
       }
       tally(result);
       if (result.ok) {
