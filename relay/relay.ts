@@ -9,6 +9,7 @@ import {
   MAX_PRESENCE_ENTRIES,
   decodeFrame,
   encodeFrame,
+  type Envelope,
   type ErrorCodeName,
   type Frame,
   type FrameTypeName,
@@ -323,10 +324,7 @@ export class Relay {
     const queued = this.store.countPending(s.user, s.device);
     this.sendControl(s, {
       type: 'welcome',
-      from: '',
-      fromDevice: 0,
-      to: s.user,
-      toDevice: s.device,
+      ...this.fromRelay(s),
       serverTime: now,
       maxFrameBytes: this.options.maxFrameBytes,
       queued,
@@ -491,6 +489,11 @@ export class Relay {
     }
   }
 
+  /** The envelope of a frame the relay sends to `s`. */
+  private fromRelay(s: Session): Envelope {
+    return { from: '', fromDevice: 0, to: s.user, toDevice: s.device };
+  }
+
   /** Sends a frame the relay itself composed (welcome, presence, errors). */
   private sendControl(target: Session, frame: Frame): void {
     this.sendNow(target, encodeFrame(frame), frame.type, null);
@@ -500,10 +503,7 @@ export class Relay {
     if (s.state === 'closed') return;
     this.sendControl(s, {
       type: 'error',
-      from: '',
-      fromDevice: 0,
-      to: s.user,
-      toDevice: s.device,
+      ...this.fromRelay(s),
       code,
       messageId,
       text: text.slice(0, 512),
@@ -584,10 +584,7 @@ export class Relay {
     for (let i = 0; i === 0 || i < entries.length; i += MAX_PRESENCE_ENTRIES) {
       this.sendControl(s, {
         type: 'presence',
-        from: '',
-        fromDevice: 0,
-        to: s.user,
-        toDevice: s.device,
+        ...this.fromRelay(s),
         kind: 'snapshot',
         entries: entries.slice(i, i + MAX_PRESENCE_ENTRIES),
       });
@@ -600,10 +597,7 @@ export class Relay {
       if (s.state !== 'open') continue;
       this.sendControl(s, {
         type: 'presence',
-        from: '',
-        fromDevice: 0,
-        to: s.user,
-        toDevice: s.device,
+        ...this.fromRelay(s),
         kind: 'update',
         entries: [entry],
       });

@@ -1,24 +1,13 @@
 // The noisy channel, measured end to end through the real relay process.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { defaultChannelConfig } from '../relay/channel/config.ts';
 import type { Frame } from '../src/shared/protocol/index.ts';
 import { seededRandom } from '../src/shared/random.ts';
 import { TestClient, bytesOf } from './helpers/client.ts';
 import { ADMIN_TOKEN, startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
 
-const CLEAN = {
-  loss: 0,
-  lossModel: 'bernoulli',
-  ber: 0,
-  burstBits: 1,
-  code: 'none',
-  onUncorrectable: 'drop',
-  delayMs: 0,
-  jitterMs: 0,
-  duplicate: 0,
-  reorder: 0,
-  rateBytesPerSec: 0,
-  partitions: [],
-};
+// Every setting at its default (the seed aside), so that tests start from a clean channel.
+const { seed: _seed, ...CLEAN } = defaultChannelConfig(0);
 
 let relay: RelayProcess;
 let alice: TestClient;
@@ -41,14 +30,6 @@ async function setup(patch: Record<string, unknown>): Promise<void> {
   await relay.admin({ ...CLEAN, ...patch });
   bob = await TestClient.connect(relay.url, 'bob', 1);
   alice = await TestClient.connect(relay.url, 'alice', 1);
-}
-
-/** Resolves once the relay has processed everything `c` sent before (a ping overtakes nothing). */
-function flushed(c: TestClient): Promise<void> {
-  return new Promise((resolve) => {
-    c.ws.once('pong', () => resolve());
-    c.ws.ping();
-  });
 }
 
 function randomPayload(rand: () => number, n: number): Uint8Array {
@@ -84,7 +65,7 @@ describe('loss', () => {
     await setup({ loss, seed });
     const before = counter(await relay.stats(), 'channel_lost');
     const sent = sendMany(10_000, 16, 1);
-    await flushed(alice);
+    await alice.flushed();
     const lost = counter(await relay.stats(), 'channel_lost') - before;
     await bob.until(() => bob.dataFrames().length === sent.size - lost, 'the surviving frames');
     const got = new Set(bob.dataFrames().map((f) => f.messageId));
@@ -120,16 +101,9 @@ describe('loss', () => {
         ranges: [[i, i]],
       });
     }
-    alice.send({
-      type: 'typing',
-      from: 'alice',
-      fromDevice: 1,
-      to: 'bob',
-      toDevice: 0,
-      typing: true,
-    });
+    alice.send(alice.typing('bob'));
     await bob.waitFor((f) => f.type === 'typing');
-    await flushed(alice);
+    await alice.flushed();
     expect(bob.frames().filter((f) => f.type === 'ack')).toHaveLength(0);
   });
 });
@@ -184,7 +158,7 @@ describe('bit errors and codes', () => {
     await setup({ ber: 0.2, code: 'none', onUncorrectable: 'drop', seed: 11 });
     const before = await relay.stats();
     const sent = sendMany(1000, 64, 4);
-    await flushed(alice);
+    await alice.flushed();
     const after = await relay.stats();
     const dropped =
       counter(after, 'channel_uncorrectable', 'drop') -
@@ -207,7 +181,7 @@ describe('delay, duplication, reordering, partitions', () => {
   it('hands a delayed frame to the new connection of a device that reconnected meanwhile', async () => {
     await setup({ delayMs: 1500 });
     alice.send(alice.data('bob', nextId++, bytesOf('while you were away')));
-    await flushed(alice);
+    await alice.flushed();
     await bob.close();
     bob = await TestClient.connect(relay.url, 'bob', 1);
     const f = await bob.waitFor((x: Frame) => x.type === 'data');
@@ -237,7 +211,7 @@ describe('delay, duplication, reordering, partitions', () => {
     alice.send(alice.data('bob', nextId++, bytesOf('cut off')));
     carol.send(carol.data('bob', nextId++, bytesOf('through')));
     await bob.until(() => bob.dataFrames().length === 1);
-    await flushed(alice);
+    await alice.flushed();
     expect(bob.dataFrames()[0]!.from).toBe('carol');
     expect(counter(await relay.stats(), 'channel_partitioned')).toBeGreaterThanOrEqual(1);
     await relay.admin({ partitions: [] });
@@ -252,7 +226,7 @@ describe('delay, duplication, reordering, partitions', () => {
     const b = await TestClient.connect(r.url, 'bob', 1);
     const a = await TestClient.connect(r.url, 'alice', 1);
     a.send(a.data('bob', 1, bytesOf('one minute')));
-    await flushed(a);
+    await a.flushed();
     expect(counter(await r.stats(), 'channel_held_frames')).toBe(1);
     await a.close();
     await b.close();

@@ -44,19 +44,9 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)(
         messageIds: [7],
       });
       // Typing is transient: it is not held for offline users.
-      alice.send({
-        type: 'typing',
-        from: 'alice',
-        fromDevice: 1,
-        to: 'bob',
-        toDevice: 0,
-        typing: true,
-      });
+      alice.send(alice.typing('bob'));
       // A ping round trip after the frames proves the relay has processed them all.
-      await new Promise<void>((resolve) => {
-        alice.ws.once('pong', () => resolve());
-        alice.ws.ping();
-      });
+      await alice.flushed();
       expect((await first.stats()).offline_frames).toBe(N + 1);
       await alice.close();
       await first.stop(signal);
@@ -106,10 +96,7 @@ describe('store limits', () => {
     const alice = await connect(r, 'alice', 1);
     const big = new Uint8Array(60_000).fill(7);
     for (let i = 0; i < 600; i++) alice.send(alice.data('bob', 3000 + i, big));
-    await new Promise<void>((resolve) => {
-      alice.ws.once('pong', () => resolve());
-      alice.ws.ping();
-    });
+    await alice.flushed();
     const bob = await connect(r, 'bob', 1);
     // Sent while the relay is still handing bob the stored backlog (~36 MB).
     for (let i = 600; i < 620; i++) alice.send(alice.data('bob', 3000 + i, bytesOf(`live ${i}`)));

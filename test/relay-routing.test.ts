@@ -52,14 +52,7 @@ describe('routing', () => {
   it('routes typing indicators and receipts', async () => {
     const erin = await connect('erin', 1);
     const frank = await connect('frank', 1);
-    erin.send({
-      type: 'typing',
-      from: 'erin',
-      fromDevice: 1,
-      to: 'frank',
-      toDevice: 0,
-      typing: true,
-    });
+    erin.send(erin.typing('frank'));
     const t = await frank.waitFor((f) => f.type === 'typing');
     expect(t.type === 'typing' && t.typing).toBe(true);
     frank.send({
@@ -106,7 +99,7 @@ describe('presence', () => {
 describe('refusals', () => {
   it('answers a frame before hello with an error and closes', async () => {
     const c = await TestClient.open(relay.url, 'ivan', 1);
-    c.send({ type: 'typing', from: 'ivan', fromDevice: 1, to: 'bob', toDevice: 0, typing: true });
+    c.send(c.typing('bob'));
     const err = await c.waitFor((f) => f.type === 'error');
     expect(err.type === 'error' && err.code).toBe('notAuthenticated');
     expect((await c.whenClosed()).code).toBe(1008);

@@ -92,6 +92,18 @@ export class TestClient {
     };
   }
 
+  typing(to: string, typing = true): Frame {
+    return { type: 'typing', from: this.user, fromDevice: this.device, to, toDevice: 0, typing };
+  }
+
+  /** Resolves once the relay has processed everything sent before (a ping overtakes nothing). */
+  flushed(): Promise<void> {
+    return new Promise((resolve) => {
+      this.ws.once('pong', () => resolve());
+      this.ws.ping();
+    });
+  }
+
   /** Frames that decoded, in arrival order. */
   frames(): Frame[] {
     return this.received.flatMap((r) => (r.result.ok ? [r.result.frame] : []));

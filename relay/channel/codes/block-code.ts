@@ -8,24 +8,19 @@ import { CORRECTED, buildTables } from './tables.ts';
 import type { BlockCodeSpec } from './tables.ts';
 import type { ChannelCode, CodeName, CodedFrame, DecodedFrame } from './types.ts';
 
-class Nibble implements ChannelCode {
+/** What every table-driven code shares: its name, its length, and how bits are addressed. */
+abstract class TableCode implements ChannelCode {
   readonly name: CodeName;
   readonly n: number;
-  readonly k = 4;
-  readonly #encodePairs: Uint16Array;
-  readonly #decodePairs: Uint16Array;
+  abstract readonly k: number;
 
   constructor(spec: BlockCodeSpec) {
-    const tables = buildTables(spec);
     this.name = spec.name;
     this.n = spec.n;
-    this.#encodePairs = pairEncodeTable(tables.encode);
-    this.#decodePairs = pairDecodeTable(tables.decode, spec.n, CORRECTED);
   }
 
-  encode(frame: Uint8Array): CodedFrame {
-    return { words: encode4(frame, this.#encodePairs), byteLength: frame.length };
-  }
+  abstract encode(frame: Uint8Array): CodedFrame;
+  abstract decode(coded: CodedFrame): DecodedFrame;
 
   codedBits(coded: CodedFrame): number {
     return coded.words.length * this.n;
@@ -33,6 +28,23 @@ class Nibble implements ChannelCode {
 
   flipBit(coded: CodedFrame, bit: number): void {
     flipChannelBit(coded.words, this.n, bit);
+  }
+}
+
+class Nibble extends TableCode {
+  readonly k = 4;
+  readonly #encodePairs: Uint16Array;
+  readonly #decodePairs: Uint16Array;
+
+  constructor(spec: BlockCodeSpec) {
+    super(spec);
+    const tables = buildTables(spec);
+    this.#encodePairs = pairEncodeTable(tables.encode);
+    this.#decodePairs = pairDecodeTable(tables.decode, spec.n, CORRECTED);
+  }
+
+  encode(frame: Uint8Array): CodedFrame {
+    return { words: encode4(frame, this.#encodePairs), byteLength: frame.length };
   }
 
   decode(coded: CodedFrame): DecodedFrame {
@@ -46,31 +58,20 @@ class Nibble implements ChannelCode {
   }
 }
 
-class Packed11 implements ChannelCode {
-  readonly name: CodeName;
-  readonly n: number;
+class Packed11 extends TableCode {
   readonly k = 11;
   readonly #encode: Uint16Array;
   readonly #decode: Uint16Array;
 
   constructor(spec: BlockCodeSpec) {
+    super(spec);
     const tables = buildTables(spec);
-    this.name = spec.name;
-    this.n = spec.n;
     this.#encode = tables.encode;
     this.#decode = tables.decode;
   }
 
   encode(frame: Uint8Array): CodedFrame {
     return { words: encode11(frame, this.#encode), byteLength: frame.length };
-  }
-
-  codedBits(coded: CodedFrame): number {
-    return coded.words.length * this.n;
-  }
-
-  flipBit(coded: CodedFrame, bit: number): void {
-    flipChannelBit(coded.words, this.n, bit);
   }
 
   decode(coded: CodedFrame): DecodedFrame {

@@ -3,6 +3,7 @@ import { BITSTRING_CODES } from '../../../bench/reference/bitstring-codes.ts';
 import { crc32c } from '../../../src/shared/protocol/crc32c.ts';
 import { CODE_NAMES, getCode, isCodeName } from './index.ts';
 import type { ChannelCode, CodeName, CodedFrame } from './index.ts';
+import { seededRandom } from '../../../src/shared/random.ts';
 
 const CORRECTING: CodeName[] = ['hamming74', 'hamming1511', 'cyclic74', 'cyclic1511'];
 const SHAPES: Record<CodeName, [n: number, k: number]> = {
@@ -15,17 +16,7 @@ const SHAPES: Record<CodeName, [n: number, k: number]> = {
 
 // ---- Independent definitions, written here again so that the tests do not trust the code.
 
-/** Deterministic PRNG (mulberry32), so that failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function randomFrame(length: number, seed: number): Uint8Array {
   const next = rng(seed);

@@ -1,0 +1,35 @@
+// The folder rules of eslint.config.js are part of the architecture: prove they bite.
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+const eslint = new ESLint();
+
+async function restrictedImports(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return result!.messages
+    .filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-globals')
+    .map((m) => m.message);
+}
+
+describe('where code may run', () => {
+  it.each([
+    ['src/core/x.ts', "import { app } from 'electron';\nvoid app;\n"],
+    ['src/shared/x.ts', "import { readFileSync } from 'node:fs';\nvoid readFileSync;\n"],
+    ['src/shared/x.ts', 'export const b = Buffer.alloc(1);\n'],
+    ['relay/x.ts', "import { useState } from 'react';\nvoid useState;\n"],
+    ['src/renderer/src/x.ts', "import { join } from 'path';\nvoid join;\n"],
+    ['src/renderer/src/x.ts', "import { Relay } from '../../../relay/relay.ts';\nvoid Relay;\n"],
+    ['src/preload/x.ts', "import { readFileSync } from 'fs';\nvoid readFileSync;\n"],
+  ])('%s refuses %j', async (file, code) => {
+    expect(await restrictedImports(file, code)).not.toEqual([]);
+  });
+
+  it.each([
+    ['src/core/x.ts', "import { readFileSync } from 'node:fs';\nvoid readFileSync;\n"],
+    ['src/main/x.ts', "import { app } from 'electron';\nvoid app;\n"],
+    ['src/renderer/src/x.ts', "import { useState } from 'react';\nvoid useState;\n"],
+    ['src/shared/x.ts', 'export const t = new TextEncoder();\n'],
+  ])('%s allows %j', async (file, code) => {
+    expect(await restrictedImports(file, code)).toEqual([]);
+  });
+});
