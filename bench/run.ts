@@ -3,9 +3,11 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Report } from './harness.ts';
 import { runCodecBench } from './codecs.ts';
+import { runRelayBench } from './relay.ts';
 
 const suites: Record<string, (report: Report) => Promise<void> | void> = {
   codecs: runCodecBench,
+  relay: runRelayBench,
 };
 
 const only = process.argv.slice(2);

@@ -1,0 +1,238 @@
+// The relay's own cost: round-trip latency of a small frame and throughput of 16 KiB
+// frames through the relay process, next to the same through a minimal WebSocket
+// forwarder process (bench/forwarder.ts) measured in the same run.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocket } from 'ws';
+import { encodeFrame, type Frame } from '../src/shared/protocol/index.ts';
+import type { Report } from './harness.ts';
+
+const ROUND_TRIPS = 2000;
+const BULK_FRAMES = 8000;
+const BULK_PAYLOAD = 16 * 1024;
+/** BENCH_PROFILE=1 writes a V8 CPU profile of each server process to bench/results/. */
+const PROFILE = process.env.BENCH_PROFILE
+  ? [
+      '--cpu-prof',
+      `--cpu-prof-dir=${fileURLToPath(new URL('./results/profiles', import.meta.url))}`,
+    ]
+  : [];
+/** Keep at most this much unsent in the client, as a real sender's flow control would. */
+const SEND_BUFFER = 4 * 1024 * 1024;
+
+interface Pair {
+  a: WebSocket;
+  b: WebSocket;
+  /** Encodes one frame from `from` to the other side. */
+  frame(from: 'a' | 'b', id: number, payload: Uint8Array): Uint8Array;
+  close(): Promise<void>;
+}
+
+function start(script: string, args: string[]): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(
+    process.execPath,
+    [...PROFILE, fileURLToPath(new URL(script, import.meta.url)), ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      const m = /^listening (ws:\/\/\S+)/m.exec(out);
+      if (m) resolve({ proc, url: m[1]! });
+    });
+    proc.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+function open(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+function firstMessage(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => ws.once('message', () => resolve()));
+}
+
+function stop(proc: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    proc.once('exit', () => resolve());
+    proc.kill('SIGTERM');
+  });
+}
+
+async function relayPair(): Promise<Pair> {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
+  const { proc, url } = await start('../relay/main.ts', [
+    '--port',
+    '0',
+    '--data-dir',
+    dir,
+    '--log-level',
+    'warn',
+  ]);
+  const hello = (user: string): Frame => ({
+    type: 'hello',
+    from: user,
+    fromDevice: 1,
+    to: '',
+    toDevice: 0,
+    auth: { scheme: 'none', data: new Uint8Array(0) },
+    agent: 'strata-bench',
+  });
+  const a = await open(url);
+  const b = await open(url);
+  for (const [ws, user] of [
+    [a, 'a'],
+    [b, 'b'],
+  ] as const) {
+    const welcomed = firstMessage(ws);
+    ws.send(encodeFrame(hello(user)));
+    await welcomed;
+  }
+  // Let the presence frames of the two hellos pass before measuring.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  a.removeAllListeners('message');
+  b.removeAllListeners('message');
+  return {
+    a,
+    b,
+    frame: (from, id, payload) =>
+      encodeFrame({
+        type: 'data',
+        from,
+        fromDevice: 1,
+        to: from === 'a' ? 'b' : 'a',
+        toDevice: 0,
+        messageId: id,
+        transmission: id,
+        segmentCount: 1,
+        segmentIndex: 0,
+        payload,
+      }),
+    close: async () => {
+      a.close();
+      b.close();
+      await stop(proc);
+    },
+  };
+}
+
+async function forwarderPair(): Promise<Pair> {
+  const { proc, url } = await start('./forwarder.ts', []);
+  const a = await open(url);
+  const b = await open(url);
+  for (const [ws, name] of [
+    [a, 'a'],
+    [b, 'b'],
+  ] as const) {
+    const ready = firstMessage(ws);
+    ws.send(name);
+    await ready;
+  }
+  // Same bytes on the wire as through the relay, so that only the hop's work differs.
+  const relayShaped = (from: 'a' | 'b', id: number, payload: Uint8Array) =>
+    encodeFrame({
+      type: 'data',
+      from,
+      fromDevice: 1,
+      to: from === 'a' ? 'b' : 'a',
+      toDevice: 0,
+      messageId: id,
+      transmission: id,
+      segmentCount: 1,
+      segmentIndex: 0,
+      payload,
+    });
+  return {
+    a,
+    b,
+    frame: relayShaped,
+    close: async () => {
+      a.close();
+      b.close();
+      await stop(proc);
+    },
+  };
+}
+
+/** Round trips a -> b -> a; returns the sorted round-trip times in milliseconds. */
+async function pingPong(p: Pair): Promise<number[]> {
+  const payload = new TextEncoder().encode('a short text message, as people type them');
+  p.b.on('message', (data: Buffer) => {
+    // Echo: the id sits at the same place in every frame; b answers with the same id.
+    p.b.send(p.frame('b', 1, payload));
+    void data;
+  });
+  const times: number[] = [];
+  for (let i = 0; i < ROUND_TRIPS + 200; i++) {
+    const back = firstMessage(p.a);
+    const t0 = performance.now();
+    p.a.send(p.frame('a', i + 1, payload));
+    await back;
+    if (i >= 200) times.push(performance.now() - t0); // the first 200 warm up
+  }
+  p.b.removeAllListeners('message');
+  return times.sort((x, y) => x - y);
+}
+
+/** Bulk a -> b; returns payload MB/s. */
+async function bulk(p: Pair): Promise<number> {
+  const payload = new Uint8Array(BULK_PAYLOAD).fill(0x5a);
+  const frames = Array.from({ length: 64 }, (_, i) => p.frame('a', i + 1, payload));
+  let received = 0;
+  const done = new Promise<void>((resolve) => {
+    p.b.on('message', () => {
+      if (++received === BULK_FRAMES) resolve();
+    });
+  });
+  const t0 = performance.now();
+  for (let sent = 0; sent < BULK_FRAMES; sent++) {
+    if (p.a.bufferedAmount > SEND_BUFFER) {
+      await new Promise<void>((resolve) => {
+        const check = () =>
+          p.a.bufferedAmount > SEND_BUFFER / 2 ? setImmediate(check) : resolve();
+        check();
+      });
+    }
+    p.a.send(frames[sent % frames.length]!);
+  }
+  await done;
+  const seconds = (performance.now() - t0) / 1000;
+  p.b.removeAllListeners('message');
+  return (BULK_FRAMES * BULK_PAYLOAD) / seconds / 1e6;
+}
+
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+export async function runRelayBench(report: Report): Promise<void> {
+  const raw = await forwarderPair();
+  const rawTimes = await pingPong(raw);
+  const rawRate = await bulk(raw);
+  await raw.close();
+
+  const relay = await relayPair();
+  const relayTimes = await pingPong(relay);
+  const relayRate = await bulk(relay);
+  await relay.close();
+
+  for (const q of [0.5, 0.99]) {
+    const name = `p${Math.round(q * 100)}`;
+    report.add(`relay.roundtrip.${name}`, quantile(relayTimes, q), 'ms', {
+      baseline: { name: `raw ws forwarder ${name}`, value: quantile(rawTimes, q) },
+      better: 'lower',
+    });
+  }
+  report.add('relay.throughput.16KiB', relayRate, 'MB/s', {
+    baseline: { name: 'raw ws forwarder', value: rawRate },
+  });
+}
