@@ -10,6 +10,25 @@ import type { Relay } from './relay.ts';
 const MAX_BODY_BYTES = 64 * 1024;
 
 export function handleHttp(relay: Relay, req: IncomingMessage, res: ServerResponse): void {
+  // A fault in one request answers 500 and is logged; it never takes the relay down.
+  const fail = (e: unknown) => {
+    relay.log.error(`internal error on ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
+    if (!res.headersSent) json(res, 500, { error: 'internal error' });
+    else res.destroy();
+  };
+  try {
+    route(relay, req, res, fail);
+  } catch (e) {
+    fail(e);
+  }
+}
+
+function route(
+  relay: Relay,
+  req: IncomingMessage,
+  res: ServerResponse,
+  fail: (e: unknown) => void,
+): void {
   const url = new URL(req.url ?? '/', 'http://relay');
   const method = req.method ?? 'GET';
   res.setHeader('Cache-Control', 'no-store');
@@ -33,13 +52,18 @@ export function handleHttp(relay: Relay, req: IncomingMessage, res: ServerRespon
       return json(res, 200, describeChannel(relay.channel.settings, Date.now()));
     case 'PUT /api/channel':
       if (!authorised(relay, req, res)) return;
-      readJson(req, res, (body) => {
-        const result = relay.channel.update(body);
-        if (!result.ok)
-          return json(res, 400, { error: 'invalid channel settings', details: result.errors });
-        relay.log.info(`channel set: ${JSON.stringify(body)}`);
-        json(res, 200, describeChannel(result.config, Date.now()));
-      });
+      readJson(
+        req,
+        res,
+        (body) => {
+          const result = relay.channel.update(body);
+          if (!result.ok)
+            return json(res, 400, { error: 'invalid channel settings', details: result.errors });
+          relay.log.info(`channel set: ${JSON.stringify(body)}`);
+          json(res, 200, describeChannel(result.config, Date.now()));
+        },
+        fail,
+      );
       return;
   }
   const known = ['/', '/healthz', '/metrics', '/api/stats', '/api/channel'];
@@ -74,7 +98,12 @@ function authorised(relay: Relay, req: IncomingMessage, res: ServerResponse): bo
   return true;
 }
 
-function readJson(req: IncomingMessage, res: ServerResponse, then: (body: unknown) => void): void {
+function readJson(
+  req: IncomingMessage,
+  res: ServerResponse,
+  then: (body: unknown) => void,
+  fail: (e: unknown) => void,
+): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let failed = false;
@@ -97,7 +126,11 @@ function readJson(req: IncomingMessage, res: ServerResponse, then: (body: unknow
       json(res, 400, { error: 'the body is not valid JSON' });
       return;
     }
-    then(body);
+    try {
+      then(body);
+    } catch (e) {
+      fail(e);
+    }
   });
   req.on('error', () => {
     failed = true;

@@ -41,7 +41,7 @@ const HARD_LIMIT_FACTOR = 4;
 const EXPIRE_INTERVAL_MS = 60_000;
 
 /** WebSocket close codes (RFC 6455 section 7.4.1, and the private range for our own). */
-const CLOSE = { goingAway: 1001, policy: 1008, tryAgain: 1013, replaced: 4000 } as const;
+const CLOSE = { goingAway: 1001, policy: 1008, internalError: 1011, replaced: 4000 } as const;
 
 interface Delayed {
   target: Session;
@@ -63,6 +63,8 @@ export class Relay {
   private readonly delayLine: DelayLine<Delayed>;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private nextSessionId = 1;
+  /** Set by close(): nothing touches the store after it. */
+  private closing = false;
   private readonly startedAt = Date.now();
   private readonly count;
 
@@ -166,10 +168,16 @@ export class Relay {
 
   /** Stops accepting, keeps what the channel still held, closes every connection. */
   async close(): Promise<void> {
+    if (this.closing) return;
     for (const t of this.timers) clearInterval(t);
     // Frames the channel was still delaying are kept for their recipients, not dropped.
     for (const d of this.delayLine.drain())
       this.storeFor(d.target.user, d.target.device, d.bytes, d.route);
+    const now = Date.now();
+    this.safely('recording last seen', () => {
+      for (const user of this.byUser.keys()) this.store.touchUser(user, now);
+    });
+    this.closing = true;
     for (const s of this.sessions) s.ws.close(CLOSE.goingAway, 'relay shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     for (const s of this.sessions) s.ws.terminate();
@@ -202,7 +210,16 @@ export class Relay {
         this.reject(s, 'malformed', 'text', 'frames are binary; text messages are not accepted', 0);
         return;
       }
-      this.onFrame(s, bytes);
+      try {
+        this.onFrame(s, bytes);
+      } catch (e) {
+        // A fault in handling one frame must not take the relay down for everyone.
+        this.count.rejected('internal-error');
+        this.log.error(
+          `internal error on a frame from ${s.label}: ${(e as Error).stack ?? String(e)}`,
+        );
+        this.closeSession(s, CLOSE.internalError, 'internal error');
+      }
     });
     ws.on('close', (code, reason) => {
       clearTimeout(helloTimer);
@@ -212,7 +229,7 @@ export class Relay {
   }
 
   private onClose(s: Session, code: number, reason: string): void {
-    const wasOpen = s.state === 'open';
+    const wasOpen = s.state === 'open' && !this.closing;
     s.state = 'closed';
     this.sessions.delete(s);
     this.channel.forgetLink(s.id);
@@ -226,7 +243,7 @@ export class Relay {
     const now = Date.now();
     if (devices && devices.size === 0) {
       this.byUser.delete(s.user);
-      this.store.touchUser(s.user, now);
+      this.safely('recording last seen', () => this.store.touchUser(s.user, now));
     }
     this.broadcastPresence(s.user, now);
   }
@@ -318,7 +335,7 @@ export class Relay {
     devices.add(s);
     this.byUser.set(s.user, devices);
     this.knownUsers.add(s.user);
-    this.store.rememberUser(s.user, now);
+    this.safely('remembering the user', () => this.store.rememberUser(s.user, now));
     this.log.info(`hello ${s.label} from ${s.remote} (${s.agent || 'unknown agent'})`);
 
     const queued = this.store.countPending(s.user, s.device);
@@ -528,11 +545,14 @@ export class Relay {
       return true;
     }
     this.count.rejected('quota');
-    const text =
-      result.reason === 'user-quota'
-        ? `the relay holds too much for ${user} already`
-        : 'the relay store is full';
-    this.log.warn(`not storing ${route.type} from ${route.sender} for ${user}: ${text}`);
+    const text = {
+      'user-quota': `the relay holds too much for ${user} already`,
+      'store-full': 'the relay store is full',
+      'store-error': 'the relay cannot store frames right now (disk full or failing)',
+    }[result.reason];
+    this.log.warn(
+      `not storing ${route.type} from ${route.sender} for ${user}: ${text}${result.detail ? ` (${result.detail})` : ''}`,
+    );
     const sender = source ?? this.devicesOf(route.sender, 0, null)[0];
     if (sender)
       this.sendError(sender, 'quotaExceeded', frame?.type === 'data' ? frame.messageId : 0, text);
@@ -552,12 +572,15 @@ export class Relay {
         for (const row of batch) this.forward(s, row.frame, row, null);
         s.draining = true;
         await s.whenDrained();
-        if (s.state !== 'open') break;
+        if (s.state !== 'open' || this.closing) break;
         this.store.remove(batch.map((r) => r.id));
         after = batch[batch.length - 1]!.id;
         delivered += batch.length;
         this.count.storedDelivered('', batch.length);
       }
+    } catch (e) {
+      // The frames stay in the store; the device gets them on its next connection.
+      this.log.error(`delivering stored frames to ${s.label} failed: ${(e as Error).message}`);
     } finally {
       s.draining = false;
     }
@@ -565,9 +588,24 @@ export class Relay {
   }
 
   private expireStored(): void {
-    for (const [user, n] of this.store.expire(Date.now())) {
-      this.count.expired('', n);
-      this.log.warn(`discarded ${n} frames held too long for ${user}`);
+    this.safely('expiring stored frames', () => {
+      for (const [user, n] of this.store.expire(Date.now())) {
+        this.count.expired('', n);
+        this.log.warn(`discarded ${n} frames held too long for ${user}`);
+      }
+    });
+  }
+
+  /**
+   * Runs bookkeeping that may fail on a sick disk (full, read-only) without failing the
+   * caller: routing goes on, the failure is logged and counted.
+   */
+  private safely(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.count.rejected('storage-error');
+      this.log.error(`${what}: ${(e as Error).message}`);
     }
   }
 

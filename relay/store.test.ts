@@ -317,3 +317,26 @@ describe('users', () => {
     expect(store.pending('Борис', 1, 0, 1)[0]!.sender).toBe('ёж_1');
   });
 });
+
+describe('a full disk', () => {
+  it('refuses the frame that does not fit with store-error, and keeps every frame before it', () => {
+    const store = openStore({ maxBytesPerUser: 1e9, maxBytesTotal: 1e9, maxFramesPerUser: 1e6 });
+    // SQLite reports SQLITE_FULL once the file may not grow past max_page_count, exactly as
+    // on a full disk.
+    const db = (store as unknown as { db: Database.Database }).db;
+    db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 8}`);
+    let accepted = 0;
+    let refusal: ReturnType<RelayStore['enqueue']> = { ok: true };
+    for (let i = 0; i < 1000 && refusal.ok; i++) {
+      refusal = store.enqueue('bob', 0, bytes(4000, i & 0xff), FROM_ALICE, 1);
+      if (refusal.ok) accepted++;
+    }
+    expect(refusal).toMatchObject({ ok: false, reason: 'store-error' });
+    expect(refusal.ok ? '' : refusal.detail).toMatch(/full/i);
+    expect(accepted).toBeGreaterThan(0);
+    expect(store.frames).toBe(accepted);
+    const kept = store.pending('bob', 1, 0, 10_000);
+    expect(kept).toHaveLength(accepted);
+    kept.forEach((row, i) => expect(row.frame[0]).toBe(i & 0xff));
+  });
+});

@@ -29,7 +29,9 @@ export interface StoredFrame extends FrameRoute {
   frame: Uint8Array;
 }
 
-export type EnqueueResult = { ok: true } | { ok: false; reason: 'user-quota' | 'store-full' };
+export type EnqueueResult =
+  | { ok: true }
+  | { ok: false; reason: 'user-quota' | 'store-full' | 'store-error'; detail?: string };
 
 const SCHEMA_VERSION = 1;
 
@@ -164,7 +166,12 @@ export class RelayStore {
     if (this.totalBytes + frame.length > this.limits.maxBytesTotal) {
       return { ok: false, reason: 'store-full' };
     }
-    this.stmt.enqueue.run(user, device, now, route.type, route.sender, frame);
+    try {
+      this.stmt.enqueue.run(user, device, now, route.type, route.sender, frame);
+    } catch (e) {
+      // SQLITE_FULL, SQLITE_IOERR, a read-only file system: refuse the frame, keep the rest.
+      return { ok: false, reason: 'store-error', detail: (e as Error).message };
+    }
     use.frames += 1;
     use.bytes += frame.length;
     this.usage.set(user, use);

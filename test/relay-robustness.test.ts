@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MAX_FRAME_BYTES, encodeFrame } from '../src/shared/protocol/index.ts';
 import { TestClient, bytesOf } from './helpers/client.ts';
-import { startRelay, type RelayProcess } from './helpers/relay-process.ts';
+import { startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
 
 let relay: RelayProcess;
 beforeAll(async () => {
@@ -203,5 +203,27 @@ describe('logs', () => {
     await alice.close();
     await bob.close();
     await r.stop();
+  });
+});
+
+describe('shutdown', () => {
+  it('stops cleanly on SIGTERM with clients connected, and remembers when they were last seen', async () => {
+    const dir = tempDir();
+    const r = await startRelay([], { dataDir: dir });
+    const a = await TestClient.connect(r.url, 'ursula', 1);
+    const b = await TestClient.connect(r.url, 'victor', 1);
+    const before = Date.now();
+    expect(await r.stop('SIGTERM')).toBe(0);
+    expect((await a.whenClosed()).code).toBe(1001);
+    await b.whenClosed();
+    const again = await startRelay([], { dataDir: dir });
+    const c = await TestClient.connect(again.url, 'walter', 1);
+    const snapshot = await c.waitFor((f) => f.type === 'presence' && f.kind === 'snapshot');
+    const ursula =
+      snapshot.type === 'presence' ? snapshot.entries.find((e) => e.user === 'ursula') : undefined;
+    expect(ursula?.online).toBe(false);
+    expect(ursula?.lastSeen).toBeGreaterThanOrEqual(before);
+    await c.close();
+    expect(await again.stop('SIGTERM')).toBe(0);
   });
 });
