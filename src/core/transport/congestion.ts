@@ -1,0 +1,418 @@
+// Congestion and flow control for the transport. Pure: no I/O, no timers, no clock; the
+// caller passes times in milliseconds.
+//
+// Why delay and not loss: the relay drops up to 10% of frames at random on purpose. A
+// loss-based controller (Reno, CUBIC) halves its window on each of those losses and ends
+// up near the Mathis limit, MSS / (RTT * sqrt(p)), a small fraction of the link. Queueing
+// delay is the signal that only congestion produces, so this controller follows TCP Vegas
+// (with ideas from HyStart++, RFC 9406, and RFC 9002):
+// - Window in bytes. Once per round trip (a round ends when every byte sent before it
+//   began is acknowledged or lost, Vegas's beg_snd_nxt, and it has had 3 RTT samples) it
+//   takes the round's smallest RTT sample (which filters jitter and ack compression) and
+//   estimates this flow's bytes queued at the bottleneck: queue = cwnd * (1 - minRtt/rtt).
+// - Slow start grows the window by the bytes acknowledged and ends when the smallest of
+//   the last 8 RTT samples rises a threshold above minRtt (minRtt/8 clamped to 4..16 ms,
+//   as HyStart++), not on loss; on exit the window drops to cwnd * minRtt / rtt + ALPHA,
+//   the pipe plus the band's lower edge.
+// - Congestion avoidance keeps the queue between ALPHA and BETA segments: below ALPHA it
+//   adds one segment per round (after 3 such rounds in a row, doubling each round, capped
+//   at cwnd/8, so that a freed-up path is filled in a few rounds); above BETA it removes
+//   half the excess, at least one segment and at most cwnd/8 per round.
+// - Loss alone never shrinks the window. A loss while the queue is far above the band
+//   (2 * BETA, i.e. a drop-tail buffer overflowing) cuts it mildly (x 7/8), once per
+//   recovery period (until everything sent before the cut is acknowledged or lost). So
+//   does a loss rate beyond anything the relay causes (> 20% over 128 segments), which
+//   catches buffers too shallow to show delay (and stops growth until a batch is clean).
+//   Persistent congestion (RFC 9002 §7.6, reported by the caller) collapses the window to
+//   the minimum and restarts slow start.
+// - The window grows only while it is used (RFC 9002 §7.8), so an idle or app-limited
+//   sender does not bank a window it never tested.
+// - Flow control: the caller reports the bytes its socket has buffered but not yet
+//   written; canSend() refuses while that would pass socketBufferLimit. The memory a
+//   transfer holds is then at most maxWindow (unacknowledged data kept for retransmission)
+//   + socketBufferLimit, whatever the size of the file.
+// Limits: like every Vegas, it yields to loss-based flows that fill the queue, a flow that
+// starts on an already queued path takes a somewhat larger share (its minRtt includes the
+// queue), and delay jitter larger than the band reads as queueing (the per-round minimum
+// mostly absorbs it).
+import { checkSegmentSize } from './segments.ts';
+
+/** Default window floor, in segments (RFC 9002 uses 2; 4 keeps acks flowing under loss). */
+export const MIN_WINDOW_SEGMENTS = 4;
+/** Default first window, in segments (RFC 9002 §7.2: 10). */
+export const INITIAL_WINDOW_SEGMENTS = 10;
+/** Default window ceiling in bytes. */
+export const DEFAULT_MAX_WINDOW = 16 * 1024 * 1024;
+/** Default limit on bytes buffered by the local socket before canSend() refuses. */
+export const DEFAULT_SOCKET_BUFFER_LIMIT = 256 * 1024;
+/** The Vegas band: segments the flow aims to keep queued at the bottleneck. */
+export const ALPHA_SEGMENTS = 2;
+export const BETA_SEGMENTS = 4;
+/** A loss counts as congestion when the queue estimate is above this many segments. */
+export const LOSS_QUEUE_SEGMENTS = 2 * BETA_SEGMENTS;
+/** The mild cut applied when a loss is a congestion signal. */
+export const LOSS_REDUCTION = 7 / 8;
+/** Above BETA, each round removes this share of the excess queue... */
+const DECREASE_GAIN = 1 / 2;
+/** ...but never more than this share of the window. */
+const MAX_DECREASE_FRACTION = 1 / 8;
+/** A round needs this many RTT samples to end (as Linux Vegas); shorter ones run on. */
+const MIN_ROUND_SAMPLES = 3;
+/** Rounds under ALPHA in a row before the increase starts doubling (the path freed up). */
+const PROBE_CALM_ROUNDS = 3;
+/** Accelerated increases are capped at this share of the window per round. */
+const MAX_PROBE_FRACTION = 1 / 8;
+/**
+ * HyStart++ (RFC 9406)-like delay check in slow start: the smallest of the last this-many
+ * RTT samples against minRtt plus a threshold of minRtt/8 clamped to 4..16 ms.
+ */
+const HYSTART_MIN_SAMPLES = 8;
+const HYSTART_RTT_DIVISOR = 8;
+const HYSTART_MIN_THRESHOLD_MS = 4;
+const HYSTART_MAX_THRESHOLD_MS = 16;
+/** Loss above this share cannot be the relay's random loss (at most 10%): congestion. */
+export const EXCESS_LOSS_FRACTION = 0.2;
+/** Bytes, in segments, over which that share is measured (one evaluation per batch). */
+const EXCESS_LOSS_SAMPLE_SEGMENTS = 128;
+/** Delay evidence older than this many smoothed RTTs does not turn a loss into congestion. */
+const STALE_DELAY_RTTS = 2;
+
+export type CongestionState = 'slow-start' | 'avoidance' | 'recovery';
+
+export interface CongestionOptions {
+  /** Payload bytes per segment, as `checkSegmentSize` in segments.ts allows. */
+  segmentSize: number;
+  /** Ceiling of the window, bytes. Default DEFAULT_MAX_WINDOW. */
+  maxWindow?: number;
+  /** Floor of the window, bytes (at least one segment). Default MIN_WINDOW_SEGMENTS segments. */
+  minWindow?: number;
+  /** First window, bytes, clamped to [minWindow, maxWindow]. Default INITIAL_WINDOW_SEGMENTS. */
+  initialWindow?: number;
+  /** Socket-buffered bytes beyond which canSend() refuses (at least one segment). */
+  socketBufferLimit?: number;
+}
+
+export interface CongestionStats {
+  bytesSent: number;
+  bytesAcked: number;
+  bytesLost: number;
+  /** Calls to onLost. */
+  lossEvents: number;
+  /** Losses that left the window alone (random loss, or already in recovery). */
+  lossesIgnored: number;
+  /** Window cuts for loss with queueing delay, or for loss beyond the relay's own. */
+  lossReductions: number;
+  /** Rounds in which a queue above BETA shrank the window. */
+  delayDecreases: number;
+  slowStartExits: number;
+  persistentCongestions: number;
+  rounds: number;
+}
+
+function isCount(n: number): boolean {
+  return Number.isFinite(n) && n >= 0;
+}
+
+export class CongestionController {
+  readonly segmentSize: number;
+  readonly minWindow: number;
+  readonly maxWindow: number;
+  readonly initialWindow: number;
+  readonly socketBufferLimit: number;
+  private readonly alpha: number;
+  private readonly beta: number;
+  private readonly lossQueue: number;
+
+  private cwnd: number;
+  private inSlowStart = true;
+  /** In recovery until bytesAcked + bytesLost reaches this mark; null when not. */
+  private recoveryEnd: number | null = null;
+  /** Consecutive rounds that ended with the queue under ALPHA and the window in use. */
+  private underRounds = 0;
+  private inFlight = 0;
+  private readonly counters: CongestionStats = {
+    bytesSent: 0,
+    bytesAcked: 0,
+    bytesLost: 0,
+    lossEvents: 0,
+    lossesIgnored: 0,
+    lossReductions: 0,
+    delayDecreases: 0,
+    slowStartExits: 0,
+    persistentCongestions: 0,
+    rounds: 0,
+  };
+
+  // The current round.
+  private roundEnd = 0;
+  private roundMinRtt = Infinity;
+  private roundSamples = 0;
+  private roundMaxInFlight = 0;
+  private lastRoundMaxInFlight = 0;
+  /** The last HYSTART_MIN_SAMPLES RTT samples (a ring), for slow start's delay check. */
+  private readonly recent: number[] = [];
+  private recentNext = 0;
+
+  // Latest delay evidence.
+  private minRtt = 0;
+  private smoothedRtt = 0;
+  private queue = 0;
+  private queueAt = -Infinity;
+
+  // Loss share, measured in batches.
+  private batchAcked = 0;
+  private batchLost = 0;
+  /** The last complete batch lost more than EXCESS_LOSS_FRACTION. */
+  private lossy = false;
+
+  constructor(options: CongestionOptions) {
+    const s = options.segmentSize;
+    checkSegmentSize(s);
+    this.segmentSize = s;
+    this.minWindow = options.minWindow ?? MIN_WINDOW_SEGMENTS * s;
+    this.maxWindow = options.maxWindow ?? Math.max(DEFAULT_MAX_WINDOW, this.minWindow);
+    this.socketBufferLimit =
+      options.socketBufferLimit ?? Math.max(DEFAULT_SOCKET_BUFFER_LIMIT, MIN_WINDOW_SEGMENTS * s);
+    if (!Number.isFinite(this.minWindow) || this.minWindow < s) {
+      throw new RangeError('minWindow must be at least one segment');
+    }
+    if (!Number.isFinite(this.maxWindow) || this.maxWindow < this.minWindow) {
+      throw new RangeError('maxWindow must be finite and at least minWindow');
+    }
+    if (!Number.isFinite(this.socketBufferLimit) || this.socketBufferLimit < s) {
+      throw new RangeError('socketBufferLimit must be at least one segment');
+    }
+    const initial = options.initialWindow ?? INITIAL_WINDOW_SEGMENTS * s;
+    if (!Number.isFinite(initial)) throw new RangeError('initialWindow must be finite');
+    this.initialWindow = this.clamp(initial);
+    this.cwnd = this.initialWindow;
+    this.alpha = ALPHA_SEGMENTS * s;
+    this.beta = BETA_SEGMENTS * s;
+    this.lossQueue = LOSS_QUEUE_SEGMENTS * s;
+  }
+
+  /** The congestion window, bytes. */
+  get window(): number {
+    return this.cwnd;
+  }
+
+  get state(): CongestionState {
+    if (this.recoveryEnd !== null) return 'recovery';
+    return this.inSlowStart ? 'slow-start' : 'avoidance';
+  }
+
+  /** Bytes in flight as counted from the calls made to this controller. */
+  get bytesInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Latest estimate of this flow's bytes queued at the bottleneck. */
+  get queueEstimate(): number {
+    return this.queue;
+  }
+
+  get stats(): CongestionStats {
+    return { ...this.counters };
+  }
+
+  /**
+   * May a packet of `bytes` (default one segment) be sent now? No when it would take the
+   * bytes in flight past the window, or the socket's unwritten bytes past its limit.
+   */
+  canSend(bytesInFlight: number, socketBuffered: number, bytes = this.segmentSize): boolean {
+    return this.sendAllowance(bytesInFlight, socketBuffered) >= bytes;
+  }
+
+  /** Bytes that may be sent now: the smaller of the window's room and the socket's. */
+  sendAllowance(bytesInFlight: number, socketBuffered: number): number {
+    return Math.max(
+      0,
+      Math.min(this.cwnd - bytesInFlight, this.socketBufferLimit - socketBuffered),
+    );
+  }
+
+  /** A packet (new data or a retransmission) of `bytes` went to the socket. */
+  onPacketSent(bytes: number): void {
+    if (!isCount(bytes)) throw new RangeError('bytes must be a non-negative number');
+    this.counters.bytesSent += bytes;
+    this.inFlight += bytes;
+    this.roundMaxInFlight = Math.max(this.roundMaxInFlight, this.inFlight);
+  }
+
+  /**
+   * A packet of `bytes` was acknowledged. `rttSample` is its RTT sample in ms (null when it
+   * gives none); `smoothedRtt` and `minRtt` are the RTT estimator's values after that sample;
+   * `now` is the time in ms.
+   */
+  onAcked(
+    bytes: number,
+    rttSample: number | null,
+    smoothedRtt: number,
+    minRtt: number,
+    now: number,
+  ): void {
+    if (!isCount(bytes)) throw new RangeError('bytes must be a non-negative number');
+    this.counters.bytesAcked += bytes;
+    this.inFlight = Math.max(0, this.inFlight - bytes);
+    this.batchAcked += bytes;
+    if (Number.isFinite(minRtt) && minRtt > 0) this.minRtt = minRtt;
+    if (Number.isFinite(smoothedRtt) && smoothedRtt > 0) this.smoothedRtt = smoothedRtt;
+    if (rttSample !== null && Number.isFinite(rttSample) && rttSample > 0) {
+      this.roundMinRtt = Math.min(this.roundMinRtt, rttSample);
+      this.roundSamples++;
+      if (this.roundSamples >= HYSTART_MIN_SAMPLES) this.measureQueue(now);
+      this.recent[this.recentNext] = rttSample;
+      this.recentNext = (this.recentNext + 1) % HYSTART_MIN_SAMPLES;
+    }
+
+    if (this.recoveryEnd === null && this.inSlowStart) {
+      const used = Math.max(this.roundMaxInFlight, this.lastRoundMaxInFlight);
+      if (2 * used >= this.cwnd) this.cwnd = this.clamp(this.cwnd + bytes);
+      const recentMin = this.recentMinRtt();
+      if (this.delayAboveThreshold(recentMin)) {
+        this.exitSlowStart(recentMin);
+      } else if (this.cwnd >= this.maxWindow) {
+        this.inSlowStart = false;
+        this.counters.slowStartExits++;
+      }
+    }
+    this.afterOutcome(now);
+  }
+
+  /** A packet of `bytes` was declared lost at `now` (ms). */
+  onLost(bytes: number, now: number): void {
+    if (!isCount(bytes)) throw new RangeError('bytes must be a non-negative number');
+    this.counters.bytesLost += bytes;
+    this.counters.lossEvents++;
+    this.inFlight = Math.max(0, this.inFlight - bytes);
+    this.batchLost += bytes;
+    const queueFresh =
+      this.smoothedRtt > 0 && now - this.queueAt <= STALE_DELAY_RTTS * this.smoothedRtt;
+    if (this.recoveryEnd === null && queueFresh && this.queue > this.lossQueue) {
+      this.cut();
+    } else {
+      this.counters.lossesIgnored++;
+    }
+    this.afterOutcome(now);
+  }
+
+  /**
+   * Everything in flight was lost over a period longer than the persistent-congestion
+   * duration (RFC 9002 §7.6): back to the minimum window and slow start. The caller may
+   * also reset its minRtt (RFC 9002 §5.2), as the path may have changed.
+   */
+  onPersistentCongestion(): void {
+    this.counters.persistentCongestions++;
+    this.cwnd = this.minWindow;
+    this.inSlowStart = true;
+    this.recoveryEnd = null;
+    this.underRounds = 0;
+    this.queue = 0;
+    this.queueAt = -Infinity;
+    this.recent.length = 0;
+    this.recentNext = 0;
+    this.startRound();
+  }
+
+  private clamp(window: number): number {
+    return Math.min(this.maxWindow, Math.max(this.minWindow, window));
+  }
+
+  private measureQueue(now: number): void {
+    if (this.minRtt <= 0 || this.roundSamples === 0) return;
+    const ratio = Math.min(1, this.minRtt / this.roundMinRtt);
+    this.queue = this.cwnd * (1 - ratio);
+    this.queueAt = now;
+  }
+
+  /** The smallest of the last HYSTART_MIN_SAMPLES samples; Infinity until there are that many. */
+  private recentMinRtt(): number {
+    return this.recent.length < HYSTART_MIN_SAMPLES ? Infinity : Math.min(...this.recent);
+  }
+
+  private delayAboveThreshold(rtt: number): boolean {
+    if (this.minRtt <= 0 || !Number.isFinite(rtt)) return false;
+    const threshold = Math.min(
+      HYSTART_MAX_THRESHOLD_MS,
+      Math.max(HYSTART_MIN_THRESHOLD_MS, this.minRtt / HYSTART_RTT_DIVISOR),
+    );
+    return rtt >= this.minRtt + threshold;
+  }
+
+  private exitSlowStart(rtt: number): void {
+    this.inSlowStart = false;
+    this.counters.slowStartExits++;
+    // Keep the pipe (cwnd * minRtt / rtt) plus the band's lower edge; drop the queue.
+    const pipe = (this.cwnd * this.minRtt) / rtt;
+    this.cwnd = this.clamp(Math.min(this.cwnd, pipe + this.alpha));
+    this.underRounds = 0;
+  }
+
+  /** The mild cut for a loss that is a congestion signal; starts a recovery period. */
+  private cut(): void {
+    this.counters.lossReductions++;
+    if (this.inSlowStart) {
+      this.inSlowStart = false;
+      this.counters.slowStartExits++;
+    }
+    this.cwnd = this.clamp(this.cwnd * LOSS_REDUCTION);
+    this.recoveryEnd = this.counters.bytesSent;
+    this.underRounds = 0;
+  }
+
+  /** Bookkeeping after an ack or a loss: recovery's end, the round's end, the loss batch. */
+  private afterOutcome(now: number): void {
+    const outcomes = this.counters.bytesAcked + this.counters.bytesLost;
+    if (this.recoveryEnd !== null && outcomes >= this.recoveryEnd) this.recoveryEnd = null;
+    if (outcomes >= this.roundEnd && this.roundSamples >= MIN_ROUND_SAMPLES) this.endRound(now);
+    const batch = this.batchAcked + this.batchLost;
+    if (batch >= EXCESS_LOSS_SAMPLE_SEGMENTS * this.segmentSize) {
+      this.lossy = this.batchLost > EXCESS_LOSS_FRACTION * batch;
+      this.batchAcked = 0;
+      this.batchLost = 0;
+      if (this.lossy && this.recoveryEnd === null) this.cut();
+    }
+  }
+
+  private endRound(now: number): void {
+    this.counters.rounds++;
+    if (this.minRtt > 0) {
+      this.measureQueue(now);
+      if (this.recoveryEnd === null) {
+        if (this.inSlowStart) {
+          if (this.delayAboveThreshold(this.roundMinRtt)) this.exitSlowStart(this.roundMinRtt);
+        } else {
+          this.avoid();
+        }
+      }
+    }
+    this.startRound();
+  }
+
+  /** Vegas: steer the queue into [alpha, beta] once per round. */
+  private avoid(): void {
+    const s = this.segmentSize;
+    if (this.queue > this.beta) {
+      const excess = (this.queue - this.beta) * DECREASE_GAIN;
+      const decrease = Math.min(Math.max(excess, s), this.cwnd * MAX_DECREASE_FRACTION);
+      this.cwnd = this.clamp(this.cwnd - decrease);
+      this.counters.delayDecreases++;
+      this.underRounds = 0;
+    } else if (this.queue < this.alpha && this.roundMaxInFlight + s > this.cwnd && !this.lossy) {
+      this.underRounds++;
+      const doublings = Math.max(0, this.underRounds - PROBE_CALM_ROUNDS);
+      const increase = Math.min(s * 2 ** doublings, Math.max(s, this.cwnd * MAX_PROBE_FRACTION));
+      this.cwnd = this.clamp(this.cwnd + increase);
+    } else {
+      this.underRounds = 0;
+    }
+  }
+
+  private startRound(): void {
+    this.roundEnd = this.counters.bytesSent;
+    this.roundMinRtt = Infinity;
+    this.roundSamples = 0;
+    this.lastRoundMaxInFlight = this.roundMaxInFlight;
+    this.roundMaxInFlight = this.inFlight;
+  }
+}

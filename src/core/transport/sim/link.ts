@@ -1,0 +1,367 @@
+// A small deterministic discrete-event simulator of one bottleneck link, for testing
+// congestion controllers. Pure: simulated time in ms, randomness from a seed.
+//
+// Each flow's sender writes packets into its local socket (instant, or drained at a given
+// rate), from which they reach the link: a FIFO of bounded bytes (drop-tail) served at
+// `capacity`. A packet that gets through the queue is then lost at random with probability
+// `loss` (the relay's deliberate loss: it has used the link's capacity) or delivered after
+// the propagation delay. Acks come back after the propagation delay again and are never
+// lost. The sender learns of a loss when the packet's ack would have come (about one RTT
+// after sending, the simplified loss detection). RTT estimates per flow follow RFC 9002
+// without ack delay. A capacity change applies to packets entering the queue after it.
+
+import { seededRandom, type Random } from '../../../shared/random.ts';
+
+/** What the simulator needs from a congestion controller. */
+export interface SimController {
+  readonly window: number;
+  canSend(bytesInFlight: number, socketBuffered: number): boolean;
+  onPacketSent(bytes: number): void;
+  onAcked(
+    bytes: number,
+    rttSample: number | null,
+    smoothedRtt: number,
+    minRtt: number,
+    now: number,
+  ): void;
+  onLost(bytes: number, now: number): void;
+}
+
+export interface LinkConfig {
+  /** Bottleneck rate, bytes per second. */
+  capacity: number;
+  /** One-way propagation delay, ms (each way). */
+  delayMs: number;
+  /** Drop-tail limit: bytes waiting or in service. */
+  queueLimit: number;
+  /** Independent random loss probability, 0..1. */
+  loss: number;
+  seed: number;
+}
+
+export interface FlowConfig {
+  controller: SimController;
+  /** Bytes per packet. */
+  packetSize: number;
+  /** When the flow starts sending (ms). Default 0. */
+  startMs?: number;
+  /** The local socket's drain rate, bytes per second. Default: instant. */
+  socketRate?: number;
+}
+
+export interface SimulationConfig {
+  link: LinkConfig;
+  flows: FlowConfig[];
+  durationMs: number;
+  /** Changes of the link's capacity (bytes per second) at given times. */
+  capacityChanges?: { atMs: number; capacity: number }[];
+  /** Interval of the recorded samples, ms. Default 10. */
+  sampleMs?: number;
+}
+
+export interface FlowSample {
+  /** Bytes acknowledged so far (goodput: each delivered packet carries new data). */
+  delivered: number;
+  window: number;
+  inFlight: number;
+  socketBuffered: number;
+}
+
+export interface Sample {
+  t: number;
+  /** Bytes queued at the bottleneck (waiting or in service). */
+  queue: number;
+  flows: FlowSample[];
+}
+
+export interface FlowResult {
+  delivered: number;
+  packetsSent: number;
+  /** Lost at random. */
+  packetsLost: number;
+  /** Dropped by the full queue. */
+  packetsDropped: number;
+  maxWindow: number;
+  /** Smallest window seen after the flow started. */
+  minWindow: number;
+  maxInFlight: number;
+  maxSocketBuffered: number;
+}
+
+export interface SimulationResult {
+  flows: FlowResult[];
+  samples: Sample[];
+  /** Time-average of the bottleneck queue over the run, bytes. */
+  averageQueue: number;
+  maxQueue: number;
+}
+
+interface Packet {
+  flow: number;
+  bytes: number;
+  sentAt: number;
+}
+
+type Event =
+  | { kind: 'start'; flow: number }
+  | { kind: 'arrive'; packet: Packet }
+  | { kind: 'ack'; packet: Packet }
+  | { kind: 'lost'; packet: Packet }
+  | { kind: 'capacity'; capacity: number }
+  | { kind: 'sample' };
+
+interface Scheduled {
+  t: number;
+  seq: number;
+  event: Event;
+}
+
+/** A binary min-heap of events by time, then by scheduling order (so runs are deterministic). */
+class EventQueue {
+  private readonly heap: Scheduled[] = [];
+  private seq = 0;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(t: number, event: Event): void {
+    const h = this.heap;
+    h.push({ t, seq: this.seq++, event });
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[parent]!)) break;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): Scheduled {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  private less(a: Scheduled, b: Scheduled): boolean {
+    return a.t < b.t || (a.t === b.t && a.seq < b.seq);
+  }
+}
+
+interface FlowState {
+  config: FlowConfig;
+  started: boolean;
+  inFlight: number;
+  socketBuffered: number;
+  socketFreeAt: number;
+  srtt: number;
+  minRtt: number;
+  result: FlowResult;
+}
+
+export function simulate(config: SimulationConfig): SimulationResult {
+  const { link, durationMs } = config;
+  const sampleMs = config.sampleMs ?? 10;
+  const random: Random = seededRandom(link.seed);
+  const events = new EventQueue();
+  let capacity = link.capacity / 1000; // bytes per ms
+  // The bottleneck FIFO: departure times and sizes of packets waiting or in service.
+  const departures: { at: number; bytes: number }[] = [];
+  let head = 0;
+  let queued = 0;
+  let lastDeparture = 0;
+  let queueArea = 0;
+  let queueAreaAt = 0;
+  let maxQueue = 0;
+  const samples: Sample[] = [];
+
+  const flows: FlowState[] = config.flows.map((f) => ({
+    config: f,
+    started: false,
+    inFlight: 0,
+    socketBuffered: 0,
+    socketFreeAt: 0,
+    srtt: 0,
+    minRtt: Infinity,
+    result: {
+      delivered: 0,
+      packetsSent: 0,
+      packetsLost: 0,
+      packetsDropped: 0,
+      maxWindow: f.controller.window,
+      minWindow: f.controller.window,
+      maxInFlight: 0,
+      maxSocketBuffered: 0,
+    },
+  }));
+
+  /** Brings the queue up to `now`, integrating its size for the time average. */
+  const drain = (now: number): void => {
+    for (;;) {
+      const d = departures[head];
+      if (!d || d.at > now) break;
+      queueArea += queued * (d.at - queueAreaAt);
+      queueAreaAt = d.at;
+      queued -= d.bytes;
+      head++;
+    }
+    queueArea += queued * (now - queueAreaAt);
+    queueAreaAt = now;
+    if (head > 1024 && head * 2 > departures.length) {
+      departures.splice(0, head);
+      head = 0;
+    }
+  };
+
+  const noteWindow = (f: FlowState): void => {
+    const w = f.config.controller.window;
+    f.result.maxWindow = Math.max(f.result.maxWindow, w);
+    f.result.minWindow = Math.min(f.result.minWindow, w);
+  };
+
+  const arrive = (p: Packet, now: number): void => {
+    drain(now);
+    const f = flows[p.flow]!;
+    if (queued + p.bytes > link.queueLimit) {
+      f.result.packetsDropped++;
+      events.push(now + queued / capacity + 2 * link.delayMs, { kind: 'lost', packet: p });
+      return;
+    }
+    const at = Math.max(now, lastDeparture) + p.bytes / capacity;
+    lastDeparture = at;
+    departures.push({ at, bytes: p.bytes });
+    queued += p.bytes;
+    maxQueue = Math.max(maxQueue, queued);
+    const lost = random() < link.loss;
+    if (lost) f.result.packetsLost++;
+    events.push(at + 2 * link.delayMs, { kind: lost ? 'lost' : 'ack', packet: p });
+  };
+
+  const trySend = (index: number, now: number): void => {
+    const f = flows[index]!;
+    if (!f.started) return;
+    const c = f.config.controller;
+    const bytes = f.config.packetSize;
+    while (c.canSend(f.inFlight, f.socketBuffered)) {
+      const packet: Packet = { flow: index, bytes, sentAt: now };
+      c.onPacketSent(bytes);
+      f.inFlight += bytes;
+      f.result.packetsSent++;
+      f.result.maxInFlight = Math.max(f.result.maxInFlight, f.inFlight);
+      if (f.config.socketRate === undefined) {
+        arrive(packet, now);
+      } else {
+        f.socketBuffered += bytes;
+        f.result.maxSocketBuffered = Math.max(f.result.maxSocketBuffered, f.socketBuffered);
+        f.socketFreeAt = Math.max(now, f.socketFreeAt) + (bytes * 1000) / f.config.socketRate;
+        events.push(f.socketFreeAt, { kind: 'arrive', packet });
+      }
+    }
+  };
+
+  config.flows.forEach((f, i) => events.push(f.startMs ?? 0, { kind: 'start', flow: i }));
+  for (const change of config.capacityChanges ?? []) {
+    events.push(change.atMs, { kind: 'capacity', capacity: change.capacity });
+  }
+  events.push(0, { kind: 'sample' });
+
+  while (events.size > 0) {
+    const { t: now, event } = events.pop();
+    if (now > durationMs) break;
+    switch (event.kind) {
+      case 'start': {
+        flows[event.flow]!.started = true;
+        trySend(event.flow, now);
+        break;
+      }
+      case 'arrive': {
+        const f = flows[event.packet.flow]!;
+        f.socketBuffered -= event.packet.bytes;
+        arrive(event.packet, now);
+        trySend(event.packet.flow, now);
+        break;
+      }
+      case 'ack': {
+        const p = event.packet;
+        const f = flows[p.flow]!;
+        const sample = now - p.sentAt;
+        f.minRtt = Math.min(f.minRtt, sample);
+        f.srtt = f.srtt === 0 ? sample : (7 * f.srtt + sample) / 8;
+        f.inFlight -= p.bytes;
+        f.result.delivered += p.bytes;
+        f.config.controller.onAcked(p.bytes, sample, f.srtt, f.minRtt, now);
+        noteWindow(f);
+        trySend(p.flow, now);
+        break;
+      }
+      case 'lost': {
+        const p = event.packet;
+        const f = flows[p.flow]!;
+        f.inFlight -= p.bytes;
+        f.config.controller.onLost(p.bytes, now);
+        noteWindow(f);
+        trySend(p.flow, now);
+        break;
+      }
+      case 'capacity': {
+        capacity = event.capacity / 1000;
+        break;
+      }
+      case 'sample': {
+        drain(now);
+        samples.push({
+          t: now,
+          queue: queued,
+          flows: flows.map((f) => ({
+            delivered: f.result.delivered,
+            window: f.config.controller.window,
+            inFlight: f.inFlight,
+            socketBuffered: f.socketBuffered,
+          })),
+        });
+        events.push(now + sampleMs, { kind: 'sample' });
+        break;
+      }
+    }
+  }
+  drain(durationMs);
+  return {
+    flows: flows.map((f) => f.result),
+    samples,
+    averageQueue: durationMs > 0 ? queueArea / durationMs : 0,
+    maxQueue,
+  };
+}
+
+/** Bytes per second a flow got between two times, from the recorded samples. */
+export function goodputBetween(
+  result: SimulationResult,
+  flow: number,
+  fromMs: number,
+  toMs: number,
+): number {
+  const at = (t: number): number => {
+    let last = 0;
+    for (const s of result.samples) {
+      if (s.t > t) break;
+      last = s.flows[flow]?.delivered ?? 0;
+    }
+    return last;
+  };
+  return ((at(toMs) - at(fromMs)) * 1000) / (toMs - fromMs);
+}
