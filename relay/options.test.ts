@@ -272,7 +272,12 @@ describe('errors', () => {
   // `--data-dir --help` keeps the database in a directory called "--help".
   it('a flag followed by another option is missing its value', () => {
     expect(errorOf(['--host', '--port=7001']).message).toMatch(/--host/);
-    expect(errorOf(['--data-dir', '--help']).message).toMatch(/--data-dir/);
+    expect(errorOf(['--data-dir', '--log-level=debug']).message).toMatch(/--data-dir/);
+  });
+
+  it('--help wins over anything broken around it', () => {
+    expect(parseOptions(['--bogus', '--help'], {})).toEqual({ help: true });
+    expect(parseOptions(['--data-dir', '--help'], { RELAY_PORT: 'abc' })).toEqual({ help: true });
   });
 
   it('a port that is not an integer', () => {

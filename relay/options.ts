@@ -291,7 +291,7 @@ export function helpText(): string {
     '',
     'Options (each also from the environment: --data-dir is RELAY_DATA_DIR, and so on):',
     ...rows.map(([a, b]) => `${a!.padEnd(width)}  ${b}`),
-    `  --help${' '.repeat(Math.max(1, width - 5))}  this text`,
+    `${'  --help'.padEnd(width)}  this text`,
     '',
     'HTTP on the same port: GET /healthz, GET /metrics, GET /api/stats,',
     'GET and PUT /api/channel (Authorization: Bearer <admin token>).',
@@ -306,6 +306,8 @@ export type ParseResult = { help: true } | { help: false; options: RelayOptions 
 
 /** Parses `argv` (without node and script) over `env`. Throws OptionsError with a clear message. */
 export function parseOptions(argv: string[], env: Record<string, string | undefined>): ParseResult {
+  // Help is always available, however broken the rest of the command line or environment.
+  if (argv.includes('--help') || argv.includes('-h')) return { help: true };
   const o = defaultOptions();
   const byFlag = new Map(OPTIONS.map((s) => [s.flag, s]));
   // Channel settings are range-checked by the channel schema; each variable on its own first,

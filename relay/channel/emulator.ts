@@ -1,7 +1,8 @@
 // The noisy channel between the relay and each recipient. For every copy of a data or
 // acknowledgement frame it decides, in this order and with one seeded random stream:
 //   partition -> loss (Bernoulli or Gilbert-Elliott) -> encode, bit errors, decode
-//   -> uncorrectable check -> duplication -> delay, jitter, reordering -> rate limit.
+//   -> uncorrectable check -> delay and jitter -> reordering -> duplication -> rate limit.
+// (The order fixes which random number each decision draws, so a seed replays a run.)
 // It decides and counts; the relay's router carries out the decision.
 import { hasValidChecksum } from '../../src/shared/protocol/index.ts';
 import { seededRandom, type Random } from '../../src/shared/random.ts';
@@ -75,7 +76,10 @@ export class ChannelEmulator {
         'channel_bits_flipped',
         'Bits flipped by the channel in coded frames.',
       ),
-      corrected: metrics.counter('channel_corrected', 'Codewords the decoder repaired.'),
+      corrected: metrics.counter(
+        'channel_corrected',
+        'Codewords the decoder changed (repaired, or mis-corrected in frames then counted uncorrectable).',
+      ),
       uncorrectable: metrics.counter(
         'channel_uncorrectable',
         'Frames still damaged after decoding, by what was done with them.',
