@@ -1,7 +1,8 @@
 // The relay: the channel layer of Strata. It accepts WebSocket connections, learns who each
 // one is from its hello, routes frames to every connected device of their recipient (and a
 // copy of outgoing data to the sender's other devices), holds frames for offline devices in
-// SQLite, and passes data and acknowledgement frames through the channel emulator.
+// SQLite, takes custody of every data frame (custody.ts), and passes data and
+// acknowledgement frames through the channel emulator.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -17,6 +18,7 @@ import {
 } from '../src/shared/protocol/index.ts';
 import { DelayLine } from './channel/delay-line.ts';
 import { ChannelEmulator, type Fate } from './channel/emulator.ts';
+import { Custody } from './custody.ts';
 import { handleHttp } from './http-api.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
@@ -55,6 +57,7 @@ export class Relay {
   readonly metrics = new Metrics();
   readonly channel: ChannelEmulator;
   readonly store: RelayStore;
+  readonly custody: Custody;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
@@ -75,6 +78,19 @@ export class Relay {
     for (const u of this.store.users()) this.knownUsers.add(u.name);
     this.channel = new ChannelEmulator(this.metrics, options.channel);
     this.delayLine = new DelayLine((d) => this.deliverDelayed(d));
+    this.custody = new Custody(
+      this.store,
+      {
+        devicesOf: (user, device) => this.devicesOf(user, device, null),
+        sendControl: (target, frame) => this.sendControl(target, frame),
+        sendError: (target, code, messageId, text) => this.sendError(target, code, messageId, text),
+        resend: (target, bytes, sender) =>
+          this.forward(target, bytes, { type: 'data', sender }, null),
+        ready: (target) => !target.draining && target.pending < this.options.sendBufferBytes,
+      },
+      log,
+      this.metrics,
+    );
     const m = this.metrics;
     this.count = {
       framesIn: m.counter('frames_in', 'Frames received from clients, by type.', 'type'),
@@ -141,6 +157,7 @@ export class Relay {
     const expire = setInterval(() => this.expireStored(), EXPIRE_INTERVAL_MS);
     this.timers.push(expire);
     this.expireStored();
+    this.custody.start();
     if (this.options.summaryIntervalMs > 0) {
       let last = '';
       this.timers.push(
@@ -162,7 +179,8 @@ export class Relay {
       `in=${v('frames_in')} out=${v('frames_out')} lost=${v('channel_lost')} ` +
       `flipped=${v('channel_bits_flipped')} corrected=${v('channel_corrected')} ` +
       `uncorrectable=${v('channel_uncorrectable')} duplicated=${v('channel_duplicated')} ` +
-      `delayed=${v('channel_delayed')} stored=${v('offline_frames')}`
+      `delayed=${v('channel_delayed')} stored=${v('offline_frames')} ` +
+      `custody=${v('custody_frames')}`
     );
   }
 
@@ -170,6 +188,8 @@ export class Relay {
   async close(): Promise<void> {
     if (this.closing) return;
     for (const t of this.timers) clearInterval(t);
+    // What custody still had pending is committed (and answered) before anything closes.
+    this.custody.close();
     // Frames the channel was still delaying are kept for their recipients, not dropped.
     for (const d of this.delayLine.drain())
       this.storeFor(d.target.user, d.target.device, d.bytes, d.route);
@@ -308,7 +328,11 @@ export class Relay {
       );
       return;
     }
-    this.route(s, frame, bytes);
+    const accepted = this.route(s, frame, bytes);
+    // Delivery never waits for the disk: custody follows the routing, batched per turn.
+    if (frame.type === 'data' && accepted) this.custody.take(s, frame, bytes);
+    else if (frame.type === 'ack') this.custody.onAck(frame);
+    else if (frame.type === 'receipt') this.custody.onReceipt(frame);
   }
 
   private onHello(s: Session, hello: Frame & { type: 'hello' }): void {
@@ -397,13 +421,18 @@ export class Relay {
   // ---------------------------------------------------------------------------------------
   // Routing
 
-  private route(source: Session, frame: Frame, bytes: Uint8Array): void {
+  /**
+   * Routes a frame from a client. Returns false when it was refused (the sender has been
+   * told): its recipient is offline and the relay could not store it.
+   */
+  private route(source: Session, frame: Frame, bytes: Uint8Array): boolean {
     const route: FrameRoute = { type: frame.type, sender: frame.from };
     const recipients = this.devicesOf(frame.to, frame.toDevice, source);
+    let accepted = true;
     if (recipients.length === 0 && STORED.has(frame.type)) {
-      const ok = this.storeFor(frame.to, frame.toDevice, bytes, route, source, frame);
+      accepted = this.storeFor(frame.to, frame.toDevice, bytes, route, source, frame);
       this.log.debug(
-        `${describe(frame)} ${ok ? 'stored for offline recipient' : 'refused by quota'}`,
+        `${describe(frame)} ${accepted ? 'stored for offline recipient' : 'refused by quota'}`,
       );
     }
     for (const target of recipients) this.forward(target, bytes, route, source, frame);
@@ -412,6 +441,7 @@ export class Relay {
       for (const own of this.devicesOf(frame.from, 0, source))
         this.forward(own, bytes, route, source, frame);
     }
+    return accepted;
   }
 
   private devicesOf(user: string, device: number, except: Session | null): Session[] {
@@ -594,6 +624,7 @@ export class Relay {
         this.log.warn(`discarded ${n} frames held too long for ${user}`);
       }
     });
+    this.custody.expire(Date.now());
   }
 
   /**

@@ -2,10 +2,16 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeFrame } from '../src/shared/protocol/index.ts';
 import { sampleFrames } from '../src/shared/protocol/testing.ts';
-import { RelayStore, type FrameRoute, type StoreLimits } from './store.ts';
+import {
+  RelayStore,
+  type CustodyRow,
+  type EnqueueResult,
+  type FrameRoute,
+  type StoreLimits,
+} from './store.ts';
 
 const ROOMY: StoreLimits = {
   maxFramesPerUser: 1000,
@@ -274,11 +280,45 @@ describe('durability', () => {
   it('refuses a database written by a newer relay', () => {
     closeStore(openStore());
     const db = new Database(join(dir, 'relay.db'));
-    db.pragma('user_version = 2');
+    db.pragma('user_version = 3');
     db.close();
     expect(() => openStore()).toThrow(
-      'relay database schema 2 is newer than this relay understands (1)',
+      'relay database schema 3 is newer than this relay understands (2)',
     );
+  });
+});
+
+describe('checkpoints', () => {
+  const dbOf = (store: RelayStore) => (store as unknown as { db: Database.Database }).db;
+
+  it('are made by a worker thread, not on the relay’s connection', async () => {
+    const store = openStore();
+    const db = dbOf(store);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    for (let i = 0; i < 200; i++) ok(store.enqueue('bob', 0, bytes(4000, i), FROM_ALICE, 0));
+    // The checkpointer copies the whole log into the database soon after.
+    await vi.waitFor(
+      () => {
+        const [state] = db.pragma('wal_checkpoint(NOOP)') as {
+          log: number;
+          checkpointed: number;
+        }[];
+        expect(state!.log).toBeGreaterThan(0);
+        expect(state!.checkpointed).toBe(state!.log);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+  });
+
+  it('fall back to the relay’s connection when the worker stops', async () => {
+    const store = openStore();
+    const worker = (store as unknown as { checkpointer: { terminate(): Promise<number> } })
+      .checkpointer;
+    await worker.terminate();
+    await vi.waitFor(() =>
+      expect(dbOf(store).pragma('wal_autocheckpoint', { simple: true })).toBe(1000),
+    );
+    ok(store.enqueue('bob', 0, bytes(10), FROM_ALICE, 0));
   });
 });
 
@@ -338,5 +378,317 @@ describe('a full disk', () => {
     const kept = store.pending('bob', 1, 0, 10_000);
     expect(kept).toHaveLength(accepted);
     kept.forEach((row, i) => expect(row.frame[0]).toBe(i & 0xff));
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Custody
+
+/** A custody row from alice/1 to bob for segment `index` of `messageId`. */
+function row(messageId: number, index: number, over: Partial<CustodyRow> = {}): CustodyRow {
+  return {
+    sender: 'alice',
+    senderDevice: 1,
+    recipient: 'bob',
+    recipientDevice: 0,
+    messageId,
+    segmentIndex: index,
+    transmission: messageId * 100 + index,
+    frame: bytes(10 + index, (messageId + index) & 0xff),
+    ...over,
+  };
+}
+
+const held = (n: number): EnqueueResult[] => Array.from({ length: n }, () => ({ ok: true }));
+const segmentsOf = (store: RelayStore, sender = 'alice', device = 1, recipient = 'bob') =>
+  store.unackedFor(sender, device, recipient, 1000).map((h) => [h.messageId, h.segmentIndex]);
+
+describe('custody', () => {
+  it('holds a batch and returns the unacknowledged segments by message and segment', () => {
+    const store = openStore();
+    const rows = [row(7, 1), row(5, 0), row(7, 0), row(5, 2), row(5, 1)];
+    expect(store.holdBatch(rows, 100)).toEqual(held(5));
+    expect(segmentsOf(store)).toEqual([
+      [5, 0],
+      [5, 1],
+      [5, 2],
+      [7, 0],
+      [7, 1],
+    ]);
+    const first = store.unackedFor('alice', 1, 'bob', 1)[0]!;
+    expect(first).toEqual({
+      recipientDevice: 0,
+      messageId: 5,
+      segmentIndex: 0,
+      transmission: 500,
+      frame: bytes(10, 5),
+    });
+    expect(first.frame).toBeInstanceOf(Uint8Array);
+    expect(store.custodyFrames).toBe(5);
+    expect(store.custodyBytes).toBe(rows.reduce((n, r) => n + r.frame.length, 0));
+    // Custody is not the offline queue.
+    expect(store.frames).toBe(0);
+    expect(store.countPending('bob', 1)).toBe(0);
+  });
+
+  it('keeps senders, their devices and recipients apart', () => {
+    const store = openStore();
+    store.holdBatch(
+      [
+        row(1, 0),
+        row(2, 0, { senderDevice: 2 }),
+        row(3, 0, { recipient: 'carol', recipientDevice: 4 }),
+        row(4, 0, { sender: 'dave' }),
+      ],
+      0,
+    );
+    expect(segmentsOf(store)).toEqual([[1, 0]]);
+    expect(segmentsOf(store, 'alice', 2)).toEqual([[2, 0]]);
+    expect(segmentsOf(store, 'alice', 1, 'carol')).toEqual([[3, 0]]);
+    expect(store.unackedFor('alice', 1, 'carol', 10)[0]!.recipientDevice).toBe(4);
+    expect(segmentsOf(store, 'dave', 1)).toEqual([[4, 0]]);
+    expect(store.senderDevicesWithCustody()).toEqual([
+      { sender: 'alice', senderDevice: 1, recipient: 'bob' },
+      { sender: 'alice', senderDevice: 1, recipient: 'carol' },
+      { sender: 'alice', senderDevice: 2, recipient: 'bob' },
+      { sender: 'dave', senderDevice: 1, recipient: 'bob' },
+    ]);
+  });
+
+  it('a retransmission replaces the frame and transmission of its segment; an older one does not', () => {
+    const store = openStore();
+    store.holdBatch([row(1, 0), row(1, 1)], 0);
+    const bytesBefore = store.custodyBytes;
+    expect(store.holdBatch([row(1, 0, { transmission: 900, frame: bytes(30, 9) })], 10)).toEqual(
+      held(1),
+    );
+    expect(store.custodyFrames).toBe(2);
+    expect(store.custodyBytes).toBe(bytesBefore + 20);
+    const [seg0] = store.unackedFor('alice', 1, 'bob', 10);
+    expect(seg0).toMatchObject({ transmission: 900, frame: bytes(30, 9) });
+    // A late copy of an older transmission changes nothing (and is still held).
+    expect(store.holdBatch([row(1, 0, { transmission: 5, frame: bytes(3) })], 20)).toEqual(held(1));
+    expect(store.unackedFor('alice', 1, 'bob', 10)[0]).toMatchObject({ transmission: 900 });
+    expect(store.custodyBytes).toBe(bytesBefore + 20);
+    // Twice in one batch: the later transmission wins.
+    store.holdBatch(
+      [row(1, 1, { transmission: 1000 }), row(1, 1, { transmission: 1001, frame: bytes(11, 3) })],
+      30,
+    );
+    expect(store.unackedFor('alice', 1, 'bob', 10)[1]).toMatchObject({
+      transmission: 1001,
+      frame: bytes(11, 3),
+    });
+    expect(store.custodyFrames).toBe(2);
+  });
+
+  it('markAcked marks the transmissions in the ranges, for that recipient only', () => {
+    const store = openStore();
+    store.holdBatch(
+      [row(1, 0), row(1, 1), row(1, 2), row(1, 3), row(2, 0), row(3, 0, { recipient: 'carol' })],
+      0,
+    );
+    // Transmissions 100..103 (message 1), 200 (message 2); carol's is 300.
+    expect(
+      store.markAcked('alice', 1, 'bob', [
+        [200, 400],
+        [102, 103],
+        [100, 100],
+      ]),
+    ).toBe(4);
+    expect(segmentsOf(store)).toEqual([[1, 1]]);
+    // Carol's frame is not bob's to acknowledge; nor is another device's.
+    expect(segmentsOf(store, 'alice', 1, 'carol')).toEqual([[3, 0]]);
+    expect(store.markAcked('alice', 2, 'bob', [[0, 1000]])).toBe(0);
+    // Acknowledging again marks nothing new.
+    expect(store.markAcked('alice', 1, 'bob', [[100, 103]])).toBe(1);
+    expect(segmentsOf(store)).toEqual([]);
+    // Acknowledged frames stay in custody until released.
+    expect(store.custodyFrames).toBe(6);
+    expect(store.senderDevicesWithCustody()).toEqual([
+      { sender: 'alice', senderDevice: 1, recipient: 'carol' },
+    ]);
+    // A retransmission of an acknowledged segment keeps it acknowledged.
+    store.holdBatch([row(1, 0, { transmission: 999 })], 10);
+    expect(segmentsOf(store)).toEqual([]);
+  });
+
+  it('release deletes every segment of the messages, for that sender, device and recipient', () => {
+    const store = openStore();
+    store.holdBatch(
+      [
+        row(1, 0),
+        row(1, 1),
+        row(2, 0),
+        row(1, 0, { senderDevice: 2 }),
+        row(1, 0, { recipient: 'carol' }),
+      ],
+      0,
+    );
+    const total = store.custodyBytes;
+    expect(store.release('alice', 1, 'bob', [1, 99])).toBe(2);
+    expect(segmentsOf(store)).toEqual([[2, 0]]);
+    expect(segmentsOf(store, 'alice', 2)).toEqual([[1, 0]]);
+    expect(segmentsOf(store, 'alice', 1, 'carol')).toEqual([[1, 0]]);
+    expect(store.custodyFrames).toBe(3);
+    expect(store.custodyBytes).toBe(total - 10 - 11);
+    expect(store.release('alice', 1, 'bob', [1])).toBe(0);
+    expect(store.release('alice', 1, 'bob', [2])).toBe(1);
+    expect(store.senderDevicesWithCustody()).toEqual([
+      { sender: 'alice', senderDevice: 1, recipient: 'carol' },
+      { sender: 'alice', senderDevice: 2, recipient: 'bob' },
+    ]);
+  });
+
+  it('unackedFor pages with a limit', () => {
+    const store = openStore();
+    store.holdBatch(
+      Array.from({ length: 10 }, (_, i) => row(1, 9 - i)),
+      0,
+    );
+    expect(store.unackedFor('alice', 1, 'bob', 3).map((h) => h.segmentIndex)).toEqual([0, 1, 2]);
+  });
+
+  it('holds each recipient’s custody to the per-user limits, row by row', () => {
+    const store = openStore({ maxFramesPerUser: 3 });
+    expect(store.holdBatch([row(1, 0), row(1, 1), row(1, 2), row(1, 3), row(2, 0)], 0)).toEqual([
+      ...held(3),
+      { ok: false, reason: 'user-quota' },
+      { ok: false, reason: 'user-quota' },
+    ]);
+    expect(store.custodyFrames).toBe(3);
+    // A retransmission of a held segment takes no new room.
+    expect(store.holdBatch([row(1, 0, { transmission: 555 })], 0)).toEqual(held(1));
+    // Another recipient has its own quota.
+    expect(store.holdBatch([row(1, 0, { recipient: 'carol' })], 0)).toEqual(held(1));
+    // Releasing frees the room.
+    store.release('alice', 1, 'bob', [1]);
+    expect(store.holdBatch([row(2, 0)], 0)).toEqual(held(1));
+  });
+
+  it('holds custody to the per-user byte limit', () => {
+    const store = openStore({ maxBytesPerUser: 25 });
+    expect(store.holdBatch([row(1, 0), row(1, 1), row(1, 2, { frame: bytes(5) })], 0)).toEqual([
+      ...held(2),
+      { ok: false, reason: 'user-quota' },
+    ]);
+    expect(store.custodyBytes).toBe(21);
+  });
+
+  it('counts custody and queued bytes together against the total limit', () => {
+    const store = openStore({ maxBytesTotal: 100 });
+    ok(store.enqueue('carol', 0, bytes(60), FROM_ALICE, 0));
+    expect(
+      store.holdBatch([row(1, 0, { frame: bytes(30) }), row(1, 1, { frame: bytes(11) })], 0),
+    ).toEqual([{ ok: true }, { ok: false, reason: 'store-full' }]);
+    expect(store.enqueue('carol', 0, bytes(11), FROM_ALICE, 0)).toEqual({
+      ok: false,
+      reason: 'store-full',
+    });
+    ok(store.enqueue('carol', 0, bytes(10), FROM_ALICE, 0));
+  });
+
+  it('keeps custody apart from the queue’s per-user quota', () => {
+    // A data frame for an offline device sits in both; each is held to the limits once.
+    const store = openStore({ maxFramesPerUser: 2 });
+    ok(store.enqueue('bob', 0, bytes(10), FROM_ALICE, 0));
+    ok(store.enqueue('bob', 0, bytes(10), FROM_ALICE, 0));
+    expect(store.holdBatch([row(1, 0), row(1, 1)], 0)).toEqual(held(2));
+    expect(store.enqueue('bob', 0, bytes(10), FROM_ALICE, 0)).toMatchObject({ ok: false });
+  });
+
+  it('on a full disk holds nothing of the batch and says so for every row', () => {
+    const store = openStore({ maxBytesPerUser: 1e9, maxBytesTotal: 1e9, maxFramesPerUser: 1e6 });
+    const db = (store as unknown as { db: Database.Database }).db;
+    expect(store.holdBatch([row(1, 0)], 0)).toEqual(held(1));
+    db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 4}`);
+    const big = Array.from({ length: 50 }, (_, i) => row(2, i, { frame: bytes(4000, i) }));
+    const results = store.holdBatch(big, 0);
+    expect(results).toHaveLength(50);
+    for (const r of results) {
+      expect(r).toMatchObject({ ok: false, reason: 'store-error' });
+      expect(r.ok ? '' : r.detail).toMatch(/full/i);
+    }
+    // The transaction rolled back: only the first frame is held, and the totals agree.
+    expect(segmentsOf(store)).toEqual([[1, 0]]);
+    expect(store.custodyFrames).toBe(1);
+    expect(store.custodyBytes).toBe(10);
+  });
+
+  it('expires custody at the same age limit as the queue', () => {
+    const store = openStore({ maxAgeMs: 1000 });
+    store.holdBatch([row(1, 0), row(1, 1)], 100);
+    store.holdBatch([row(2, 0, { recipient: 'carol' })], 200);
+    store.holdBatch([row(3, 0)], 900);
+    // A retransmission does not make a segment younger.
+    store.holdBatch([row(1, 1, { transmission: 5000 })], 1000);
+    expect(store.expireCustody(1100)).toEqual(new Map());
+    expect(store.expireCustody(1201)).toEqual(
+      new Map([
+        ['bob', 2],
+        ['carol', 1],
+      ]),
+    );
+    expect(segmentsOf(store)).toEqual([[3, 0]]);
+    expect(store.custodyFrames).toBe(1);
+    expect(store.custodyBytes).toBe(10);
+  });
+
+  it('survives close and reopen, acknowledgements and totals included', () => {
+    const limits = { maxFramesPerUser: 4 };
+    const first = openStore(limits);
+    first.holdBatch([row(1, 0), row(1, 1), row(2, 0)], 0);
+    first.markAcked('alice', 1, 'bob', [[101, 101]]);
+    const before = first.unackedFor('alice', 1, 'bob', 10);
+    closeStore(first);
+
+    const second = openStore(limits);
+    expect(second.custodyFrames).toBe(3);
+    expect(second.custodyBytes).toBe(31);
+    expect(second.unackedFor('alice', 1, 'bob', 10)).toEqual(before);
+    expect(second.senderDevicesWithCustody()).toEqual([
+      { sender: 'alice', senderDevice: 1, recipient: 'bob' },
+    ]);
+    // Per-user custody is recomputed: room for exactly one more.
+    expect(second.holdBatch([row(3, 0), row(3, 1)], 0)).toEqual([
+      { ok: true },
+      { ok: false, reason: 'user-quota' },
+    ]);
+  });
+
+  it('migrates a version 1 database, keeping its users and queued frames', () => {
+    // The schema of the first relays, written by hand.
+    const old = new Database(join(dir, 'relay.db'));
+    old.exec(`
+      CREATE TABLE users (name TEXT PRIMARY KEY, first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL) STRICT;
+      CREATE TABLE queue (id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL,
+        device INTEGER NOT NULL, enqueued_at INTEGER NOT NULL, type TEXT NOT NULL,
+        sender TEXT NOT NULL, frame BLOB NOT NULL) STRICT;
+      CREATE INDEX queue_by_user ON queue (user, id);
+    `);
+    old
+      .prepare('INSERT INTO users (name, first_seen, last_seen) VALUES (?, ?, ?)')
+      .run('bob', 1, 5);
+    old
+      .prepare(
+        'INSERT INTO queue (user, device, enqueued_at, type, sender, frame) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run('bob', 0, 3, 'data', 'alice', Buffer.from(bytes(12, 4)));
+    old.pragma('user_version = 1');
+    old.close();
+
+    const store = openStore();
+    expect(store.users()).toEqual([{ name: 'bob', lastSeen: 5 }]);
+    expect(store.frames).toBe(1);
+    expect(store.pending('bob', 1, 0, 10).map((p) => p.frame)).toEqual([bytes(12, 4)]);
+    expect(store.custodyFrames).toBe(0);
+    expect(store.holdBatch([row(1, 0)], 0)).toEqual(held(1));
+    closeStore(store);
+    const db = new Database(join(dir, 'relay.db'));
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    db.close();
+    // And it opens again without migrating twice.
+    expect(segmentsOf(openStore())).toEqual([[1, 0]]);
   });
 });

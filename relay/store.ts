@@ -1,11 +1,14 @@
-// The relay's durable state in SQLite (WAL): the users it has seen, and frames held for
-// devices that are offline. A frame is deleted only after it has been handed to a live
-// connection, so a crash between the two delivers it again rather than losing it (the
-// transport above drops duplicates).
+// The relay's durable state in SQLite (WAL): the users it has seen, frames held for devices
+// that are offline, and the data frames in the relay's custody. A queued frame is deleted
+// only after it has been handed to a live connection, so a crash between the two delivers it
+// again rather than losing it (the transport above drops duplicates). A frame in custody is
+// kept until its recipient says the message was delivered (docs/protocol.md, "Custody").
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { FrameTypeName } from '../src/shared/protocol/index.ts';
+import type { CheckpointerData } from './checkpointer.ts';
 
 export interface StoreLimits {
   /** Frames held per recipient user. */
@@ -33,7 +36,46 @@ export type EnqueueResult =
   | { ok: true }
   | { ok: false; reason: 'user-quota' | 'store-full' | 'store-error'; detail?: string };
 
-const SCHEMA_VERSION = 1;
+/** One data frame the relay takes custody of: who sent it, to whom, and which segment. */
+export interface CustodyRow {
+  sender: string;
+  senderDevice: number;
+  recipient: string;
+  /** The data frame's toDevice (0: any device of the recipient). */
+  recipientDevice: number;
+  messageId: number;
+  segmentIndex: number;
+  transmission: number;
+  frame: Uint8Array;
+}
+
+/** A segment in custody that its recipient has not acknowledged yet. */
+export interface HeldSegment {
+  recipientDevice: number;
+  messageId: number;
+  segmentIndex: number;
+  /** The latest transmission of the segment the relay has seen. */
+  transmission: number;
+  frame: Uint8Array;
+}
+
+/** Whose custody: one sending device's frames towards one recipient. */
+export interface CustodyKey {
+  sender: string;
+  senderDevice: number;
+  recipient: string;
+}
+
+const SCHEMA_VERSION = 2;
+
+/** SQLite's own default: checkpoint once the write-ahead log holds this many pages. */
+const AUTO_CHECKPOINT_PAGES = 1000;
+/** How often the checkpointer thread copies the write-ahead log into the database. */
+const CHECKPOINT_INTERVAL_MS = 100;
+/** The checkpointer makes the write-ahead log start again once it holds this many pages. */
+const WAL_RESTART_FRAMES = 16_384;
+/** The write-ahead log is truncated back to this size after it has been checkpointed. */
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -53,29 +95,62 @@ const MIGRATIONS: Record<number, string> = {
     ) STRICT;
     CREATE INDEX queue_by_user ON queue (user, id);
   `,
+  // Custody: every data frame the relay accepted, kept until its recipient says the message
+  // was delivered. One row per segment; a retransmission replaces the frame in place.
+  2: `
+    CREATE TABLE custody (
+      sender TEXT NOT NULL,
+      sender_device INTEGER NOT NULL,
+      recipient TEXT NOT NULL,
+      recipient_device INTEGER NOT NULL,
+      message_id INTEGER NOT NULL,
+      segment_index INTEGER NOT NULL,
+      transmission INTEGER NOT NULL,
+      acked INTEGER NOT NULL DEFAULT 0,
+      stored_at INTEGER NOT NULL,
+      frame BLOB NOT NULL,
+      UNIQUE (sender, sender_device, recipient, message_id, segment_index)
+    ) STRICT;
+    CREATE INDEX custody_by_transmission ON custody (sender, sender_device, recipient, transmission)
+      WHERE acked = 0;
+    CREATE INDEX custody_unacked ON custody (sender, sender_device, recipient, message_id, segment_index)
+      WHERE acked = 0;
+    CREATE INDEX custody_by_age ON custody (stored_at);
+  `,
 };
+
+type Usage = { frames: number; bytes: number };
 
 export class RelayStore {
   private readonly db: Database.Database;
   private readonly limits: StoreLimits;
-  private readonly usage = new Map<string, { frames: number; bytes: number }>();
+  /** Queued frames and bytes per recipient. */
+  private readonly usage = new Map<string, Usage>();
   private totalBytes = 0;
   private totalFrames = 0;
+  /** Frames and bytes in custody per recipient, checked against the same per-user limits. */
+  private readonly custodyUsage = new Map<string, Usage>();
+  private custodyTotalBytes = 0;
+  private custodyTotalFrames = 0;
   private readonly stmt;
+  private checkpointer: Worker | null = null;
 
   constructor(dataDir: string, limits: StoreLimits) {
     mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(join(dataDir, 'relay.db'));
+    const file = join(dataDir, 'relay.db');
+    this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a process crash (not a power cut) and is much faster.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     try {
       this.migrate();
     } catch (e) {
       this.db.close();
       throw e;
     }
+    this.startCheckpointer(file);
     this.limits = limits;
     this.stmt = {
       upsertUser: this.db.prepare(
@@ -100,6 +175,41 @@ export class RelayStore {
       expired: this.db.prepare(
         'DELETE FROM queue WHERE enqueued_at < ? RETURNING user, length(frame) AS bytes',
       ),
+      custodyExisting: this.db.prepare(
+        `SELECT length(frame) AS bytes, transmission FROM custody
+         WHERE sender = ? AND sender_device = ? AND recipient = ? AND message_id = ? AND segment_index = ?`,
+      ),
+      custodyInsert: this.db.prepare(
+        `INSERT INTO custody (sender, sender_device, recipient, recipient_device, message_id,
+           segment_index, transmission, acked, stored_at, frame)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+         ON CONFLICT (sender, sender_device, recipient, message_id, segment_index) DO UPDATE
+           SET transmission = excluded.transmission, frame = excluded.frame
+           WHERE excluded.transmission > custody.transmission`,
+      ),
+      custodyAck: this.db.prepare(
+        `UPDATE custody SET acked = 1
+         WHERE sender = ? AND sender_device = ? AND recipient = ? AND transmission BETWEEN ? AND ?
+           AND acked = 0`,
+      ),
+      custodyRelease: this.db.prepare(
+        `DELETE FROM custody
+         WHERE sender = ? AND sender_device = ? AND recipient = ? AND message_id = ?
+         RETURNING length(frame) AS bytes`,
+      ),
+      custodyUnacked: this.db.prepare(
+        `SELECT recipient_device AS recipientDevice, message_id AS messageId,
+           segment_index AS segmentIndex, transmission, frame
+         FROM custody WHERE sender = ? AND sender_device = ? AND recipient = ? AND acked = 0
+         ORDER BY message_id, segment_index LIMIT ?`,
+      ),
+      custodyKeys: this.db.prepare(
+        `SELECT DISTINCT sender, sender_device AS senderDevice, recipient FROM custody
+         WHERE acked = 0 ORDER BY sender, sender_device, recipient`,
+      ),
+      custodyExpired: this.db.prepare(
+        'DELETE FROM custody WHERE stored_at < ? RETURNING recipient, length(frame) AS bytes',
+      ),
     };
     const rows = this.db
       .prepare(
@@ -110,6 +220,17 @@ export class RelayStore {
       this.usage.set(r.user, { frames: r.frames, bytes: r.bytes });
       this.totalBytes += r.bytes;
       this.totalFrames += r.frames;
+    }
+    const held = this.db
+      .prepare(
+        `SELECT recipient AS user, count(*) AS frames, sum(length(frame)) AS bytes FROM custody
+         GROUP BY recipient`,
+      )
+      .all() as { user: string; frames: number; bytes: number }[];
+    for (const r of held) {
+      this.custodyUsage.set(r.user, { frames: r.frames, bytes: r.bytes });
+      this.custodyTotalBytes += r.bytes;
+      this.custodyTotalFrames += r.frames;
     }
   }
 
@@ -134,6 +255,16 @@ export class RelayStore {
 
   get bytes(): number {
     return this.totalBytes;
+  }
+
+  /** Frames in custody. */
+  get custodyFrames(): number {
+    return this.custodyTotalFrames;
+  }
+
+  /** Bytes in custody. */
+  get custodyBytes(): number {
+    return this.custodyTotalBytes;
   }
 
   rememberUser(name: string, now: number): void {
@@ -163,7 +294,7 @@ export class RelayStore {
     ) {
       return { ok: false, reason: 'user-quota' };
     }
-    if (this.totalBytes + frame.length > this.limits.maxBytesTotal) {
+    if (this.totalBytes + this.custodyTotalBytes + frame.length > this.limits.maxBytesTotal) {
       return { ok: false, reason: 'store-full' };
     }
     try {
@@ -204,7 +335,7 @@ export class RelayStore {
     this.db.transaction(() => {
       for (const id of ids) {
         const row = this.stmt.remove.get(id) as { user: string; bytes: number } | undefined;
-        if (row) this.release(row.user, row.bytes);
+        if (row) this.releaseQueued(row.user, row.bytes);
       }
     })();
   }
@@ -217,13 +348,184 @@ export class RelayStore {
     }[];
     const perUser = new Map<string, number>();
     for (const r of rows) {
-      this.release(r.user, r.bytes);
+      this.releaseQueued(r.user, r.bytes);
       perUser.set(r.user, (perUser.get(r.user) ?? 0) + 1);
     }
     return perUser;
   }
 
-  private release(user: string, bytes: number): void {
+  // -------------------------------------------------------------------------------------
+  // Custody
+
+  /**
+   * Takes custody of data frames, in one transaction: all of them are durable when this
+   * returns, or none is. Returns one result per row, in order. A row for a segment already
+   * in custody (a retransmission) replaces its transmission and frame. The recipient's
+   * custody is held to the per-user limits, and all custody and queued bytes together to the
+   * total limit; a row over a limit is refused on its own, the others are kept.
+   */
+  holdBatch(rows: readonly CustodyRow[], now: number): EnqueueResult[] {
+    const results: EnqueueResult[] = [];
+    // Usage changes are applied only once the transaction has committed.
+    const delta = new Map<string, Usage>();
+    let deltaBytes = 0;
+    let deltaFrames = 0;
+    try {
+      this.db.transaction(() => {
+        for (const row of rows) {
+          const old = this.stmt.custodyExisting.get(
+            row.sender,
+            row.senderDevice,
+            row.recipient,
+            row.messageId,
+            row.segmentIndex,
+          ) as { bytes: number; transmission: number } | undefined;
+          const replaces = old !== undefined && row.transmission > old.transmission;
+          const addFrames = old === undefined ? 1 : 0;
+          const addBytes =
+            old === undefined ? row.frame.length : replaces ? row.frame.length - old.bytes : 0;
+          const use = this.custodyUsage.get(row.recipient) ?? { frames: 0, bytes: 0 };
+          const d = delta.get(row.recipient) ?? { frames: 0, bytes: 0 };
+          if (
+            addBytes > 0 &&
+            (use.frames + d.frames + addFrames > this.limits.maxFramesPerUser ||
+              use.bytes + d.bytes + addBytes > this.limits.maxBytesPerUser)
+          ) {
+            results.push({ ok: false, reason: 'user-quota' });
+            continue;
+          }
+          if (
+            addBytes > 0 &&
+            this.totalBytes + this.custodyTotalBytes + deltaBytes + addBytes >
+              this.limits.maxBytesTotal
+          ) {
+            results.push({ ok: false, reason: 'store-full' });
+            continue;
+          }
+          this.stmt.custodyInsert.run(
+            row.sender,
+            row.senderDevice,
+            row.recipient,
+            row.recipientDevice,
+            row.messageId,
+            row.segmentIndex,
+            row.transmission,
+            now,
+            row.frame,
+          );
+          d.frames += addFrames;
+          d.bytes += addBytes;
+          delta.set(row.recipient, d);
+          deltaFrames += addFrames;
+          deltaBytes += addBytes;
+          results.push({ ok: true });
+        }
+      })();
+    } catch (e) {
+      // SQLITE_FULL, SQLITE_IOERR, a read-only file system: the transaction rolled back, so
+      // nothing of this batch is held, whatever the loop had decided.
+      const failed: EnqueueResult = {
+        ok: false,
+        reason: 'store-error',
+        detail: (e as Error).message,
+      };
+      return rows.map((_, i) => (results[i]?.ok === false ? results[i]! : failed));
+    }
+    for (const [user, d] of delta) {
+      const use = this.custodyUsage.get(user) ?? { frames: 0, bytes: 0 };
+      use.frames += d.frames;
+      use.bytes += d.bytes;
+      if (use.frames <= 0) this.custodyUsage.delete(user);
+      else this.custodyUsage.set(user, use);
+    }
+    this.custodyTotalFrames += deltaFrames;
+    this.custodyTotalBytes += deltaBytes;
+    return results;
+  }
+
+  /**
+   * Marks the frames `recipient` acknowledged (their latest transmission is in `ranges`) so
+   * that the relay stops retransmitting them. Returns how many were newly marked.
+   */
+  markAcked(
+    sender: string,
+    senderDevice: number,
+    recipient: string,
+    ranges: readonly (readonly [low: number, high: number])[],
+  ): number {
+    let marked = 0;
+    this.db.transaction(() => {
+      for (const [low, high] of ranges) {
+        marked += this.stmt.custodyAck.run(sender, senderDevice, recipient, low, high).changes;
+      }
+    })();
+    return marked;
+  }
+
+  /** Lets go of messages their recipient has: deletes every segment. Returns how many. */
+  release(sender: string, senderDevice: number, recipient: string, messageIds: number[]): number {
+    const sizes: number[] = [];
+    this.db.transaction(() => {
+      for (const id of messageIds) {
+        const rows = this.stmt.custodyRelease.all(sender, senderDevice, recipient, id) as {
+          bytes: number;
+        }[];
+        for (const r of rows) sizes.push(r.bytes);
+      }
+    })();
+    // Counted once committed: a failed transaction deleted nothing.
+    for (const bytes of sizes) this.releaseCustody(recipient, bytes);
+    return sizes.length;
+  }
+
+  /** Segments in custody that `recipient` has not acknowledged, by message and segment. */
+  unackedFor(
+    sender: string,
+    senderDevice: number,
+    recipient: string,
+    limit: number,
+  ): HeldSegment[] {
+    const rows = this.stmt.custodyUnacked.all(sender, senderDevice, recipient, limit) as (Omit<
+      HeldSegment,
+      'frame'
+    > & { frame: Buffer })[];
+    return rows.map((r) => ({
+      ...r,
+      frame: new Uint8Array(r.frame.buffer, r.frame.byteOffset, r.frame.length),
+    }));
+  }
+
+  /** Every (sender, device, recipient) with frames in custody not acknowledged yet. */
+  senderDevicesWithCustody(): CustodyKey[] {
+    return this.stmt.custodyKeys.all() as CustodyKey[];
+  }
+
+  /** Discards custody past the age limit; returns how many frames went, per recipient. */
+  expireCustody(now: number): Map<string, number> {
+    const rows = this.stmt.custodyExpired.all(now - this.limits.maxAgeMs) as {
+      recipient: string;
+      bytes: number;
+    }[];
+    const perUser = new Map<string, number>();
+    for (const r of rows) {
+      this.releaseCustody(r.recipient, r.bytes);
+      perUser.set(r.recipient, (perUser.get(r.recipient) ?? 0) + 1);
+    }
+    return perUser;
+  }
+
+  private releaseCustody(user: string, bytes: number): void {
+    const use = this.custodyUsage.get(user);
+    if (use) {
+      use.frames -= 1;
+      use.bytes -= bytes;
+      if (use.frames <= 0) this.custodyUsage.delete(user);
+    }
+    this.custodyTotalBytes -= bytes;
+    this.custodyTotalFrames -= 1;
+  }
+
+  private releaseQueued(user: string, bytes: number): void {
     const use = this.usage.get(user);
     if (use) {
       use.frames -= 1;
@@ -234,7 +536,39 @@ export class RelayStore {
     this.totalFrames -= 1;
   }
 
+  /**
+   * Every data frame passes through the store (custody), so checkpoints, which copy the log
+   * into the database and fsync both, would cost the event loop about twice what the writes
+   * themselves do. A worker thread does them instead, on its own connection.
+   */
+  private startCheckpointer(file: string): void {
+    const fallBack = () => {
+      if (!this.checkpointer || !this.db.open) return;
+      this.checkpointer = null;
+      this.db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+    };
+    try {
+      this.checkpointer = new Worker(new URL('./checkpointer.ts', import.meta.url), {
+        workerData: {
+          file,
+          intervalMs: CHECKPOINT_INTERVAL_MS,
+          restartFrames: WAL_RESTART_FRAMES,
+        } satisfies CheckpointerData,
+      });
+    } catch {
+      return;
+    }
+    this.checkpointer.unref();
+    this.checkpointer.on('message', fallBack);
+    this.checkpointer.on('error', fallBack);
+    this.checkpointer.on('exit', fallBack);
+    this.db.pragma('wal_autocheckpoint = 0');
+  }
+
   close(): void {
+    const worker = this.checkpointer;
+    this.checkpointer = null;
+    worker?.postMessage('close');
     this.db.close();
   }
 }

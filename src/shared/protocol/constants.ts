@@ -12,6 +12,7 @@ export const FRAME_TYPE_CODES = {
   typing: 0x06,
   receipt: 0x07,
   error: 0x08,
+  held: 0x09,
 } as const;
 export type FrameTypeName = keyof typeof FRAME_TYPE_CODES;
 

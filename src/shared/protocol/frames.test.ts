@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   CHECKSUM_BYTES,
+  ENVELOPE_FIXED_BYTES,
+  FRAME_TYPE_CODES,
+  MAX_ACK_RANGES,
   MAX_FRAME_BYTES,
   MAX_SEGMENT_PAYLOAD,
   decodeFrame,
@@ -174,6 +177,83 @@ describe('frames are rejected with a typed error', () => {
   });
 });
 
+describe('held frames', () => {
+  const ranges: [number, number][] = [
+    [90, 100],
+    [50, 60],
+    [0, 0],
+  ];
+  const fromRelay = { from: '', fromDevice: 0, to: 'alice', toDevice: 7 };
+
+  it('carry exactly the body of an ack frame, with their own type code', () => {
+    const held = encodeFrame({ type: 'held', ...fromRelay, ackDelayMicros: 0, ranges });
+    const ack = encodeFrame({
+      type: 'ack',
+      from: 'bob',
+      fromDevice: 3,
+      to: 'alice',
+      toDevice: 7,
+      ackDelayMicros: 0,
+      ranges,
+    });
+    expect(held[1]).toBe(0x09);
+    // The body follows the envelope and its two names (lengths at bytes 3 and 4).
+    const bodyOf = (b: Uint8Array) =>
+      b.slice(ENVELOPE_FIXED_BYTES + b[3]! + b[4]!, b.length - CHECKSUM_BYTES);
+    expect(bodyOf(held)).toEqual(bodyOf(ack));
+    expect(held.length).toBe(ENVELOPE_FIXED_BYTES + 5 + 8 + 4 + 2 + 8 + 2 * 16 + CHECKSUM_BYTES);
+  });
+
+  it('decode only from the relay to a user', () => {
+    const good = encodeFrame({ type: 'held', ...fromRelay, ackDelayMicros: 0, ranges });
+    expect(decodeFrame(good)).toEqual({
+      ok: true,
+      frame: { type: 'held', ...fromRelay, ackDelayMicros: 0, ranges },
+    });
+    // Turn an ack from alice into a held frame: a held frame with a user as sender.
+    const ack = encodeFrame({
+      type: 'ack',
+      from: 'alice',
+      fromDevice: 7,
+      to: 'bob',
+      toDevice: 1,
+      ackDelayMicros: 0,
+      ranges,
+    });
+    ack[1] = FRAME_TYPE_CODES.held;
+    expectError(decodeFrame(reseal(ack)), 'malformed');
+    expect(() =>
+      encodeFrame({ type: 'held', ...fromRelay, from: 'relay', ackDelayMicros: 0, ranges }),
+    ).toThrow(/from must be empty/);
+    expect(() =>
+      encodeFrame({ type: 'held', ...fromRelay, fromDevice: 1, ackDelayMicros: 0, ranges }),
+    ).toThrow(/device 0/);
+    expect(() =>
+      encodeFrame({ type: 'held', ...fromRelay, to: '', ackDelayMicros: 0, ranges }),
+    ).toThrow(/not a valid name/);
+  });
+
+  it('follow the ack rules for ranges', () => {
+    const base = { type: 'held', ...fromRelay, ackDelayMicros: 0 } as const;
+    expect(() => encodeFrame({ ...base, ranges: [] })).toThrow(/range count/);
+    expect(() =>
+      encodeFrame({
+        ...base,
+        ranges: [
+          [5, 6],
+          [7, 8],
+        ],
+      }),
+    ).toThrow(/descending/);
+    const max = Array.from(
+      { length: MAX_ACK_RANGES },
+      (_, i) => [(MAX_ACK_RANGES - i) * 3, (MAX_ACK_RANGES - i) * 3] as const,
+    );
+    expect(decodeFrame(encodeFrame({ ...base, ranges: max })).ok).toBe(true);
+    expect(() => encodeFrame({ ...base, ranges: [[9999, 9999], ...max] })).toThrow(/range count/);
+  });
+});
+
 describe('user names', () => {
   it('accepts letters, digits and . _ - in any script', () => {
     for (const ok of ['alice', 'Борис', 'bob.smith', 'x_1-2', '李雷', 'a'.repeat(32)]) {
@@ -206,7 +286,7 @@ describe('fuzz: random and mutated frames never crash the decoder', () => {
         bytes = Uint8Array.from({ length: Math.floor(rand() * 200) }, () => (rand() * 256) | 0);
         if (bytes.length > 2 && rand() < 0.5) {
           bytes[0] = 1;
-          bytes[1] = 1 + Math.floor(rand() * 8);
+          bytes[1] = 1 + Math.floor(rand() * Object.keys(FRAME_TYPE_CODES).length);
         }
       } else {
         bytes = samples[i % samples.length]!.slice();

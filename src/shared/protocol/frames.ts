@@ -71,6 +71,16 @@ export interface AckFrame extends Envelope {
   /** Disjoint, non-adjacent, in descending order: ranges[0] holds the largest acknowledged. */
   ranges: AckRange[];
 }
+/**
+ * The relay's custody receipt: the transmission numbers of the recipient's own data frames
+ * that the relay now holds durably. The body is exactly an ack body (ackDelayMicros is 0).
+ */
+export interface HeldFrame extends Envelope {
+  type: 'held';
+  ackDelayMicros: number;
+  /** Disjoint, non-adjacent, in descending order, as in an ack frame. */
+  ranges: AckRange[];
+}
 export interface PresenceEntry {
   user: string;
   online: boolean;
@@ -109,7 +119,8 @@ export type Frame =
   | PresenceFrame
   | TypingFrame
   | ReceiptFrame
-  | ErrorFrame;
+  | ErrorFrame
+  | HeldFrame;
 
 export type DecodeErrorKind =
   'truncated' | 'oversized' | 'unsupported-version' | 'unknown-type' | 'malformed' | 'checksum';
@@ -235,49 +246,66 @@ const data: BodyCodec<DataFrame> = {
 };
 
 // ACK ranges follow QUIC (RFC 9000, section 19.3.1): the largest acknowledged number, the
-// length of the first range below it, then (gap, length) pairs walking downwards.
-const ack: BodyCodec<AckFrame> = {
-  from: 'user',
-  to: 'user',
-  size: (f) => 8 + 4 + 2 + 8 + (f.ranges.length - 1) * 16,
-  write(w, f) {
-    const [first, ...rest] = f.ranges;
-    if (!first) throw new FrameEncodeError('ack: no ranges');
-    w.u64(first[1]);
-    w.u32(f.ackDelayMicros);
-    w.u16(rest.length);
-    w.u64(first[1] - first[0]);
-    let smallest = first[0];
-    for (const [low, high] of rest) {
-      w.u64(smallest - high - 2);
-      w.u64(high - low);
-      smallest = low;
-    }
-  },
-  read(r, env) {
-    const largest = r.u64('ack.largest');
-    const ackDelayMicros = r.u32('ack.delay');
-    const extra = r.u16('ack.rangeCount');
-    if (extra + 1 > MAX_ACK_RANGES) throw new ReadFailure('malformed', 'ack: too many ranges');
-    if (r.remaining !== 8 + extra * 16) {
-      throw new ReadFailure(r.remaining < 8 + extra * 16 ? 'truncated' : 'malformed', 'ack');
-    }
-    const firstLength = r.u64('ack.firstRange');
-    if (firstLength > largest) throw new ReadFailure('malformed', 'ack: range below zero');
-    const ranges: AckRange[] = [[largest - firstLength, largest]];
-    let smallest = largest - firstLength;
-    for (let i = 0; i < extra; i++) {
-      const gap = r.u64('ack.gap');
-      const length = r.u64('ack.rangeLength');
-      const high = smallest - gap - 2;
-      const low = high - length;
-      if (high < 0 || low < 0) throw new ReadFailure('malformed', 'ack: range below zero');
-      ranges.push([low, high]);
-      smallest = low;
-    }
-    return { type: 'ack', ...env, ackDelayMicros, ranges };
-  },
-};
+// length of the first range below it, then (gap, length) pairs walking downwards. The same
+// body serves `ack` (peer to peer) and `held` (the relay's custody receipt).
+type RangeFrame = AckFrame | HeldFrame;
+
+function rangeBody<F extends RangeFrame>(
+  type: F['type'],
+  from: 'user' | 'relay',
+  make: (env: Envelope, ackDelayMicros: number, ranges: AckRange[]) => F,
+): BodyCodec<F> {
+  return {
+    from,
+    to: 'user',
+    size: (f) => 8 + 4 + 2 + 8 + (f.ranges.length - 1) * 16,
+    write(w, f) {
+      const [first, ...rest] = f.ranges;
+      if (!first) throw new FrameEncodeError(`${type}: no ranges`);
+      w.u64(first[1]);
+      w.u32(f.ackDelayMicros);
+      w.u16(rest.length);
+      w.u64(first[1] - first[0]);
+      let smallest = first[0];
+      for (const [low, high] of rest) {
+        w.u64(smallest - high - 2);
+        w.u64(high - low);
+        smallest = low;
+      }
+    },
+    read(r, env) {
+      const largest = r.u64(`${type}.largest`);
+      const ackDelayMicros = r.u32(`${type}.delay`);
+      const extra = r.u16(`${type}.rangeCount`);
+      if (extra + 1 > MAX_ACK_RANGES)
+        throw new ReadFailure('malformed', `${type}: too many ranges`);
+      if (r.remaining !== 8 + extra * 16) {
+        throw new ReadFailure(r.remaining < 8 + extra * 16 ? 'truncated' : 'malformed', type);
+      }
+      const firstLength = r.u64(`${type}.firstRange`);
+      if (firstLength > largest) throw new ReadFailure('malformed', `${type}: range below zero`);
+      const ranges: AckRange[] = [[largest - firstLength, largest]];
+      let smallest = largest - firstLength;
+      for (let i = 0; i < extra; i++) {
+        const gap = r.u64(`${type}.gap`);
+        const length = r.u64(`${type}.rangeLength`);
+        const high = smallest - gap - 2;
+        const low = high - length;
+        if (high < 0 || low < 0) throw new ReadFailure('malformed', `${type}: range below zero`);
+        ranges.push([low, high]);
+        smallest = low;
+      }
+      return make(env, ackDelayMicros, ranges);
+    },
+  };
+}
+
+const ack = rangeBody('ack', 'user', (env, ackDelayMicros, ranges): AckFrame => {
+  return { type: 'ack', ...env, ackDelayMicros, ranges };
+});
+const held = rangeBody('held', 'relay', (env, ackDelayMicros, ranges): HeldFrame => {
+  return { type: 'held', ...env, ackDelayMicros, ranges };
+});
 
 const presence: BodyCodec<PresenceFrame> = {
   from: 'relay',
@@ -375,7 +403,7 @@ const error: BodyCodec<ErrorFrame> = {
   },
 };
 
-const CODECS: Codecs = { hello, welcome, data, ack, presence, typing, receipt, error };
+const CODECS: Codecs = { hello, welcome, data, ack, presence, typing, receipt, error, held };
 
 // ---------------------------------------------------------------------------------------
 
@@ -548,7 +576,8 @@ function validateForEncoding(frame: Frame, codec: BodyCodec<Frame>): void {
       if (frame.segmentIndex >= frame.segmentCount) bad('index out of range');
       if (frame.payload.length > MAX_SEGMENT_PAYLOAD) bad('payload too long');
       break;
-    case 'ack': {
+    case 'ack':
+    case 'held': {
       u32(frame.ackDelayMicros, 'ackDelayMicros');
       if (frame.ranges.length === 0 || frame.ranges.length > MAX_ACK_RANGES) bad('range count');
       let below = Infinity;

@@ -61,5 +61,23 @@ export function sampleFrames(): Frame[] {
     { type: 'typing', ...env, typing: false },
     { type: 'receipt', ...env, kind: 'read', messageDevice: 9, messageIds: [1, 2, 2 ** 50] },
     { type: 'error', ...relay, code: 'quotaExceeded', messageId: 42, text: 'очередь полна' },
+    {
+      type: 'held',
+      ...relay,
+      ackDelayMicros: 0,
+      ranges: [
+        [2 ** 40, 2 ** 40 + 5],
+        [1000, 1019],
+        [0, 0],
+      ],
+    },
+    {
+      type: 'held',
+      ...relay,
+      to: 'Борис',
+      toDevice: 0xffff_ffff,
+      ackDelayMicros: 0,
+      ranges: [[7, 7]],
+    },
   ];
 }

@@ -1,0 +1,44 @@
+// A worker thread that checkpoints the relay's SQLite database: it copies what the
+// write-ahead log holds into the database file, with the fsyncs that go with it, so that the
+// relay's event loop never waits for them. The relay's own connection turns its automatic
+// checkpoints off while this runs (store.ts) and back on if it stops.
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+
+export interface CheckpointerData {
+  file: string;
+  intervalMs: number;
+  /** Past this many frames in the log, restart it (see below). */
+  restartFrames: number;
+}
+
+const { file, intervalMs, restartFrames } = workerData as CheckpointerData;
+const db = new Database(file);
+// Short: RESTART holds the relay's writer back while it waits, and a busy checkpoint is
+// simply tried again at the next interval.
+db.pragma('busy_timeout = 100');
+
+const timer = setInterval(() => {
+  try {
+    // PASSIVE never blocks the relay's readers or writer: it copies what it can and returns.
+    const [done] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
+    // The log only starts again from its beginning when a write transaction begins after it
+    // was copied completely, which a busy writer never lets a PASSIVE checkpoint achieve.
+    // RESTART holds the writer back for the little that is left, then lets the log restart.
+    if (done && done.log > restartFrames) db.pragma('wal_checkpoint(RESTART)');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'SQLITE_BUSY') return;
+    // Tell the relay and stop: it goes back to checkpointing on its own connection.
+    clearInterval(timer);
+    parentPort?.postMessage({ failed: (e as Error).message });
+    db.close();
+    parentPort?.close();
+  }
+}, intervalMs);
+
+parentPort?.on('message', (message: unknown) => {
+  if (message !== 'close') return;
+  clearInterval(timer);
+  db.close();
+  parentPort?.close();
+});

@@ -1,0 +1,431 @@
+// Custody: the relay's half of the promise behind a message's "sent" status. Every data
+// frame the relay accepts is written to SQLite, in one transaction per event-loop turn, and
+// only then does the sender hear, in a `held` frame, which of its transmissions the relay
+// now holds. From then on whoever holds the frame finishes its delivery: while the sending
+// device is connected its own transport retransmits; once it is gone, the relay re-sends
+// what the recipient has not acknowledged, with exponential backoff, until the recipient's
+// `delivered` receipt releases the message (docs/protocol.md, "Custody").
+import {
+  MAX_ACK_RANGES,
+  type AckFrame,
+  type AckRange,
+  type DataFrame,
+  type ErrorCodeName,
+  type Frame,
+  type ReceiptFrame,
+} from '../src/shared/protocol/index.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import type { Session } from './session.ts';
+import type { CustodyKey, CustodyRow, EnqueueResult, RelayStore } from './store.ts';
+
+/** A pending batch is committed at the end of the event-loop turn, or at once this large. */
+export const BATCH_FRAMES = 256;
+export const BATCH_BYTES = 4 * 1024 * 1024;
+/** The first retransmission interval after the sender left, and after progress. */
+export const RETRY_MS = 1000;
+/** The longest interval the backoff reaches. */
+export const MAX_RETRY_MS = 30_000;
+/** At most this much is re-sent towards one recipient per round. */
+export const ROUND_FRAMES = 1024;
+export const ROUND_BYTES = 8 * 1024 * 1024;
+
+/** What custody needs from the relay: its connections and its ways of sending. */
+export interface CustodyHost {
+  /** The open connections of `user` (device 0: all of them). */
+  devicesOf(user: string, device: number): Session[];
+  /** Sends a frame the relay composed (clean, like every control frame). */
+  sendControl(target: Session, frame: Frame): void;
+  sendError(target: Session, code: ErrorCodeName, messageId: number, text: string): void;
+  /** Sends a stored data frame through the channel, exactly as a forwarded one. */
+  resend(target: Session, bytes: Uint8Array, sender: string): void;
+  /** Whether `target` takes more now: not catching up on stored frames, not backed up. */
+  ready(target: Session): boolean;
+}
+
+export interface CustodyOptions {
+  retryMs?: number;
+  maxRetryMs?: number;
+  /** How often due rounds are looked for (default a quarter of retryMs); 0: only by tick(). */
+  tickMs?: number;
+  now?: () => number;
+}
+
+interface Pending {
+  row: CustodyRow;
+  source: Session;
+}
+
+/** Retransmission state of one (sender, device, recipient) with unacknowledged frames. */
+interface Track {
+  key: CustodyKey;
+  backoffMs: number;
+  nextAt: number;
+}
+
+const REFUSAL_TEXT: Record<Exclude<EnqueueResult, { ok: true }>['reason'], string> = {
+  'user-quota': 'the relay holds too much for this recipient already; not held',
+  'store-full': 'the relay store is full; not held',
+  'store-error': 'the relay cannot store frames right now (disk full or failing); not held',
+};
+
+export class Custody {
+  private readonly store: RelayStore;
+  private readonly host: CustodyHost;
+  private readonly log: Logger;
+  private readonly retryMs: number;
+  private readonly maxRetryMs: number;
+  private readonly tickMs: number;
+  private readonly now: () => number;
+  private batch: Pending[] = [];
+  private batchBytes = 0;
+  private acks: { key: CustodyKey; ranges: AckRange[] }[] = [];
+  private releases: { key: CustodyKey; messageIds: number[] }[] = [];
+  private scheduled: ReturnType<typeof setImmediate> | null = null;
+  private readonly tracks = new Map<string, Track>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private started = false;
+  private closed = false;
+  private readonly count;
+
+  constructor(
+    store: RelayStore,
+    host: CustodyHost,
+    log: Logger,
+    metrics: Metrics,
+    options: CustodyOptions = {},
+  ) {
+    this.store = store;
+    this.host = host;
+    this.log = log;
+    this.retryMs = options.retryMs ?? RETRY_MS;
+    this.maxRetryMs = Math.max(this.retryMs, options.maxRetryMs ?? MAX_RETRY_MS);
+    this.tickMs = options.tickMs ?? Math.max(5, Math.min(250, this.retryMs / 4));
+    this.now = options.now ?? (() => Date.now());
+    this.count = {
+      held: metrics.counter('custody_held', 'Data frames committed to custody.'),
+      refused: metrics.counter(
+        'custody_refused',
+        'Data frames custody refused, by reason.',
+        'reason',
+      ),
+      released: metrics.counter(
+        'custody_released',
+        'Frames released from custody by a delivered receipt.',
+      ),
+      retransmitted: metrics.counter(
+        'custody_retransmitted',
+        'Frames the relay re-sent from custody for a sender that is gone.',
+      ),
+      expired: metrics.counter('custody_expired', 'Frames in custody discarded at the age limit.'),
+      errors: metrics.counter('custody_storage_errors', 'Custody bookkeeping that failed.'),
+    };
+    metrics.gauge('custody_frames', 'Data frames in custody.', () => store.custodyFrames);
+    metrics.gauge('custody_bytes', 'Bytes in custody.', () => store.custodyBytes);
+    metrics.gauge(
+      'custody_retrying',
+      'Sending devices and recipients with unacknowledged frames in custody.',
+      () => {
+        return this.tracks.size;
+      },
+    );
+  }
+
+  /** Picks up custody left by a previous run and starts the retransmission timer. */
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.safely('loading custody', () => {
+      for (const key of this.store.senderDevicesWithCustody()) this.track(key);
+    });
+    if (this.tickMs > 0) this.timer = setInterval(() => this.tick(), this.tickMs);
+  }
+
+  /** Commits what is pending and stops. Nothing is taken into custody after this. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Frames passing through
+
+  /** A data frame the relay accepted from `source` (and has already routed). */
+  take(source: Session, frame: DataFrame, bytes: Uint8Array): void {
+    if (this.closed) return;
+    this.batch.push({
+      source,
+      row: {
+        sender: frame.from,
+        senderDevice: frame.fromDevice,
+        recipient: frame.to,
+        recipientDevice: frame.toDevice,
+        messageId: frame.messageId,
+        segmentIndex: frame.segmentIndex,
+        transmission: frame.transmission,
+        frame: bytes,
+      },
+    });
+    this.batchBytes += bytes.length;
+    if (this.batch.length >= BATCH_FRAMES || this.batchBytes >= BATCH_BYTES) this.flush();
+    else this.schedule();
+  }
+
+  /** An ack from a recipient to a sending device: those frames need no more re-sending. */
+  onAck(frame: AckFrame): void {
+    // Transmission numbers belong to one sending device; an ack to all devices names none.
+    if (this.closed || frame.toDevice === 0) return;
+    const key = { sender: frame.to, senderDevice: frame.toDevice, recipient: frame.from };
+    // Without a track nothing of this sender is unacknowledged towards this recipient.
+    if (!this.tracks.has(keyOf(key)) && !this.batch.length) return;
+    this.acks.push({ key, ranges: frame.ranges });
+    this.schedule();
+  }
+
+  /** A `delivered` receipt: the recipient has the whole message; custody lets go of it. */
+  onReceipt(frame: ReceiptFrame): void {
+    if (this.closed || frame.kind !== 'delivered') return;
+    const key = { sender: frame.to, senderDevice: frame.messageDevice, recipient: frame.from };
+    this.releases.push({ key, messageIds: frame.messageIds });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    this.scheduled ??= setImmediate(() => this.flush());
+  }
+
+  /**
+   * Commits the pending batch in one transaction and answers each sender: a `held` frame
+   * for what is now durable, an error per message for what is not. Then applies the acks
+   * and receipts that came in the same turn (after the frames they may name).
+   */
+  flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = null;
+    if (this.closed) return;
+    const batch = this.batch;
+    const acks = this.acks;
+    const releases = this.releases;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.acks = [];
+    this.releases = [];
+    if (batch.length > 0) this.commit(batch);
+    const touched = new Map<string, CustodyKey>();
+    for (const { key, ranges } of acks) {
+      this.safely('marking acknowledged custody', () => {
+        const n = this.store.markAcked(key.sender, key.senderDevice, key.recipient, ranges);
+        if (n > 0) touched.set(keyOf(key), key);
+      });
+    }
+    for (const { key, messageIds } of releases) {
+      this.safely('releasing custody', () => {
+        const n = this.store.release(key.sender, key.senderDevice, key.recipient, messageIds);
+        if (n === 0) return;
+        this.count.released('', n);
+        touched.set(keyOf(key), key);
+        this.log.debug(
+          `custody: released ${n} frames of ${key.sender}/${key.senderDevice} -> ${key.recipient}`,
+        );
+      });
+    }
+    for (const [k, key] of touched) {
+      const t = this.tracks.get(k);
+      if (!t) continue;
+      this.safely('checking custody', () => {
+        const left = this.store.unackedFor(key.sender, key.senderDevice, key.recipient, 1);
+        if (left.length === 0) {
+          this.tracks.delete(k);
+          return;
+        }
+        // Progress: the recipient is there and listening; retry soon again.
+        t.backoffMs = this.retryMs;
+        t.nextAt = Math.min(t.nextAt, this.now() + this.retryMs);
+      });
+    }
+  }
+
+  private commit(batch: Pending[]): void {
+    let results: EnqueueResult[];
+    try {
+      results = this.store.holdBatch(
+        batch.map((p) => p.row),
+        this.now(),
+      );
+    } catch (e) {
+      const detail = (e as Error).message;
+      results = batch.map(() => ({ ok: false, reason: 'store-error', detail }));
+    }
+    const held = new Map<Session, number[]>();
+    const refused = new Map<Session, Map<number, string>>();
+    let committed = 0;
+    let failure: string | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const { row, source } = batch[i]!;
+      const result = results[i] ?? { ok: false, reason: 'store-error' };
+      if (result.ok) {
+        committed++;
+        this.track(row);
+        const list = held.get(source) ?? [];
+        list.push(row.transmission);
+        held.set(source, list);
+      } else {
+        this.count.refused(result.reason);
+        const ids = refused.get(source) ?? new Map<number, string>();
+        if (!ids.has(row.messageId)) ids.set(row.messageId, REFUSAL_TEXT[result.reason]);
+        refused.set(source, ids);
+        if (result.reason === 'store-error') failure ??= result.detail ?? 'unknown error';
+      }
+    }
+    if (failure !== undefined) this.log.warn(`custody: cannot store frames: ${failure}`);
+    if (committed > 0) this.count.held('', committed);
+    // The answer goes to the sending device's connection, a newer one if it reconnected.
+    for (const [source, transmissions] of held) {
+      const to = this.liveConnection(source);
+      if (!to) continue;
+      for (const ranges of chunks(toRanges(transmissions), MAX_ACK_RANGES)) {
+        this.host.sendControl(to, {
+          type: 'held',
+          from: '',
+          fromDevice: 0,
+          to: to.user,
+          toDevice: to.device,
+          ackDelayMicros: 0,
+          ranges,
+        });
+      }
+    }
+    for (const [source, ids] of refused) {
+      const to = this.liveConnection(source);
+      if (!to) continue;
+      for (const [messageId, text] of ids)
+        this.host.sendError(to, 'quotaExceeded', messageId, text);
+    }
+  }
+
+  private liveConnection(s: Session): Session | undefined {
+    if (s.state === 'open') return s;
+    return this.host.devicesOf(s.user, s.device)[0];
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Retransmission by the relay
+
+  /** Discards custody past the age limit. */
+  expire(now: number): void {
+    this.safely('expiring custody', () => {
+      for (const [user, n] of this.store.expireCustody(now)) {
+        this.count.expired('', n);
+        this.log.warn(`custody: discarded ${n} frames held too long for ${user}`);
+      }
+    });
+  }
+
+  private track(key: CustodyKey): void {
+    const k = keyOf(key);
+    if (this.tracks.has(k)) return;
+    this.tracks.set(k, {
+      key: { sender: key.sender, senderDevice: key.senderDevice, recipient: key.recipient },
+      backoffMs: this.retryMs,
+      nextAt: this.now() + this.retryMs,
+    });
+  }
+
+  /** Runs the rounds that are due. Public for tests. */
+  tick(): void {
+    if (this.closed) return;
+    const now = this.now();
+    for (const [k, t] of this.tracks) {
+      const { sender, senderDevice, recipient } = t.key;
+      // The sending device is connected: its own transport retransmits. The recipient is
+      // away: nothing can be sent. Either way the first round comes one interval after the
+      // situation changes.
+      if (
+        this.host.devicesOf(sender, senderDevice).length > 0 ||
+        this.host.devicesOf(recipient, 0).length === 0
+      ) {
+        t.backoffMs = this.retryMs;
+        t.nextAt = now + this.retryMs;
+        continue;
+      }
+      if (now < t.nextAt) continue;
+      let outcome: 'sent' | 'blocked' | 'done';
+      try {
+        outcome = this.round(t.key);
+      } catch (e) {
+        // A sick disk: back off as after a round rather than retry at every tick.
+        this.count.errors();
+        this.log.error(`custody: re-sending: ${(e as Error).message}`);
+        outcome = 'sent';
+      }
+      if (outcome === 'done') {
+        this.tracks.delete(k);
+      } else if (outcome === 'blocked') {
+        t.nextAt = now + this.retryMs;
+      } else {
+        // Nothing new from the recipient since the last round: wait twice as long.
+        t.backoffMs = Math.min(this.maxRetryMs, t.backoffMs * 2);
+        t.nextAt = now + t.backoffMs;
+      }
+    }
+  }
+
+  /** One round: re-sends the oldest unacknowledged frames to the recipient's devices. */
+  private round(key: CustodyKey): 'sent' | 'blocked' | 'done' {
+    const { sender, senderDevice, recipient } = key;
+    const rows = this.store.unackedFor(sender, senderDevice, recipient, ROUND_FRAMES);
+    if (rows.length === 0) return 'done';
+    let frames = 0;
+    let bytes = 0;
+    for (const row of rows) {
+      if (bytes >= ROUND_BYTES) break;
+      for (const target of this.host.devicesOf(recipient, row.recipientDevice)) {
+        if (target.user === sender && target.device === senderDevice) continue;
+        if (!this.host.ready(target)) continue;
+        this.host.resend(target, row.frame, sender);
+        frames++;
+        bytes += row.frame.length;
+      }
+    }
+    if (frames === 0) return 'blocked';
+    this.count.retransmitted('', frames);
+    this.log.debug(
+      `custody: re-sent ${frames} frames of ${sender}/${senderDevice} to ${recipient} (${rows.length} unacknowledged)`,
+    );
+    return 'sent';
+  }
+
+  private safely(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.count.errors();
+      this.log.error(`custody: ${what}: ${(e as Error).message}`);
+    }
+  }
+}
+
+function keyOf(k: CustodyKey): string {
+  return `${k.sender}\u0000${k.senderDevice}\u0000${k.recipient}`;
+}
+
+/** Numbers as the descending, disjoint, non-adjacent ranges an ack or held frame carries. */
+export function toRanges(numbers: readonly number[]): AckRange[] {
+  const sorted = [...new Set(numbers)].sort((a, b) => b - a);
+  const ranges: [number, number][] = [];
+  for (const n of sorted) {
+    const last = ranges[ranges.length - 1];
+    if (last && last[0] === n + 1) last[0] = n;
+    else ranges.push([n, n]);
+  }
+  return ranges;
+}
+
+function chunks<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
