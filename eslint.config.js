@@ -55,7 +55,7 @@ export default tseslint.config(
   },
   {
     // Node only: no Electron, no DOM.
-    files: ['src/core/**', 'relay/**'],
+    files: ['src/core/**', 'src/cli/**', 'relay/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [electron, dom] }],
       'no-restricted-globals': ['error', 'window', 'document', 'navigator'],

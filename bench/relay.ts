@@ -31,7 +31,10 @@ interface Pair {
   close(): Promise<void>;
 }
 
-function start(script: string, args: string[]): Promise<{ proc: ChildProcess; url: string }> {
+export function start(
+  script: string,
+  args: string[],
+): Promise<{ proc: ChildProcess; url: string }> {
   const proc = spawn(
     process.execPath,
     [...PROFILE, fileURLToPath(new URL(script, import.meta.url)), ...args],
@@ -62,7 +65,7 @@ function firstMessage(ws: WebSocket): Promise<void> {
   return new Promise((resolve) => ws.once('message', () => resolve()));
 }
 
-function stop(proc: ChildProcess): Promise<void> {
+export function stop(proc: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     proc.once('exit', () => resolve());
     proc.kill('SIGTERM');
@@ -126,7 +129,7 @@ async function relayPair(): Promise<Pair> {
   };
 }
 
-async function forwarderPair(): Promise<Pair> {
+export async function forwarderPair(): Promise<Pair> {
   const { proc, url } = await start('./forwarder.ts', []);
   const a = await open(url);
   const b = await open(url);
@@ -165,7 +168,7 @@ async function forwarderPair(): Promise<Pair> {
 }
 
 /** Round trips a -> b -> a; returns the sorted round-trip times in milliseconds. */
-async function pingPong(p: Pair): Promise<number[]> {
+export async function pingPong(p: Pair): Promise<number[]> {
   const payload = new TextEncoder().encode('a short text message, as people type them');
   p.b.on('message', (data: Buffer) => {
     // Echo: the id sits at the same place in every frame; b answers with the same id.
@@ -211,7 +214,7 @@ async function bulk(p: Pair): Promise<number> {
   return (BULK_FRAMES * BULK_PAYLOAD) / seconds / 1e6;
 }
 
-const quantile = (sorted: number[], q: number) =>
+export const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 export async function runRelayBench(report: Report): Promise<void> {

@@ -3,11 +3,13 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Report } from './harness.ts';
 import { runCodecBench } from './codecs.ts';
+import { runEngineBench } from './engine.ts';
 import { runRelayBench } from './relay.ts';
 
 const suites: Record<string, (report: Report) => Promise<void> | void> = {
   codecs: runCodecBench,
   relay: runRelayBench,
+  engine: runEngineBench,
 };
 
 const only = process.argv.slice(2);

@@ -18,8 +18,8 @@ export interface RelayProcess {
   proc: ChildProcess;
   /** Everything the relay wrote to stderr (its log), line by line. */
   log: string[];
-  /** Resolves with the first log line matching `re` (already seen or yet to come). */
-  waitForLog(re: RegExp): Promise<string>;
+  /** Resolves with the `nth` (default first) log line matching `re`, seen or yet to come. */
+  waitForLog(re: RegExp, nth?: number): Promise<string>;
   /** Stops the relay with `signal` and resolves when it has exited. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   admin(patch: Record<string, unknown>): Promise<Record<string, unknown>>;
@@ -55,7 +55,8 @@ export async function startRelay(
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } },
   );
   const log: string[] = [];
-  const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
+  /** Checks re-run after every log line; each returns true once it is satisfied. */
+  let waiters: (() => boolean)[] = [];
   let partial = '';
   proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     partial += chunk;
@@ -63,10 +64,7 @@ export async function startRelay(
     partial = lines.pop()!;
     for (const line of lines) {
       log.push(line);
-      for (const w of waiters.splice(0)) {
-        if (w.re.test(line)) w.resolve(line);
-        else waiters.push(w);
-      }
+      waiters = waiters.filter((check) => !check());
     }
   });
   const exited = new Promise<number | null>((resolve) =>
@@ -92,10 +90,15 @@ export async function startRelay(
     dataDir,
     proc,
     log,
-    waitForLog(re) {
-      const seen = log.find((l) => re.test(l));
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve) => waiters.push({ re, resolve }));
+    waitForLog(re, nth = 1) {
+      return new Promise((resolve) => {
+        const check = () => {
+          const seen = log.filter((l) => re.test(l));
+          if (seen.length >= nth) resolve(seen[nth - 1]!);
+          return seen.length >= nth;
+        };
+        if (!check()) waiters.push(check);
+      });
     },
     async stop(signal = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);

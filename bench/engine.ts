@@ -1,0 +1,160 @@
+// The engine end to end through the relay process on loopback: text message latency from
+// send() in one engine to the complete message in the other, sustained messages per
+// second, and the transport's efficiency under loss. Baseline: a raw `ws` ping-pong
+// through a minimal forwarder, measured in the same run (one way = round trip / 2).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Messenger } from '../src/core/messenger.ts';
+import type { MessengerEvent, TransportSettings } from '../src/shared/api.ts';
+import type { Report } from './harness.ts';
+import { forwarderPair, pingPong, quantile, start, stop } from './relay.ts';
+
+const LATENCY_MESSAGES = 500;
+const THROUGHPUT_MESSAGES = 3000;
+const LOSSY_MESSAGES = 1000;
+
+function temp(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+async function relay(args: string[] = []) {
+  return start('../relay/main.ts', [
+    '--port',
+    '0',
+    '--data-dir',
+    temp('strata-bench-relay-'),
+    '--log-level',
+    'warn',
+    ...args,
+  ]);
+}
+
+function engine(url: string, user: string, settings: Partial<TransportSettings> = {}): Messenger {
+  const m = Messenger.open({
+    profileDir: temp('strata-bench-engine-'),
+    relayUrl: url,
+    user,
+    settings,
+  });
+  m.start();
+  return m;
+}
+
+function until(m: Messenger, test: (e: MessengerEvent | null) => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    if (test(null)) return resolve();
+    const on = (e: MessengerEvent) => {
+      if (test(e)) {
+        m.off('event', on);
+        resolve();
+      }
+    };
+    m.on('event', on);
+  });
+}
+
+const online = (m: Messenger) => until(m, () => m.online);
+
+/** Counts complete incoming messages as they arrive (events may repeat a message). */
+function counter(m: Messenger): { count: number } {
+  const seen = new Set<string>();
+  const c = { count: 0 };
+  m.on('event', (e) => {
+    if (e.type !== 'message' || e.message.direction !== 'in' || e.message.text === null) return;
+    seen.add(e.message.key);
+    c.count = seen.size;
+  });
+  return c;
+}
+
+async function latency(): Promise<number[]> {
+  const r = await relay();
+  const alice = engine(r.url, 'alice');
+  const bob = engine(r.url, 'bob');
+  await online(alice);
+  await online(bob);
+  const got = counter(bob);
+  const times: number[] = [];
+  for (let i = 0; i < LATENCY_MESSAGES + 50; i++) {
+    const t0 = performance.now();
+    alice.send('bob', `latency probe ${i}: a short text message, as people type them`);
+    await until(bob, () => got.count > i);
+    if (i >= 50) times.push(performance.now() - t0);
+  }
+  await alice.close();
+  await bob.close();
+  await stop(r.proc);
+  return times.sort((a, b) => a - b);
+}
+
+async function throughput(): Promise<number> {
+  const r = await relay();
+  const alice = engine(r.url, 'alice');
+  const bob = engine(r.url, 'bob');
+  await online(alice);
+  await online(bob);
+  const got = counter(bob);
+  const t0 = performance.now();
+  for (let i = 0; i < THROUGHPUT_MESSAGES; i++)
+    alice.send('bob', `message ${i}: ${'lorem ipsum '.repeat(8)}`);
+  await until(bob, () => got.count >= THROUGHPUT_MESSAGES);
+  const rate = THROUGHPUT_MESSAGES / ((performance.now() - t0) / 1000);
+  await alice.close();
+  await bob.close();
+  await stop(r.proc);
+  return rate;
+}
+
+/** Sends messages of 4 segments through a channel losing `loss`; returns transport stats. */
+async function lossy(loss: number) {
+  const r = await relay(['--loss', String(loss), '--seed', '11']);
+  const settings = { segmentSize: 1000 };
+  const alice = engine(r.url, 'alice', settings);
+  const bob = engine(r.url, 'bob', settings);
+  await online(alice);
+  await online(bob);
+  const got = counter(bob);
+  for (let i = 0; i < LOSSY_MESSAGES; i++) alice.send('bob', `${i} `.repeat(2000).slice(0, 3999));
+  await until(bob, () => got.count >= LOSSY_MESSAGES);
+  const segments = LOSSY_MESSAGES * 4;
+  const stats = alice.stats('bob');
+  await alice.close();
+  await bob.close();
+  await stop(r.proc);
+  return {
+    sendsPerSegment: stats.segmentsSent / segments,
+    spurious: stats.spuriousRetransmissions / stats.segmentsSent,
+  };
+}
+
+export async function runEngineBench(report: Report): Promise<void> {
+  const raw = await forwarderPair();
+  const rawOneWay = (await pingPong(raw)).map((t) => t / 2);
+  await raw.close();
+  const times = await latency();
+  report.add('engine.latency.p50', quantile(times, 0.5), 'ms', {
+    baseline: { name: 'raw ws one-way p50', value: quantile(rawOneWay, 0.5) },
+    better: 'lower',
+    goal: 'within 2 ms of raw',
+  });
+  report.add('engine.latency.p99', quantile(times, 0.99), 'ms', {
+    baseline: { name: 'raw ws one-way p99', value: quantile(rawOneWay, 0.99) },
+    better: 'lower',
+    goal: '< 10 ms',
+  });
+  report.add('engine.messages_per_second', await throughput(), 'msg/s');
+  for (const loss of [0.02, 0.1]) {
+    const s = await lossy(loss);
+    const bound = 1.05 / (1 - loss);
+    report.add(`transport.loss${loss * 100}.sends_per_segment`, s.sendsPerSegment, 'sends', {
+      baseline: { name: 'bound 1.05/(1-loss)', value: bound },
+      better: 'lower',
+      goal: `<= ${bound.toFixed(3)}`,
+    });
+    report.add(`transport.loss${loss * 100}.spurious_fraction`, s.spurious * 100, '%', {
+      better: 'lower',
+      goal: '< 1%',
+    });
+  }
+}

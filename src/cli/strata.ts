@@ -1,0 +1,291 @@
+// `strata`: the command-line client. Same engine, same profile format as the desktop app.
+//   strata --profile DIR --relay URL login NAME
+//   strata --profile DIR --relay URL send USER TEXT [--wait sent|delivered]
+//   strata --profile DIR --relay URL listen [--json] [--for SECONDS]
+//   strata --profile DIR history USER [--json]
+import type { MessageView, MessengerEvent, TransportSettings } from '../shared/api.ts';
+import { Messenger, MessengerError } from '../core/messenger.ts';
+
+/** Exit codes, so that scripts can tell failures apart. */
+export const EXIT = { ok: 0, usage: 2, unreachable: 3, failed: 4, refused: 5, timeout: 6 } as const;
+
+const HELP = `Usage: strata --profile DIR [--relay URL] COMMAND [ARGS] [OPTIONS]
+
+Commands:
+  login NAME              create the profile for user NAME (checks the relay is reachable)
+  send USER TEXT          send a text message; exits once the relay holds it
+  listen                  print messages as they arrive
+  history USER            print the conversation with USER
+
+Options:
+  --profile DIR           the profile directory (required)
+  --relay URL             the relay, e.g. ws://127.0.0.1:7000/ (default $STRATA_RELAY)
+  --wait sent|delivered   send: wait until the relay holds it (default) or the peer has it
+  --json                  listen, history: one JSON object per line
+  --for SECONDS           listen: stop after this long (default: until Ctrl+C)
+  --timeout SECONDS       give up waiting for the relay after this long (default 30)
+  --segment-size BYTES    X: segment size, 64 to 65536 (saved in the profile)
+  --assembly-period MS    N: milliseconds between assembly passes (saved)
+  --idle-cycles K         K: passes without progress before the error flag, 1 to 3 (saved)
+  --help                  this text
+`;
+
+class UsageError extends Error {}
+
+interface Args {
+  command: string;
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+const VALUED = new Set([
+  'profile',
+  'relay',
+  'wait',
+  'for',
+  'timeout',
+  'segment-size',
+  'assembly-period',
+  'idle-cycles',
+]);
+const BOOLEAN = new Set(['json', 'help']);
+
+export function parseArgs(argv: string[]): Args {
+  const flags = new Map<string, string | true>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq === -1 ? undefined : eq);
+    if (BOOLEAN.has(name)) {
+      flags.set(name, true);
+    } else if (VALUED.has(name)) {
+      const v = eq === -1 ? argv[++i] : a.slice(eq + 1);
+      if (v === undefined || (eq === -1 && v.startsWith('--')))
+        throw new UsageError(`--${name} needs a value`);
+      flags.set(name, v);
+    } else {
+      throw new UsageError(`unknown option --${name}`);
+    }
+  }
+  const [command = '', ...rest] = positional;
+  return { command, positional: rest, flags };
+}
+
+function intFlag(args: Args, name: string): number | undefined {
+  const v = args.flags.get(name);
+  if (v === undefined) return undefined;
+  if (v === true || !/^\d+$/.test(v)) throw new UsageError(`--${name} must be a whole number`);
+  return Number(v);
+}
+
+function settingsFrom(args: Args): Partial<TransportSettings> {
+  const s: Partial<TransportSettings> = {};
+  const x = intFlag(args, 'segment-size');
+  const n = intFlag(args, 'assembly-period');
+  const k = intFlag(args, 'idle-cycles');
+  if (x !== undefined) s.segmentSize = x;
+  if (n !== undefined) s.assemblyPeriodMs = n;
+  if (k !== undefined) s.idleCycles = k;
+  return s;
+}
+
+/** One line of `listen --json` (the format the README documents). */
+export function messageJson(v: MessageView): string {
+  return JSON.stringify({
+    type: 'message',
+    id: v.key,
+    from: v.author,
+    to: v.direction === 'in' ? undefined : v.peer,
+    text: v.text,
+    sentAt: v.sentAt,
+    error: v.error,
+    ...(v.error ? { missing: v.missing } : {}),
+  });
+}
+
+function messageLine(v: MessageView): string {
+  const when = new Date(v.sentAt).toISOString().replace('T', ' ').slice(0, 19);
+  const body = v.error ? `[incomplete: segments ${v.missing.join(', ')} missing]` : (v.text ?? '');
+  return `${when} ${v.author}: ${body}${v.direction === 'out' ? `  (${v.status})` : ''}`;
+}
+
+function waitFor(
+  m: Messenger,
+  test: (e: MessengerEvent | null) => boolean,
+  seconds: number,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (test(null)) return resolve(true);
+    const timer = setTimeout(() => {
+      m.off('event', on);
+      resolve(false);
+    }, seconds * 1000);
+    const on = (e: MessengerEvent) => {
+      if (!test(e)) return;
+      clearTimeout(timer);
+      m.off('event', on);
+      resolve(true);
+    };
+    m.on('event', on);
+  });
+}
+
+export async function main(
+  argv: string[],
+  out = process.stdout,
+  err = process.stderr,
+): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    err.write(`strata: ${(e as Error).message} (see --help)\n`);
+    return EXIT.usage;
+  }
+  if (args.flags.has('help') || args.command === '' || args.command === 'help') {
+    out.write(HELP);
+    return args.command === '' && !args.flags.has('help') ? EXIT.usage : EXIT.ok;
+  }
+  const profile = args.flags.get('profile');
+  if (typeof profile !== 'string') {
+    err.write('strata: --profile DIR is required\n');
+    return EXIT.usage;
+  }
+  const relay = (args.flags.get('relay') as string | undefined) ?? process.env.STRATA_RELAY;
+  const needsRelay = args.command !== 'history';
+  if (needsRelay && !relay) {
+    err.write('strata: --relay URL is required (or set STRATA_RELAY)\n');
+    return EXIT.usage;
+  }
+  const expected: Record<string, number> = { login: 1, send: 2, listen: 0, history: 1 };
+  if (!(args.command in expected)) {
+    err.write(`strata: unknown command "${args.command}" (see --help)\n`);
+    return EXIT.usage;
+  }
+  if (args.positional.length !== expected[args.command]) {
+    err.write(`strata: ${args.command} takes ${expected[args.command]} argument(s) (see --help)\n`);
+    return EXIT.usage;
+  }
+  let timeout: number;
+  let m: Messenger;
+  try {
+    const wait = args.flags.get('wait');
+    if (wait !== undefined && wait !== 'sent' && wait !== 'delivered') {
+      throw new UsageError('--wait must be sent or delivered');
+    }
+    timeout = intFlag(args, 'timeout') ?? 30;
+    m = Messenger.open({
+      profileDir: profile,
+      relayUrl: relay ?? '',
+      ...(args.command === 'login' ? { user: args.positional[0]! } : {}),
+      settings: settingsFrom(args),
+    });
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof MessengerError || e instanceof RangeError) {
+      err.write(`strata: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  try {
+    if (args.command === 'history') {
+      const json = args.flags.has('json');
+      for (const v of m.history(args.positional[0]!, { limit: 1000 })) {
+        out.write((json ? messageJson(v) : messageLine(v)) + '\n');
+      }
+      return EXIT.ok;
+    }
+    m.start();
+    if (!(await waitFor(m, () => m.online, timeout))) {
+      err.write(`strata: cannot reach the relay at ${relay}\n`);
+      return EXIT.unreachable;
+    }
+    switch (args.command) {
+      case 'login':
+        out.write(`logged in as ${m.user} (device ${m.device}) at ${relay}\n`);
+        return EXIT.ok;
+      case 'send':
+        return await send(m, args, timeout, out, err);
+      case 'listen':
+        return await listen(m, args, out);
+    }
+    return EXIT.usage;
+  } finally {
+    await m.close();
+  }
+}
+
+async function send(
+  m: Messenger,
+  args: Args,
+  timeout: number,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  const wait = args.flags.get('wait') ?? 'sent';
+  const [to, text] = args.positional as [string, string];
+  const sent = m.send(to, text);
+  const goal = wait === 'sent' ? ['sent', 'delivered', 'read'] : ['delivered', 'read'];
+  let status = sent.status;
+  const done = await waitFor(
+    m,
+    () => {
+      status = m.message(sent.key)?.status ?? status;
+      return goal.includes(status) || status === 'failed';
+    },
+    timeout,
+  );
+  if (status === 'failed') {
+    const refusal = m.lastError(sent.key);
+    err.write(`strata: the message to ${to} failed${refusal ? `: ${refusal}` : ''}\n`);
+    return refusal ? EXIT.refused : EXIT.failed;
+  }
+  if (!done) {
+    err.write(
+      `strata: gave up after ${timeout} s; the message stays queued (${status}) and goes out on the next start\n`,
+    );
+    return EXIT.timeout;
+  }
+  out.write(`${sent.key} ${status}\n`);
+  return EXIT.ok;
+}
+
+async function listen(m: Messenger, args: Args, out: NodeJS.WritableStream): Promise<number> {
+  const json = args.flags.has('json');
+  const seconds = intFlag(args, 'for');
+  // Print each message when it completes, and once when it is handed over with the error
+  // flag; a flagged message that completes later is printed again, now whole.
+  const printed = new Map<string, boolean>();
+  const show = (v: MessageView) => {
+    if (v.direction !== 'in') return;
+    if (v.text === null && !v.error) return;
+    if (printed.get(v.key) === v.error) return;
+    printed.set(v.key, v.error);
+    out.write((json ? messageJson(v) : messageLine(v)) + '\n');
+  };
+  m.on('event', (e) => {
+    if (e.type === 'message') show(e.message);
+  });
+  await new Promise<void>((resolve) => {
+    if (seconds !== undefined) setTimeout(resolve, seconds * 1000);
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  return EXIT.ok;
+}
+
+const isMain = process.argv[1] !== undefined && /strata(\.js|\.ts)?$/.test(process.argv[1]);
+if (isMain) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`strata: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,440 @@
+// The engine: one profile directory, one relay, the transport and the application layer.
+// The desktop app, the browser host, the command-line client, the tests and the benchmarks
+// all embed this same class and speak to it through the contract in src/shared/api.ts.
+import { randomInt } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type {
+  ConversationView,
+  MessageStatus,
+  MessageView,
+  MessengerEvent,
+  PresenceView,
+  TransportSettings,
+  TransportStats,
+} from '../shared/api.ts';
+import { isValidUserName, type Frame } from '../shared/protocol/index.ts';
+import { RelayConnection } from './connection.ts';
+import { openDatabase, statementCache, type Db } from './store/database.ts';
+import { MessageClock, sentAtOf } from './transport/message-clock.ts';
+import { DEFAULT_SEGMENT_SIZE, checkSegmentSize } from './transport/segments.ts';
+import { Transport, type MessageKey } from './transport/transport.ts';
+
+export const DEFAULT_SETTINGS: TransportSettings = {
+  segmentSize: DEFAULT_SEGMENT_SIZE,
+  assemblyPeriodMs: 1000,
+  idleCycles: 3,
+};
+/** A typing indicator clears by itself after this long without a refresh. */
+export const TYPING_TTL_MS = 6000;
+/** Relay errors that mean a message cannot be delivered as sent. */
+const REFUSALS: ReadonlySet<string> = new Set([
+  'unknownRecipient',
+  'quotaExceeded',
+  'frameTooLarge',
+]);
+/** Application-layer message kinds (the first byte of a message body). */
+const KIND_TEXT = 1;
+
+export class MessengerError extends Error {
+  override name = 'MessengerError';
+}
+
+export interface MessengerOptions {
+  profileDir: string;
+  relayUrl: string;
+  /** Required the first time a profile is used; must match the profile afterwards. */
+  user?: string;
+  settings?: Partial<TransportSettings>;
+}
+
+export function checkSettings(s: TransportSettings): void {
+  checkSegmentSize(s.segmentSize);
+  if (
+    !Number.isInteger(s.assemblyPeriodMs) ||
+    s.assemblyPeriodMs < 50 ||
+    s.assemblyPeriodMs > 60_000
+  ) {
+    throw new MessengerError('the assembly period must be 50 to 60000 ms');
+  }
+  if (!Number.isInteger(s.idleCycles) || s.idleCycles < 1 || s.idleCycles > 3) {
+    throw new MessengerError('idle cycles (K) must be 1, 2 or 3');
+  }
+}
+
+interface MessageRow {
+  author: string;
+  author_device: number;
+  id: number;
+  peer: string;
+  direction: 'in' | 'out';
+  body: Buffer | null;
+  segment_count: number;
+  received: number;
+  status: MessageStatus;
+  error: number;
+  read: number;
+}
+
+export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
+  readonly user: string;
+  readonly device: number;
+  readonly relayUrl: string;
+  private readonly db: Db;
+  private readonly sql: ReturnType<typeof statementCache>;
+  private readonly conn: RelayConnection;
+  private readonly transport: Transport;
+  private readonly clock: MessageClock;
+  private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private settingsValue: TransportSettings;
+  /** Why the relay refused a message, by message key. */
+  private readonly refusals = new Map<string, string>();
+  private closed = false;
+
+  private constructor(
+    db: Db,
+    user: string,
+    device: number,
+    relayUrl: string,
+    settings: TransportSettings,
+    clock: number,
+  ) {
+    super();
+    this.db = db;
+    this.sql = statementCache(db);
+    this.user = user;
+    this.device = device;
+    this.relayUrl = relayUrl;
+    this.settingsValue = settings;
+    this.clock = new MessageClock(clock);
+    this.conn = new RelayConnection(relayUrl, user, device);
+    this.transport = new Transport(db, this.conn, { user, device }, settings);
+    this.transport.on('changed', (key) => this.emitMessage(key));
+    this.transport.on('stats', (peer) =>
+      this.emit('event', { type: 'stats', stats: this.stats(peer) }),
+    );
+    this.conn.on('online', () => {
+      this.emit('event', { type: 'connection', state: 'online' });
+      this.transport.onOnline();
+    });
+    this.conn.on('offline', (why) => {
+      this.transport.onOffline();
+      this.emit('event', { type: 'connection', state: 'offline', detail: why });
+    });
+    this.conn.on('frame', (frame) => this.onFrame(frame));
+  }
+
+  /** Opens (or creates) a profile. Does not connect yet: call `start()`. */
+  static open(options: MessengerOptions): Messenger {
+    const db = openDatabase(options.profileDir);
+    try {
+      const meta = new Map(
+        (db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map(
+          (r) => [r.key, r.value],
+        ),
+      );
+      let user = meta.get('user');
+      if (options.user !== undefined && user !== undefined && options.user !== user) {
+        throw new MessengerError(`this profile belongs to ${user}, not ${options.user}`);
+      }
+      if (user === undefined) {
+        if (options.user === undefined)
+          throw new MessengerError('this profile has no user yet: log in first');
+        if (!isValidUserName(options.user)) {
+          throw new MessengerError(
+            `"${options.user}" is not a valid user name (1 to 32 letters, digits, '.', '_' or '-')`,
+          );
+        }
+        user = options.user;
+      }
+      const device = Number(meta.get('device') ?? randomInt(1, 0xffff_ffff));
+      const settings = {
+        ...DEFAULT_SETTINGS,
+        ...JSON.parse(meta.get('settings') ?? '{}'),
+        ...options.settings,
+      };
+      checkSettings(settings);
+      const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+      db.transaction(() => {
+        put.run('user', user);
+        put.run('device', String(device));
+        put.run('settings', JSON.stringify(settings));
+      })();
+      // Ids must never repeat, even after a crash that lost the saved clock: resume past
+      // every id this device has used.
+      const lastOwn = db
+        .prepare('SELECT max(id) AS id FROM messages WHERE author = ? AND author_device = ?')
+        .get(user, device) as { id: number | null };
+      const clock = Math.max(Number(meta.get('clock') ?? 0), lastOwn.id ?? 0);
+      return new Messenger(db, user, device, options.relayUrl, settings, clock);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  /** Connects to the relay (and keeps reconnecting) and resumes unfinished transfers. */
+  start(): void {
+    this.emit('event', { type: 'connection', state: 'connecting' });
+    this.transport.start();
+    this.conn.start();
+  }
+
+  get online(): boolean {
+    return this.conn.isOnline;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.typingTimers.values()) clearTimeout(t);
+    this.transport.close();
+    await this.conn.stop();
+    this.saveClock();
+    this.db.close();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Commands
+
+  /** Accepts a text message for `to`: it is durable when this returns (status pending). */
+  send(to: string, text: string): MessageView {
+    if (!isValidUserName(to)) throw new MessengerError(`"${to}" is not a valid user name`);
+    const utf8 = new TextEncoder().encode(text);
+    const body = new Uint8Array(1 + utf8.length);
+    body[0] = KIND_TEXT;
+    body.set(utf8, 1);
+    const id = this.clock.next(Date.now());
+    const key = this.transport.submit(to, id, body);
+    this.setTyping(to, false);
+    const view = this.view(key)!;
+    this.emit('event', { type: 'message', message: view });
+    return view;
+  }
+
+  retry(key: string): boolean {
+    const k = parseKey(key);
+    if (!k || k.author !== this.user || k.authorDevice !== this.device) return false;
+    return this.transport.retry(k.id);
+  }
+
+  /** Marks everything received from `peer` as read and tells the peer. */
+  markRead(peer: string): number {
+    const rows = this.sql(
+      `UPDATE messages SET read = 1 WHERE peer = ? AND direction = 'in' AND read = 0 AND body IS NOT NULL
+         RETURNING author_device AS device, id`,
+    ).all(peer) as { device: number; id: number }[];
+    const byDevice = new Map<number, number[]>();
+    for (const r of rows) byDevice.set(r.device, [...(byDevice.get(r.device) ?? []), r.id]);
+    for (const [device, ids] of byDevice) this.transport.sendReceipt(peer, device, ids, 'read');
+    return rows.length;
+  }
+
+  setTyping(peer: string, typing: boolean): void {
+    if (!isValidUserName(peer)) return;
+    this.conn.send({
+      type: 'typing',
+      from: this.user,
+      fromDevice: this.device,
+      to: peer,
+      toDevice: 0,
+      typing,
+    });
+  }
+
+  get settings(): TransportSettings {
+    return { ...this.settingsValue };
+  }
+
+  updateSettings(patch: Partial<TransportSettings>): TransportSettings {
+    const next = { ...this.settingsValue, ...patch };
+    checkSettings(next);
+    this.sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('settings', ?)").run(
+      JSON.stringify(next),
+    );
+    this.settingsValue = next;
+    this.transport.updateSettings(next);
+    return { ...next };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Queries
+
+  /**
+   * Messages with `peer` in send order, newest last. `before` (a message key) pages
+   * backwards; ids are unique per device only, so the key breaks ties.
+   */
+  history(peer: string, options: { before?: string; limit?: number } = {}): MessageView[] {
+    const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
+    const b = options.before === undefined ? null : parseKey(options.before);
+    const rows = this.sql(
+      `SELECT * FROM messages WHERE peer = ? AND (id, author, author_device) < (?, ?, ?)
+         ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
+    ).all(
+      peer,
+      b?.id ?? Number.MAX_SAFE_INTEGER,
+      b?.author ?? '',
+      b?.authorDevice ?? 0,
+      limit,
+    ) as MessageRow[];
+    return rows.reverse().map((r) => this.toView(r));
+  }
+
+  conversations(): ConversationView[] {
+    const peers = this.sql(
+      `SELECT peer, max(id) AS last, sum(direction = 'in' AND read = 0 AND body IS NOT NULL) AS unread
+         FROM messages GROUP BY peer ORDER BY last DESC`,
+    ).all() as { peer: string; unread: number }[];
+    const presence = new Map(this.presence().map((p) => [p.user, p]));
+    return peers.map((p) => ({
+      peer: p.peer,
+      lastMessage: this.history(p.peer, { limit: 1 })[0] ?? null,
+      unread: p.unread,
+      presence: presence.get(p.peer) ?? null,
+    }));
+  }
+
+  presence(): PresenceView[] {
+    return (
+      this.sql(
+        'SELECT name, online, devices, last_seen AS lastSeen FROM peers ORDER BY name',
+      ).all() as {
+        name: string;
+        online: number;
+        devices: number;
+        lastSeen: number;
+      }[]
+    ).map((r) => ({
+      user: r.name,
+      online: r.online === 1,
+      devices: r.devices,
+      lastSeen: r.lastSeen,
+    }));
+  }
+
+  stats(peer: string): TransportStats {
+    return this.transport.stats(peer);
+  }
+
+  /** The relay's reason for refusing a message, if it did. */
+  lastError(key: string): string | null {
+    return this.refusals.get(key) ?? null;
+  }
+
+  message(key: string): MessageView | null {
+    const k = parseKey(key);
+    return k ? this.view(k) : null;
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private onFrame(frame: Frame): void {
+    switch (frame.type) {
+      case 'presence':
+        this.onPresence(frame);
+        return;
+      case 'typing':
+        this.onTyping(frame.from, frame.typing);
+        return;
+      case 'data':
+        this.clock.observe(frame.messageId);
+        break;
+      case 'error': {
+        // The relay refused one of our messages outright: it will never arrive as it is.
+        const refused = frame.messageId !== 0 && REFUSALS.has(frame.code);
+        if (refused) {
+          this.refusals.set(`${this.user}/${this.device}/${frame.messageId}`, frame.text);
+          this.transport.refuse(frame.messageId);
+        }
+        this.emit('event', {
+          type: 'error',
+          code: frame.code,
+          text: frame.text,
+          ...(refused ? { message: `${this.user}/${this.device}/${frame.messageId}` } : {}),
+        });
+        return;
+      }
+    }
+    this.transport.onFrame(frame);
+  }
+
+  private onPresence(frame: Frame & { type: 'presence' }): void {
+    const upsert = this.sql(
+      `INSERT INTO peers (name, online, devices, last_seen) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET online = excluded.online, devices = excluded.devices,
+         last_seen = excluded.last_seen`,
+    );
+    this.db.transaction(() => {
+      for (const e of frame.entries) upsert.run(e.user, e.online ? 1 : 0, e.devices, e.lastSeen);
+    })();
+    for (const e of frame.entries) {
+      if (e.user === this.user) continue;
+      this.emit('event', {
+        type: 'presence',
+        presence: { user: e.user, online: e.online, devices: e.devices, lastSeen: e.lastSeen },
+      });
+    }
+  }
+
+  private onTyping(user: string, typing: boolean): void {
+    const old = this.typingTimers.get(user);
+    if (old) clearTimeout(old);
+    this.typingTimers.delete(user);
+    if (typing) {
+      this.typingTimers.set(
+        user,
+        setTimeout(() => this.onTyping(user, false), TYPING_TTL_MS),
+      );
+    }
+    this.emit('event', { type: 'typing', user, typing });
+  }
+
+  private emitMessage(key: MessageKey): void {
+    const view = this.view(key);
+    if (!view) return;
+    // A message from someone ends their typing indicator.
+    if (view.direction === 'in' && view.text !== null && this.typingTimers.has(view.peer)) {
+      this.onTyping(view.peer, false);
+    }
+    this.emit('event', { type: 'message', message: view });
+  }
+
+  private view(key: MessageKey): MessageView | null {
+    const row = this.sql(
+      'SELECT * FROM messages WHERE author = ? AND author_device = ? AND id = ?',
+    ).get(key.author, key.authorDevice, key.id) as MessageRow | undefined;
+    return row ? this.toView(row) : null;
+  }
+
+  private toView(r: MessageRow): MessageView {
+    const complete = r.body !== null;
+    const text =
+      complete && r.body![0] === KIND_TEXT ? new TextDecoder().decode(r.body!.subarray(1)) : null;
+    const key = { author: r.author, authorDevice: r.author_device, id: r.id };
+    return {
+      key: `${r.author}/${r.author_device}/${r.id}`,
+      id: r.id,
+      author: r.author,
+      authorDevice: r.author_device,
+      peer: r.peer,
+      direction: r.direction,
+      text,
+      sentAt: sentAtOf(r.id),
+      status: r.direction === 'in' ? (r.read ? 'read' : 'delivered') : r.status,
+      error: !complete && r.error === 1,
+      missing: !complete && r.error === 1 ? this.transport.missing(key, r.segment_count) : [],
+      segmentCount: r.segment_count,
+      received: complete ? r.segment_count : r.received,
+    };
+  }
+
+  private saveClock(): void {
+    this.sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)").run(
+      String(this.clock.current),
+    );
+  }
+}
+
+function parseKey(key: string): MessageKey | null {
+  const m = /^(.+)\/(\d+)\/(\d+)$/.exec(key);
+  return m ? { author: m[1]!, authorDevice: Number(m[2]), id: Number(m[3]) } : null;
+}

@@ -1,0 +1,114 @@
+// The engine's SQLite database (better-sqlite3, WAL): profile, messages and the transport's
+// segment state at both ends. Migrations are numbered and run in order, each in a
+// transaction; PRAGMA user_version records how far a database has come.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type Db = Database.Database;
+
+/** Each entry upgrades the schema from its index to the next version. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+
+  -- Every message, both directions. For incoming messages body is NULL until all segments
+  -- are in; the segments wait in in_segments meanwhile.
+  CREATE TABLE messages (
+    author TEXT NOT NULL,
+    author_device INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    peer TEXT NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    body BLOB,
+    segment_count INTEGER NOT NULL,
+    segment_size INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    received INTEGER NOT NULL DEFAULT 0,
+    error INTEGER NOT NULL DEFAULT 0,
+    idle_passes INTEGER NOT NULL DEFAULT 0,
+    read INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (author, author_device, id)
+  ) STRICT;
+  CREATE INDEX messages_by_peer ON messages (peer, id);
+  CREATE INDEX messages_incomplete ON messages (direction, body) WHERE body IS NULL;
+
+  -- Sender side: which segments of our own messages the peer and the relay hold.
+  CREATE TABLE out_segments (
+    message_id INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    held INTEGER NOT NULL DEFAULT 0,
+    acked INTEGER NOT NULL DEFAULT 0,
+    sends INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (message_id, idx)
+  ) STRICT, WITHOUT ROWID;
+
+  -- Receiver side: segments of incomplete incoming messages.
+  CREATE TABLE in_segments (
+    author TEXT NOT NULL,
+    author_device INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    payload BLOB NOT NULL,
+    PRIMARY KEY (author, author_device, message_id, idx)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE peers (
+    name TEXT PRIMARY KEY,
+    online INTEGER NOT NULL DEFAULT 0,
+    devices INTEGER NOT NULL DEFAULT 0,
+    last_seen INTEGER NOT NULL DEFAULT 0
+  ) STRICT;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function openDatabase(profileDir: string): Db {
+  mkdirSync(profileDir, { recursive: true });
+  const db = new Database(join(profileDir, 'strata.db'));
+  try {
+    db.pragma('journal_mode = WAL');
+    // In WAL mode NORMAL survives a crash of the process (SIGKILL), which is what the
+    // transport's promises rest on; only a power cut can lose the last transactions.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+export function migrate(db: Db, migrations: readonly string[] = MIGRATIONS): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(
+      `this profile's database is from a newer Strata (schema ${current}; this one knows ${migrations.length})`,
+    );
+  }
+  for (let v = current; v < migrations.length; v++) {
+    db.transaction(() => {
+      db.exec(migrations[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+/** Prepares each SQL text once: preparing is far dearer than running. */
+export function statementCache(db: Db): (sql: string) => Database.Statement {
+  const cache = new Map<string, Database.Statement>();
+  return (sql) => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      stmt = db.prepare(sql);
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  };
+}

@@ -1,0 +1,758 @@
+// The transport layer: turns messages into segments and back over the relay, reliably and
+// in order, with its state in SQLite so that a SIGKILL at any moment loses nothing it
+// accepted. docs/transport.md describes the design; the pieces are:
+//   - outbound.ts: per peer, the send queue, loss detection (RFC 9002) and congestion
+//     control; ack-ranges.ts: the receiver's acknowledgements;
+//   - this file: persistence, the single timer that serves every peer, statuses, and the
+//     assembly pass that hands over incomplete messages with the error flag.
+import { EventEmitter } from 'node:events';
+import { statusAdvances, type MessageStatus, type TransportSettings } from '../../shared/api.ts';
+import type { AckFrame, DataFrame, Frame, ReceiptFrame } from '../../shared/protocol/index.ts';
+import { MAX_RECEIPT_IDS } from '../../shared/protocol/index.ts';
+import type { RelayConnection } from '../connection.ts';
+import { statementCache, type Db } from '../store/database.ts';
+import { AckScheduler } from './ack-ranges.ts';
+import { PeerOutbound, type SegmentRef } from './outbound.ts';
+import { segmentBounds, segmentCount } from './segments.ts';
+
+/**
+ * The attempt limit: a segment sent this many times, over at least FAIL_AFTER_MS, without
+ * the relay ever confirming it holds it, fails its message (the user can retry). Both
+ * conditions, so that a slow, loaded machine does not fail messages that are merely late.
+ */
+export const MAX_SENDS_PER_SEGMENT = 10;
+export const FAIL_AFTER_MS = 30_000;
+/**
+ * Transmission numbers are one sequence per device (the relay's `held` frames and the
+ * peers' acks name them), reserved in blocks so that they only grow across restarts
+ * without a database write per frame.
+ */
+const TRANSMISSION_BLOCK = 100_000;
+/** The largest message the transport accepts, sent or received (files stream separately). */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+export interface MessageKey {
+  author: string;
+  authorDevice: number;
+  id: number;
+}
+
+export interface TransportEvents {
+  /** A message's row changed: status, completion, error flag. */
+  changed: [key: MessageKey];
+  /** Transport statistics for a peer moved. */
+  stats: [peer: string];
+}
+
+interface Me {
+  user: string;
+  device: number;
+}
+
+interface InboundCounters {
+  segmentsReceived: number;
+  duplicatesDropped: number;
+}
+
+export class Transport extends EventEmitter<TransportEvents> {
+  private readonly db: Db;
+  private readonly sql: ReturnType<typeof statementCache>;
+  private readonly conn: RelayConnection;
+  private readonly me: Me;
+  settings: TransportSettings;
+  private readonly now: () => number;
+  private readonly outbound = new Map<string, PeerOutbound>();
+  /** Acknowledgement state per sending device, keyed `user/device`. */
+  private readonly inbound = new Map<
+    string,
+    { user: string; device: number; acks: AckScheduler }
+  >();
+  private readonly inboundCounters = new Map<string, InboundCounters>();
+  /** Our own messages still being sent, with their segments' state. */
+  private readonly sending = new Map<number, OutMessage>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timerAt = Infinity;
+  private assembly: ReturnType<typeof setInterval> | null = null;
+  private pumping = false;
+  /** The next transmission number, and the end of the block reserved in the database. */
+  private nextTransmission = 0;
+  private reservedUpTo = 0;
+  private closed = false;
+  private readonly q;
+
+  constructor(
+    db: Db,
+    conn: RelayConnection,
+    me: Me,
+    settings: TransportSettings,
+    now = () => performance.now(),
+  ) {
+    super();
+    this.db = db;
+    this.sql = statementCache(db);
+    this.conn = conn;
+    this.me = me;
+    this.settings = settings;
+    this.now = now;
+    this.q = {
+      insertMessage: db.prepare(
+        `INSERT INTO messages (author, author_device, id, peer, direction, body, segment_count, segment_size, status, received)
+         VALUES (@author, @authorDevice, @id, @peer, @direction, @body, @segmentCount, @segmentSize, @status, @received)
+         ON CONFLICT DO NOTHING`,
+      ),
+      insertOutSegment: db.prepare('INSERT INTO out_segments (message_id, idx) VALUES (?, ?)'),
+      pendingOut: db.prepare(
+        `SELECT m.id, m.peer, m.body, m.segment_size AS size, s.idx, s.held, s.acked, s.sends
+         FROM messages m JOIN out_segments s ON s.message_id = m.id
+         WHERE m.author = ? AND m.author_device = ? AND m.status IN ('pending', 'sent')
+         ORDER BY m.id, s.idx`,
+      ),
+      markSent: db.prepare(
+        'UPDATE out_segments SET sends = sends + 1 WHERE message_id = ? AND idx = ?',
+      ),
+      markAcked: db.prepare('UPDATE out_segments SET acked = 1 WHERE message_id = ? AND idx = ?'),
+      markHeld: db.prepare('UPDATE out_segments SET held = 1 WHERE message_id = ? AND idx = ?'),
+      outMessage: db.prepare(
+        'SELECT peer, body, segment_size AS size FROM messages WHERE author = ? AND author_device = ? AND id = ?',
+      ),
+      ackedSegments: db.prepare('SELECT idx FROM out_segments WHERE message_id = ? AND acked = 1'),
+      dropOutSegments: db.prepare('DELETE FROM out_segments WHERE message_id = ?'),
+      resetOutSegments: db.prepare('UPDATE out_segments SET sends = 0 WHERE message_id = ?'),
+      status: db.prepare(
+        'SELECT status FROM messages WHERE author = ? AND author_device = ? AND id = ?',
+      ),
+      setStatus: db.prepare(
+        'UPDATE messages SET status = ? WHERE author = ? AND author_device = ? AND id = ?',
+      ),
+      message: db.prepare(
+        `SELECT direction, peer, body IS NOT NULL AS complete, segment_count AS count, received
+         FROM messages WHERE author = ? AND author_device = ? AND id = ?`,
+      ),
+      insertInSegment: db.prepare(
+        `INSERT INTO in_segments (author, author_device, message_id, idx, payload) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+      ),
+      progress: db.prepare(
+        `UPDATE messages SET received = received + 1, idle_passes = 0
+         WHERE author = ? AND author_device = ? AND id = ?`,
+      ),
+      segments: db.prepare(
+        `SELECT payload FROM in_segments WHERE author = ? AND author_device = ? AND message_id = ?
+         ORDER BY idx`,
+      ),
+      complete: db.prepare(
+        `UPDATE messages SET body = ?, error = 0, idle_passes = 0
+         WHERE author = ? AND author_device = ? AND id = ?`,
+      ),
+      dropInSegments: db.prepare(
+        'DELETE FROM in_segments WHERE author = ? AND author_device = ? AND message_id = ?',
+      ),
+      idle: db.prepare(
+        "UPDATE messages SET idle_passes = idle_passes + 1 WHERE body IS NULL AND direction IN ('in', 'out')",
+      ),
+      newlyFlagged: db.prepare(
+        `UPDATE messages SET error = 1 WHERE body IS NULL AND error = 0 AND idle_passes >= ?
+         RETURNING author, author_device AS authorDevice, id`,
+      ),
+      reserve: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('transmission', ?)"),
+      reserved: db.prepare("SELECT value FROM meta WHERE key = 'transmission'"),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Life cycle
+
+  /** Loads unfinished outgoing messages and starts the assembly pass. */
+  start(): void {
+    // Start past every number a previous run may have used.
+    const reserved = this.q.reserved.get() as { value: string } | undefined;
+    this.nextTransmission = this.reservedUpTo = Number(reserved?.value ?? 0);
+    const rows = this.q.pendingOut.all(this.me.user, this.me.device) as {
+      id: number;
+      peer: string;
+      body: Buffer;
+      size: number;
+      idx: number;
+      held: number;
+      acked: number;
+      sends: number;
+    }[];
+    for (const r of rows) {
+      let msg = this.sending.get(r.id);
+      if (!msg) {
+        msg = outMessage(r.peer, new Uint8Array(r.body), r.size, this.now());
+        this.sending.set(r.id, msg);
+      }
+      msg.sends[r.idx] = Math.min(r.sends, 0xffff);
+      if (r.held) markSegment(msg, 'held', r.idx);
+      if (r.acked) markSegment(msg, 'acked', r.idx);
+      else this.peerOut(r.peer).enqueue({ messageId: r.id, index: r.idx }, r.sends > 0);
+    }
+    this.restartAssembly();
+    this.pump();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.assembly) clearInterval(this.assembly);
+  }
+
+  updateSettings(settings: TransportSettings): void {
+    this.settings = settings;
+    this.restartAssembly();
+  }
+
+  private restartAssembly(): void {
+    if (this.assembly) clearInterval(this.assembly);
+    this.assembly = setInterval(() => this.assemblyPass(), this.settings.assemblyPeriodMs);
+  }
+
+  /** The relay link came up: send whatever waits. */
+  onOnline(): void {
+    for (const out of this.outbound.values()) out.requeueInFlight();
+    this.pump();
+  }
+
+  /** The relay link went down: what was in flight is sent again later. */
+  onOffline(): void {
+    for (const out of this.outbound.values()) out.requeueInFlight();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Sending
+
+  /**
+   * Accepts a message: written to SQLite with its segment state in one transaction before
+   * the first segment leaves. Returns its key; the message then moves on by itself.
+   */
+  submit(peer: string, id: number, body: Uint8Array): MessageKey {
+    if (body.length > MAX_MESSAGE_BYTES) {
+      throw new RangeError(`a message may be at most ${MAX_MESSAGE_BYTES} bytes`);
+    }
+    const size = this.settings.segmentSize;
+    const count = segmentCount(body.length, size);
+    const key = { author: this.me.user, authorDevice: this.me.device, id };
+    this.db.transaction(() => {
+      this.q.insertMessage.run({
+        ...key,
+        peer,
+        direction: 'out',
+        body,
+        segmentCount: count,
+        segmentSize: size,
+        status: 'pending',
+        received: count,
+      });
+      for (let i = 0; i < count; i++) this.q.insertOutSegment.run(id, i);
+    })();
+    this.sending.set(id, outMessage(peer, body, size, this.now()));
+    const out = this.peerOut(peer);
+    for (let i = 0; i < count; i++) out.enqueue({ messageId: id, index: i }, false);
+    this.pump();
+    return key;
+  }
+
+  /** Sends a failed message again (its status returns to pending). */
+  retry(id: number): boolean {
+    const row = this.q.status.get(this.me.user, this.me.device, id) as
+      { status: MessageStatus } | undefined;
+    if (!row || row.status !== 'failed') return false;
+    const m = this.q.outMessage.get(this.me.user, this.me.device, id) as {
+      peer: string;
+      body: Buffer;
+      size: number;
+    };
+    const acked = this.q.ackedSegments.all(id) as { idx: number }[];
+    this.db.transaction(() => {
+      this.q.setStatus.run('pending', this.me.user, this.me.device, id);
+      this.q.resetOutSegments.run(id);
+    })();
+    const msg = outMessage(m.peer, new Uint8Array(m.body), m.size, this.now());
+    for (const a of acked) markSegment(msg, 'acked', a.idx);
+    this.sending.set(id, msg);
+    const out = this.peerOut(m.peer);
+    for (let i = 0; i < msg.count; i++)
+      if (!msg.acked[i]) out.enqueue({ messageId: id, index: i }, false);
+    this.changed({ author: this.me.user, authorDevice: this.me.device, id });
+    this.pump();
+    return true;
+  }
+
+  private peerOut(peer: string): PeerOutbound {
+    let out = this.outbound.get(peer);
+    if (!out) {
+      out = new PeerOutbound(peer, this.settings.segmentSize);
+      this.outbound.set(peer, out);
+    }
+    return out;
+  }
+
+  /** Sends as much as congestion control and the socket allow, peer by peer in turn. */
+  private pump(): void {
+    if (this.pumping || this.closed || !this.conn.isOnline) return;
+    this.pumping = true;
+    try {
+      // One transaction for the bookkeeping of a whole burst, not one commit per segment.
+      this.db.transaction(() => {
+        let progress = true;
+        while (progress) {
+          progress = false;
+          for (const out of this.outbound.values()) {
+            if (!out.hasWork || !out.canSend(this.conn.buffered)) continue;
+            const next = out.next((ref) => this.settled(ref));
+            if (!next) continue;
+            this.sendSegment(out, next.ref, next.retransmission);
+            progress = true;
+          }
+        }
+      })();
+    } finally {
+      this.pumping = false;
+    }
+    this.arm();
+  }
+
+  /** Acked, failed or abandoned segments need no (more) sending. */
+  private settled(ref: SegmentRef): boolean {
+    const msg = this.sending.get(ref.messageId);
+    return !msg || msg.acked[ref.index] === 1;
+  }
+
+  private sendSegment(out: PeerOutbound, ref: SegmentRef, retransmission: boolean): void {
+    const msg = this.sending.get(ref.messageId)!;
+    const count = msg.count;
+    const [start, end] = segmentBounds(ref.index, msg.body.length, msg.size);
+    const transmission = this.nextTransmission++;
+    if (transmission >= this.reservedUpTo) {
+      this.reservedUpTo = transmission + TRANSMISSION_BLOCK;
+      this.q.reserve.run(String(this.reservedUpTo));
+    }
+    const frame: DataFrame = {
+      type: 'data',
+      from: this.me.user,
+      fromDevice: this.me.device,
+      to: out.peer,
+      toDevice: 0,
+      messageId: ref.messageId,
+      transmission,
+      segmentCount: count,
+      segmentIndex: ref.index,
+      payload: msg.body.subarray(start, end),
+    };
+    if (!this.conn.send(frame)) {
+      out.enqueue(ref, true);
+      return;
+    }
+    const sends = Math.min(msg.sends[ref.index]! + 1, 0xffff);
+    msg.sends[ref.index] = sends;
+    this.q.markSent.run(ref.messageId, ref.index);
+    out.onSent(transmission, ref, end - start, this.now());
+    out.counters.segmentsSent++;
+    if (retransmission) out.counters.retransmissions++;
+    // A segment that keeps failing to reach even the relay fails its message.
+    if (
+      sends >= MAX_SENDS_PER_SEGMENT &&
+      !msg.held[ref.index] &&
+      this.now() - msg.since >= FAIL_AFTER_MS
+    ) {
+      this.fail(ref.messageId);
+    }
+  }
+
+  /** The relay refused a message (unknown recipient, full store): it fails unless already sent. */
+  refuse(id: number): void {
+    this.fail(id);
+  }
+
+  private fail(id: number): void {
+    const msg = this.sending.get(id);
+    if (!msg) return;
+    this.sending.delete(id);
+    this.outbound.get(msg.peer)?.forget((ref) => ref.messageId === id);
+    this.setStatus({ author: this.me.user, authorDevice: this.me.device, id }, 'failed');
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Frames in
+
+  onFrame(frame: Frame): void {
+    switch (frame.type) {
+      case 'data':
+        this.onData(frame);
+        break;
+      case 'ack':
+        this.onAck(frame);
+        break;
+      case 'held':
+        this.onHeld(frame.ranges);
+        break;
+      case 'receipt':
+        this.onReceipt(frame);
+        break;
+      default:
+        return;
+    }
+    this.pump();
+  }
+
+  private onAck(frame: AckFrame): void {
+    const out = this.outbound.get(frame.from);
+    if (!out) return;
+    const result = out.onAck(frame.ranges, frame.ackDelayMicros / 1000, this.now());
+    const touched = new Set<number>();
+    this.db.transaction(() => {
+      for (const p of [...result.acked, ...result.spurious]) {
+        const msg = this.sending.get(p.meta.messageId);
+        if (!msg || !markSegment(msg, 'acked', p.meta.index)) continue;
+        this.q.markAcked.run(p.meta.messageId, p.meta.index);
+        out.counters.segmentsAcked++;
+        touched.add(p.meta.messageId);
+      }
+    })();
+    for (const p of result.lost) {
+      if (!this.settled(p.meta)) out.enqueue(p.meta, true);
+    }
+    for (const id of touched) this.advanceOutgoing(id);
+    this.emit('stats', out.peer);
+  }
+
+  private onHeld(ranges: readonly (readonly [number, number])[]): void {
+    const touched = new Set<number>();
+    this.db.transaction(() => {
+      for (const out of this.outbound.values()) {
+        for (const [low, high] of ranges) {
+          // Look numbers up one by one, or scan the map when the range is the larger.
+          const refs =
+            high - low < out.transmissions.size
+              ? rangeOf(low, high).flatMap((n) => out.transmissions.get(n) ?? [])
+              : [...out.transmissions].filter(([n]) => n >= low && n <= high).map(([, r]) => r);
+          for (const ref of refs) {
+            const msg = this.sending.get(ref.messageId);
+            if (!msg || !markSegment(msg, 'held', ref.index)) continue;
+            this.q.markHeld.run(ref.messageId, ref.index);
+            touched.add(ref.messageId);
+          }
+        }
+      }
+    })();
+    for (const id of touched) this.advanceOutgoing(id);
+  }
+
+  /** Moves an outgoing message to sent (the relay holds it) or delivered (the peer does). */
+  private advanceOutgoing(id: number): void {
+    const msg = this.sending.get(id);
+    if (!msg) return;
+    const key = { author: this.me.user, authorDevice: this.me.device, id };
+    if (msg.ackedCount === msg.count) {
+      this.finishSending(id);
+      this.setStatus(key, 'delivered');
+    } else if (msg.heldCount === msg.count) {
+      this.setStatus(key, 'sent');
+    }
+  }
+
+  private finishSending(id: number): void {
+    const msg = this.sending.get(id);
+    if (!msg) return;
+    this.sending.delete(id);
+    this.outbound.get(msg.peer)?.forget((ref) => ref.messageId === id);
+  }
+
+  private onReceipt(frame: ReceiptFrame): void {
+    const status: MessageStatus = frame.kind === 'read' ? 'read' : 'delivered';
+    for (const id of frame.messageIds) {
+      const key = { author: this.me.user, authorDevice: frame.messageDevice, id };
+      if (frame.messageDevice === this.me.device && status === 'delivered') this.finishSending(id);
+      this.setStatus(key, status);
+    }
+  }
+
+  setStatus(key: MessageKey, next: MessageStatus): void {
+    const row = this.q.status.get(key.author, key.authorDevice, key.id) as
+      { status: MessageStatus } | undefined;
+    if (!row || !statusAdvances(row.status, next)) return;
+    this.q.setStatus.run(next, key.author, key.authorDevice, key.id);
+    if (next === 'delivered' || next === 'read') this.q.dropOutSegments.run(key.id);
+    this.changed(key);
+  }
+
+  /** Data frames wait here for the end of the current I/O burst: one transaction for all. */
+  private incoming: DataFrame[] = [];
+  private flushScheduled = false;
+
+  private onData(frame: DataFrame): void {
+    this.incoming.push(frame);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushIncoming());
+    }
+  }
+
+  /** Stores a burst of segments in one transaction, then acknowledges them. */
+  private flushIncoming(): void {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    const batch = this.incoming;
+    this.incoming = [];
+    const results = this.db.transaction(() =>
+      batch.map((f) => this.storeSegment(f, f.from === this.me.user ? f.to : f.from)),
+    )();
+    const receipts = new Map<string, { user: string; device: number; ids: number[] }>();
+    const changed = new Map<string, MessageKey>();
+    batch.forEach((frame, i) => {
+      const result = results[i]!;
+      const ownCopy = frame.from === this.me.user;
+      const peer = ownCopy ? frame.to : frame.from;
+      const counters = this.inboundCounters.get(peer) ?? {
+        segmentsReceived: 0,
+        duplicatesDropped: 0,
+      };
+      this.inboundCounters.set(peer, counters);
+      counters.segmentsReceived++;
+      if (result === 'duplicate') counters.duplicatesDropped++;
+      // Completion, and the first segment of a message (so that progress can be shown);
+      // once per message and burst.
+      if (result === 'completed' || result === 'first') {
+        changed.set(`${frame.from}/${frame.fromDevice}/${frame.messageId}`, {
+          author: frame.from,
+          authorDevice: frame.fromDevice,
+          id: frame.messageId,
+        });
+      }
+      // Copies of our own messages from another device are history, not ours to acknowledge.
+      if (ownCopy) return;
+      const senderKey = `${frame.from}/${frame.fromDevice}`;
+      let state = this.inbound.get(senderKey);
+      if (!state) {
+        state = { user: frame.from, device: frame.fromDevice, acks: new AckScheduler() };
+        this.inbound.set(senderKey, state);
+      }
+      // The segment is committed: now it may be acknowledged.
+      if (state.acks.onReceived(frame.transmission, this.now()).ackNow) this.sendAck(state);
+      if (result === 'completed') {
+        const r = receipts.get(senderKey) ?? {
+          user: frame.from,
+          device: frame.fromDevice,
+          ids: [],
+        };
+        r.ids.push(frame.messageId);
+        receipts.set(senderKey, r);
+      }
+    });
+    for (const key of changed.values()) this.changed(key);
+    for (const r of receipts.values()) this.sendReceipt(r.user, r.device, r.ids, 'delivered');
+    this.pump();
+  }
+
+  /**
+   * Persists one incoming segment (inside the caller's transaction) and completes the
+   * message when it was the last one.
+   */
+  private storeSegment(
+    frame: DataFrame,
+    peer: string,
+  ): 'duplicate' | 'first' | 'stored' | 'completed' {
+    const { from, fromDevice, messageId: id, segmentCount: count, segmentIndex: index } = frame;
+    const direction = from === this.me.user ? 'out' : 'in';
+    if (count * Math.max(frame.payload.length, 1) > MAX_MESSAGE_BYTES * 2) return 'duplicate';
+    this.q.insertMessage.run({
+      author: from,
+      authorDevice: fromDevice,
+      id,
+      peer,
+      direction,
+      body: null,
+      segmentCount: count,
+      segmentSize: frame.payload.length,
+      status: direction === 'in' ? 'delivered' : 'sent',
+      received: 0,
+    });
+    const row = this.q.message.get(from, fromDevice, id) as
+      { peer: string; complete: number; count: number; received: number } | undefined;
+    // A different shape for a known id is a forgery or a bug: keep what we have.
+    if (!row || row.complete || row.count !== count || row.peer !== peer) return 'duplicate';
+    if (this.q.insertInSegment.run(from, fromDevice, id, index, frame.payload).changes === 0) {
+      return 'duplicate';
+    }
+    this.q.progress.run(from, fromDevice, id);
+    if (row.received + 1 < count) return row.received === 0 ? 'first' : 'stored';
+    const parts = this.q.segments.all(from, fromDevice, id) as { payload: Buffer }[];
+    this.q.complete.run(Buffer.concat(parts.map((p) => p.payload)), from, fromDevice, id);
+    this.q.dropInSegments.run(from, fromDevice, id);
+    return 'completed';
+  }
+
+  private sendAck(state: { user: string; device: number; acks: AckScheduler }): void {
+    const ack = state.acks.takeAck(this.now());
+    if (!ack) return;
+    this.conn.send({
+      type: 'ack',
+      from: this.me.user,
+      fromDevice: this.me.device,
+      to: state.user,
+      toDevice: state.device,
+      ackDelayMicros: ack.ackDelayMicros,
+      ranges: ack.ranges,
+    });
+  }
+
+  sendReceipt(to: string, device: number, ids: number[], kind: 'delivered' | 'read'): void {
+    for (let i = 0; i < ids.length; i += MAX_RECEIPT_IDS) {
+      this.conn.send({
+        type: 'receipt',
+        from: this.me.user,
+        fromDevice: this.me.device,
+        to,
+        toDevice: 0,
+        kind,
+        messageDevice: device,
+        messageIds: ids.slice(i, i + MAX_RECEIPT_IDS),
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The single timer and the assembly pass
+
+  private arm(): void {
+    if (this.closed) return;
+    let at = Infinity;
+    for (const out of this.outbound.values()) {
+      const t = out.loss.lossDetectionTimer();
+      if (t !== null) at = Math.min(at, t);
+    }
+    for (const s of this.inbound.values()) {
+      const t = s.acks.ackDeadline();
+      if (t !== null) at = Math.min(at, t);
+    }
+    if (at === this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = at;
+    if (at === Infinity) return;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, at - this.now()));
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    const now = this.now();
+    for (const s of this.inbound.values()) {
+      const t = s.acks.ackDeadline();
+      if (t !== null && t <= now + 1) this.sendAck(s);
+    }
+    for (const out of this.outbound.values()) {
+      const t = out.loss.lossDetectionTimer();
+      if (t === null || t > now + 1) continue;
+      const result = out.loss.onLossDetectionTimeout(now);
+      if (result.kind === 'loss') {
+        for (const p of result.lost) {
+          out.cc.onLost(p.bytes, now);
+          if (!this.settled(p.meta)) out.enqueue(p.meta, true);
+        }
+      } else if (result.kind === 'probe') {
+        for (const p of result.probes) if (!this.settled(p.meta)) out.enqueue(p.meta, true);
+      }
+      this.emit('stats', out.peer);
+    }
+    this.pump();
+  }
+
+  /**
+   * Every N ms: an incoming message that gained no segment for K passes is handed over
+   * with the error flag (and the list of what is missing); its later completion clears it.
+   */
+  assemblyPass(): void {
+    if (this.closed) return;
+    const flagged = this.db.transaction(() => {
+      this.q.idle.run();
+      return this.q.newlyFlagged.all(this.settings.idleCycles) as MessageKey[];
+    })();
+    for (const key of flagged) this.changed(key);
+  }
+
+  /** Segment indices of an incomplete incoming message that have not arrived. */
+  missing(key: MessageKey, count: number): number[] {
+    const have = new Set(
+      (
+        this.sql(
+          'SELECT idx FROM in_segments WHERE author = ? AND author_device = ? AND message_id = ?',
+        ).all(key.author, key.authorDevice, key.id) as { idx: number }[]
+      ).map((r) => r.idx),
+    );
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) if (!have.has(i)) out.push(i);
+    return out;
+  }
+
+  stats(peer: string) {
+    const out = this.outbound.get(peer);
+    const inb = this.inboundCounters.get(peer) ?? { segmentsReceived: 0, duplicatesDropped: 0 };
+    const sent = out?.counters.segmentsSent ?? 0;
+    return {
+      peer,
+      segmentsSent: sent,
+      segmentsAcked: out?.counters.segmentsAcked ?? 0,
+      retransmissions: out?.counters.retransmissions ?? 0,
+      spuriousRetransmissions: out?.loss.spuriousCount ?? 0,
+      segmentsReceived: inb.segmentsReceived,
+      duplicatesDropped: inb.duplicatesDropped,
+      rttMs: out?.loss.rtt.smoothedRtt ?? 0,
+      minRttMs: out?.loss.rtt.minRtt ?? 0,
+      windowBytes: out?.cc.window ?? 0,
+      bytesInFlight: out?.loss.bytesInFlight ?? 0,
+      lossRate: sent > 0 ? (out?.loss.lostCount ?? 0) / sent : 0,
+    };
+  }
+
+  private changed(key: MessageKey): void {
+    this.emit('changed', key);
+  }
+}
+
+/** An outgoing message still being sent: its bytes and each segment's state. */
+interface OutMessage {
+  peer: string;
+  body: Uint8Array;
+  size: number;
+  count: number;
+  /** When this run started sending it (for the attempt limit). */
+  since: number;
+  acked: Uint8Array;
+  held: Uint8Array;
+  sends: Uint16Array;
+  ackedCount: number;
+  heldCount: number;
+}
+
+function outMessage(peer: string, body: Uint8Array, size: number, now: number): OutMessage {
+  const count = segmentCount(body.length, size);
+  return {
+    peer,
+    body,
+    size,
+    count,
+    since: now,
+    acked: new Uint8Array(count),
+    held: new Uint8Array(count),
+    sends: new Uint16Array(count),
+    ackedCount: 0,
+    heldCount: 0,
+  };
+}
+
+/** Sets a segment's flag; returns false if it was set already. */
+function markSegment(msg: OutMessage, flag: 'acked' | 'held', index: number): boolean {
+  if (index >= msg.count || msg[flag][index]) return false;
+  msg[flag][index] = 1;
+  if (flag === 'acked') msg.ackedCount++;
+  else msg.heldCount++;
+  return true;
+}
+
+function rangeOf(low: number, high: number): number[] {
+  const out: number[] = [];
+  for (let n = low; n <= high; n++) out.push(n);
+  return out;
+}

@@ -1,0 +1,91 @@
+// The contract between the engine (src/core) and whatever shows it: the desktop app's
+// preload, the browser host, the command-line client, tests and benchmarks. Plain data
+// only, so that it crosses IPC and WebSockets unchanged.
+
+/** An outgoing message's status only ever moves forward along this order (or to failed). */
+export const OUTGOING_STATUSES = ['pending', 'sent', 'delivered', 'read'] as const;
+export type MessageStatus = (typeof OUTGOING_STATUSES)[number] | 'failed';
+
+/** Whether `next` may replace `current`: forward only; failed only from pending. */
+export function statusAdvances(current: MessageStatus, next: MessageStatus): boolean {
+  if (current === next) return false;
+  if (next === 'failed') return current === 'pending';
+  if (current === 'failed') return next !== 'pending';
+  return OUTGOING_STATUSES.indexOf(next) > OUTGOING_STATUSES.indexOf(current);
+}
+
+export interface MessageView {
+  /** Unique everywhere: author, author's device and id. */
+  key: string;
+  /** A hybrid logical clock timestamp: sorting by id gives send order. */
+  id: number;
+  author: string;
+  authorDevice: number;
+  /** The other user of the conversation. */
+  peer: string;
+  direction: 'in' | 'out';
+  /** The text; null while an incoming message is incomplete. */
+  text: string | null;
+  /** Send time in epoch ms (from the id). */
+  sentAt: number;
+  /** Outgoing: its status. Incoming: 'delivered', or 'read' once read here. */
+  status: MessageStatus;
+  /** Incoming only: handed over incomplete after the assembly passes ran out. */
+  error: boolean;
+  /** Indices of the segments still missing, when `error` is set. */
+  missing: number[];
+  segmentCount: number;
+  /** Segments received so far (incoming; equals segmentCount once complete). */
+  received: number;
+}
+
+export interface PresenceView {
+  user: string;
+  online: boolean;
+  devices: number;
+  lastSeen: number;
+}
+
+export interface ConversationView {
+  peer: string;
+  lastMessage: MessageView | null;
+  unread: number;
+  presence: PresenceView | null;
+}
+
+/** What the network view shows for one conversation. */
+export interface TransportStats {
+  peer: string;
+  segmentsSent: number;
+  segmentsAcked: number;
+  retransmissions: number;
+  spuriousRetransmissions: number;
+  segmentsReceived: number;
+  duplicatesDropped: number;
+  rttMs: number;
+  minRttMs: number;
+  windowBytes: number;
+  bytesInFlight: number;
+  /** Fraction of transmissions declared lost so far. */
+  lossRate: number;
+}
+
+export interface TransportSettings {
+  /** X: bytes per segment, 64 to 65536. */
+  segmentSize: number;
+  /** N: milliseconds between assembly passes. */
+  assemblyPeriodMs: number;
+  /** K: passes without a new segment before an incomplete message is shown with the error flag. */
+  idleCycles: number;
+}
+
+export type ConnectionState = 'connecting' | 'online' | 'offline';
+
+export type MessengerEvent =
+  | { type: 'message'; message: MessageView }
+  | { type: 'presence'; presence: PresenceView }
+  | { type: 'typing'; user: string; typing: boolean }
+  | { type: 'connection'; state: ConnectionState; detail?: string }
+  | { type: 'stats'; stats: TransportStats }
+  /** The relay refused something; `message` is the key of a message it refused. */
+  | { type: 'error'; code: string; text: string; message?: string };

@@ -1,0 +1,76 @@
+// Engines (src/core Messenger) embedded in the test process, with helpers that wait on
+// their events rather than on the clock.
+import type { MessageView, MessengerEvent } from '../../src/shared/api.ts';
+import { Messenger, type MessengerOptions } from '../../src/core/messenger.ts';
+import { tempDir } from './relay-process.ts';
+
+export class TestEngine {
+  readonly m: Messenger;
+  readonly events: MessengerEvent[] = [];
+  private waiters: (() => void)[] = [];
+
+  constructor(m: Messenger) {
+    this.m = m;
+    m.on('event', (e) => {
+      this.events.push(e);
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  static start(relayUrl: string, user: string, opts: Partial<MessengerOptions> = {}): TestEngine {
+    const m = Messenger.open({
+      profileDir: opts.profileDir ?? tempDir('strata-engine-'),
+      relayUrl,
+      user,
+      ...opts,
+    });
+    const e = new TestEngine(m);
+    m.start();
+    return e;
+  }
+
+  /** Resolves when `test` holds, re-checked after every event. Keep `test` cheap. */
+  async until(test: () => boolean): Promise<void> {
+    while (!test()) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  online(): Promise<void> {
+    return this.until(() => this.m.online);
+  }
+
+  /** The whole conversation with `peer`, in send order (paging through the history). */
+  conversation(peer: string): MessageView[] {
+    const all: MessageView[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = this.m.history(
+        peer,
+        before === undefined ? { limit: 1000 } : { before, limit: 1000 },
+      );
+      all.unshift(...page);
+      if (page.length < 1000) return all;
+      before = page[0]!.key;
+    }
+  }
+
+  /** Complete incoming messages from `peer`, in send order. */
+  received(peer: string): MessageView[] {
+    return this.conversation(peer).filter((v) => v.direction === 'in' && v.text !== null);
+  }
+
+  /** Our own messages to `peer`, in send order. */
+  sent(peer: string): MessageView[] {
+    return this.conversation(peer).filter((v) => v.direction === 'out');
+  }
+
+  /** Complete incoming messages from `peer` not yet read: a cheap count to wait on. */
+  unread(peer: string): number {
+    return this.m.conversations().find((c) => c.peer === peer)?.unread ?? 0;
+  }
+
+  close(): Promise<void> {
+    return this.m.close();
+  }
+}
