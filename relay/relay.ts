@@ -269,7 +269,8 @@ export class Relay {
   }
 
   private closeSession(s: Session, code: number, reason: string): void {
-    if (s.state === 'closed') return;
+    // Once closing, further reasons (say, more strikes in flight) change nothing.
+    if (s.state === 'closed' || s.ws.readyState !== s.ws.OPEN) return;
     this.log.info(`closing ${s.label}: ${reason}`);
     s.ws.close(code, reason);
   }
@@ -409,6 +410,7 @@ export class Relay {
   }
 
   private strike(s: Session, why: string): void {
+    if (s.ws.readyState !== s.ws.OPEN) return;
     const now = Date.now();
     s.strikes = s.strikes.filter((t) => now - t < STRIKE_WINDOW_MS);
     s.strikes.push(now);
@@ -460,8 +462,9 @@ export class Relay {
     source: Session | null,
     frame?: Frame,
   ): void {
-    if (target.draining) {
+    if (target.draining && STORED.has(route.type)) {
       // Stored frames are still being delivered; this one waits behind them to keep order.
+      // (Transient frames such as typing are never stored: they go at once.)
       this.storeFor(target.user, target.device, bytes, route, source, frame);
       return;
     }
@@ -598,15 +601,26 @@ export class Relay {
       while (s.state === 'open') {
         const batch = this.store.pending(s.user, s.device, after, DRAIN_BATCH);
         if (batch.length === 0) break;
-        s.draining = false; // let forward() send rather than store again
-        for (const row of batch) this.forward(s, row.frame, row, null);
-        s.draining = true;
+        let handed = 0;
+        for (const row of batch) {
+          // Never hand over more than the send buffer holds: a frame past the hard limit
+          // would be dropped, and it must not be deleted from the store unsent.
+          if (s.pending + row.frame.length > this.options.sendBufferBytes) {
+            await s.whenDrained();
+            if (s.state !== 'open' || this.closing) break;
+          }
+          s.draining = false; // let forward() send rather than store again
+          this.forward(s, row.frame, row, null);
+          s.draining = true;
+          handed++;
+        }
         await s.whenDrained();
-        if (s.state !== 'open' || this.closing) break;
-        this.store.remove(batch.map((r) => r.id));
+        const done = batch.slice(0, handed);
+        this.store.remove(done.map((r) => r.id));
+        delivered += done.length;
+        this.count.storedDelivered('', done.length);
+        if (s.state !== 'open' || this.closing || handed < batch.length) break;
         after = batch[batch.length - 1]!.id;
-        delivered += batch.length;
-        this.count.storedDelivered('', batch.length);
       }
     } catch (e) {
       // The frames stay in the store; the device gets them on its next connection.

@@ -105,4 +105,21 @@ describe('store limits', () => {
       Array.from({ length: 620 }, (_, i) => 3000 + i),
     );
   });
+
+  it('delivers a stored backlog larger than the send buffer without dropping any of it', async () => {
+    const r = await relayOn(tempDir(), ['--send-buffer-bytes', '65536']);
+    await (await connect(r, 'bob', 1)).close();
+    const alice = await connect(r, 'alice', 1);
+    const big = new Uint8Array(60_000).fill(3);
+    for (let i = 0; i < 40; i++) alice.send(alice.data('bob', 4000 + i, big));
+    await alice.flushed();
+    const bob = await connect(r, 'bob', 1);
+    await bob.until(() => bob.dataFrames().length === 40);
+    expect(bob.dataFrames().map((f) => f.messageId)).toEqual(
+      Array.from({ length: 40 }, (_, i) => 4000 + i),
+    );
+    const stats = await r.stats();
+    expect(stats.offline_delivered).toBe(40);
+    expect(stats.offline_frames).toBe(0);
+  });
 });

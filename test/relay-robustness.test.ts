@@ -30,6 +30,8 @@ describe('bad input', () => {
     const closed = await c.whenClosed();
     expect(closed.code).toBe(1008);
     expect(closed.reason).toMatch(/too many invalid frames/);
+    // One connection closed once, however many strikes were still in flight.
+    expect((await relay.stats()).connections_closed_abuse).toBe(1);
   });
 
   it('refuses text messages, wrong versions and frames over the size limit', async () => {
