@@ -138,6 +138,15 @@ export async function runEngineBench(report: Report): Promise<void> {
     better: 'lower',
     goal: 'within 2 ms of raw',
   });
+  report.add(
+    'engine.latency.p50_above_raw',
+    quantile(times, 0.5) - quantile(rawOneWay, 0.5),
+    'ms',
+    {
+      better: 'lower',
+      goal: '<= 2 ms',
+    },
+  );
   report.add('engine.latency.p99', quantile(times, 0.99), 'ms', {
     baseline: { name: 'raw ws one-way p99', value: quantile(rawOneWay, 0.99) },
     better: 'lower',

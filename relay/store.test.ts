@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { Worker } from 'node:worker_threads';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -312,8 +313,7 @@ describe('checkpoints', () => {
 
   it('fall back to the relay’s connection when the worker stops', async () => {
     const store = openStore();
-    const worker = (store as unknown as { checkpointer: { terminate(): Promise<number> } })
-      .checkpointer;
+    const { worker } = (store as unknown as { checkpoints: { worker: Worker } }).checkpoints;
     await worker.terminate();
     await vi.waitFor(() =>
       expect(dbOf(store).pragma('wal_autocheckpoint', { simple: true })).toBe(1000),

@@ -6,9 +6,11 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { FrameTypeName } from '../src/shared/protocol/index.ts';
-import type { CheckpointerData } from './checkpointer.ts';
+import {
+  checkpointInBackground,
+  type BackgroundCheckpoints,
+} from '../src/core/store/checkpoints.ts';
 
 export interface StoreLimits {
   /** Frames held per recipient user. */
@@ -68,15 +70,6 @@ export interface CustodyKey {
 
 const SCHEMA_VERSION = 2;
 
-/** SQLite's own default: checkpoint once the write-ahead log holds this many pages. */
-const AUTO_CHECKPOINT_PAGES = 1000;
-/** How often the checkpointer thread copies the write-ahead log into the database. */
-const CHECKPOINT_INTERVAL_MS = 100;
-/** The checkpointer makes the write-ahead log start again once it holds this many pages. */
-const WAL_RESTART_FRAMES = 16_384;
-/** The write-ahead log is truncated back to this size after it has been checkpointed. */
-const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
-
 const MIGRATIONS: Record<number, string> = {
   1: `
     CREATE TABLE users (
@@ -133,7 +126,7 @@ export class RelayStore {
   private custodyTotalBytes = 0;
   private custodyTotalFrames = 0;
   private readonly stmt;
-  private checkpointer: Worker | null = null;
+  private checkpoints: BackgroundCheckpoints | null = null;
 
   constructor(dataDir: string, limits: StoreLimits) {
     mkdirSync(dataDir, { recursive: true });
@@ -143,14 +136,13 @@ export class RelayStore {
     // NORMAL in WAL mode survives a process crash (not a power cut) and is much faster.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     try {
       this.migrate();
     } catch (e) {
       this.db.close();
       throw e;
     }
-    this.startCheckpointer(file);
+    this.checkpoints = checkpointInBackground(this.db, file);
     this.limits = limits;
     this.stmt = {
       upsertUser: this.db.prepare(
@@ -536,39 +528,10 @@ export class RelayStore {
     this.totalFrames -= 1;
   }
 
-  /**
-   * Every data frame passes through the store (custody), so checkpoints, which copy the log
-   * into the database and fsync both, would cost the event loop about twice what the writes
-   * themselves do. A worker thread does them instead, on its own connection.
-   */
-  private startCheckpointer(file: string): void {
-    const fallBack = () => {
-      if (!this.checkpointer || !this.db.open) return;
-      this.checkpointer = null;
-      this.db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
-    };
-    try {
-      this.checkpointer = new Worker(new URL('./checkpointer.ts', import.meta.url), {
-        workerData: {
-          file,
-          intervalMs: CHECKPOINT_INTERVAL_MS,
-          restartFrames: WAL_RESTART_FRAMES,
-        } satisfies CheckpointerData,
-      });
-    } catch {
-      return;
-    }
-    this.checkpointer.unref();
-    this.checkpointer.on('message', fallBack);
-    this.checkpointer.on('error', fallBack);
-    this.checkpointer.on('exit', fallBack);
-    this.db.pragma('wal_autocheckpoint = 0');
-  }
-
   close(): void {
-    const worker = this.checkpointer;
-    this.checkpointer = null;
-    worker?.postMessage('close');
+    // Every data frame passes through the store (custody), so its checkpoints run on a
+    // worker thread (checkpoints.ts); stop it before closing.
+    this.checkpoints?.stop();
     this.db.close();
   }
 }

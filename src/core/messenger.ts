@@ -14,7 +14,7 @@ import type {
 } from '../shared/api.ts';
 import { isValidUserName, type Frame } from '../shared/protocol/index.ts';
 import { RelayConnection } from './connection.ts';
-import { openDatabase, statementCache, type Db } from './store/database.ts';
+import { closeDatabase, openDatabase, statementCache, type Db } from './store/database.ts';
 import { MessageClock, sentAtOf } from './transport/message-clock.ts';
 import { DEFAULT_SEGMENT_SIZE, checkSegmentSize } from './transport/segments.ts';
 import { Transport, type MessageKey } from './transport/transport.ts';
@@ -167,7 +167,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       const clock = Math.max(Number(meta.get('clock') ?? 0), lastOwn.id ?? 0);
       return new Messenger(db, user, device, options.relayUrl, settings, clock);
     } catch (e) {
-      db.close();
+      closeDatabase(db);
       throw e;
     }
   }
@@ -190,7 +190,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.transport.close();
     await this.conn.stop();
     this.saveClock();
-    this.db.close();
+    closeDatabase(this.db);
   }
 
   // ---------------------------------------------------------------------------------------

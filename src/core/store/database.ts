@@ -4,8 +4,9 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkpointInBackground, type BackgroundCheckpoints } from './checkpoints.ts';
 
-export type Db = Database.Database;
+export type Db = Database.Database & { checkpoints?: BackgroundCheckpoints };
 
 /** Each entry upgrades the schema from its index to the next version. */
 export const MIGRATIONS: readonly string[] = [
@@ -69,7 +70,8 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function openDatabase(profileDir: string): Db {
   mkdirSync(profileDir, { recursive: true });
-  const db = new Database(join(profileDir, 'strata.db'));
+  const file = join(profileDir, 'strata.db');
+  const db: Db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
     // In WAL mode NORMAL survives a crash of the process (SIGKILL), which is what the
@@ -82,7 +84,14 @@ export function openDatabase(profileDir: string): Db {
     db.close();
     throw e;
   }
+  db.checkpoints = checkpointInBackground(db, file);
   return db;
+}
+
+/** Closes a database opened by openDatabase, with its checkpoint worker. */
+export function closeDatabase(db: Db): void {
+  db.checkpoints?.stop();
+  db.close();
 }
 
 export function migrate(db: Db, migrations: readonly string[] = MIGRATIONS): void {

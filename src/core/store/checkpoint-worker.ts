@@ -1,7 +1,7 @@
-// A worker thread that checkpoints the relay's SQLite database: it copies what the
-// write-ahead log holds into the database file, with the fsyncs that go with it, so that the
-// relay's event loop never waits for them. The relay's own connection turns its automatic
-// checkpoints off while this runs (store.ts) and back on if it stops.
+// A worker thread that checkpoints a SQLite database (the relay's or an engine's): it copies
+// what the write-ahead log holds into the database file, with the fsyncs that go with it, so
+// that the owner's event loop never waits for them. The owner's connection turns its
+// automatic checkpoints off while this runs (checkpoints.ts) and back on if it stops.
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -14,13 +14,13 @@ export interface CheckpointerData {
 
 const { file, intervalMs, restartFrames } = workerData as CheckpointerData;
 const db = new Database(file);
-// Short: RESTART holds the relay's writer back while it waits, and a busy checkpoint is
+// Short: RESTART holds the owner's writer back while it waits, and a busy checkpoint is
 // simply tried again at the next interval.
 db.pragma('busy_timeout = 100');
 
 const timer = setInterval(() => {
   try {
-    // PASSIVE never blocks the relay's readers or writer: it copies what it can and returns.
+    // PASSIVE never blocks the owner's readers or writer: it copies what it can and returns.
     const [done] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
     // The log only starts again from its beginning when a write transaction begins after it
     // was copied completely, which a busy writer never lets a PASSIVE checkpoint achieve.
@@ -28,7 +28,7 @@ const timer = setInterval(() => {
     if (done && done.log > restartFrames) db.pragma('wal_checkpoint(RESTART)');
   } catch (e) {
     if ((e as { code?: string }).code === 'SQLITE_BUSY') return;
-    // Tell the relay and stop: it goes back to checkpointing on its own connection.
+    // Tell the owner and stop: it goes back to checkpointing on its own connection.
     clearInterval(timer);
     parentPort?.postMessage({ failed: (e as Error).message });
     db.close();

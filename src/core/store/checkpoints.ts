@@ -1,0 +1,55 @@
+// Checkpoints off the event loop. SQLite's automatic checkpoint runs inside whichever
+// commit crosses the threshold, with its fsyncs, and stalls that process for tens of
+// milliseconds: the tail of every latency figure. A worker thread does them instead, on its
+// own connection; if it cannot start or stops, the owner's automatic checkpoints come back.
+import type Database from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
+import type { CheckpointerData } from './checkpoint-worker.ts';
+
+/** SQLite's own default: checkpoint once the write-ahead log holds this many pages. */
+export const AUTO_CHECKPOINT_PAGES = 1000;
+/** How often the worker copies the write-ahead log into the database. */
+const CHECKPOINT_INTERVAL_MS = 100;
+/** The worker makes the write-ahead log start again once it holds this many pages. */
+const WAL_RESTART_FRAMES = 16_384;
+/** The write-ahead log is truncated back to this size after it has been checkpointed. */
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
+export interface BackgroundCheckpoints {
+  /** The worker, while it runs (tests stop it to see the fallback). */
+  readonly worker: Worker | null;
+  stop(): void;
+}
+
+/** Moves `db`'s checkpoints (its file is `file`) to a worker thread. */
+export function checkpointInBackground(db: Database.Database, file: string): BackgroundCheckpoints {
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+  const handle = { worker: null as Worker | null, stop: () => {} };
+  const fallBack = () => {
+    if (!handle.worker || !db.open) return;
+    handle.worker = null;
+    db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+  };
+  try {
+    handle.worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), {
+      workerData: {
+        file,
+        intervalMs: CHECKPOINT_INTERVAL_MS,
+        restartFrames: WAL_RESTART_FRAMES,
+      } satisfies CheckpointerData,
+    });
+  } catch {
+    return handle;
+  }
+  handle.worker.unref();
+  handle.worker.on('message', fallBack);
+  handle.worker.on('error', fallBack);
+  handle.worker.on('exit', fallBack);
+  db.pragma('wal_autocheckpoint = 0');
+  handle.stop = () => {
+    const worker = handle.worker;
+    handle.worker = null;
+    worker?.postMessage('close');
+  };
+  return handle;
+}
