@@ -1,0 +1,93 @@
+// The transport's attempt limit, against a stand-in for the relay connection and a fake
+// clock: a message the relay never holds fails after enough attempts and enough time, and
+// not before.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Frame } from '../../shared/protocol/index.ts';
+import type { RelayConnection } from '../connection.ts';
+import { closeDatabase, openDatabase, type Db } from '../store/database.ts';
+import { FAIL_AFTER_MS, MAX_SENDS_PER_SEGMENT, Transport, type MessageKey } from './transport.ts';
+
+/** A relay link that accepts every frame and never answers. */
+function silentLink(sent: Frame[]): RelayConnection {
+  return {
+    isOnline: true,
+    buffered: 0,
+    send: (f: Frame) => {
+      sent.push(f);
+      return true;
+    },
+  } as unknown as RelayConnection;
+}
+
+let db: Db;
+beforeEach(() => {
+  vi.useFakeTimers();
+  db = openDatabase(mkdtempSync(join(tmpdir(), 'strata-transport-test-')));
+});
+afterEach(() => {
+  vi.useRealTimers();
+  closeDatabase(db);
+});
+
+function status(key: MessageKey): string {
+  return (db.prepare('SELECT status FROM messages WHERE id = ?').get(key.id) as { status: string })
+    .status;
+}
+
+describe('the attempt limit', () => {
+  it('fails a message the relay never holds, after enough sends and enough time', () => {
+    const sent: Frame[] = [];
+    const t = new Transport(
+      db,
+      silentLink(sent),
+      { user: 'alice', device: 1 },
+      { segmentSize: 1024, assemblyPeriodMs: 1000, idleCycles: 3 },
+      () => Date.now(),
+    );
+    t.start();
+    const key = t.submit('bob', 1, new Uint8Array(10));
+    expect(sent.filter((f) => f.type === 'data')).toHaveLength(1);
+    // Probe timeouts resend it with growing back-off; it is still pending meanwhile.
+    vi.advanceTimersByTime(FAIL_AFTER_MS - 1000);
+    expect(status(key)).toBe('pending');
+    const sends = sent.filter((f) => f.type === 'data').length;
+    expect(sends).toBeGreaterThan(1);
+    vi.advanceTimersByTime(10 * 60_000);
+    expect(sent.filter((f) => f.type === 'data').length).toBeGreaterThanOrEqual(
+      MAX_SENDS_PER_SEGMENT,
+    );
+    expect(status(key)).toBe('failed');
+    t.close();
+  });
+
+  it('does not fail a message the relay holds, however long the peer takes', () => {
+    const sent: Frame[] = [];
+    const t = new Transport(
+      db,
+      silentLink(sent),
+      { user: 'alice', device: 1 },
+      { segmentSize: 1024, assemblyPeriodMs: 1000, idleCycles: 3 },
+      () => Date.now(),
+    );
+    t.start();
+    const key = t.submit('bob', 1, new Uint8Array(10));
+    const first = sent.find((f) => f.type === 'data')!;
+    if (first.type !== 'data') throw new Error('expected data');
+    t.onFrame({
+      type: 'held',
+      from: '',
+      fromDevice: 0,
+      to: 'alice',
+      toDevice: 1,
+      ackDelayMicros: 0,
+      ranges: [[first.transmission, first.transmission]],
+    });
+    expect(status(key)).toBe('sent');
+    vi.advanceTimersByTime(30 * 60_000);
+    expect(status(key)).toBe('sent');
+    t.close();
+  });
+});
