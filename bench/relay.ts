@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import { encodeFrame, type Frame } from '../src/shared/protocol/index.ts';
+import { FRAME_TYPE_CODES, encodeFrame, type Frame } from '../src/shared/protocol/index.ts';
 import type { Report } from './harness.ts';
 
 const ROUND_TRIPS = 2000;
@@ -63,6 +63,18 @@ function open(url: string): Promise<WebSocket> {
 
 function firstMessage(ws: WebSocket): Promise<void> {
   return new Promise((resolve) => ws.once('message', () => resolve()));
+}
+
+/** The next data frame (the relay also sends `held` frames, which are not the echo). */
+function nextDataFrame(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (data: Buffer) => {
+      if (data[1] !== FRAME_TYPE_CODES.data) return;
+      ws.off('message', on);
+      resolve();
+    };
+    ws.on('message', on);
+  });
 }
 
 export function stop(proc: ChildProcess): Promise<void> {
@@ -171,13 +183,12 @@ export async function forwarderPair(): Promise<Pair> {
 export async function pingPong(p: Pair): Promise<number[]> {
   const payload = new TextEncoder().encode('a short text message, as people type them');
   p.b.on('message', (data: Buffer) => {
-    // Echo: the id sits at the same place in every frame; b answers with the same id.
-    p.b.send(p.frame('b', 1, payload));
-    void data;
+    // Echo each data frame (and nothing else: the relay's `held` frames are not pings).
+    if (data[1] === FRAME_TYPE_CODES.data) p.b.send(p.frame('b', 1, payload));
   });
   const times: number[] = [];
   for (let i = 0; i < ROUND_TRIPS + 200; i++) {
-    const back = firstMessage(p.a);
+    const back = nextDataFrame(p.a);
     const t0 = performance.now();
     p.a.send(p.frame('a', i + 1, payload));
     await back;
@@ -193,8 +204,8 @@ async function bulk(p: Pair): Promise<number> {
   const frames = Array.from({ length: 64 }, (_, i) => p.frame('a', i + 1, payload));
   let received = 0;
   const done = new Promise<void>((resolve) => {
-    p.b.on('message', () => {
-      if (++received === BULK_FRAMES) resolve();
+    p.b.on('message', (data: Buffer) => {
+      if (data[1] === FRAME_TYPE_CODES.data && ++received === BULK_FRAMES) resolve();
     });
   });
   const t0 = performance.now();
