@@ -179,6 +179,7 @@ export async function main(
       throw new UsageError('--wait must be sent or delivered');
     }
     timeout = intFlag(args, 'timeout') ?? 30;
+    intFlag(args, 'for'); // checked now, not after connecting
     m = Messenger.open({
       profileDir: profile,
       relayUrl: relay ?? '',
@@ -210,7 +211,13 @@ export async function main(
         out.write(`logged in as ${m.user} (device ${m.device}) at ${relay}\n`);
         return EXIT.ok;
       case 'send':
-        return await send(m, args, timeout, out, err);
+        try {
+          return await send(m, args, timeout, out, err);
+        } catch (e) {
+          if (!(e instanceof MessengerError || e instanceof RangeError)) throw e;
+          err.write(`strata: ${e.message}\n`);
+          return EXIT.usage;
+        }
       case 'listen':
         return await listen(m, args, out);
     }

@@ -212,6 +212,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   }
 
   retry(key: string): boolean {
+    this.refusals.delete(key);
     const k = parseKey(key);
     if (!k || k.author !== this.user || k.authorDevice !== this.device) return false;
     return this.transport.retry(k.id);

@@ -220,6 +220,14 @@ export class LossDetector<M> {
     return this.#ptoCount;
   }
 
+  /**
+   * Evidence that the path works without an ack of our own (the relay confirming it holds
+   * our frames) ends the probe back-off, as an ack would (RFC 9002 §6.2.1).
+   */
+  resetPtoBackoff(): void {
+    this.#ptoCount = 0;
+  }
+
   /** The current packet threshold (starts at 3, rises on spurious losses). */
   get packetThreshold(): number {
     return this.#packetThreshold;

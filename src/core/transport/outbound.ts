@@ -73,11 +73,15 @@ export class PeerOutbound {
     return null;
   }
 
+  /** Probe sends granted by a probe timeout; they go whatever the window says. */
+  probeCredit = 0;
+
   canSend(socketBuffered: number): boolean {
-    return this.cc.canSend(this.loss.bytesInFlight, socketBuffered);
+    return this.probeCredit > 0 || this.cc.canSend(this.loss.bytesInFlight, socketBuffered);
   }
 
   onSent(transmission: number, ref: SegmentRef, bytes: number, now: number): void {
+    if (this.probeCredit > 0) this.probeCredit--;
     this.loss.onPacketSent({ transmission, sentAt: now, bytes, meta: ref });
     this.cc.onPacketSent(bytes);
     this.transmissions.set(transmission, ref);
@@ -94,6 +98,11 @@ export class PeerOutbound {
     });
     for (const p of result.lost) this.cc.onLost(p.bytes, now);
     return result;
+  }
+
+  /** Forgets the segment behind transmission numbers that need no more lookups. */
+  release(transmissions: Iterable<number>): void {
+    for (const n of transmissions) this.transmissions.delete(n);
   }
 
   /** Drops every transmission of segments `gone` says are settled (acked, or failed). */

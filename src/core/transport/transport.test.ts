@@ -15,6 +15,7 @@ function silentLink(sent: Frame[]): RelayConnection {
   return {
     isOnline: true,
     buffered: 0,
+    on: () => undefined,
     send: (f: Frame) => {
       sent.push(f);
       return true;

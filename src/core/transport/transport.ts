@@ -13,7 +13,7 @@ import type { RelayConnection } from '../connection.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import { AckScheduler } from './ack-ranges.ts';
 import { PeerOutbound, type SegmentRef } from './outbound.ts';
-import { segmentBounds, segmentCount } from './segments.ts';
+import { MIN_SEGMENT_SIZE, segmentBounds, segmentCount } from './segments.ts';
 
 /**
  * The attempt limit: a segment sent this many times, over at least FAIL_AFTER_MS, without
@@ -30,6 +30,8 @@ export const FAIL_AFTER_MS = 30_000;
 const TRANSMISSION_BLOCK = 100_000;
 /** The largest message the transport accepts, sent or received (files stream separately). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** The list of missing segments names at most this many (the first ones). */
+export const MAX_MISSING_LISTED = 1000;
 
 export interface MessageKey {
   author: string;
@@ -115,7 +117,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       outMessage: db.prepare(
         'SELECT peer, body, segment_size AS size FROM messages WHERE author = ? AND author_device = ? AND id = ?',
       ),
-      ackedSegments: db.prepare('SELECT idx FROM out_segments WHERE message_id = ? AND acked = 1'),
+      segmentMarks: db.prepare('SELECT idx, held, acked FROM out_segments WHERE message_id = ?'),
       dropOutSegments: db.prepare('DELETE FROM out_segments WHERE message_id = ?'),
       resetOutSegments: db.prepare('UPDATE out_segments SET sends = 0 WHERE message_id = ?'),
       status: db.prepare(
@@ -157,6 +159,15 @@ export class Transport extends EventEmitter<TransportEvents> {
       reserve: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('transmission', ?)"),
       reserved: db.prepare("SELECT value FROM meta WHERE key = 'transmission'"),
     };
+    // The socket took what was waiting: send more, if anything is queued.
+    conn.on('drain', () => {
+      for (const out of this.outbound.values()) {
+        if (out.hasWork) {
+          this.pump();
+          return;
+        }
+      }
+    });
   }
 
   // ---------------------------------------------------------------------------------------
@@ -164,9 +175,12 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   /** Loads unfinished outgoing messages and starts the assembly pass. */
   start(): void {
-    // Start past every number a previous run may have used.
+    // Start past every number a previous run may have used, and reserve the next block in
+    // a transaction of its own: frames leave before a burst's transaction commits.
     const reserved = this.q.reserved.get() as { value: string } | undefined;
-    this.nextTransmission = this.reservedUpTo = Number(reserved?.value ?? 0);
+    this.nextTransmission = Number(reserved?.value ?? 0);
+    this.reservedUpTo = this.nextTransmission + TRANSMISSION_BLOCK;
+    this.q.reserve.run(String(this.reservedUpTo));
     const rows = this.q.pendingOut.all(this.me.user, this.me.device) as {
       id: number;
       peer: string;
@@ -188,6 +202,8 @@ export class Transport extends EventEmitter<TransportEvents> {
       if (r.acked) markSegment(msg, 'acked', r.idx);
       else this.peerOut(r.peer).enqueue({ messageId: r.id, index: r.idx }, r.sends > 0);
     }
+    // A crash between marking segments and updating the status is repaired here.
+    for (const id of [...this.sending.keys()]) this.advanceOutgoing(id);
     this.restartAssembly();
     this.pump();
   }
@@ -263,18 +279,22 @@ export class Transport extends EventEmitter<TransportEvents> {
       body: Buffer;
       size: number;
     };
-    const acked = this.q.ackedSegments.all(id) as { idx: number }[];
+    const marks = this.q.segmentMarks.all(id) as { idx: number; held: number; acked: number }[];
     this.db.transaction(() => {
       this.q.setStatus.run('pending', this.me.user, this.me.device, id);
       this.q.resetOutSegments.run(id);
     })();
     const msg = outMessage(m.peer, new Uint8Array(m.body), m.size, this.now());
-    for (const a of acked) markSegment(msg, 'acked', a.idx);
+    for (const m of marks) {
+      if (m.held) markSegment(msg, 'held', m.idx);
+      if (m.acked) markSegment(msg, 'acked', m.idx);
+    }
     this.sending.set(id, msg);
     const out = this.peerOut(m.peer);
     for (let i = 0; i < msg.count; i++)
       if (!msg.acked[i]) out.enqueue({ messageId: id, index: i }, false);
     this.changed({ author: this.me.user, authorDevice: this.me.device, id });
+    this.advanceOutgoing(id);
     this.pump();
     return true;
   }
@@ -292,6 +312,11 @@ export class Transport extends EventEmitter<TransportEvents> {
   private pump(): void {
     if (this.pumping || this.closed || !this.conn.isOnline) return;
     this.pumping = true;
+    // Reserve well ahead, committed on its own before any frame of the burst leaves.
+    if (this.reservedUpTo - this.nextTransmission < TRANSMISSION_BLOCK / 2) {
+      this.reservedUpTo = this.nextTransmission + TRANSMISSION_BLOCK;
+      this.q.reserve.run(String(this.reservedUpTo));
+    }
     try {
       // One transaction for the bookkeeping of a whole burst, not one commit per segment.
       this.db.transaction(() => {
@@ -324,10 +349,6 @@ export class Transport extends EventEmitter<TransportEvents> {
     const count = msg.count;
     const [start, end] = segmentBounds(ref.index, msg.body.length, msg.size);
     const transmission = this.nextTransmission++;
-    if (transmission >= this.reservedUpTo) {
-      this.reservedUpTo = transmission + TRANSMISSION_BLOCK;
-      this.q.reserve.run(String(this.reservedUpTo));
-    }
     const frame: DataFrame = {
       type: 'data',
       from: this.me.user,
@@ -362,7 +383,11 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   /** The relay refused a message (unknown recipient, full store): it fails unless already sent. */
   refuse(id: number): void {
-    this.fail(id);
+    // A message the relay already holds in full is its to deliver; a late refusal of a
+    // retransmission changes nothing.
+    const row = this.q.status.get(this.me.user, this.me.device, id) as
+      { status: MessageStatus } | undefined;
+    if (row?.status === 'pending') this.fail(id);
   }
 
   private fail(id: number): void {
@@ -410,6 +435,7 @@ export class Transport extends EventEmitter<TransportEvents> {
         touched.add(p.meta.messageId);
       }
     })();
+    out.release([...result.acked, ...result.spurious].map((p) => p.transmission));
     for (const p of result.lost) {
       if (!this.settled(p.meta)) out.enqueue(p.meta, true);
     }
@@ -436,6 +462,7 @@ export class Transport extends EventEmitter<TransportEvents> {
         }
       }
     })();
+    for (const out of this.outbound.values()) out.loss.resetPtoBackoff();
     for (const id of touched) this.advanceOutgoing(id);
   }
 
@@ -447,7 +474,7 @@ export class Transport extends EventEmitter<TransportEvents> {
     if (msg.ackedCount === msg.count) {
       this.finishSending(id);
       this.setStatus(key, 'delivered');
-    } else if (msg.heldCount === msg.count) {
+    } else if (msg.coveredCount === msg.count) {
       this.setStatus(key, 'sent');
     }
   }
@@ -473,7 +500,8 @@ export class Transport extends EventEmitter<TransportEvents> {
       { status: MessageStatus } | undefined;
     if (!row || !statusAdvances(row.status, next)) return;
     this.q.setStatus.run(next, key.author, key.authorDevice, key.id);
-    if (next === 'delivered' || next === 'read') this.q.dropOutSegments.run(key.id);
+    const own = key.author === this.me.user && key.authorDevice === this.me.device;
+    if (own && (next === 'delivered' || next === 'read')) this.q.dropOutSegments.run(key.id);
     this.changed(key);
   }
 
@@ -555,7 +583,9 @@ export class Transport extends EventEmitter<TransportEvents> {
   ): 'duplicate' | 'first' | 'stored' | 'completed' {
     const { from, fromDevice, messageId: id, segmentCount: count, segmentIndex: index } = frame;
     const direction = from === this.me.user ? 'out' : 'in';
-    if (count * Math.max(frame.payload.length, 1) > MAX_MESSAGE_BYTES * 2) return 'duplicate';
+    // No message is larger than MAX_MESSAGE_BYTES, even in the smallest segments.
+    if (count > Math.ceil(MAX_MESSAGE_BYTES / MIN_SEGMENT_SIZE)) return 'duplicate';
+    if ((count - 1) * frame.payload.length > MAX_MESSAGE_BYTES) return 'duplicate';
     this.q.insertMessage.run({
       author: from,
       authorDevice: fromDevice,
@@ -652,7 +682,12 @@ export class Transport extends EventEmitter<TransportEvents> {
           if (!this.settled(p.meta)) out.enqueue(p.meta, true);
         }
       } else if (result.kind === 'probe') {
-        for (const p of result.probes) if (!this.settled(p.meta)) out.enqueue(p.meta, true);
+        // RFC 9002 §6.2.4: probes go out whatever the window says, and carry new data when
+        // there is some; otherwise they resend the oldest unacknowledged segments.
+        out.probeCredit = Math.max(1, result.probes.length);
+        if (!out.hasWork) {
+          for (const p of result.probes) if (!this.settled(p.meta)) out.enqueue(p.meta, true);
+        }
       }
       this.emit('stats', out.peer);
     }
@@ -682,7 +717,8 @@ export class Transport extends EventEmitter<TransportEvents> {
       ).map((r) => r.idx),
     );
     const out: number[] = [];
-    for (let i = 0; i < count; i++) if (!have.has(i)) out.push(i);
+    for (let i = 0; i < count && out.length < MAX_MISSING_LISTED; i++)
+      if (!have.has(i)) out.push(i);
     return out;
   }
 
@@ -724,6 +760,8 @@ interface OutMessage {
   sends: Uint16Array;
   ackedCount: number;
   heldCount: number;
+  /** Segments held by the relay or acknowledged by the peer: all of them means sent. */
+  coveredCount: number;
 }
 
 function outMessage(peer: string, body: Uint8Array, size: number, now: number): OutMessage {
@@ -739,12 +777,14 @@ function outMessage(peer: string, body: Uint8Array, size: number, now: number): 
     sends: new Uint16Array(count),
     ackedCount: 0,
     heldCount: 0,
+    coveredCount: 0,
   };
 }
 
 /** Sets a segment's flag; returns false if it was set already. */
 function markSegment(msg: OutMessage, flag: 'acked' | 'held', index: number): boolean {
   if (index >= msg.count || msg[flag][index]) return false;
+  if (!msg.acked[index] && !msg.held[index]) msg.coveredCount++;
   msg[flag][index] = 1;
   if (flag === 'acked') msg.ackedCount++;
   else msg.heldCount++;
