@@ -31,6 +31,22 @@ interface Pair {
   close(): Promise<void>;
 }
 
+/** A one-segment data frame from one side of a pair to the other. */
+function dataFrame(from: 'a' | 'b', id: number, payload: Uint8Array): Uint8Array {
+  return encodeFrame({
+    type: 'data',
+    from,
+    fromDevice: 1,
+    to: from === 'a' ? 'b' : 'a',
+    toDevice: 0,
+    messageId: id,
+    transmission: id,
+    segmentCount: 1,
+    segmentIndex: 0,
+    payload,
+  });
+}
+
 export function start(
   script: string,
   args: string[],
@@ -120,19 +136,7 @@ async function relayPair(): Promise<Pair> {
   return {
     a,
     b,
-    frame: (from, id, payload) =>
-      encodeFrame({
-        type: 'data',
-        from,
-        fromDevice: 1,
-        to: from === 'a' ? 'b' : 'a',
-        toDevice: 0,
-        messageId: id,
-        transmission: id,
-        segmentCount: 1,
-        segmentIndex: 0,
-        payload,
-      }),
+    frame: dataFrame,
     close: async () => {
       a.close();
       b.close();
@@ -153,24 +157,12 @@ export async function forwarderPair(): Promise<Pair> {
     ws.send(name);
     await ready;
   }
-  // Same bytes on the wire as through the relay, so that only the hop's work differs.
-  const relayShaped = (from: 'a' | 'b', id: number, payload: Uint8Array) =>
-    encodeFrame({
-      type: 'data',
-      from,
-      fromDevice: 1,
-      to: from === 'a' ? 'b' : 'a',
-      toDevice: 0,
-      messageId: id,
-      transmission: id,
-      segmentCount: 1,
-      segmentIndex: 0,
-      payload,
-    });
+
   return {
     a,
     b,
-    frame: relayShaped,
+    // Same bytes on the wire as through the relay, so that only the hop's work differs.
+    frame: dataFrame,
     close: async () => {
       a.close();
       b.close();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AckRange } from '../../shared/protocol/index.ts';
 import { seededRandom } from '../../shared/random.ts';
 import { AckScheduler } from './ack-ranges.ts';
+import { TimeQueue } from '../../shared/time-queue.ts';
 import {
   LossDetector,
   MAX_PACKET_THRESHOLD,
@@ -516,63 +517,26 @@ interface SimResult {
 }
 
 type SimEvent =
-  | { at: number; seq: number; kind: 'data'; transmission: number; segment: number }
-  | { at: number; seq: number; kind: 'ack'; ranges: AckRange[]; ackDelayMs: number }
-  | { at: number; seq: number; kind: 'ackTimer' }
-  | { at: number; seq: number; kind: 'lossTimer' };
+  | { at: number; kind: 'data'; transmission: number; segment: number }
+  | { at: number; kind: 'ack'; ranges: AckRange[]; ackDelayMs: number }
+  | { at: number; kind: 'ackTimer' }
+  | { at: number; kind: 'lossTimer' };
 
-type SimEventBody = SimEvent extends infer E
-  ? E extends SimEvent
-    ? Omit<E, 'seq'>
-    : never
-  : never;
-
-/** A binary min-heap of events by (time, insertion order). */
+/** Events by (time, insertion order), on the project's shared time queue. */
 class EventQueue {
-  private readonly heap: SimEvent[] = [];
-  private seq = 0;
+  private readonly queue = new TimeQueue<SimEvent>();
 
   get size(): number {
-    return this.heap.length;
+    return this.queue.size;
   }
 
-  push(body: SimEventBody): void {
-    const e = { ...body, seq: this.seq++ } as SimEvent;
-    const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
+  push(e: SimEvent): void {
+    this.queue.push(e.at, e);
   }
 
   pop(): SimEvent | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
+    return this.queue.pop()?.item;
   }
-}
-
-function before(a: SimEvent, b: SimEvent): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
 function simulate(o: SimOptions): SimResult {

@@ -10,6 +10,7 @@
 // after sending, the simplified loss detection). RTT estimates per flow follow RFC 9002
 // without ack delay. A capacity change applies to packets entering the queue after it.
 
+import { TimeQueue } from '../../../shared/time-queue.ts';
 import { seededRandom, type Random } from '../../../shared/random.ts';
 
 /** What the simulator needs from a congestion controller. */
@@ -110,59 +111,6 @@ type Event =
   | { kind: 'capacity'; capacity: number }
   | { kind: 'sample' };
 
-interface Scheduled {
-  t: number;
-  seq: number;
-  event: Event;
-}
-
-/** A binary min-heap of events by time, then by scheduling order (so runs are deterministic). */
-class EventQueue {
-  private readonly heap: Scheduled[] = [];
-  private seq = 0;
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  push(t: number, event: Event): void {
-    const h = this.heap;
-    h.push({ t, seq: this.seq++, event });
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
-      i = parent;
-    }
-  }
-
-  pop(): Scheduled {
-    const h = this.heap;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-
-  private less(a: Scheduled, b: Scheduled): boolean {
-    return a.t < b.t || (a.t === b.t && a.seq < b.seq);
-  }
-}
-
 interface FlowState {
   config: FlowConfig;
   started: boolean;
@@ -178,7 +126,7 @@ export function simulate(config: SimulationConfig): SimulationResult {
   const { link, durationMs } = config;
   const sampleMs = config.sampleMs ?? 10;
   const random: Random = seededRandom(link.seed);
-  const events = new EventQueue();
+  const events = new TimeQueue<Event>();
   let capacity = link.capacity / 1000; // bytes per ms
   // The bottleneck FIFO: departure times and sizes of packets waiting or in service.
   const departures: { at: number; bytes: number }[] = [];
@@ -281,7 +229,7 @@ export function simulate(config: SimulationConfig): SimulationResult {
   events.push(0, { kind: 'sample' });
 
   while (events.size > 0) {
-    const { t: now, event } = events.pop();
+    const { at: now, item: event } = events.pop()!;
     if (now > durationMs) break;
     switch (event.kind) {
       case 'start': {
