@@ -68,64 +68,65 @@ function counter(m: Messenger): { count: number } {
   return c;
 }
 
-async function latency(): Promise<number[]> {
-  const r = await relay();
-  const alice = engine(r.url, 'alice');
-  const bob = engine(r.url, 'bob');
-  await online(alice);
-  await online(bob);
-  const got = counter(bob);
-  const times: number[] = [];
-  for (let i = 0; i < LATENCY_MESSAGES + 50; i++) {
-    const t0 = performance.now();
-    alice.send('bob', `latency probe ${i}: a short text message, as people type them`);
-    await until(bob, () => got.count > i);
-    if (i >= 50) times.push(performance.now() - t0);
+/**
+ * Starts a relay (with `args`) and two engines, alice and bob, both online; runs `fn`
+ * with a counter of bob's complete incoming messages; then stops everything.
+ */
+async function withPair<T>(
+  args: string[],
+  settings: Partial<TransportSettings>,
+  fn: (alice: Messenger, bob: Messenger, got: { count: number }) => Promise<T>,
+): Promise<T> {
+  const r = await relay(args);
+  const alice = engine(r.url, 'alice', settings);
+  const bob = engine(r.url, 'bob', settings);
+  try {
+    await online(alice);
+    await online(bob);
+    return await fn(alice, bob, counter(bob));
+  } finally {
+    await alice.close();
+    await bob.close();
+    await stop(r.proc);
   }
-  await alice.close();
-  await bob.close();
-  await stop(r.proc);
-  return times.sort((a, b) => a - b);
 }
 
-async function throughput(): Promise<number> {
-  const r = await relay();
-  const alice = engine(r.url, 'alice');
-  const bob = engine(r.url, 'bob');
-  await online(alice);
-  await online(bob);
-  const got = counter(bob);
-  const t0 = performance.now();
-  for (let i = 0; i < THROUGHPUT_MESSAGES; i++)
-    alice.send('bob', `message ${i}: ${'lorem ipsum '.repeat(8)}`);
-  await until(bob, () => got.count >= THROUGHPUT_MESSAGES);
-  const rate = THROUGHPUT_MESSAGES / ((performance.now() - t0) / 1000);
-  await alice.close();
-  await bob.close();
-  await stop(r.proc);
-  return rate;
+function latency(): Promise<number[]> {
+  return withPair([], {}, async (alice, bob, got) => {
+    const times: number[] = [];
+    for (let i = 0; i < LATENCY_MESSAGES + 50; i++) {
+      const t0 = performance.now();
+      alice.send('bob', `latency probe ${i}: a short text message, as people type them`);
+      await until(bob, () => got.count > i);
+      if (i >= 50) times.push(performance.now() - t0);
+    }
+    return times.sort((a, b) => a - b);
+  });
+}
+
+function throughput(): Promise<number> {
+  return withPair([], {}, async (alice, bob, got) => {
+    const t0 = performance.now();
+    for (let i = 0; i < THROUGHPUT_MESSAGES; i++) {
+      alice.send('bob', `message ${i}: ${'lorem ipsum '.repeat(8)}`);
+    }
+    await until(bob, () => got.count >= THROUGHPUT_MESSAGES);
+    return THROUGHPUT_MESSAGES / ((performance.now() - t0) / 1000);
+  });
 }
 
 /** Sends messages of 4 segments through a channel losing `loss`; returns transport stats. */
-async function lossy(loss: number) {
-  const r = await relay(['--loss', String(loss), '--seed', '11']);
-  const settings = { segmentSize: 1000 };
-  const alice = engine(r.url, 'alice', settings);
-  const bob = engine(r.url, 'bob', settings);
-  await online(alice);
-  await online(bob);
-  const got = counter(bob);
-  for (let i = 0; i < LOSSY_MESSAGES; i++) alice.send('bob', `${i} `.repeat(2000).slice(0, 3999));
-  await until(bob, () => got.count >= LOSSY_MESSAGES);
-  const segments = LOSSY_MESSAGES * 4;
-  const stats = alice.stats('bob');
-  await alice.close();
-  await bob.close();
-  await stop(r.proc);
-  return {
-    sendsPerSegment: stats.segmentsSent / segments,
-    spurious: stats.spuriousRetransmissions / stats.segmentsSent,
-  };
+function lossy(loss: number) {
+  const args = ['--loss', String(loss), '--seed', '11'];
+  return withPair(args, { segmentSize: 1000 }, async (alice, bob, got) => {
+    for (let i = 0; i < LOSSY_MESSAGES; i++) alice.send('bob', `${i} `.repeat(2000).slice(0, 3999));
+    await until(bob, () => got.count >= LOSSY_MESSAGES);
+    const stats = alice.stats('bob');
+    return {
+      sendsPerSegment: stats.segmentsSent / (LOSSY_MESSAGES * 4),
+      spurious: stats.spuriousRetransmissions / stats.segmentsSent,
+    };
+  });
 }
 
 export async function runEngineBench(report: Report): Promise<void> {

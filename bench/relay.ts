@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import { FRAME_TYPE_CODES, encodeFrame, type Frame } from '../src/shared/protocol/index.ts';
+import { FRAME_TYPE_CODES, encodeFrame } from '../src/shared/protocol/index.ts';
 import type { Report } from './harness.ts';
 
 const ROUND_TRIPS = 2000;
@@ -100,6 +100,35 @@ export function stop(proc: ChildProcess): Promise<void> {
   });
 }
 
+/** Connects sides a and b to a server process; `greet` is what each says first. */
+async function pairOn(
+  proc: ChildProcess,
+  url: string,
+  greet: (side: 'a' | 'b') => Uint8Array | string,
+): Promise<Pair> {
+  const a = await open(url);
+  const b = await open(url);
+  for (const [ws, side] of [
+    [a, 'a'],
+    [b, 'b'],
+  ] as const) {
+    const answered = firstMessage(ws);
+    ws.send(greet(side));
+    await answered;
+  }
+  return {
+    a,
+    b,
+    // Same bytes on the wire through either server, so that only the hop's work differs.
+    frame: dataFrame,
+    close: async () => {
+      a.close();
+      b.close();
+      await stop(proc);
+    },
+  };
+}
+
 async function relayPair(): Promise<Pair> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
   const { proc, url } = await start('../relay/main.ts', [
@@ -110,65 +139,25 @@ async function relayPair(): Promise<Pair> {
     '--log-level',
     'warn',
   ]);
-  const hello = (user: string): Frame => ({
-    type: 'hello',
-    from: user,
-    fromDevice: 1,
-    to: '',
-    toDevice: 0,
-    auth: { scheme: 'none', data: new Uint8Array(0) },
-    agent: 'strata-bench',
-  });
-  const a = await open(url);
-  const b = await open(url);
-  for (const [ws, user] of [
-    [a, 'a'],
-    [b, 'b'],
-  ] as const) {
-    const welcomed = firstMessage(ws);
-    ws.send(encodeFrame(hello(user)));
-    await welcomed;
-  }
-  // Let the presence frames of the two hellos pass before measuring.
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  a.removeAllListeners('message');
-  b.removeAllListeners('message');
-  return {
-    a,
-    b,
-    frame: dataFrame,
-    close: async () => {
-      a.close();
-      b.close();
-      await stop(proc);
-    },
-  };
+  // The relay answers a hello with its welcome; later presence frames are not data
+  // frames, which is all the measurements below count.
+  return pairOn(proc, url, (side) =>
+    encodeFrame({
+      type: 'hello',
+      from: side,
+      fromDevice: 1,
+      to: '',
+      toDevice: 0,
+      auth: { scheme: 'none', data: new Uint8Array(0) },
+      agent: 'strata-bench',
+    }),
+  );
 }
 
 export async function forwarderPair(): Promise<Pair> {
   const { proc, url } = await start('./forwarder.ts', []);
-  const a = await open(url);
-  const b = await open(url);
-  for (const [ws, name] of [
-    [a, 'a'],
-    [b, 'b'],
-  ] as const) {
-    const ready = firstMessage(ws);
-    ws.send(name);
-    await ready;
-  }
-
-  return {
-    a,
-    b,
-    // Same bytes on the wire as through the relay, so that only the hop's work differs.
-    frame: dataFrame,
-    close: async () => {
-      a.close();
-      b.close();
-      await stop(proc);
-    },
-  };
+  // The forwarder answers a name with "ready".
+  return pairOn(proc, url, (side) => side);
 }
 
 /** Round trips a -> b -> a; returns the sorted round-trip times in milliseconds. */

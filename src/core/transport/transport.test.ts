@@ -38,17 +38,23 @@ function status(key: MessageKey): string {
     .status;
 }
 
+/** A started transport for alice over a silent link that records what it sends. */
+function startTransport(sent: Frame[]): Transport {
+  const t = new Transport(
+    db,
+    silentLink(sent),
+    { user: 'alice', device: 1 },
+    { segmentSize: 1024, assemblyPeriodMs: 1000, idleCycles: 3 },
+    () => Date.now(),
+  );
+  t.start();
+  return t;
+}
+
 describe('the attempt limit', () => {
   it('fails a message the relay never holds, after enough sends and enough time', () => {
     const sent: Frame[] = [];
-    const t = new Transport(
-      db,
-      silentLink(sent),
-      { user: 'alice', device: 1 },
-      { segmentSize: 1024, assemblyPeriodMs: 1000, idleCycles: 3 },
-      () => Date.now(),
-    );
-    t.start();
+    const t = startTransport(sent);
     const key = t.submit('bob', 1, new Uint8Array(10));
     expect(sent.filter((f) => f.type === 'data')).toHaveLength(1);
     // Probe timeouts resend it with growing back-off; it is still pending meanwhile.
@@ -66,14 +72,7 @@ describe('the attempt limit', () => {
 
   it('does not fail a message the relay holds, however long the peer takes', () => {
     const sent: Frame[] = [];
-    const t = new Transport(
-      db,
-      silentLink(sent),
-      { user: 'alice', device: 1 },
-      { segmentSize: 1024, assemblyPeriodMs: 1000, idleCycles: 3 },
-      () => Date.now(),
-    );
-    t.start();
+    const t = startTransport(sent);
     const key = t.submit('bob', 1, new Uint8Array(10));
     const first = sent.find((f) => f.type === 'data')!;
     if (first.type !== 'data') throw new Error('expected data');
