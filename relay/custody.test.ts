@@ -159,7 +159,9 @@ afterEach(() => {
     store.close();
   }
   active = false;
-  rmSync(dir, { recursive: true, force: true });
+  // The checkpoint worker closes its own connection (and its -wal file) just after the
+  // store does, so the directory may still be settling for a moment.
+  rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 10 });
 });
 
 describe('toRanges', () => {

@@ -51,7 +51,9 @@ beforeEach(() => {
 
 afterEach(() => {
   for (const store of open.splice(0)) store.close();
-  rmSync(dir, { recursive: true, force: true });
+  // The checkpoint worker closes its own connection (and its -wal file) just after the
+  // store does, so the directory may still be settling for a moment.
+  rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 10 });
 });
 
 describe('queue', () => {
