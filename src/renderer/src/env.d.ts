@@ -1,7 +1,7 @@
 /// <reference types="vite/client" />
 
-// What the preload (src/preload/index.ts) exposes. Optional: the renderer also runs in a plain
-// browser, where there is no preload and so no `window.strata`.
+// What the preload (src/preload) exposes. Optional: the renderer also runs in a plain browser,
+// where there is no preload; it then talks to the browser host over a WebSocket.
 interface StrataBridge {
   readonly platform: string;
   readonly versions: {
@@ -13,4 +13,5 @@ interface StrataBridge {
 
 interface Window {
   readonly strata?: StrataBridge;
+  readonly strataBridge?: import('../../shared/contract.ts').RawBridge;
 }

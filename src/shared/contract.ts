@@ -1,0 +1,313 @@
+// The API between an app's host (the Electron main process, or the browser host in Node) and
+// its renderer. One table of methods, each with a validator for its parameters: the Electron
+// preload derives its channel allowlist from it, both hosts validate every payload with it,
+// and both renderer-side clients are typed by it. Plain JSON data only.
+import type {
+  ConnectionState,
+  ConversationView,
+  MessageView,
+  MessengerEvent,
+  PresenceView,
+  TransportSettings,
+  TransportStats,
+} from './api.ts';
+
+/** What the renderer knows of the app instance it runs in. */
+export interface SessionView {
+  /** The profile's name (its directory's name): Alice's window, Bob's window. */
+  profile: string;
+  /** The logged-in user; null until the first login of this profile. */
+  user: string | null;
+  /** The relay last logged in to (remembered), or given on the command line. */
+  relayUrl: string | null;
+  connection: ConnectionState;
+  /** Why the connection is offline, when it is. */
+  connectionDetail: string | null;
+  settings: TransportSettings;
+  /** 'electron' or 'browser': where the host runs. */
+  host: 'electron' | 'browser';
+}
+
+/** One entry of the transport's recent-segment log (the network view shows the newest). */
+export interface SegmentLogEntry {
+  /** Increasing per app instance: ask for entries after the last one seen. */
+  seq: number;
+  /** Epoch milliseconds. */
+  at: number;
+  peer: string;
+  event: 'sent' | 'retransmitted' | 'acked' | 'lost' | 'received' | 'duplicate';
+  messageId: number;
+  index: number;
+  segmentCount: number;
+  bytes: number;
+}
+
+export interface NetworkSnapshot {
+  stats: TransportStats;
+  /** Log entries after the `since` asked for, oldest first (at most LOG_CAPACITY). */
+  log: SegmentLogEntry[];
+  /** Epoch ms at which the snapshot was taken. */
+  at: number;
+}
+
+/** The relay's channel-layer counters, from its /api/stats. */
+export interface RelayCounters {
+  framesIn: number;
+  framesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  lost: number;
+  flipped: number;
+  corrected: number;
+  uncorrectable: number;
+  duplicated: number;
+  reordered: number;
+  delayed: number;
+}
+
+export type RelayStatsView =
+  | { reachable: true; counters: RelayCounters; at: number }
+  | { reachable: false; error: string; at: number };
+
+/** The channel settings the network view can change (a subset of the relay's). */
+export interface ChannelSettingsView {
+  loss: number;
+  ber: number;
+  code: string;
+  delayMs: number;
+  jitterMs: number;
+  duplicate: number;
+  reorder: number;
+}
+export const CHANNEL_CODES = [
+  'none',
+  'hamming74',
+  'hamming1511',
+  'cyclic74',
+  'cyclic1511',
+] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Validation: tiny combinators, so that the table below reads as the schema it is.
+
+type Check<T> = (v: unknown, path: string) => T;
+
+export class ContractError extends Error {
+  override name = 'ContractError';
+}
+
+const fail = (path: string, what: string): never => {
+  throw new ContractError(`${path} must be ${what}`);
+};
+
+const str =
+  (max = 4096): Check<string> =>
+  (v, path) =>
+    typeof v === 'string' && v.length <= max ? v : fail(path, `a string of at most ${max} chars`);
+const userName: Check<string> = (v, path) =>
+  typeof v === 'string' && /^[A-Za-z0-9._-]{1,32}$/.test(v)
+    ? v
+    : fail(path, "a user name (1 to 32 letters, digits, '.', '_' or '-')");
+const bool: Check<boolean> = (v, path) =>
+  typeof v === 'boolean' ? v : fail(path, 'true or false');
+const int =
+  (min: number, max: number): Check<number> =>
+  (v, path) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+      ? v
+      : fail(path, `an integer from ${min} to ${max}`);
+const num =
+  (min: number, max: number): Check<number> =>
+  (v, path) =>
+    typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max
+      ? v
+      : fail(path, `a number from ${min} to ${max}`);
+const oneOf =
+  <T extends string>(values: readonly T[]): Check<T> =>
+  (v, path) =>
+    typeof v === 'string' && (values as readonly string[]).includes(v)
+      ? (v as T)
+      : fail(path, `one of ${values.join(', ')}`);
+const relayUrl: Check<string> = (v, path) => {
+  const s = str(2048)(v, path);
+  const u = URL.parse(s);
+  return u !== null && (u.protocol === 'ws:' || u.protocol === 'wss:') && u.host !== ''
+    ? s
+    : fail(path, 'a ws:// or wss:// address, e.g. ws://127.0.0.1:7000/');
+};
+
+type Shape = Record<string, readonly [Check<unknown>, 'required' | 'optional']>;
+type FromShape<S extends Shape> = {
+  [K in keyof S as S[K][1] extends 'required' ? K : never]: ReturnType<S[K][0]>;
+} & {
+  [K in keyof S as S[K][1] extends 'optional' ? K : never]?: ReturnType<S[K][0]>;
+};
+
+/** An object with exactly these fields (unknown fields are refused, not ignored). */
+function object<S extends Shape>(shape: S): Check<FromShape<S>> {
+  return (v, path) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(path, 'an object');
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(v)) {
+      if (!Object.hasOwn(shape, key)) throw new ContractError(`${path}.${key} is not expected`);
+    }
+    for (const [key, [check, presence]] of Object.entries(shape)) {
+      const value = (v as Record<string, unknown>)[key];
+      if (value === undefined) {
+        if (presence === 'required') throw new ContractError(`${path}.${key} is required`);
+        continue;
+      }
+      out[key] = check(value, `${path}.${key}`);
+    }
+    return out as FromShape<S>;
+  };
+}
+
+const req = <T>(c: Check<T>) => [c, 'required'] as const;
+const opt = <T>(c: Check<T>) => [c, 'optional'] as const;
+const none = object({});
+
+/** The longest text message the UI may send (the transport's own limit is larger). */
+export const MAX_TEXT_CHARS = 100_000;
+/** How many segment-log entries a host keeps. */
+export const LOG_CAPACITY = 500;
+
+const settingsPatch = object({
+  segmentSize: opt(int(64, 65536)),
+  assemblyPeriodMs: opt(int(50, 60_000)),
+  idleCycles: opt(int(1, 3)),
+});
+const channelPatch = object({
+  loss: opt(num(0, 1)),
+  ber: opt(num(0, 1)),
+  code: opt(oneOf(CHANNEL_CODES)),
+  delayMs: opt(int(0, 600_000)),
+  jitterMs: opt(int(0, 600_000)),
+  duplicate: opt(num(0, 1)),
+  reorder: opt(num(0, 1)),
+});
+const adminToken = str(256);
+
+/**
+ * Every method the renderer may call: its parameter validator and (as a phantom) its result.
+ * Adding a method here adds it to the Electron allowlist and to both hosts' dispatch.
+ */
+function method<P, R>(params: Check<P>): { params: Check<P>; result: R } {
+  return { params, result: undefined as R };
+}
+
+export const METHODS = {
+  session: method<Record<string, never>, SessionView>(none),
+  login: method<{ user: string; relayUrl: string }, SessionView>(
+    object({ user: req(userName), relayUrl: req(relayUrl) }),
+  ),
+  send: method<{ to: string; text: string }, MessageView>(
+    object({ to: req(userName), text: req(str(MAX_TEXT_CHARS)) }),
+  ),
+  retry: method<{ key: string }, boolean>(object({ key: req(str(128)) })),
+  markRead: method<{ peer: string }, number>(object({ peer: req(userName) })),
+  setTyping: method<{ peer: string; typing: boolean }, null>(
+    object({ peer: req(userName), typing: req(bool) }),
+  ),
+  history: method<{ peer: string; before?: string; limit?: number }, MessageView[]>(
+    object({ peer: req(userName), before: opt(str(128)), limit: opt(int(1, 1000)) }),
+  ),
+  conversations: method<Record<string, never>, ConversationView[]>(none),
+  presence: method<Record<string, never>, PresenceView[]>(none),
+  network: method<{ peer: string; since?: number }, NetworkSnapshot>(
+    object({ peer: req(userName), since: opt(int(0, Number.MAX_SAFE_INTEGER)) }),
+  ),
+  relayStats: method<Record<string, never>, RelayStatsView>(none),
+  getChannel: method<{ token: string }, ChannelSettingsView>(object({ token: req(adminToken) })),
+  setChannel: method<{ token: string; patch: Partial<ChannelSettingsView> }, ChannelSettingsView>(
+    object({ token: req(adminToken), patch: req(channelPatch) }),
+  ),
+  updateSettings: method<{ patch: Partial<TransportSettings> }, TransportSettings>(
+    object({ patch: req(settingsPatch) }),
+  ),
+} as const;
+
+export type MethodName = keyof typeof METHODS;
+export type Params<M extends MethodName> = ReturnType<(typeof METHODS)[M]['params']>;
+export type Result<M extends MethodName> = (typeof METHODS)[M]['result'];
+export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
+
+export function isMethodName(v: unknown): v is MethodName {
+  return typeof v === 'string' && Object.hasOwn(METHODS, v);
+}
+
+/** Checks a call's method and parameters; throws ContractError with a clear message. */
+export function validateCall<M extends MethodName>(method: unknown, params: unknown): Params<M> {
+  if (!isMethodName(method)) throw new ContractError(`unknown method ${String(method)}`);
+  return METHODS[method].params(params ?? {}, 'params') as Params<M>;
+}
+
+/** Events pushed from the host to the renderer. */
+export type HostEvent = MessengerEvent | { type: 'session'; session: SessionView };
+
+/** An error as it crosses the bridge: a code the UI can translate, and a message. */
+export interface ApiErrorBody {
+  code: 'invalid' | 'notLoggedIn' | 'refused' | 'unreachable' | 'forbidden' | 'internal';
+  message: string;
+}
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  readonly code: ApiErrorBody['code'];
+  constructor(code: ApiErrorBody['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The renderer's view of its host, whichever transport carries it. */
+export interface StrataApi {
+  call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>>;
+  /** Receives every host event; returns the unsubscribe function. */
+  subscribe(listener: (event: HostEvent) => void): () => void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Channel names of the Electron IPC bridge, derived from the table.
+
+export const IPC_PREFIX = 'strata:';
+export const IPC_EVENT_CHANNEL = 'strata:event';
+export const ipcChannel = (m: MethodName): string => `${IPC_PREFIX}${m}`;
+
+// ---------------------------------------------------------------------------------------------
+// The browser host's WebSocket messages.
+
+export type WireRequest = { id: number; method: string; params: unknown };
+export type WireResponse =
+  { id: number; result: unknown } | { id: number; error: ApiErrorBody } | { event: HostEvent };
+
+// ---------------------------------------------------------------------------------------------
+// The Electron bridge. The preload exposes this raw, data-only surface (errors travel as data,
+// since an Error's class and fields do not survive contextBridge or IPC); the renderer turns it
+// into a StrataApi with apiFromBridge, the same function the contract tests use.
+
+export type Envelope = { ok: true; result: unknown } | { ok: false; error: ApiErrorBody };
+
+export interface RawBridge {
+  invoke(method: string, params: unknown): Promise<Envelope>;
+  /** Receives each host event (the IPC event object itself never crosses). */
+  onEvent(listener: (event: HostEvent) => void): () => void;
+}
+
+/** Turns any thrown value into the error body that crosses a bridge. */
+export function errorBody(e: unknown): ApiErrorBody {
+  if (e instanceof ApiError) return { code: e.code, message: e.message };
+  if (e instanceof ContractError) return { code: 'invalid', message: e.message };
+  return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
+}
+
+export function apiFromBridge(bridge: RawBridge): StrataApi {
+  return {
+    async call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
+      const reply = await bridge.invoke(method, params);
+      if (!reply.ok) throw new ApiError(reply.error.code, reply.error.message);
+      return reply.result as Result<M>;
+    },
+    subscribe: (listener) => bridge.onEvent(listener),
+  };
+}
