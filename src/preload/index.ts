@@ -1,7 +1,9 @@
 // The preload script runs sandboxed, in an isolated world, before the renderer. It hands the page
-// one frozen object of read-only facts and nothing else: no ipcRenderer, no Node, no functions.
-// The messaging API arrives later through a typed allowlist of channels.
-import { contextBridge } from 'electron';
+// two things: `strata`, a frozen object of read-only facts, and `strataBridge`, the messaging API
+// as two functions over an allowlist of IPC channels derived from the contract (bridge.ts). The
+// page never sees ipcRenderer, an IPC event object, or anything of Node.
+import { contextBridge, ipcRenderer } from 'electron';
+import { createBridge } from './bridge.ts';
 
 /** What the renderer sees as `window.strata` (declared for it in src/renderer/src/env.d.ts). */
 export interface StrataBridge {
@@ -13,7 +15,7 @@ export interface StrataBridge {
   };
 }
 
-const bridge: StrataBridge = Object.freeze({
+const info: StrataBridge = Object.freeze({
   platform: process.platform,
   versions: Object.freeze({
     electron: process.versions.electron,
@@ -22,4 +24,5 @@ const bridge: StrataBridge = Object.freeze({
   }),
 });
 
-contextBridge.exposeInMainWorld('strata', bridge);
+contextBridge.exposeInMainWorld('strata', info);
+contextBridge.exposeInMainWorld('strataBridge', createBridge(ipcRenderer));
