@@ -3,7 +3,11 @@
 //   strata --profile DIR --relay URL send USER TEXT [--wait sent|delivered]
 //   strata --profile DIR --relay URL listen [--json] [--for SECONDS]
 //   strata --profile DIR history USER [--json]
+//   strata --profile DIR [--relay URL] web [--user NAME] [--port P] [--token T]
 import type { MessageView, MessengerEvent, TransportSettings } from '../shared/api.ts';
+import { fileURLToPath } from 'node:url';
+import { Host } from '../core/host/host.ts';
+import { startWebServer, WebServerError } from '../core/host/web-server.ts';
 import { Messenger, MessengerError } from '../core/messenger.ts';
 
 /** Exit codes, so that scripts can tell failures apart. */
@@ -16,6 +20,8 @@ Commands:
   send USER TEXT          send a text message; exits once the relay holds it
   listen                  print messages as they arrive
   history USER            print the conversation with USER
+  web                     the desktop app's UI in a browser: serves it on 127.0.0.1 and
+                          prints its address (with an access token) as the first line
 
 Options:
   --profile DIR           the profile directory (required)
@@ -27,6 +33,11 @@ Options:
   --segment-size BYTES    X: segment size, 64 to 65536 (saved in the profile)
   --assembly-period MS    N: milliseconds between assembly passes (saved)
   --idle-cycles K         K: passes without progress before the error flag, 1 to 3 (saved)
+  --user NAME             web: log in as NAME at start (else the page asks)
+  --port P                web: the port (default: any free one)
+  --bind ADDR             web: the interface (default 127.0.0.1; anything else exposes
+                          the app to the network, guarded only by the token)
+  --token T               web: the access token (default: a random one)
   --help                  this text
 `;
 
@@ -47,6 +58,10 @@ const VALUED = new Set([
   'segment-size',
   'assembly-period',
   'idle-cycles',
+  'user',
+  'port',
+  'bind',
+  'token',
 ]);
 const BOOLEAN = new Set(['json', 'help']);
 
@@ -157,6 +172,13 @@ export async function main(
     return EXIT.usage;
   }
   const relay = (args.flags.get('relay') as string | undefined) ?? process.env.STRATA_RELAY;
+  if (args.command === 'web') {
+    if (args.positional.length !== 0) {
+      err.write('strata: web takes no arguments (see --help)\n');
+      return EXIT.usage;
+    }
+    return web(profile, relay, args, out, err);
+  }
   const needsRelay = args.command !== 'history';
   if (needsRelay && !relay) {
     err.write('strata: --relay URL is required (or set STRATA_RELAY)\n');
@@ -259,6 +281,74 @@ async function send(
     return EXIT.timeout;
   }
   out.write(`${sent.key} ${status}\n`);
+  return EXIT.ok;
+}
+
+/** The renderer the browser host serves: the electron-vite build of src/renderer. */
+const RENDERER_DIR = fileURLToPath(new URL('../../out/renderer/', import.meta.url));
+
+async function web(
+  profile: string,
+  relay: string | undefined,
+  args: Args,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  const user = args.flags.get('user');
+  const token = args.flags.get('token');
+  const bind = args.flags.get('bind');
+  let port: number | undefined;
+  try {
+    port = intFlag(args, 'port');
+    if (port !== undefined && port > 65535) throw new UsageError('--port must be 0 to 65535');
+    if (user !== undefined && relay === undefined) {
+      throw new UsageError('--user needs --relay URL (or STRATA_RELAY)');
+    }
+  } catch (e) {
+    err.write(`strata: ${(e as Error).message}\n`);
+    return EXIT.usage;
+  }
+  let host: Host;
+  try {
+    host = await Host.open({
+      profileDir: profile,
+      kind: 'browser',
+      ...(relay !== undefined ? { relayUrl: relay } : {}),
+      ...(typeof user === 'string' ? { user } : {}),
+    });
+  } catch (e) {
+    err.write(`strata: ${(e as Error).message}\n`);
+    return EXIT.usage;
+  }
+  let server;
+  try {
+    server = await startWebServer({
+      host,
+      staticDir: RENDERER_DIR,
+      ...(port !== undefined ? { port } : {}),
+      ...(typeof bind === 'string' ? { bind } : {}),
+      ...(typeof token === 'string' ? { token } : {}),
+    });
+  } catch (e) {
+    await host.close();
+    if (!(e instanceof WebServerError)) throw e;
+    err.write(`strata: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  // The first line of stdout is the address, so that scripts and tests can read it.
+  out.write(`${server.url}\n`);
+  const session = host.session;
+  err.write(
+    `strata: browser host for profile ${session.profile}` +
+      (session.user ? ` (${session.user} at ${session.relayUrl})` : ' (not logged in yet)') +
+      '. Stop with Ctrl+C.\n',
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await server.close();
+  await host.close();
   return EXIT.ok;
 }
 

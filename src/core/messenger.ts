@@ -12,6 +12,7 @@ import type {
   TransportSettings,
   TransportStats,
 } from '../shared/api.ts';
+import type { SegmentLogEntry } from '../shared/contract.ts';
 import { isValidUserName, type Frame } from '../shared/protocol/index.ts';
 import { RelayConnection } from './connection.ts';
 import { closeDatabase, openDatabase, statementCache, type Db } from './store/database.ts';
@@ -314,6 +315,11 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
 
   stats(peer: string): TransportStats {
     return this.transport.stats(peer);
+  }
+
+  /** What happened to recent segments exchanged with `peer`, after log entry `since`. */
+  segmentLog(peer: string, since = 0): SegmentLogEntry[] {
+    return this.transport.log.since(since, peer);
   }
 
   /** The relay's reason for refusing a message, if it did. */

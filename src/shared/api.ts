@@ -62,6 +62,10 @@ export interface TransportStats {
   spuriousRetransmissions: number;
   segmentsReceived: number;
   duplicatesDropped: number;
+  /** Payload bytes sent to the peer, retransmissions included. */
+  bytesSent: number;
+  /** Payload bytes received from the peer, duplicates included. */
+  bytesReceived: number;
   rttMs: number;
   minRttMs: number;
   windowBytes: number;

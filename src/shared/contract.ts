@@ -57,6 +57,7 @@ export interface RelayCounters {
   bytesIn: number;
   bytesOut: number;
   lost: number;
+  /** Bits the channel flipped (before the code corrected them). */
   flipped: number;
   corrected: number;
   uncorrectable: number;

@@ -24,6 +24,8 @@ export interface OutboundCounters {
   segmentsSent: number;
   segmentsAcked: number;
   retransmissions: number;
+  /** Payload bytes sent, retransmissions included. */
+  bytesSent: number;
 }
 
 export class PeerOutbound {
@@ -35,7 +37,12 @@ export class PeerOutbound {
   private readonly fresh: SegmentRef[] = [];
   /** Transmission number -> segment, for the relay's `held` frames, which may come late. */
   readonly transmissions = new Map<number, SegmentRef>();
-  readonly counters: OutboundCounters = { segmentsSent: 0, segmentsAcked: 0, retransmissions: 0 };
+  readonly counters: OutboundCounters = {
+    segmentsSent: 0,
+    segmentsAcked: 0,
+    retransmissions: 0,
+    bytesSent: 0,
+  };
   constructor(peer: string, segmentSize: number) {
     this.peer = peer;
     // The course's segments (100 to 2000 bytes) are far smaller than a network packet, so

@@ -9,10 +9,12 @@ import { EventEmitter } from 'node:events';
 import { statusAdvances, type MessageStatus, type TransportSettings } from '../../shared/api.ts';
 import type { AckFrame, DataFrame, Frame, ReceiptFrame } from '../../shared/protocol/index.ts';
 import { MAX_RECEIPT_IDS } from '../../shared/protocol/index.ts';
+import { LOG_CAPACITY } from '../../shared/contract.ts';
 import type { RelayConnection } from '../connection.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import { AckScheduler } from './ack-ranges.ts';
 import { PeerOutbound, type SegmentRef } from './outbound.ts';
+import { SegmentLog } from './segment-log.ts';
 import { MIN_SEGMENT_SIZE, segmentBounds, segmentCount } from './segments.ts';
 
 /**
@@ -54,6 +56,7 @@ interface Me {
 interface InboundCounters {
   segmentsReceived: number;
   duplicatesDropped: number;
+  bytesReceived: number;
 }
 
 export class Transport extends EventEmitter<TransportEvents> {
@@ -70,6 +73,8 @@ export class Transport extends EventEmitter<TransportEvents> {
     { user: string; device: number; acks: AckScheduler }
   >();
   private readonly inboundCounters = new Map<string, InboundCounters>();
+  /** What happened to recent segments, for the network view. */
+  readonly log = new SegmentLog(LOG_CAPACITY);
   /** Our own messages still being sent, with their segments' state. */
   private readonly sending = new Map<number, OutMessage>();
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -370,7 +375,16 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.q.markSent.run(ref.messageId, ref.index);
     out.onSent(transmission, ref, end - start, this.now());
     out.counters.segmentsSent++;
+    out.counters.bytesSent += end - start;
     if (retransmission) out.counters.retransmissions++;
+    this.log.record(
+      out.peer,
+      retransmission ? 'retransmitted' : 'sent',
+      ref.messageId,
+      ref.index,
+      count,
+      end - start,
+    );
     // A segment that keeps failing to reach even the relay fails its message.
     if (
       sends >= MAX_SENDS_PER_SEGMENT &&
@@ -432,11 +446,13 @@ export class Transport extends EventEmitter<TransportEvents> {
         if (!msg || !markSegment(msg, 'acked', p.meta.index)) continue;
         this.q.markAcked.run(p.meta.messageId, p.meta.index);
         out.counters.segmentsAcked++;
+        this.log.record(out.peer, 'acked', p.meta.messageId, p.meta.index, msg.count, p.bytes);
         touched.add(p.meta.messageId);
       }
     })();
     out.release([...result.acked, ...result.spurious].map((p) => p.transmission));
     for (const p of result.lost) {
+      this.logLost(out.peer, p.meta, p.bytes);
       if (!this.settled(p.meta)) out.enqueue(p.meta, true);
     }
     for (const id of touched) this.advanceOutgoing(id);
@@ -535,10 +551,20 @@ export class Transport extends EventEmitter<TransportEvents> {
       const counters = this.inboundCounters.get(peer) ?? {
         segmentsReceived: 0,
         duplicatesDropped: 0,
+        bytesReceived: 0,
       };
       this.inboundCounters.set(peer, counters);
       counters.segmentsReceived++;
+      counters.bytesReceived += frame.payload.length;
       if (result === 'duplicate') counters.duplicatesDropped++;
+      this.log.record(
+        peer,
+        result === 'duplicate' ? 'duplicate' : 'received',
+        frame.messageId,
+        frame.segmentIndex,
+        frame.segmentCount,
+        frame.payload.length,
+      );
       // Completion, and the first segment of a message (so that progress can be shown);
       // once per message and burst.
       if (result === 'completed' || result === 'first') {
@@ -678,6 +704,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       const result = out.loss.onLossDetectionTimeout(now);
       if (result.kind === 'loss') {
         for (const p of result.lost) {
+          this.logLost(out.peer, p.meta, p.bytes);
           out.cc.onLost(p.bytes, now);
           if (!this.settled(p.meta)) out.enqueue(p.meta, true);
         }
@@ -724,7 +751,11 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   stats(peer: string) {
     const out = this.outbound.get(peer);
-    const inb = this.inboundCounters.get(peer) ?? { segmentsReceived: 0, duplicatesDropped: 0 };
+    const inb = this.inboundCounters.get(peer) ?? {
+      segmentsReceived: 0,
+      duplicatesDropped: 0,
+      bytesReceived: 0,
+    };
     const sent = out?.counters.segmentsSent ?? 0;
     return {
       peer,
@@ -734,12 +765,19 @@ export class Transport extends EventEmitter<TransportEvents> {
       spuriousRetransmissions: out?.loss.spuriousCount ?? 0,
       segmentsReceived: inb.segmentsReceived,
       duplicatesDropped: inb.duplicatesDropped,
+      bytesSent: out?.counters.bytesSent ?? 0,
+      bytesReceived: inb.bytesReceived,
       rttMs: out?.loss.rtt.smoothedRtt ?? 0,
       minRttMs: out?.loss.rtt.minRtt ?? 0,
       windowBytes: out?.cc.window ?? 0,
       bytesInFlight: out?.loss.bytesInFlight ?? 0,
       lossRate: sent > 0 ? (out?.loss.lostCount ?? 0) / sent : 0,
     };
+  }
+
+  private logLost(peer: string, ref: SegmentRef, bytes: number): void {
+    const msg = this.sending.get(ref.messageId);
+    this.log.record(peer, 'lost', ref.messageId, ref.index, msg?.count ?? 0, bytes);
   }
 
   private changed(key: MessageKey): void {

@@ -1,0 +1,380 @@
+// The host of one app instance: one profile, its engine (the Messenger) once a user has logged
+// in, and the renderer API of src/shared/contract.ts on top. The Electron main process and the
+// browser host both embed this class and only carry its calls and events; every payload is
+// validated here (as well as at their own edges) so that no carrier can skip the checks.
+import { EventEmitter } from 'node:events';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { ConnectionState } from '../../shared/api.ts';
+import {
+  ApiError,
+  validateCall,
+  type ChannelSettingsView,
+  type HostEvent,
+  type MethodName,
+  type Params,
+  type RelayCounters,
+  type RelayStatsView,
+  type Result,
+  type SessionView,
+} from '../../shared/contract.ts';
+import { DEFAULT_SETTINGS, Messenger, MessengerError } from '../messenger.ts';
+
+export interface HostOptions {
+  profileDir: string;
+  /** The relay to use; else the one remembered from the last login. */
+  relayUrl?: string;
+  /** Log in as this user at once (the profile must be new or belong to this user). */
+  user?: string;
+  kind: 'electron' | 'browser';
+  /** How long a relay may take to answer the login's reachability check. */
+  probeTimeoutMs?: number;
+}
+
+/** What the host remembers in the profile besides the engine's database. */
+interface Remembered {
+  relayUrl?: string;
+}
+const REMEMBERED_FILE = 'host.json';
+const HTTP_TIMEOUT_MS = 3000;
+
+export class Host extends EventEmitter<{ event: [HostEvent] }> {
+  readonly profileDir: string;
+  readonly kind: 'electron' | 'browser';
+  private messenger: Messenger | null = null;
+  private relayUrl: string | null;
+  private connection: ConnectionState = 'offline';
+  private connectionDetail: string | null = null;
+  private readonly probeTimeoutMs: number;
+  private closed = false;
+  /** Calls run one at a time per host for login (it swaps the engine). */
+  private loginChain: Promise<unknown> = Promise.resolve();
+
+  private constructor(options: HostOptions, relayUrl: string | null) {
+    super();
+    this.profileDir = resolve(options.profileDir);
+    this.kind = options.kind;
+    this.relayUrl = relayUrl;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? 5000;
+  }
+
+  /**
+   * Opens a profile. If it already has a user (or `user` is given) and a relay is known, the
+   * engine starts at once and keeps reconnecting; otherwise the renderer shows the login.
+   */
+  static async open(options: HostOptions): Promise<Host> {
+    mkdirSync(options.profileDir, { recursive: true });
+    const remembered = readRemembered(options.profileDir);
+    const relayUrl = options.relayUrl ?? remembered.relayUrl ?? null;
+    const host = new Host(options, relayUrl);
+    if (relayUrl !== null) {
+      if (options.user !== undefined) {
+        await host.login({ user: options.user, relayUrl }, { probe: false });
+      } else {
+        host.resume(relayUrl);
+      }
+    }
+    return host;
+  }
+
+  get session(): SessionView {
+    return {
+      profile: basename(this.profileDir),
+      user: this.messenger?.user ?? null,
+      relayUrl: this.relayUrl,
+      connection: this.messenger ? this.connection : 'offline',
+      connectionDetail: this.messenger ? this.connectionDetail : null,
+      settings: this.messenger?.settings ?? { ...DEFAULT_SETTINGS },
+      host: this.kind,
+    };
+  }
+
+  /** The engine, for the shell's own needs (notifications); null before the first login. */
+  get engine(): Messenger | null {
+    return this.messenger;
+  }
+
+  /** Runs one renderer call: validates it, then answers or throws an ApiError. */
+  async call(method: unknown, params: unknown): Promise<unknown> {
+    const valid = validateCall(method, params);
+    return this.dispatch(method as MethodName, valid);
+  }
+
+  private async dispatch<M extends MethodName>(method: M, p: Params<M>): Promise<Result<M>> {
+    const r = await this.run(method, p as never);
+    return r as Result<M>;
+  }
+
+  private async run(method: MethodName, p: Record<string, unknown>): Promise<unknown> {
+    switch (method) {
+      case 'session':
+        return this.session;
+      case 'login':
+        return this.login(p as Params<'login'>, { probe: true });
+      case 'relayStats':
+        return this.relayStats();
+      case 'getChannel':
+        return this.channel('GET', (p as Params<'getChannel'>).token);
+      case 'setChannel': {
+        const { token, patch } = p as Params<'setChannel'>;
+        return this.channel('PUT', token, patch);
+      }
+    }
+    const m = this.requireEngine();
+    try {
+      switch (method) {
+        case 'send': {
+          const { to, text } = p as Params<'send'>;
+          if (text.trim() === '') throw new ApiError('invalid', 'a message needs some text');
+          return m.send(to, text);
+        }
+        case 'retry':
+          return m.retry((p as Params<'retry'>).key);
+        case 'markRead':
+          return m.markRead((p as Params<'markRead'>).peer);
+        case 'setTyping': {
+          const { peer, typing } = p as Params<'setTyping'>;
+          m.setTyping(peer, typing);
+          return null;
+        }
+        case 'history': {
+          const { peer, ...page } = p as Params<'history'>;
+          return m.history(peer, page);
+        }
+        case 'conversations':
+          return m.conversations();
+        case 'presence':
+          return m.presence().filter((pr) => pr.user !== m.user);
+        case 'network': {
+          const { peer, since } = p as Params<'network'>;
+          return { stats: m.stats(peer), log: m.segmentLog(peer, since ?? 0), at: Date.now() };
+        }
+        case 'updateSettings': {
+          const settings = m.updateSettings((p as Params<'updateSettings'>).patch);
+          this.emitSession();
+          return settings;
+        }
+      }
+    } catch (e) {
+      if (e instanceof MessengerError || e instanceof RangeError) {
+        throw new ApiError('invalid', e.message);
+      }
+      throw e;
+    }
+    throw new ApiError('invalid', `unknown method ${method}`);
+  }
+
+  private requireEngine(): Messenger {
+    if (this.messenger === null) throw new ApiError('notLoggedIn', 'log in first');
+    return this.messenger;
+  }
+
+  /**
+   * Logs in: checks that the relay answers (a first login must not bind the profile to a name
+   * on a relay that is not there), then (re)starts the engine and remembers the relay.
+   */
+  private login(
+    { user, relayUrl }: { user: string; relayUrl: string },
+    { probe }: { probe: boolean },
+  ): Promise<SessionView> {
+    const next = this.loginChain.then(async () => {
+      if (this.closed) throw new ApiError('unreachable', 'this app instance is closing');
+      const current = this.messenger;
+      if (current !== null && current.user !== user) {
+        throw new ApiError(
+          'refused',
+          `this profile belongs to ${current.user}; use another profile to log in as ${user}`,
+        );
+      }
+      if (probe) await this.probe(relayUrl);
+      if (current !== null && current.relayUrl === relayUrl) return this.session;
+      if (current !== null) await this.stopEngine();
+      try {
+        this.startEngine(Messenger.open({ profileDir: this.profileDir, relayUrl, user }));
+      } catch (e) {
+        if (e instanceof MessengerError) throw new ApiError('refused', e.message);
+        throw e;
+      }
+      this.relayUrl = relayUrl;
+      writeRemembered(this.profileDir, { relayUrl });
+      this.emitSession();
+      return this.session;
+    });
+    this.loginChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Starts the engine of a profile that already has a user; a new profile waits for login. */
+  private resume(relayUrl: string): void {
+    let m: Messenger;
+    try {
+      m = Messenger.open({ profileDir: this.profileDir, relayUrl });
+    } catch (e) {
+      if (e instanceof MessengerError) return; // no user yet: the login screen
+      throw e;
+    }
+    this.startEngine(m);
+  }
+
+  private startEngine(m: Messenger): void {
+    this.messenger = m;
+    this.connection = 'connecting';
+    this.connectionDetail = null;
+    m.on('event', (e) => {
+      if (this.messenger !== m) return;
+      if (e.type === 'connection') {
+        this.connection = e.state;
+        this.connectionDetail = e.detail ?? null;
+      }
+      this.emit('event', e);
+    });
+    m.start();
+  }
+
+  private async stopEngine(): Promise<void> {
+    const m = this.messenger;
+    this.messenger = null;
+    await m?.close();
+  }
+
+  private emitSession(): void {
+    this.emit('event', { type: 'session', session: this.session });
+  }
+
+  /** Is a Strata relay answering at this address? Its /healthz says so. */
+  private async probe(relayUrl: string): Promise<void> {
+    try {
+      const res = await fetch(new URL('healthz', httpBase(relayUrl)), {
+        signal: AbortSignal.timeout(this.probeTimeoutMs),
+      });
+      const body = (await res.json()) as { status?: unknown };
+      if (res.ok && body.status === 'ok') return;
+      throw new Error(`it answered HTTP ${res.status}`);
+    } catch (e) {
+      throw new ApiError('unreachable', `cannot reach a Strata relay at ${relayUrl}: ${reason(e)}`);
+    }
+  }
+
+  private async relayStats(): Promise<RelayStatsView> {
+    const at = Date.now();
+    if (this.relayUrl === null) return { reachable: false, error: 'no relay yet', at };
+    try {
+      const res = await fetch(new URL('api/stats', httpBase(this.relayUrl)), {
+        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return { reachable: true, counters: relayCounters(await res.json()), at };
+    } catch (e) {
+      return { reachable: false, error: reason(e), at };
+    }
+  }
+
+  /** Reads or changes the relay's channel through its admin API (the token is the user's). */
+  private async channel(
+    method: 'GET' | 'PUT',
+    token: string,
+    patch?: Partial<ChannelSettingsView>,
+  ): Promise<ChannelSettingsView> {
+    if (this.relayUrl === null) throw new ApiError('notLoggedIn', 'log in to a relay first');
+    let res: Response;
+    try {
+      res = await fetch(new URL('api/channel', httpBase(this.relayUrl)), {
+        method,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          ...(patch ? { 'Content-Type': 'application/json' } : {}),
+        },
+        ...(patch ? { body: JSON.stringify(patch) } : {}),
+        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+      });
+    } catch (e) {
+      throw new ApiError('unreachable', `the relay did not answer: ${reason(e)}`);
+    }
+    const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    if (res.status === 401 || res.status === 403) {
+      throw new ApiError('forbidden', String(body['error'] ?? 'the relay refused the token'));
+    }
+    if (res.status === 400) {
+      const details = Array.isArray(body['details']) ? `: ${body['details'].join('; ')}` : '';
+      throw new ApiError('invalid', `${String(body['error'] ?? 'invalid settings')}${details}`);
+    }
+    if (!res.ok) throw new ApiError('internal', `the relay answered HTTP ${res.status}`);
+    return {
+      loss: Number(body['loss']),
+      ber: Number(body['ber']),
+      code: String(body['code']),
+      delayMs: Number(body['delayMs']),
+      jitterMs: Number(body['jitterMs']),
+      duplicate: Number(body['duplicate']),
+      reorder: Number(body['reorder']),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.loginChain;
+    await this.stopEngine();
+    this.removeAllListeners();
+  }
+}
+
+/** The relay's HTTP base from its WebSocket address (same host and port). */
+export function httpBase(relayUrl: string): URL {
+  const u = new URL(relayUrl);
+  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+  u.pathname = u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`;
+  u.search = '';
+  u.hash = '';
+  return u;
+}
+
+/** Picks the channel-layer counters out of the relay's /api/stats. */
+export function relayCounters(stats: unknown): RelayCounters {
+  const s = (typeof stats === 'object' && stats !== null ? stats : {}) as Record<string, unknown>;
+  const n = (name: string): number => {
+    const v = s[name];
+    if (typeof v === 'number') return v;
+    if (typeof v === 'object' && v !== null) {
+      return Object.values(v).reduce<number>((sum, x) => sum + (typeof x === 'number' ? x : 0), 0);
+    }
+    return 0;
+  };
+  return {
+    framesIn: n('frames_in'),
+    framesOut: n('frames_out'),
+    bytesIn: n('bytes_in'),
+    bytesOut: n('bytes_out'),
+    lost: n('channel_lost'),
+    flipped: n('channel_bits_flipped'),
+    corrected: n('channel_corrected'),
+    uncorrectable: n('channel_uncorrectable'),
+    duplicated: n('channel_duplicated'),
+    reordered: n('channel_reordered'),
+    delayed: n('channel_delayed'),
+  };
+}
+
+function reason(e: unknown): string {
+  if (e instanceof DOMException && e.name === 'TimeoutError') return 'no answer in time';
+  const cause = (e as { cause?: { code?: string } }).cause?.code;
+  return cause ?? (e instanceof Error ? e.message : String(e));
+}
+
+function readRemembered(profileDir: string): Remembered {
+  try {
+    const v = JSON.parse(readFileSync(join(profileDir, REMEMBERED_FILE), 'utf8')) as unknown;
+    if (typeof v !== 'object' || v === null) return {};
+    const url = (v as Remembered).relayUrl;
+    return typeof url === 'string' ? { relayUrl: url } : {};
+  } catch {
+    return {};
+  }
+}
+
+function writeRemembered(profileDir: string, value: Remembered): void {
+  const file = join(profileDir, REMEMBERED_FILE);
+  // Write then rename: a crash leaves the old file or the new one, never half of one.
+  writeFileSync(`${file}.tmp`, JSON.stringify(value) + '\n');
+  renameSync(`${file}.tmp`, file);
+}
