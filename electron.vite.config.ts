@@ -36,7 +36,12 @@ export default defineConfig({
     build: {
       outDir: resolve(root, 'out/main'),
       rolldownOptions: {
-        input: { index: resolve(root, 'src/main/index.ts') },
+        input: {
+          index: resolve(root, 'src/main/index.ts'),
+          // The core's WAL-checkpoint thread: a Worker needs a file of its own, which
+          // checkpointWorkerUrl() (src/core/store/checkpoints.ts) finds next to index.js.
+          'checkpoint-worker': resolve(root, 'src/core/store/checkpoint-worker.ts'),
+        },
       },
     },
   },

@@ -15,6 +15,17 @@ const WAL_RESTART_FRAMES = 16_384;
 /** The write-ahead log is truncated back to this size after it has been checkpointed. */
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Where the worker's code is, seen from the module that starts it (`moduleUrl`): Node running
+ * the sources finds checkpoint-worker.ts next to checkpoints.ts; the Electron main bundle
+ * (out/main/index.js) finds the worker's own bundle, checkpoint-worker.js, next to it
+ * (electron.vite.config.ts builds it as a second entry).
+ */
+export function checkpointWorkerUrl(moduleUrl: string): URL {
+  const extension = new URL(moduleUrl).pathname.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./checkpoint-worker${extension}`, moduleUrl);
+}
+
 export interface BackgroundCheckpoints {
   /** The worker, while it runs (tests stop it to see the fallback). */
   readonly worker: Worker | null;
@@ -31,7 +42,7 @@ export function checkpointInBackground(db: Database.Database, file: string): Bac
     db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
   };
   try {
-    handle.worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), {
+    handle.worker = new Worker(checkpointWorkerUrl(import.meta.url), {
       workerData: {
         file,
         intervalMs: CHECKPOINT_INTERVAL_MS,
