@@ -11,7 +11,7 @@ import {
 
 export const PERCENT_FIELDS = ['loss', 'ber', 'duplicate', 'reorder'] as const;
 export const MS_FIELDS = ['delayMs', 'jitterMs'] as const;
-type NumericField = (typeof PERCENT_FIELDS)[number] | (typeof MS_FIELDS)[number];
+export type NumericField = (typeof PERCENT_FIELDS)[number] | (typeof MS_FIELDS)[number];
 export type ChannelField = keyof ChannelSettingsView;
 export type ChannelCode = (typeof CHANNEL_CODES)[number];
 

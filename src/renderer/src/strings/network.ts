@@ -2,6 +2,7 @@
 export const strings = {
   en: {
     'network.title': 'Network',
+    'network.region': 'Network view',
     'network.close': 'Close the network view',
     'network.peer': 'Transport with {peer}',
     'network.noPeer': 'Open a chat to see its transport.',
@@ -15,6 +16,8 @@ export const strings = {
     'network.chart.retransmissions': 'Retransmissions per second',
     'network.chart.summary': '{title}. Latest: {values}.',
     'network.chart.noData': 'no data yet',
+    'network.chart.ago': '−{seconds} s',
+    'network.chart.now': 'now',
     'network.series.bytesSent': 'sent, retransmissions included',
     'network.series.bytesReceived': 'received, duplicates included',
     'network.series.segmentsSent': 'sent',
@@ -130,6 +133,7 @@ export const strings = {
   },
   ru: {
     'network.title': 'Сеть',
+    'network.region': 'Вид сети',
     'network.close': 'Закрыть вид сети',
     'network.peer': 'Транспорт с {peer}',
     'network.noPeer': 'Откройте чат, чтобы увидеть его транспорт.',
@@ -143,6 +147,8 @@ export const strings = {
     'network.chart.retransmissions': 'Повторных передач в секунду',
     'network.chart.summary': '{title}. Сейчас: {values}.',
     'network.chart.noData': 'данных пока нет',
+    'network.chart.ago': '−{seconds} с',
+    'network.chart.now': 'сейчас',
     'network.series.bytesSent': 'отправлено, с повторами',
     'network.series.bytesReceived': 'получено, с дубликатами',
     'network.series.segmentsSent': 'отправлено',
