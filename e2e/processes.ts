@@ -112,6 +112,8 @@ export interface RelayProcess {
   log: string[];
   /** PUT /api/channel with the admin token; returns the relay's description of the channel. */
   admin(patch: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** GET /api/channel: the channel's settings now. */
+  channel(): Promise<Record<string, unknown>>;
   /** GET /api/stats: the relay's counters by metric name. */
   stats(): Promise<Record<string, number | Record<string, number>>>;
   stop(): Promise<void>;
@@ -149,6 +151,14 @@ export async function startRelay(extraArgs: string[] = []): Promise<RelayProcess
       });
       const body = (await res.json()) as Record<string, unknown>;
       if (!res.ok) throw new Error(`PUT /api/channel ${res.status}: ${JSON.stringify(body)}`);
+      return body;
+    },
+    async channel() {
+      const res = await fetch(`${http}/api/channel`, {
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      const body = (await res.json()) as Record<string, unknown>;
+      if (!res.ok) throw new Error(`GET /api/channel ${res.status}: ${JSON.stringify(body)}`);
       return body;
     },
     async stats() {

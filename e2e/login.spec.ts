@@ -1,0 +1,25 @@
+// Scenario 1: logging in through the form, and presence between two instances.
+import { expect, test } from './fixtures.ts';
+import { contact, expectOnline, login } from './ui.ts';
+
+test('a user logs in through the form; two instances see each other online', async ({
+  app,
+  relay,
+}) => {
+  const bob = await app('bob');
+  const carol = await app('carol', { user: null });
+
+  // A name the relay cannot accept is refused with a message, and nothing is logged in.
+  await login(carol.page, 'carol smith', relay.url);
+  await expect(carol.page.getByTestId('login-error')).toBeVisible();
+  await expect(carol.page.getByTestId('login-submit')).toBeVisible();
+
+  await login(carol.page, 'carol', relay.url);
+  await expect(carol.page.getByTestId('login-username')).toBeHidden();
+  await expectOnline(carol.page, 'bob');
+  await expectOnline(bob.page, 'carol');
+
+  // Presence follows the other instance: it goes offline when bob quits.
+  await bob.close();
+  await expect(contact(carol.page, 'bob')).toHaveAttribute('data-presence', 'offline');
+});
