@@ -1,37 +1,49 @@
-const LAYERS = [
-  { name: 'Application', line: 'Chats, files and statuses: what you send and read.' },
-  { name: 'Transport', line: 'Segments, acknowledgements, retransmission: how it arrives whole.' },
-  { name: 'Channel', line: 'The relay: the link the bytes cross, which may lose or delay them.' },
-] as const;
-
-function runtimeDescription(): string {
-  const bridge = window.strata;
-  if (bridge === undefined) return 'browser';
-  const { electron, chrome, node } = bridge.versions;
-  return `Electron ${electron} · Chromium ${chrome} · Node.js ${node} · ${bridge.platform}`;
-}
+// The app's top level: reach the host (or say clearly that it cannot), then the login form
+// until someone is logged in, then the messenger.
+import { useEffect } from 'react';
+import { LoginScreen } from './components/LoginScreen.tsx';
+import { MainLayout } from './components/MainLayout.tsx';
+import { useT, useLanguage } from './i18n.ts';
+import { boot, useSessionStore } from './store.ts';
 
 export function App() {
-  return (
-    <div className="app">
-      <header className="app-header">
-        <h1 className="app-title">Strata</h1>
-      </header>
-      <main className="first-run">
-        <h2>Three layers, all of them visible</h2>
-        <p className="lead">Every message you send passes through three layers, top to bottom.</p>
-        <ol className="layers">
-          {LAYERS.map((layer) => (
-            <li key={layer.name} className="layer">
-              <span className="layer-name">{layer.name}</span>
-              <span className="layer-line">{layer.line}</span>
-            </li>
-          ))}
-        </ol>
-        <p className="runtime">
-          Running in: <span className="runtime-value">{runtimeDescription()}</span>
-        </p>
-      </main>
-    </div>
-  );
+  const phase = useSessionStore((s) => s.phase);
+  const t = useT();
+  const language = useLanguage();
+
+  useEffect(() => {
+    void boot();
+  }, []);
+
+  useEffect(() => {
+    document.documentElement.lang = language;
+  }, [language]);
+
+  if (phase.kind === 'connecting') {
+    return (
+      <div className="center-screen" role="status" aria-live="polite">
+        <div className="spinner" aria-hidden="true" />
+        <p className="muted">{t('connect.connecting')}</p>
+      </div>
+    );
+  }
+  if (phase.kind === 'failed') {
+    return (
+      <div className="center-screen" role="alert" data-testid="connect-error">
+        <h1 className="center-title">{t('connect.failedTitle')}</h1>
+        <p className="muted center-detail">{t('connect.failedHint')}</p>
+        <p className="error-detail">{phase.detail}</p>
+        <button
+          type="button"
+          className="btn btn-primary"
+          data-testid="connect-retry"
+          onClick={() => void boot()}
+        >
+          {t('connect.retry')}
+        </button>
+      </div>
+    );
+  }
+  if (phase.session.user === null) return <LoginScreen session={phase.session} />;
+  return <MainLayout api={phase.api} session={phase.session} />;
 }

@@ -1,0 +1,103 @@
+// Writing a message: Enter sends, Shift+Enter starts a new line, the field grows up to about
+// eight lines. The draft stays with its chat. The peer sees "typing" while keys come.
+import { useEffect, useMemo, useRef, type KeyboardEvent } from 'react';
+import { MAX_TEXT_CHARS } from '../../../shared/contract.ts';
+import { useT } from '../i18n.ts';
+import { TypingNotifier } from '../model/typing.ts';
+import { describeError, sendText, setDraft, setTyping, showToast, useUiStore } from '../store.ts';
+import { AttachIcon, SendIcon } from './Icons.tsx';
+
+export function Composer({ peer }: { peer: string }) {
+  const t = useT();
+  const draft = useUiStore((s) => s.drafts[peer] ?? '');
+  const inputRef = useRef<HTMLTextAreaElement>(null);
+  const typing = useMemo(() => new TypingNotifier((on) => setTyping(peer, on)), [peer]);
+
+  // Leaving the chat ends "typing" for it.
+  useEffect(() => () => typing.stop(), [typing]);
+
+  useEffect(() => {
+    inputRef.current?.focus();
+  }, [peer]);
+
+  const tooLong = draft.length > MAX_TEXT_CHARS;
+  const empty = draft.trim() === '';
+
+  async function send() {
+    if (empty || tooLong) return;
+    const text = draft;
+    typing.stop();
+    setDraft(peer, '');
+    try {
+      await sendText(peer, text);
+    } catch (e) {
+      // Not accepted: the text comes back unless something new was typed meanwhile.
+      if ((useUiStore.getState().drafts[peer] ?? '') === '') setDraft(peer, text);
+      showToast(t('composer.sendFailed', { detail: describeError(e) }));
+    }
+    inputRef.current?.focus();
+  }
+
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      void send();
+    }
+  }
+
+  return (
+    <div className="composer">
+      <span className="attach-wrap" title={t('composer.filesNotYet')}>
+        <button
+          type="button"
+          className="icon-btn"
+          data-testid="composer-attach"
+          disabled
+          aria-label={t('composer.attach')}
+          aria-describedby={`attach-note-${peer}`}
+        >
+          <AttachIcon />
+        </button>
+        <span id={`attach-note-${peer}`} className="visually-hidden">
+          {t('composer.filesNotYet')}
+        </span>
+      </span>
+      <div className="composer-field">
+        <textarea
+          ref={inputRef}
+          className="composer-input"
+          data-testid="composer-input"
+          rows={1}
+          value={draft}
+          placeholder={t('composer.placeholder')}
+          aria-label={t('composer.label', { name: peer })}
+          aria-invalid={tooLong}
+          onChange={(e) => {
+            const text = e.target.value;
+            setDraft(peer, text);
+            if (text.trim() === '') typing.stop();
+            else typing.input();
+          }}
+          onKeyDown={onKeyDown}
+          onBlur={() => typing.stop()}
+        />
+        {tooLong && (
+          <span className="composer-limit" role="alert">
+            {t('composer.tooLong', { n: draft.length - MAX_TEXT_CHARS })}
+          </span>
+        )}
+      </div>
+      <button
+        type="button"
+        className="send-btn"
+        data-testid="composer-send"
+        disabled={empty || tooLong}
+        aria-label={t('composer.send')}
+        title={t('composer.sendHint')}
+        onClick={() => void send()}
+      >
+        <SendIcon />
+      </button>
+    </div>
+  );
+}

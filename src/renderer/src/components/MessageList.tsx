@@ -1,0 +1,157 @@
+// The chat's messages in a virtual list: only the rows on screen exist in the DOM, each
+// measured as it renders, so 100,000 messages scroll like 100. It stays at the bottom while
+// the reader is there, keeps its place when older pages arrive at the top, and otherwise
+// offers a jump to the newest message.
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useT } from '../i18n.ts';
+import { buildRows } from '../model/rows.ts';
+import { loadOlder, type PeerMessages } from '../store.ts';
+import { ArrowDownIcon } from './Icons.tsx';
+import { MessageRow } from './MessageRow.tsx';
+import { useNow } from './useNow.ts';
+
+/** Guesses for rows not measured yet; real heights replace them as rows render. */
+const ESTIMATED_ROW_PX = 44;
+const ESTIMATED_DAY_PX = 40;
+/** Room above the first row for "loading earlier messages" or "start of the chat". */
+const TOP_PX = 48;
+const BOTTOM_PX = 8;
+/** Closer to the bottom than this counts as at the bottom. */
+const AT_BOTTOM_PX = 64;
+/** Rows rendered beyond the visible ones, for smooth scrolling. */
+const OVERSCAN = 10;
+/** Fetch the older page when the first visible row is this close to the start. */
+const LOAD_OLDER_WITHIN_ROWS = 15;
+
+export function MessageList({ peer, state }: { peer: string; state: PeerMessages }) {
+  const t = useT();
+  const now = useNow();
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const rows = useMemo(() => buildRows(state.list), [state.list]);
+  const [atBottom, setAtBottom] = useState(true);
+  // The newest message the reader has seen at the bottom: newer incoming ones are "new".
+  const [seenKey, setSeenKey] = useState<string | null>(() => rows.at(-1)?.key ?? null);
+
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: (i) =>
+      ESTIMATED_ROW_PX + ((rows[i]?.dayStart ?? null) !== null ? ESTIMATED_DAY_PX : 0),
+    getItemKey: (i) => rows[i]?.key ?? i,
+    overscan: OVERSCAN,
+    paddingStart: TOP_PX,
+    paddingEnd: BOTTOM_PX,
+    // A chat: new rows at the end are followed while at the end, and rows put in front keep
+    // the visible ones where they are.
+    anchorTo: 'end',
+    followOnAppend: true,
+    scrollEndThreshold: AT_BOTTOM_PX,
+  });
+
+  // Opening a chat shows its newest messages (the list mounts once per chat).
+  useLayoutEffect(() => {
+    virtualizer.scrollToEnd();
+  }, [virtualizer]);
+
+  // A message the user sends shows at once, wherever they had scrolled to.
+  const last = rows.at(-1);
+  const lastKey = last?.key;
+  const lastIsOwnNew = last?.message.direction === 'out' && last.message.status === 'pending';
+  const previousLastKey = useRef(lastKey);
+  useLayoutEffect(() => {
+    if (lastKey !== previousLastKey.current && lastIsOwnNew) virtualizer.scrollToEnd();
+    previousLastKey.current = lastKey;
+  }, [lastKey, lastIsOwnNew, virtualizer]);
+
+  const items = virtualizer.getVirtualItems();
+  const firstIndex = items[0]?.index ?? 0;
+
+  // Older messages are fetched before the reader reaches the top.
+  useEffect(() => {
+    if (firstIndex <= LOAD_OLDER_WITHIN_ROWS && !state.complete && !state.loading) {
+      void loadOlder(peer);
+    }
+  }, [firstIndex, state.complete, state.loading, peer]);
+
+  useEffect(() => {
+    if (atBottom && lastKey !== undefined) setSeenKey(lastKey);
+  }, [atBottom, lastKey]);
+
+  const unseen = useMemo(() => {
+    if (atBottom) return 0;
+    let n = 0;
+    for (let i = rows.length - 1; i >= 0 && rows[i]!.key !== seenKey; i--) {
+      if (rows[i]!.message.direction === 'in') n++;
+    }
+    return n;
+  }, [rows, seenKey, atBottom]);
+
+  function onScroll() {
+    const el = scrollRef.current;
+    if (el === null) return;
+    setAtBottom(el.scrollHeight - el.scrollTop - el.clientHeight <= AT_BOTTOM_PX);
+  }
+
+  return (
+    <div className="message-scroller-wrap">
+      <div
+        ref={scrollRef}
+        className="message-scroller"
+        data-testid="message-list"
+        onScroll={onScroll}
+        tabIndex={0}
+        role="log"
+        aria-label={t('chat.messages', { name: peer })}
+      >
+        <div className="message-canvas" style={{ height: virtualizer.getTotalSize() }}>
+          <div className="list-top" role="status">
+            {state.complete ? (
+              <span className="list-start">{t('chat.start', { name: peer })}</span>
+            ) : state.error !== null ? (
+              <button type="button" className="btn btn-small" onClick={() => void loadOlder(peer)}>
+                {t('chat.loadOlderFailed')}
+              </button>
+            ) : (
+              <span className="list-loading">
+                <span className="spinner spinner-small" aria-hidden="true" />
+                {t('chat.loadingOlder')}
+              </span>
+            )}
+          </div>
+          {items.map((item) => {
+            const row = rows[item.index]!;
+            return (
+              <div
+                key={item.key}
+                ref={virtualizer.measureElement}
+                data-index={item.index}
+                className="virtual-row"
+                style={{ transform: `translateY(${item.start}px)` }}
+              >
+                <MessageRow
+                  message={row.message}
+                  dayStart={row.dayStart}
+                  runStart={row.runStart}
+                  now={now}
+                />
+              </div>
+            );
+          })}
+        </div>
+      </div>
+      {!atBottom && (
+        <button
+          type="button"
+          className={unseen > 0 ? 'jump-latest has-new' : 'jump-latest'}
+          data-testid="jump-to-latest"
+          aria-label={unseen > 0 ? t('chat.newMessages', { n: unseen }) : t('chat.toLatest')}
+          onClick={() => virtualizer.scrollToEnd({ behavior: 'smooth' })}
+        >
+          {unseen > 0 && <span className="jump-count">{t('chat.newMessages', { n: unseen })}</span>}
+          <ArrowDownIcon />
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,106 @@
+// Every string the user sees goes through t(). The language follows the system
+// (navigator.language: Russian for ru*, English otherwise) unless the user picked one, which
+// is remembered in localStorage. Dictionaries are plain modules, one per part of the UI.
+import { useCallback } from 'react';
+import { create } from 'zustand';
+import { strings as appStrings } from './strings/app.ts';
+import { strings as networkStrings } from './strings/network.ts';
+
+export const LANGUAGES = ['en', 'ru'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+const dictionaries = {
+  en: { ...appStrings.en, ...networkStrings.en },
+  ru: { ...appStrings.ru, ...networkStrings.ru },
+};
+export type StringKey = keyof typeof dictionaries.en;
+// A Russian dictionary missing an English key fails the type check, not the user.
+const russianIsComplete: Readonly<Record<StringKey, string>> = dictionaries.ru;
+const tables: Record<Language, Readonly<Record<StringKey, string>>> = {
+  en: dictionaries.en,
+  ru: russianIsComplete,
+};
+
+export type Vars = Readonly<Record<string, string | number>>;
+
+/** Replaces {name} with vars.name; a placeholder without a value stays visible. */
+export function interpolate(template: string, vars?: Vars): string {
+  if (vars === undefined) return template;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    Object.hasOwn(vars, name) ? String(vars[name]) : whole,
+  );
+}
+
+export function isLanguage(v: unknown): v is Language {
+  return typeof v === 'string' && (LANGUAGES as readonly string[]).includes(v);
+}
+
+/** The saved choice if there is one, else the system's first language we speak. */
+export function detectLanguage(saved: string | null, systemLanguages: readonly string[]): Language {
+  if (isLanguage(saved)) return saved;
+  for (const tag of systemLanguages) {
+    const base = tag.toLowerCase().split('-')[0];
+    if (isLanguage(base)) return base;
+  }
+  return 'en';
+}
+
+const STORAGE_KEY = 'strata.language';
+
+function readSaved(): string | null {
+  try {
+    return globalThis.localStorage?.getItem(STORAGE_KEY) ?? null;
+  } catch {
+    return null; // storage disabled: follow the system
+  }
+}
+
+function systemLanguages(): readonly string[] {
+  const nav = globalThis.navigator as Navigator | undefined;
+  if (nav === undefined) return [];
+  return nav.languages?.length ? nav.languages : [nav.language];
+}
+
+interface LanguageState {
+  language: Language;
+  /** What the user picked, or null to follow the system. */
+  choice: Language | null;
+}
+
+const initialChoice = readSaved();
+export const useLanguageStore = create<LanguageState>(() => ({
+  language: detectLanguage(initialChoice, systemLanguages()),
+  choice: isLanguage(initialChoice) ? initialChoice : null,
+}));
+
+/** Picks a language (null: follow the system again) and remembers the choice. */
+export function setLanguage(choice: Language | null): void {
+  try {
+    if (choice === null) globalThis.localStorage?.removeItem(STORAGE_KEY);
+    else globalThis.localStorage?.setItem(STORAGE_KEY, choice);
+  } catch {
+    // Not remembered, but still applied for this session.
+  }
+  useLanguageStore.setState({ language: detectLanguage(choice, systemLanguages()), choice });
+}
+
+export function translate(language: Language, key: StringKey, vars?: Vars): string {
+  return interpolate(tables[language][key], vars);
+}
+
+/** Translates in the current language (outside React, or where a re-render is not needed). */
+export function t(key: StringKey, vars?: Vars): string {
+  return translate(useLanguageStore.getState().language, key, vars);
+}
+
+export type Translate = (key: StringKey, vars?: Vars) => string;
+
+/** The translator for a component: it re-renders when the language changes. */
+export function useT(): Translate {
+  const language = useLanguageStore((s) => s.language);
+  return useCallback((key: StringKey, vars?: Vars) => translate(language, key, vars), [language]);
+}
+
+export function useLanguage(): Language {
+  return useLanguageStore((s) => s.language);
+}

@@ -1,0 +1,89 @@
+// The sidebar's list: everyone the relay knows plus everyone we have talked to (and any chat
+// the user just started), without the user themself.
+import type { ConversationView, MessageView, PresenceView } from '../../../shared/api.ts';
+import { METHODS } from '../../../shared/contract.ts';
+import { compareMessages } from './messages.ts';
+
+export interface Contact {
+  name: string;
+  online: boolean;
+  /** Epoch ms; null when the relay has never seen them (or we do not know yet). */
+  lastSeen: number | null;
+  lastMessage: MessageView | null;
+  unread: number;
+}
+
+export function buildContacts(
+  conversations: Readonly<Record<string, ConversationView>>,
+  presence: Readonly<Record<string, PresenceView>>,
+  self: string | null,
+  started: readonly string[],
+): Contact[] {
+  const names = new Set([...Object.keys(conversations), ...Object.keys(presence), ...started]);
+  if (self !== null) names.delete(self);
+  const contacts: Contact[] = [];
+  for (const name of names) {
+    const conversation = conversations[name];
+    // Live presence events win over the snapshot a conversation was loaded with.
+    const p = presence[name] ?? conversation?.presence ?? null;
+    contacts.push({
+      name,
+      online: p?.online ?? false,
+      lastSeen: p !== null && p.lastSeen > 0 ? p.lastSeen : null,
+      lastMessage: conversation?.lastMessage ?? null,
+      unread: conversation?.unread ?? 0,
+    });
+  }
+  return contacts.sort(compareContacts);
+}
+
+/** The newest conversation first, then who is online, then by name. */
+export function compareContacts(a: Contact, b: Contact): number {
+  if (a.lastMessage !== null || b.lastMessage !== null) {
+    if (a.lastMessage === null) return 1;
+    if (b.lastMessage === null) return -1;
+    const byTime = compareMessages(b.lastMessage, a.lastMessage);
+    if (byTime !== 0) return byTime;
+  }
+  if (a.online !== b.online) return a.online ? -1 : 1;
+  return (
+    a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }) ||
+    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  );
+}
+
+export function filterContacts(contacts: readonly Contact[], query: string): Contact[] {
+  const q = query.trim().toLocaleLowerCase();
+  if (q === '') return contacts as Contact[];
+  return contacts.filter((c) => c.name.toLocaleLowerCase().includes(q));
+}
+
+/** Whether the host will accept `name` as a user name (the contract's own check decides). */
+export function isUserName(name: string): boolean {
+  try {
+    METHODS.markRead.params({ peer: name }, 'peer');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The name a "Start chat with …" offer should carry for this search, if any: a valid user
+ * name that is neither listed already nor the user themself.
+ */
+export function startChatCandidate(
+  query: string,
+  contacts: readonly Contact[],
+  self: string | null,
+): string | null {
+  const name = query.trim();
+  if (name === '' || name === self || !isUserName(name)) return null;
+  return contacts.some((c) => c.name === name) ? null : name;
+}
+
+export function totalUnread(conversations: Readonly<Record<string, ConversationView>>): number {
+  let sum = 0;
+  for (const c of Object.values(conversations)) sum += c.unread;
+  return sum;
+}

@@ -1,0 +1,541 @@
+// The renderer's state, in small stores by concern: the host session, the contact list, the
+// messages of opened chats, and what the UI shows. Actions sit next to the state they change;
+// derived data (sorted contacts, rows, totals) is computed by selectors, never stored twice.
+import { create } from 'zustand';
+import type {
+  ConnectionState,
+  ConversationView,
+  MessageView,
+  PresenceView,
+} from '../../shared/api.ts';
+import { ApiError, type HostEvent, type SessionView } from '../../shared/contract.ts';
+import { connectApi, type StrataApi } from './api/index.ts';
+import { t } from './i18n.ts';
+import { isUnreadIncoming, markIncomingRead, mergeMessages } from './model/messages.ts';
+
+/** Messages asked for per history page. */
+export const HISTORY_PAGE = 200;
+/** Message events are applied in batches this often at most (a long message arrives as many). */
+const EVENT_FLUSH_MS = 16;
+/** Unread counts are re-read from the host this long after the last incoming message. */
+const UNREAD_REFRESH_MS = 150;
+/** Toasts leave by themselves after this long (they can be closed earlier). */
+const TOAST_MS = 10_000;
+
+// ---------------------------------------------------------------------------------------------
+// Session: the link to the host and who is logged in.
+
+export type Phase =
+  | { kind: 'connecting' }
+  | { kind: 'failed'; detail: string }
+  | { kind: 'ready'; api: StrataApi; session: SessionView };
+
+export const useSessionStore = create<{ phase: Phase }>(() => ({
+  phase: { kind: 'connecting' },
+}));
+
+function readyPhase(): Extract<Phase, { kind: 'ready' }> | null {
+  const phase = useSessionStore.getState().phase;
+  return phase.kind === 'ready' ? phase : null;
+}
+
+function api(): StrataApi | null {
+  return readyPhase()?.api ?? null;
+}
+
+function session(): SessionView | null {
+  return readyPhase()?.session ?? null;
+}
+
+function patchSession(patch: Partial<SessionView>): void {
+  const ready = readyPhase();
+  if (ready === null) return;
+  useSessionStore.setState({ phase: { ...ready, session: { ...ready.session, ...patch } } });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contacts: conversations, presence and typing, by user name.
+
+interface ContactsState {
+  conversations: Record<string, ConversationView>;
+  presence: Record<string, PresenceView>;
+  typing: Record<string, boolean>;
+  /** Chats started from search that have no message yet. */
+  started: string[];
+}
+
+export const useContactsStore = create<ContactsState>(() => ({
+  conversations: {},
+  presence: {},
+  typing: {},
+  started: [],
+}));
+
+// ---------------------------------------------------------------------------------------------
+// Messages of the chats opened since start, kept current by events.
+
+export interface PeerMessages {
+  /** Send order, oldest first. */
+  list: MessageView[];
+  /** The first page has arrived. */
+  loaded: boolean;
+  /** A page is being fetched. */
+  loading: boolean;
+  /** There is nothing older than list[0]. */
+  complete: boolean;
+  /** Why the last page could not be fetched. */
+  error: string | null;
+}
+
+const EMPTY_PEER: PeerMessages = {
+  list: [],
+  loaded: false,
+  loading: false,
+  complete: false,
+  error: null,
+};
+
+export const useMessagesStore = create<{ byPeer: Record<string, PeerMessages> }>(() => ({
+  byPeer: {},
+}));
+
+function peerMessages(peer: string): PeerMessages {
+  return useMessagesStore.getState().byPeer[peer] ?? EMPTY_PEER;
+}
+
+function setPeerMessages(peer: string, patch: Partial<PeerMessages>): void {
+  useMessagesStore.setState((s) => ({
+    byPeer: { ...s.byPeer, [peer]: { ...(s.byPeer[peer] ?? EMPTY_PEER), ...patch } },
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// UI: the open chat, drafts, panels, notices.
+
+export interface Toast {
+  id: number;
+  text: string;
+}
+
+interface UiState {
+  selected: string | null;
+  drafts: Record<string, string>;
+  search: string;
+  networkOpen: boolean;
+  settingsOpen: boolean;
+  toasts: Toast[];
+}
+
+export const useUiStore = create<UiState>(() => ({
+  selected: null,
+  drafts: {},
+  search: '',
+  networkOpen: false,
+  settingsOpen: false,
+  toasts: [],
+}));
+
+let nextToastId = 1;
+const toastTimers = new Map<number, ReturnType<typeof setTimeout>>();
+
+export function showToast(text: string): void {
+  const id = nextToastId++;
+  useUiStore.setState((s) => ({ toasts: [...s.toasts, { id, text }] }));
+  toastTimers.set(
+    id,
+    setTimeout(() => dismissToast(id), TOAST_MS),
+  );
+}
+
+export function dismissToast(id: number): void {
+  const timer = toastTimers.get(id);
+  if (timer !== undefined) clearTimeout(timer);
+  toastTimers.delete(id);
+  useUiStore.setState((s) => ({ toasts: s.toasts.filter((x) => x.id !== id) }));
+}
+
+export function setDraft(peer: string, text: string): void {
+  useUiStore.setState((s) => ({ drafts: { ...s.drafts, [peer]: text } }));
+}
+
+export function setSearch(search: string): void {
+  useUiStore.setState({ search });
+}
+
+export function toggleNetwork(open?: boolean): void {
+  useUiStore.setState((s) => ({ networkOpen: open ?? !s.networkOpen }));
+}
+
+export function setSettingsOpen(settingsOpen: boolean): void {
+  useUiStore.setState({ settingsOpen });
+}
+
+/** What a failed call tells the user. */
+export function describeError(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.code === 'unreachable') return t('error.hostUnreachable', { detail: e.message });
+    return e.message;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start: reach the host, learn the session, follow its events.
+
+let unsubscribe: (() => void) | null = null;
+
+export async function boot(): Promise<void> {
+  useSessionStore.setState({ phase: { kind: 'connecting' } });
+  unsubscribe?.();
+  unsubscribe = null;
+  try {
+    const client = await connectApi();
+    // Subscribe before asking, so that nothing that happens in between is missed.
+    unsubscribe = client.subscribe(onEvent);
+    const current = await client.call('session', {});
+    useSessionStore.setState({ phase: { kind: 'ready', api: client, session: current } });
+    if (current.user !== null) await loadContacts();
+  } catch (e) {
+    unsubscribe?.();
+    unsubscribe = null;
+    useSessionStore.setState({ phase: { kind: 'failed', detail: describeError(e) } });
+  }
+}
+
+/** Logs in; throws ApiError for the login form to show. */
+export async function login(user: string, relayUrl: string): Promise<void> {
+  const client = api();
+  if (client === null) throw new ApiError('unreachable', t('connect.lost'));
+  const next = await client.call('login', { user, relayUrl });
+  onSession(next);
+}
+
+function onSession(next: SessionView): void {
+  const before = session();
+  const ready = readyPhase();
+  if (ready === null) return;
+  useSessionStore.setState({ phase: { ...ready, session: next } });
+  if (next.user !== null && before?.user !== next.user) {
+    if (before !== null && before.user !== null) {
+      // Another user in the same window: nothing of the previous one may show.
+      useContactsStore.setState({ conversations: {}, presence: {}, typing: {}, started: [] });
+      useMessagesStore.setState({ byPeer: {} });
+      useUiStore.setState({ selected: null, drafts: {}, search: '' });
+    }
+    void loadContacts();
+  }
+}
+
+async function loadContacts(): Promise<void> {
+  const client = api();
+  if (client === null) return;
+  try {
+    const [conversations, presence] = await Promise.all([
+      client.call('conversations', {}),
+      client.call('presence', {}),
+    ]);
+    useContactsStore.setState({
+      conversations: Object.fromEntries(conversations.map((c) => [c.peer, c])),
+      presence: Object.fromEntries(presence.map((p) => [p.user, p])),
+    });
+  } catch (e) {
+    showToast(t('error.loadContacts', { detail: describeError(e) }));
+  }
+}
+
+/** The host came back after its link dropped: catch up with what changed meanwhile. */
+async function resync(): Promise<void> {
+  const client = api();
+  if (client === null) return;
+  try {
+    onSession(await client.call('session', {}));
+  } catch {
+    return; // the link dropped again; the next reconnect retries
+  }
+  await loadContacts();
+  const peer = useUiStore.getState().selected;
+  if (peer !== null) await loadNewest(peer);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events.
+
+let pendingMessages: MessageView[] = [];
+let flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+export function onEvent(event: HostEvent): void {
+  switch (event.type) {
+    case 'message':
+      pendingMessages.push(event.message);
+      flushTimer ??= setTimeout(flushMessages, EVENT_FLUSH_MS);
+      return;
+    case 'presence':
+      useContactsStore.setState((s) => ({
+        presence: { ...s.presence, [event.presence.user]: event.presence },
+      }));
+      return;
+    case 'typing':
+      useContactsStore.setState((s) => ({ typing: { ...s.typing, [event.user]: event.typing } }));
+      return;
+    case 'connection':
+      onConnection(event.state, event.detail ?? null);
+      return;
+    case 'session':
+      onSession(event.session);
+      return;
+    case 'error':
+      showToast(event.text);
+      return;
+    case 'stats':
+      return; // the network view polls for its numbers
+  }
+}
+
+/** The web client reports its own link to the host with these details. */
+const HOST_BACK = 'host back';
+
+function onConnection(state: ConnectionState, detail: string | null): void {
+  patchSession({ connection: state, connectionDetail: detail });
+  if (detail === HOST_BACK) void resync();
+}
+
+function flushMessages(): void {
+  flushTimer = null;
+  const batch = pendingMessages;
+  pendingMessages = [];
+  applyMessages(batch, 'batch');
+  if (batch.some((m) => m.direction === 'in')) scheduleUnreadRefresh();
+}
+
+/** Puts messages into opened chats and the contact list's previews. */
+function applyMessages(batch: readonly MessageView[], newer: 'batch' | 'list'): void {
+  const byPeer = new Map<string, MessageView[]>();
+  for (const m of batch) byPeer.set(m.peer, [...(byPeer.get(m.peer) ?? []), m]);
+
+  const lists = useMessagesStore.getState().byPeer;
+  const nextLists: Record<string, PeerMessages> = { ...lists };
+  let listsChanged = false;
+  for (const [peer, messages] of byPeer) {
+    const current = lists[peer];
+    if (current === undefined) continue; // not opened: its history loads when it is
+    const merged = mergeMessages(current.list, messages, newer);
+    if (merged.list !== current.list) {
+      nextLists[peer] = { ...current, list: merged.list };
+      listsChanged = true;
+    }
+  }
+  if (listsChanged) useMessagesStore.setState({ byPeer: nextLists });
+
+  useContactsStore.setState((s) => {
+    const conversations = { ...s.conversations };
+    for (const [peer, messages] of byPeer) {
+      const lastInList = nextLists[peer]?.list.at(-1);
+      const newest = messages.reduce((a, b) => (compareForPreview(a, b) >= 0 ? a : b));
+      const conversation = conversations[peer] ?? {
+        peer,
+        lastMessage: null,
+        unread: 0,
+        presence: s.presence[peer] ?? null,
+      };
+      const preview =
+        lastInList ??
+        (conversation.lastMessage === null ||
+        compareForPreview(newest, conversation.lastMessage) >= 0
+          ? newest
+          : conversation.lastMessage);
+      conversations[peer] = { ...conversation, lastMessage: preview };
+    }
+    return { conversations };
+  });
+  void markReadIfViewing();
+}
+
+function compareForPreview(a: MessageView, b: MessageView): number {
+  return a.id - b.id || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+// Unread counts come from the host (it alone knows what was read before this window opened);
+// bursts of incoming messages cost one request, and a request never overlaps another.
+let unreadTimer: ReturnType<typeof setTimeout> | null = null;
+let unreadInFlight = false;
+let unreadAgain = false;
+
+function scheduleUnreadRefresh(): void {
+  if (unreadTimer !== null) clearTimeout(unreadTimer);
+  unreadTimer = setTimeout(() => {
+    unreadTimer = null;
+    void refreshUnread();
+  }, UNREAD_REFRESH_MS);
+}
+
+async function refreshUnread(): Promise<void> {
+  const client = api();
+  if (client === null) return;
+  if (unreadInFlight) {
+    unreadAgain = true;
+    return;
+  }
+  unreadInFlight = true;
+  try {
+    await markReadInFlight;
+    const fresh = await client.call('conversations', {});
+    useContactsStore.setState((s) => {
+      const conversations = { ...s.conversations };
+      for (const c of fresh) {
+        const known = conversations[c.peer];
+        conversations[c.peer] = {
+          ...c,
+          // An event newer than this answer may already have updated the preview.
+          lastMessage:
+            known !== undefined &&
+            known.lastMessage !== null &&
+            (c.lastMessage === null || compareForPreview(known.lastMessage, c.lastMessage) > 0)
+              ? known.lastMessage
+              : c.lastMessage,
+        };
+      }
+      return { conversations };
+    });
+    void markReadIfViewing();
+  } catch {
+    // The link is down; the next message or reconnect refreshes again.
+  } finally {
+    unreadInFlight = false;
+    if (unreadAgain) {
+      unreadAgain = false;
+      scheduleUnreadRefresh();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading: messages count as read when their chat is open in a visible, focused window.
+
+let markReadInFlight: Promise<void> = Promise.resolve();
+let markReadQueued = false;
+
+function windowIsActive(): boolean {
+  return document.visibilityState === 'visible' && document.hasFocus();
+}
+
+export function markReadIfViewing(): Promise<void> {
+  const peer = useUiStore.getState().selected;
+  const client = api();
+  if (peer === null || client === null || !windowIsActive()) return markReadInFlight;
+  const unread =
+    (useContactsStore.getState().conversations[peer]?.unread ?? 0) > 0 ||
+    peerMessages(peer).list.some(isUnreadIncoming);
+  if (!unread || markReadQueued) return markReadInFlight;
+  markReadQueued = true;
+  markReadInFlight = markReadInFlight.then(async () => {
+    markReadQueued = false;
+    try {
+      await client.call('markRead', { peer });
+    } catch {
+      return; // still unread; the next message or focus tries again
+    }
+    // The host marked them read but sends no event for it: mirror it here.
+    const current = useMessagesStore.getState().byPeer[peer];
+    if (current !== undefined) {
+      const list = markIncomingRead(current.list);
+      if (list !== current.list) setPeerMessages(peer, { list });
+    }
+    useContactsStore.setState((s) => {
+      const c = s.conversations[peer];
+      if (c === undefined) return s;
+      const lastMessage =
+        c.lastMessage !== null && isUnreadIncoming(c.lastMessage)
+          ? { ...c.lastMessage, status: 'read' as const }
+          : c.lastMessage;
+      return { conversations: { ...s.conversations, [peer]: { ...c, unread: 0, lastMessage } } };
+    });
+  });
+  return markReadInFlight;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chats.
+
+export function openChat(peer: string): void {
+  const ui = useUiStore.getState();
+  if (ui.selected === peer) return;
+  const contacts = useContactsStore.getState();
+  if (
+    contacts.conversations[peer] === undefined &&
+    contacts.presence[peer] === undefined &&
+    !contacts.started.includes(peer)
+  ) {
+    useContactsStore.setState({ started: [...contacts.started, peer] });
+  }
+  useUiStore.setState({ selected: peer });
+  if (!peerMessages(peer).loaded) void loadNewest(peer);
+  else void markReadIfViewing();
+}
+
+export function closeChat(): void {
+  useUiStore.setState({ selected: null });
+}
+
+/** The newest page: on first open, and after the host's link comes back. */
+async function loadNewest(peer: string): Promise<void> {
+  const client = api();
+  if (client === null) return;
+  const first = !peerMessages(peer).loaded;
+  setPeerMessages(peer, { loading: true, error: null });
+  try {
+    const page = await client.call('history', { peer, limit: HISTORY_PAGE });
+    // Events that arrived while this was on its way are newer than the page.
+    applyMessages(page, 'list');
+    setPeerMessages(peer, {
+      loaded: true,
+      loading: false,
+      ...(first ? { complete: page.length < HISTORY_PAGE } : {}),
+    });
+  } catch (e) {
+    setPeerMessages(peer, { loading: false, error: describeError(e) });
+  }
+}
+
+/** The page before the oldest message shown (the list keeps its scroll position). */
+export async function loadOlder(peer: string): Promise<void> {
+  const client = api();
+  const current = peerMessages(peer);
+  const oldest = current.list[0];
+  if (client === null || current.loading || current.complete || !current.loaded) return;
+  if (oldest === undefined) return;
+  setPeerMessages(peer, { loading: true, error: null });
+  try {
+    const page = await client.call('history', { peer, before: oldest.key, limit: HISTORY_PAGE });
+    applyMessages(page, 'list');
+    setPeerMessages(peer, { loading: false, complete: page.length < HISTORY_PAGE });
+  } catch (e) {
+    setPeerMessages(peer, { loading: false, error: describeError(e) });
+  }
+}
+
+/** Sends a text; the pending message shows at once. Throws for the composer to keep the text. */
+export async function sendText(peer: string, text: string): Promise<void> {
+  const client = api();
+  if (client === null) throw new ApiError('unreachable', t('connect.lost'));
+  const view = await client.call('send', { to: peer, text });
+  // Into the list even if the chat's first page is still on its way.
+  if (useMessagesStore.getState().byPeer[peer] === undefined) setPeerMessages(peer, {});
+  applyMessages([view], 'batch');
+}
+
+export async function retryMessage(key: string): Promise<void> {
+  const client = api();
+  if (client === null) return;
+  try {
+    if (!(await client.call('retry', { key }))) showToast(t('error.retryRefused'));
+  } catch (e) {
+    showToast(describeError(e));
+  }
+}
+
+export function setTyping(peer: string, typing: boolean): void {
+  // Best effort: a lost typing notice only means a missing indicator.
+  api()
+    ?.call('setTyping', { peer, typing })
+    .catch(() => undefined);
+}
