@@ -8,19 +8,19 @@ import {
   type ChannelSettingsView,
   type StrataApi,
 } from '../../../shared/contract.ts';
-import { useT, type Translate } from '../i18n.ts';
-import { formatNumberField } from '../settings/number-field.ts';
+import { useLanguage, useT, type Translate } from '../i18n.ts';
+import { formatNumberField, parseNumberField } from '../settings/number-field.ts';
 import {
   CHANNEL_RULES,
-  channelForm,
   channelPatch,
-  PERCENT_FIELDS,
-  toPercent,
+  isProbability,
+  shownValue,
   type ChannelField,
   type ChannelFieldError,
   type ChannelForm,
   type NumericField,
 } from './channel-form.ts';
+import { formatPercent } from './format.ts';
 
 const TOKEN_KEY = 'strata.relayAdminToken';
 
@@ -63,30 +63,25 @@ function fieldError(t: Translate, field: ChannelField, error: ChannelFieldError)
   return t(`network.field.${error}`);
 }
 
-/** What was applied, in the form's units: "Frame loss, % = 2.5; Delay, ms = 40". */
-function appliedSummary(
-  t: Translate,
-  patch: Partial<ChannelSettingsView>,
-  applied: ChannelSettingsView,
-) {
-  return (Object.keys(patch) as ChannelField[])
-    .map((field) => {
-      const value = applied[field];
-      const shown =
-        field === 'code'
-          ? codeLabel(t, String(value))
-          : (PERCENT_FIELDS as readonly string[]).includes(field)
-            ? toPercent(Number(value))
-            : String(value);
-      return `${t(`network.channel.${field}`)} = ${shown}`;
-    })
-    .join('; ');
-}
-
 function codeLabel(t: Translate, code: string): string {
   return (CHANNEL_CODES as readonly string[]).includes(code)
     ? t(`network.code.${code as (typeof CHANNEL_CODES)[number]}`)
     : code;
+}
+
+/** What was applied, as the relay now has it: "Frame loss = 0.2; Code = Hamming [7,4]". */
+function appliedSummary(
+  t: Translate,
+  patch: Partial<ChannelSettingsView>,
+  applied: ChannelSettingsView,
+): string {
+  return (Object.keys(patch) as ChannelField[])
+    .map((field) => {
+      const value = applied[field];
+      const shown = field === 'code' ? codeLabel(t, String(value)) : String(value);
+      return `${t(`network.channel.${field}`)} = ${shown}`;
+    })
+    .join('; ');
 }
 
 const TEST_IDS: Record<ChannelField, string> = {
@@ -101,15 +96,18 @@ const TEST_IDS: Record<ChannelField, string> = {
 
 export function ChannelSettings(props: { api: StrataApi }) {
   const t = useT();
+  const language = useLanguage();
   const idBase = useId();
   const [token, setToken] = useState(readToken);
+  // The relay's settings as last loaded or applied, and the user's edits on top of them.
   const [loaded, setLoaded] = useState<ChannelSettingsView | null>(null);
-  const [form, setForm] = useState<ChannelForm | null>(null);
+  const [edits, setEdits] = useState<Partial<ChannelForm>>({});
   const [errors, setErrors] = useState<Partial<Record<ChannelField, ChannelFieldError>>>({});
   const [status, setStatus] = useState<Status>({ kind: 'idle', text: '' });
   const busy = status.kind === 'busy';
 
-  const load = async () => {
+  /** Reads the relay's settings; `keepEdits` when the user did not ask (and may be typing). */
+  const load = async (keepEdits: boolean) => {
     if (token.trim() === '') {
       setStatus({ kind: 'error', text: t('network.channel.needToken') });
       return;
@@ -118,25 +116,32 @@ export function ChannelSettings(props: { api: StrataApi }) {
     try {
       const view = await props.api.call('getChannel', { token });
       setLoaded(view);
-      setForm(channelForm(view));
-      setErrors({});
+      if (!keepEdits) {
+        setEdits({});
+        setErrors({});
+      }
       setStatus({ kind: 'ok', text: t('network.channel.loaded') });
     } catch (e) {
       setStatus({ kind: 'error', text: callFailure(t, e) });
     }
   };
 
+  // A token remembered from earlier in this session loads the settings at once.
+  const loadRef = useRef(load);
+  useEffect(() => {
+    loadRef.current = load;
+  });
+  useEffect(() => {
+    if (readToken() !== '') void loadRef.current(true);
+  }, []);
+
   const apply = async (e: FormEvent) => {
     e.preventDefault();
-    if (loaded === null || form === null) {
-      setStatus({ kind: 'error', text: t('network.channel.loadFirst') });
-      return;
-    }
     if (token.trim() === '') {
       setStatus({ kind: 'error', text: t('network.channel.needToken') });
       return;
     }
-    const result = channelPatch(loaded, form);
+    const result = channelPatch(loaded, edits);
     if (!result.ok) {
       setErrors(result.errors);
       setStatus({ kind: 'error', text: t('network.channel.fixFields') });
@@ -151,7 +156,7 @@ export function ChannelSettings(props: { api: StrataApi }) {
     try {
       const applied = await props.api.call('setChannel', { token, patch: result.patch });
       setLoaded(applied);
-      setForm(channelForm(applied));
+      setEdits({});
       setStatus({
         kind: 'ok',
         text: t('network.channel.applied', { summary: appliedSummary(t, result.patch, applied) }),
@@ -161,27 +166,19 @@ export function ChannelSettings(props: { api: StrataApi }) {
     }
   };
 
-  // A token remembered from earlier in the session loads the settings at once.
-  const loadRef = useRef(load);
-  useEffect(() => {
-    loadRef.current = load;
-  });
-  useEffect(() => {
-    if (readToken() !== '') void loadRef.current();
-  }, []);
-
   const edit = (field: ChannelField, value: string) => {
-    setForm((f) => (f === null ? f : { ...f, [field]: value }));
-    setErrors((errs) => {
-      if (errs[field] === undefined) return errs;
-      const { [field]: _gone, ...rest } = errs;
-      return rest;
-    });
+    setEdits((f) => ({ ...f, [field]: value }));
+    setErrors(({ [field]: _gone, ...rest }) => rest);
   };
 
   const numericField = (field: NumericField) => {
     const id = `${idBase}-${field}`;
     const error = errors[field];
+    const value = shownValue(field, loaded, edits);
+    const parsed = isProbability(field) ? parseNumberField(value, CHANNEL_RULES[field]) : null;
+    const describedBy = [error !== undefined && `${id}-error`, parsed?.ok && `${id}-percent`]
+      .filter(Boolean)
+      .join(' ');
     return (
       <div className="net-field" key={field}>
         <label htmlFor={id}>{t(`network.channel.${field}`)}</label>
@@ -191,17 +188,23 @@ export function ChannelSettings(props: { api: StrataApi }) {
           type="text"
           inputMode="decimal"
           autoComplete="off"
+          placeholder={loaded === null ? t('network.channel.unchanged') : undefined}
           data-testid={TEST_IDS[field]}
-          value={form?.[field] ?? ''}
-          disabled={form === null || busy}
+          value={value}
           aria-invalid={error !== undefined}
-          aria-describedby={error !== undefined ? `${id}-error` : undefined}
+          aria-describedby={describedBy === '' ? undefined : describedBy}
           onChange={(e) => edit(field, e.target.value)}
         />
-        {error !== undefined && (
+        {error !== undefined ? (
           <span id={`${id}-error`} className="net-field-error">
             {fieldError(t, field, error)}
           </span>
+        ) : (
+          parsed?.ok && (
+            <span id={`${id}-percent`} className="net-hint">
+              {t('network.channel.asPercent', { percent: formatPercent(language, parsed.value) })}
+            </span>
+          )
         )}
       </div>
     );
@@ -209,6 +212,7 @@ export function ChannelSettings(props: { api: StrataApi }) {
 
   const tokenId = `${idBase}-token`;
   const codeId = `${idBase}-code`;
+  const code = shownValue('code', loaded, edits);
   return (
     <section className="net-section" aria-labelledby={`${idBase}-title`}>
       <h3 id={`${idBase}-title`}>{t('network.channel.title')}</h3>
@@ -231,7 +235,7 @@ export function ChannelSettings(props: { api: StrataApi }) {
             onKeyDown={(e) => {
               if (e.key === 'Enter') {
                 e.preventDefault();
-                void load();
+                void load(false);
               }
             }}
           />
@@ -241,16 +245,18 @@ export function ChannelSettings(props: { api: StrataApi }) {
         </div>
         <button
           type="button"
+          className="btn btn-small"
           data-testid="channel-load"
           disabled={busy}
-          onClick={() => void load()}
+          onClick={() => void load(false)}
         >
           {t('network.channel.load')}
         </button>
       </div>
       <form className="net-channel-form" onSubmit={(e) => void apply(e)} noValidate>
-        {form === null && <p className="net-hint">{t('network.channel.loadFirst')}</p>}
-        <p className="net-hint">{t('network.channel.percentNote')}</p>
+        <p className="net-hint">
+          {t(loaded === null ? 'network.channel.notLoaded' : 'network.channel.probabilityNote')}
+        </p>
         <div className="net-fields">
           {numericField('loss')}
           {numericField('ber')}
@@ -260,18 +266,17 @@ export function ChannelSettings(props: { api: StrataApi }) {
               id={codeId}
               className="select"
               data-testid="channel-code"
-              value={form?.code ?? ''}
-              disabled={form === null || busy}
+              value={code}
               aria-invalid={errors.code !== undefined}
               onChange={(e) => edit('code', e.target.value)}
             >
-              {form !== null && !(CHANNEL_CODES as readonly string[]).includes(form.code) && (
-                <option value={form.code}>{form.code}</option>
+              {loaded === null && <option value="">{t('network.channel.unchanged')}</option>}
+              {code !== '' && !(CHANNEL_CODES as readonly string[]).includes(code) && (
+                <option value={code}>{code}</option>
               )}
-              {form === null && <option value="" />}
-              {CHANNEL_CODES.map((code) => (
-                <option key={code} value={code}>
-                  {codeLabel(t, code)}
+              {CHANNEL_CODES.map((c) => (
+                <option key={c} value={c}>
+                  {codeLabel(t, c)}
                 </option>
               ))}
             </select>
@@ -288,7 +293,7 @@ export function ChannelSettings(props: { api: StrataApi }) {
           type="submit"
           className="btn btn-primary btn-small"
           data-testid="channel-apply"
-          disabled={form === null || busy}
+          disabled={busy}
         >
           {t('network.channel.apply')}
         </button>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChannelSettingsView } from '../../../shared/contract.ts';
-import { channelForm, channelPatch, toPercent } from './channel-form.ts';
+import { channelForm, channelPatch, shownValue } from './channel-form.ts';
 
 const loaded: ChannelSettingsView = {
   loss: 0.015,
@@ -12,60 +12,70 @@ const loaded: ChannelSettingsView = {
   reorder: 0.07,
 };
 
-describe('channelForm', () => {
-  it('shows probabilities as percentages without float noise', () => {
+describe('channelForm and shownValue', () => {
+  it('shows the relay values as text', () => {
     expect(channelForm(loaded)).toEqual({
-      loss: '1.5',
-      ber: '8',
+      loss: '0.015',
+      ber: '0.08',
       code: 'hamming74',
       delayMs: '20',
       jitterMs: '5',
       duplicate: '0',
-      reorder: '7',
+      reorder: '0.07',
     });
-    expect(toPercent(0.07)).toBe('7');
-    expect(toPercent(1)).toBe('100');
+  });
+
+  it('shows an edit over the loaded value, and nothing when neither is known', () => {
+    expect(shownValue('loss', loaded, { loss: '0.5' })).toBe('0.5');
+    expect(shownValue('loss', loaded, { ber: '0.5' })).toBe('0.015');
+    expect(shownValue('loss', null, {})).toBe('');
+    expect(shownValue('loss', loaded, { loss: '' })).toBe('');
   });
 });
 
 describe('channelPatch', () => {
-  it('is empty for an untouched form, despite the percent round trip', () => {
-    expect(channelPatch(loaded, channelForm(loaded))).toEqual({ ok: true, patch: {} });
+  it('is empty when nothing was edited', () => {
+    expect(channelPatch(loaded, {})).toEqual({ ok: true, patch: {} });
+    expect(channelPatch(null, {})).toEqual({ ok: true, patch: {} });
   });
 
-  it('holds only the changed fields, probabilities as fractions', () => {
-    const form = { ...channelForm(loaded), loss: '2,5', code: 'cyclic1511', jitterMs: '0' };
-    expect(channelPatch(loaded, form)).toEqual({
+  it('sends every edited field when the relay values were not loaded', () => {
+    expect(channelPatch(null, { loss: '0.2', ber: '0,3', code: 'hamming74' })).toEqual({
       ok: true,
-      patch: { loss: 0.025, code: 'cyclic1511', jitterMs: 0 },
+      patch: { loss: 0.2, ber: 0.3, code: 'hamming74' },
+    });
+  });
+
+  it('leaves out edits equal to the loaded values, and empty fields', () => {
+    const edits = { ...channelForm(loaded), loss: '0.025', jitterMs: '0', delayMs: '' };
+    expect(channelPatch(loaded, edits)).toEqual({
+      ok: true,
+      patch: { loss: 0.025, jitterMs: 0 },
     });
   });
 
   it('accepts the ends of each range', () => {
-    const form = { ...channelForm(loaded), ber: '100', reorder: '0', delayMs: '600000' };
-    expect(channelPatch(loaded, form)).toEqual({
+    expect(channelPatch(loaded, { ber: '1', reorder: '0', delayMs: '600000' })).toEqual({
       ok: true,
       patch: { ber: 1, reorder: 0, delayMs: 600_000 },
     });
   });
 
-  it('names each field in error, and sends nothing', () => {
-    const form = {
-      ...channelForm(loaded),
-      loss: '101',
-      ber: 'abc',
-      delayMs: '1.5',
-      jitterMs: '',
-      duplicate: '-1',
-      code: 'golay',
-    };
-    expect(channelPatch(loaded, form)).toEqual({
+  it('names each edited field in error, and sends nothing', () => {
+    expect(
+      channelPatch(loaded, {
+        loss: '2',
+        ber: 'abc',
+        delayMs: '1.5',
+        duplicate: '-0.1',
+        code: 'golay',
+      }),
+    ).toEqual({
       ok: false,
       errors: {
         loss: 'outOfRange',
         ber: 'notNumber',
         delayMs: 'notInteger',
-        jitterMs: 'empty',
         duplicate: 'outOfRange',
         code: 'unknownCode',
       },
