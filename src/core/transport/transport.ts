@@ -440,13 +440,17 @@ export class Transport extends EventEmitter<TransportEvents> {
     if (!out) return;
     const result = out.onAck(frame.ranges, frame.ackDelayMicros / 1000, this.now());
     const touched = new Set<number>();
+    for (const p of result.acked) {
+      // Logged whatever the message's state: a receipt may have finished it first.
+      const count = this.sending.get(p.meta.messageId)?.count ?? 0;
+      this.log.record(out.peer, 'acked', p.meta.messageId, p.meta.index, count, p.bytes);
+    }
     this.db.transaction(() => {
       for (const p of [...result.acked, ...result.spurious]) {
         const msg = this.sending.get(p.meta.messageId);
         if (!msg || !markSegment(msg, 'acked', p.meta.index)) continue;
         this.q.markAcked.run(p.meta.messageId, p.meta.index);
         out.counters.segmentsAcked++;
-        this.log.record(out.peer, 'acked', p.meta.messageId, p.meta.index, msg.count, p.bytes);
         touched.add(p.meta.messageId);
       }
     })();

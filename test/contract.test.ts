@@ -1,0 +1,294 @@
+// One contract suite, run against both implementations of the renderer's API:
+//   - the browser host: Host + web server + the renderer's WebSocket client;
+//   - the Electron bridge: Host + main's IPC handlers + the preload's bridge + apiFromBridge,
+//     over an in-memory IPC that serialises like Electron's (no Electron binary here).
+// Both face a real relay and a real peer engine, so what passes here is what the UI gets.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { Host } from '../src/core/host/host.ts';
+import { startWebServer, type WebServer } from '../src/core/host/web-server.ts';
+import { forwardEvents, registerIpc, trustedSenderCheck } from '../src/main/ipc.ts';
+import { createBridge } from '../src/preload/bridge.ts';
+import { WsApiClient, type SocketLike } from '../src/renderer/src/api/ws-client.ts';
+import type { MessageView } from '../src/shared/api.ts';
+import { ApiError, apiFromBridge, type HostEvent, type StrataApi } from '../src/shared/contract.ts';
+import { TestEngine } from './helpers/engine.ts';
+import { createFakeIpc } from './helpers/fake-ipc.ts';
+import { staticFixture } from './helpers/static-fixture.ts';
+import { ADMIN_TOKEN, startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
+
+/** A renderer's view of one app instance, and how to take it down. */
+interface Instance {
+  api: StrataApi;
+  host: Host;
+  close(): Promise<void>;
+}
+
+async function viaWebSocket(host: Host): Promise<Instance> {
+  const server: WebServer = await startWebServer({ host, staticDir: staticFixture() });
+  const origin = `http://127.0.0.1:${server.port}`;
+  const client = new WsApiClient({
+    url: `ws://127.0.0.1:${server.port}/api?token=${server.token}`,
+    // Browsers send the page's Origin on every WebSocket; `ws` does when told to.
+    createSocket: (u) => new WebSocket(u, { origin }) as unknown as SocketLike,
+  });
+  await client.connect();
+  return {
+    api: client,
+    host,
+    async close() {
+      client.close();
+      await server.close();
+      await host.close();
+    },
+  };
+}
+
+async function viaIpc(host: Host): Promise<Instance> {
+  const appUrl = 'file:///opt/Strata/resources/app.asar/out/renderer/index.html';
+  const ipc = createFakeIpc(appUrl);
+  const unregister = registerIpc(ipc.ipcMain, host, trustedSenderCheck(appUrl));
+  const unforward = forwardEvents(host, ipc.webContents);
+  return {
+    api: apiFromBridge(createBridge(ipc.ipcRenderer)),
+    host,
+    async close() {
+      unforward();
+      unregister();
+      await host.close();
+    },
+  };
+}
+
+const CARRIERS = [
+  ['browser host (WebSocket)', viaWebSocket, 'browser'],
+  ['Electron bridge (IPC)', viaIpc, 'electron'],
+] as const;
+
+/** Collects an API's events and waits on them. */
+class Events {
+  readonly seen: HostEvent[] = [];
+  private waiters: (() => void)[] = [];
+  constructor(api: StrataApi) {
+    api.subscribe((e) => {
+      this.seen.push(e);
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+  async until<T>(pick: (e: HostEvent) => T | undefined): Promise<T> {
+    for (let i = 0; ;) {
+      for (; i < this.seen.length; i++) {
+        const v = pick(this.seen[i]!);
+        if (v !== undefined) return v;
+      }
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+}
+
+async function apiError(p: Promise<unknown>): Promise<ApiError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ApiError);
+    return e as ApiError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+let relay: RelayProcess;
+beforeAll(async () => {
+  relay = await startRelay();
+});
+afterAll(async () => {
+  await relay.stop();
+});
+
+describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) => {
+  const open: Instance[] = [];
+  const engines: TestEngine[] = [];
+  afterEach(async () => {
+    for (const i of open.splice(0)) await i.close();
+    for (const e of engines.splice(0)) await e.m.close();
+  });
+  const instance = async (options: Partial<Parameters<typeof Host.open>[0]> = {}) => {
+    const host = await Host.open({ profileDir: tempDir('strata-host-'), kind, ...options });
+    const i = await carry(host);
+    open.push(i);
+    return i;
+  };
+  const peer = async (user: string) => {
+    const e = TestEngine.start(relay.url, user);
+    engines.push(e);
+    await e.online();
+    return e;
+  };
+
+  it('starts logged out, refuses what needs a user, and says why', async () => {
+    const { api } = await instance();
+    const session = await api.call('session', {});
+    expect(session).toMatchObject({ user: null, relayUrl: null, host: kind });
+    expect((await apiError(api.call('conversations', {}))).code).toBe('notLoggedIn');
+    expect((await apiError(api.call('send', { to: 'bob', text: 'hi' }))).code).toBe('notLoggedIn');
+  });
+
+  it('refuses unknown methods, unknown fields and bad values before they reach the engine', async () => {
+    const { api } = await instance();
+    const call = api.call.bind(api) as (m: string, p: unknown) => Promise<unknown>;
+    // The browser host answers that the method does not exist; the preload does not even
+    // forward it (its allowlist), so the Electron bridge calls it forbidden.
+    const unknown = await apiError(call('deleteEverything', {}));
+    expect(['invalid', 'forbidden']).toContain(unknown.code);
+    expect(unknown.message).toMatch(/deleteEverything/);
+    const extra = await apiError(call('session', { evil: true }));
+    expect(extra).toMatchObject({ code: 'invalid', message: 'params.evil is not expected' });
+    const badName = await apiError(call('login', { user: '../x', relayUrl: relay.url }));
+    expect(badName.code).toBe('invalid');
+    expect(badName.message).toMatch(/params\.user must be a user name/);
+    const badUrl = await apiError(call('login', { user: 'alice', relayUrl: 'http://x/' }));
+    expect(badUrl.message).toMatch(/ws:\/\//);
+  });
+
+  it('a login to a relay that is not there fails clearly and leaves the profile free', async () => {
+    const { api } = await instance();
+    const dead = await apiError(
+      api.call('login', { user: 'ghost', relayUrl: 'ws://127.0.0.1:1/' }),
+    );
+    expect(dead.code).toBe('unreachable');
+    expect(dead.message).toMatch(/cannot reach a Strata relay at ws:\/\/127\.0\.0\.1:1\//);
+    expect((await api.call('session', {})).user).toBeNull();
+    const ok = await api.call('login', { user: 'casper', relayUrl: relay.url });
+    expect(ok.user).toBe('casper');
+  });
+
+  it('logs in, chats both ways with statuses, typing and presence, and remembers the login', async () => {
+    const bob = await peer('bob');
+    const profileDir = tempDir('strata-host-');
+    const alice = await instance({ profileDir });
+    const events = new Events(alice.api);
+    const session = await alice.api.call('login', { user: 'alice', relayUrl: relay.url });
+    expect(session).toMatchObject({
+      user: 'alice',
+      relayUrl: relay.url,
+      profile: expect.any(String),
+    });
+    await events.until((e) => (e.type === 'session' && e.session.user === 'alice') || undefined);
+    await events.until((e) => (e.type === 'connection' && e.state === 'online') || undefined);
+
+    // Presence: bob is online, and alice does not list herself.
+    await events.until(
+      (e) => (e.type === 'presence' && e.presence.user === 'bob' && e.presence.online) || undefined,
+    );
+    const presence = await alice.api.call('presence', {});
+    expect(presence.find((p) => p.user === 'bob')?.online).toBe(true);
+    expect(presence.some((p) => p.user === 'alice')).toBe(false);
+
+    // Out: pending at once, then delivered, and bob has the text.
+    const sent = await alice.api.call('send', { to: 'bob', text: 'hello, Bob\nsecond line' });
+    expect(sent).toMatchObject({ direction: 'out', status: 'pending', peer: 'bob' });
+    await events.until(
+      (e) =>
+        (e.type === 'message' && e.message.key === sent.key && e.message.status === 'delivered') ||
+        undefined,
+    );
+    await bob.until(() => bob.m.history('alice').some((m) => m.text === 'hello, Bob\nsecond line'));
+
+    // In: bob types, then answers; the answer ends the typing indicator.
+    bob.m.setTyping('alice', true);
+    await events.until((e) => (e.type === 'typing' && e.user === 'bob' && e.typing) || undefined);
+    bob.m.send('alice', 'hi Alice');
+    const incoming = await events.until((e) =>
+      e.type === 'message' && e.message.direction === 'in' && e.message.text === 'hi Alice'
+        ? e.message
+        : undefined,
+    );
+    expect(incoming).toMatchObject({ author: 'bob', status: 'delivered', error: false });
+    await events.until((e) => (e.type === 'typing' && e.user === 'bob' && !e.typing) || undefined);
+
+    const convs = await alice.api.call('conversations', {});
+    expect(convs).toEqual([
+      expect.objectContaining({
+        peer: 'bob',
+        unread: 1,
+        presence: expect.objectContaining({ online: true }),
+      }),
+    ]);
+    expect(await alice.api.call('markRead', { peer: 'bob' })).toBe(1);
+    expect((await alice.api.call('conversations', {}))[0]!.unread).toBe(0);
+    const history = await alice.api.call('history', { peer: 'bob' });
+    expect(history.map((m: MessageView) => m.text)).toEqual([
+      'hello, Bob\nsecond line',
+      'hi Alice',
+    ]);
+    const older = await alice.api.call('history', { peer: 'bob', before: history[1]!.key });
+    expect(older.map((m) => m.key)).toEqual([history[0]!.key]);
+
+    // The network view's data: the segment log and the counters saw this traffic. A
+    // one-segment message is settled by its receipt before any acknowledgement; a long one
+    // has segments acknowledged on the way.
+    const long = await alice.api.call('send', { to: 'bob', text: 'x'.repeat(20_000) });
+    await events.until(
+      (e) =>
+        (e.type === 'message' && e.message.key === long.key && e.message.status === 'delivered') ||
+        undefined,
+    );
+    const net = await alice.api.call('network', { peer: 'bob' });
+    expect(net.stats.segmentsSent).toBeGreaterThanOrEqual(1);
+    expect(net.stats.bytesSent).toBeGreaterThan(0);
+    expect(net.log.map((e) => e.event)).toEqual(
+      expect.arrayContaining(['sent', 'acked', 'received']),
+    );
+    const last = net.log.at(-1)!.seq;
+    expect((await alice.api.call('network', { peer: 'bob', since: last })).log).toEqual([]);
+
+    // The login is remembered: the same profile opens logged in, on the same relay.
+    await alice.close();
+    open.splice(open.indexOf(alice), 1);
+    const again = await instance({ profileDir });
+    expect(await again.api.call('session', {})).toMatchObject({
+      user: 'alice',
+      relayUrl: relay.url,
+    });
+    expect((await again.api.call('history', { peer: 'bob' })).length).toBe(3);
+  });
+
+  it('a profile belongs to one user', async () => {
+    const { api } = await instance();
+    await api.call('login', { user: 'dora', relayUrl: relay.url });
+    const other = await apiError(api.call('login', { user: 'eve', relayUrl: relay.url }));
+    expect(other).toMatchObject({ code: 'refused' });
+    expect(other.message).toMatch(/belongs to dora/);
+  });
+
+  it('reads relay counters, and reads and changes the channel with the admin token only', async () => {
+    const { api } = await instance({ relayUrl: relay.url, user: 'frank' });
+    const stats = await api.call('relayStats', {});
+    expect(stats.reachable).toBe(true);
+    if (stats.reachable) expect(stats.counters.framesIn).toBeGreaterThan(0);
+
+    const denied = await apiError(api.call('getChannel', { token: 'not-the-token' }));
+    expect(denied.code).toBe('forbidden');
+    const channel = await api.call('setChannel', {
+      token: ADMIN_TOKEN,
+      patch: { loss: 0.25, code: 'hamming74' },
+    });
+    expect(channel).toMatchObject({ loss: 0.25, code: 'hamming74' });
+    expect(await api.call('getChannel', { token: ADMIN_TOKEN })).toMatchObject({ loss: 0.25 });
+    const bad = await apiError(api.call('setChannel', { token: ADMIN_TOKEN, patch: { loss: 2 } }));
+    expect(bad).toMatchObject({ code: 'invalid' });
+    await api.call('setChannel', { token: ADMIN_TOKEN, patch: { loss: 0, code: 'none' } });
+  });
+
+  it('changes the transport settings, saved in the profile, and refuses bad ones', async () => {
+    const { api } = await instance({ relayUrl: relay.url, user: 'gina' });
+    const events = new Events(api);
+    const s = await api.call('updateSettings', { patch: { segmentSize: 128, idleCycles: 2 } });
+    expect(s).toMatchObject({ segmentSize: 128, idleCycles: 2 });
+    await events.until(
+      (e) => (e.type === 'session' && e.session.settings.segmentSize === 128) || undefined,
+    );
+    const bad = await apiError(api.call('updateSettings', { patch: { idleCycles: 9 } }));
+    expect(bad.message).toMatch(/idleCycles must be an integer from 1 to 3/);
+    expect((await api.call('session', {})).settings.idleCycles).toBe(2);
+  });
+});

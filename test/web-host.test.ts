@@ -1,0 +1,230 @@
+// The browser host as a local server that can act for its user: what it refuses matters as
+// much as what it serves. These tests speak raw HTTP and WebSocket to it, as an attacker's
+// page or process on the same machine would.
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { Host } from '../src/core/host/host.ts';
+import { startWebServer, WebServerError, type WebServer } from '../src/core/host/web-server.ts';
+import { staticFixture } from './helpers/static-fixture.ts';
+import { startRelay, tempDir } from './helpers/relay-process.ts';
+
+const CLI = fileURLToPath(new URL('../src/cli/strata.ts', import.meta.url));
+
+/** A raw GET with full control of the Host header (fetch does not allow setting it). */
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, headers: { Host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Opens a WebSocket and resolves with the HTTP status it was refused with, or 101. */
+function handshake(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode!));
+    ws.on('error', () => undefined);
+  });
+}
+
+describe('the browser host server', () => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+  const serve = async (): Promise<{ server: WebServer; host: Host }> => {
+    const host = await Host.open({ profileDir: tempDir('strata-web-'), kind: 'browser' });
+    const server = await startWebServer({ host, staticDir: staticFixture() });
+    cleanup.push(
+      () => host.close(),
+      () => server.close(),
+    );
+    return { server, host };
+  };
+
+  it('binds to loopback and serves the page only with the token, then by cookie', async () => {
+    const { server } = await serve();
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{16,}$/);
+    expect((await get(server.port, '/')).status).toBe(401);
+    expect((await get(server.port, '/?token=wrong-token-123456')).status).toBe(401);
+    const page = await get(server.port, `/?token=${server.token}`);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toMatch(/default-src 'none'/);
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    const cookie = String(page.headers['set-cookie']);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    const asset = await get(server.port, '/assets/app.js', { Cookie: cookie.split(';')[0]! });
+    expect(asset.status).toBe(200);
+    expect(asset.headers['content-type']).toMatch(/javascript/);
+  });
+
+  it('answers only to loopback host names (no DNS rebinding)', async () => {
+    const { server } = await serve();
+    const rebound = await get(server.port, `/?token=${server.token}`, {
+      Host: `evil.example:${server.port}`,
+    });
+    expect(rebound.status).toBe(421);
+    const localhost = await get(server.port, `/?token=${server.token}`, {
+      Host: `localhost:${server.port}`,
+    });
+    expect(localhost.status).toBe(200);
+  });
+
+  it('never serves a file outside the renderer folder', async () => {
+    const { server } = await serve();
+    const auth = { Cookie: `strata_token=${server.token}` };
+    for (const path of [
+      '/../package.json',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/assets/..%2f..%2fetc%2fpasswd',
+      '/%00',
+      '/assets',
+    ]) {
+      const res = await get(server.port, path, auth);
+      expect([400, 404]).toContain(res.status);
+      expect(res.body).not.toMatch(/root:|"name"/);
+    }
+  });
+
+  it('lets only its own page open the API socket, with the token', async () => {
+    const { server } = await serve();
+    const api = `ws://127.0.0.1:${server.port}/api`;
+    const origin = `http://127.0.0.1:${server.port}`;
+    expect(await handshake(`${api}?token=${server.token}`, { Origin: origin })).toBe(101);
+    expect(
+      await handshake(`${api}?token=${server.token}`, { Origin: 'https://evil.example' }),
+    ).toBe(403);
+    expect(await handshake(`${api}?token=${server.token}`, {})).toBe(403);
+    expect(await handshake(api, { Origin: origin })).toBe(401);
+    expect(await handshake(api, { Origin: origin, Cookie: `strata_token=${server.token}` })).toBe(
+      101,
+    );
+    expect(
+      await handshake(`ws://127.0.0.1:${server.port}/other?token=${server.token}`, {
+        Origin: origin,
+      }),
+    ).toBe(404);
+  });
+
+  it('drops a client that sends garbage, and keeps serving the others', async () => {
+    const { server } = await serve();
+    const url = `ws://127.0.0.1:${server.port}/api?token=${server.token}`;
+    const origin = `http://127.0.0.1:${server.port}`;
+    const bad = new WebSocket(url, { origin });
+    await new Promise((r) => bad.once('open', r));
+    const closed = new Promise<number>((r) => bad.once('close', (code) => r(code)));
+    bad.send('{not json');
+    expect(await closed).toBe(1003);
+
+    const good = new WebSocket(url, { origin });
+    await new Promise((r) => good.once('open', r));
+    const reply = new Promise<unknown>((r) =>
+      good.once('message', (d) => r(JSON.parse(String(d)))),
+    );
+    good.send(JSON.stringify({ id: 7, method: 'session', params: {} }));
+    expect(await reply).toMatchObject({ id: 7, result: { user: null, host: 'browser' } });
+    const invalid = new Promise<unknown>((r) =>
+      good.once('message', (d) => r(JSON.parse(String(d)))),
+    );
+    good.send(JSON.stringify({ id: 8, method: 'send', params: { to: 'x', text: 1 } }));
+    expect(await invalid).toMatchObject({ id: 8, error: { code: 'invalid' } });
+    good.close();
+  });
+
+  it('refuses to start without a built renderer, or with a weak token', async () => {
+    const host = await Host.open({ profileDir: tempDir('strata-web-'), kind: 'browser' });
+    cleanup.push(() => host.close());
+    await expect(startWebServer({ host, staticDir: tempDir('empty-') })).rejects.toThrow(
+      /renderer is not built .* run `npm run build` first/,
+    );
+    await expect(
+      startWebServer({ host, staticDir: staticFixture(), token: 'short' }),
+    ).rejects.toThrow(WebServerError);
+  });
+});
+
+describe('strata web', () => {
+  it('prints its address first, logs in as asked, serves the page, and stops on SIGTERM', async () => {
+    const relay = await startRelay();
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          CLI,
+          'web',
+          '--profile',
+          tempDir('strata-cli-web-'),
+          '--relay',
+          relay.url,
+          '--user',
+          'zoe',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (c: string) => {
+          out += c;
+          if (out.includes('\n')) resolve(out.split('\n')[0]!);
+        });
+        void exited.then((code) => reject(new Error(`strata web exited with ${code}`)));
+      });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<div id="root">/);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('refuses bad flags with exit code 2 and a clear line', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const child = spawn(process.execPath, [CLI, 'web', ...args], { stdio: 'pipe' });
+        let err = '';
+        child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+        child.once('exit', (code) => resolve({ code, err }));
+      });
+    const profile = tempDir('strata-cli-web-');
+    expect(await run(['--profile', profile, '--port', 'eighty'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--port must be a whole number/),
+    });
+    expect(await run(['--profile', profile, '--user', 'amy'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--user needs --relay/),
+    });
+    expect(await run(['--profile', profile, '--token', 'weak'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/token must be at least 16 characters/),
+    });
+  });
+});
