@@ -136,6 +136,11 @@ function watchForAttention(openHost: Host): void {
   });
 }
 
+/** The one way out to the operating system: vetted links only (checklist item 15). */
+function openExternalIfSafe(url: string): void {
+  if (isSafeExternalUrl(url)) void shell.openExternal(url);
+}
+
 /** The "homepage" of package.json, for the Help menu's link; none if absent. */
 function projectUrl(): string | undefined {
   const pkg = JSON.parse(readFileSync(join(app.getAppPath(), 'package.json'), 'utf8')) as {
@@ -154,7 +159,7 @@ app.on('web-contents-created', (_event, contents) => {
     if (!isAllowedNavigation(event.url, appOrigin)) event.preventDefault();
   });
   contents.setWindowOpenHandler(({ url }) => {
-    if (isSafeExternalUrl(url)) void shell.openExternal(url);
+    openExternalIfSafe(url);
     return { action: 'deny' };
   });
 });
@@ -180,9 +185,7 @@ async function start(): Promise<void> {
       menuTemplate({
         isDev,
         projectUrl: projectUrl(),
-        openExternal: (url) => {
-          if (isSafeExternalUrl(url)) void shell.openExternal(url);
-        },
+        openLink: openExternalIfSafe,
       }),
     ),
   );

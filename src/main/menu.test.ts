@@ -21,9 +21,7 @@ const URL_OF_PROJECT = 'https://github.com/example-org/strata';
 
 describe('menuTemplate', () => {
   it('has File, Edit, View, Window and Help, with the developer tools only in development', () => {
-    const prod = entries(
-      menuTemplate({ isDev: false, projectUrl: undefined, openExternal: () => {} }),
-    );
+    const prod = entries(menuTemplate({ isDev: false, projectUrl: undefined, openLink: () => {} }));
     expect(prod).toContain('quit');
     expect(prod).toEqual(
       expect.arrayContaining(['undo', 'redo', 'cut', 'copy', 'paste', 'selectAll']),
@@ -33,18 +31,16 @@ describe('menuTemplate', () => {
     );
     expect(prod).not.toContain('reload');
     expect(prod).not.toContain('toggleDevTools');
-    const dev = entries(
-      menuTemplate({ isDev: true, projectUrl: undefined, openExternal: () => {} }),
-    );
+    const dev = entries(menuTemplate({ isDev: true, projectUrl: undefined, openLink: () => {} }));
     expect(dev).toEqual(expect.arrayContaining(['reload', 'toggleDevTools']));
   });
 
-  it('opens the project page through openExternal', () => {
+  it('opens the project page through openLink', () => {
     const opened: string[] = [];
     const menu = menuTemplate({
       isDev: false,
       projectUrl: URL_OF_PROJECT,
-      openExternal: (url) => opened.push(url),
+      openLink: (url) => opened.push(url),
     });
     const item = find(menu, 'Strata on GitHub');
     (item.click as () => void)();
@@ -54,7 +50,7 @@ describe('menuTemplate', () => {
   it.each([undefined, 'http://github.com/x', 'file:///etc/passwd', 'https://user@evil.example/'])(
     'has no project link for %j',
     (projectUrl) => {
-      const menu = menuTemplate({ isDev: false, projectUrl, openExternal: () => {} });
+      const menu = menuTemplate({ isDev: false, projectUrl, openLink: () => {} });
       expect(entries(menu)).not.toContain('Strata on GitHub');
     },
   );

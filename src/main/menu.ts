@@ -8,7 +8,8 @@ export interface MenuOptions {
   isDev: boolean;
   /** The project's web page (package.json "homepage"); no Help link without one. */
   projectUrl: string | undefined;
-  openExternal(url: string): void;
+  /** Opens a link in the user's browser (the caller vets it again). */
+  openLink(url: string): void;
 }
 
 export function menuTemplate(options: MenuOptions): MenuItemConstructorOptions[] {
@@ -18,7 +19,7 @@ export function menuTemplate(options: MenuOptions): MenuItemConstructorOptions[]
   const { projectUrl } = options;
   const link: MenuItemConstructorOptions[] =
     projectUrl !== undefined && isSafeExternalUrl(projectUrl)
-      ? [{ label: 'Strata on GitHub', click: () => options.openExternal(projectUrl) }]
+      ? [{ label: 'Strata on GitHub', click: () => options.openLink(projectUrl) }]
       : [];
   return [
     { label: 'File', submenu: [{ role: 'quit' }] },

@@ -49,6 +49,7 @@ describe('secureWebPreferences', () => {
       enableWebSQL: false,
       enableDeprecatedPaste: false,
       navigateOnDragDrop: false,
+      disableBlinkFeatures: 'Auxclick',
       safeDialogs: true,
       autoplayPolicy: 'document-user-activation-required',
       spellcheck: false,

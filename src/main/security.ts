@@ -38,6 +38,9 @@ export function secureWebPreferences(
     enableDeprecatedPaste: false,
     // Dropping a file or link on the window must not navigate away from the app.
     navigateOnDragDrop: false,
+    // A middle click on a link fires no auxclick, so it cannot open a window by that route
+    // either (the window-open handler denies every window anyway).
+    disableBlinkFeatures: 'Auxclick',
     // A page cannot lock the user in with an endless series of alert() dialogs.
     safeDialogs: true,
     autoplayPolicy: 'document-user-activation-required',
