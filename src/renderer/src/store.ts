@@ -139,6 +139,9 @@ let nextToastId = 1;
 const toastTimers = new Map<number, ReturnType<typeof setTimeout>>();
 
 export function showToast(text: string): void {
+  // The relay repeats a refusal for every segment it refuses: one notice says it.
+  const same = useUiStore.getState().toasts.find((x) => x.text === text);
+  if (same !== undefined) dismissToast(same.id);
   const id = nextToastId++;
   useUiStore.setState((s) => ({ toasts: [...s.toasts, { id, text }] }));
   toastTimers.set(

@@ -56,7 +56,7 @@ function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
         setDropNotice(true);
       }}
     >
-      <ChatHeader peer={peer} />
+      <ChatHeader peer={peer} connected={session.connection === 'online'} />
       {session.connection === 'offline' && (
         <div className="chat-banner offline" role="status" data-testid="offline-banner">
           {t('chat.offline')}
@@ -83,7 +83,7 @@ function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
   );
 }
 
-function ChatHeader({ peer }: { peer: string }) {
+function ChatHeader({ peer, connected }: { peer: string; connected: boolean }) {
   const t = useT();
   const language = useLanguage();
   const now = useNow();
@@ -91,7 +91,8 @@ function ChatHeader({ peer }: { peer: string }) {
     (s) => s.presence[peer] ?? s.conversations[peer]?.presence ?? null,
   );
   const typing = useContactsStore((s) => s.typing[peer] === true);
-  const online = presence?.online ?? false;
+  // Out of touch with the relay, we cannot know who is online.
+  const online = connected && (presence?.online ?? false);
   const lastSeen = presence !== null && presence.lastSeen > 0 ? presence.lastSeen : null;
   return (
     <header className="chat-header">
@@ -117,7 +118,7 @@ function ChatHeader({ peer }: { peer: string }) {
             className={online ? 'chat-status online' : 'chat-status'}
             data-testid="chat-presence"
           >
-            {presenceLine(online, lastSeen, now, t, language)}
+            {presenceLine(online, lastSeen, now, t, language, connected)}
           </span>
         )}
       </div>

@@ -65,6 +65,10 @@ export function MessageList({ peer, state }: { peer: string; state: PeerMessages
   }, [lastKey, lastIsOwnNew, virtualizer]);
 
   const items = virtualizer.getVirtualItems();
+  const total = virtualizer.getTotalSize();
+  // A short chat sits at the bottom, next to the composer, like a long one does.
+  const viewport = virtualizer.scrollRect?.height ?? 0;
+  const shift = Math.max(0, viewport - total);
   const firstIndex = items[0]?.index ?? 0;
 
   // Older messages are fetched before the reader reaches the top.
@@ -104,8 +108,8 @@ export function MessageList({ peer, state }: { peer: string; state: PeerMessages
         role="log"
         aria-label={t('chat.messages', { name: peer })}
       >
-        <div className="message-canvas" style={{ height: virtualizer.getTotalSize() }}>
-          <div className="list-top" role="status">
+        <div className="message-canvas" style={{ height: total + shift }}>
+          <div className="list-top" role="status" style={{ top: shift }}>
             {state.complete ? (
               <span className="list-start">{t('chat.start', { name: peer })}</span>
             ) : state.error !== null ? (
@@ -127,7 +131,7 @@ export function MessageList({ peer, state }: { peer: string; state: PeerMessages
                 ref={virtualizer.measureElement}
                 data-index={item.index}
                 className="virtual-row"
-                style={{ transform: `translateY(${item.start}px)` }}
+                style={{ transform: `translateY(${item.start + shift}px)` }}
               >
                 <MessageRow
                   message={row.message}

@@ -33,8 +33,15 @@ export function Sidebar({
   const listRef = useRef<HTMLUListElement>(null);
 
   const contacts = useMemo(
-    () => buildContacts(conversations, presence, session.user, started),
-    [conversations, presence, session.user, started],
+    () =>
+      buildContacts(
+        conversations,
+        presence,
+        session.user,
+        started,
+        session.connection === 'online',
+      ),
+    [conversations, presence, session.user, started, session.connection],
   );
   const shown = useMemo(() => filterContacts(contacts, search), [contacts, search]);
   const candidate = startChatCandidate(search, contacts, session.user);
@@ -107,6 +114,7 @@ export function Sidebar({
           onKeyDown={onSearchKey}
           placeholder={t('sidebar.search')}
           aria-label={t('sidebar.searchLabel')}
+          title={t('sidebar.searchLabel')}
           aria-keyshortcuts="Control+K"
           spellCheck={false}
           autoComplete="off"
@@ -174,7 +182,14 @@ function ContactRow({
   const language = useLanguage();
   const now = useNow();
   const m = contact.lastMessage;
-  const presence = presenceLine(contact.online, contact.lastSeen, now, t, language);
+  const presence = presenceLine(
+    contact.online,
+    contact.lastSeen,
+    now,
+    t,
+    language,
+    contact.presenceKnown,
+  );
   return (
     <li>
       <button

@@ -29,7 +29,9 @@ export function presenceLine(
   now: number,
   t: Translate,
   language: Language,
+  known = true,
 ): string {
+  if (!known) return t('presence.unknown');
   if (online) return t('presence.online');
   const seen = describeLastSeen(lastSeen, now);
   switch (seen.kind) {

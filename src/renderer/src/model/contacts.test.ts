@@ -39,14 +39,14 @@ describe('buildContacts', () => {
   );
 
   it('lists everyone the relay knows and everyone talked to, without oneself', () => {
-    const names = buildContacts(conversations, presenceByUser, 'alice', ['frank']).map(
+    const names = buildContacts(conversations, presenceByUser, 'alice', ['frank'], true).map(
       (c) => c.name,
     );
     expect(names.sort()).toEqual(['bob', 'carol', 'dave', 'erin', 'frank', 'zed']);
   });
 
   it('sorts by the newest message, then online first, then by name', () => {
-    const names = buildContacts(conversations, presenceByUser, 'alice', ['frank']).map(
+    const names = buildContacts(conversations, presenceByUser, 'alice', ['frank'], true).map(
       (c) => c.name,
     );
     expect(names).toEqual(['carol', 'erin', 'bob', 'dave', 'zed', 'frank']);
@@ -54,7 +54,7 @@ describe('buildContacts', () => {
 
   it('carries presence, last seen and unread counts', () => {
     const byName = new Map(
-      buildContacts(conversations, presenceByUser, 'alice', []).map((c) => [c.name, c]),
+      buildContacts(conversations, presenceByUser, 'alice', [], true).map((c) => [c.name, c]),
     );
     expect(byName.get('bob')).toMatchObject({ online: false, lastSeen: 1000, unread: 2 });
     expect(byName.get('carol')).toMatchObject({ lastSeen: null }); // never seen
@@ -64,8 +64,15 @@ describe('buildContacts', () => {
 
   it("prefers live presence over a conversation's snapshot", () => {
     const stale = { ...conversation('bob', 1), presence: presence('bob', false) };
-    const [bob] = buildContacts({ bob: stale }, { bob: presence('bob', true) }, null, []);
+    const [bob] = buildContacts({ bob: stale }, { bob: presence('bob', true) }, null, [], true);
     expect(bob!.online).toBe(true);
+  });
+});
+
+describe('presence while disconnected', () => {
+  it('claims nobody is online when we are not connected to the relay', () => {
+    const [bob] = buildContacts({}, { bob: presence('bob', true) }, null, [], false);
+    expect(bob).toMatchObject({ online: false, presenceKnown: false });
   });
 });
 
@@ -79,6 +86,7 @@ describe('search', () => {
     },
     null,
     [],
+    true,
   );
 
   it('filters by name, ignoring case and surrounding spaces', () => {

@@ -6,6 +6,8 @@ import { compareMessages } from './messages.ts';
 
 export interface Contact {
   name: string;
+  /** False while we are not connected to the relay: then nobody's presence is known. */
+  presenceKnown: boolean;
   online: boolean;
   /** Epoch ms; null when the relay has never seen them (or we do not know yet). */
   lastSeen: number | null;
@@ -18,6 +20,7 @@ export function buildContacts(
   presence: Readonly<Record<string, PresenceView>>,
   self: string | null,
   started: readonly string[],
+  connected: boolean,
 ): Contact[] {
   const names = new Set([...Object.keys(conversations), ...Object.keys(presence), ...started]);
   if (self !== null) names.delete(self);
@@ -28,7 +31,8 @@ export function buildContacts(
     const p = presence[name] ?? conversation?.presence ?? null;
     contacts.push({
       name,
-      online: p?.online ?? false,
+      presenceKnown: connected,
+      online: connected && (p?.online ?? false),
       lastSeen: p !== null && p.lastSeen > 0 ? p.lastSeen : null,
       lastMessage: conversation?.lastMessage ?? null,
       unread: conversation?.unread ?? 0,

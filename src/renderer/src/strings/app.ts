@@ -39,8 +39,8 @@ export const strings = {
     'layout.networkRegion': 'Network view',
 
     'sidebar.region': 'Chats',
-    'sidebar.search': 'Search or start a chat (Ctrl+K)',
-    'sidebar.searchLabel': 'Search contacts',
+    'sidebar.search': 'Search or start a chat',
+    'sidebar.searchLabel': 'Search contacts (Ctrl+K)',
     'sidebar.clearSearch': 'Clear search',
     'sidebar.startChat': 'Start chat with {name}',
     'sidebar.empty': 'No one here yet — type a name in search to start a chat',
@@ -50,6 +50,7 @@ export const strings = {
 
     'presence.online': 'online',
     'presence.offline': 'offline',
+    'presence.unknown': 'waiting for the relay…',
     'presence.justNow': 'last seen just now',
     'presence.minutes': 'last seen {n} min ago',
     'presence.hours': 'last seen {n} h ago',
@@ -140,8 +141,8 @@ export const strings = {
     'layout.networkRegion': 'Сетевая панель',
 
     'sidebar.region': 'Чаты',
-    'sidebar.search': 'Поиск или новый чат (Ctrl+K)',
-    'sidebar.searchLabel': 'Поиск контактов',
+    'sidebar.search': 'Поиск или новый чат',
+    'sidebar.searchLabel': 'Поиск контактов (Ctrl+K)',
     'sidebar.clearSearch': 'Очистить поиск',
     'sidebar.startChat': 'Начать чат с {name}',
     'sidebar.empty': 'Здесь пока никого — введите имя в поиске, чтобы начать чат',
@@ -151,6 +152,7 @@ export const strings = {
 
     'presence.online': 'в сети',
     'presence.offline': 'не в сети',
+    'presence.unknown': 'ожидание ретранслятора…',
     'presence.justNow': 'был(а) только что',
     'presence.minutes': 'был(а) {n} мин назад',
     'presence.hours': 'был(а) {n} ч назад',
