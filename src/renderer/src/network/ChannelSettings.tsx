@@ -104,10 +104,12 @@ export function ChannelSettings(props: { api: StrataApi }) {
   const [edits, setEdits] = useState<Partial<ChannelForm>>({});
   const [errors, setErrors] = useState<Partial<Record<ChannelField, ChannelFieldError>>>({});
   const [status, setStatus] = useState<Status>({ kind: 'idle', text: '' });
+  // Buttons stay enabled while busy (a disabled button drops keyboard focus); clicks wait.
   const busy = status.kind === 'busy';
 
   /** Reads the relay's settings; `keepEdits` when the user did not ask (and may be typing). */
   const load = async (keepEdits: boolean) => {
+    if (busy) return;
     if (token.trim() === '') {
       setStatus({ kind: 'error', text: t('network.channel.needToken') });
       return;
@@ -137,6 +139,7 @@ export function ChannelSettings(props: { api: StrataApi }) {
 
   const apply = async (e: FormEvent) => {
     e.preventDefault();
+    if (busy) return;
     if (token.trim() === '') {
       setStatus({ kind: 'error', text: t('network.channel.needToken') });
       return;
@@ -176,12 +179,22 @@ export function ChannelSettings(props: { api: StrataApi }) {
     const error = errors[field];
     const value = shownValue(field, loaded, edits);
     const parsed = isProbability(field) ? parseNumberField(value, CHANNEL_RULES[field]) : null;
-    const describedBy = [error !== undefined && `${id}-error`, parsed?.ok && `${id}-percent`]
+    const describedBy = [
+      error !== undefined && `${id}-error`,
+      error === undefined && parsed?.ok && `${id}-percent`,
+    ]
       .filter(Boolean)
       .join(' ');
     return (
       <div className="net-field" key={field}>
-        <label htmlFor={id}>{t(`network.channel.${field}`)}</label>
+        <div className="net-field-label">
+          <label htmlFor={id}>{t(`network.channel.${field}`)}</label>
+          {error === undefined && parsed?.ok && (
+            <span id={`${id}-percent`} className="net-hint">
+              {t('network.channel.asPercent', { percent: formatPercent(language, parsed.value) })}
+            </span>
+          )}
+        </div>
         <input
           id={id}
           className="input"
@@ -195,16 +208,10 @@ export function ChannelSettings(props: { api: StrataApi }) {
           aria-describedby={describedBy === '' ? undefined : describedBy}
           onChange={(e) => edit(field, e.target.value)}
         />
-        {error !== undefined ? (
+        {error !== undefined && (
           <span id={`${id}-error`} className="net-field-error">
             {fieldError(t, field, error)}
           </span>
-        ) : (
-          parsed?.ok && (
-            <span id={`${id}-percent`} className="net-hint">
-              {t('network.channel.asPercent', { percent: formatPercent(language, parsed.value) })}
-            </span>
-          )
         )}
       </div>
     );
@@ -247,7 +254,7 @@ export function ChannelSettings(props: { api: StrataApi }) {
           type="button"
           className="btn btn-small"
           data-testid="channel-load"
-          disabled={busy}
+          aria-disabled={busy}
           onClick={() => void load(false)}
         >
           {t('network.channel.load')}
@@ -293,7 +300,7 @@ export function ChannelSettings(props: { api: StrataApi }) {
           type="submit"
           className="btn btn-primary btn-small"
           data-testid="channel-apply"
-          disabled={busy}
+          aria-disabled={busy}
         >
           {t('network.channel.apply')}
         </button>

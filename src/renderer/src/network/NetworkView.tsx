@@ -219,12 +219,16 @@ function Charts(props: { samples: readonly NetworkSample[] }) {
         testId="chart-rtt"
         title={t('network.chart.rtt')}
         series={[
-          { id: 'rtt', label: t('network.series.rtt'), points: gauge((s) => s.stats.rttMs) },
+          // 0 means no sender state or no round trip measured yet, not a zero-length one.
+          {
+            id: 'rtt',
+            label: t('network.series.rtt'),
+            points: gauge((s) => s.stats.rttMs || null),
+          },
           {
             id: 'minRtt',
             label: t('network.series.minRtt'),
-            // 0 means no round trip measured yet, not a zero-length one.
-            points: gauge((s) => (s.stats.minRttMs > 0 ? s.stats.minRttMs : null)),
+            points: gauge((s) => s.stats.minRttMs || null),
           },
         ]}
       />
@@ -236,7 +240,8 @@ function Charts(props: { samples: readonly NetworkSample[] }) {
           {
             id: 'window',
             label: t('network.series.window'),
-            points: gauge((s) => s.stats.windowBytes),
+            // A sender's window is never empty: 0 means there is no sender state yet.
+            points: gauge((s) => s.stats.windowBytes || null),
           },
           {
             id: 'inFlight',

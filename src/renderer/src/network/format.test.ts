@@ -14,7 +14,11 @@ describe('network view formatting', () => {
   });
 
   it('shortens axis labels', () => {
-    expect(formatAxis('en', 1500)).toBe('1.5K');
+    expect(formatAxis('en', 1500)).toBe('1.5k');
+    expect(formatAxis('ru', 2500)).toBe('2,5k');
+    expect(formatAxis('en', 100_000)).toBe('100k');
+    expect(formatAxis('en', 2_000_000)).toBe('2M');
+    expect(formatAxis('en', 0.5)).toBe('0.5');
     expect(formatAxis('en', 20)).toBe('20');
   });
 

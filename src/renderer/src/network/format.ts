@@ -23,9 +23,15 @@ export function formatValue(locale: string, n: number): string {
   }).format(n);
 }
 
-/** An axis label: short (1.5K, 2M), so that it fits left of the plot. */
+/**
+ * An axis label, short enough for the narrow margin left of the plot in every language:
+ * SI prefixes (1.5k, 2M) rather than Intl's compact notation, which in Russian is twice as
+ * long ("1,5 тыс.").
+ */
 export function formatAxis(locale: string, n: number): string {
-  return numberFormat(locale, { notation: 'compact', maximumFractionDigits: 1 }).format(n);
+  const abs = Math.abs(n);
+  const [scaled, suffix] = abs >= 1e6 ? [n / 1e6, 'M'] : abs >= 1e3 ? [n / 1e3, 'k'] : [n, ''];
+  return numberFormat(locale, { maximumFractionDigits: 1 }).format(scaled) + suffix;
 }
 
 /** A fraction 0–1 as a percentage with up to two decimals. */

@@ -1,6 +1,6 @@
 // Settings, as a modal dialog: the transport's X, N and K (the course's parameters), the
 // language, and what this app instance is connected as.
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { TransportSettings } from '../../../shared/api.ts';
 import type { SessionView, StrataApi } from '../../../shared/contract.ts';
 import { CloseIcon } from '../components/Icons.tsx';
@@ -57,38 +57,47 @@ export function SettingsPanel(props: {
   const [status, setStatus] = useState<Status>({ kind: 'idle', text: '' });
   const languageChoice = useLanguageStore((s) => s.choice);
 
-  // Focus moves into the dialog when it opens and back where it was when it closes.
+  const onCloseRef = useRef(props.onClose);
+  useEffect(() => {
+    onCloseRef.current = props.onClose;
+  });
+
+  // Focus moves into the dialog when it opens and back where it was when it closes. Keys are
+  // watched on the window, not the dialog, so that Escape and Tab work wherever focus is (a
+  // click on the backdrop leaves it on the body).
   useEffect(() => {
     const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const dialog = dialogRef.current;
     if (dialog !== null && !dialog.contains(document.activeElement)) {
       (dialog.querySelector<HTMLElement>(FOCUSABLE) ?? dialog).focus();
     }
-    return () => previous?.focus();
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        e.stopPropagation();
+        onCloseRef.current();
+        return;
+      }
+      if (e.key !== 'Tab' || dialog === null) return;
+      const focusable = [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)];
+      const active = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      const target = wrapFocus(focusable, active, e.shiftKey);
+      if (target !== null) {
+        e.preventDefault();
+        target.focus();
+      }
+    };
+    window.addEventListener('keydown', onKey, true);
+    return () => {
+      window.removeEventListener('keydown', onKey, true);
+      previous?.focus();
+    };
   }, []);
-
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    if (e.key === 'Escape') {
-      e.preventDefault();
-      e.stopPropagation();
-      props.onClose();
-      return;
-    }
-    if (e.key !== 'Tab' || dialogRef.current === null) return;
-    const focusable = [...dialogRef.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
-    const target = wrapFocus(
-      focusable,
-      document.activeElement instanceof HTMLElement ? document.activeElement : null,
-      e.shiftKey,
-    );
-    if (target !== null) {
-      e.preventDefault();
-      target.focus();
-    }
-  };
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
+    // The button stays enabled while saving (a disabled button drops keyboard focus).
+    if (status.kind === 'busy') return;
     const result = settingsPatch(current, form);
     if (!result.ok) {
       setErrors(result.errors);
@@ -153,7 +162,12 @@ export function SettingsPanel(props: {
   const { session } = props;
   const notSet = t('settings.notSet');
   return (
-    <div className="settings-backdrop">
+    <div
+      className="settings-backdrop"
+      onMouseDown={(e) => {
+        if (e.target === e.currentTarget) props.onClose();
+      }}
+    >
       <div
         ref={dialogRef}
         className="settings-dialog"
@@ -161,7 +175,6 @@ export function SettingsPanel(props: {
         aria-modal="true"
         aria-labelledby={`${idBase}-title`}
         tabIndex={-1}
-        onKeyDown={onKeyDown}
       >
         <header className="settings-header">
           <h2 id={`${idBase}-title`}>{t('settings.title')}</h2>
@@ -185,7 +198,7 @@ export function SettingsPanel(props: {
               type="submit"
               className="btn btn-primary"
               data-testid="settings-save"
-              disabled={status.kind === 'busy'}
+              aria-disabled={status.kind === 'busy'}
             >
               {t('settings.save')}
             </button>
