@@ -201,7 +201,10 @@ export async function boot(): Promise<void> {
   } catch (e) {
     unsubscribe?.();
     unsubscribe = null;
-    useSessionStore.setState({ phase: { kind: 'failed', detail: describeError(e) } });
+    // The screen already says the host cannot be reached: the detail says why.
+    useSessionStore.setState({
+      phase: { kind: 'failed', detail: e instanceof Error ? e.message : String(e) },
+    });
   }
 }
 

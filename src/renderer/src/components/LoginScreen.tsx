@@ -35,7 +35,7 @@ export function LoginScreen({ session }: { session: SessionView }) {
     try {
       await login(name, relay.trim());
     } catch (err) {
-      setError(loginError(err, relay.trim(), t));
+      setError(loginError(err, t));
       setBusy(false);
     }
   }
@@ -101,12 +101,11 @@ export function LoginScreen({ session }: { session: SessionView }) {
 
 function loginError(
   err: unknown,
-  relay: string,
   t: ReturnType<typeof useT>,
 ): { field: 'user' | 'relay' | null; text: string } {
   if (err instanceof ApiError) {
     if (err.code === 'unreachable') {
-      return { field: 'relay', text: t('login.unreachable', { url: relay, detail: err.message }) };
+      return { field: 'relay', text: t('login.unreachable', { detail: err.message }) };
     }
     if (err.code === 'refused' || err.code === 'invalid') return { field: null, text: err.message };
   }

@@ -5,7 +5,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useT } from '../i18n.ts';
-import { buildRows } from '../model/rows.ts';
+import { updateRows, type Row } from '../model/rows.ts';
 import { loadOlder, type PeerMessages } from '../store.ts';
 import { ArrowDownIcon } from './Icons.tsx';
 import { MessageRow } from './MessageRow.tsx';
@@ -28,7 +28,12 @@ export function MessageList({ peer, state }: { peer: string; state: PeerMessages
   const t = useT();
   const now = useNow();
   const scrollRef = useRef<HTMLDivElement>(null);
-  const rows = useMemo(() => buildRows(state.list), [state.list]);
+  // Rows are rebuilt only from the first message that changed (see updateRows).
+  const rowsRef = useRef<readonly Row[]>([]);
+  const rows = useMemo(() => updateRows(rowsRef.current, state.list), [state.list]);
+  useEffect(() => {
+    rowsRef.current = rows;
+  }, [rows]);
   const [atBottom, setAtBottom] = useState(true);
   // The newest message the reader has seen at the bottom: newer incoming ones are "new".
   const [seenKey, setSeenKey] = useState<string | null>(() => rows.at(-1)?.key ?? null);

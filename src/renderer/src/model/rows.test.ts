@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRows, dayLabel, nextDayStart, RUN_GAP_MS, startOfDay } from './rows.ts';
+import { buildRows, dayLabel, nextDayStart, RUN_GAP_MS, startOfDay, updateRows } from './rows.ts';
 import { message } from './testing.ts';
 
 const at = (y: number, mo: number, d: number, h = 12, mi = 0) =>
@@ -67,5 +67,42 @@ describe('days', () => {
     expect(dayLabel(at(2025, 3, 10, 0), now)).toEqual({ kind: 'today' });
     expect(dayLabel(at(2025, 3, 9, 0), now)).toEqual({ kind: 'yesterday' });
     expect(dayLabel(at(2025, 3, 8, 0), now)).toEqual({ kind: 'date', at: at(2025, 3, 8, 0) });
+  });
+});
+
+describe('updateRows', () => {
+  const t0 = at(2025, 3, 1, 23, 50);
+  const list = Array.from({ length: 20 }, (_, i) =>
+    message({ id: i + 1, sentAt: t0 + i * 60_000 }),
+  );
+
+  it('gives the same rows as building from scratch, for appends, updates and prepends', () => {
+    const rows = buildRows(list);
+    const appended = [...list, message({ id: 100, sentAt: t0 + 3 * 3600_000, direction: 'in' })];
+    expect(updateRows(rows, appended)).toEqual(buildRows(appended));
+    const updated = list.map((m, i) => (i === 12 ? { ...m, status: 'read' as const } : m));
+    expect(updateRows(rows, updated)).toEqual(buildRows(updated));
+    const prepended = [message({ id: 0, sentAt: t0 - 86_400_000 }), ...list];
+    expect(updateRows(rows, prepended)).toEqual(buildRows(prepended));
+    const shorter = list.slice(0, 5);
+    expect(updateRows(rows, shorter)).toEqual(buildRows(shorter));
+  });
+
+  it('keeps the unchanged rows and returns the same array when nothing changed', () => {
+    const rows = buildRows(list);
+    expect(updateRows(rows, list)).toBe(rows);
+    const appended = updateRows(rows, [...list, message({ id: 100, sentAt: t0 + 3600_000 })]);
+    expect(appended[19]).toBe(rows[19]);
+  });
+
+  it('adds a message to 100,000 rows in a few milliseconds', () => {
+    const big = Array.from({ length: 100_000 }, (_, i) =>
+      message({ id: i + 1, sentAt: t0 + i * 60_000 }),
+    );
+    const rows = buildRows(big);
+    const started = performance.now();
+    const next = updateRows(rows, [...big, message({ id: 200_000, sentAt: t0 + 1e10 })]);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(next).toHaveLength(100_001);
   });
 });

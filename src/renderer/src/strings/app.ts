@@ -21,7 +21,8 @@ export const strings = {
     'login.badName': "A user name is 1 to 32 letters, digits, '.', '_' or '-'.",
     'login.badRelay':
       'The relay address must start with ws:// or wss://, e.g. ws://127.0.0.1:7000/',
-    'login.unreachable': 'The relay at {url} cannot be reached ({detail}). Is it running?',
+    'login.unreachable':
+      'The relay cannot be reached. Check the address and that the relay is running. ({detail})',
 
     'language.label': 'Language',
     'language.system': 'System',
@@ -123,7 +124,8 @@ export const strings = {
     'login.badName': "Имя — от 1 до 32 латинских букв, цифр, '.', '_' или '-'.",
     'login.badRelay':
       'Адрес ретранслятора должен начинаться с ws:// или wss://, например ws://127.0.0.1:7000/',
-    'login.unreachable': 'Ретранслятор {url} недоступен ({detail}). Он запущен?',
+    'login.unreachable':
+      'Ретранслятор недоступен. Проверьте адрес и что ретранслятор запущен. ({detail})',
 
     'language.label': 'Язык',
     'language.system': 'Системный',
