@@ -59,16 +59,9 @@ export class WebServerError extends Error {
 
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const root = resolve(options.staticDir);
-  let indexHtml: string;
-  try {
-    indexHtml = readFileSync(join(root, 'index.html'), 'utf8');
-  } catch {
-    throw new WebServerError(
-      `the renderer is not built (no ${join(root, 'index.html')}): run \`npm run build\` first`,
-    );
-  }
-  const csp = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(indexHtml)?.[1];
-  if (csp === undefined) throw new WebServerError('index.html carries no Content-Security-Policy');
+  // Read at start (to fail early) and again for each page load, so that a rebuilt renderer
+  // is served without a restart.
+  let { indexHtml, csp } = loadIndex(root);
   const token = options.token ?? randomBytes(24).toString('base64url');
   if (token.length < 16 || !/^[A-Za-z0-9_-]+$/.test(token)) {
     throw new WebServerError('the token must be at least 16 characters of A-Z, a-z, 0-9, _ or -');
@@ -136,9 +129,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return text(res, 400, 'Bad path.');
     }
     if (path === '/' || path === '/index.html') {
+      ({ indexHtml, csp } = loadIndex(root));
       res.writeHead(200, {
         'Content-Type': TYPES['.html']!,
-        'Content-Security-Policy': csp!,
+        'Content-Security-Policy': csp,
         'Cache-Control': 'no-store',
       });
       res.end(req.method === 'HEAD' ? undefined : indexHtml);
@@ -157,7 +151,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     res.writeHead(200, {
       'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
       'Content-Length': size,
-      'Content-Security-Policy': csp!,
+      'Content-Security-Policy': csp,
       // Vite names assets by content hash, so they never change under their name.
       'Cache-Control': path.startsWith('/assets/') ? 'max-age=31536000, immutable' : 'no-store',
     });
@@ -247,6 +241,21 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       await new Promise<void>((ok) => server.close(() => ok()));
     },
   };
+}
+
+/** The built index.html and the Content-Security-Policy of its meta tag, which every response carries. */
+function loadIndex(root: string): { indexHtml: string; csp: string } {
+  let indexHtml: string;
+  try {
+    indexHtml = readFileSync(join(root, 'index.html'), 'utf8');
+  } catch {
+    throw new WebServerError(
+      `the renderer is not built (no ${join(root, 'index.html')}): run \`npm run build\` first`,
+    );
+  }
+  const csp = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(indexHtml)?.[1];
+  if (csp === undefined) throw new WebServerError('index.html carries no Content-Security-Policy');
+  return { indexHtml, csp };
 }
 
 function digest(s: string): Buffer {
