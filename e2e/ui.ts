@@ -63,6 +63,7 @@ export async function changeSettings(page: Page, s: TransportSettingsInput): Pro
   if (s.idleCycles !== undefined)
     await page.getByTestId('settings-idle-cycles').fill(String(s.idleCycles));
   await page.getByTestId('settings-save').click();
+  await expect(page.getByTestId('settings-status')).toHaveAttribute('data-state', 'ok');
   await page.getByTestId('settings-close').click();
   await expect(page.getByTestId('settings-segment-size')).toBeHidden();
 }
@@ -84,10 +85,17 @@ export interface ChannelInput {
   reorder?: number;
 }
 
-/** Changes the relay's channel from the network view, with the admin token. */
+/**
+ * Changes the relay's channel from the network view: the admin token, Load (the fields open
+ * with the relay's values), the changes, Apply; resolves once the view says it was applied.
+ * Probabilities are fractions from 0 to 1, as the relay takes them.
+ */
 export async function applyChannel(page: Page, token: string, c: ChannelInput): Promise<void> {
   const view = await openNetworkView(page);
   await view.getByTestId('channel-token').fill(token);
+  await view.getByTestId('channel-load').click();
+  await expect(view.getByTestId('channel-status')).toHaveAttribute('data-state', 'ok');
+  await expect(view.getByTestId('channel-loss')).toBeEnabled();
   const fields: [keyof ChannelInput, string][] = [
     ['loss', 'channel-loss'],
     ['ber', 'channel-ber'],
@@ -102,6 +110,7 @@ export async function applyChannel(page: Page, token: string, c: ChannelInput): 
   }
   if (c.code !== undefined) await view.getByTestId('channel-code').selectOption(c.code);
   await view.getByTestId('channel-apply').click();
+  await expect(view.getByTestId('channel-status')).toHaveAttribute('data-state', 'ok');
 }
 
 /** A network-view counter's value (its data-value attribute). */
