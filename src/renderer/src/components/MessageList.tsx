@@ -3,12 +3,12 @@
 // the reader is there, keeps its place when older pages arrive at the top, and otherwise
 // offers a jump to the newest message.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { useT } from '../i18n.ts';
-import { updateRows, type Row } from '../model/rows.ts';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useLanguage, useT } from '../i18n.ts';
+import { startOfDay, updateRows, type Row } from '../model/rows.ts';
 import { loadOlder, type PeerMessages } from '../store.ts';
 import { ArrowDownIcon } from './Icons.tsx';
-import { MessageRow } from './MessageRow.tsx';
+import { dayText, MessageRow } from './MessageRow.tsx';
 import { useNow } from './useNow.ts';
 
 /** Guesses for rows not measured yet; real heights replace them as rows render. */
@@ -21,11 +21,12 @@ const BOTTOM_PX = 8;
 const AT_BOTTOM_PX = 64;
 /** Rows rendered beyond the visible ones, for smooth scrolling. */
 const OVERSCAN = 10;
-/** Fetch the older page when the first visible row is this close to the start. */
-const LOAD_OLDER_WITHIN_ROWS = 15;
+/** Fetch the older page when the reader is this many screens from the start. */
+const LOAD_OLDER_WITHIN_SCREENS = 2;
 
 export function MessageList({ peer, state }: { peer: string; state: PeerMessages }) {
   const t = useT();
+  const language = useLanguage();
   const now = useNow();
   const scrollRef = useRef<HTMLDivElement>(null);
   // Rows are rebuilt only from the first message that changed (see updateRows).
@@ -74,14 +75,20 @@ export function MessageList({ peer, state }: { peer: string; state: PeerMessages
   // A short chat sits at the bottom, next to the composer, like a long one does.
   const viewport = virtualizer.scrollRect?.height ?? 0;
   const shift = Math.max(0, viewport - total);
-  const firstIndex = items[0]?.index ?? 0;
+  // While scrolling, the day of the topmost message floats above the list.
+  const topRow = virtualizer.isScrolling
+    ? rows[virtualizer.getVirtualItemForOffset(virtualizer.scrollOffset ?? 0)?.index ?? -1]
+    : undefined;
 
-  // Older messages are fetched before the reader reaches the top.
-  useEffect(() => {
-    if (firstIndex <= LOAD_OLDER_WITHIN_ROWS && !state.complete && !state.loading) {
-      void loadOlder(peer);
-    }
-  }, [firstIndex, state.complete, state.loading, peer]);
+  // Older messages are fetched before the reader reaches the top: on scrolling, and again
+  // when a page has arrived and the reader is still up there.
+  const { complete, loading } = state;
+  const loadOlderIfNearTop = useCallback(() => {
+    const el = scrollRef.current;
+    if (el === null || complete || loading) return;
+    if (el.scrollTop < el.clientHeight * LOAD_OLDER_WITHIN_SCREENS) void loadOlder(peer);
+  }, [complete, loading, peer]);
+  useEffect(loadOlderIfNearTop, [loadOlderIfNearTop]);
 
   useEffect(() => {
     if (atBottom && lastKey !== undefined) setSeenKey(lastKey);
@@ -100,6 +107,7 @@ export function MessageList({ peer, state }: { peer: string; state: PeerMessages
     const el = scrollRef.current;
     if (el === null) return;
     setAtBottom(el.scrollHeight - el.scrollTop - el.clientHeight <= AT_BOTTOM_PX);
+    loadOlderIfNearTop();
   }
 
   return (
@@ -149,6 +157,11 @@ export function MessageList({ peer, state }: { peer: string; state: PeerMessages
           })}
         </div>
       </div>
+      {topRow !== undefined && (
+        <div className="floating-day" aria-hidden="true">
+          <span>{dayText(startOfDay(topRow.message.sentAt), now, t, language)}</span>
+        </div>
+      )}
       {!atBottom && (
         <button
           type="button"

@@ -3,7 +3,7 @@
 // incomplete says which segments never came.
 import { memo } from 'react';
 import type { MessageStatus, MessageView } from '../../../shared/api.ts';
-import { useLanguage, useT, type Translate } from '../i18n.ts';
+import { useLanguage, useT, type Language, type Translate } from '../i18n.ts';
 import { dayLabel } from '../model/rows.ts';
 import { formatClock } from '../model/time.ts';
 import { retryMessage } from '../store.ts';
@@ -67,7 +67,7 @@ export const MessageRow = memo(function MessageRow({
   );
 });
 
-function dayText(dayStart: number, now: number, t: Translate, language: 'en' | 'ru'): string {
+export function dayText(dayStart: number, now: number, t: Translate, language: Language): string {
   const label = dayLabel(dayStart, now);
   if (label.kind === 'today') return t('day.today');
   if (label.kind === 'yesterday') return t('day.yesterday');
