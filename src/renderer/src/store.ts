@@ -11,7 +11,12 @@ import type {
 import { ApiError, type HostEvent, type SessionView } from '../../shared/contract.ts';
 import { connectApi, type StrataApi } from './api/index.ts';
 import { t } from './i18n.ts';
-import { isUnreadIncoming, markIncomingRead, mergeMessages } from './model/messages.ts';
+import {
+  compareMessages,
+  isUnreadIncoming,
+  markIncomingRead,
+  mergeMessages,
+} from './model/messages.ts';
 
 /** Messages asked for per history page. */
 export const HISTORY_PAGE = 200;
@@ -259,7 +264,11 @@ async function resync(): Promise<void> {
     return; // the link dropped again; the next reconnect retries
   }
   await loadContacts();
+  // Events were missed while the link was down: chats not on screen load afresh when opened.
   const peer = useUiStore.getState().selected;
+  useMessagesStore.setState((s) => ({
+    byPeer: peer !== null && s.byPeer[peer] !== undefined ? { [peer]: s.byPeer[peer] } : {},
+  }));
   if (peer !== null) await loadNewest(peer);
 }
 
@@ -336,7 +345,7 @@ function applyMessages(batch: readonly MessageView[], newer: 'batch' | 'list'): 
     const conversations = { ...s.conversations };
     for (const [peer, messages] of byPeer) {
       const lastInList = nextLists[peer]?.list.at(-1);
-      const newest = messages.reduce((a, b) => (compareForPreview(a, b) >= 0 ? a : b));
+      const newest = messages.reduce((a, b) => (compareMessages(a, b) >= 0 ? a : b));
       const conversation = conversations[peer] ?? {
         peer,
         lastMessage: null,
@@ -345,8 +354,7 @@ function applyMessages(batch: readonly MessageView[], newer: 'batch' | 'list'): 
       };
       const preview =
         lastInList ??
-        (conversation.lastMessage === null ||
-        compareForPreview(newest, conversation.lastMessage) >= 0
+        (conversation.lastMessage === null || compareMessages(newest, conversation.lastMessage) >= 0
           ? newest
           : conversation.lastMessage);
       conversations[peer] = { ...conversation, lastMessage: preview };
@@ -354,10 +362,6 @@ function applyMessages(batch: readonly MessageView[], newer: 'batch' | 'list'): 
     return { conversations };
   });
   void markReadIfViewing();
-}
-
-function compareForPreview(a: MessageView, b: MessageView): number {
-  return a.id - b.id || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
 // Unread counts come from the host (it alone knows what was read before this window opened);
@@ -395,7 +399,7 @@ async function refreshUnread(): Promise<void> {
           lastMessage:
             known !== undefined &&
             known.lastMessage !== null &&
-            (c.lastMessage === null || compareForPreview(known.lastMessage, c.lastMessage) > 0)
+            (c.lastMessage === null || compareMessages(known.lastMessage, c.lastMessage) > 0)
               ? known.lastMessage
               : c.lastMessage,
         };
@@ -490,6 +494,17 @@ async function loadNewest(peer: string): Promise<void> {
   setPeerMessages(peer, { loading: true, error: null });
   try {
     const page = await client.call('history', { peer, limit: HISTORY_PAGE });
+    const known = new Set(peerMessages(peer).list.map((m) => m.key));
+    const oldest = page[0];
+    if (!first && page.length === HISTORY_PAGE && oldest !== undefined && !known.has(oldest.key)) {
+      // More arrived while away than one page holds: a gap would lie between the list and
+      // this page, so the page replaces the list and older ones load on scrolling up.
+      const newest = page[page.length - 1]!;
+      setPeerMessages(peer, {
+        list: peerMessages(peer).list.filter((m) => compareMessages(m, newest) > 0),
+        complete: false,
+      });
+    }
     // Events that arrived while this was on its way are newer than the page.
     applyMessages(page, 'list');
     setPeerMessages(peer, {
