@@ -5,11 +5,13 @@ import { Report } from './harness.ts';
 import { runCodecBench } from './codecs.ts';
 import { runEngineBench } from './engine.ts';
 import { runRelayBench } from './relay.ts';
+import { runUiBench } from './ui.ts';
 
 const suites: Record<string, (report: Report) => Promise<void> | void> = {
   codecs: runCodecBench,
   relay: runRelayBench,
   engine: runEngineBench,
+  ui: runUiBench,
 };
 
 const only = process.argv.slice(2);
