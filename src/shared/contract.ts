@@ -11,6 +11,17 @@ import type {
   TransportSettings,
   TransportStats,
 } from './api.ts';
+import { isValidUserName } from './protocol/names.ts';
+
+/** The rule for user names, the protocol's own (Unicode letters and digits, '.', '_', '-'). */
+export const isUserName = isValidUserName;
+
+/**
+ * Details of the `connection` events the renderer's WebSocket client reports about its own link
+ * to the browser host (not the host's link to the relay).
+ */
+export const HOST_LOST = 'hostLost';
+export const HOST_BACK = 'hostBack';
 
 /** What the renderer knows of the app instance it runs in. */
 export interface SessionView {
@@ -106,7 +117,7 @@ const str =
   (v, path) =>
     typeof v === 'string' && v.length <= max ? v : fail(path, `a string of at most ${max} chars`);
 const userName: Check<string> = (v, path) =>
-  typeof v === 'string' && /^[A-Za-z0-9._-]{1,32}$/.test(v)
+  typeof v === 'string' && isValidUserName(v)
     ? v
     : fail(path, "a user name (1 to 32 letters, digits, '.', '_' or '-')");
 const bool: Check<boolean> = (v, path) =>
@@ -206,6 +217,7 @@ export const METHODS = {
     object({ to: req(userName), text: req(str(MAX_TEXT_CHARS)) }),
   ),
   retry: method<{ key: string }, boolean>(object({ key: req(str(128)) })),
+  /** Marks read and sends receipts; the host emits no event for it (the caller knows). */
   markRead: method<{ peer: string }, number>(object({ peer: req(userName) })),
   setTyping: method<{ peer: string; typing: boolean }, null>(
     object({ peer: req(userName), typing: req(bool) }),

@@ -8,7 +8,7 @@ import type {
   MessageView,
   PresenceView,
 } from '../../shared/api.ts';
-import { ApiError, type HostEvent, type SessionView } from '../../shared/contract.ts';
+import { ApiError, HOST_BACK, type HostEvent, type SessionView } from '../../shared/contract.ts';
 import { connectApi, type StrataApi } from './api/index.ts';
 import { t } from './i18n.ts';
 import {
@@ -305,9 +305,6 @@ export function onEvent(event: HostEvent): void {
       return; // the network view polls for its numbers
   }
 }
-
-/** The web client reports its own link to the host with these details. */
-const HOST_BACK = 'host back';
 
 function onConnection(state: ConnectionState, detail: string | null): void {
   patchSession({ connection: state, connectionDetail: detail });

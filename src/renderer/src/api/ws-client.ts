@@ -4,6 +4,8 @@
 // connection event so that the UI can show that its host is gone.
 import {
   ApiError,
+  HOST_BACK,
+  HOST_LOST,
   type ApiErrorBody,
   type HostEvent,
   type MethodName,
@@ -70,7 +72,7 @@ export class WsApiClient implements StrataApi {
       wasOpen = true;
       this.attempts = 0;
       onOpen?.();
-      if (!onOpen) this.dispatch({ type: 'connection', state: 'connecting', detail: 'host back' });
+      if (!onOpen) this.dispatch({ type: 'connection', state: 'connecting', detail: HOST_BACK });
     });
     socket.addEventListener('message', (e) => this.onMessage((e as { data: unknown }).data));
     socket.addEventListener('close', () => {
@@ -85,7 +87,7 @@ export class WsApiClient implements StrataApi {
         return;
       }
       if (this.closed) return;
-      if (wasOpen) this.dispatch({ type: 'connection', state: 'offline', detail: 'hostLost' });
+      if (wasOpen) this.dispatch({ type: 'connection', state: 'offline', detail: HOST_LOST });
       const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** this.attempts++);
       this.timer = setTimeout(() => this.open(), delay);
     });

@@ -1,5 +1,5 @@
 // The top bar: who is logged in, whether the relay is reachable, and the two panels.
-import type { SessionView } from '../../../shared/contract.ts';
+import { HOST_BACK, HOST_LOST, type SessionView } from '../../../shared/contract.ts';
 import { useT, type Translate } from '../i18n.ts';
 import { setSettingsOpen, toggleNetwork, useUiStore } from '../store.ts';
 import { Avatar } from './Avatar.tsx';
@@ -60,7 +60,7 @@ export function Header({ session }: { session: SessionView }) {
 function connectionDetail(session: SessionView, t: Translate): string | null {
   const d = session.connectionDetail;
   if (session.connection === 'online' || d === null || d === '') return null;
-  if (d === 'hostLost') return t('connection.hostLost');
-  if (d === 'host back') return t('connection.hostBack');
+  if (d === HOST_LOST) return t('connection.hostLost');
+  if (d === HOST_BACK) return t('connection.hostBack');
   return d;
 }

@@ -1,7 +1,7 @@
 // The sidebar's list: everyone the relay knows plus everyone we have talked to (and any chat
 // the user just started), without the user themself.
 import type { ConversationView, MessageView, PresenceView } from '../../../shared/api.ts';
-import { METHODS } from '../../../shared/contract.ts';
+import { isUserName as isContractUserName } from '../../../shared/contract.ts';
 import { compareMessages } from './messages.ts';
 
 export interface Contact {
@@ -62,15 +62,8 @@ export function filterContacts(contacts: readonly Contact[], query: string): Con
   return contacts.filter((c) => c.name.toLocaleLowerCase().includes(q));
 }
 
-/** Whether the host will accept `name` as a user name (the contract's own check decides). */
-export function isUserName(name: string): boolean {
-  try {
-    METHODS.markRead.params({ peer: name }, 'peer');
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Whether the host will accept `name` as a user name (the contract's own rule decides). */
+export const isUserName = isContractUserName;
 
 /**
  * The name a "Start chat with …" offer should carry for this search, if any: a valid user
