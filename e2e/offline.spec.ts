@@ -30,6 +30,8 @@ test('messages sent while the recipient is away stay at sent and arrive in order
   for (let i = 0; i < texts.length; i++) {
     await expect(sent.nth(i)).toHaveAttribute('data-status', 'delivered');
   }
+  // Back, bob sees three unread messages from alice before opening the chat.
+  await expect(contact(back.page, 'alice').getByTestId('unread-badge')).toHaveText('3');
   await openChat(back.page, 'alice');
   await expectTexts(incoming(back.page), texts);
   for (let i = 0; i < texts.length; i++) {
