@@ -6,12 +6,14 @@
 //          again is a restart on the same data.
 // Every process is stopped in teardown; when a test fails, the logs of all of them are
 // attached to its report.
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   _electron,
   test as base,
   type Browser,
+  type BrowserContext,
   type ElectronApplication,
   type Page,
   type TestInfo,
@@ -114,6 +116,7 @@ export const test = base.extend<E2eOptions & Fixtures, WorkerFixtures>({
         await attachLog(testInfo, `${o.profile}-${i}.log`, [...o.log, ...o.pageErrors]);
       }
     }
+    rmSync(home, { recursive: true, force: true });
     if (pageErrors.length > 0 && !failed(testInfo)) {
       throw new Error(`uncaught errors in the app's pages:\n${pageErrors.join('\n')}`);
     }
@@ -143,12 +146,20 @@ async function openBrowserApp(
   relayUrl: string,
 ): Promise<Opened> {
   const host = await startWebHost(join(home, profile), user === null ? {} : { relayUrl, user });
-  const context = await browser.newContext({ viewport: VIEWPORT });
+  let context: BrowserContext;
+  let page: Page;
+  try {
+    context = await browser.newContext({ viewport: VIEWPORT });
+    page = await context.newPage();
+  } catch (e) {
+    await host.stop();
+    throw e;
+  }
   let closing: Promise<void> | null = null;
   const instance: Opened = {
     profile,
     user,
-    page: await context.newPage(),
+    page,
     closed: false,
     pageErrors: [],
     log: host.log,
@@ -161,8 +172,13 @@ async function openBrowserApp(
       return closing;
     },
   };
-  watch(instance.page, instance);
-  await instance.page.goto(host.url);
+  watch(page, instance);
+  try {
+    await page.goto(host.url);
+  } catch (e) {
+    await instance.close();
+    throw e;
+  }
   return instance;
 }
 
@@ -190,11 +206,18 @@ async function openElectronApp(
     .process()
     .stdout?.setEncoding('utf8')
     .on('data', (c: string) => log.push(c.trimEnd()));
+  let page: Page;
+  try {
+    page = await app.firstWindow();
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
   let closing: Promise<void> | null = null;
   const instance: Opened = {
     profile,
     user,
-    page: await app.firstWindow(),
+    page,
     closed: false,
     pageErrors: [],
     log,

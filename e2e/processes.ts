@@ -3,7 +3,7 @@
 // listens on its first line of stdout; everything else it writes is kept as its log.
 // Shared by the Playwright fixtures, the UI benchmark and the screenshot script.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,14 +119,16 @@ export interface RelayProcess {
   stop(): Promise<void>;
 }
 
+/** Starts a relay on a fresh data directory, which stop() removes. */
 export async function startRelay(extraArgs: string[] = []): Promise<RelayProcess> {
+  const dataDir = tempDir('strata-e2e-relay-');
   const child = await spawnNode(
     [
       RELAY_MAIN,
       '--port',
       '0',
       '--data-dir',
-      tempDir('strata-e2e-relay-'),
+      dataDir,
       '--admin-token',
       ADMIN_TOKEN,
       '--summary-interval',
@@ -165,7 +167,10 @@ export async function startRelay(extraArgs: string[] = []): Promise<RelayProcess
       const res = await fetch(`${http}/api/stats`);
       return (await res.json()) as Record<string, number | Record<string, number>>;
     },
-    stop: child.stop,
+    async stop() {
+      await child.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
