@@ -27,6 +27,11 @@ export const MAX_NAME_CHARS = 32;
 export const MAX_SEGMENT_PAYLOAD = 64 * 1024;
 /** A data frame's body before the payload: messageId, transmission, count, index, length. */
 export const DATA_HEADER_BYTES = 8 + 8 + 4 + 4 + 4;
+/**
+ * The one defined envelope flag, on data frames only: the message is a file, whose segments the
+ * receiver writes to disk rather than to its database (docs/protocol.md, docs/files.md).
+ */
+export const DATA_FLAG_FILE = 0x01;
 export const MAX_AUTH_BYTES = 4096;
 export const MAX_AGENT_BYTES = 64;
 export const MAX_ACK_RANGES = 256;

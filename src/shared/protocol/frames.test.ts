@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CHECKSUM_BYTES,
+  DATA_FLAG_FILE,
   ENVELOPE_FIXED_BYTES,
   FRAME_TYPE_CODES,
   MAX_ACK_RANGES,
@@ -103,9 +104,26 @@ describe('frames are rejected with a typed error', () => {
   });
 
   it('for reserved flags', () => {
+    // Data frames define one flag (file); every other bit, and any flag on other types, is reserved.
+    for (const flags of [0x02, 0x80, 0xff]) {
+      const copy = data.slice();
+      copy[2] = flags;
+      expectError(decodeFrame(reseal(copy)), 'malformed');
+    }
+    const ack = encodeFrame(sampleFrames().find((f) => f.type === 'ack')!);
+    ack[2] = DATA_FLAG_FILE;
+    expectError(decodeFrame(reseal(ack)), 'malformed');
+  });
+
+  it('carries the file flag of data frames, and only when set', () => {
+    const plain = decodeFrame(data);
+    expect(plain.ok && plain.frame.type === 'data' && plain.frame.file).toBe(undefined);
     const copy = data.slice();
-    copy[2] = 1;
-    expectError(decodeFrame(reseal(copy)), 'malformed');
+    copy[2] = DATA_FLAG_FILE;
+    const file = decodeFrame(reseal(copy));
+    if (!file.ok || file.frame.type !== 'data') throw new Error('expected a data frame');
+    expect(file.frame.file).toBe(true);
+    expect(encodeFrame(file.frame)).toEqual(reseal(copy));
   });
 
   it('when oversized, before reading it', () => {

@@ -9,6 +9,7 @@ import { Reader, ReadFailure, Writer, encodeUtf8 } from './bytes.ts';
 import {
   AUTH_SCHEMES,
   CHECKSUM_BYTES,
+  DATA_FLAG_FILE,
   DATA_HEADER_BYTES,
   ENVELOPE_FIXED_BYTES,
   ERROR_CODES,
@@ -62,6 +63,8 @@ export interface DataFrame extends Envelope {
   segmentCount: number;
   segmentIndex: number;
   payload: Uint8Array;
+  /** Set on every segment of a file message (envelope flag DATA_FLAG_FILE). */
+  file?: true;
 }
 /** An inclusive range of transmission numbers, `[low, high]`. */
 export type AckRange = readonly [low: number, high: number];
@@ -458,7 +461,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
   const w = new Writer(size);
   w.u8(PROTOCOL_VERSION);
   w.u8(FRAME_TYPE_CODES[frame.type]);
-  w.u8(0);
+  w.u8(frame.type === 'data' && frame.file === true ? DATA_FLAG_FILE : 0);
   w.u8(from.length);
   w.u8(to.length);
   w.u32(frame.fromDevice);
@@ -500,7 +503,10 @@ export function decodeFrame(bytes: Uint8Array, options: DecodeOptions = {}): Dec
   if (type === undefined) return fail('unknown-type', `frame type 0x${bytes[1]!.toString(16)}`);
   try {
     const r = new Reader(bytes, 2, bodyEnd);
-    if (r.u8('flags') !== 0) return fail('malformed', 'flags: reserved bits set');
+    const flags = r.u8('flags');
+    if ((flags & ~(type === 'data' ? DATA_FLAG_FILE : 0)) !== 0) {
+      return fail('malformed', 'flags: reserved bits set');
+    }
     const fromLen = r.u8('fromLength');
     const toLen = r.u8('toLength');
     const fromDevice = r.u32('fromDevice');
@@ -515,6 +521,7 @@ export function decodeFrame(bytes: Uint8Array, options: DecodeOptions = {}): Dec
     }
     const frame = codec.read(r, { from, fromDevice, to, toDevice });
     if (r.remaining !== 0) return fail('malformed', `${r.remaining} unexpected trailing bytes`);
+    if (frame.type === 'data' && (flags & DATA_FLAG_FILE) !== 0) frame.file = true;
     return { ok: true, frame };
   } catch (e) {
     if (e instanceof ReadFailure) return fail(e.reason, e.detail);

@@ -37,6 +37,16 @@ export function sampleFrames(): Frame[] {
       payload: new Uint8Array(0),
     },
     {
+      type: 'data',
+      ...env,
+      messageId: 2 ** 42,
+      transmission: 77,
+      segmentCount: 65_537,
+      segmentIndex: 65_536,
+      payload: Uint8Array.from({ length: 40 }, (_, i) => 255 - i),
+      file: true,
+    },
+    {
       type: 'ack',
       ...env,
       ackDelayMicros: 25_000,
