@@ -32,6 +32,11 @@ export interface E2eOptions {
 export interface AppInstance {
   /** The profile's name in this test ("alice", "bob-laptop"). */
   readonly profile: string;
+  /**
+   * Where the instance keeps its data (the engine's database): the browser host's --profile
+   * directory, or the Electron app's userData of this profile. Only touch it while closed.
+   */
+  readonly profileDir: string;
   /** The user it was started as; null when it was started on the login form. */
   readonly user: string | null;
   readonly page: Page;
@@ -145,7 +150,8 @@ async function openBrowserApp(
   user: string | null,
   relayUrl: string,
 ): Promise<Opened> {
-  const host = await startWebHost(join(home, profile), user === null ? {} : { relayUrl, user });
+  const profileDir = join(home, profile);
+  const host = await startWebHost(profileDir, user === null ? {} : { relayUrl, user });
   let context: BrowserContext;
   let page: Page;
   try {
@@ -158,6 +164,7 @@ async function openBrowserApp(
   let closing: Promise<void> | null = null;
   const instance: Opened = {
     profile,
+    profileDir,
     user,
     page,
     closed: false,
@@ -216,6 +223,9 @@ async function openElectronApp(
   let closing: Promise<void> | null = null;
   const instance: Opened = {
     profile,
+    // Electron's appData is $XDG_CONFIG_HOME; the app keeps each profile under it
+    // (src/main/options.ts, profileUserDataDir).
+    profileDir: join(home, '.config', 'Strata', 'profiles', profile),
     user,
     page,
     closed: false,
