@@ -54,19 +54,45 @@ export class PeerOutbound {
     });
   }
 
+  /**
+   * Files in flight, sent a segment from each in turn: their segments are produced as they
+   * are needed (a cursor each), never queued one by one, so a file of a million segments
+   * costs a few numbers here and text never waits behind it.
+   */
+  private readonly streams: { messageId: number; next: number; count: number }[] = [];
+  private streamTurn = 0;
+
   get hasWork(): boolean {
-    return this.retransmit.length > 0 || this.fresh.length > 0;
+    return this.retransmit.length > 0 || this.fresh.length > 0 || this.streams.length > 0;
   }
 
   get queued(): number {
-    return this.retransmit.length + this.fresh.length;
+    let n = this.retransmit.length + this.fresh.length;
+    for (const s of this.streams) n += s.count - s.next;
+    return n;
   }
 
   enqueue(ref: SegmentRef, isRetransmission: boolean): void {
     (isRetransmission ? this.retransmit : this.fresh).push(ref);
   }
 
-  /** The next segment to send, skipping any that `done` says no longer need sending. */
+  /** Queues segments `from .. count-1` of a file, behind any text (and retransmission). */
+  enqueueStream(messageId: number, from: number, count: number): void {
+    const existing = this.streams.find((s) => s.messageId === messageId);
+    if (existing) existing.next = Math.min(existing.next, from);
+    else if (from < count) this.streams.push({ messageId, next: from, count });
+  }
+
+  /** Stops producing segments of a file (paused, cancelled, failed). */
+  dropStream(messageId: number): void {
+    const i = this.streams.findIndex((s) => s.messageId === messageId);
+    if (i !== -1) this.streams.splice(i, 1);
+  }
+
+  /**
+   * The next segment to send, skipping any that `done` says no longer need sending:
+   * retransmissions first, then text, then the files in turn.
+   */
   next(done: (ref: SegmentRef) => boolean): { ref: SegmentRef; retransmission: boolean } | null {
     for (const [queue, retransmission] of [
       [this.retransmit, true],
@@ -76,6 +102,19 @@ export class PeerOutbound {
         const ref = queue.shift()!;
         if (!done(ref)) return { ref, retransmission };
       }
+    }
+    while (this.streams.length > 0) {
+      this.streamTurn %= this.streams.length;
+      const s = this.streams[this.streamTurn]!;
+      while (s.next < s.count) {
+        const ref = { messageId: s.messageId, index: s.next++ };
+        if (!done(ref)) {
+          if (s.next >= s.count) this.streams.splice(this.streamTurn, 1);
+          else this.streamTurn++;
+          return { ref, retransmission: false };
+        }
+      }
+      this.streams.splice(this.streamTurn, 1);
     }
     return null;
   }

@@ -2,3 +2,4 @@ export * from './constants.ts';
 export * from './crc32c.ts';
 export * from './frames.ts';
 export * from './names.ts';
+export * from './file.ts';
