@@ -3,6 +3,7 @@
 // page or process on the same machine would.
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -128,6 +129,40 @@ describe('the browser host server', () => {
         Origin: origin,
       }),
     ).toBe(404);
+  });
+
+  it('survives handshakes that are no URL, or that are cut off after being refused', async () => {
+    const { server } = await serve();
+    const origin = `http://127.0.0.1:${server.port}`;
+    /** Sends a raw handshake; resolves with the status line, then resets the connection. */
+    const rawHandshake = (target: string, headers: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(server.port, '127.0.0.1', () => {
+          socket.write(
+            `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n${headers}` +
+              'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n' +
+              'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+          );
+        });
+        socket.on('error', reject);
+        socket.once('data', (data) => {
+          // An abrupt reset, as a killed client or a hostile one leaves it.
+          socket.resetAndDestroy();
+          resolve(String(data).split('\r\n')[0]!);
+        });
+      });
+    expect(await rawHandshake('http://[/api', `Origin: ${origin}\r\n`)).toBe(
+      'HTTP/1.1 400 Bad Request',
+    );
+    expect(await rawHandshake('/api', 'Origin: https://evil.example\r\n')).toBe(
+      'HTTP/1.1 403 Forbidden',
+    );
+    expect(await rawHandshake(`/api?token=${server.token}`, `Origin: ${origin}\r\n`)).toBe(
+      'HTTP/1.1 101 Switching Protocols',
+    );
+    // Still up, still refusing strangers and serving its page.
+    expect((await get(server.port, '/')).status).toBe(401);
+    expect((await get(server.port, `/?token=${server.token}`)).status).toBe(200);
   });
 
   it('drops a client that sends garbage, and keeps serving the others', async () => {

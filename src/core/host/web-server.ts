@@ -159,6 +159,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   }
 
   server.on('upgrade', (req, socket, head) => {
+    // Past the upgrade event Node no longer handles this socket's errors: a peer that resets
+    // the connection after being refused would otherwise throw an unhandled 'error' event.
+    socket.on('error', () => socket.destroy());
     const refuse = (status: number, why: string) => {
       socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
@@ -166,6 +169,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (!allowedHosts().has(host)) return refuse(421, 'Misdirected Request');
     // Browsers always send Origin on WebSocket handshakes: only this server's own page may.
     if (req.headers.origin !== `http://${host}`) return refuse(403, 'Forbidden');
+    // Any process can send a request target that is no URL (`GET http://[ HTTP/1.1`); a throw
+    // here would escape the event handler and end the host.
+    if (URL.parse(req.url ?? '/', 'http://host') === null) return refuse(400, 'Bad Request');
     if (new URL(req.url ?? '/', 'http://host').pathname !== '/api') {
       return refuse(404, 'Not Found');
     }
