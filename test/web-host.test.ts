@@ -83,6 +83,19 @@ describe('the browser host server', () => {
     expect(asset.headers['content-type']).toMatch(/javascript/);
   });
 
+  it('keeps its cookie apart from another host on the same machine', async () => {
+    // Cookies are shared by all ports of 127.0.0.1: Alice's and Bob's hosts in one browser.
+    const [alice, bob] = [(await serve()).server, (await serve()).server];
+    const cookieOf = async (s: WebServer) =>
+      String((await get(s.port, `/?token=${s.token}`)).headers['set-cookie']).split(';')[0]!;
+    const [aliceCookie, bobCookie] = [await cookieOf(alice), await cookieOf(bob)];
+    expect(aliceCookie.split('=')[0]).not.toBe(bobCookie.split('=')[0]);
+    // The browser sends both to each: each host finds its own.
+    const both = { Cookie: `${aliceCookie}; ${bobCookie}` };
+    expect((await get(alice.port, '/assets/app.js', both)).status).toBe(200);
+    expect((await get(bob.port, '/assets/app.js', both)).status).toBe(200);
+  });
+
   it('answers only to loopback host names (no DNS rebinding)', async () => {
     const { server } = await serve();
     const rebound = await get(server.port, `/?token=${server.token}`, {
@@ -97,7 +110,7 @@ describe('the browser host server', () => {
 
   it('never serves a file outside the renderer folder', async () => {
     const { server } = await serve();
-    const auth = { Cookie: `strata_token=${server.token}` };
+    const auth = { Cookie: `strata_token_${server.port}=${server.token}` };
     for (const path of [
       '/../package.json',
       '/%2e%2e/%2e%2e/etc/passwd',
@@ -121,9 +134,12 @@ describe('the browser host server', () => {
     ).toBe(403);
     expect(await handshake(`${api}?token=${server.token}`, {})).toBe(403);
     expect(await handshake(api, { Origin: origin })).toBe(401);
-    expect(await handshake(api, { Origin: origin, Cookie: `strata_token=${server.token}` })).toBe(
-      101,
-    );
+    expect(
+      await handshake(api, {
+        Origin: origin,
+        Cookie: `strata_token_${server.port}=${server.token}`,
+      }),
+    ).toBe(101);
     expect(
       await handshake(`ws://127.0.0.1:${server.port}/other?token=${server.token}`, {
         Origin: origin,

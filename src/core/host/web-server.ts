@@ -36,7 +36,12 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-const COOKIE = 'strata_token';
+/**
+ * The cookie that remembers the token. Browsers do not keep cookies apart by port, so each
+ * server names its own: two hosts on 127.0.0.1 (Alice's and Bob's) opened in one browser must
+ * not overwrite each other's token.
+ */
+const cookieName = (port: number): string => `strata_token_${port}`;
 /** The largest API request accepted (a message is at most 100,000 characters). */
 const MAX_REQUEST_BYTES = 1024 * 1024;
 /** A client that lets this much pile up unread is dropped rather than buffered forever. */
@@ -80,7 +85,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (q !== null) return q;
     for (const part of (req.headers.cookie ?? '').split(';')) {
       const [k, ...v] = part.trim().split('=');
-      if (k === COOKIE) return v.join('=');
+      if (k === cookieName(port)) return v.join('=');
     }
     return null;
   };
@@ -120,7 +125,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const url = new URL(req.url ?? '/', 'http://host');
     if (url.searchParams.has('token')) {
       // Remember the token for the page's own requests (scripts, styles, the API socket).
-      res.setHeader('Set-Cookie', `${COOKIE}=${tokenOf(req)}; HttpOnly; SameSite=Strict; Path=/`);
+      res.setHeader(
+        'Set-Cookie',
+        `${cookieName(port)}=${tokenOf(req)}; HttpOnly; SameSite=Strict; Path=/`,
+      );
     }
     let path: string;
     try {
