@@ -514,12 +514,17 @@ async function loadNewest(peer: string): Promise<void> {
   }
 }
 
-/** The page before the oldest message shown (the list keeps its scroll position). */
-export async function loadOlder(peer: string): Promise<void> {
+/**
+ * The page before the oldest message shown (the list keeps its scroll position). After a
+ * failure only an explicit `retry` asks again: the list asks on every change of its state, so
+ * it would otherwise re-ask in a tight loop for as long as the host stays unreachable.
+ */
+export async function loadOlder(peer: string, { retry = false } = {}): Promise<void> {
   const client = api();
   const current = peerMessages(peer);
   const oldest = current.list[0];
   if (client === null || current.loading || current.complete || !current.loaded) return;
+  if (current.error !== null && !retry) return;
   if (oldest === undefined) return;
   setPeerMessages(peer, { loading: true, error: null });
   try {

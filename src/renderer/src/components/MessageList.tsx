@@ -126,7 +126,11 @@ export function MessageList({ peer, state }: { peer: string; state: PeerMessages
             {state.complete ? (
               <span className="list-start">{t('chat.start', { name: peer })}</span>
             ) : state.error !== null ? (
-              <button type="button" className="btn btn-small" onClick={() => void loadOlder(peer)}>
+              <button
+                type="button"
+                className="btn btn-small"
+                onClick={() => void loadOlder(peer, { retry: true })}
+              >
                 {t('chat.loadOlderFailed')}
               </button>
             ) : (

@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiError, type SessionView, type StrataApi } from '../../shared/contract.ts';
+import { message } from './model/testing.ts';
+import { loadOlder, useContactsStore, useMessagesStore, useSessionStore } from './store.ts';
+
+const SESSION: SessionView = {
+  profile: 'alice',
+  user: 'alice',
+  relayUrl: 'ws://127.0.0.1:7000/',
+  connection: 'online',
+  connectionDetail: null,
+  settings: { segmentSize: 1024, assemblyPeriodMs: 1000, idleCycles: 2 },
+  host: 'browser',
+};
+
+/** A host stand-in whose `history` answers come from `answer`; every call is recorded. */
+function ready(answer: (params: unknown) => unknown): { calls: string[] } {
+  const calls: string[] = [];
+  const api: StrataApi = {
+    call: async (method, params) => {
+      calls.push(method);
+      if (method !== 'history') throw new Error(`unexpected ${method}`);
+      return answer(params) as never;
+    },
+    subscribe: () => () => undefined,
+  };
+  useSessionStore.setState({ phase: { kind: 'ready', api, session: SESSION } });
+  return { calls };
+}
+
+afterEach(() => {
+  useSessionStore.setState({ phase: { kind: 'connecting' } });
+  useMessagesStore.setState({ byPeer: {} });
+  useContactsStore.setState({ conversations: {}, presence: {}, typing: {}, started: [] });
+});
+
+describe('loadOlder', () => {
+  it('does not ask again by itself after a failure, only when retried', async () => {
+    let down = true;
+    const { calls } = ready(() => {
+      if (down) throw new ApiError('unreachable', 'the app host is not connected');
+      return [];
+    });
+    useMessagesStore.setState({
+      byPeer: {
+        bob: {
+          list: [message({ id: 5, direction: 'in' })],
+          loaded: true,
+          loading: false,
+          complete: false,
+          error: null,
+        },
+      },
+    });
+    await loadOlder('bob');
+    expect(calls).toEqual(['history']);
+    expect(useMessagesStore.getState().byPeer['bob']).toMatchObject({ loading: false });
+    expect(useMessagesStore.getState().byPeer['bob']!.error).not.toBeNull();
+
+    // The list re-asks whenever its state changes: that must not become a loop.
+    await loadOlder('bob');
+    expect(calls).toEqual(['history']);
+
+    down = false;
+    await loadOlder('bob', { retry: true });
+    expect(calls).toEqual(['history', 'history']);
+    expect(useMessagesStore.getState().byPeer['bob']).toMatchObject({
+      error: null,
+      complete: true,
+    });
+  });
+});
