@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, type SessionView, type StrataApi } from '../../shared/contract.ts';
+import { ApiError, HOST_LOST, type SessionView, type StrataApi } from '../../shared/contract.ts';
 import { message } from './model/testing.ts';
-import { loadOlder, useContactsStore, useMessagesStore, useSessionStore } from './store.ts';
+import {
+  loadOlder,
+  onEvent,
+  useContactsStore,
+  useMessagesStore,
+  useSessionStore,
+} from './store.ts';
 
 const SESSION: SessionView = {
   profile: 'alice',
@@ -68,5 +74,16 @@ describe('loadOlder', () => {
       error: null,
       complete: true,
     });
+  });
+});
+
+describe('typing', () => {
+  it('clears every indicator when the link to the host is lost', () => {
+    ready(() => []);
+    onEvent({ type: 'typing', user: 'bob', typing: true });
+    expect(useContactsStore.getState().typing['bob']).toBe(true);
+    // The "stopped" event that the host sends meanwhile never arrives.
+    onEvent({ type: 'connection', state: 'offline', detail: HOST_LOST });
+    expect(useContactsStore.getState().typing['bob']).not.toBe(true);
   });
 });

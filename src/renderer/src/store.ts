@@ -8,7 +8,13 @@ import type {
   MessageView,
   PresenceView,
 } from '../../shared/api.ts';
-import { ApiError, HOST_BACK, type HostEvent, type SessionView } from '../../shared/contract.ts';
+import {
+  ApiError,
+  HOST_BACK,
+  HOST_LOST,
+  type HostEvent,
+  type SessionView,
+} from '../../shared/contract.ts';
 import { connectApi, type StrataApi } from './api/index.ts';
 import { t } from './i18n.ts';
 import {
@@ -308,6 +314,9 @@ export function onEvent(event: HostEvent): void {
 
 function onConnection(state: ConnectionState, detail: string | null): void {
   patchSession({ connection: state, connectionDetail: detail });
+  // The host's "stopped typing" events are lost with its link: no indicator may outlive it (a
+  // peer still typing refreshes theirs within seconds once the link is back).
+  if (detail === HOST_LOST) useContactsStore.setState({ typing: {} });
   if (detail === HOST_BACK) void resync();
 }
 
