@@ -2,8 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, HOST_LOST, type SessionView, type StrataApi } from '../../shared/contract.ts';
 import { message } from './model/testing.ts';
 import {
+  MAX_TOASTS,
   loadOlder,
   onEvent,
+  dismissToast,
+  showToast,
+  useUiStore,
   useContactsStore,
   useMessagesStore,
   useSessionStore,
@@ -38,6 +42,7 @@ afterEach(() => {
   useSessionStore.setState({ phase: { kind: 'connecting' } });
   useMessagesStore.setState({ byPeer: {} });
   useContactsStore.setState({ conversations: {}, presence: {}, typing: {}, started: [] });
+  for (const toast of useUiStore.getState().toasts) dismissToast(toast.id);
 });
 
 describe('loadOlder', () => {
@@ -85,5 +90,16 @@ describe('typing', () => {
     // The "stopped" event that the host sends meanwhile never arrives.
     onEvent({ type: 'connection', state: 'offline', detail: HOST_LOST });
     expect(useContactsStore.getState().typing['bob']).not.toBe(true);
+  });
+});
+
+describe('toasts', () => {
+  it('keeps only the newest few of a burst of different errors', () => {
+    for (let i = 0; i < 50; i++) onEvent({ type: 'error', code: 'refused', text: `refused ${i}` });
+    showToast('one more');
+    const texts = useUiStore.getState().toasts.map((x) => x.text);
+    expect(texts).toHaveLength(MAX_TOASTS);
+    expect(texts.at(-1)).toBe('one more');
+    expect(texts.at(-2)).toBe('refused 49');
   });
 });

@@ -32,6 +32,8 @@ const EVENT_FLUSH_MS = 16;
 const UNREAD_REFRESH_MS = 150;
 /** Toasts leave by themselves after this long (they can be closed earlier). */
 const TOAST_MS = 10_000;
+/** At most this many toasts show; a newer one pushes out the oldest. */
+export const MAX_TOASTS = 4;
 
 // ---------------------------------------------------------------------------------------------
 // Session: the link to the host and who is logged in.
@@ -153,6 +155,9 @@ export function showToast(text: string): void {
   // The relay repeats a refusal for every segment it refuses: one notice says it.
   const same = useUiStore.getState().toasts.find((x) => x.text === text);
   if (same !== undefined) dismissToast(same.id);
+  // A burst of different errors (a relay refusing every file a peer offers) must not bury the
+  // window under notices or keep growing the list.
+  for (const old of useUiStore.getState().toasts.slice(0, 1 - MAX_TOASTS)) dismissToast(old.id);
   const id = nextToastId++;
   useUiStore.setState((s) => ({ toasts: [...s.toasts, { id, text }] }));
   toastTimers.set(
