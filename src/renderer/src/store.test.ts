@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ConversationView } from '../../shared/api.ts';
 import { ApiError, HOST_LOST, type SessionView, type StrataApi } from '../../shared/contract.ts';
 import { message } from './model/testing.ts';
 import {
@@ -38,7 +39,15 @@ function ready(answer: (params: unknown) => unknown): { calls: string[] } {
   return { calls };
 }
 
+/** A promise and the function that resolves it, for answers a test holds back. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 afterEach(() => {
+  vi.useRealTimers();
   useSessionStore.setState({ phase: { kind: 'connecting' } });
   useMessagesStore.setState({ byPeer: {} });
   useContactsStore.setState({ conversations: {}, presence: {}, typing: {}, started: [] });
@@ -79,6 +88,51 @@ describe('loadOlder', () => {
       error: null,
       complete: true,
     });
+  });
+});
+
+describe('loading contacts', () => {
+  it('keeps what message events showed while the list was on its way', async () => {
+    vi.useFakeTimers();
+    const conversation = (id: number, unread: number): ConversationView => ({
+      peer: 'bob',
+      lastMessage: message({ id, direction: 'in' }),
+      unread,
+      presence: null,
+    });
+    const late = deferred<ConversationView[]>();
+    let asked = 0;
+    const api: StrataApi = {
+      call: async (method) => {
+        // The first answer is held back; later ones are the host's current truth.
+        if (method === 'conversations') {
+          return (++asked === 1 ? await late.promise : [conversation(6, 3)]) as never;
+        }
+        if (method === 'presence') return [] as never;
+        throw new Error(`unexpected ${method}`);
+      },
+      subscribe: () => () => undefined,
+    };
+    useSessionStore.setState({
+      phase: { kind: 'ready', api, session: { ...SESSION, user: null } },
+    });
+    // A returning user logs in: the contact list is asked for, and answered late.
+    onEvent({ type: 'session', session: SESSION });
+    onEvent({ type: 'message', message: message({ id: 6, direction: 'in' }) });
+    onEvent({ type: 'message', message: message({ id: 1, direction: 'in', peer: 'carol' }) });
+    // The batch is applied and the unread counts re-read, all before the late answer.
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(asked).toBe(2);
+    expect(useContactsStore.getState().conversations['bob']).toMatchObject({ unread: 3 });
+
+    late.resolve([conversation(5, 2)]);
+    await vi.advanceTimersByTimeAsync(1000);
+    const { conversations } = useContactsStore.getState();
+    expect(conversations['bob']!.lastMessage!.id).toBe(6);
+    expect(conversations['bob']!.unread).toBe(3);
+    expect(conversations['carol']!.lastMessage!.id).toBe(1);
+    // The stale answer's counts are not trusted: they are asked for again.
+    expect(asked).toBe(3);
   });
 });
 

@@ -17,6 +17,7 @@ import {
 } from '../../shared/contract.ts';
 import { connectApi, type StrataApi } from './api/index.ts';
 import { t } from './i18n.ts';
+import { mergeConversations } from './model/contacts.ts';
 import {
   compareMessages,
   isUnreadIncoming,
@@ -256,10 +257,13 @@ async function loadContacts(): Promise<void> {
       client.call('conversations', {}),
       client.call('presence', {}),
     ]);
+    // Message events applied while this was on its way are newer than the answer.
+    const merged = mergeConversations(useContactsStore.getState().conversations, conversations);
     useContactsStore.setState({
-      conversations: Object.fromEntries(conversations.map((c) => [c.peer, c])),
+      conversations: merged.conversations,
       presence: Object.fromEntries(presence.map((p) => [p.user, p])),
     });
+    if (merged.stale.length > 0) scheduleUnreadRefresh();
   } catch (e) {
     showToast(t('error.loadContacts', { detail: describeError(e) }));
   }
@@ -400,23 +404,10 @@ async function refreshUnread(): Promise<void> {
   try {
     await markReadInFlight;
     const fresh = await client.call('conversations', {});
-    useContactsStore.setState((s) => {
-      const conversations = { ...s.conversations };
-      for (const c of fresh) {
-        const known = conversations[c.peer];
-        conversations[c.peer] = {
-          ...c,
-          // An event newer than this answer may already have updated the preview.
-          lastMessage:
-            known !== undefined &&
-            known.lastMessage !== null &&
-            (c.lastMessage === null || compareMessages(known.lastMessage, c.lastMessage) > 0)
-              ? known.lastMessage
-              : c.lastMessage,
-        };
-      }
-      return { conversations };
-    });
+    // An event newer than this answer may already have updated the preview.
+    useContactsStore.setState((s) => ({
+      conversations: mergeConversations(s.conversations, fresh).conversations,
+    }));
     void markReadIfViewing();
   } catch {
     // The link is down; the next message or reconnect refreshes again.

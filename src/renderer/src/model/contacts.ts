@@ -2,7 +2,7 @@
 // the user just started), without the user themself.
 import type { ConversationView, MessageView, PresenceView } from '../../../shared/api.ts';
 import { isUserName as isContractUserName } from '../../../shared/contract.ts';
-import { compareMessages } from './messages.ts';
+import { compareMessages, mergeView } from './messages.ts';
 
 export interface Contact {
   name: string;
@@ -83,4 +83,37 @@ export function totalUnread(conversations: Readonly<Record<string, ConversationV
   let sum = 0;
   for (const c of Object.values(conversations)) sum += c.unread;
   return sum;
+}
+
+/**
+ * The host's `conversations` answer merged into what events have shown meanwhile. The answer is
+ * the truth as of when the host gave it, but events that arrived while it travelled are newer:
+ * where the shown last message is newer than the answer's, the answer is stale for that chat,
+ * so its preview stays and its unread count may not go down (`stale` names those chats, whose
+ * counts are worth asking for again). Chats whose first message came meanwhile stay listed.
+ */
+export function mergeConversations(
+  known: Readonly<Record<string, ConversationView>>,
+  answer: readonly ConversationView[],
+): { conversations: Record<string, ConversationView>; stale: string[] } {
+  const conversations = { ...known };
+  const stale: string[] = [];
+  for (const c of answer) {
+    const shown = known[c.peer];
+    const newer = shown?.lastMessage ?? null;
+    if (newer !== null && (c.lastMessage === null || compareMessages(newer, c.lastMessage) > 0)) {
+      conversations[c.peer] = {
+        ...c,
+        lastMessage: newer,
+        unread: Math.max(c.unread, shown!.unread),
+      };
+      stale.push(c.peer);
+    } else if (newer !== null && newer.key === c.lastMessage?.key) {
+      // The same message: its status only moves forward.
+      conversations[c.peer] = { ...c, lastMessage: mergeView(newer, c.lastMessage) };
+    } else {
+      conversations[c.peer] = c;
+    }
+  }
+  return { conversations, stale };
 }
