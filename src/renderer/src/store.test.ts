@@ -5,6 +5,8 @@ import { message } from './model/testing.ts';
 import {
   MAX_TOASTS,
   loadOlder,
+  markReadIfViewing,
+  openChat,
   onEvent,
   dismissToast,
   showToast,
@@ -12,6 +14,7 @@ import {
   useContactsStore,
   useMessagesStore,
   useSessionStore,
+  type PeerMessages,
 } from './store.ts';
 
 const SESSION: SessionView = {
@@ -48,6 +51,8 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
 
 afterEach(() => {
   vi.useRealTimers();
+  vi.unstubAllGlobals();
+  useUiStore.setState({ selected: null });
   useSessionStore.setState({ phase: { kind: 'connecting' } });
   useMessagesStore.setState({ byPeer: {} });
   useContactsStore.setState({ conversations: {}, presence: {}, typing: {}, started: [] });
@@ -133,6 +138,49 @@ describe('loading contacts', () => {
     expect(conversations['carol']!.lastMessage!.id).toBe(1);
     // The stale answer's counts are not trusted: they are asked for again.
     expect(asked).toBe(3);
+  });
+});
+
+describe('marking read', () => {
+  it('queues one call per chat, for the chat still open when its turn comes', async () => {
+    // The window is visible and focused.
+    vi.stubGlobal('document', { visibilityState: 'visible', hasFocus: () => true });
+    const started = deferred<void>();
+    const first = deferred<void>();
+    const marked: string[] = [];
+    const api: StrataApi = {
+      call: async (method, params) => {
+        if (method !== 'markRead') throw new Error(`unexpected ${method}`);
+        marked.push((params as { peer: string }).peer);
+        if (marked.length === 1) {
+          started.resolve();
+          await first.promise;
+        }
+        return undefined as never;
+      },
+      subscribe: () => () => undefined,
+    };
+    useSessionStore.setState({ phase: { kind: 'ready', api, session: SESSION } });
+    const chat = (peer: string): PeerMessages => ({
+      list: [message({ id: 1, direction: 'in', peer })],
+      loaded: true,
+      loading: false,
+      complete: true,
+      error: null,
+    });
+    useMessagesStore.setState({ byPeer: { bob: chat('bob'), carol: chat('carol') } });
+
+    openChat('bob');
+    await started.promise;
+    // Another message for bob while the first markRead is still running.
+    void markReadIfViewing();
+    openChat('carol');
+    first.resolve();
+    await markReadIfViewing();
+
+    // bob's queued call is moot (the user left bob); carol's was not dropped.
+    expect(marked).toEqual(['bob', 'carol']);
+    expect(useMessagesStore.getState().byPeer['carol']!.list[0]!.status).toBe('read');
   });
 });
 

@@ -424,7 +424,8 @@ async function refreshUnread(): Promise<void> {
 // Reading: messages count as read when their chat is open in a visible, focused window.
 
 let markReadInFlight: Promise<void> = Promise.resolve();
-let markReadQueued = false;
+/** Chats with a markRead waiting behind the one running (one each is enough). */
+const markReadQueued = new Set<string>();
 
 function windowIsActive(): boolean {
   return document.visibilityState === 'visible' && document.hasFocus();
@@ -437,10 +438,12 @@ export function markReadIfViewing(): Promise<void> {
   const unread =
     (useContactsStore.getState().conversations[peer]?.unread ?? 0) > 0 ||
     peerMessages(peer).list.some(isUnreadIncoming);
-  if (!unread || markReadQueued) return markReadInFlight;
-  markReadQueued = true;
+  if (!unread || markReadQueued.has(peer)) return markReadInFlight;
+  markReadQueued.add(peer);
   markReadInFlight = markReadInFlight.then(async () => {
-    markReadQueued = false;
+    markReadQueued.delete(peer);
+    // The user may have left the chat (or the window) while this waited its turn.
+    if (useUiStore.getState().selected !== peer || !windowIsActive()) return;
     try {
       await client.call('markRead', { peer });
     } catch {
