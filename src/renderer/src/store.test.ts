@@ -4,6 +4,7 @@ import { ApiError, HOST_LOST, type SessionView, type StrataApi } from '../../sha
 import { message } from './model/testing.ts';
 import {
   MAX_TOASTS,
+  boot,
   loadOlder,
   markReadIfViewing,
   openChat,
@@ -57,6 +58,69 @@ afterEach(() => {
   useMessagesStore.setState({ byPeer: {} });
   useContactsStore.setState({ conversations: {}, presence: {}, typing: {}, started: [] });
   for (const toast of useUiStore.getState().toasts) dismissToast(toast.id);
+});
+
+/**
+ * A browser-host socket stand-in (the WebSocket client's transport): it opens at once and
+ * answers `session` with whatever `session` says, an error body or a result.
+ */
+class HostSocket {
+  static made: HostSocket[] = [];
+  static session: () => { result: unknown } | { error: { code: 'internal'; message: string } };
+  readyState = 0;
+  closed = false;
+  private readonly listeners = new Map<string, ((e: unknown) => void)[]>();
+
+  constructor() {
+    HostSocket.made.push(this);
+    queueMicrotask(() => {
+      this.readyState = 1;
+      this.emit('open', {});
+    });
+  }
+
+  addEventListener(type: string, listener: (e: unknown) => void): void {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  }
+
+  send(data: string): void {
+    const { id, method } = JSON.parse(data) as { id: number; method: string };
+    if (method !== 'session') throw new Error(`unexpected ${method}`);
+    const reply = JSON.stringify({ id, ...HostSocket.session() });
+    queueMicrotask(() => this.emit('message', { data: reply }));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.readyState = 3;
+    queueMicrotask(() => this.emit('close', {}));
+  }
+
+  private emit(type: string, e: unknown): void {
+    for (const listener of this.listeners.get(type) ?? []) listener(e);
+  }
+}
+
+describe('boot', () => {
+  it('closes the client whose session call failed, and starts once when asked twice', async () => {
+    vi.stubGlobal('window', { location: { protocol: 'http:', host: '127.0.0.1:9', search: '' } });
+    vi.stubGlobal('WebSocket', HostSocket);
+    HostSocket.made = [];
+    HostSocket.session = () => ({ error: { code: 'internal', message: 'profile locked' } });
+
+    await boot();
+    expect(useSessionStore.getState().phase).toMatchObject({ kind: 'failed' });
+    // The link itself works: left open, its client would go on reconnecting after every drop.
+    expect(HostSocket.made.map((x) => x.closed)).toEqual([true]);
+
+    // Retry, as StrictMode does in development: two calls at once make one start.
+    HostSocket.session = () => ({ result: { ...SESSION, user: null } });
+    await Promise.all([boot(), boot()]);
+    expect(useSessionStore.getState().phase).toMatchObject({ kind: 'ready' });
+    expect(HostSocket.made.map((x) => x.closed)).toEqual([true, false]);
+    await boot();
+    expect(HostSocket.made).toHaveLength(2);
+  });
 });
 
 describe('loadOlder', () => {

@@ -15,7 +15,7 @@ import {
   type HostEvent,
   type SessionView,
 } from '../../shared/contract.ts';
-import { connectApi, type StrataApi } from './api/index.ts';
+import { connectApi, type ApiClient, type StrataApi } from './api/index.ts';
 import { t } from './i18n.ts';
 import { mergeConversations } from './model/contacts.ts';
 import {
@@ -202,22 +202,41 @@ export function describeError(e: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Start: reach the host, learn the session, follow its events.
 
-let unsubscribe: (() => void) | null = null;
+/** The client in use and its event subscription. */
+let link: { client: ApiClient; unsubscribe: () => void } | null = null;
+let booting: Promise<void> | null = null;
 
-export async function boot(): Promise<void> {
+function dropLink(): void {
+  link?.unsubscribe();
+  // A client left open keeps reconnecting to the host for nothing.
+  link?.client.close();
+  link = null;
+}
+
+/**
+ * Reaches the host, learns the session and follows its events. A call while a start is under
+ * way joins it (development's StrictMode runs effects twice), and once ready it does nothing.
+ */
+export function boot(): Promise<void> {
+  if (readyPhase() !== null) return Promise.resolve();
+  booting ??= start().finally(() => {
+    booting = null;
+  });
+  return booting;
+}
+
+async function start(): Promise<void> {
   useSessionStore.setState({ phase: { kind: 'connecting' } });
-  unsubscribe?.();
-  unsubscribe = null;
+  dropLink();
   try {
     const client = await connectApi();
     // Subscribe before asking, so that nothing that happens in between is missed.
-    unsubscribe = client.subscribe(onEvent);
+    link = { client, unsubscribe: client.subscribe(onEvent) };
     const current = await client.call('session', {});
     useSessionStore.setState({ phase: { kind: 'ready', api: client, session: current } });
     if (current.user !== null) await loadContacts();
   } catch (e) {
-    unsubscribe?.();
-    unsubscribe = null;
+    dropLink();
     // The screen already says the host cannot be reached: the detail says why.
     useSessionStore.setState({
       phase: { kind: 'failed', detail: e instanceof Error ? e.message : String(e) },

@@ -12,8 +12,16 @@ export function browserApiUrl(location: Pick<Location, 'protocol' | 'host' | 'se
   return `${scheme}//${location.host}/api${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 }
 
-export async function connectApi(): Promise<StrataApi> {
-  if (window.strataBridge !== undefined) return apiFromBridge(window.strataBridge);
+/** A StrataApi the renderer can let go of: `close` ends its link (and any reconnecting). */
+export interface ApiClient extends StrataApi {
+  close(): void;
+}
+
+export async function connectApi(): Promise<ApiClient> {
+  if (window.strataBridge !== undefined) {
+    // The preload's bridge lives as long as the window: it has no link of its own to end.
+    return { ...apiFromBridge(window.strataBridge), close: () => undefined };
+  }
   const client = new WsApiClient({ url: browserApiUrl(window.location) });
   await client.connect();
   return client;
