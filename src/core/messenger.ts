@@ -19,12 +19,17 @@ import { closeDatabase, openDatabase, statementCache, type Db } from './store/da
 import { MessageClock, sentAtOf } from './transport/message-clock.ts';
 import { DEFAULT_SEGMENT_SIZE, checkSegmentSize } from './transport/segments.ts';
 import { Transport, type MessageKey } from './transport/transport.ts';
+import { isAbsolute, join } from 'node:path';
+import { defaultDownloadsDir } from './files/downloads.ts';
+import { FileError, FileTransfers, type FileSettings } from './files/transfers.ts';
 
 export const DEFAULT_SETTINGS: TransportSettings = {
   segmentSize: DEFAULT_SEGMENT_SIZE,
   assemblyPeriodMs: 1000,
   idleCycles: 3,
 };
+export const DEFAULT_MAX_FILE_BYTES = 8 * 1024 ** 3;
+
 /** A typing indicator clears by itself after this long without a refresh. */
 export const TYPING_TTL_MS = 6000;
 /** Relay errors that mean a message cannot be delivered as sent. */
@@ -46,6 +51,9 @@ export interface MessengerOptions {
   /** Required the first time a profile is used; must match the profile afterwards. */
   user?: string;
   settings?: Partial<TransportSettings>;
+  /** Where received files go (saved in the profile); default: the system's Downloads/Strata. */
+  downloadsDir?: string;
+  maxFileBytes?: number;
 }
 
 export function checkSettings(s: TransportSettings): void {
@@ -70,6 +78,7 @@ interface MessageRow {
   direction: 'in' | 'out';
   body: Buffer | null;
   segment_count: number;
+  segment_size: number;
   received: number;
   status: MessageStatus;
   error: number;
@@ -85,6 +94,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   private readonly conn: RelayConnection;
   private readonly transport: Transport;
   private readonly clock: MessageClock;
+  private readonly files: FileTransfers;
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private settingsValue: TransportSettings;
   /** Why the relay refused a message, by message key. */
@@ -98,6 +108,8 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     relayUrl: string,
     settings: TransportSettings,
     clock: number,
+    profileDir: string,
+    fileSettings: FileSettings,
   ) {
     super();
     this.db = db;
@@ -108,7 +120,29 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.settingsValue = settings;
     this.clock = new MessageClock(clock);
     this.conn = new RelayConnection(relayUrl, user, device);
-    this.transport = new Transport(db, this.conn, { user, device }, settings);
+    this.transport = new Transport(db, this.conn, { user, device }, settings, undefined, {
+      partialDir: join(profileDir, 'partial'),
+      maxFileBytes: fileSettings.maxFileBytes,
+    });
+    this.files = new FileTransfers(db, this.transport, { user, device }, fileSettings, (key) =>
+      this.emitMessage(key),
+    );
+    this.transport.on('fileFailed', (key, reason) => {
+      this.refusals.set(`${key.author}/${key.authorDevice}/${key.id}`, reason);
+      this.emit('event', {
+        type: 'error',
+        code: 'fileFailed',
+        text: reason,
+        message: `${key.author}/${key.authorDevice}/${key.id}`,
+      });
+    });
+    this.transport.on('fileWriteFailed', (_key, reason) => {
+      this.emit('event', {
+        type: 'error',
+        code: 'fileWriteFailed',
+        text: `cannot write a received file: ${reason}`,
+      });
+    });
     this.transport.on('changed', (key) => this.emitMessage(key));
     this.transport.on('stats', (peer) =>
       this.emit('event', { type: 'stats', stats: this.stats(peer) }),
@@ -154,11 +188,18 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         ...options.settings,
       };
       checkSettings(settings);
+      const savedFiles = JSON.parse(meta.get('files') ?? '{}') as Partial<FileSettings>;
+      const fileSettings: FileSettings = {
+        downloadsDir: options.downloadsDir ?? savedFiles.downloadsDir ?? defaultDownloadsDir(),
+        maxFileBytes: options.maxFileBytes ?? savedFiles.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+      };
+      checkFileSettings(fileSettings);
       const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
       db.transaction(() => {
         put.run('user', user);
         put.run('device', String(device));
         put.run('settings', JSON.stringify(settings));
+        put.run('files', JSON.stringify(fileSettings));
       })();
       // Ids must never repeat, even after a crash that lost the saved clock: resume past
       // every id this device has used.
@@ -166,7 +207,16 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         .prepare('SELECT max(id) AS id FROM messages WHERE author = ? AND author_device = ?')
         .get(user, device) as { id: number | null };
       const clock = Math.max(Number(meta.get('clock') ?? 0), lastOwn.id ?? 0);
-      return new Messenger(db, user, device, options.relayUrl, settings, clock);
+      return new Messenger(
+        db,
+        user,
+        device,
+        options.relayUrl,
+        settings,
+        clock,
+        options.profileDir,
+        fileSettings,
+      );
     } catch (e) {
       closeDatabase(db);
       throw e;
@@ -177,6 +227,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   start(): void {
     this.emit('event', { type: 'connection', state: 'connecting' });
     this.transport.start();
+    this.files.start();
     this.conn.start();
   }
 
@@ -188,6 +239,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.typingTimers.values()) clearTimeout(t);
+    this.files.close();
     this.transport.close();
     await this.conn.stop();
     this.saveClock();
@@ -210,6 +262,50 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     const view = this.view(key)!;
     this.emit('event', { type: 'message', message: view });
     return view;
+  }
+
+  /**
+   * Sends a file: it is hashed first (the receiver checks the SHA-256), then its segments are
+   * read from disk as they go out. Durable once this resolves (status pending).
+   */
+  async sendFile(to: string, path: string): Promise<MessageView> {
+    if (!isValidUserName(to)) throw new MessengerError(`"${to}" is not a valid user name`);
+    let described;
+    try {
+      described = await this.files.describe(path);
+    } catch (e) {
+      if (e instanceof FileError) throw new MessengerError(e.message);
+      throw e;
+    }
+    if (this.closed) throw new MessengerError('the messenger is closed');
+    const id = this.clock.next(Date.now());
+    const key = this.files.submit(to, id, path, described, this.settingsValue.segmentSize);
+    const view = this.view(key)!;
+    this.emit('event', { type: 'message', message: view });
+    return view;
+  }
+
+  /** Pauses, resumes or cancels one of our files in flight; false if that does not apply. */
+  controlFile(key: string, action: 'pause' | 'resume' | 'cancel'): boolean {
+    const k = parseKey(key);
+    if (!k || k.author !== this.user || k.authorDevice !== this.device) return false;
+    if (action === 'pause') return this.transport.pauseFile(k.id);
+    if (action === 'resume') return this.transport.resumeFile(k.id);
+    return this.transport.cancelFile(k.id);
+  }
+
+  get fileSettings(): FileSettings {
+    return { ...this.files.settings };
+  }
+
+  updateFileSettings(patch: Partial<FileSettings>): FileSettings {
+    const next = { ...this.files.settings, ...patch };
+    checkFileSettings(next);
+    this.sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('files', ?)").run(
+      JSON.stringify(next),
+    );
+    this.files.settings = next;
+    return { ...next };
   }
 
   retry(key: string): boolean {
@@ -414,9 +510,12 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
 
   private toView(r: MessageRow): MessageView {
     const complete = r.body !== null;
-    const text =
-      complete && r.body![0] === KIND_TEXT ? new TextDecoder().decode(r.body!.subarray(1)) : null;
     const key = { author: r.author, authorDevice: r.author_device, id: r.id };
+    const file = this.files.view(key, r.direction, r.body, r.segment_count, r.segment_size);
+    const text =
+      file === null && complete && r.body![0] === KIND_TEXT
+        ? new TextDecoder().decode(r.body!.subarray(1))
+        : null;
     return {
       key: `${r.author}/${r.author_device}/${r.id}`,
       id: r.id,
@@ -431,6 +530,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       missing: !complete && r.error === 1 ? this.transport.missing(key, r.segment_count) : [],
       segmentCount: r.segment_count,
       received: complete ? r.segment_count : r.received,
+      file,
     };
   }
 
@@ -438,6 +538,15 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)").run(
       String(this.clock.current),
     );
+  }
+}
+
+function checkFileSettings(s: FileSettings): void {
+  if (typeof s.downloadsDir !== 'string' || !isAbsolute(s.downloadsDir)) {
+    throw new MessengerError('the downloads folder must be an absolute path');
+  }
+  if (!Number.isSafeInteger(s.maxFileBytes) || s.maxFileBytes < 1) {
+    throw new MessengerError('the largest file must be a positive number of bytes');
   }
 }
 

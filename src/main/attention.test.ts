@@ -20,6 +20,7 @@ function message(over: Partial<MessageView>): HostEvent {
       missing: [],
       segmentCount: 1,
       received: 1,
+      file: null,
       ...over,
     },
   };

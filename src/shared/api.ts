@@ -37,6 +37,27 @@ export interface MessageView {
   segmentCount: number;
   /** Segments received so far (incoming; equals segmentCount once complete). */
   received: number;
+  /** Set when the message is a file (then `text` is null). */
+  file: FileView | null;
+}
+
+export type FileState =
+  'sending' | 'paused' | 'receiving' | 'verifying' | 'done' | 'failed' | 'cancelled';
+
+export interface FileView {
+  /** The name as sent (outgoing), or as saved after sanitising (incoming, once known). */
+  name: string | null;
+  /** Bytes; null until an incoming file's header has arrived. */
+  size: number | null;
+  type: string | null;
+  sha256: string | null;
+  state: FileState;
+  /** Bytes the peer has acknowledged (outgoing) or that are written here (incoming). */
+  bytesDone: number;
+  /** The file on this machine: the source (outgoing), the saved file (incoming, when done). */
+  path: string | null;
+  /** Why it failed, when it did. */
+  error: string | null;
 }
 
 export interface PresenceView {

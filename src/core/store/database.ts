@@ -64,6 +64,35 @@ export const MIGRATIONS: readonly string[] = [
     last_seen INTEGER NOT NULL DEFAULT 0
   ) STRICT;
   `,
+  // 2: files. A file message's row in messages holds its header as its body; the bytes live on
+  // disk: the sender's own file (path), or the receiver's partial file and then the final one.
+  `
+  CREATE TABLE files (
+    author TEXT NOT NULL,
+    author_device INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    -- The source (sender), the partial file and then the final file (receiver).
+    path TEXT NOT NULL,
+    -- Sender: the source's size and mtime when sent, to notice a file that changed.
+    size INTEGER NOT NULL DEFAULT -1,
+    mtime_ms REAL NOT NULL DEFAULT 0,
+    -- Receiver: the header (name, size, type, sha256) once segment 0 is in, as JSON.
+    header TEXT,
+    state TEXT NOT NULL CHECK (state IN
+      ('sending', 'paused', 'receiving', 'verifying', 'done', 'failed', 'cancelled')),
+    error TEXT,
+    PRIMARY KEY (author, author_device, id)
+  ) STRICT;
+
+  -- Receiver side: which segments of an incoming file are written to its partial file.
+  CREATE TABLE in_file_segments (
+    author TEXT NOT NULL,
+    author_device INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    PRIMARY KEY (author, author_device, message_id, idx)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,13 +8,22 @@
 import { EventEmitter } from 'node:events';
 import { statusAdvances, type MessageStatus, type TransportSettings } from '../../shared/api.ts';
 import type { AckFrame, DataFrame, Frame, ReceiptFrame } from '../../shared/protocol/index.ts';
-import { MAX_RECEIPT_IDS } from '../../shared/protocol/index.ts';
+import {
+  CHUNK_OFFSET_BYTES,
+  MAX_RECEIPT_IDS,
+  decodeChunk,
+  decodeFileHeader,
+  encodeChunk,
+  fileSegmentCount,
+} from '../../shared/protocol/index.ts';
 import { LOG_CAPACITY } from '../../shared/contract.ts';
 import type { RelayConnection } from '../connection.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import { AckScheduler } from './ack-ranges.ts';
 import { PeerOutbound, type SegmentRef } from './outbound.ts';
 import { SegmentLog } from './segment-log.ts';
+import { PartialFiles } from '../files/partial.ts';
+import { FileSource, FileSourceError, type FileIdentity } from '../files/source.ts';
 import { MIN_SEGMENT_SIZE, segmentBounds, segmentCount } from './segments.ts';
 
 /**
@@ -46,6 +55,21 @@ export interface TransportEvents {
   changed: [key: MessageKey];
   /** Transport statistics for a peer moved. */
   stats: [peer: string];
+  /** One of our files cannot be sent (it changed or vanished): its message failed. */
+  fileFailed: [key: MessageKey, reason: string];
+  /** Every segment of an incoming file is on disk: it awaits verification. */
+  fileComplete: [key: MessageKey];
+  /** A file started moving (sent or received): progress is worth watching. */
+  fileActivity: [];
+  /** A file segment could not be written (disk full...): it is not acknowledged. */
+  fileWriteFailed: [key: MessageKey, reason: string];
+}
+
+/** Where incoming files are written, and how large one may be. */
+export interface FileOptions {
+  /** The folder of partial files (in the profile); null refuses incoming files. */
+  partialDir: string | null;
+  maxFileBytes: number;
 }
 
 interface Me {
@@ -75,6 +99,9 @@ export class Transport extends EventEmitter<TransportEvents> {
   private readonly inboundCounters = new Map<string, InboundCounters>();
   /** What happened to recent segments, for the network view. */
   readonly log = new SegmentLog(LOG_CAPACITY);
+  /** Incoming files' partial files; null when this transport takes no files. */
+  readonly partial: PartialFiles | null;
+  private readonly maxFileBytes: number;
   /** Our own messages still being sent, with their segments' state. */
   private readonly sending = new Map<number, OutMessage>();
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -93,8 +120,11 @@ export class Transport extends EventEmitter<TransportEvents> {
     me: Me,
     settings: TransportSettings,
     now = () => performance.now(),
+    files: FileOptions = { partialDir: null, maxFileBytes: 0 },
   ) {
     super();
+    this.partial = files.partialDir === null ? null : new PartialFiles(files.partialDir);
+    this.maxFileBytes = files.maxFileBytes;
     this.db = db;
     this.sql = statementCache(db);
     this.conn = conn;
@@ -109,8 +139,11 @@ export class Transport extends EventEmitter<TransportEvents> {
       ),
       insertOutSegment: db.prepare('INSERT INTO out_segments (message_id, idx) VALUES (?, ?)'),
       pendingOut: db.prepare(
-        `SELECT m.id, m.peer, m.body, m.segment_size AS size, s.idx, s.held, s.acked, s.sends
+        `SELECT m.id, m.peer, m.body, m.segment_size AS size, m.segment_count AS count,
+                f.path, f.size AS fileSize, f.mtime_ms AS mtimeMs, f.state AS fileState,
+                s.idx, s.held, s.acked, s.sends
          FROM messages m JOIN out_segments s ON s.message_id = m.id
+         LEFT JOIN files f ON f.author = m.author AND f.author_device = m.author_device AND f.id = m.id
          WHERE m.author = ? AND m.author_device = ? AND m.status IN ('pending', 'sent')
          ORDER BY m.id, s.idx`,
       ),
@@ -120,7 +153,18 @@ export class Transport extends EventEmitter<TransportEvents> {
       markAcked: db.prepare('UPDATE out_segments SET acked = 1 WHERE message_id = ? AND idx = ?'),
       markHeld: db.prepare('UPDATE out_segments SET held = 1 WHERE message_id = ? AND idx = ?'),
       outMessage: db.prepare(
-        'SELECT peer, body, segment_size AS size FROM messages WHERE author = ? AND author_device = ? AND id = ?',
+        `SELECT m.peer, m.body, m.segment_size AS size, m.segment_count AS count,
+                f.path, f.size AS fileSize, f.mtime_ms AS mtimeMs, f.state AS fileState
+         FROM messages m
+         LEFT JOIN files f ON f.author = m.author AND f.author_device = m.author_device AND f.id = m.id
+         WHERE m.author = ? AND m.author_device = ? AND m.id = ?`,
+      ),
+      insertFile: db.prepare(
+        `INSERT INTO files (author, author_device, id, path, size, mtime_ms, state)
+         VALUES (?, ?, ?, ?, ?, ?, 'sending')`,
+      ),
+      fileState: db.prepare(
+        'UPDATE files SET state = ?, error = ? WHERE author = ? AND author_device = ? AND id = ?',
       ),
       segmentMarks: db.prepare('SELECT idx, held, acked FROM out_segments WHERE message_id = ?'),
       dropOutSegments: db.prepare('DELETE FROM out_segments WHERE message_id = ?'),
@@ -150,6 +194,26 @@ export class Transport extends EventEmitter<TransportEvents> {
       complete: db.prepare(
         `UPDATE messages SET body = ?, error = 0, idle_passes = 0
          WHERE author = ? AND author_device = ? AND id = ?`,
+      ),
+      insertInFile: db.prepare(
+        `INSERT INTO files (author, author_device, id, path, state) VALUES (?, ?, ?, ?, 'receiving')
+         ON CONFLICT DO NOTHING`,
+      ),
+      fileOf: db.prepare(
+        'SELECT path, header, state FROM files WHERE author = ? AND author_device = ? AND id = ?',
+      ),
+      fileHeader: db.prepare(
+        'UPDATE files SET header = ? WHERE author = ? AND author_device = ? AND id = ?',
+      ),
+      fileFailedIn: db.prepare(
+        `UPDATE files SET state = 'failed', error = ? WHERE author = ? AND author_device = ? AND id = ?`,
+      ),
+      insertInFileSegment: db.prepare(
+        `INSERT INTO in_file_segments (author, author_device, message_id, idx) VALUES (?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+      ),
+      dropInFileSegment: db.prepare(
+        'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ? AND idx = ?',
       ),
       dropInSegments: db.prepare(
         'DELETE FROM in_segments WHERE author = ? AND author_device = ? AND message_id = ?',
@@ -186,26 +250,29 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.nextTransmission = Number(reserved?.value ?? 0);
     this.reservedUpTo = this.nextTransmission + TRANSMISSION_BLOCK;
     this.q.reserve.run(String(this.reservedUpTo));
-    const rows = this.q.pendingOut.all(this.me.user, this.me.device) as {
+    const rows = this.q.pendingOut.all(this.me.user, this.me.device) as (OutRow & {
       id: number;
-      peer: string;
-      body: Buffer;
-      size: number;
       idx: number;
       held: number;
       acked: number;
       sends: number;
-    }[];
+    })[];
     for (const r of rows) {
       let msg = this.sending.get(r.id);
       if (!msg) {
-        msg = outMessage(r.peer, new Uint8Array(r.body), r.size, this.now());
+        // A paused file waits for resume() with its marks in the database.
+        if (r.fileState === 'paused') continue;
+        msg = this.outMessageOf(r);
         this.sending.set(r.id, msg);
       }
       msg.sends[r.idx] = Math.min(r.sends, 0xffff);
       if (r.held) markSegment(msg, 'held', r.idx);
       if (r.acked) markSegment(msg, 'acked', r.idx);
-      else this.peerOut(r.peer).enqueue({ messageId: r.id, index: r.idx }, r.sends > 0);
+      else if (!msg.file)
+        this.peerOut(r.peer).enqueue({ messageId: r.id, index: r.idx }, r.sends > 0);
+    }
+    for (const [id, msg] of this.sending) {
+      if (msg.file) this.peerOut(msg.peer).enqueueStream(id, 0, msg.count);
     }
     // A crash between marking segments and updating the status is repaired here.
     for (const id of [...this.sending.keys()]) this.advanceOutgoing(id);
@@ -215,6 +282,8 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   close(): void {
     this.closed = true;
+    for (const msg of this.sending.values()) msg.file?.close();
+    this.partial?.close();
     if (this.timer) clearTimeout(this.timer);
     if (this.assembly) clearInterval(this.assembly);
   }
@@ -274,30 +343,141 @@ export class Transport extends EventEmitter<TransportEvents> {
     return key;
   }
 
+  /**
+   * Accepts a file for `peer`: `header` is the message body (the file's description), the bytes
+   * stay in the file at `path` and are read as segments go out, `chunk` bytes at a time.
+   */
+  submitFile(
+    peer: string,
+    id: number,
+    header: Uint8Array,
+    path: string,
+    identity: FileIdentity,
+    chunk: number,
+  ): MessageKey {
+    const count = fileSegmentCount(identity.size, chunk);
+    const key = { author: this.me.user, authorDevice: this.me.device, id };
+    this.db.transaction(() => {
+      this.q.insertMessage.run({
+        ...key,
+        peer,
+        direction: 'out',
+        body: header,
+        segmentCount: count,
+        segmentSize: chunk,
+        status: 'pending',
+        received: count,
+      });
+      this.q.insertFile.run(
+        key.author,
+        key.authorDevice,
+        id,
+        path,
+        identity.size,
+        identity.mtimeMs,
+      );
+      for (let i = 0; i < count; i++) this.q.insertOutSegment.run(id, i);
+    })();
+    const msg = this.outMessageOf({
+      peer,
+      body: Buffer.from(header),
+      size: chunk,
+      count,
+      path,
+      fileSize: identity.size,
+      mtimeMs: identity.mtimeMs,
+      fileState: 'sending',
+    });
+    this.sending.set(id, msg);
+    this.peerOut(peer).enqueueStream(id, 0, count);
+    this.emit('fileActivity');
+    this.pump();
+    return key;
+  }
+
+  /** Stops sending a file for now (its progress is kept); false if it is not being sent. */
+  pauseFile(id: number): boolean {
+    const msg = this.sending.get(id);
+    if (!msg?.file) return false;
+    this.sending.delete(id);
+    msg.file.close();
+    this.outbound.get(msg.peer)?.dropStream(id);
+    this.outbound.get(msg.peer)?.forget((ref) => ref.messageId === id);
+    this.q.fileState.run('paused', null, this.me.user, this.me.device, id);
+    this.changed({ author: this.me.user, authorDevice: this.me.device, id });
+    return true;
+  }
+
+  /** Continues a paused file from where it stopped. */
+  resumeFile(id: number): boolean {
+    const r = this.q.outMessage.get(this.me.user, this.me.device, id) as OutRow | undefined;
+    if (!r || r.fileState !== 'paused') return false;
+    this.q.fileState.run('sending', null, this.me.user, this.me.device, id);
+    const msg = this.outMessageOf({ ...r, fileState: 'sending' });
+    for (const m of this.q.segmentMarks.all(id) as { idx: number; held: number; acked: number }[]) {
+      if (m.held) markSegment(msg, 'held', m.idx);
+      if (m.acked) markSegment(msg, 'acked', m.idx);
+    }
+    this.sending.set(id, msg);
+    this.peerOut(msg.peer).enqueueStream(id, 0, msg.count);
+    this.changed({ author: this.me.user, authorDevice: this.me.device, id });
+    this.pump();
+    return true;
+  }
+
+  /** Gives up sending a file: it fails with `reason`, and its file state says cancelled. */
+  cancelFile(id: number): boolean {
+    const r = this.q.outMessage.get(this.me.user, this.me.device, id) as OutRow | undefined;
+    if (!r?.path || (r.fileState !== 'sending' && r.fileState !== 'paused')) return false;
+    this.fail(id);
+    this.q.fileState.run('cancelled', null, this.me.user, this.me.device, id);
+    this.setStatus({ author: this.me.user, authorDevice: this.me.device, id }, 'failed');
+    return true;
+  }
+
+  private outMessageOf(r: OutRow): OutMessage {
+    if (r.path === null) return outMessage(r.peer, new Uint8Array(r.body), r.size, this.now());
+    const header = new Uint8Array(r.body);
+    const file = new FileSource(r.path, { size: r.fileSize!, mtimeMs: r.mtimeMs! });
+    const size = r.fileSize!;
+    const chunk = r.size;
+    return {
+      ...emptyOutMessage(r.peer, r.size, r.count, this.now()),
+      file,
+      read: (index) => {
+        if (index === 0) return header;
+        const offset = (index - 1) * chunk;
+        return encodeChunk(offset, file.read(offset, Math.min(chunk, size - offset)));
+      },
+    };
+  }
+
   /** Sends a failed message again (its status returns to pending). */
   retry(id: number): boolean {
     const row = this.q.status.get(this.me.user, this.me.device, id) as
       { status: MessageStatus } | undefined;
     if (!row || row.status !== 'failed') return false;
-    const m = this.q.outMessage.get(this.me.user, this.me.device, id) as {
-      peer: string;
-      body: Buffer;
-      size: number;
-    };
+    const m = this.q.outMessage.get(this.me.user, this.me.device, id) as OutRow;
     const marks = this.q.segmentMarks.all(id) as { idx: number; held: number; acked: number }[];
     this.db.transaction(() => {
       this.q.setStatus.run('pending', this.me.user, this.me.device, id);
       this.q.resetOutSegments.run(id);
     })();
-    const msg = outMessage(m.peer, new Uint8Array(m.body), m.size, this.now());
+    if (m.path !== null) {
+      this.q.fileState.run('sending', null, this.me.user, this.me.device, id);
+      m.fileState = 'sending';
+    }
+    const msg = this.outMessageOf(m);
     for (const m of marks) {
       if (m.held) markSegment(msg, 'held', m.idx);
       if (m.acked) markSegment(msg, 'acked', m.idx);
     }
     this.sending.set(id, msg);
     const out = this.peerOut(m.peer);
-    for (let i = 0; i < msg.count; i++)
-      if (!msg.acked[i]) out.enqueue({ messageId: id, index: i }, false);
+    if (msg.file) out.enqueueStream(id, 0, msg.count);
+    else
+      for (let i = 0; i < msg.count; i++)
+        if (!msg.acked[i]) out.enqueue({ messageId: id, index: i }, false);
     this.changed({ author: this.me.user, authorDevice: this.me.device, id });
     this.advanceOutgoing(id);
     this.pump();
@@ -352,7 +532,22 @@ export class Transport extends EventEmitter<TransportEvents> {
   private sendSegment(out: PeerOutbound, ref: SegmentRef, retransmission: boolean): void {
     const msg = this.sending.get(ref.messageId)!;
     const count = msg.count;
-    const [start, end] = segmentBounds(ref.index, msg.body.length, msg.size);
+    let payload: Uint8Array;
+    try {
+      payload = msg.read(ref.index);
+    } catch (e) {
+      if (!(e instanceof FileSourceError)) throw e;
+      // The file changed or vanished: no segment of it may go out any more.
+      this.fail(ref.messageId);
+      this.q.fileState.run('failed', e.message, this.me.user, this.me.device, ref.messageId);
+      this.emit(
+        'fileFailed',
+        { author: this.me.user, authorDevice: this.me.device, id: ref.messageId },
+        e.message,
+      );
+      return;
+    }
+    const bytes = msg.file && ref.index > 0 ? payload.length - CHUNK_OFFSET_BYTES : payload.length;
     const transmission = this.nextTransmission++;
     const frame: DataFrame = {
       type: 'data',
@@ -364,7 +559,8 @@ export class Transport extends EventEmitter<TransportEvents> {
       transmission,
       segmentCount: count,
       segmentIndex: ref.index,
-      payload: msg.body.subarray(start, end),
+      payload,
+      ...(msg.file ? { file: true as const } : {}),
     };
     if (!this.conn.send(frame)) {
       out.enqueue(ref, true);
@@ -373,9 +569,9 @@ export class Transport extends EventEmitter<TransportEvents> {
     const sends = Math.min(msg.sends[ref.index]! + 1, 0xffff);
     msg.sends[ref.index] = sends;
     this.q.markSent.run(ref.messageId, ref.index);
-    out.onSent(transmission, ref, end - start, this.now());
+    out.onSent(transmission, ref, payload.length, this.now());
     out.counters.segmentsSent++;
-    out.counters.bytesSent += end - start;
+    out.counters.bytesSent += bytes;
     if (retransmission) out.counters.retransmissions++;
     this.log.record(
       out.peer,
@@ -383,7 +579,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       ref.messageId,
       ref.index,
       count,
-      end - start,
+      bytes,
     );
     // A segment that keeps failing to reach even the relay fails its message.
     if (
@@ -408,6 +604,8 @@ export class Transport extends EventEmitter<TransportEvents> {
     const msg = this.sending.get(id);
     if (!msg) return;
     this.sending.delete(id);
+    msg.file?.close();
+    this.outbound.get(msg.peer)?.dropStream(id);
     this.outbound.get(msg.peer)?.forget((ref) => ref.messageId === id);
     this.setStatus({ author: this.me.user, authorDevice: this.me.device, id }, 'failed');
   }
@@ -493,7 +691,9 @@ export class Transport extends EventEmitter<TransportEvents> {
     const key = { author: this.me.user, authorDevice: this.me.device, id };
     if (msg.ackedCount === msg.count) {
       this.finishSending(id);
-      this.setStatus(key, 'delivered');
+      // A file is delivered when the peer has verified it (its receipt), not when it has
+      // every segment.
+      this.setStatus(key, msg.file ? 'sent' : 'delivered');
     } else if (msg.coveredCount === msg.count) {
       this.setStatus(key, 'sent');
     }
@@ -503,6 +703,9 @@ export class Transport extends EventEmitter<TransportEvents> {
     const msg = this.sending.get(id);
     if (!msg) return;
     this.sending.delete(id);
+    msg.file?.close();
+    if (msg.file) this.q.fileState.run('done', null, this.me.user, this.me.device, id);
+    this.outbound.get(msg.peer)?.dropStream(id);
     this.outbound.get(msg.peer)?.forget((ref) => ref.messageId === id);
   }
 
@@ -548,6 +751,7 @@ export class Transport extends EventEmitter<TransportEvents> {
     )();
     const receipts = new Map<string, { user: string; device: number; ids: number[] }>();
     const changed = new Map<string, MessageKey>();
+    const fileComplete: MessageKey[] = [];
     batch.forEach((frame, i) => {
       const result = results[i]!;
       const ownCopy = frame.from === this.me.user;
@@ -558,6 +762,8 @@ export class Transport extends EventEmitter<TransportEvents> {
         bytesReceived: 0,
       };
       this.inboundCounters.set(peer, counters);
+      // A segment that could not be stored is dropped unacknowledged: the sender will resend it.
+      if (result === 'refused') return;
       counters.segmentsReceived++;
       counters.bytesReceived += frame.payload.length;
       if (result === 'duplicate') counters.duplicatesDropped++;
@@ -571,7 +777,14 @@ export class Transport extends EventEmitter<TransportEvents> {
       );
       // Completion, and the first segment of a message (so that progress can be shown);
       // once per message and burst.
-      if (result === 'completed' || result === 'first') {
+      if (result === 'fileComplete') {
+        fileComplete.push({
+          author: frame.from,
+          authorDevice: frame.fromDevice,
+          id: frame.messageId,
+        });
+      }
+      if (result === 'completed' || result === 'first' || result === 'failed') {
         changed.set(`${frame.from}/${frame.fromDevice}/${frame.messageId}`, {
           author: frame.from,
           authorDevice: frame.fromDevice,
@@ -600,6 +813,8 @@ export class Transport extends EventEmitter<TransportEvents> {
     });
     for (const key of changed.values()) this.changed(key);
     for (const r of receipts.values()) this.sendReceipt(r.user, r.device, r.ids, 'delivered');
+    // A file is delivered once verified: its receipt comes from whoever verifies it.
+    for (const key of fileComplete) this.emit('fileComplete', key);
     this.pump();
   }
 
@@ -607,10 +822,8 @@ export class Transport extends EventEmitter<TransportEvents> {
    * Persists one incoming segment (inside the caller's transaction) and completes the
    * message when it was the last one.
    */
-  private storeSegment(
-    frame: DataFrame,
-    peer: string,
-  ): 'duplicate' | 'first' | 'stored' | 'completed' {
+  private storeSegment(frame: DataFrame, peer: string): StoreResult {
+    if (frame.file === true) return this.storeFileSegment(frame, peer);
     const { from, fromDevice, messageId: id, segmentCount: count, segmentIndex: index } = frame;
     const direction = from === this.me.user ? 'out' : 'in';
     // No message is larger than MAX_MESSAGE_BYTES, even in the smallest segments.
@@ -641,6 +854,91 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.q.complete.run(Buffer.concat(parts.map((p) => p.payload)), from, fromDevice, id);
     this.q.dropInSegments.run(from, fromDevice, id);
     return 'completed';
+  }
+
+  /**
+   * Writes one segment of an incoming file into its partial file (inside the caller's
+   * transaction) and records it; a segment that cannot be written is not recorded, so it is
+   * not acknowledged and the sender sends it again.
+   */
+  private storeFileSegment(frame: DataFrame, peer: string): StoreResult {
+    const { from, fromDevice, messageId: id, segmentCount: count, segmentIndex: index } = frame;
+    const partial = this.partial;
+    if (partial === null) return 'duplicate';
+    // Every chunk holds at least a byte: no file of the allowed size has more segments.
+    if (count > this.maxFileBytes + 1) return 'duplicate';
+    const chunk = index === 0 ? null : decodeChunk(frame.payload);
+    if (index > 0 && (chunk === null || chunk.offset + chunk.bytes.length > this.maxFileBytes)) {
+      return 'duplicate';
+    }
+    const direction = from === this.me.user ? 'out' : 'in';
+    this.q.insertMessage.run({
+      author: from,
+      authorDevice: fromDevice,
+      id,
+      peer,
+      direction,
+      body: null,
+      segmentCount: count,
+      segmentSize: chunk === null ? 0 : chunk.bytes.length,
+      status: direction === 'in' ? 'delivered' : 'sent',
+      received: 0,
+    });
+    const row = this.q.message.get(from, fromDevice, id) as
+      { peer: string; complete: number; count: number; received: number } | undefined;
+    if (!row || row.complete || row.count !== count || row.peer !== peer) return 'duplicate';
+    this.q.insertInFile.run(from, fromDevice, id, partial.pathOf(from, fromDevice, id));
+    const file = this.q.fileOf.get(from, fromDevice, id) as
+      { path: string; header: string | null; state: string } | undefined;
+    if (!file || file.state !== 'receiving') return 'duplicate';
+    if (this.q.insertInFileSegment.run(from, fromDevice, id, index).changes === 0) {
+      return 'duplicate';
+    }
+    const key = { author: from, authorDevice: fromDevice, id };
+    if (index === 0) {
+      const header = decodeFileHeader(frame.payload);
+      // The header must describe this many segments, in chunks of at least one byte.
+      const fits =
+        header !== null &&
+        header.size <= this.maxFileBytes &&
+        count <= header.size + 1 &&
+        (header.size === 0 ? count === 1 : count >= 2);
+      if (!fits) {
+        const why =
+          header === null
+            ? 'the sender described the file in a way this version does not understand'
+            : header.size > this.maxFileBytes
+              ? `the file is larger than the ${this.maxFileBytes}-byte limit`
+              : 'the file header does not match its segments';
+        this.q.fileFailedIn.run(why, from, fromDevice, id);
+        partial.remove(file.path);
+        return 'failed';
+      }
+      this.q.fileHeader.run(JSON.stringify(header), from, fromDevice, id);
+    } else {
+      const known = file.header === null ? null : (JSON.parse(file.header) as { size: number });
+      if (known !== null && chunk!.offset + chunk!.bytes.length > known.size) return 'duplicate';
+      try {
+        partial.write(file.path, chunk!.offset, chunk!.bytes);
+      } catch (e) {
+        this.q.dropInFileSegment.run(from, fromDevice, id, index);
+        this.emit('fileWriteFailed', key, (e as Error).message);
+        return 'refused';
+      }
+    }
+    this.q.progress.run(from, fromDevice, id);
+    if (row.received === 0) this.emit('fileActivity');
+    if (row.received + 1 < count) return row.received === 0 ? 'first' : 'stored';
+    return 'fileComplete';
+  }
+
+  /** Incoming files whose segments are all in but which are not verified yet. */
+  filesAwaitingVerification(): MessageKey[] {
+    return this.sql(
+      `SELECT m.author, m.author_device AS authorDevice, m.id FROM messages m
+         JOIN files f ON f.author = m.author AND f.author_device = m.author_device AND f.id = m.id
+       WHERE m.body IS NULL AND m.received = m.segment_count AND f.state IN ('receiving', 'verifying')`,
+    ).all() as MessageKey[];
   }
 
   private sendAck(state: { user: string; device: number; acks: AckScheduler }): void {
@@ -743,8 +1041,14 @@ export class Transport extends EventEmitter<TransportEvents> {
     const have = new Set(
       (
         this.sql(
-          'SELECT idx FROM in_segments WHERE author = ? AND author_device = ? AND message_id = ?',
-        ).all(key.author, key.authorDevice, key.id) as { idx: number }[]
+          `SELECT idx FROM in_segments WHERE author = @author AND author_device = @authorDevice
+             AND message_id = @id
+           UNION ALL
+           SELECT idx FROM in_file_segments WHERE author = @author AND author_device = @authorDevice
+             AND message_id = @id`,
+        ).all({ author: key.author, authorDevice: key.authorDevice, id: key.id }) as {
+          idx: number;
+        }[]
       ).map((r) => r.idx),
     );
     const out: number[] = [];
@@ -792,7 +1096,10 @@ export class Transport extends EventEmitter<TransportEvents> {
 /** An outgoing message still being sent: its bytes and each segment's state. */
 interface OutMessage {
   peer: string;
-  body: Uint8Array;
+  /** The payload of segment `index`: a slice of the text, or a file's header or chunk. */
+  read: (index: number) => Uint8Array;
+  /** A file's source, open while the file is being sent; null for text. */
+  file: FileSource | null;
   size: number;
   count: number;
   /** When this run started sending it (for the attempt limit). */
@@ -806,11 +1113,42 @@ interface OutMessage {
   coveredCount: number;
 }
 
+/** What became of one incoming segment. */
+type StoreResult =
+  'duplicate' | 'first' | 'stored' | 'completed' | 'fileComplete' | 'failed' | 'refused';
+
+/** A row describing one of our messages, with its file when it is one. */
+interface OutRow {
+  peer: string;
+  body: Buffer;
+  size: number;
+  count: number;
+  path: string | null;
+  fileSize: number | null;
+  mtimeMs: number | null;
+  fileState: string | null;
+}
+
 function outMessage(peer: string, body: Uint8Array, size: number, now: number): OutMessage {
   const count = segmentCount(body.length, size);
   return {
+    ...emptyOutMessage(peer, size, count, now),
+    read: (index) => {
+      const [start, end] = segmentBounds(index, body.length, size);
+      return body.subarray(start, end);
+    },
+  };
+}
+
+function emptyOutMessage(
+  peer: string,
+  size: number,
+  count: number,
+  now: number,
+): Omit<OutMessage, 'read'> {
+  return {
     peer,
-    body,
+    file: null,
     size,
     count,
     since: now,

@@ -49,7 +49,8 @@ describe('file headers', () => {
     for (const c of cases) expect(decodeFileHeader(c)).toBeNull();
     for (let i = 0; i < 2000; i++) {
       const copy = good.slice();
-      copy[(i * 7919) % copy.length] ^= 1 << (i % 8);
+      const at = (i * 7919) % copy.length;
+      copy[at] = copy[at]! ^ (1 << (i % 8));
       const d = decodeFileHeader(copy);
       if (d !== null) expect(encodeFileHeader(d).length).toBeLessThanOrEqual(MAX_FILE_HEADER_BYTES);
     }

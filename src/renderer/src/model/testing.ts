@@ -17,6 +17,7 @@ export function message(over: Partial<MessageView> & { id: number }): MessageVie
     missing: [],
     segmentCount: 1,
     received: 1,
+    file: null,
     ...over,
   };
 }

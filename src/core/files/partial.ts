@@ -1,0 +1,91 @@
+// The receiver's side of a file: each segment is written at its offset into a partial file in
+// the profile (so disk use stays close to the file's size, with no copy in the database), and
+// when every segment is in, the whole file is hashed from disk and compared with the sender's
+// SHA-256 before it is moved to the downloads folder.
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  createReadStream,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+
+/** Open partial files kept at once; more transfers than this reopen as they take turns. */
+const MAX_OPEN = 16;
+
+export class PartialFiles {
+  readonly dir: string;
+  /** Open descriptors by partial file name, oldest use first. */
+  private readonly open = new Map<string, number>();
+
+  constructor(dir: string) {
+    this.dir = dir;
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** The partial file of a message: named by its key, never by anything the sender chose. */
+  pathOf(author: string, device: number, id: number): string {
+    const digest = createHash('sha256').update(`${author}/${device}/${id}`).digest('hex');
+    return join(this.dir, `${digest.slice(0, 32)}.part`);
+  }
+
+  /** Writes `bytes` at `offset`; throws the file system's error (ENOSPC...) as it is. */
+  write(path: string, offset: number, bytes: Uint8Array): void {
+    const fd = this.fd(path);
+    let done = 0;
+    while (done < bytes.length) {
+      done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
+    }
+  }
+
+  /** Cuts the file to its announced size (a last chunk may not have come from the end). */
+  truncate(path: string, size: number): void {
+    ftruncateSync(this.fd(path), size);
+  }
+
+  /** SHA-256 of the file as it is on disk, read as a stream (constant memory). */
+  async sha256(path: string): Promise<string> {
+    this.release(path);
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+      hash.update(chunk as Buffer);
+    }
+    return hash.digest('hex');
+  }
+
+  release(path: string): void {
+    const fd = this.open.get(path);
+    if (fd === undefined) return;
+    this.open.delete(path);
+    closeSync(fd);
+  }
+
+  remove(path: string): void {
+    this.release(path);
+    rmSync(path, { force: true });
+  }
+
+  close(): void {
+    for (const path of [...this.open.keys()]) this.release(path);
+  }
+
+  private fd(path: string): number {
+    let fd = this.open.get(path);
+    if (fd !== undefined) {
+      // Most recently used goes last.
+      this.open.delete(path);
+      this.open.set(path, fd);
+      return fd;
+    }
+    if (this.open.size >= MAX_OPEN) this.release(this.open.keys().next().value!);
+    // 'a+' would ignore offsets; 'r+' needs the file: create it first without truncating.
+    closeSync(openSync(path, 'a'));
+    fd = openSync(path, 'r+');
+    this.open.set(path, fd);
+    return fd;
+  }
+}

@@ -1,0 +1,304 @@
+// Files as messages, the application layer's part: hashing and describing a file before it is
+// sent, verifying one that has arrived (SHA-256 from disk) before it is shown as received,
+// placing it in the downloads folder under a sanitised, unique name, and reporting progress.
+// The transport moves the segments (transport.ts); this file decides what they mean.
+import { createHash } from 'node:crypto';
+import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { FileState, FileView } from '../../shared/api.ts';
+import {
+  CHUNK_OFFSET_BYTES,
+  encodeFileHeader,
+  type FileHeader,
+} from '../../shared/protocol/index.ts';
+import { statementCache, type Db } from '../store/database.ts';
+import type { MessageKey, Transport } from '../transport/transport.ts';
+import { ensureDownloadsDir } from './downloads.ts';
+import { mediaTypeOf, SNIFF_BYTES } from './media-type.ts';
+import { moveToUniqueDestination, sanitizeFileName } from './names.ts';
+import { identify, type FileIdentity } from './source.ts';
+
+const PROGRESS_INTERVAL_MS = 250;
+
+export class FileError extends Error {
+  override name = 'FileError';
+}
+
+export interface FileSettings {
+  /** Where received files are saved. */
+  downloadsDir: string;
+  /** The largest file sent or accepted, in bytes. */
+  maxFileBytes: number;
+}
+
+interface FileRow {
+  path: string;
+  size: number;
+  header: string | null;
+  state: FileState;
+  error: string | null;
+}
+
+export class FileTransfers {
+  private readonly db: Db;
+  private readonly sql: ReturnType<typeof statementCache>;
+  private readonly transport: Transport;
+  private readonly me: { user: string; device: number };
+  settings: FileSettings;
+  private readonly changed: (key: MessageKey) => void;
+  private readonly verifying = new Set<string>();
+  private closed = false;
+  /** Reports progress of files in flight while there are any. */
+  private progressTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly lastProgress = new Map<string, number>();
+
+  constructor(
+    db: Db,
+    transport: Transport,
+    me: { user: string; device: number },
+    settings: FileSettings,
+    changed: (key: MessageKey) => void,
+  ) {
+    this.db = db;
+    this.sql = statementCache(db);
+    this.transport = transport;
+    this.me = me;
+    this.settings = settings;
+    this.changed = changed;
+    transport.on('fileComplete', (key) => void this.verify(key));
+    transport.on('fileActivity', () => this.watchProgress());
+  }
+
+  /** While files are in flight, emits each one's view when its progress moved (4 times a second). */
+  private watchProgress(): void {
+    if (this.progressTimer !== null || this.closed) return;
+    this.progressTimer = setInterval(() => this.reportProgress(), PROGRESS_INTERVAL_MS);
+    this.progressTimer.unref();
+  }
+
+  private reportProgress(): void {
+    const active = this.sql(
+      `SELECT f.author, f.author_device AS authorDevice, f.id,
+         (SELECT count(*) FROM out_segments s WHERE f.author = @user AND f.author_device = @device
+            AND s.message_id = f.id AND s.acked = 1)
+         + (SELECT count(*) FROM in_file_segments s WHERE s.author = f.author
+            AND s.author_device = f.author_device AND s.message_id = f.id) AS done
+       FROM files f WHERE f.state IN ('sending', 'receiving', 'verifying')`,
+    ).all({ user: this.me.user, device: this.me.device }) as (MessageKey & { done: number })[];
+    if (active.length === 0) {
+      clearInterval(this.progressTimer!);
+      this.progressTimer = null;
+      this.lastProgress.clear();
+      return;
+    }
+    for (const a of active) {
+      const id = `${a.author}/${a.authorDevice}/${a.id}`;
+      if (this.lastProgress.get(id) === a.done) continue;
+      this.lastProgress.set(id, a.done);
+      this.changed({ author: a.author, authorDevice: a.authorDevice, id: a.id });
+    }
+  }
+
+  /** Verifies files whose last segment arrived before a restart. */
+  start(): void {
+    for (const key of this.transport.filesAwaitingVerification()) void this.verify(key);
+    this.watchProgress();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.progressTimer !== null) clearInterval(this.progressTimer);
+  }
+
+  /**
+   * Describes a file for sending: checks it, hashes it from disk (constant memory), and makes
+   * sure it did not change while it was hashed. The caller submits it with `submit`.
+   */
+  async describe(path: string): Promise<{ header: FileHeader; identity: FileIdentity }> {
+    let identity: FileIdentity;
+    try {
+      identity = identify(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new FileError(
+        code === 'ENOENT'
+          ? `no such file: ${path}`
+          : `cannot send ${path}: ${(e as Error).message}`,
+      );
+    }
+    if (identity.size > this.settings.maxFileBytes) {
+      throw new FileError(
+        `${basename(path)} is ${identity.size} bytes, over the limit of ${this.settings.maxFileBytes} bytes (Settings)`,
+      );
+    }
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+      hash.update(chunk as Buffer);
+    }
+    const after = identify(path);
+    if (after.size !== identity.size || after.mtimeMs !== identity.mtimeMs) {
+      throw new FileError(`${basename(path)} changed while it was being read: try again`);
+    }
+    const head = new Uint8Array(SNIFF_BYTES);
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, head, 0, SNIFF_BYTES, 0);
+    } finally {
+      closeSync(fd);
+    }
+    const name = basename(path);
+    return {
+      header: {
+        name,
+        size: identity.size,
+        type: mediaTypeOf(name, head),
+        sha256: hash.digest('hex'),
+      },
+      identity,
+    };
+  }
+
+  /** Hands a described file to the transport as message `id` to `peer`. */
+  submit(
+    peer: string,
+    id: number,
+    path: string,
+    described: { header: FileHeader; identity: FileIdentity },
+    segmentSize: number,
+  ): MessageKey {
+    // A chunk segment carries its offset too, and stays within the segment size X.
+    const chunk = segmentSize - CHUNK_OFFSET_BYTES;
+    return this.transport.submitFile(
+      peer,
+      id,
+      encodeFileHeader(described.header),
+      path,
+      described.identity,
+      chunk,
+    );
+  }
+
+  /**
+   * Checks a complete incoming file against its SHA-256 and moves it into the downloads
+   * folder; a mismatch fails it, with the reason, and the damaged bytes are deleted.
+   */
+  private async verify(key: MessageKey): Promise<void> {
+    const id = `${key.author}/${key.authorDevice}/${key.id}`;
+    if (this.verifying.has(id) || this.closed || this.transport.partial === null) return;
+    this.verifying.add(id);
+    const partial = this.transport.partial;
+    try {
+      const row = this.row(key);
+      if (!row || row.header === null) return;
+      const header = JSON.parse(row.header) as FileHeader;
+      this.setState(key, 'verifying', null);
+      partial.truncate(row.path, header.size);
+      const sha256 = await partial.sha256(row.path);
+      if (this.closed) return;
+      if (sha256 !== header.sha256) {
+        partial.remove(row.path);
+        this.fail(key, 'the file arrived damaged: its SHA-256 does not match what was sent');
+        return;
+      }
+      let saved: string;
+      try {
+        const dir = ensureDownloadsDir(this.settings.downloadsDir);
+        saved = moveToUniqueDestination(row.path, dir, sanitizeFileName(header.name));
+      } catch (e) {
+        this.fail(key, `could not save the file: ${(e as Error).message}`);
+        return;
+      }
+      this.db.transaction(() => {
+        this.sql(
+          `UPDATE files SET path = ?, state = 'done', error = NULL
+           WHERE author = ? AND author_device = ? AND id = ?`,
+        ).run(saved, key.author, key.authorDevice, key.id);
+        this.sql(
+          `UPDATE messages SET body = ?, error = 0, idle_passes = 0
+           WHERE author = ? AND author_device = ? AND id = ?`,
+        ).run(encodeFileHeader(header), key.author, key.authorDevice, key.id);
+        this.sql(
+          'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
+        ).run(key.author, key.authorDevice, key.id);
+      })();
+      // Delivered now, not when the last segment came: the file is whole and in its place.
+      if (key.author !== this.me.user) {
+        this.transport.sendReceipt(key.author, key.authorDevice, [key.id], 'delivered');
+      }
+      this.changed(key);
+    } catch (e) {
+      if (!this.closed) this.fail(key, `could not verify the file: ${(e as Error).message}`);
+    } finally {
+      this.verifying.delete(id);
+    }
+  }
+
+  private fail(key: MessageKey, why: string): void {
+    this.setState(key, 'failed', why);
+    this.changed(key);
+  }
+
+  private setState(key: MessageKey, state: FileState, error: string | null): void {
+    this.sql(
+      'UPDATE files SET state = ?, error = ? WHERE author = ? AND author_device = ? AND id = ?',
+    ).run(state, error, key.author, key.authorDevice, key.id);
+  }
+
+  private row(key: MessageKey): FileRow | undefined {
+    return this.sql(
+      'SELECT path, size, header, state, error FROM files WHERE author = ? AND author_device = ? AND id = ?',
+    ).get(key.author, key.authorDevice, key.id) as FileRow | undefined;
+  }
+
+  /** The file part of a message's view, or null when the message is not a file. */
+  view(
+    key: MessageKey,
+    direction: 'in' | 'out',
+    body: Uint8Array | null,
+    segmentCount: number,
+    segmentSize: number,
+  ): FileView | null {
+    const row = this.row(key);
+    if (!row) return null;
+    const header = row.header !== null ? (JSON.parse(row.header) as FileHeader) : decoded(body);
+    const size = header?.size ?? null;
+    let done: number;
+    if (direction === 'out' && key.author === this.me.user && key.authorDevice === this.me.device) {
+      const acked = this.sql(
+        'SELECT count(*) AS n FROM out_segments WHERE message_id = ? AND acked = 1 AND idx > 0',
+      ).get(key.id) as { n: number };
+      done = row.state === 'done' ? (size ?? 0) : acked.n * segmentSize;
+    } else {
+      // Chunks written so far (segment 0 is the header).
+      const chunks = this.sql(
+        `SELECT count(*) AS n FROM in_file_segments
+         WHERE author = ? AND author_device = ? AND message_id = ? AND idx > 0`,
+      ).get(key.author, key.authorDevice, key.id) as { n: number };
+      // The chunk size follows from the size and the count; before the header, from the
+      // first chunk that came.
+      const chunk =
+        size !== null && segmentCount > 1 ? Math.ceil(size / (segmentCount - 1)) : segmentSize;
+      done = row.state === 'done' || body !== null ? (size ?? 0) : chunks.n * chunk;
+    }
+    return {
+      name:
+        direction === 'in' && row.state === 'done' ? basename(row.path) : (header?.name ?? null),
+      size,
+      type: header?.type ?? null,
+      sha256: header?.sha256 ?? null,
+      state: row.state,
+      bytesDone: size === null ? done : Math.min(done, size),
+      path: direction === 'out' || row.state === 'done' ? row.path : null,
+      error: row.error,
+    };
+  }
+}
+
+function decoded(body: Uint8Array | null): FileHeader | null {
+  if (body === null || body.length < 2) return null;
+  try {
+    return JSON.parse(new TextDecoder().decode(body.subarray(1))) as FileHeader;
+  } catch {
+    return null;
+  }
+}

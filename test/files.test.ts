@@ -1,0 +1,204 @@
+// Files between two engines through the real relay: streamed from disk, verified by SHA-256,
+// saved under a safe name in the downloads folder, resumed after a restart, and failed clearly
+// when the source changes. (The large-file, kill -9 and memory acceptance runs are separate.)
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MessageView } from '../src/shared/api.ts';
+import { encodeFileHeader } from '../src/shared/protocol/index.ts';
+import { identify } from '../src/core/files/source.ts';
+import type { Transport } from '../src/core/transport/transport.ts';
+import { TestEngine } from './helpers/engine.ts';
+import { startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+let relay: RelayProcess;
+const engines: TestEngine[] = [];
+beforeEach(async () => {
+  relay = await startRelay();
+});
+afterEach(async () => {
+  for (const e of engines.splice(0)) await e.close();
+  await relay.stop();
+});
+
+function engine(user: string, opts: { profileDir?: string; downloadsDir?: string } = {}) {
+  const e = TestEngine.start(relay.url, user, {
+    profileDir: opts.profileDir ?? tempDir(`strata-${user}-`),
+    downloadsDir: opts.downloadsDir ?? tempDir(`strata-${user}-downloads-`),
+  });
+  engines.push(e);
+  return e;
+}
+
+/** The newest view of the message `key` seen in an engine's events. */
+function latest(e: TestEngine, key: string): MessageView | undefined {
+  for (let i = e.events.length - 1; i >= 0; i--) {
+    const ev = e.events[i]!;
+    if (ev.type === 'message' && ev.message.key === key) return ev.message;
+  }
+  return undefined;
+}
+
+function sourceFile(bytes: Uint8Array, name = 'payload.bin'): string {
+  const path = join(tempDir('strata-src-'), name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+describe('files through the relay', () => {
+  it('a file crosses a lossy, bit-flipping channel and arrives identical, verified and saved', async () => {
+    await relay.admin({ loss: 0.05, ber: 0.1, code: 'hamming74', seed: 7 });
+    const downloads = tempDir('strata-bob-downloads-');
+    const alice = engine('alice');
+    const bob = engine('bob', { downloadsDir: downloads });
+    await Promise.all([alice.online(), bob.online()]);
+    const bytes = randomBytes(3 * 1024 * 1024 + 123);
+    const sent = await alice.m.sendFile('bob', sourceFile(bytes, 'report 2026.pdf'));
+    expect(sent.file).toMatchObject({
+      name: 'report 2026.pdf',
+      size: bytes.length,
+      state: 'sending',
+    });
+    expect(sent.file!.sha256).toBe(sha256(bytes));
+
+    await alice.until(() => latest(alice, sent.key)?.status === 'delivered');
+    const arrived = bob.m.message(sent.key)!;
+    expect(arrived.file).toMatchObject({
+      name: 'report 2026.pdf',
+      state: 'done',
+      size: bytes.length,
+      bytesDone: bytes.length,
+      sha256: sha256(bytes),
+      error: null,
+    });
+    expect(arrived.file!.path).toBe(join(downloads, 'report 2026.pdf'));
+    expect(sha256(readFileSync(arrived.file!.path!))).toBe(sha256(bytes));
+    expect(alice.m.message(sent.key)!.file).toMatchObject({
+      state: 'done',
+      bytesDone: bytes.length,
+    });
+    // Nothing is left behind but the file: no partial file, no segments in the database.
+    expect(readdirSync(downloads)).toEqual(['report 2026.pdf']);
+    expect(alice.m.stats('bob').retransmissions).toBeGreaterThan(0);
+  });
+
+  it('text sent after a large file overtakes it', async () => {
+    const alice = engine('alice');
+    const bob = engine('bob');
+    await Promise.all([alice.online(), bob.online()]);
+    const file = await alice.m.sendFile('bob', sourceFile(randomBytes(16 * 1024 * 1024)));
+    const text = alice.m.send('bob', 'this should not wait for the file');
+    await bob.until(
+      () => bob.m.message(text.key)?.text !== null && bob.m.message(text.key) !== null,
+    );
+    expect(bob.m.message(file.key)?.file?.state ?? 'not started').not.toBe('done');
+    await alice.until(() => latest(alice, file.key)?.status === 'delivered');
+  });
+
+  it('a second copy of a name gets a numbered name, and hostile names stay inside the folder', async () => {
+    const downloads = tempDir('strata-bob-downloads-');
+    const alice = engine('alice');
+    const bob = engine('bob', { downloadsDir: downloads });
+    await Promise.all([alice.online(), bob.online()]);
+    const bytes = randomBytes(1000);
+    // A hostile sender writes whatever header it likes: go under the API to do the same.
+    const transport = (alice.m as unknown as { transport: Transport }).transport;
+    const hostile = ['../../../../tmp/evil.sh', 'CON', '.bashrc', '..', 'a/b\\c.txt'];
+    const keys: string[] = [];
+    let id = Date.now() * 1024;
+    for (const name of [...hostile, 'same.txt', 'same.txt']) {
+      const path = sourceFile(bytes);
+      const header = encodeFileHeader({
+        name,
+        size: bytes.length,
+        type: 'application/octet-stream',
+        sha256: sha256(bytes),
+      });
+      const key = transport.submitFile('bob', ++id, header, path, identify(path), 256);
+      keys.push(`${key.author}/${key.authorDevice}/${key.id}`);
+    }
+    await bob.until(() => keys.every((k) => bob.m.message(k)?.file?.state === 'done'));
+    const saved = keys.map((k) => bob.m.message(k)!.file!.path!);
+    for (const p of saved) {
+      expect(p.startsWith(downloads + '/')).toBe(true);
+      expect(p.slice(downloads.length + 1)).not.toMatch(/[/\\]/);
+      expect(sha256(readFileSync(p))).toBe(sha256(bytes));
+    }
+    expect(saved.map((p) => p.slice(downloads.length + 1))).toEqual([
+      'evil.sh',
+      '_CON',
+      '_.bashrc',
+      'file',
+      'c.txt',
+      'same.txt',
+      'same (1).txt',
+    ]);
+  });
+
+  it('resumes after the sender restarts, without starting over', async () => {
+    const profile = tempDir('strata-alice-');
+    let alice = engine('alice', { profileDir: profile });
+    const bob = engine('bob');
+    await Promise.all([alice.online(), bob.online()]);
+    const bytes = randomBytes(24 * 1024 * 1024);
+    const sent = await alice.m.sendFile('bob', sourceFile(bytes));
+    // Stop the sender once the peer has acknowledged a good part of the file.
+    await alice.until(() => (latest(alice, sent.key)?.file?.bytesDone ?? 0) >= bytes.length * 0.3);
+    const firstRun = alice.m.stats('bob').bytesSent;
+    await alice.close();
+    engines.splice(engines.indexOf(alice), 1);
+    alice = engine('alice', { profileDir: profile });
+    await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
+    const total = firstRun + alice.m.stats('bob').bytesSent;
+    expect(total).toBeLessThan(bytes.length * 1.1);
+    const arrived = bob.m.message(sent.key)!;
+    expect(sha256(readFileSync(arrived.file!.path!))).toBe(sha256(bytes));
+  });
+
+  it('a source file that changes mid-transfer fails the transfer with the reason', async () => {
+    const alice = engine('alice');
+    const bob = engine('bob');
+    await Promise.all([alice.online(), bob.online()]);
+    const path = sourceFile(randomBytes(32 * 1024 * 1024));
+    const sent = await alice.m.sendFile('bob', path);
+    await alice.until(() => (latest(alice, sent.key)?.file?.bytesDone ?? 0) > 0);
+    appendFileSync(path, 'more');
+    await alice.until(() => latest(alice, sent.key)?.status === 'failed');
+    expect(alice.m.message(sent.key)!.file).toMatchObject({
+      state: 'failed',
+      error: expect.stringMatching(/changed while it was being sent/),
+    });
+    expect(alice.events).toContainEqual(
+      expect.objectContaining({ type: 'error', code: 'fileFailed', message: sent.key }),
+    );
+  });
+
+  it('refuses a missing file or one over the size limit, clearly', async () => {
+    const alice = engine('alice');
+    await expect(alice.m.sendFile('bob', '/nonexistent/file.bin')).rejects.toThrow(
+      /no such file: \/nonexistent\/file\.bin/,
+    );
+    alice.m.updateFileSettings({ maxFileBytes: 10 });
+    await expect(alice.m.sendFile('bob', sourceFile(randomBytes(11)))).rejects.toThrow(
+      /over the limit of 10 bytes/,
+    );
+  });
+
+  it('pauses and resumes a file', async () => {
+    const alice = engine('alice');
+    const bob = engine('bob');
+    await Promise.all([alice.online(), bob.online()]);
+    const bytes = randomBytes(24 * 1024 * 1024);
+    const sent = await alice.m.sendFile('bob', sourceFile(bytes));
+    await alice.until(() => (latest(alice, sent.key)?.file?.bytesDone ?? 0) > 0);
+    expect(alice.m.controlFile(sent.key, 'pause')).toBe(true);
+    expect(alice.m.message(sent.key)!.file!.state).toBe('paused');
+    expect(alice.m.controlFile(sent.key, 'pause')).toBe(false);
+    expect(alice.m.controlFile(sent.key, 'resume')).toBe(true);
+    await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
+    expect(sha256(readFileSync(bob.m.message(sent.key)!.file!.path!))).toBe(sha256(bytes));
+  });
+});
