@@ -50,6 +50,20 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   return { promise, resolve };
 }
 
+/** Resolves once a chat's messages pass `test` (checked on every change of the store). */
+function chatWhen(peer: string, test: (state: PeerMessages) => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const state = useMessagesStore.getState().byPeer[peer];
+      if (state === undefined || !test(state)) return;
+      stop();
+      resolve();
+    };
+    const stop = useMessagesStore.subscribe(check);
+    check();
+  });
+}
+
 afterEach(() => {
   vi.useRealTimers();
   vi.unstubAllGlobals();
@@ -123,8 +137,31 @@ describe('boot', () => {
   });
 });
 
+describe('first page', () => {
+  it('is asked for again when its chat is selected again after a failure', async () => {
+    vi.stubGlobal('document', { visibilityState: 'visible', hasFocus: () => true });
+    let down = true;
+    const { calls } = ready(() => {
+      if (down) throw new ApiError('unreachable', 'the app host is not connected');
+      return [message({ id: 1, direction: 'out' })];
+    });
+    openChat('bob');
+    await chatWhen('bob', (x) => x.error !== null);
+    expect(calls).toEqual(['history']);
+
+    down = false;
+    openChat('bob');
+    expect(useMessagesStore.getState().byPeer['bob']).toMatchObject({ loading: true, error: null });
+    await chatWhen('bob', (x) => x.loaded);
+    expect(calls).toEqual(['history', 'history']);
+    expect(useMessagesStore.getState().byPeer['bob']).toMatchObject({ error: null });
+    expect(useMessagesStore.getState().byPeer['bob']!.list).toHaveLength(1);
+  });
+});
+
 describe('loadOlder', () => {
   it('does not ask again by itself after a failure, only when retried', async () => {
+    vi.stubGlobal('document', { visibilityState: 'visible', hasFocus: () => true });
     let down = true;
     const { calls } = ready(() => {
       if (down) throw new ApiError('unreachable', 'the app host is not connected');

@@ -492,7 +492,11 @@ export function markReadIfViewing(): Promise<void> {
 
 export function openChat(peer: string): void {
   const ui = useUiStore.getState();
-  if (ui.selected === peer) return;
+  if (ui.selected === peer) {
+    // Selecting the open chat again is how one asks again for a first page that failed.
+    retryFirstPage(peer);
+    return;
+  }
   const contacts = useContactsStore.getState();
   if (
     contacts.conversations[peer] === undefined &&
@@ -508,6 +512,13 @@ export function openChat(peer: string): void {
 
 export function closeChat(): void {
   useUiStore.setState({ selected: null });
+}
+
+/** Asks again for a chat's first page if it failed (its retry button, or selecting it again). */
+export function retryFirstPage(peer: string): void {
+  const current = peerMessages(peer);
+  if (current.loaded || current.loading) return;
+  void loadNewest(peer);
 }
 
 /** The newest page: on first open, and after the host's link comes back. */

@@ -3,7 +3,13 @@
 import { useState, type DragEvent } from 'react';
 import type { SessionView } from '../../../shared/contract.ts';
 import { useLanguage, useT } from '../i18n.ts';
-import { closeChat, useContactsStore, useMessagesStore, useUiStore } from '../store.ts';
+import {
+  closeChat,
+  retryFirstPage,
+  useContactsStore,
+  useMessagesStore,
+  useUiStore,
+} from '../store.ts';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
 import { presenceLine } from './format.ts';
@@ -134,6 +140,14 @@ function ChatBody({ peer }: { peer: string }) {
       return (
         <div className="chat-placeholder" role="alert">
           <p>{t('chat.loadFailed', { detail: state.error })}</p>
+          <button
+            type="button"
+            className="btn btn-small"
+            data-testid="chat-load-retry"
+            onClick={() => retryFirstPage(peer)}
+          >
+            {t('chat.loadRetry')}
+          </button>
         </div>
       );
     }
