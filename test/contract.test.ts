@@ -4,6 +4,8 @@
 //     over an in-memory IPC that serialises like Electron's (no Electron binary here).
 // Both face a real relay and a real peer engine, so what passes here is what the UI gets.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { Host } from '../src/core/host/host.ts';
 import { startWebServer, type WebServer } from '../src/core/host/web-server.ts';
@@ -277,6 +279,42 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     const bad = await apiError(api.call('setChannel', { token: ADMIN_TOKEN, patch: { loss: 2 } }));
     expect(bad).toMatchObject({ code: 'invalid' });
     await api.call('setChannel', { token: ADMIN_TOKEN, patch: { loss: 0, code: 'none' } });
+  });
+
+  it('sends a file by path, controls it, and refuses what a renderer may not do with files', async () => {
+    const bob = await peer('bob');
+    const { api } = await instance({ relayUrl: relay.url, user: 'hana' });
+    const events = new Events(api);
+    const dir = tempDir('strata-src-');
+    const path = join(dir, 'notes.txt');
+    writeFileSync(path, 'the relay address is on the whiteboard\n');
+    const sent = await api.call('sendFile', { to: 'bob', path });
+    expect(sent.file).toMatchObject({ name: 'notes.txt', type: 'text/plain', state: 'sending' });
+    await events.until(
+      (e) =>
+        (e.type === 'message' && e.message.key === sent.key && e.message.status === 'delivered') ||
+        undefined,
+    );
+    await bob.until(() => bob.m.message(sent.key)?.file?.state === 'done');
+    expect(readFileSync(bob.m.message(sent.key)!.file!.path!, 'utf8')).toMatch(/whiteboard/);
+
+    expect(await api.call('controlFile', { key: sent.key, action: 'pause' })).toBe(false);
+    const both = await apiError(api.call('sendFile', { to: 'bob' }));
+    expect(both).toMatchObject({
+      code: 'invalid',
+      message: expect.stringMatching(/path .* upload/),
+    });
+    const missing = await apiError(api.call('sendFile', { to: 'bob', path: join(dir, 'gone') }));
+    expect(missing.message).toMatch(/no such file/);
+    // No opener is wired here (as in the browser host): opening is refused, not attempted.
+    expect((await apiError(api.call('openFile', { key: sent.key }))).code).toBe('invalid');
+    const relative = await apiError(
+      api.call('updateFileSettings', { patch: { downloadsDir: 'relative/dir' } }),
+    );
+    expect(relative.message).toMatch(/absolute path/);
+    const files = await api.call('updateFileSettings', { patch: { maxFileBytes: 1024 } });
+    expect(files.maxFileBytes).toBe(1024);
+    expect((await api.call('session', {})).files?.maxFileBytes).toBe(1024);
   });
 
   it('changes the transport settings, saved in the profile, and refuses bad ones', async () => {

@@ -294,6 +294,12 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     return this.transport.cancelFile(k.id);
   }
 
+  /** The file of a message on this machine (source or saved file), or null. */
+  filePath(key: string): string | null {
+    const view = this.message(key);
+    return view?.file?.path ?? null;
+  }
+
   get fileSettings(): FileSettings {
     return { ...this.files.settings };
   }

@@ -35,8 +35,16 @@ export interface SessionView {
   /** Why the connection is offline, when it is. */
   connectionDetail: string | null;
   settings: TransportSettings;
+  /** Where received files go and the largest file sent or accepted; null before login. */
+  files: FileSettingsView | null;
   /** 'electron' or 'browser': where the host runs. */
   host: 'electron' | 'browser';
+}
+
+export interface FileSettingsView {
+  /** An absolute folder; received files are saved there under sanitised, unique names. */
+  downloadsDir: string;
+  maxFileBytes: number;
 }
 
 /** One entry of the transport's recent-segment log (the network view shows the newest). */
@@ -199,6 +207,8 @@ const channelPatch = object({
   reorder: opt(num(0, 1)),
 });
 const adminToken = str(256);
+const uploadId: Check<string> = (v, path) =>
+  typeof v === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(v) ? v : fail(path, 'an upload id');
 
 /**
  * Every method the renderer may call: its parameter validator and (as a phantom) its result.
@@ -237,6 +247,36 @@ export const METHODS = {
   ),
   updateSettings: method<{ patch: Partial<TransportSettings> }, TransportSettings>(
     object({ patch: req(settingsPatch) }),
+  ),
+  /**
+   * Sends a file: by its path on this machine (Electron: the preload resolves a dropped or
+   * picked File to its path), or by the id of an upload to the browser host (POST /upload).
+   * Exactly one of `path` and `upload`.
+   */
+  sendFile: method<{ to: string; path?: string; upload?: string }, MessageView>(
+    object({ to: req(userName), path: opt(str(4096)), upload: opt(uploadId) }),
+  ),
+  /** Pauses, resumes or cancels one of this device's files in flight. */
+  controlFile: method<{ key: string; action: 'pause' | 'resume' | 'cancel' }, boolean>(
+    object({ key: req(str(128)), action: req(oneOf(['pause', 'resume', 'cancel'] as const)) }),
+  ),
+  /**
+   * Electron: opens a finished file with the system's application, or shows it in its folder
+   * (`reveal`). Only files of this profile's messages, looked up by key, never a given path.
+   * The browser host answers 'invalid': a browser offers GET /files/<key> instead.
+   */
+  openFile: method<{ key: string; reveal?: boolean }, null>(
+    object({ key: req(str(128)), reveal: opt(bool) }),
+  ),
+  updateFileSettings: method<{ patch: Partial<FileSettingsView> }, FileSettingsView>(
+    object({
+      patch: req(
+        object({
+          downloadsDir: opt(str(4096)),
+          maxFileBytes: opt(int(1, Number.MAX_SAFE_INTEGER)),
+        }),
+      ),
+    }),
   ),
 } as const;
 

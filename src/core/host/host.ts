@@ -85,9 +85,18 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
       connection: this.messenger ? this.connection : 'offline',
       connectionDetail: this.messenger ? this.connectionDetail : null,
       settings: this.messenger?.settings ?? { ...DEFAULT_SETTINGS },
+      files: this.messenger?.fileSettings ?? null,
       host: this.kind,
     };
   }
+
+  /**
+   * The carrier's way to open a finished file (Electron: shell.openPath / showItemInFolder);
+   * null where the host cannot show anything on the user's screen (the browser host).
+   */
+  opener: ((path: string, reveal: boolean) => Promise<void>) | null = null;
+  /** Files uploaded to the browser host, by upload id; null where there are none. */
+  uploads: { pathOf(id: string): string | null } | null = null;
 
   /** The engine, for the shell's own needs (notifications); null before the first login. */
   get engine(): Messenger | null {
@@ -153,6 +162,37 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           const settings = m.updateSettings((p as Params<'updateSettings'>).patch);
           this.emitSession();
           return settings;
+        }
+        case 'sendFile': {
+          const { to, path, upload } = p as Params<'sendFile'>;
+          if ((path === undefined) === (upload === undefined)) {
+            throw new ApiError('invalid', 'give either the path of a file or an upload id');
+          }
+          const source = path ?? this.uploads?.pathOf(upload!);
+          if (source === undefined || source === null) {
+            throw new ApiError('invalid', 'no such upload: it may have expired; send it again');
+          }
+          return await m.sendFile(to, source);
+        }
+        case 'controlFile': {
+          const { key, action } = p as Params<'controlFile'>;
+          return m.controlFile(key, action);
+        }
+        case 'openFile': {
+          const { key, reveal } = p as Params<'openFile'>;
+          const path = m.filePath(key);
+          if (path === null)
+            throw new ApiError('invalid', 'that message has no file on this machine');
+          if (this.opener === null) {
+            throw new ApiError('invalid', 'this app cannot open files itself: download the file');
+          }
+          await this.opener(path, reveal ?? false);
+          return null;
+        }
+        case 'updateFileSettings': {
+          const files = m.updateFileSettings((p as Params<'updateFileSettings'>).patch);
+          this.emitSession();
+          return files;
         }
       }
     } catch (e) {

@@ -25,6 +25,7 @@ const SESSION: SessionView = {
   connection: 'online',
   connectionDetail: null,
   settings: { segmentSize: 1024, assemblyPeriodMs: 1000, idleCycles: 2 },
+  files: null,
   host: 'browser',
 };
 
