@@ -577,6 +577,20 @@ describe('custody', () => {
     expect(store.custodyBytes).toBe(21);
   });
 
+  it('frees the bytes of acknowledged frames, so a large file needs room for its window only', () => {
+    const store = openStore({ maxBytesPerUser: 25 });
+    expect(store.holdBatch([row(1, 0), row(1, 1)], 0)).toEqual(held(2));
+    expect(store.holdBatch([row(1, 2, { frame: bytes(5) })], 0)).toEqual([
+      { ok: false, reason: 'user-quota' },
+    ]);
+    expect(store.markAcked('alice', 1, 'bob', [[100, 101]])).toBe(2);
+    expect(store.custodyBytes).toBe(0);
+    expect(store.holdBatch([row(1, 2, { frame: bytes(5) }), row(1, 3)], 0)).toEqual(held(2));
+    // Acknowledging again frees nothing twice.
+    expect(store.markAcked('alice', 1, 'bob', [[100, 101]])).toBe(0);
+    expect(store.custodyBytes).toBe(5 + row(1, 3).frame.length);
+  });
+
   it('counts custody and queued bytes together against the total limit', () => {
     const store = openStore({ maxBytesTotal: 100 });
     ok(store.enqueue('carol', 0, bytes(60), FROM_ALICE, 0));
@@ -642,11 +656,14 @@ describe('custody', () => {
     first.holdBatch([row(1, 0), row(1, 1), row(2, 0)], 0);
     first.markAcked('alice', 1, 'bob', [[101, 101]]);
     const before = first.unackedFor('alice', 1, 'bob', 10);
+
+    // The acknowledged frame keeps its row but not its bytes, before and after reopening.
+    expect(first.custodyBytes).toBe(20);
     closeStore(first);
 
     const second = openStore(limits);
     expect(second.custodyFrames).toBe(3);
-    expect(second.custodyBytes).toBe(31);
+    expect(second.custodyBytes).toBe(20);
     expect(second.unackedFor('alice', 1, 'bob', 10)).toEqual(before);
     expect(second.senderDevicesWithCustody()).toEqual([
       { sender: 'alice', senderDevice: 1, recipient: 'bob' },

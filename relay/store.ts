@@ -179,8 +179,15 @@ export class RelayStore {
            SET transmission = excluded.transmission, frame = excluded.frame
            WHERE excluded.transmission > custody.transmission`,
       ),
+      custodyAckedBytes: this.db.prepare(
+        `SELECT coalesce(sum(length(frame)), 0) AS bytes FROM custody
+         WHERE sender = ? AND sender_device = ? AND recipient = ? AND transmission BETWEEN ? AND ?
+           AND acked = 0`,
+      ),
+      // An acknowledged frame is never sent again: its bytes go, its row stays until the
+      // message is delivered. So a large file costs the relay its window, not its size.
       custodyAck: this.db.prepare(
-        `UPDATE custody SET acked = 1
+        `UPDATE custody SET acked = 1, frame = X''
          WHERE sender = ? AND sender_device = ? AND recipient = ? AND transmission BETWEEN ? AND ?
            AND acked = 0`,
       ),
@@ -446,11 +453,18 @@ export class RelayStore {
     ranges: readonly (readonly [low: number, high: number])[],
   ): number {
     let marked = 0;
+    let freed = 0;
     this.db.transaction(() => {
       for (const [low, high] of ranges) {
-        marked += this.stmt.custodyAck.run(sender, senderDevice, recipient, low, high).changes;
+        const args = [sender, senderDevice, recipient, low, high] as const;
+        freed += (this.stmt.custodyAckedBytes.get(...args) as { bytes: number }).bytes;
+        marked += this.stmt.custodyAck.run(...args).changes;
       }
     })();
+    // Counted once committed.
+    const use = this.custodyUsage.get(recipient);
+    if (use) use.bytes -= freed;
+    this.custodyTotalBytes -= freed;
     return marked;
   }
 
