@@ -7,18 +7,27 @@
 //     HttpOnly, SameSite=Strict cookie set when the page is opened with it;
 //   - the Host header must name this server by a loopback name (no DNS rebinding), and a
 //     WebSocket's Origin must be this very server (no other site can drive the API);
-//   - files are served only from the renderer's folder, with the renderer's strict CSP.
+//   - files are served only from the renderer's folder, with the renderer's strict CSP;
+//   - uploads (POST /upload) must come from this server's own page (Origin), and the files of
+//     messages (GET /files/<key>) are served by message key only, as downloads unless they are
+//     raster images asked for inline.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, resolve, sep } from 'node:path';
+import { basename, extname, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { errorBody, type HostEvent, type WireResponse } from '../../shared/contract.ts';
+import { isPreviewableImage, OCTET_STREAM } from '../files/media-type.ts';
+import { sanitizeFileName } from '../files/names.ts';
 import type { Host } from './host.ts';
+import { UploadError, Uploads } from './uploads.ts';
 
 export interface WebServerOptions {
-  host: Pick<Host, 'call' | 'on' | 'off'>;
+  /** The Host it carries; the server fills its `uploads` hook while it runs. */
+  host: Pick<Host, 'call' | 'on' | 'off' | 'profileDir' | 'session' | 'engine' | 'uploads'>;
   /** The built renderer (out/renderer). */
   staticDir: string;
   port?: number;
@@ -111,18 +120,47 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (!allowedHosts().has(req.headers.host ?? '')) {
       return text(res, 421, 'This server answers only to its loopback address.');
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    const url = new URL(req.url ?? '/', 'http://host');
+    if (url.pathname === '/upload') {
+      if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST');
+        return json(res, 405, { error: 'send the file with POST' });
+      }
+    } else if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return text(res, 405, 'Only GET and HEAD are served here.');
     }
     if (!authorised(req)) {
+      if (url.pathname === '/upload') return json(res, 401, { error: 'the token is missing' });
       return text(
         res,
         401,
         'Strata browser host: open the address with its token, as printed when the host started.',
       );
     }
-    const url = new URL(req.url ?? '/', 'http://host');
+    if (url.pathname === '/upload') {
+      // The cookie goes along with requests from any page on 127.0.0.1, whatever its port:
+      // only this server's own page may upload (browsers always send Origin on a POST).
+      const fetchSite = req.headers['sec-fetch-site'];
+      if (
+        req.headers.origin !== `http://${req.headers.host}` ||
+        (fetchSite !== undefined && fetchSite !== 'same-origin')
+      ) {
+        return json(res, 403, { error: 'uploads are accepted only from this page' });
+      }
+      void receiveUpload(req, res);
+      return;
+    }
+    if (url.pathname.startsWith('/files/')) {
+      // Downloads and previews are for this page; a link followed from elsewhere ('cross-site',
+      // or 'same-site' from another port of this machine) is refused.
+      const fetchSite = req.headers['sec-fetch-site'];
+      if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') {
+        return text(res, 403, 'Files are served only to this page.');
+      }
+      void serveMessageFile(req, res, url);
+      return;
+    }
     if (url.searchParams.has('token')) {
       // Remember the token for the page's own requests (scripts, styles, the API socket).
       res.setHeader(
@@ -164,6 +202,87 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       'Cache-Control': path.startsWith('/assets/') ? 'max-age=31536000, immutable' : 'no-store',
     });
     res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
+  }
+
+  const uploads = new Uploads(options.host.profileDir);
+  options.host.uploads = uploads;
+
+  async function receiveUpload(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Past the answer the connection closes: whatever the client still sends is not read.
+    res.setHeader('Connection', 'close');
+    const limit = options.host.session.files?.maxFileBytes;
+    if (limit === undefined) return json(res, 409, { error: 'log in before sending files' });
+    const length = req.headers['content-length'];
+    const header = req.headers['x-file-name'];
+    try {
+      const upload = await uploads.receive(
+        req,
+        Array.isArray(header) ? header[0] : header,
+        limit,
+        length === undefined ? null : Number(length),
+      );
+      json(res, 200, { upload: upload.id, name: upload.name, size: upload.size });
+    } catch (e) {
+      if (!(e instanceof UploadError)) {
+        json(res, 500, { error: `the upload failed: ${(e as Error).message}` });
+      } else if (e.status === 499) {
+        res.destroy(); // nobody is left to answer
+      } else {
+        json(res, e.status, { error: e.message });
+      }
+    }
+  }
+
+  /** GET /files/<encodeURIComponent(key)>: the file of a message, by key only. */
+  async function serveMessageFile(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+  ): Promise<void> {
+    let key: string;
+    try {
+      key = decodeURIComponent(url.pathname.slice('/files/'.length));
+    } catch {
+      return text(res, 400, 'Bad message key.');
+    }
+    const message = options.host.engine?.message(key) ?? null;
+    const file = message?.file ?? null;
+    const path = file?.path ?? null;
+    // An incoming file is offered only once verified and saved; an outgoing one is its source.
+    if (file === null || path === null || (message!.direction === 'in' && file.state !== 'done')) {
+      return text(res, 404, 'No such file.');
+    }
+    let handle;
+    try {
+      handle = await open(path, 'r');
+    } catch {
+      return text(res, 404, 'The file is no longer there.');
+    }
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) return text(res, 404, 'No such file.');
+      const image = isPreviewableImage(file.type ?? '');
+      const name = sanitizeFileName(file.name ?? basename(path));
+      const inline = image && url.searchParams.get('inline') === '1';
+      res.writeHead(200, {
+        'Content-Type': image ? file.type! : OCTET_STREAM,
+        'Content-Length': st.size,
+        'Content-Disposition': `${inline ? 'inline' : 'attachment'}; ${dispositionName(name)}`,
+        // The page's policy, and no script or plugin even if a file were ever rendered.
+        'Content-Security-Policy': `${csp}; sandbox`,
+        'Cache-Control': 'no-store',
+      });
+      if (req.method === 'HEAD') {
+        res.end();
+        return;
+      }
+      await pipeline(handle.createReadStream({ autoClose: false }), res);
+    } catch {
+      // The client went away mid-download, or the file could not be read on: end the response.
+      res.destroy();
+    } finally {
+      await handle.close();
+    }
   }
 
   server.on('upgrade', (req, socket, head) => {
@@ -250,6 +369,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     token,
     async close() {
       options.host.off('event', onEvent);
+      if (options.host.uploads === uploads) options.host.uploads = null;
       for (const ws of clients) ws.terminate();
       wss.close();
       await new Promise<void>((ok) => server.close(() => ok()));
@@ -274,6 +394,27 @@ function loadIndex(root: string): { indexHtml: string; csp: string } {
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+  });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * The filename parameters of a Content-Disposition (RFC 6266): `filename*` in UTF-8 for the
+ * real name, and a plain ASCII `filename` for clients that know no better.
+ */
+function dispositionName(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 function text(res: ServerResponse, status: number, body: string): void {
