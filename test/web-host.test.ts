@@ -124,6 +124,22 @@ describe('the browser host server', () => {
     }
   });
 
+  it('holds uploads and file downloads to the same Host check, and uploads to POST', async () => {
+    const { server } = await serve();
+    const auth = { Cookie: `strata_token_${server.port}=${server.token}` };
+    const rebound = { ...auth, Host: `evil.example:${server.port}` };
+    expect((await get(server.port, '/files/alice%2F1%2F1', rebound)).status).toBe(421);
+    expect((await get(server.port, '/upload', rebound)).status).toBe(421);
+    const wrongMethod = await get(server.port, '/upload', auth);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers['allow']).toBe('POST');
+    // No user logged in yet: no message, so no file, whatever the key.
+    expect((await get(server.port, '/files/alice%2F1%2F1', auth)).status).toBe(404);
+    expect((await get(server.port, '/files/%E0%A4%A', auth)).status).toBe(400);
+    const refused = await get(server.port, '/files/alice%2F1%2F1');
+    expect(refused.status).toBe(401);
+  });
+
   it('lets only its own page open the API socket, with the token', async () => {
     const { server } = await serve();
     const api = `ws://127.0.0.1:${server.port}/api`;
