@@ -21,6 +21,7 @@ import type { Params } from '../shared/contract.ts';
 import { Attention } from './attention.ts';
 import { forwardEvents, registerIpc, trustedSenderCheck, type CallTarget } from './ipc.ts';
 import { menuTemplate } from './menu.ts';
+import { createOpener } from './opener.ts';
 import { OptionsError, parseMainArgs, profileUserDataDir, windowBounds } from './options.ts';
 import {
   contentSecurityPolicy,
@@ -207,6 +208,8 @@ async function start(): Promise<void> {
     return;
   }
   host = opened;
+  // openFile({ key }): the Host finds the path by message key; the renderer never names one.
+  opened.opener = createOpener(shell);
   unregisterIpc = registerIpc(ipcMain, bridgeTarget(opened), trustedSenderCheck(appOrigin));
   watchForAttention(opened);
   createWindow(opened);

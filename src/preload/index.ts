@@ -1,9 +1,11 @@
 // The preload script runs sandboxed, in an isolated world, before the renderer. It hands the page
-// two things: `strata`, a frozen object of read-only facts, and `strataBridge`, the messaging API
-// as two functions over an allowlist of IPC channels derived from the contract (bridge.ts). The
-// page never sees ipcRenderer, an IPC event object, or anything of Node.
-import { contextBridge, ipcRenderer } from 'electron';
+// three things: `strata`, a frozen object of read-only facts; `strataBridge`, the messaging API
+// as two functions over an allowlist of IPC channels derived from the contract (bridge.ts); and
+// `strataFiles`, one function resolving a File the user dropped or picked to its path
+// (files.ts). The page never sees ipcRenderer, webUtils, an IPC event object, or anything of Node.
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { createBridge } from './bridge.ts';
+import { createFiles } from './files.ts';
 
 /** What the renderer sees as `window.strata` (declared for it in src/renderer/src/env.d.ts). */
 export interface StrataBridge {
@@ -26,3 +28,4 @@ const info: StrataBridge = Object.freeze({
 
 contextBridge.exposeInMainWorld('strata', info);
 contextBridge.exposeInMainWorld('strataBridge', createBridge(ipcRenderer));
+contextBridge.exposeInMainWorld('strataFiles', createFiles(webUtils));
