@@ -13,7 +13,17 @@ declare global {
     };
   }
 
+  /** The Electron preload's file helper (src/preload/files.ts). */
+  interface StrataFiles {
+    /**
+     * The path on disk of a File the user dropped or picked (Electron's webUtils); null for a
+     * File that no file on disk backs. Throws TypeError for anything not a File.
+     */
+    pathForFile(file: File): string | null;
+  }
+
   interface Window {
+    readonly strataFiles?: StrataFiles;
     readonly strata?: StrataBridge;
     readonly strataBridge?: RawBridge;
   }

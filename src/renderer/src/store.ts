@@ -12,12 +12,22 @@ import {
   ApiError,
   HOST_BACK,
   HOST_LOST,
+  type FileSettingsView,
   type HostEvent,
   type SessionView,
 } from '../../shared/contract.ts';
 import { connectApi, type ApiClient, type StrataApi } from './api/index.ts';
-import { t } from './i18n.ts';
+import { t, useLanguageStore } from './i18n.ts';
 import { mergeConversations } from './model/contacts.ts';
+import {
+  RateMeter,
+  uploadIdOf,
+  formatSize,
+  isInFlight,
+  planSend,
+  uploadFailure,
+  type UploadFailure,
+} from './model/files.ts';
 import {
   compareMessages,
   isUnreadIncoming,
@@ -131,6 +141,16 @@ export interface Toast {
   text: string;
 }
 
+/** A file on its way to the browser host (POST /upload), before it is a message. */
+export interface Upload {
+  id: number;
+  peer: string;
+  name: string;
+  size: number;
+  /** Bytes the host has taken so far. */
+  loaded: number;
+}
+
 interface UiState {
   selected: string | null;
   drafts: Record<string, string>;
@@ -138,6 +158,7 @@ interface UiState {
   networkOpen: boolean;
   settingsOpen: boolean;
   toasts: Toast[];
+  uploads: Upload[];
 }
 
 export const useUiStore = create<UiState>(() => ({
@@ -147,6 +168,7 @@ export const useUiStore = create<UiState>(() => ({
   networkOpen: false,
   settingsOpen: false,
   toasts: [],
+  uploads: [],
 }));
 
 let nextToastId = 1;
@@ -315,6 +337,7 @@ let flushTimer: ReturnType<typeof setTimeout> | null = null;
 export function onEvent(event: HostEvent): void {
   switch (event.type) {
     case 'message':
+      sampleTransfer(event.message);
       pendingMessages.push(event.message);
       flushTimer ??= setTimeout(flushMessages, EVENT_FLUSH_MS);
       return;
@@ -599,4 +622,242 @@ export function setTyping(peer: string, typing: boolean): void {
   api()
     ?.call('setTyping', { peer, typing })
     .catch(() => undefined);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files: sending picked or dropped files, controlling them, and how fast they move.
+
+export interface TransferRate {
+  bytesPerSecond: number | null;
+  secondsLeft: number | null;
+}
+
+/** Speed and time left of the files in flight, by message key (both directions). */
+export const useTransferRatesStore = create<{ byKey: Record<string, TransferRate> }>(() => ({
+  byKey: {},
+}));
+
+const meters = new Map<string, RateMeter>();
+
+/** Feeds a file message's progress to its meter; the meter goes when the file stops moving. */
+function sampleTransfer(m: MessageView): void {
+  const file = m.file;
+  if (file === null) return;
+  const moving = isInFlight(file.state) && file.state !== 'paused' && file.state !== 'verifying';
+  if (!moving) {
+    // A paused file's next rate starts afresh on resume, not from the long pause.
+    if (meters.delete(m.key)) {
+      useTransferRatesStore.setState((s) => {
+        const { [m.key]: _gone, ...rest } = s.byKey;
+        return { byKey: rest };
+      });
+    }
+    return;
+  }
+  let meter = meters.get(m.key);
+  if (meter === undefined) {
+    meter = new RateMeter();
+    meters.set(m.key, meter);
+  }
+  meter.sample(performance.now(), file.bytesDone);
+  const rate: TransferRate = {
+    bytesPerSecond: meter.bytesPerSecond,
+    secondsLeft: file.size === null ? null : meter.secondsLeft(file.size),
+  };
+  useTransferRatesStore.setState((s) => ({ byKey: { ...s.byKey, [m.key]: rate } }));
+}
+
+/** What the Electron preload offers for files (absent in a browser). */
+function pathOfFile(file: File): string | null {
+  const files = window.strataFiles;
+  if (files === undefined) return null;
+  try {
+    return files.pathForFile(file);
+  } catch {
+    return null;
+  }
+}
+
+let nextUploadId = 1;
+/** Ongoing uploads' abort functions, by upload id (the store holds data only). */
+const uploadAborts = new Map<number, () => void>();
+
+function setUpload(id: number, patch: Partial<Upload> | null): void {
+  useUiStore.setState((s) => ({
+    uploads:
+      patch === null
+        ? s.uploads.filter((u) => u.id !== id)
+        : s.uploads.map((u) => (u.id === id ? { ...u, ...patch } : u)),
+  }));
+}
+
+class UploadError extends Error {
+  override name = 'UploadError';
+  readonly failure: UploadFailure | { kind: 'aborted' };
+  constructor(failure: UploadFailure | { kind: 'aborted' }) {
+    super(failure.kind);
+    this.failure = failure;
+  }
+}
+
+/**
+ * Streams a file to the browser host (same origin: its cookie carries the token) and resolves
+ * with the upload's id. XMLHttpRequest, not fetch, because only it reports upload progress.
+ */
+function upload(
+  file: File,
+  onProgress: (loaded: number) => void,
+  onAbort: (abort: () => void) => void,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/upload');
+    xhr.setRequestHeader('X-File-Name', encodeURIComponent(file.name));
+    xhr.responseType = 'text';
+    xhr.upload.onprogress = (e) => onProgress(e.loaded);
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        const id = uploadIdOf(xhr.responseText);
+        if (id !== null) resolve(id);
+        else
+          reject(
+            new UploadError({
+              kind: 'other',
+              status: xhr.status,
+              detail: t('file.badUploadReply'),
+            }),
+          );
+        return;
+      }
+      reject(new UploadError(uploadFailure(xhr.status, xhr.responseText)));
+    };
+    xhr.onerror = () => reject(new UploadError({ kind: 'network' }));
+    xhr.onabort = () => reject(new UploadError({ kind: 'aborted' }));
+    onAbort(() => xhr.abort());
+    xhr.send(file);
+  });
+}
+
+function describeFileError(name: string, e: unknown): string {
+  if (e instanceof UploadError) {
+    const f = e.failure;
+    switch (f.kind) {
+      case 'tooLarge':
+        return t('file.uploadTooLarge', { name });
+      case 'diskFull':
+        return t('file.uploadDiskFull', { name });
+      case 'network':
+        return t('file.uploadNetwork', { name });
+      case 'aborted':
+        return t('file.uploadCancelled', { name });
+      case 'other':
+        return t('file.sendFailed', { name, detail: f.detail || String(f.status) });
+    }
+  }
+  return t('file.sendFailed', { name, detail: describeError(e) });
+}
+
+/**
+ * Sends picked or dropped files to `peer`, one after another in the order given: each shows as
+ * a message as soon as the host has taken it. Files over the size limit are refused at once,
+ * and each failure is a toast that names its file.
+ */
+export async function sendFiles(peer: string, files: readonly File[]): Promise<void> {
+  const current = session();
+  const client = api();
+  if (current === null || client === null) {
+    showToast(t('connect.lost'));
+    return;
+  }
+  if (current.files === null) {
+    showToast(t('file.notReady'));
+    return;
+  }
+  const language = useLanguageStore.getState().language;
+  const plan = planSend(files, current.files.maxFileBytes);
+  for (const f of plan.tooLarge) {
+    showToast(
+      t('file.tooLarge', {
+        name: f.name,
+        size: formatSize(f.size, language),
+        max: formatSize(current.files.maxFileBytes, language),
+      }),
+    );
+  }
+  for (const file of plan.send) {
+    try {
+      let view: MessageView;
+      if (current.host === 'electron') {
+        const path = pathOfFile(file);
+        if (path === null) {
+          showToast(t('file.noPath', { name: file.name }));
+          continue;
+        }
+        view = await client.call('sendFile', { to: peer, path });
+      } else {
+        const id = nextUploadId++;
+        useUiStore.setState((s) => ({
+          uploads: [...s.uploads, { id, peer, name: file.name, size: file.size, loaded: 0 }],
+        }));
+        let uploadId: string;
+        try {
+          uploadId = await upload(
+            file,
+            (loaded) => setUpload(id, { loaded }),
+            (abort) => uploadAborts.set(id, abort),
+          );
+        } finally {
+          uploadAborts.delete(id);
+          setUpload(id, null);
+        }
+        view = await client.call('sendFile', { to: peer, upload: uploadId });
+      }
+      if (useMessagesStore.getState().byPeer[peer] === undefined) setPeerMessages(peer, {});
+      applyMessages([view], 'batch');
+    } catch (e) {
+      showToast(describeFileError(file.name, e));
+    }
+  }
+}
+
+/** Stops an upload still on its way to the browser host (its file is then not sent). */
+export function cancelUpload(id: number): void {
+  uploadAborts.get(id)?.();
+}
+
+export async function controlFile(
+  key: string,
+  action: 'pause' | 'resume' | 'cancel',
+): Promise<void> {
+  const client = api();
+  if (client === null) return;
+  try {
+    if (!(await client.call('controlFile', { key, action }))) {
+      showToast(t('file.controlRefused'));
+    }
+  } catch (e) {
+    showToast(describeError(e));
+  }
+}
+
+/** Electron: opens a finished file, or shows it in its folder. */
+export async function openFile(key: string, reveal: boolean): Promise<void> {
+  const client = api();
+  if (client === null) return;
+  try {
+    await client.call('openFile', reveal ? { key, reveal } : { key });
+  } catch (e) {
+    showToast(t('file.openFailed', { detail: describeError(e) }));
+  }
+}
+
+/** Saves the downloads folder or the size limit; throws ApiError for the form to show. */
+export async function updateFileSettings(
+  patch: Partial<FileSettingsView>,
+): Promise<FileSettingsView> {
+  const client = api();
+  if (client === null) throw new ApiError('unreachable', t('connect.lost'));
+  const saved = await client.call('updateFileSettings', { patch });
+  patchSession({ files: saved });
+  return saved;
 }

@@ -1,11 +1,15 @@
 // The open chat: who it is with (and whether they are typing), its messages and the composer.
-// Files cannot be sent yet: dropping one says so instead of pretending.
-import { useState, type DragEvent } from 'react';
+// Files dropped on it (one or several) are sent to the peer; uploads to the browser host show
+// their progress above the composer until they become messages.
+import { useRef, useState, type DragEvent } from 'react';
 import type { SessionView } from '../../../shared/contract.ts';
 import { useLanguage, useT } from '../i18n.ts';
+import { dragHasFiles, formatSize } from '../model/files.ts';
 import {
+  cancelUpload,
   closeChat,
   retryFirstPage,
+  sendFiles,
   useContactsStore,
   useMessagesStore,
   useUiStore,
@@ -13,7 +17,7 @@ import {
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
 import { presenceLine } from './format.ts';
-import { AttachIcon, BackIcon, ChatIcon } from './Icons.tsx';
+import { AttachIcon, BackIcon, ChatIcon, CloseIcon } from './Icons.tsx';
 import { MessageList } from './MessageList.tsx';
 import { useNow } from './useNow.ts';
 
@@ -32,34 +36,46 @@ export function ChatPane({ session }: { session: SessionView }) {
 }
 
 function hasFiles(e: DragEvent): boolean {
-  return Array.from(e.dataTransfer.types).includes('Files');
+  return dragHasFiles(e.dataTransfer.types);
 }
 
 function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
   const t = useT();
   const [dragging, setDragging] = useState(false);
-  const [dropNotice, setDropNotice] = useState(false);
+  // dragenter/dragleave fire for every child crossed: the overlay stays while any is entered.
+  const depth = useRef(0);
 
   return (
     <section
       className="chat"
       data-testid="chat"
       data-peer={peer}
+      onDragEnter={(e) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        depth.current++;
+        setDragging(true);
+      }}
       onDragOver={(e) => {
         if (!hasFiles(e)) return;
         e.preventDefault();
-        e.dataTransfer.dropEffect = 'none';
+        e.dataTransfer.dropEffect = 'copy';
         setDragging(true);
       }}
       onDragLeave={(e) => {
-        if (e.currentTarget.contains(e.relatedTarget as Node | null)) return;
-        setDragging(false);
+        if (!hasFiles(e)) return;
+        depth.current = Math.max(0, depth.current - 1);
+        if (depth.current === 0 && !e.currentTarget.contains(e.relatedTarget as Node | null)) {
+          setDragging(false);
+        }
       }}
       onDrop={(e) => {
+        depth.current = 0;
+        setDragging(false);
         if (!hasFiles(e)) return;
         e.preventDefault();
-        setDragging(false);
-        setDropNotice(true);
+        const files = Array.from(e.dataTransfer.files);
+        if (files.length > 0) void sendFiles(peer, files);
       }}
     >
       <ChatHeader peer={peer} connected={session.connection === 'online'} />
@@ -68,24 +84,57 @@ function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
           {t('chat.offline')}
         </div>
       )}
-      {dropNotice && (
-        <div className="chat-banner notice" role="status" data-testid="files-not-yet">
-          <AttachIcon />
-          <span>{t('composer.filesNotYet')}</span>
-          <button type="button" className="btn btn-small" onClick={() => setDropNotice(false)}>
-            {t('common.ok')}
-          </button>
-        </div>
-      )}
       <ChatBody peer={peer} />
+      <Uploads peer={peer} />
       <Composer peer={peer} />
       {dragging && (
-        <div className="drop-overlay" aria-hidden="true">
+        <div className="drop-overlay" data-testid="drop-overlay" aria-hidden="true">
           <AttachIcon />
-          <p>{t('composer.filesNotYet')}</p>
+          <p>{t('file.dropHere', { name: peer })}</p>
         </div>
       )}
     </section>
+  );
+}
+
+/** Files on their way to the browser host, each with its progress and a way to stop it. */
+function Uploads({ peer }: { peer: string }) {
+  const t = useT();
+  const language = useLanguage();
+  const all = useUiStore((s) => s.uploads);
+  const uploads = all.filter((u) => u.peer === peer);
+  if (uploads.length === 0) return null;
+  return (
+    <ul className="uploads" aria-label={t('composer.attach')}>
+      {uploads.map((u) => {
+        const fraction = u.size === 0 ? 0 : Math.min(1, u.loaded / u.size);
+        return (
+          <li key={u.id} className="upload" data-testid="file-upload" data-value={fraction}>
+            <AttachIcon />
+            <span className="upload-name" title={u.name}>
+              {t('file.uploading', { name: u.name })}
+            </span>
+            <progress max={1} value={fraction} aria-label={t('file.uploading', { name: u.name })} />
+            <span className="upload-size">
+              {t('file.progress', {
+                done: formatSize(u.loaded, language),
+                total: formatSize(u.size, language),
+              })}
+            </span>
+            <button
+              type="button"
+              className="icon-btn"
+              data-testid="file-upload-cancel"
+              aria-label={t('file.uploadCancel', { name: u.name })}
+              title={t('file.uploadCancel', { name: u.name })}
+              onClick={() => cancelUpload(u.id)}
+            >
+              <CloseIcon />
+            </button>
+          </li>
+        );
+      })}
+    </ul>
   );
 }
 

@@ -1,16 +1,26 @@
 // Writing a message: Enter sends, Shift+Enter starts a new line, the field grows up to about
-// eight lines. The draft stays with its chat. The peer sees "typing" while keys come.
+// eight lines. The draft stays with its chat. The peer sees "typing" while keys come. The
+// paper clip picks files to send (several at once).
 import { useEffect, useMemo, useRef, type KeyboardEvent } from 'react';
 import { MAX_TEXT_CHARS } from '../../../shared/contract.ts';
 import { useT } from '../i18n.ts';
 import { TypingNotifier } from '../model/typing.ts';
-import { describeError, sendText, setDraft, setTyping, showToast, useUiStore } from '../store.ts';
+import {
+  describeError,
+  sendFiles,
+  sendText,
+  setDraft,
+  setTyping,
+  showToast,
+  useUiStore,
+} from '../store.ts';
 import { AttachIcon, SendIcon } from './Icons.tsx';
 
 export function Composer({ peer }: { peer: string }) {
   const t = useT();
   const draft = useUiStore((s) => s.drafts[peer] ?? '');
   const inputRef = useRef<HTMLTextAreaElement>(null);
+  const fileRef = useRef<HTMLInputElement>(null);
   const typing = useMemo(() => new TypingNotifier((on) => setTyping(peer, on)), [peer]);
 
   // Leaving the chat ends "typing" for it.
@@ -47,21 +57,29 @@ export function Composer({ peer }: { peer: string }) {
 
   return (
     <div className="composer">
-      <span className="attach-wrap" title={t('composer.filesNotYet')}>
-        <button
-          type="button"
-          className="icon-btn"
-          data-testid="composer-attach"
-          disabled
-          aria-label={t('composer.attach')}
-          aria-describedby={`attach-note-${peer}`}
-        >
-          <AttachIcon />
-        </button>
-        <span id={`attach-note-${peer}`} className="visually-hidden">
-          {t('composer.filesNotYet')}
-        </span>
-      </span>
+      <input
+        ref={fileRef}
+        type="file"
+        multiple
+        hidden
+        data-testid="composer-file-input"
+        onChange={(e) => {
+          const files = Array.from(e.target.files ?? []);
+          // Picking the same file again must fire again.
+          e.target.value = '';
+          if (files.length > 0) void sendFiles(peer, files);
+        }}
+      />
+      <button
+        type="button"
+        className="icon-btn"
+        data-testid="composer-attach"
+        aria-label={t('composer.attach')}
+        title={t('composer.attachHint')}
+        onClick={() => fileRef.current?.click()}
+      >
+        <AttachIcon />
+      </button>
       <div className="composer-field">
         <textarea
           ref={inputRef}

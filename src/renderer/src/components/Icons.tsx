@@ -114,3 +114,79 @@ export const ChatIcon = () => (
     <path d="M20 15a2 2 0 01-2 2H8l-4 4V5a2 2 0 012-2h12a2 2 0 012 2z" />
   </Svg>
 );
+
+export const PauseIcon = () => (
+  <Svg>
+    <path d="M9 5v14M15 5v14" />
+  </Svg>
+);
+
+export const PlayIcon = () => (
+  <Svg>
+    <path d="M7 4.5v15l12-7.5z" />
+  </Svg>
+);
+
+export const DownloadIcon = () => (
+  <Svg>
+    <path d="M12 4v11M7 10l5 5 5-5" />
+    <path d="M5 20h14" />
+  </Svg>
+);
+
+export const OpenIcon = () => (
+  <Svg>
+    <path d="M14 4h6v6M20 4l-9 9" />
+    <path d="M18 14v4a2 2 0 01-2 2H6a2 2 0 01-2-2V8a2 2 0 012-2h4" />
+  </Svg>
+);
+
+export const FolderIcon = () => (
+  <Svg>
+    <path d="M3 7a2 2 0 012-2h4l2 2h8a2 2 0 012 2v8a2 2 0 01-2 2H5a2 2 0 01-2-2z" />
+  </Svg>
+);
+
+/** A sheet with a folded corner and, inside it, a mark for the kind of file. */
+export const FileKindIcon = ({ kind }: { kind: FileIconKind }) => (
+  <svg
+    className={`icon file-kind-icon file-kind-${kind}`}
+    viewBox="0 0 24 24"
+    width="28"
+    height="28"
+    fill="none"
+    stroke="currentColor"
+    strokeWidth="1.6"
+    strokeLinecap="round"
+    strokeLinejoin="round"
+    aria-hidden="true"
+    focusable="false"
+  >
+    <path d="M6 2.5h8l4.5 4.5v13a1.5 1.5 0 01-1.5 1.5H6a1.5 1.5 0 01-1.5-1.5V4A1.5 1.5 0 016 2.5z" />
+    <path d="M14 2.5V7h4.5" />
+    {KIND_MARKS[kind]}
+  </svg>
+);
+
+export type FileIconKind = 'image' | 'video' | 'audio' | 'pdf' | 'archive' | 'text' | 'generic';
+
+const KIND_MARKS: Record<FileIconKind, ReactNode> = {
+  image: (
+    <>
+      <circle cx="9.5" cy="11" r="1.3" />
+      <path d="M7 18l3.5-3.5 2 2 2.5-3 2 4.5z" />
+    </>
+  ),
+  video: <path d="M10 11v6l5-3z" />,
+  audio: (
+    <>
+      <path d="M10.5 17.5V11l4.5-1v6" />
+      <circle cx="9.3" cy="17.5" r="1.2" />
+      <circle cx="13.8" cy="16" r="1.2" />
+    </>
+  ),
+  pdf: <path d="M8 17h8M8 14h8M8 11h4" />,
+  archive: <path d="M11.5 3v2M11.5 7v2M11.5 11v2M10.5 15h2v3h-2z" />,
+  text: <path d="M8 11h8M8 14h8M8 17h5" />,
+  generic: null,
+};

@@ -1,12 +1,13 @@
 // One message: a bubble on the right for ours, on the left for theirs, with its time and, for
 // ours, how far it got. An incoming message still arriving shows its progress; one handed over
-// incomplete says which segments never came.
+// incomplete says which segments never came. A file message shows as a file bubble.
 import { memo } from 'react';
 import type { MessageStatus, MessageView } from '../../../shared/api.ts';
 import { useLanguage, useT, type Language, type Translate } from '../i18n.ts';
 import { dayLabel } from '../model/rows.ts';
 import { formatClock } from '../model/time.ts';
 import { retryMessage } from '../store.ts';
+import { FileBubble } from './FileBubble.tsx';
 import { formatDate } from './format.ts';
 import { AlertIcon, CheckIcon, ClockIcon, DoubleCheckIcon, RetryIcon } from './Icons.tsx';
 
@@ -26,7 +27,8 @@ export const MessageRow = memo(function MessageRow({
 }) {
   const t = useT();
   const language = useLanguage();
-  const failed = m.direction === 'out' && m.status === 'failed';
+  // A file that failed (its source changed or vanished) can be sent again like a message.
+  const failed = m.direction === 'out' && (m.status === 'failed' || m.file?.state === 'failed');
   const className = ['msg-line', m.direction, runStart ? 'run-start' : ''].join(' ').trim();
   return (
     <>
@@ -37,14 +39,17 @@ export const MessageRow = memo(function MessageRow({
       )}
       <div className={className}>
         <div
-          className={m.error ? 'bubble bubble-error' : 'bubble'}
+          className={['bubble', m.error ? 'bubble-error' : '', m.file !== null ? 'bubble-file' : '']
+            .join(' ')
+            .trim()}
           data-testid="message"
           data-direction={m.direction}
           data-status={m.status}
           data-error={m.error ? 'true' : 'false'}
           data-message-id={m.key}
         >
-          <MessageBody m={m} t={t} />
+          {m.file !== null && <FileBubble m={m} file={m.file} />}
+          {(m.file === null || m.error) && <MessageBody m={m} t={t} />}
           <span className="meta">
             <time dateTime={new Date(m.sentAt).toISOString()}>{formatClock(m.sentAt)}</time>
             {m.direction === 'out' && <StatusMark status={m.status} t={t} />}

@@ -1,6 +1,7 @@
 // Words for times and people, shared by the contact list and the chat.
 import type { MessageView } from '../../../shared/api.ts';
 import type { Language, Translate } from '../i18n.ts';
+import { filePreview } from '../model/files.ts';
 import { startOfDay } from '../model/rows.ts';
 import { describeLastSeen, formatClock } from '../model/time.ts';
 
@@ -62,7 +63,9 @@ const PREVIEW_CHARS = 200;
 export function previewText(m: MessageView, t: Translate): string {
   let body: string;
   // The list shows one line: a long text need not be scanned whole.
-  if (m.text !== null) body = m.text.slice(0, PREVIEW_CHARS).replace(/\s+/g, ' ').trim();
+  const file = filePreview(m);
+  if (file !== null) body = file.slice(0, PREVIEW_CHARS);
+  else if (m.text !== null) body = m.text.slice(0, PREVIEW_CHARS).replace(/\s+/g, ' ').trim();
   else if (m.error) body = t('preview.incomplete');
   else body = t('preview.receiving');
   return m.direction === 'out' ? t('preview.you', { text: body }) : body;

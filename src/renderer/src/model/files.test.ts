@@ -12,6 +12,7 @@ import {
   splitDuration,
   splitSize,
   uploadFailure,
+  uploadIdOf,
 } from './files.ts';
 import { message } from './testing.ts';
 
@@ -220,10 +221,30 @@ describe('choosing files', () => {
     expect(uploadFailure(413, 'too big')).toEqual({ kind: 'tooLarge' });
     expect(uploadFailure(507, '')).toEqual({ kind: 'diskFull' });
     expect(uploadFailure(0, '')).toEqual({ kind: 'network' });
+    expect(uploadFailure(409, '{"error":"log in before sending files"}')).toEqual({
+      kind: 'other',
+      status: 409,
+      detail: 'log in before sending files',
+    });
     expect(uploadFailure(400, '  bad name \n')).toEqual({
       kind: 'other',
       status: 400,
       detail: 'bad name',
     });
+  });
+});
+
+describe('uploadIdOf', () => {
+  it("reads the id of the browser host's answer", () => {
+    const id = 'abcdefghijklmnop_1234';
+    expect(uploadIdOf(JSON.stringify({ upload: id, name: 'a', size: 1 }))).toBe(id);
+  });
+
+  it('refuses answers without a well-formed id', () => {
+    expect(uploadIdOf('{"upload":"short"}')).toBeNull();
+    expect(uploadIdOf('{"upload":"../../etc/passwd/aaaaaaaa"}')).toBeNull();
+    expect(uploadIdOf('{"id":"abcdefghijklmnop_1234"}')).toBeNull();
+    expect(uploadIdOf('[1]')).toBeNull();
+    expect(uploadIdOf('not json')).toBeNull();
   });
 });

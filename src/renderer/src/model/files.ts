@@ -224,5 +224,23 @@ export function uploadFailure(status: number, body: string): UploadFailure {
   if (status === 0) return { kind: 'network' };
   if (status === 413) return { kind: 'tooLarge' };
   if (status === 507) return { kind: 'diskFull' };
-  return { kind: 'other', status, detail: body.trim().slice(0, 300) };
+  return { kind: 'other', status, detail: (field(body, 'error') ?? body).trim().slice(0, 300) };
+}
+
+/** The id in the browser host's answer to POST /upload: `{"upload": "...", ...}`. */
+export function uploadIdOf(body: string): string | null {
+  const id = field(body, 'upload');
+  return id !== null && /^[A-Za-z0-9_-]{16,64}$/.test(id) ? id : null;
+}
+
+/** A string field of a JSON object body; null if the body is not one or lacks it. */
+function field(body: string, name: string): string | null {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
+    const value = (parsed as Record<string, unknown>)[name];
+    return typeof value === 'string' ? value : null;
+  } catch {
+    return null;
+  }
 }

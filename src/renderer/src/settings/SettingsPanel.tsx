@@ -1,10 +1,12 @@
-// Settings, as a modal dialog: the transport's X, N and K (the course's parameters), the
-// language, and what this app instance is connected as.
+// Settings, as a modal dialog: the transport's X, N and K (the course's parameters), where
+// received files go and how large they may be, the language, and what this app instance is
+// connected as.
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { TransportSettings } from '../../../shared/api.ts';
 import type { SessionView, StrataApi } from '../../../shared/contract.ts';
 import { CloseIcon } from '../components/Icons.tsx';
 import { setLanguage, useLanguageStore, useT, type Language, type StringKey } from '../i18n.ts';
+import { FileSettingsSection } from './FileSettingsSection.tsx';
 import { FOCUSABLE, wrapFocus } from './focus-trap.ts';
 import type { NumberFieldError } from './number-field.ts';
 import {
@@ -212,6 +214,8 @@ export function SettingsPanel(props: {
             </span>
           </div>
         </form>
+
+        <FileSettingsSection files={props.session.files} />
 
         <fieldset className="settings-section settings-language">
           <legend>{t('settings.language')}</legend>

@@ -1,0 +1,258 @@
+// A file message: its type icon, name and size, a preview for a finished image (browser host),
+// while it moves a progress bar with the speed and time left, and what can be done with it:
+// Pause / Resume / Cancel our own file in flight; Open and Show in folder (desktop app) or
+// Download (browser) once it is here; the reason when it failed.
+import type { FileView, MessageView } from '../../../shared/api.ts';
+import { useLanguage, useT, type Language, type Translate } from '../i18n.ts';
+import {
+  fileFraction,
+  fileKind,
+  formatSize,
+  isInFlight,
+  isPreviewable,
+  splitDuration,
+} from '../model/files.ts';
+import { controlFile, openFile, useSessionStore, useTransferRatesStore } from '../store.ts';
+import {
+  CloseIcon,
+  DownloadIcon,
+  FileKindIcon,
+  FolderIcon,
+  OpenIcon,
+  PauseIcon,
+  PlayIcon,
+} from './Icons.tsx';
+
+/** The browser host's address of a message's file (same origin; the cookie carries the token). */
+export function fileUrl(key: string, inline = false): string {
+  return `/files/${encodeURIComponent(key)}${inline ? '?inline=1' : ''}`;
+}
+
+export function FileBubble({ m, file }: { m: MessageView; file: FileView }) {
+  const t = useT();
+  const language = useLanguage();
+  const host = useSessionStore((s) => (s.phase.kind === 'ready' ? s.phase.session.host : null));
+  const kind = fileKind(file.type, file.name);
+  const name = file.name ?? t('file.unknownName');
+  const own = m.direction === 'out';
+  // Electron's renderer may load only its own files (CSP 'self'), so a received image has no
+  // safe address there without a protocol of the app's own: the desktop app shows no preview.
+  const preview = host === 'browser' && isPreviewable(file);
+  return (
+    <div
+      className={`file-bubble file-${file.state}`}
+      data-testid="file-bubble"
+      data-state={file.state}
+      role="group"
+      aria-label={t('file.region', { name })}
+    >
+      {preview && (
+        <a className="file-preview" href={fileUrl(m.key)} download={name}>
+          <img
+            data-testid="file-preview"
+            src={fileUrl(m.key, true)}
+            alt={t('file.previewAlt', { name })}
+            loading="lazy"
+            decoding="async"
+          />
+        </a>
+      )}
+      <div className="file-main">
+        <span className="file-icon" role="img" aria-label={t(`file.kind.${kind}`)}>
+          <FileKindIcon kind={kind} />
+        </span>
+        <span className="file-info">
+          <span className="file-name" data-testid="file-name" title={name}>
+            {name}
+          </span>
+          <span className="file-size" data-testid="file-size">
+            {file.size === null ? t('file.waitingHeader') : formatSize(file.size, language)}
+          </span>
+        </span>
+        <FileActions m={m} file={file} own={own} host={host} t={t} />
+      </div>
+      {isInFlight(file.state) && <FileProgress m={m} file={file} t={t} language={language} />}
+      {file.state === 'failed' && (
+        <span className="file-error" data-testid="file-error" role="alert">
+          <span className="status-failed-mark" aria-hidden="true">
+            !
+          </span>
+          <span>
+            {file.error === null
+              ? t('file.failedUnknown')
+              : t('file.failed', { detail: file.error })}
+          </span>
+        </span>
+      )}
+      {file.state === 'cancelled' && <span className="file-note">{t('file.state.cancelled')}</span>}
+    </div>
+  );
+}
+
+function FileActions({
+  m,
+  file,
+  own,
+  host,
+  t,
+}: {
+  m: MessageView;
+  file: FileView;
+  own: boolean;
+  host: 'electron' | 'browser' | null;
+  t: Translate;
+}) {
+  const buttons = [];
+  if (own && (file.state === 'sending' || file.state === 'paused')) {
+    buttons.push(
+      file.state === 'paused' ? (
+        <IconButton
+          key="resume"
+          testId="file-resume"
+          label={t('file.resume')}
+          onClick={() => void controlFile(m.key, 'resume')}
+        >
+          <PlayIcon />
+        </IconButton>
+      ) : (
+        <IconButton
+          key="pause"
+          testId="file-pause"
+          label={t('file.pause')}
+          onClick={() => void controlFile(m.key, 'pause')}
+        >
+          <PauseIcon />
+        </IconButton>
+      ),
+      <IconButton
+        key="cancel"
+        testId="file-cancel"
+        label={t('file.cancel')}
+        onClick={() => void controlFile(m.key, 'cancel')}
+      >
+        <CloseIcon />
+      </IconButton>,
+    );
+  }
+  if (file.state === 'done' && file.path !== null) {
+    if (host === 'electron') {
+      buttons.push(
+        <IconButton
+          key="open"
+          testId="file-open"
+          label={t('file.open')}
+          onClick={() => void openFile(m.key, false)}
+        >
+          <OpenIcon />
+        </IconButton>,
+        <IconButton
+          key="reveal"
+          testId="file-reveal"
+          label={t('file.reveal')}
+          onClick={() => void openFile(m.key, true)}
+        >
+          <FolderIcon />
+        </IconButton>,
+      );
+    } else if (host === 'browser') {
+      buttons.push(
+        <a
+          key="download"
+          className="icon-btn file-action"
+          data-testid="file-download"
+          href={fileUrl(m.key)}
+          download={file.name ?? ''}
+          aria-label={t('file.download')}
+          title={t('file.download')}
+        >
+          <DownloadIcon />
+        </a>,
+      );
+    }
+  }
+  if (buttons.length === 0) return null;
+  return <span className="file-actions">{buttons}</span>;
+}
+
+function IconButton(props: {
+  testId: string;
+  label: string;
+  onClick: () => void;
+  children: React.ReactNode;
+}) {
+  return (
+    <button
+      type="button"
+      className="icon-btn file-action"
+      data-testid={props.testId}
+      aria-label={props.label}
+      title={props.label}
+      onClick={props.onClick}
+    >
+      {props.children}
+    </button>
+  );
+}
+
+function FileProgress({
+  m,
+  file,
+  t,
+  language,
+}: {
+  m: MessageView;
+  file: FileView;
+  t: Translate;
+  language: Language;
+}) {
+  const rate = useTransferRatesStore((s) => s.byKey[m.key]);
+  const fraction = fileFraction(file);
+  const percent = Math.floor(fraction * 100);
+  const parts: string[] = [];
+  if (file.state === 'verifying') {
+    parts.push(t('file.state.verifying'));
+  } else {
+    if (file.state === 'paused') parts.push(t('file.state.paused'));
+    parts.push(t('file.percent', { n: percent }));
+    if (file.size !== null) {
+      parts.push(
+        t('file.progress', {
+          done: formatSize(Math.min(file.bytesDone, file.size), language),
+          total: formatSize(file.size, language),
+        }),
+      );
+    }
+    if (file.state !== 'paused' && rate !== undefined && rate.bytesPerSecond !== null) {
+      parts.push(t('file.speed', { rate: formatSize(rate.bytesPerSecond, language) }));
+      if (rate.secondsLeft !== null) {
+        parts.push(t('file.left', { time: durationText(rate.secondsLeft, t) }));
+      }
+    }
+  }
+  return (
+    <div className="file-progress-wrap">
+      <div
+        className={`file-progress${file.state === 'verifying' ? ' indeterminate' : ''}`}
+        data-testid="file-progress"
+        data-value={fraction}
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent}
+        aria-label={t(`file.state.${file.state}`)}
+      >
+        <span className="file-progress-bar" style={{ width: `${fraction * 100}%` }} />
+      </div>
+      <span className="file-progress-text" data-testid="file-progress-text" aria-live="off">
+        {parts.join(' · ')}
+      </span>
+    </div>
+  );
+}
+
+function durationText(seconds: number, t: Translate): string {
+  const { h, m, s } = splitDuration(seconds);
+  if (h > 0) return t('file.hours', { h, m });
+  if (m > 0) return t('file.minutes', { m, s: String(s).padStart(2, '0') });
+  return t('file.seconds', { s });
+}

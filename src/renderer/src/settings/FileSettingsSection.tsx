@@ -1,0 +1,148 @@
+// Settings › Files: where received files are saved and the largest file sent or accepted.
+import { useId, useState, type FormEvent } from 'react';
+import type { FileSettingsView } from '../../../shared/contract.ts';
+import { useT } from '../i18n.ts';
+import { describeError, updateFileSettings } from '../store.ts';
+import {
+  fileSettingsForm,
+  fileSettingsPatch,
+  MAX_FILE_MB_RULE,
+  type FileSettingsErrors,
+  type FileSettingsForm,
+} from './file-settings-form.ts';
+
+type Status = { kind: 'idle' | 'busy' | 'ok' | 'error'; text: string };
+
+export function FileSettingsSection({ files }: { files: FileSettingsView | null }) {
+  const t = useT();
+  if (files === null) {
+    return (
+      <section className="settings-section">
+        <h3>{t('settings.files')}</h3>
+        <span className="settings-hint">{t('settings.filesNotLoggedIn')}</span>
+      </section>
+    );
+  }
+  return <FilesForm files={files} />;
+}
+
+function FilesForm({ files }: { files: FileSettingsView }) {
+  const t = useT();
+  const idBase = useId();
+  const [current, setCurrent] = useState(files);
+  const [form, setForm] = useState<FileSettingsForm>(() => fileSettingsForm(files));
+  const [errors, setErrors] = useState<FileSettingsErrors>({});
+  const [status, setStatus] = useState<Status>({ kind: 'idle', text: '' });
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    if (status.kind === 'busy') return;
+    const result = fileSettingsPatch(current, form);
+    if (!result.ok) {
+      setErrors(result.errors);
+      setStatus({ kind: 'error', text: t('settings.fixFields') });
+      return;
+    }
+    setErrors({});
+    if (Object.keys(result.patch).length === 0) {
+      setStatus({ kind: 'ok', text: t('settings.unchanged') });
+      return;
+    }
+    setStatus({ kind: 'busy', text: t('settings.saving') });
+    try {
+      const saved = await updateFileSettings(result.patch);
+      setCurrent(saved);
+      setForm(fileSettingsForm(saved));
+      setStatus({ kind: 'ok', text: t('settings.saved') });
+    } catch (err) {
+      setStatus({ kind: 'error', text: t('settings.saveFailed', { message: describeError(err) }) });
+    }
+  };
+
+  const dirId = `${idBase}-dir`;
+  const mbId = `${idBase}-mb`;
+  const edit = (name: keyof FileSettingsForm, value: string) => {
+    setForm((f) => ({ ...f, [name]: value }));
+    setErrors(({ [name]: _gone, ...rest }) => rest);
+  };
+  return (
+    <form className="settings-section" onSubmit={(e) => void save(e)} noValidate>
+      <h3>{t('settings.files')}</h3>
+      <div className="settings-field">
+        <label htmlFor={dirId}>{t('settings.downloadsDir')}</label>
+        <input
+          id={dirId}
+          className="input mono"
+          type="text"
+          autoComplete="off"
+          spellCheck={false}
+          data-testid="settings-downloads-dir"
+          value={form.downloadsDir}
+          aria-invalid={errors.downloadsDir !== undefined}
+          aria-describedby={
+            errors.downloadsDir !== undefined ? `${dirId}-error ${dirId}-hint` : `${dirId}-hint`
+          }
+          onChange={(e) => edit('downloadsDir', e.target.value)}
+        />
+        {errors.downloadsDir !== undefined && (
+          <span id={`${dirId}-error`} className="settings-error">
+            {errors.downloadsDir === 'empty'
+              ? t('network.field.empty')
+              : t('settings.downloadsDirNotAbsolute')}
+          </span>
+        )}
+        <span id={`${dirId}-hint`} className="settings-hint">
+          {t('settings.downloadsDirHint')}
+        </span>
+      </div>
+      <div className="settings-field">
+        <label htmlFor={mbId}>{t('settings.maxFileMb')}</label>
+        <input
+          id={mbId}
+          className="input"
+          type="text"
+          inputMode="decimal"
+          autoComplete="off"
+          data-testid="settings-max-file-mb"
+          value={form.maxFileMb}
+          aria-invalid={errors.maxFileMb !== undefined}
+          aria-describedby={
+            errors.maxFileMb !== undefined ? `${mbId}-error ${mbId}-hint` : `${mbId}-hint`
+          }
+          onChange={(e) => edit('maxFileMb', e.target.value)}
+        />
+        {errors.maxFileMb !== undefined && (
+          <span id={`${mbId}-error`} className="settings-error">
+            {errors.maxFileMb === 'outOfRange'
+              ? t('network.field.outOfRange', {
+                  min: MAX_FILE_MB_RULE.min,
+                  max: MAX_FILE_MB_RULE.max,
+                })
+              : t(`network.field.${errors.maxFileMb}`)}
+          </span>
+        )}
+        <span id={`${mbId}-hint`} className="settings-hint">
+          {t('settings.maxFileMbHint', { min: MAX_FILE_MB_RULE.min, max: MAX_FILE_MB_RULE.max })}
+        </span>
+      </div>
+      <div className="settings-actions">
+        <button
+          type="submit"
+          className="btn btn-primary"
+          data-testid="settings-files-save"
+          aria-disabled={status.kind === 'busy'}
+        >
+          {t('settings.save')}
+        </button>
+        <span
+          className={`settings-status ${status.kind}`}
+          data-testid="settings-files-status"
+          data-state={status.kind}
+          role={status.kind === 'error' ? 'alert' : 'status'}
+        >
+          {status.text}
+        </span>
+      </div>
+    </form>
+  );
+}
