@@ -6,9 +6,10 @@ import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MessageView } from '../src/shared/api.ts';
-import { encodeFileHeader } from '../src/shared/protocol/index.ts';
+import { encodeChunk, encodeFileHeader, type DataFrame } from '../src/shared/protocol/index.ts';
 import { identify } from '../src/core/files/source.ts';
 import type { Transport } from '../src/core/transport/transport.ts';
+import { TestClient } from './helpers/client.ts';
 import { TestEngine } from './helpers/engine.ts';
 import { startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
 
@@ -200,5 +201,44 @@ describe('files through the relay', () => {
     expect(alice.m.controlFile(sent.key, 'resume')).toBe(true);
     await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
     expect(sha256(readFileSync(bob.m.message(sent.key)!.file!.path!))).toBe(sha256(bytes));
+  });
+});
+
+describe('files from a hostile or broken peer', () => {
+  it('refuses a file larger than the disk can hold, clearly, and keeps working', async () => {
+    const bob = engine('bob');
+    await bob.online();
+    bob.m.updateFileSettings({ maxFileBytes: 2 ** 50 });
+    const mallory = await TestClient.connect(relay.url, 'mallory', 9);
+    const fileData = (
+      id: number,
+      payload: Uint8Array,
+      index: number,
+      count: number,
+    ): DataFrame => ({
+      ...(mallory.data('bob', id, payload, index, count) as DataFrame),
+      file: true,
+    });
+    const size = 2 ** 44; // 16 TiB: no test machine has it free
+    const count = 1 + Math.ceil(size / 65_528);
+    const header = encodeFileHeader({
+      name: 'huge.iso',
+      size,
+      type: 'application/octet-stream',
+      sha256: 'ab'.repeat(32),
+    });
+    mallory.send(fileData(77, header, 0, count));
+    // A chunk with no room for its offset, and one far past the end: dropped, not written.
+    mallory.send(fileData(78, new Uint8Array(4), 1, 3));
+    mallory.send(fileData(79, encodeChunk(2 ** 49, new Uint8Array(10)), 1, 2));
+    const key = 'mallory/9/77';
+    await bob.until(() => bob.m.message(key)?.file?.state === 'failed');
+    expect(bob.m.message(key)!.file!.error).toMatch(/refused: .*not enough free space/i);
+    expect(bob.m.message('mallory/9/78')).toBeNull();
+    expect(bob.m.message('mallory/9/79')).toBeNull();
+    // And text from the same peer still arrives.
+    mallory.send(mallory.data('bob', 80, Uint8Array.from([1, 104, 105]), 0, 1));
+    await bob.until(() => bob.m.message('mallory/9/80')?.text === 'hi');
+    await mallory.close();
   });
 });

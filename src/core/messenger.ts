@@ -311,6 +311,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       JSON.stringify(next),
     );
     this.files.settings = next;
+    this.transport.maxFileBytes = next.maxFileBytes;
     return { ...next };
   }
 

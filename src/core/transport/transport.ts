@@ -22,6 +22,7 @@ import { statementCache, type Db } from '../store/database.ts';
 import { AckScheduler } from './ack-ranges.ts';
 import { PeerOutbound, type SegmentRef } from './outbound.ts';
 import { SegmentLog } from './segment-log.ts';
+import { checkRoom, DiskFullError } from '../files/disk.ts';
 import { PartialFiles } from '../files/partial.ts';
 import { FileSource, FileSourceError, type FileIdentity } from '../files/source.ts';
 import { MIN_SEGMENT_SIZE, segmentBounds, segmentCount } from './segments.ts';
@@ -101,7 +102,10 @@ export class Transport extends EventEmitter<TransportEvents> {
   readonly log = new SegmentLog(LOG_CAPACITY);
   /** Incoming files' partial files; null when this transport takes no files. */
   readonly partial: PartialFiles | null;
-  private readonly maxFileBytes: number;
+  /** The largest incoming file accepted (the profile's setting; it may change). */
+  maxFileBytes: number;
+  /** Incoming files whose last segment could not be written (disk full...). */
+  private readonly writeFailures = new Set<string>();
   /** Our own messages still being sent, with their segments' state. */
   private readonly sending = new Map<number, OutMessage>();
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -903,13 +907,23 @@ export class Transport extends EventEmitter<TransportEvents> {
         header.size <= this.maxFileBytes &&
         count <= header.size + 1 &&
         (header.size === 0 ? count === 1 : count >= 2);
-      if (!fits) {
+      let room: string | null = null;
+      if (fits) {
+        try {
+          checkRoom(partial.dir, header.size);
+        } catch (e) {
+          if (!(e instanceof DiskFullError)) throw e;
+          room = `refused: ${e.message}`;
+        }
+      }
+      if (!fits || room !== null) {
         const why =
-          header === null
+          room ??
+          (header === null
             ? 'the sender described the file in a way this version does not understand'
             : header.size > this.maxFileBytes
               ? `the file is larger than the ${this.maxFileBytes}-byte limit`
-              : 'the file header does not match its segments';
+              : 'the file header does not match its segments');
         this.q.fileFailedIn.run(why, from, fromDevice, id);
         partial.remove(file.path);
         return 'failed';
@@ -918,11 +932,17 @@ export class Transport extends EventEmitter<TransportEvents> {
     } else {
       const known = file.header === null ? null : (JSON.parse(file.header) as { size: number });
       if (known !== null && chunk!.offset + chunk!.bytes.length > known.size) return 'duplicate';
+      const keyText = `${from}/${fromDevice}/${id}`;
       try {
         partial.write(file.path, chunk!.offset, chunk!.bytes);
+        this.writeFailures.delete(keyText);
       } catch (e) {
         this.q.dropInFileSegment.run(from, fromDevice, id, index);
-        this.emit('fileWriteFailed', key, (e as Error).message);
+        // Said once per file until a write succeeds again, not once per segment.
+        if (!this.writeFailures.has(keyText)) {
+          this.writeFailures.add(keyText);
+          this.emit('fileWriteFailed', key, (e as Error).message);
+        }
         return 'refused';
       }
     }
