@@ -188,6 +188,25 @@ describe('files through the relay', () => {
     );
   });
 
+  it('the receiver can cancel a file: its partial file goes, the rest is dropped', async () => {
+    const bobProfile = tempDir('strata-bob-');
+    const alice = engine('alice');
+    const bob = engine('bob', { profileDir: bobProfile });
+    await Promise.all([alice.online(), bob.online()]);
+    const sent = await alice.m.sendFile('bob', sourceFile(randomBytes(48 * 1024 * 1024)));
+    await bob.until(() => (latest(bob, sent.key)?.file?.bytesDone ?? 0) > 0);
+    expect(bob.m.controlFile(sent.key, 'pause')).toBe(false);
+    expect(bob.m.controlFile(sent.key, 'cancel')).toBe(true);
+    expect(bob.m.message(sent.key)!.file!.state).toBe('cancelled');
+    expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
+    // The sender finishes sending (the relay and the peer hold every segment) but it is never
+    // delivered, and nothing is written on the receiver's side.
+    await alice.until(() => alice.m.message(sent.key)?.file?.state === 'done');
+    expect(alice.m.message(sent.key)!.status).toBe('sent');
+    expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
+    expect(bob.m.message(sent.key)!.file!.state).toBe('cancelled');
+  });
+
   it('pauses and resumes a file', async () => {
     const alice = engine('alice');
     const bob = engine('bob');

@@ -288,7 +288,11 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   /** Pauses, resumes or cancels one of our files in flight; false if that does not apply. */
   controlFile(key: string, action: 'pause' | 'resume' | 'cancel'): boolean {
     const k = parseKey(key);
-    if (!k || k.author !== this.user || k.authorDevice !== this.device) return false;
+    if (!k) return false;
+    // An incoming file can only be cancelled: its partial file goes, later segments are dropped.
+    if (k.author !== this.user || k.authorDevice !== this.device) {
+      return action === 'cancel' && this.files.cancelIncoming(k);
+    }
     if (action === 'pause') return this.transport.pauseFile(k.id);
     if (action === 'resume') return this.transport.resumeFile(k.id);
     return this.transport.cancelFile(k.id);

@@ -233,6 +233,19 @@ export class FileTransfers {
     }
   }
 
+  /** Stops receiving a file: its partial file is deleted; segments still coming are dropped. */
+  cancelIncoming(key: MessageKey): boolean {
+    const row = this.row(key);
+    if (!row || row.state !== 'receiving' || this.transport.partial === null) return false;
+    this.setState(key, 'cancelled', null);
+    this.transport.partial.remove(row.path);
+    this.sql(
+      'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
+    ).run(key.author, key.authorDevice, key.id);
+    this.changed(key);
+    return true;
+  }
+
   private fail(key: MessageKey, why: string): void {
     this.setState(key, 'failed', why);
     this.changed(key);
