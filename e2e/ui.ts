@@ -118,3 +118,135 @@ export async function counter(page: Page, name: string): Promise<number> {
   const v = await page.getByTestId(`counter-${name}`).getAttribute('data-value');
   return Number(v);
 }
+
+/** The file bubble of the newest file message in this direction. */
+export const fileBubble = (page: Page, direction: 'in' | 'out'): Locator =>
+  page
+    .locator(`[data-testid="message"][data-direction="${direction}"] [data-testid="file-bubble"]`)
+    .last();
+
+export interface DroppedFile {
+  name: string;
+  bytes: Uint8Array;
+  type?: string;
+}
+
+/**
+ * Drags files onto the open chat as a person would from a file manager: a DataTransfer holding
+ * Files built in the page, through dragenter, dragover (the drop overlay shows) and drop.
+ */
+export async function dropFiles(page: Page, files: DroppedFile[]): Promise<void> {
+  const payload = files.map((f) => ({
+    name: f.name,
+    type: f.type ?? 'application/octet-stream',
+    base64: Buffer.from(f.bytes).toString('base64'),
+  }));
+  const dataTransfer = await page.evaluateHandle((list) => {
+    // This file is type-checked without the DOM library: the page's globals, as used here.
+    const w = globalThis as unknown as {
+      DataTransfer: new () => { items: { add(file: unknown): void } };
+      File: new (parts: Uint8Array[], name: string, options: { type: string }) => unknown;
+    };
+    const dt = new w.DataTransfer();
+    for (const f of list) {
+      const binary = atob(f.base64);
+      const bytes = new Uint8Array(binary.length);
+      for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+      dt.items.add(new w.File([bytes], f.name, { type: f.type }));
+    }
+    return dt;
+  }, payload);
+  const chat = page.getByTestId('chat');
+  await chat.dispatchEvent('dragenter', { dataTransfer });
+  await chat.dispatchEvent('dragover', { dataTransfer });
+  await expect(page.getByTestId('drop-overlay')).toBeVisible();
+  await chat.dispatchEvent('drop', { dataTransfer });
+  await expect(page.getByTestId('drop-overlay')).toBeHidden();
+  await dataTransfer.dispose();
+}
+
+/** Picks files through the attach button's file chooser. */
+export async function attachFiles(
+  page: Page,
+  files: { name: string; mimeType: string; buffer: Buffer }[],
+): Promise<void> {
+  const [chooser] = await Promise.all([
+    page.waitForEvent('filechooser'),
+    page.getByTestId('composer-attach').click(),
+  ]);
+  expect(chooser.isMultiple()).toBe(true);
+  await chooser.setFiles(files);
+}
+
+/** The bytes of a file message as the browser host serves them (GET /files/<key>). */
+export async function fileBytes(page: Page, bubble: Locator): Promise<Buffer> {
+  const key = await bubble
+    .locator('xpath=ancestor::*[@data-testid="message"][1]')
+    .getAttribute('data-message-id');
+  if (key === null) throw new Error('the file bubble is not inside a message');
+  const response = await page.request.get(
+    new URL(`/files/${encodeURIComponent(key)}`, page.url()).href,
+  );
+  expect(response.status()).toBe(200);
+  return response.body();
+}
+
+export interface FileStateSample {
+  state: string | null;
+  progress: number | null;
+}
+
+/**
+ * Records, from now on, every state and progress value the page's file bubbles show (a
+ * transfer may pass through them faster than a test could poll); the returned function reads
+ * the record.
+ */
+export async function watchFileStates(page: Page): Promise<() => Promise<FileStateSample[]>> {
+  await page.evaluate(() => {
+    // This file is type-checked without the DOM library: the page's globals, as used here.
+    interface El {
+      getAttribute(name: string): string | null;
+      querySelector(selector: string): El | null;
+    }
+    const w = globalThis as unknown as {
+      document: { body: unknown; querySelectorAll(selector: string): Iterable<El> };
+      MutationObserver: new (callback: () => void) => {
+        observe(target: unknown, options: Record<string, unknown>): void;
+      };
+      __fileStates?: FileStateSample[];
+    };
+    const record: FileStateSample[] = [];
+    const sample = () => {
+      for (const bubble of w.document.querySelectorAll('[data-testid="file-bubble"]')) {
+        const value = bubble
+          .querySelector('[data-testid="file-progress"]')
+          ?.getAttribute('data-value');
+        record.push({
+          state: bubble.getAttribute('data-state'),
+          progress: value === undefined || value === null ? null : Number(value),
+        });
+      }
+    };
+    new w.MutationObserver(sample).observe(w.document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['data-state', 'data-value'],
+    });
+    w.__fileStates = record;
+  });
+  return () =>
+    page.evaluate(
+      () => (globalThis as unknown as { __fileStates: FileStateSample[] }).__fileStates,
+    );
+}
+
+/** Sets where received files are saved, from Settings › Files, and closes Settings. */
+export async function setDownloadsDir(page: Page, dir: string): Promise<void> {
+  await page.getByTestId('settings-open').click();
+  await page.getByTestId('settings-downloads-dir').fill(dir);
+  await page.getByTestId('settings-files-save').click();
+  await expect(page.getByTestId('settings-files-status')).toHaveAttribute('data-state', 'ok');
+  await page.getByTestId('settings-close').click();
+  await expect(page.getByTestId('settings-downloads-dir')).toBeHidden();
+}
