@@ -201,7 +201,10 @@ describe('files through the relay', () => {
     expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
     // The sender finishes sending (the relay and the peer hold every segment) but it is never
     // delivered, and nothing is written on the receiver's side.
-    await alice.until(() => alice.m.message(sent.key)?.file?.state === 'done');
+    await alice.until(() =>
+      ['done', 'failed'].includes(alice.m.message(sent.key)?.file?.state ?? ''),
+    );
+    expect(alice.m.message(sent.key)!.file).toMatchObject({ state: 'done', error: null });
     expect(alice.m.message(sent.key)!.status).toBe('sent');
     expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
     expect(bob.m.message(sent.key)!.file!.state).toBe('cancelled');

@@ -144,12 +144,13 @@ export class Transport extends EventEmitter<TransportEvents> {
       insertOutSegment: db.prepare('INSERT INTO out_segments (message_id, idx) VALUES (?, ?)'),
       pendingOut: db.prepare(
         `SELECT m.id, m.peer, m.body, m.segment_size AS size, m.segment_count AS count,
-                f.path, f.size AS fileSize, f.mtime_ms AS mtimeMs, f.state AS fileState,
-                s.idx, s.held, s.acked, s.sends
-         FROM messages m JOIN out_segments s ON s.message_id = m.id
+                f.path, f.size AS fileSize, f.mtime_ms AS mtimeMs, f.state AS fileState
+         FROM messages m
          LEFT JOIN files f ON f.author = m.author AND f.author_device = m.author_device AND f.id = m.id
-         WHERE m.author = ? AND m.author_device = ? AND m.status IN ('pending', 'sent')
-         ORDER BY m.id, s.idx`,
+         WHERE m.author = ? AND m.author_device = ? AND m.direction = 'out'
+           AND m.status IN ('pending', 'sent')
+           AND EXISTS (SELECT 1 FROM out_segments s WHERE s.message_id = m.id)
+         ORDER BY m.id`,
       ),
       markSent: db.prepare(
         'UPDATE out_segments SET sends = sends + 1 WHERE message_id = ? AND idx = ?',
@@ -171,6 +172,9 @@ export class Transport extends EventEmitter<TransportEvents> {
         'UPDATE files SET state = ?, error = ? WHERE author = ? AND author_device = ? AND id = ?',
       ),
       segmentMarks: db.prepare('SELECT idx, held, acked FROM out_segments WHERE message_id = ?'),
+      segmentState: db.prepare(
+        'SELECT idx, held, acked, sends FROM out_segments WHERE message_id = ? ORDER BY idx',
+      ),
       dropOutSegments: db.prepare('DELETE FROM out_segments WHERE message_id = ?'),
       resetOutSegments: db.prepare('UPDATE out_segments SET sends = 0 WHERE message_id = ?'),
       status: db.prepare(
@@ -254,26 +258,28 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.nextTransmission = Number(reserved?.value ?? 0);
     this.reservedUpTo = this.nextTransmission + TRANSMISSION_BLOCK;
     this.q.reserve.run(String(this.reservedUpTo));
-    const rows = this.q.pendingOut.all(this.me.user, this.me.device) as (OutRow & {
+    const messages = this.q.pendingOut.all(this.me.user, this.me.device) as (OutRow & {
       id: number;
-      idx: number;
-      held: number;
-      acked: number;
-      sends: number;
     })[];
-    for (const r of rows) {
-      let msg = this.sending.get(r.id);
-      if (!msg) {
-        // A paused file waits for resume() with its marks in the database.
-        if (r.fileState === 'paused') continue;
-        msg = this.outMessageOf(r);
-        this.sending.set(r.id, msg);
+    for (const r of messages) {
+      // A paused file waits for resumeFile() with its marks in the database.
+      if (r.fileState === 'paused') continue;
+      const msg = this.outMessageOf(r);
+      this.sending.set(r.id, msg);
+      // Iterated, not loaded: a file of a million segments costs no million objects here.
+      for (const s of this.q.segmentState.iterate(r.id) as Iterable<{
+        idx: number;
+        held: number;
+        acked: number;
+        sends: number;
+      }>) {
+        msg.sends[s.idx] = Math.min(s.sends, 0xffff);
+        if (s.held) markSegment(msg, 'held', s.idx);
+        if (s.acked) markSegment(msg, 'acked', s.idx);
+        else if (!msg.file) {
+          this.peerOut(r.peer).enqueue({ messageId: r.id, index: s.idx }, s.sends > 0);
+        }
       }
-      msg.sends[r.idx] = Math.min(r.sends, 0xffff);
-      if (r.held) markSegment(msg, 'held', r.idx);
-      if (r.acked) markSegment(msg, 'acked', r.idx);
-      else if (!msg.file)
-        this.peerOut(r.peer).enqueue({ messageId: r.id, index: r.idx }, r.sends > 0);
     }
     for (const [id, msg] of this.sending) {
       if (msg.file) this.peerOut(msg.peer).enqueueStream(id, 0, msg.count);
