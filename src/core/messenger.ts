@@ -457,7 +457,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         const refused = frame.messageId !== 0 && REFUSALS.has(frame.code);
         if (refused) {
           this.refusals.set(`${this.user}/${this.device}/${frame.messageId}`, frame.text);
-          this.transport.refuse(frame.messageId);
+          this.transport.refuse(frame.messageId, frame.text);
         }
         this.emit('event', {
           type: 'error',

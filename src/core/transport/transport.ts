@@ -548,8 +548,7 @@ export class Transport extends EventEmitter<TransportEvents> {
     } catch (e) {
       if (!(e instanceof FileSourceError)) throw e;
       // The file changed or vanished: no segment of it may go out any more.
-      this.fail(ref.messageId);
-      this.q.fileState.run('failed', e.message, this.me.user, this.me.device, ref.messageId);
+      this.fail(ref.messageId, e.message);
       this.emit(
         'fileFailed',
         { author: this.me.user, authorDevice: this.me.device, id: ref.messageId },
@@ -597,24 +596,25 @@ export class Transport extends EventEmitter<TransportEvents> {
       !msg.held[ref.index] &&
       this.now() - msg.since >= FAIL_AFTER_MS
     ) {
-      this.fail(ref.messageId);
+      this.fail(ref.messageId, 'the relay did not take it: it is unreachable or overloaded');
     }
   }
 
   /** The relay refused a message (unknown recipient, full store): it fails unless already sent. */
-  refuse(id: number): void {
+  refuse(id: number, reason?: string): void {
     // A message the relay already holds in full is its to deliver; a late refusal of a
     // retransmission changes nothing.
     const row = this.q.status.get(this.me.user, this.me.device, id) as
       { status: MessageStatus } | undefined;
-    if (row?.status === 'pending') this.fail(id);
+    if (row?.status === 'pending') this.fail(id, reason && `the relay refused it: ${reason}`);
   }
 
-  private fail(id: number): void {
+  private fail(id: number, reason = 'it could not be sent'): void {
     const msg = this.sending.get(id);
     if (!msg) return;
     this.sending.delete(id);
     msg.file?.close();
+    if (msg.file) this.q.fileState.run('failed', reason, this.me.user, this.me.device, id);
     this.outbound.get(msg.peer)?.dropStream(id);
     this.outbound.get(msg.peer)?.forget((ref) => ref.messageId === id);
     this.setStatus({ author: this.me.user, authorDevice: this.me.device, id }, 'failed');
