@@ -1,11 +1,16 @@
 // `strata`: the command-line client. Same engine, same profile format as the desktop app.
 //   strata --profile DIR --relay URL login NAME
 //   strata --profile DIR --relay URL send USER TEXT [--wait sent|delivered]
-//   strata --profile DIR --relay URL listen [--json] [--for SECONDS]
+//   strata --profile DIR --relay URL send-file USER PATH [--wait sent|delivered]
+//   strata --profile DIR --relay URL listen [--json] [--for SECONDS] [--downloads DIR]
 //   strata --profile DIR history USER [--json]
 //   strata --profile DIR [--relay URL] web [--user NAME] [--port P] [--token T]
 import type { MessageView, MessengerEvent, TransportSettings } from '../shared/api.ts';
+import { statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDownloadsDir } from '../core/files/downloads.ts';
+import { formatBytes } from '../core/files/disk.ts';
 import { Host } from '../core/host/host.ts';
 import { startWebServer, WebServerError } from '../core/host/web-server.ts';
 import { Messenger, MessengerError } from '../core/messenger.ts';
@@ -18,7 +23,9 @@ const HELP = `Usage: strata --profile DIR [--relay URL] COMMAND [ARGS] [OPTIONS]
 Commands:
   login NAME              create the profile for user NAME (checks the relay is reachable)
   send USER TEXT          send a text message; exits once the relay holds it
-  listen                  print messages as they arrive
+  send-file USER PATH     send a file; exits once the relay holds all of it (progress on
+                          stderr when it is a terminal); resumes on the next start if cut
+  listen                  print messages, and files as they are saved, as they arrive
   history USER            print the conversation with USER
   web                     the desktop app's UI in a browser: serves it on 127.0.0.1 and
                           prints its address (with an access token) as the first line
@@ -26,10 +33,14 @@ Commands:
 Options:
   --profile DIR           the profile directory (required)
   --relay URL             the relay, e.g. ws://127.0.0.1:7000/ (default $STRATA_RELAY)
-  --wait sent|delivered   send: wait until the relay holds it (default) or the peer has it
+  --wait sent|delivered   send, send-file: wait until the relay holds it (default) or the
+                          peer has it (for a file: received and its SHA-256 checked)
   --json                  listen, history: one JSON object per line
   --for SECONDS           listen: stop after this long (default: until Ctrl+C)
-  --timeout SECONDS       give up waiting for the relay after this long (default 30)
+  --downloads DIR         listen: save received files in DIR (saved in the profile;
+                          default: the system's Downloads/Strata)
+  --timeout SECONDS       give up waiting for the relay after this long (default 30);
+                          send-file: give up when the transfer has not moved for this long
   --segment-size BYTES    X: segment size, 64 to 65536 (saved in the profile)
   --assembly-period MS    N: milliseconds between assembly passes (saved)
   --idle-cycles K         K: passes without progress before the error flag, 1 to 3 (saved)
@@ -42,6 +53,24 @@ Options:
 `;
 
 class UsageError extends Error {}
+/** The file to send is missing, not a file, or cannot be read: a usage error (exit 2). */
+class FileArgError extends Error {}
+
+/** The file named on the command line, as an absolute path; throws FileArgError. */
+function checkedFile(path: string): string {
+  const abs = resolve(path);
+  let isFile: boolean;
+  try {
+    isFile = statSync(abs).isFile();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FileArgError(
+      code === 'ENOENT' ? `no such file: ${path}` : `cannot read ${path}: ${(e as Error).message}`,
+    );
+  }
+  if (!isFile) throw new FileArgError(`${path} is not a file`);
+  return abs;
+}
 
 interface Args {
   command: string;
@@ -62,6 +91,7 @@ const VALUED = new Set([
   'port',
   'bind',
   'token',
+  'downloads',
 ]);
 const BOOLEAN = new Set(['json', 'help']);
 
@@ -123,9 +153,37 @@ export function messageJson(v: MessageView): string {
   });
 }
 
+/** One line of `listen --json` for a received file: saved (error false) or refused. */
+export function fileJson(v: MessageView): string {
+  const f = v.file!;
+  return JSON.stringify({
+    type: 'file',
+    id: v.key,
+    from: v.author,
+    name: f.name,
+    path: f.path,
+    size: f.size,
+    sha256: f.sha256,
+    error: f.state === 'failed',
+    ...(f.state === 'failed' ? { reason: f.error } : {}),
+  });
+}
+
+function fileBody(v: MessageView): string {
+  const f = v.file!;
+  const what = `file ${JSON.stringify(f.name ?? '(name not yet known)')}${f.size === null ? '' : ` (${formatBytes(f.size)})`}`;
+  if (f.state === 'failed') return `${what} failed: ${f.error ?? 'unknown reason'}`;
+  if (f.state === 'done' && v.direction === 'in') return `${what} saved to ${f.path}`;
+  return `${what} ${f.state}`;
+}
+
 function messageLine(v: MessageView): string {
   const when = new Date(v.sentAt).toISOString().replace('T', ' ').slice(0, 19);
-  const body = v.error ? `[incomplete: segments ${v.missing.join(', ')} missing]` : (v.text ?? '');
+  const body = v.file
+    ? fileBody(v)
+    : v.error
+      ? `[incomplete: segments ${v.missing.join(', ')} missing]`
+      : (v.text ?? '');
   return `${when} ${v.author}: ${body}${v.direction === 'out' ? `  (${v.status})` : ''}`;
 }
 
@@ -184,7 +242,13 @@ export async function main(
     err.write('strata: --relay URL is required (or set STRATA_RELAY)\n');
     return EXIT.usage;
   }
-  const expected: Record<string, number> = { login: 1, send: 2, listen: 0, history: 1 };
+  const expected: Record<string, number> = {
+    login: 1,
+    send: 2,
+    'send-file': 2,
+    listen: 0,
+    history: 1,
+  };
   if (!(args.command in expected)) {
     err.write(`strata: unknown command "${args.command}" (see --help)\n`);
     return EXIT.usage;
@@ -195,7 +259,15 @@ export async function main(
   }
   let timeout: number;
   let m: Messenger;
+  let file: string | undefined;
+  let downloads: string | undefined;
   try {
+    const d = args.flags.get('downloads');
+    if (d !== undefined) {
+      if (args.command !== 'listen') throw new UsageError('--downloads goes with listen');
+      downloads = resolve(d as string);
+    }
+    if (args.command === 'send-file') file = checkedFile(args.positional[1]!);
     const wait = args.flags.get('wait');
     if (wait !== undefined && wait !== 'sent' && wait !== 'delivered') {
       throw new UsageError('--wait must be sent or delivered');
@@ -209,6 +281,10 @@ export async function main(
       settings: settingsFrom(args),
     });
   } catch (e) {
+    if (e instanceof FileArgError) {
+      err.write(`strata: ${e.message}\n`);
+      return EXIT.usage;
+    }
     if (e instanceof UsageError || e instanceof MessengerError || e instanceof RangeError) {
       err.write(`strata: ${e.message}\n`);
       return EXIT.usage;
@@ -216,6 +292,21 @@ export async function main(
     throw e;
   }
   try {
+    if (file !== undefined && statSync(file).size > m.fileSettings.maxFileBytes) {
+      err.write(
+        `strata: ${basename(file)} is ${statSync(file).size} bytes, over the limit of ` +
+          `${m.fileSettings.maxFileBytes} bytes for this profile\n`,
+      );
+      return EXIT.usage;
+    }
+    if (downloads !== undefined) {
+      try {
+        m.updateFileSettings({ downloadsDir: ensureDownloadsDir(downloads) });
+      } catch (e) {
+        err.write(`strata: ${(e as Error).message}\n`);
+        return EXIT.usage;
+      }
+    }
     if (args.command === 'history') {
       const json = args.flags.has('json');
       for (const v of m.history(args.positional[0]!, { limit: 1000 })) {
@@ -235,6 +326,14 @@ export async function main(
       case 'send':
         try {
           return await send(m, args, timeout, out, err);
+        } catch (e) {
+          if (!(e instanceof MessengerError || e instanceof RangeError)) throw e;
+          err.write(`strata: ${e.message}\n`);
+          return EXIT.usage;
+        }
+      case 'send-file':
+        try {
+          return await sendFile(m, args.positional[0]!, file!, args, timeout, out, err);
         } catch (e) {
           if (!(e instanceof MessengerError || e instanceof RangeError)) throw e;
           err.write(`strata: ${e.message}\n`);
@@ -281,6 +380,129 @@ async function send(
     return EXIT.timeout;
   }
   out.write(`${sent.key} ${status}\n`);
+  return EXIT.ok;
+}
+
+/** `12:05` or `1:02:05`. */
+function clock(seconds: number): string {
+  const s = Math.round(seconds);
+  const mm = String(Math.floor(s / 60) % 60).padStart(2, '0');
+  const ss = String(s % 60).padStart(2, '0');
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${mm}:${ss}` : `${Math.floor(s / 60)}:${ss}`;
+}
+
+/** The progress line of send-file: `name  42%  1.2 GiB of 2.9 GiB  38.5 MiB/s  ETA 0:46`. */
+export function progressLine(
+  name: string,
+  done: number,
+  size: number,
+  bytesPerSecond: number | null,
+): string {
+  const pct = size === 0 ? 100 : Math.floor((done / size) * 100);
+  const speed = bytesPerSecond === null ? '' : `  ${formatBytes(Math.round(bytesPerSecond))}/s`;
+  const eta =
+    bytesPerSecond !== null && bytesPerSecond > 0 && done < size
+      ? `  ETA ${clock((size - done) / bytesPerSecond)}`
+      : '';
+  return `${name}  ${pct}%  ${formatBytes(done)} of ${formatBytes(size)}${speed}${eta}`;
+}
+
+/** One line on a terminal, rewritten in place; speed over the last few seconds. */
+class ProgressMeter {
+  private readonly samples: [number, number][] = [];
+  private readonly stream: NodeJS.WritableStream;
+  private readonly name: string;
+
+  constructor(stream: NodeJS.WritableStream, name: string) {
+    this.stream = stream;
+    this.name = name;
+  }
+
+  note(text: string): void {
+    this.stream.write(`\r\x1b[2K${this.name}  ${text}`);
+  }
+
+  update(done: number, size: number): void {
+    const now = performance.now();
+    this.samples.push([now, done]);
+    while (this.samples.length > 2 && now - this.samples[0]![0] > 5000) this.samples.shift();
+    const [t0, b0] = this.samples[0]!;
+    const rate = now - t0 >= 250 ? ((done - b0) * 1000) / (now - t0) : null;
+    this.stream.write(`\r\x1b[2K${progressLine(this.name, done, size, rate)}`);
+  }
+
+  end(): void {
+    this.stream.write('\n');
+  }
+}
+
+async function sendFile(
+  m: Messenger,
+  to: string,
+  path: string,
+  args: Args,
+  timeout: number,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  const wait = args.flags.get('wait') ?? 'sent';
+  const tty = (err as NodeJS.WritableStream & { isTTY?: boolean }).isTTY === true;
+  const meter = tty ? new ProgressMeter(err, basename(path)) : null;
+  meter?.note('checking (SHA-256)...');
+  const sent = await m.sendFile(to, path);
+  const size = sent.file!.size!;
+  const goal = wait === 'sent' ? ['sent', 'delivered', 'read'] : ['delivered', 'read'];
+  let view = sent;
+  meter?.update(0, size);
+  // The timeout is a stall timeout: a large file may take long, but it must keep moving.
+  const done = await new Promise<boolean>((resolve) => {
+    let timer: ReturnType<typeof setTimeout>;
+    const stalled = () => {
+      m.off('event', on);
+      resolve(false);
+    };
+    const check = () => {
+      if (goal.includes(view.status) || view.status === 'failed') {
+        clearTimeout(timer);
+        m.off('event', on);
+        resolve(true);
+      }
+    };
+    const on = (e: MessengerEvent) => {
+      if (e.type !== 'message' || e.message.key !== sent.key) return;
+      const moved =
+        e.message.status !== view.status || e.message.file?.bytesDone !== view.file?.bytesDone;
+      view = e.message;
+      if (moved) {
+        clearTimeout(timer);
+        timer = setTimeout(stalled, timeout * 1000);
+      }
+      meter?.update(view.file?.bytesDone ?? 0, size);
+      check();
+    };
+    timer = setTimeout(stalled, timeout * 1000);
+    m.on('event', on);
+    view = m.message(sent.key) ?? view;
+    check();
+  });
+  meter?.end();
+  if (view.status === 'failed') {
+    // lastError holds the relay's refusal, or the transfer's own failure (its file error).
+    const reason = m.lastError(sent.key);
+    const refused = reason !== null && reason !== view.file?.error;
+    const why = reason ?? view.file?.error;
+    err.write(`strata: the file to ${to} failed${why ? `: ${why}` : ''}\n`);
+    return refused ? EXIT.refused : EXIT.failed;
+  }
+  if (!done) {
+    err.write(
+      `strata: gave up after ${timeout} s without progress; the file stays queued ` +
+        `(${view.status}, ${formatBytes(view.file?.bytesDone ?? 0)} of ${formatBytes(size)}) ` +
+        `and resumes on the next start\n`,
+    );
+    return EXIT.timeout;
+  }
+  out.write(`${sent.key} ${view.status}\n`);
   return EXIT.ok;
 }
 
@@ -358,8 +580,17 @@ async function listen(m: Messenger, args: Args, out: NodeJS.WritableStream): Pro
   // Print each message when it completes, and once when it is handed over with the error
   // flag; a flagged message that completes later is printed again, now whole.
   const printed = new Map<string, boolean>();
+  // A received file is printed once when it is saved, or once when it fails verification.
+  const filesPrinted = new Set<string>();
+  const showFile = (v: MessageView) => {
+    const state = v.file!.state;
+    if ((state !== 'done' && state !== 'failed') || filesPrinted.has(v.key)) return;
+    filesPrinted.add(v.key);
+    out.write((json ? fileJson(v) : messageLine(v)) + '\n');
+  };
   const show = (v: MessageView) => {
     if (v.direction !== 'in') return;
+    if (v.file) return showFile(v);
     if (v.text === null && !v.error) return;
     if (printed.get(v.key) === v.error) return;
     printed.set(v.key, v.error);

@@ -3,12 +3,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { MessengerEvent } from '../../src/shared/api.ts';
+import type { FileView, MessengerEvent, TransportStats } from '../../src/shared/api.ts';
 
 const DRIVER = fileURLToPath(new URL('../fixtures/engine-driver.ts', import.meta.url));
 
 type DriverEvent =
-  MessengerEvent | { type: 'started'; device: number } | { type: 'accepted'; count: number };
+  | MessengerEvent
+  | { type: 'started'; device: number }
+  | { type: 'accepted'; count: number }
+  | { type: 'read'; count: number }
+  | { type: 'fileAccepted'; key: string }
+  | { type: 'fileRefused'; error: string }
+  | { type: 'statsReply'; stats: TransportStats }
+  | { type: 'memory'; rss: number; peak: number };
+
+/** Messenger options beyond the transport settings (see MessengerOptions). */
+export interface EngineOptions {
+  downloadsDir?: string;
+  maxFileBytes?: number;
+}
 
 export class EngineProcess {
   readonly proc: ChildProcess;
@@ -16,10 +29,16 @@ export class EngineProcess {
   private waiters: (() => void)[] = [];
   private exited: Promise<void>;
 
-  constructor(profileDir: string, relayUrl: string, user: string, settings: object = {}) {
+  constructor(
+    profileDir: string,
+    relayUrl: string,
+    user: string,
+    settings: object = {},
+    options: EngineOptions = {},
+  ) {
     this.proc = spawn(
       process.execPath,
-      [DRIVER, profileDir, relayUrl, user, JSON.stringify(settings)],
+      [DRIVER, profileDir, relayUrl, user, JSON.stringify(settings), JSON.stringify(options)],
       {
         stdio: ['pipe', 'pipe', 'inherit'],
       },
@@ -45,10 +64,59 @@ export class EngineProcess {
     );
   }
 
-  send(to: string, texts: string[]): Promise<void> {
-    const before = this.events.filter((e) => e.type === 'accepted').length;
-    this.proc.stdin!.write(JSON.stringify({ op: 'send', to, texts }) + '\n');
-    return this.until(() => this.events.filter((e) => e.type === 'accepted').length > before);
+  /** Sends a command and resolves with the first reply of type `reply` that follows it. */
+  private async request<T extends DriverEvent['type']>(
+    command: object,
+    ...replies: T[]
+  ): Promise<Extract<DriverEvent, { type: T }>> {
+    const from = this.events.length;
+    this.proc.stdin!.write(JSON.stringify(command) + '\n');
+    let found: DriverEvent | undefined;
+    await this.until(() => {
+      found = this.events.slice(from).find((e) => (replies as string[]).includes(e.type));
+      return found !== undefined;
+    });
+    return found as Extract<DriverEvent, { type: T }>;
+  }
+
+  async send(to: string, texts: string[]): Promise<void> {
+    await this.request({ op: 'send', to, texts }, 'accepted');
+  }
+
+  /** Submits a file; resolves with its message key once it is durable (hashed and queued). */
+  async sendFile(to: string, path: string): Promise<string> {
+    const r = await this.request({ op: 'sendFile', to, path }, 'fileAccepted', 'fileRefused');
+    if (r.type === 'fileRefused') throw new Error(r.error);
+    return r.key;
+  }
+
+  /** The transport's counters towards `peer` since this process started. */
+  async stats(peer: string): Promise<TransportStats> {
+    return (await this.request({ op: 'stats', peer }, 'statsReply')).stats;
+  }
+
+  /** Resident set size now and at its peak (VmHWM), in bytes. */
+  async memory(): Promise<{ rss: number; peak: number }> {
+    const { rss, peak } = await this.request({ op: 'memory' }, 'memory');
+    return { rss, peak };
+  }
+
+  /** The newest file view of message `key` seen in this process's events. */
+  file(key: string): FileView | null {
+    for (let i = this.events.length - 1; i >= 0; i--) {
+      const e = this.events[i]!;
+      if (e.type === 'message' && e.message.key === key) return e.message.file;
+    }
+    return null;
+  }
+
+  /** The newest status of message `key` seen in this process's events. */
+  status(key: string): string | null {
+    for (let i = this.events.length - 1; i >= 0; i--) {
+      const e = this.events[i]!;
+      if (e.type === 'message' && e.message.key === key) return e.message.status;
+    }
+    return null;
   }
 
   /** Texts of complete incoming messages seen in events, in event order (may repeat). */
