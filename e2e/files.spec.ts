@@ -1,7 +1,8 @@
 // Scenario: files between two windows. A file dropped on Alice's chat appears in Bob's with its
 // progress, then as the file itself, byte-identical (its SHA-256 as served by Bob's host); files
 // picked with the attach button (several at once, an image previewed); a file over the size
-// limit refused before any upload; a large file paused and resumed.
+// limit refused before any upload; a large file paused and resumed; one cancelled by its
+// receiver.
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -183,6 +184,32 @@ test('a large file is paused and resumed, and arrives whole', async ({ app, down
     await expect(sent).not.toHaveAttribute('data-state', 'paused');
     await expect(received).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
     expect(sha256(await fileBytes(bob.page, received))).toBe(sha256(bytes));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the receiver cancels a file on its way; nothing is saved', async ({ app, downloads }) => {
+  const alice = await app('alice');
+  const bob = await app('bob');
+  await expectOnline(alice.page, 'bob');
+  await openChat(alice.page, 'bob');
+  await setDownloadsDir(bob.page, downloads);
+  await openChat(bob.page, 'alice');
+
+  const dir = tempDir('strata-e2e-file-');
+  try {
+    const path = join(dir, 'unwanted.bin');
+    writeFileSync(path, randomBytes(64 * 1024 * 1024));
+    await alice.page.getByTestId('composer-file-input').setInputFiles(path);
+
+    const received = fileBubble(bob.page, 'in');
+    await expect(received).toHaveAttribute('data-state', 'receiving', { timeout: 30_000 });
+    await received.getByTestId('file-cancel').click();
+    await expect(received).toHaveAttribute('data-state', 'cancelled');
+    await expect(received.getByTestId('file-progress')).toHaveCount(0);
+    await expect(received.getByTestId('file-cancel')).toHaveCount(0);
+    expect(readdirSync(downloads)).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,6 @@
 // A file message: its type icon, name and size, a preview for a finished image (browser host),
 // while it moves a progress bar with the speed and time left, and what can be done with it:
-// Pause / Resume / Cancel our own file in flight; Open and Show in folder (desktop app) or
+// Pause / Resume / Cancel our own file in flight, Cancel one arriving; Open and Show in folder (desktop app) or
 // Download (browser) once it is here; the reason when it failed.
 import type { FileView, MessageView } from '../../../shared/api.ts';
 import { useLanguage, useT, type Language, type Translate } from '../i18n.ts';
@@ -124,6 +124,19 @@ function FileActions({
           <PauseIcon />
         </IconButton>
       ),
+      <IconButton
+        key="cancel"
+        testId="file-cancel"
+        label={t('file.cancel')}
+        onClick={() => void controlFile(m.key, 'cancel')}
+      >
+        <CloseIcon />
+      </IconButton>,
+    );
+  }
+  if (!own && file.state === 'receiving') {
+    // The receiver may refuse the rest: its partial file goes and later segments are dropped.
+    buttons.push(
       <IconButton
         key="cancel"
         testId="file-cancel"
