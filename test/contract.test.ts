@@ -283,11 +283,15 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
 
   it('sends a file by path, controls it, and refuses what a renderer may not do with files', async () => {
     const bob = await peer('bob');
-    const { api } = await instance({ relayUrl: relay.url, user: 'hana' });
+    const { api, host } = await instance({ relayUrl: relay.url, user: 'hana' });
     const events = new Events(api);
     const dir = tempDir('strata-src-');
     const path = join(dir, 'notes.txt');
     writeFileSync(path, 'the relay address is on the whiteboard\n');
+    // Without the carrier's say-so (the user picked this file), no path is sent.
+    const unpicked = await apiError(api.call('sendFile', { to: 'bob', path }));
+    expect(unpicked).toMatchObject({ code: 'forbidden' });
+    host.pathPolicy = (p) => p.startsWith(dir);
     const sent = await api.call('sendFile', { to: 'bob', path });
     expect(sent.file).toMatchObject({ name: 'notes.txt', type: 'text/plain', state: 'sending' });
     await events.until(

@@ -19,7 +19,13 @@ import {
 import { Host } from '../core/host/host.ts';
 import type { Params } from '../shared/contract.ts';
 import { Attention } from './attention.ts';
-import { forwardEvents, registerIpc, trustedSenderCheck, type CallTarget } from './ipc.ts';
+import {
+  forwardEvents,
+  registerFileGrants,
+  registerIpc,
+  trustedSenderCheck,
+  type CallTarget,
+} from './ipc.ts';
 import { menuTemplate } from './menu.ts';
 import { createOpener } from './opener.ts';
 import { OptionsError, parseMainArgs, profileUserDataDir, windowBounds } from './options.ts';
@@ -210,7 +216,13 @@ async function start(): Promise<void> {
   host = opened;
   // openFile({ key }): the Host finds the path by message key; the renderer never names one.
   opened.opener = createOpener(shell);
-  unregisterIpc = registerIpc(ipcMain, bridgeTarget(opened), trustedSenderCheck(appOrigin));
+  const grants = registerFileGrants(ipcMain, trustedSenderCheck(appOrigin));
+  opened.pathPolicy = grants.allowed;
+  const unregisterCalls = registerIpc(ipcMain, bridgeTarget(opened), trustedSenderCheck(appOrigin));
+  unregisterIpc = () => {
+    unregisterCalls();
+    grants.unregister();
+  };
   watchForAttention(opened);
   createWindow(opened);
   app.on('activate', () => {

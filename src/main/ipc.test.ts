@@ -5,12 +5,13 @@ import { createFakeIpc } from '../../test/helpers/fake-ipc.ts';
 import {
   ApiError,
   IPC_EVENT_CHANNEL,
+  IPC_GRANT_FILE_CHANNEL,
   METHOD_NAMES,
   ipcChannel,
   type Envelope,
   type HostEvent,
 } from '../shared/contract.ts';
-import { forwardEvents, registerIpc, trustedSenderCheck } from './ipc.ts';
+import { forwardEvents, registerFileGrants, registerIpc, trustedSenderCheck } from './ipc.ts';
 
 const APP = pathToFileURL('/opt/Strata/resources/app.asar/out/renderer/index.html').href;
 
@@ -149,5 +150,29 @@ describe('forwardEvents', () => {
     host.emit('event', event);
     expect(sent).toHaveLength(1);
     expect(host.listenerCount('event')).toBe(0);
+  });
+});
+
+describe('registerFileGrants', () => {
+  const app = pathToFileURL('/opt/Strata/out/renderer/index.html').href;
+
+  it('allows sendFile only the paths the preload reported from the app page', () => {
+    const ipcMain = new EventEmitter();
+    const grants = registerFileGrants(ipcMain as never, trustedSenderCheck(app));
+    const send = (url: string | null, path: unknown) =>
+      ipcMain.emit(IPC_GRANT_FILE_CHANNEL, { senderFrame: url === null ? null : { url } }, path);
+    expect(grants.allowed('/home/ann/photo.jpg')).toBe(false);
+    send(app, '/home/ann/photo.jpg');
+    expect(grants.allowed('/home/ann/photo.jpg')).toBe(true);
+    // Another frame, a gone frame, or a value that is not a path grants nothing.
+    send('https://evil.example/', '/home/ann/.ssh/id_ed25519');
+    send(null, '/etc/shadow');
+    send(app, { toString: () => '/etc/passwd' });
+    send(app, '');
+    expect(grants.allowed('/home/ann/.ssh/id_ed25519')).toBe(false);
+    expect(grants.allowed('/etc/shadow')).toBe(false);
+    expect(grants.allowed('/etc/passwd')).toBe(false);
+    grants.unregister();
+    expect(ipcMain.listenerCount(IPC_GRANT_FILE_CHANNEL)).toBe(0);
   });
 });

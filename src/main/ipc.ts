@@ -7,6 +7,7 @@ import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import {
   ApiError,
   IPC_EVENT_CHANNEL,
+  IPC_GRANT_FILE_CHANNEL,
   METHOD_NAMES,
   errorBody,
   ipcChannel,
@@ -33,6 +34,28 @@ export type IpcHandlers = Pick<IpcMain, 'handle' | 'removeHandler'>;
  */
 export function trustedSenderCheck(appOrigin: string): (frame: SenderFrame) => boolean {
   return (frame) => frame !== null && isAllowedNavigation(frame.url, appOrigin);
+}
+
+/**
+ * Paths the user chose (dropped or picked in the page, resolved by the preload), the only ones
+ * `sendFile` may send: a page that was taken over cannot name /home/you/.ssh/id_ed25519.
+ * Returns the policy for Host.pathPolicy and the function removing the listener.
+ */
+export function registerFileGrants(
+  ipcMain: Pick<IpcMain, 'on' | 'removeListener'>,
+  isTrustedSender: (frame: SenderFrame) => boolean,
+): { allowed: (path: string) => boolean; unregister: () => void } {
+  const granted = new Set<string>();
+  const listener = (event: { senderFrame: SenderFrame }, path: unknown) => {
+    if (!isTrustedSender(event.senderFrame)) return;
+    if (typeof path !== 'string' || path === '' || path.length > 4096) return;
+    granted.add(path);
+  };
+  ipcMain.on(IPC_GRANT_FILE_CHANNEL, listener as never);
+  return {
+    allowed: (path) => granted.has(path),
+    unregister: () => ipcMain.removeListener(IPC_GRANT_FILE_CHANNEL, listener as never),
+  };
 }
 
 /** Handles one call; exported for tests that bypass the IPC layer. */

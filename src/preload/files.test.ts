@@ -23,6 +23,15 @@ describe('createFiles', () => {
     expect(createFiles(webUtils).pathForFile(new File(['x'], 'pasted.png'))).toBeNull();
   });
 
+  it('grants main exactly the paths it resolved, so that only those can be sent', () => {
+    const granted: string[] = [];
+    const files = createFiles(webUtils, (p) => granted.push(p));
+    files.pathForFile(new File(['x'], 'a.txt'));
+    files.pathForFile(new File(['x'], 'pasted.png'));
+    expect(() => files.pathForFile({ name: 'b.txt' } as File)).toThrow(TypeError);
+    expect(granted).toEqual(['/home/amy/a.txt']);
+  });
+
   it('refuses anything but a File with a clear TypeError', () => {
     const files = createFiles(webUtils);
     const before = webUtils.seen.length;

@@ -13,7 +13,11 @@ export interface StrataFiles {
   pathForFile(file: File): string | null;
 }
 
-export function createFiles(webUtils: Pick<WebUtils, 'getPathForFile'>): StrataFiles {
+export function createFiles(
+  webUtils: Pick<WebUtils, 'getPathForFile'>,
+  /** Tells main that the user chose this path (so that sendFile may send it). */
+  grant: (path: string) => void = () => {},
+): StrataFiles {
   return Object.freeze({
     pathForFile(file: File): string | null {
       // No instanceof check here: the File crossed the context bridge as a copy, and webUtils
@@ -24,7 +28,9 @@ export function createFiles(webUtils: Pick<WebUtils, 'getPathForFile'>): StrataF
       } catch {
         throw new TypeError('pathForFile needs a File the user dropped or picked');
       }
-      return path === '' ? null : path;
+      if (path === '') return null;
+      grant(path);
+      return path;
     },
   });
 }

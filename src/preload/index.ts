@@ -6,6 +6,7 @@
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { createBridge } from './bridge.ts';
 import { createFiles } from './files.ts';
+import { IPC_GRANT_FILE_CHANNEL } from '../shared/contract.ts';
 
 /** What the renderer sees as `window.strata` (declared for it in src/renderer/src/env.d.ts). */
 export interface StrataBridge {
@@ -28,4 +29,7 @@ const info: StrataBridge = Object.freeze({
 
 contextBridge.exposeInMainWorld('strata', info);
 contextBridge.exposeInMainWorld('strataBridge', createBridge(ipcRenderer));
-contextBridge.exposeInMainWorld('strataFiles', createFiles(webUtils));
+contextBridge.exposeInMainWorld(
+  'strataFiles',
+  createFiles(webUtils, (path) => ipcRenderer.send(IPC_GRANT_FILE_CHANNEL, path)),
+);

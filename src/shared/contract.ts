@@ -325,6 +325,11 @@ export interface StrataApi {
 
 export const IPC_PREFIX = 'strata:';
 export const IPC_EVENT_CHANNEL = 'strata:event';
+/**
+ * The preload tells main, on this channel, the path of each File the user dropped or picked;
+ * main lets `sendFile` send those paths only. Not a method: the page cannot call it.
+ */
+export const IPC_GRANT_FILE_CHANNEL = 'strata:grant-file';
 export const ipcChannel = (m: MethodName): string => `${IPC_PREFIX}${m}`;
 
 // ---------------------------------------------------------------------------------------------

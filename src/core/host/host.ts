@@ -95,6 +95,11 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
    * null where the host cannot show anything on the user's screen (the browser host).
    */
   opener: ((path: string, reveal: boolean) => Promise<void>) | null = null;
+  /**
+   * Which paths `sendFile({ path })` may send: Electron allows the files the user dropped or
+   * picked; null (the browser host, which takes uploads) refuses every path.
+   */
+  pathPolicy: ((path: string) => boolean) | null = null;
   /** Files uploaded to the browser host, by upload id; null where there are none. */
   uploads: { pathOf(id: string): string | null } | null = null;
 
@@ -167,6 +172,12 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           const { to, path, upload } = p as Params<'sendFile'>;
           if ((path === undefined) === (upload === undefined)) {
             throw new ApiError('invalid', 'give either the path of a file or an upload id');
+          }
+          if (path !== undefined && !(this.pathPolicy?.(path) ?? false)) {
+            throw new ApiError(
+              'forbidden',
+              'only a file the user dropped or picked in this window can be sent',
+            );
           }
           const source = path ?? this.uploads?.pathOf(upload!);
           if (source === undefined || source === null) {
