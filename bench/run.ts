@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Report } from './harness.ts';
 import { runCodecBench } from './codecs.ts';
 import { runEngineBench } from './engine.ts';
+import { runFilesBench } from './files.ts';
 import { runRelayBench } from './relay.ts';
 import { runUiBench } from './ui.ts';
 
@@ -11,6 +12,7 @@ const suites: Record<string, (report: Report) => Promise<void> | void> = {
   codecs: runCodecBench,
   relay: runRelayBench,
   engine: runEngineBench,
+  files: runFilesBench,
   ui: runUiBench,
 };
 

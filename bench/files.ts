@@ -1,0 +1,168 @@
+// File goodput through the relay on loopback: a 256 MiB file from one engine to another,
+// timed from sendFile() (which hashes the file) until the receiver has verified and saved it,
+// with the channel clean and losing 2% and 10% of frames, with code `none` and with
+// `hamming74` under a 10% bit error rate (without a code, bit errors only cost retransmissions;
+// the code is there to repair them, so its rows carry them). Baseline: a raw `ws` client
+// pushing the same file's bytes, 16 KiB per message (Strata's segment size), through the
+// minimal forwarder (bench/forwarder.ts) in the same run. Both ends of either run live in
+// this process, and the server in its own, so the two are laid out alike.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Messenger } from '../src/core/messenger.ts';
+import type { MessengerEvent } from '../src/shared/api.ts';
+import type { Report } from './harness.ts';
+import { forwarderPair, start, stop } from './relay.ts';
+
+const MiB = 1024 * 1024;
+const SIZE = 256 * MiB;
+const RAW_MESSAGE = 16 * 1024;
+/** Keep at most this much unsent in the raw client, as a real sender's flow control would. */
+const SEND_BUFFER = 4 * 1024 * 1024;
+
+interface Row {
+  loss: number;
+  code: 'none' | 'hamming74';
+  ber: number;
+}
+const ROWS: Row[] = [0, 0.02, 0.1].flatMap((loss) => [
+  { loss, code: 'none' as const, ber: 0 },
+  { loss, code: 'hamming74' as const, ber: 0.1 },
+]);
+
+/** A file of `SIZE` incompressible bytes: a random MiB, each copy stamped with its number. */
+async function makeFile(dir: string): Promise<{ path: string; sha256: string }> {
+  const path = join(dir, 'payload.bin');
+  const base = randomBytes(MiB);
+  const hash = createHash('sha256');
+  const fh = await open(path, 'w');
+  for (let block = 0; block < SIZE / MiB; block++) {
+    const chunk = Buffer.from(base);
+    for (let at = 0; at < MiB; at += 64 * 1024) chunk.writeUInt32BE(block, at);
+    hash.update(chunk);
+    await fh.write(chunk);
+  }
+  await fh.close();
+  return { path, sha256: hash.digest('hex') };
+}
+
+/** The file's bytes through the raw forwarder; MB/s of payload. */
+async function rawGoodput(path: string): Promise<number> {
+  const p = await forwarderPair();
+  let received = 0;
+  const done = new Promise<void>((resolve) => {
+    p.b.on('message', (data: Buffer) => {
+      received += data.length;
+      if (received >= SIZE) resolve();
+    });
+  });
+  const t0 = performance.now();
+  for await (const chunk of createReadStream(path, { highWaterMark: RAW_MESSAGE })) {
+    while (p.a.bufferedAmount > SEND_BUFFER) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    p.a.send(chunk as Buffer);
+  }
+  await done;
+  const seconds = (performance.now() - t0) / 1000;
+  await p.close();
+  return SIZE / seconds / 1e6;
+}
+
+function until(m: Messenger, test: (e: MessengerEvent | null) => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    if (test(null)) return resolve();
+    const on = (e: MessengerEvent) => {
+      if (test(e)) {
+        m.off('event', on);
+        resolve();
+      }
+    };
+    m.on('event', on);
+  });
+}
+
+/** The file through the relay under `row`'s channel; MB/s of file, and bytes sent / size. */
+async function strataGoodput(
+  path: string,
+  sha256: string,
+  row: Row,
+  dir: string,
+): Promise<{ rate: number; overhead: number }> {
+  const relayDir = mkdtempSync(join(dir, 'relay-'));
+  const { proc, url } = await start('../relay/main.ts', [
+    ...['--port', '0', '--data-dir', relayDir, '--log-level', 'warn'],
+    ...['--loss', String(row.loss), '--ber', String(row.ber), '--code', row.code],
+    ...['--seed', '11'],
+  ]);
+  const engine = (user: string) => {
+    const m = Messenger.open({
+      profileDir: mkdtempSync(join(dir, `${user}-`)),
+      relayUrl: url,
+      user,
+      downloadsDir: mkdtempSync(join(dir, `${user}-downloads-`)),
+    });
+    m.start();
+    return m;
+  };
+  const alice = engine('alice');
+  const bob = engine('bob');
+  try {
+    await until(alice, () => alice.online);
+    await until(bob, () => bob.online);
+    let key = '';
+    const arrived = until(bob, (e) => {
+      if (e?.type !== 'message' || e.message.key !== key || !e.message.file) return false;
+      if (e.message.file.state === 'failed') throw new Error(e.message.file.error ?? 'failed');
+      return e.message.file.state === 'done';
+    });
+    const t0 = performance.now();
+    key = (await alice.sendFile('bob', path)).key;
+    await arrived;
+    const seconds = (performance.now() - t0) / 1000;
+    if (bob.message(key)!.file!.sha256 !== sha256) throw new Error('the file arrived altered');
+    return { rate: SIZE / seconds / 1e6, overhead: alice.stats('bob').bytesSent / SIZE };
+  } finally {
+    await alice.close();
+    await bob.close();
+    await stop(proc);
+  }
+}
+
+export async function runFilesBench(report: Report): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-bench-files-'));
+  try {
+    const { path, sha256 } = await makeFile(dir);
+    const raw = await rawGoodput(path);
+    const results = new Map<string, number>();
+    for (const row of ROWS) {
+      const name = `files.256MiB.${row.code}.loss${row.loss * 100}`;
+      process.stderr.write(`  ${name}...\n`);
+      const { rate, overhead } = await strataGoodput(path, sha256, row, dir);
+      results.set(`${row.code}/${row.loss}`, rate);
+      if (row.loss === 0 && row.code === 'none') {
+        report.add(`${name}.goodput`, rate, 'MB/s', {
+          baseline: { name: 'raw ws forwarder', value: raw },
+          goal: '>= 0.7x raw',
+        });
+      } else if (row.loss === 0) {
+        report.add(`${name}.ber${row.ber * 100}.goodput`, rate, 'MB/s', {
+          baseline: { name: 'raw ws forwarder', value: raw },
+        });
+      } else {
+        // Under loss, against 0.85 × (1 − loss) × the same code's loss-free figure.
+        const clean = results.get(`${row.code}/0`)!;
+        const bound = 0.85 * (1 - row.loss) * clean;
+        report.add(`${name}${row.ber ? `.ber${row.ber * 100}` : ''}.goodput`, rate, 'MB/s', {
+          baseline: { name: `0.85(1-loss) x ${row.code} loss0`, value: bound },
+          goal: '>= 1x',
+        });
+      }
+      report.add(`${name}.bytes_sent_per_byte`, overhead, 'x', { better: 'lower' });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
