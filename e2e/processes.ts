@@ -33,11 +33,16 @@ export interface Child {
 }
 
 /** Spawns `node args...` and resolves once its first stdout line matches `ready`. */
-export function spawnNode(args: string[], ready: RegExp, name: string): Promise<Child> {
+export function spawnNode(
+  args: string[],
+  ready: RegExp,
+  name: string,
+  env: Record<string, string> = {},
+): Promise<Child> {
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    env: { ...process.env, NODE_NO_WARNINGS: '1', ...env },
   });
   const log: string[] = [];
   const exited = new Promise<void>((resolve) => {
@@ -200,6 +205,12 @@ export async function startWebHost(
   const args = [STRATA_CLI, 'web', '--profile', profileDir];
   if (opts.relayUrl !== undefined) args.push('--relay', opts.relayUrl);
   if (opts.user !== undefined) args.push('--user', opts.user);
-  const child = await spawnNode(args, /^http:\/\/127\.0\.0\.1:\d+\//, `web host ${profileDir}`);
+  // A home of its own, so that received files land in the test's folders, never in the
+  // real ~/Downloads of whoever runs the tests.
+  const home = `${profileDir}.home`;
+  const child = await spawnNode(args, /^http:\/\/127\.0\.0\.1:\d+\//, `web host ${profileDir}`, {
+    HOME: home,
+    XDG_CONFIG_HOME: `${home}/.config`,
+  });
   return { url: child.first, profileDir, log: child.log, stop: child.stop };
 }

@@ -22,6 +22,8 @@ export class TestEngine {
       profileDir: opts.profileDir ?? tempDir('strata-engine-'),
       relayUrl,
       user,
+      // Received files stay in the test's folders, never in the real ~/Downloads.
+      downloadsDir: tempDir('strata-downloads-'),
       ...opts,
     });
     const e = new TestEngine(m);
