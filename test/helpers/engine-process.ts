@@ -44,7 +44,14 @@ export class EngineProcess {
       },
     );
     createInterface({ input: this.proc.stdout! }).on('line', (line) => {
-      this.events.push(JSON.parse(line) as DriverEvent);
+      let event: DriverEvent;
+      try {
+        event = JSON.parse(line) as DriverEvent;
+      } catch {
+        // Only the last line of a process killed mid-write can be cut short: it told nothing.
+        return;
+      }
+      this.events.push(event);
       for (const w of this.waiters.splice(0)) w();
     });
     this.exited = new Promise((resolve) => this.proc.once('exit', () => resolve()));
