@@ -113,14 +113,21 @@ async function strataGoodput(
     await until(alice, () => alice.online);
     await until(bob, () => bob.online);
     let key = '';
-    const arrived = until(bob, (e) => {
-      if (e?.type !== 'message' || e.message.key !== key || !e.message.file) return false;
-      if (e.message.file.state === 'failed') throw new Error(e.message.file.error ?? 'failed');
-      return e.message.file.state === 'done';
+    // Resolves when bob has verified and saved the file; rejects with the reason if either
+    // end fails it (e.g. refused by the relay), so that a run never waits forever.
+    const outcome = new Promise<void>((resolve, reject) => {
+      const watch = (who: string) => (e: MessengerEvent) => {
+        if (e.type !== 'message' || e.message.key !== key || !e.message.file) return;
+        const f = e.message.file;
+        if (f.state === 'failed') reject(new Error(`${who}: ${f.error ?? 'failed'}`));
+        else if (who === 'bob' && f.state === 'done') resolve();
+      };
+      alice.on('event', watch('alice'));
+      bob.on('event', watch('bob'));
     });
     const t0 = performance.now();
     key = (await alice.sendFile('bob', path)).key;
-    await arrived;
+    await outcome;
     const seconds = (performance.now() - t0) / 1000;
     if (bob.message(key)!.file!.sha256 !== sha256) throw new Error('the file arrived altered');
     return { rate: SIZE / seconds / 1e6, overhead: alice.stats('bob').bytesSent / SIZE };
@@ -136,11 +143,22 @@ export async function runFilesBench(report: Report): Promise<void> {
   try {
     const { path, sha256 } = await makeFile(dir);
     const raw = await rawGoodput(path);
+    process.stderr.write(`  raw ws forwarder: ${raw.toFixed(1)} MB/s\n`);
+    report.add('files.256MiB.raw_ws_forwarder.goodput', raw, 'MB/s');
     const results = new Map<string, number>();
     for (const row of ROWS) {
       const name = `files.256MiB.${row.code}.loss${row.loss * 100}`;
       process.stderr.write(`  ${name}...\n`);
-      const { rate, overhead } = await strataGoodput(path, sha256, row, dir);
+      let measured;
+      try {
+        measured = await strataGoodput(path, sha256, row, dir);
+      } catch (e) {
+        // A failed transfer is a finding, not a number: say so and go on with the others.
+        process.stderr.write(`  ${name} FAILED: ${(e as Error).message}\n`);
+        continue;
+      }
+      const { rate, overhead } = measured;
+      process.stderr.write(`  ${name}: ${rate.toFixed(1)} MB/s\n`);
       results.set(`${row.code}/${row.loss}`, rate);
       if (row.loss === 0 && row.code === 'none') {
         report.add(`${name}.goodput`, rate, 'MB/s', {
