@@ -114,6 +114,9 @@ const MIGRATIONS: Record<number, string> = {
 
 type Usage = { frames: number; bytes: number };
 
+// Every write transaction here is BEGIN IMMEDIATE: it takes the write lock before it reads, so
+// that a checkpoint on the worker thread makes it wait (busy_timeout) rather than fail with
+// "database is locked" when a read snapshot would have to be upgraded to a write.
 export class RelayStore {
   private readonly db: Database.Database;
   private readonly limits: StoreLimits;
@@ -241,10 +244,12 @@ export class RelayStore {
       );
     }
     for (let v = current + 1; v <= SCHEMA_VERSION; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v}`);
-      })();
+      this.db
+        .transaction(() => {
+          this.db.exec(MIGRATIONS[v]!);
+          this.db.pragma(`user_version = ${v}`);
+        })
+        .immediate();
     }
   }
 
@@ -331,12 +336,14 @@ export class RelayStore {
   /** Forgets frames that have been handed to a connection. */
   remove(ids: number[]): void {
     if (ids.length === 0) return;
-    this.db.transaction(() => {
-      for (const id of ids) {
-        const row = this.stmt.remove.get(id) as { user: string; bytes: number } | undefined;
-        if (row) this.releaseQueued(row.user, row.bytes);
-      }
-    })();
+    this.db
+      .transaction(() => {
+        for (const id of ids) {
+          const row = this.stmt.remove.get(id) as { user: string; bytes: number } | undefined;
+          if (row) this.releaseQueued(row.user, row.bytes);
+        }
+      })
+      .immediate();
   }
 
   /** Discards frames past the age limit; returns how many went, per recipient. */
@@ -370,56 +377,58 @@ export class RelayStore {
     let deltaBytes = 0;
     let deltaFrames = 0;
     try {
-      this.db.transaction(() => {
-        for (const row of rows) {
-          const old = this.stmt.custodyExisting.get(
-            row.sender,
-            row.senderDevice,
-            row.recipient,
-            row.messageId,
-            row.segmentIndex,
-          ) as { bytes: number; transmission: number } | undefined;
-          const replaces = old !== undefined && row.transmission > old.transmission;
-          const addFrames = old === undefined ? 1 : 0;
-          const addBytes =
-            old === undefined ? row.frame.length : replaces ? row.frame.length - old.bytes : 0;
-          const use = this.custodyUsage.get(row.recipient) ?? { frames: 0, bytes: 0 };
-          const d = delta.get(row.recipient) ?? { frames: 0, bytes: 0 };
-          if (
-            addBytes > 0 &&
-            (use.frames + d.frames + addFrames > this.limits.maxFramesPerUser ||
-              use.bytes + d.bytes + addBytes > this.limits.maxBytesPerUser)
-          ) {
-            results.push({ ok: false, reason: 'user-quota' });
-            continue;
+      this.db
+        .transaction(() => {
+          for (const row of rows) {
+            const old = this.stmt.custodyExisting.get(
+              row.sender,
+              row.senderDevice,
+              row.recipient,
+              row.messageId,
+              row.segmentIndex,
+            ) as { bytes: number; transmission: number } | undefined;
+            const replaces = old !== undefined && row.transmission > old.transmission;
+            const addFrames = old === undefined ? 1 : 0;
+            const addBytes =
+              old === undefined ? row.frame.length : replaces ? row.frame.length - old.bytes : 0;
+            const use = this.custodyUsage.get(row.recipient) ?? { frames: 0, bytes: 0 };
+            const d = delta.get(row.recipient) ?? { frames: 0, bytes: 0 };
+            if (
+              addBytes > 0 &&
+              (use.frames + d.frames + addFrames > this.limits.maxFramesPerUser ||
+                use.bytes + d.bytes + addBytes > this.limits.maxBytesPerUser)
+            ) {
+              results.push({ ok: false, reason: 'user-quota' });
+              continue;
+            }
+            if (
+              addBytes > 0 &&
+              this.totalBytes + this.custodyTotalBytes + deltaBytes + addBytes >
+                this.limits.maxBytesTotal
+            ) {
+              results.push({ ok: false, reason: 'store-full' });
+              continue;
+            }
+            this.stmt.custodyInsert.run(
+              row.sender,
+              row.senderDevice,
+              row.recipient,
+              row.recipientDevice,
+              row.messageId,
+              row.segmentIndex,
+              row.transmission,
+              now,
+              row.frame,
+            );
+            d.frames += addFrames;
+            d.bytes += addBytes;
+            delta.set(row.recipient, d);
+            deltaFrames += addFrames;
+            deltaBytes += addBytes;
+            results.push({ ok: true });
           }
-          if (
-            addBytes > 0 &&
-            this.totalBytes + this.custodyTotalBytes + deltaBytes + addBytes >
-              this.limits.maxBytesTotal
-          ) {
-            results.push({ ok: false, reason: 'store-full' });
-            continue;
-          }
-          this.stmt.custodyInsert.run(
-            row.sender,
-            row.senderDevice,
-            row.recipient,
-            row.recipientDevice,
-            row.messageId,
-            row.segmentIndex,
-            row.transmission,
-            now,
-            row.frame,
-          );
-          d.frames += addFrames;
-          d.bytes += addBytes;
-          delta.set(row.recipient, d);
-          deltaFrames += addFrames;
-          deltaBytes += addBytes;
-          results.push({ ok: true });
-        }
-      })();
+        })
+        .immediate();
     } catch (e) {
       // SQLITE_FULL, SQLITE_IOERR, a read-only file system: the transaction rolled back, so
       // nothing of this batch is held, whatever the loop had decided.
@@ -454,13 +463,15 @@ export class RelayStore {
   ): number {
     let marked = 0;
     let freed = 0;
-    this.db.transaction(() => {
-      for (const [low, high] of ranges) {
-        const args = [sender, senderDevice, recipient, low, high] as const;
-        freed += (this.stmt.custodyAckedBytes.get(...args) as { bytes: number }).bytes;
-        marked += this.stmt.custodyAck.run(...args).changes;
-      }
-    })();
+    this.db
+      .transaction(() => {
+        for (const [low, high] of ranges) {
+          const args = [sender, senderDevice, recipient, low, high] as const;
+          freed += (this.stmt.custodyAckedBytes.get(...args) as { bytes: number }).bytes;
+          marked += this.stmt.custodyAck.run(...args).changes;
+        }
+      })
+      .immediate();
     // Counted once committed.
     const use = this.custodyUsage.get(recipient);
     if (use) use.bytes -= freed;
@@ -471,14 +482,16 @@ export class RelayStore {
   /** Lets go of messages their recipient has: deletes every segment. Returns how many. */
   release(sender: string, senderDevice: number, recipient: string, messageIds: number[]): number {
     const sizes: number[] = [];
-    this.db.transaction(() => {
-      for (const id of messageIds) {
-        const rows = this.stmt.custodyRelease.all(sender, senderDevice, recipient, id) as {
-          bytes: number;
-        }[];
-        for (const r of rows) sizes.push(r.bytes);
-      }
-    })();
+    this.db
+      .transaction(() => {
+        for (const id of messageIds) {
+          const rows = this.stmt.custodyRelease.all(sender, senderDevice, recipient, id) as {
+            bytes: number;
+          }[];
+          for (const r of rows) sizes.push(r.bytes);
+        }
+      })
+      .immediate();
     // Counted once committed: a failed transaction deleted nothing.
     for (const bytes of sizes) this.releaseCustody(recipient, bytes);
     return sizes.length;

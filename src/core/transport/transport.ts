@@ -333,19 +333,21 @@ export class Transport extends EventEmitter<TransportEvents> {
     const size = this.settings.segmentSize;
     const count = segmentCount(body.length, size);
     const key = { author: this.me.user, authorDevice: this.me.device, id };
-    this.db.transaction(() => {
-      this.q.insertMessage.run({
-        ...key,
-        peer,
-        direction: 'out',
-        body,
-        segmentCount: count,
-        segmentSize: size,
-        status: 'pending',
-        received: count,
-      });
-      for (let i = 0; i < count; i++) this.q.insertOutSegment.run(id, i);
-    })();
+    this.db
+      .transaction(() => {
+        this.q.insertMessage.run({
+          ...key,
+          peer,
+          direction: 'out',
+          body,
+          segmentCount: count,
+          segmentSize: size,
+          status: 'pending',
+          received: count,
+        });
+        for (let i = 0; i < count; i++) this.q.insertOutSegment.run(id, i);
+      })
+      .immediate();
     this.sending.set(id, outMessage(peer, body, size, this.now()));
     const out = this.peerOut(peer);
     for (let i = 0; i < count; i++) out.enqueue({ messageId: id, index: i }, false);
@@ -367,27 +369,29 @@ export class Transport extends EventEmitter<TransportEvents> {
   ): MessageKey {
     const count = fileSegmentCount(identity.size, chunk);
     const key = { author: this.me.user, authorDevice: this.me.device, id };
-    this.db.transaction(() => {
-      this.q.insertMessage.run({
-        ...key,
-        peer,
-        direction: 'out',
-        body: header,
-        segmentCount: count,
-        segmentSize: chunk,
-        status: 'pending',
-        received: count,
-      });
-      this.q.insertFile.run(
-        key.author,
-        key.authorDevice,
-        id,
-        path,
-        identity.size,
-        identity.mtimeMs,
-      );
-      for (let i = 0; i < count; i++) this.q.insertOutSegment.run(id, i);
-    })();
+    this.db
+      .transaction(() => {
+        this.q.insertMessage.run({
+          ...key,
+          peer,
+          direction: 'out',
+          body: header,
+          segmentCount: count,
+          segmentSize: chunk,
+          status: 'pending',
+          received: count,
+        });
+        this.q.insertFile.run(
+          key.author,
+          key.authorDevice,
+          id,
+          path,
+          identity.size,
+          identity.mtimeMs,
+        );
+        for (let i = 0; i < count; i++) this.q.insertOutSegment.run(id, i);
+      })
+      .immediate();
     const msg = this.outMessageOf({
       peer,
       body: Buffer.from(header),
@@ -469,10 +473,12 @@ export class Transport extends EventEmitter<TransportEvents> {
     if (!row || row.status !== 'failed') return false;
     const m = this.q.outMessage.get(this.me.user, this.me.device, id) as OutRow;
     const marks = this.q.segmentMarks.all(id) as { idx: number; held: number; acked: number }[];
-    this.db.transaction(() => {
-      this.q.setStatus.run('pending', this.me.user, this.me.device, id);
-      this.q.resetOutSegments.run(id);
-    })();
+    this.db
+      .transaction(() => {
+        this.q.setStatus.run('pending', this.me.user, this.me.device, id);
+        this.q.resetOutSegments.run(id);
+      })
+      .immediate();
     if (m.path !== null) {
       this.q.fileState.run('sending', null, this.me.user, this.me.device, id);
       m.fileState = 'sending';
@@ -514,19 +520,21 @@ export class Transport extends EventEmitter<TransportEvents> {
     }
     try {
       // One transaction for the bookkeeping of a whole burst, not one commit per segment.
-      this.db.transaction(() => {
-        let progress = true;
-        while (progress) {
-          progress = false;
-          for (const out of this.outbound.values()) {
-            if (!out.hasWork || !out.canSend(this.conn.buffered)) continue;
-            const next = out.next((ref) => this.settled(ref));
-            if (!next) continue;
-            this.sendSegment(out, next.ref, next.retransmission);
-            progress = true;
+      this.db
+        .transaction(() => {
+          let progress = true;
+          while (progress) {
+            progress = false;
+            for (const out of this.outbound.values()) {
+              if (!out.hasWork || !out.canSend(this.conn.buffered)) continue;
+              const next = out.next((ref) => this.settled(ref));
+              if (!next) continue;
+              this.sendSegment(out, next.ref, next.retransmission);
+              progress = true;
+            }
           }
-        }
-      })();
+        })
+        .immediate();
     } finally {
       this.pumping = false;
     }
@@ -653,15 +661,17 @@ export class Transport extends EventEmitter<TransportEvents> {
       const count = this.sending.get(p.meta.messageId)?.count ?? 0;
       this.log.record(out.peer, 'acked', p.meta.messageId, p.meta.index, count, p.bytes);
     }
-    this.db.transaction(() => {
-      for (const p of [...result.acked, ...result.spurious]) {
-        const msg = this.sending.get(p.meta.messageId);
-        if (!msg || !markSegment(msg, 'acked', p.meta.index)) continue;
-        this.q.markAcked.run(p.meta.messageId, p.meta.index);
-        out.counters.segmentsAcked++;
-        touched.add(p.meta.messageId);
-      }
-    })();
+    this.db
+      .transaction(() => {
+        for (const p of [...result.acked, ...result.spurious]) {
+          const msg = this.sending.get(p.meta.messageId);
+          if (!msg || !markSegment(msg, 'acked', p.meta.index)) continue;
+          this.q.markAcked.run(p.meta.messageId, p.meta.index);
+          out.counters.segmentsAcked++;
+          touched.add(p.meta.messageId);
+        }
+      })
+      .immediate();
     out.release([...result.acked, ...result.spurious].map((p) => p.transmission));
     for (const p of result.lost) {
       this.logLost(out.peer, p.meta, p.bytes);
@@ -673,23 +683,25 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   private onHeld(ranges: readonly (readonly [number, number])[]): void {
     const touched = new Set<number>();
-    this.db.transaction(() => {
-      for (const out of this.outbound.values()) {
-        for (const [low, high] of ranges) {
-          // Look numbers up one by one, or scan the map when the range is the larger.
-          const refs =
-            high - low < out.transmissions.size
-              ? rangeOf(low, high).flatMap((n) => out.transmissions.get(n) ?? [])
-              : [...out.transmissions].filter(([n]) => n >= low && n <= high).map(([, r]) => r);
-          for (const ref of refs) {
-            const msg = this.sending.get(ref.messageId);
-            if (!msg || !markSegment(msg, 'held', ref.index)) continue;
-            this.q.markHeld.run(ref.messageId, ref.index);
-            touched.add(ref.messageId);
+    this.db
+      .transaction(() => {
+        for (const out of this.outbound.values()) {
+          for (const [low, high] of ranges) {
+            // Look numbers up one by one, or scan the map when the range is the larger.
+            const refs =
+              high - low < out.transmissions.size
+                ? rangeOf(low, high).flatMap((n) => out.transmissions.get(n) ?? [])
+                : [...out.transmissions].filter(([n]) => n >= low && n <= high).map(([, r]) => r);
+            for (const ref of refs) {
+              const msg = this.sending.get(ref.messageId);
+              if (!msg || !markSegment(msg, 'held', ref.index)) continue;
+              this.q.markHeld.run(ref.messageId, ref.index);
+              touched.add(ref.messageId);
+            }
           }
         }
-      }
-    })();
+      })
+      .immediate();
     for (const out of this.outbound.values()) out.loss.resetPtoBackoff();
     for (const id of touched) this.advanceOutgoing(id);
   }
@@ -756,9 +768,11 @@ export class Transport extends EventEmitter<TransportEvents> {
     if (this.closed) return;
     const batch = this.incoming;
     this.incoming = [];
-    const results = this.db.transaction(() =>
-      batch.map((f) => this.storeSegment(f, f.from === this.me.user ? f.to : f.from)),
-    )();
+    const results = this.db
+      .transaction(() =>
+        batch.map((f) => this.storeSegment(f, f.from === this.me.user ? f.to : f.from)),
+      )
+      .immediate();
     const receipts = new Map<string, { user: string; device: number; ids: number[] }>();
     const changed = new Map<string, MessageKey>();
     const fileComplete: MessageKey[] = [];
@@ -1055,10 +1069,12 @@ export class Transport extends EventEmitter<TransportEvents> {
    */
   assemblyPass(): void {
     if (this.closed) return;
-    const flagged = this.db.transaction(() => {
-      this.q.idle.run();
-      return this.q.newlyFlagged.all(this.settings.idleCycles) as MessageKey[];
-    })();
+    const flagged = this.db
+      .transaction(() => {
+        this.q.idle.run();
+        return this.q.newlyFlagged.all(this.settings.idleCycles) as MessageKey[];
+      })
+      .immediate();
     for (const key of flagged) this.changed(key);
   }
 
