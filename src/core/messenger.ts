@@ -482,6 +482,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     })();
     for (const e of frame.entries) {
       if (e.user === this.user) continue;
+      this.transport.peerPresence(e.user, e.online);
       this.emit('event', {
         type: 'presence',
         presence: { user: e.user, online: e.online, devices: e.devices, lastSeen: e.lastSeen },

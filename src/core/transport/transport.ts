@@ -104,6 +104,8 @@ export class Transport extends EventEmitter<TransportEvents> {
   readonly partial: PartialFiles | null;
   /** The largest incoming file accepted (the profile's setting; it may change). */
   maxFileBytes: number;
+  /** Peers the relay says are away. */
+  private readonly offlinePeers = new Set<string>();
   /** Incoming files whose last segment could not be written (disk full...). */
   private readonly writeFailures = new Set<string>();
   /** Our own messages still being sent, with their segments' state. */
@@ -683,6 +685,7 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   private onHeld(ranges: readonly (readonly [number, number])[]): void {
     const touched = new Set<number>();
+    const released: SegmentRef[] = [];
     this.db
       .transaction(() => {
         for (const out of this.outbound.values()) {
@@ -697,13 +700,49 @@ export class Transport extends EventEmitter<TransportEvents> {
               if (!msg || !markSegment(msg, 'held', ref.index)) continue;
               this.q.markHeld.run(ref.messageId, ref.index);
               touched.add(ref.messageId);
+              if (this.offlinePeers.has(out.peer)) released.push(ref);
             }
           }
         }
       })
       .immediate();
     for (const out of this.outbound.values()) out.loss.resetPtoBackoff();
+    // For a peer that is away, what the relay holds is the relay's to deliver: it leaves the
+    // window (so a large file keeps flowing into custody) and is not probed again and again.
+    if (released.length > 0) {
+      const gone = new Set(released.map((r) => `${r.messageId}:${r.index}`));
+      for (const peer of new Set(released.map((r) => this.sending.get(r.messageId)?.peer))) {
+        if (peer !== undefined) {
+          this.outbound.get(peer)?.forget((r) => gone.has(`${r.messageId}:${r.index}`));
+        }
+      }
+    }
     for (const id of touched) this.advanceOutgoing(id);
+  }
+
+  /**
+   * The relay's word on a peer's presence. While it is away, segments the relay holds leave
+   * this sender's window; when it is back, whatever it has not acknowledged is this sender's
+   * to deliver again (the relay's stored copies may arrive too: the peer drops duplicates).
+   */
+  peerPresence(peer: string, online: boolean): void {
+    if (!online) {
+      this.offlinePeers.add(peer);
+      return;
+    }
+    if (!this.offlinePeers.delete(peer)) return;
+    const out = this.outbound.get(peer);
+    if (!out) return;
+    for (const [id, msg] of this.sending) {
+      if (msg.peer !== peer) continue;
+      if (msg.file) out.enqueueStream(id, 0, msg.count);
+      else {
+        for (let i = 0; i < msg.count; i++) {
+          if (msg.held[i] && !msg.acked[i]) out.enqueue({ messageId: id, index: i }, true);
+        }
+      }
+    }
+    this.pump();
   }
 
   /** Moves an outgoing message to sent (the relay holds it) or delivered (the peer does). */
