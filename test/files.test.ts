@@ -250,9 +250,9 @@ describe('files from a hostile or broken peer', () => {
       sha256: 'ab'.repeat(32),
     });
     mallory.send(fileData(77, header, 0, count));
-    // A chunk with no room for its offset, and one far past the end: dropped, not written.
+    // A chunk with no room for its offset, and one past the largest file allowed: dropped, not written.
     mallory.send(fileData(78, new Uint8Array(4), 1, 3));
-    mallory.send(fileData(79, encodeChunk(2 ** 49, new Uint8Array(10)), 1, 2));
+    mallory.send(fileData(79, encodeChunk(2 ** 50, new Uint8Array(10)), 1, 2));
     const key = 'mallory/9/77';
     await bob.until(() => bob.m.message(key)?.file?.state === 'failed');
     expect(bob.m.message(key)!.file!.error).toMatch(/refused: .*not enough free space/i);
