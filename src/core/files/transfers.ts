@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import type { FileState, FileView } from '../../shared/api.ts';
 import {
   CHUNK_OFFSET_BYTES,
+  decodeFileHeader,
   encodeFileHeader,
   type FileHeader,
 } from '../../shared/protocol/index.ts';
@@ -273,7 +274,12 @@ export class FileTransfers {
   ): FileView | null {
     const row = this.row(key);
     if (!row) return null;
-    const header = row.header !== null ? (JSON.parse(row.header) as FileHeader) : decoded(body);
+    const header =
+      row.header !== null
+        ? (JSON.parse(row.header) as FileHeader)
+        : body === null
+          ? null
+          : decodeFileHeader(body);
     const size = header?.size ?? null;
     let done: number;
     if (direction === 'out' && key.author === this.me.user && key.authorDevice === this.me.device) {
@@ -304,14 +310,5 @@ export class FileTransfers {
       path: direction === 'out' || row.state === 'done' ? row.path : null,
       error: row.error,
     };
-  }
-}
-
-function decoded(body: Uint8Array | null): FileHeader | null {
-  if (body === null || body.length < 2) return null;
-  try {
-    return JSON.parse(new TextDecoder().decode(body.subarray(1))) as FileHeader;
-  } catch {
-    return null;
   }
 }

@@ -334,22 +334,7 @@ export class Transport extends EventEmitter<TransportEvents> {
     }
     const size = this.settings.segmentSize;
     const count = segmentCount(body.length, size);
-    const key = { author: this.me.user, authorDevice: this.me.device, id };
-    this.db
-      .transaction(() => {
-        this.q.insertMessage.run({
-          ...key,
-          peer,
-          direction: 'out',
-          body,
-          segmentCount: count,
-          segmentSize: size,
-          status: 'pending',
-          received: count,
-        });
-        for (let i = 0; i < count; i++) this.q.insertOutSegment.run(id, i);
-      })
-      .immediate();
+    const key = this.recordOutgoing(peer, id, body, count, size);
     this.sending.set(id, outMessage(peer, body, size, this.now()));
     const out = this.peerOut(peer);
     for (let i = 0; i < count; i++) out.enqueue({ messageId: id, index: i }, false);
@@ -370,30 +355,16 @@ export class Transport extends EventEmitter<TransportEvents> {
     chunk: number,
   ): MessageKey {
     const count = fileSegmentCount(identity.size, chunk);
-    const key = { author: this.me.user, authorDevice: this.me.device, id };
-    this.db
-      .transaction(() => {
-        this.q.insertMessage.run({
-          ...key,
-          peer,
-          direction: 'out',
-          body: header,
-          segmentCount: count,
-          segmentSize: chunk,
-          status: 'pending',
-          received: count,
-        });
-        this.q.insertFile.run(
-          key.author,
-          key.authorDevice,
-          id,
-          path,
-          identity.size,
-          identity.mtimeMs,
-        );
-        for (let i = 0; i < count; i++) this.q.insertOutSegment.run(id, i);
-      })
-      .immediate();
+    const key = this.recordOutgoing(peer, id, header, count, chunk, () =>
+      this.q.insertFile.run(
+        this.me.user,
+        this.me.device,
+        id,
+        path,
+        identity.size,
+        identity.mtimeMs,
+      ),
+    );
     const msg = this.outMessageOf({
       peer,
       body: Buffer.from(header),
@@ -408,6 +379,38 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.peerOut(peer).enqueueStream(id, 0, count);
     this.emit('fileActivity');
     this.pump();
+    return key;
+  }
+
+  /**
+   * Writes one of our messages and its segment state in one transaction, before its first
+   * segment leaves; `alsoRecord` adds to the same transaction (a file's row).
+   */
+  private recordOutgoing(
+    peer: string,
+    id: number,
+    body: Uint8Array,
+    count: number,
+    segmentSize: number,
+    alsoRecord: () => void = () => {},
+  ): MessageKey {
+    const key = { author: this.me.user, authorDevice: this.me.device, id };
+    this.db
+      .transaction(() => {
+        this.q.insertMessage.run({
+          ...key,
+          peer,
+          direction: 'out',
+          body,
+          segmentCount: count,
+          segmentSize,
+          status: 'pending',
+          received: count,
+        });
+        alsoRecord();
+        for (let i = 0; i < count; i++) this.q.insertOutSegment.run(id, i);
+      })
+      .immediate();
     return key;
   }
 
