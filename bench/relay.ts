@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { FRAME_TYPE_CODES, encodeFrame } from '../src/shared/protocol/index.ts';
+import { zeroMask } from '../src/core/connection.ts';
 import type { Report } from './harness.ts';
 
 const ROUND_TRIPS = 2000;
@@ -22,6 +23,9 @@ const PROFILE = process.env.BENCH_PROFILE
   : [];
 /** Keep at most this much unsent in the client, as a real sender's flow control would. */
 const SEND_BUFFER = 4 * 1024 * 1024;
+
+/** The client's masking key: a fresh random one per frame (RFC 6455, the ws default) or zero. */
+export type MaskKey = 'random' | 'zero';
 
 interface Pair {
   a: WebSocket;
@@ -69,8 +73,15 @@ export function start(
   });
 }
 
-function open(url: string): Promise<WebSocket> {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
+/**
+ * A client: masked like the engine's own connection (a zero key) by default, so that
+ * neither side pays for a pass the other skips; `random` is the ws default.
+ */
+function open(url: string, mask: MaskKey = 'zero'): Promise<WebSocket> {
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false,
+    ...(mask === 'zero' ? { generateMask: zeroMask } : {}),
+  });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
@@ -105,9 +116,10 @@ async function pairOn(
   proc: ChildProcess,
   url: string,
   greet: (side: 'a' | 'b') => Uint8Array | string,
+  mask: MaskKey = 'zero',
 ): Promise<Pair> {
-  const a = await open(url);
-  const b = await open(url);
+  const a = await open(url, mask);
+  const b = await open(url, mask);
   for (const [ws, side] of [
     [a, 'a'],
     [b, 'b'],
@@ -154,10 +166,10 @@ async function relayPair(): Promise<Pair> {
   );
 }
 
-export async function forwarderPair(): Promise<Pair> {
+export async function forwarderPair(mask: MaskKey = 'zero'): Promise<Pair> {
   const { proc, url } = await start('./forwarder.ts', []);
   // The forwarder answers a name with "ready".
-  return pairOn(proc, url, (side) => side);
+  return pairOn(proc, url, (side) => side, mask);
 }
 
 /** Round trips a -> b -> a; returns the sorted round-trip times in milliseconds. */

@@ -12,7 +12,14 @@ import {
   type ErrorCodeName,
   type Frame,
 } from '../src/shared/protocol/index.ts';
-import { Custody, RETRY_MS, ROUND_FRAMES, toRanges, type CustodyHost } from './custody.ts';
+import {
+  Custody,
+  PENDING_FRAMES,
+  RETRY_MS,
+  ROUND_FRAMES,
+  toRanges,
+  type CustodyHost,
+} from './custody.ts';
 import { createLogger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import type { Session } from './session.ts';
@@ -87,12 +94,13 @@ let custody: Custody;
 /** Whether the test started a store and custody (toRanges needs neither). */
 let active = false;
 
-function start(limits: Partial<StoreLimits> = {}): void {
+function start(limits: Partial<StoreLimits> = {}, holdDelayMs = 0): void {
   store = new RelayStore(dir, { ...ROOMY, ...limits });
   relay = new FakeRelay();
   metrics = new Metrics();
   custody = new Custody(store, relay, createLogger('error'), metrics, {
     tickMs: 0,
+    holdDelayMs,
     now: () => clock,
   });
   custody.start();
@@ -208,11 +216,12 @@ describe('taking custody', () => {
     expect(metrics.value('custody_frames')).toBe(4);
   });
 
-  it('commits at once when the batch is large, in ranges an ack frame can carry', () => {
+  it('answers in ranges an ack frame can carry', () => {
     start();
     const alice = relay.connect('alice', 1);
     // 256 transmissions with gaps between them: 256 ranges, the most one frame carries.
     for (let i = 0; i < 256; i++) custody.take(alice, ...data(alice, 'bob', 1, i, 256, 2 * i));
+    custody.flush();
     expect(store.custodyFrames).toBe(256);
     const held = relay.held();
     expect(held).toHaveLength(1);
@@ -285,6 +294,119 @@ describe('taking custody', () => {
     send(alice, 'bob', 2);
     custody.flush();
     expect(store.custodyFrames).toBe(1);
+  });
+});
+
+describe('waiting for the acknowledgement first', () => {
+  const DELAY = 250;
+
+  it('never writes frames the recipient acknowledged in time, and holds the rest after the delay', () => {
+    start({}, DELAY);
+    const alice = relay.connect('alice', 1);
+    relay.connect('bob', 1);
+    send(alice, 'bob', 1, 3);
+    // Segment 1 went twice (transmissions 101 and 150); the ack names the first copy only.
+    custody.take(alice, ...data(alice, 'bob', 1, 1, 3, 150));
+    custody.flush(false);
+    expect(store.custodyFrames).toBe(0);
+    custody.onAck({
+      type: 'ack',
+      from: 'bob',
+      fromDevice: 1,
+      to: 'alice',
+      toDevice: 1,
+      ackDelayMicros: 0,
+      ranges: [[100, 101]],
+    });
+    clock += DELAY - 1;
+    custody.flush(false);
+    expect(store.custodyFrames).toBe(0);
+    clock += 1;
+    custody.flush(false);
+    expect(store.unackedFor('alice', 1, 'bob', 10).map((h) => h.segmentIndex)).toEqual([2]);
+    expect(relay.held()).toEqual([[[102, 102]]]);
+    expect(metrics.value('custody_spared')).toBe(2);
+    expect(metrics.value('custody_held')).toBe(1);
+  });
+
+  it('an ack from someone else, or to every device, spares nothing', () => {
+    start({}, DELAY);
+    const alice = relay.connect('alice', 1);
+    send(alice, 'bob', 1, 2);
+    const ackFrom = (from: string, toDevice: number) =>
+      custody.onAck({
+        type: 'ack',
+        from,
+        fromDevice: 1,
+        to: 'alice',
+        toDevice,
+        ackDelayMicros: 0,
+        ranges: [[100, 101]],
+      });
+    ackFrom('carol', 1);
+    ackFrom('bob', 0);
+    clock += DELAY;
+    custody.flush(false);
+    expect(store.custodyFrames).toBe(2);
+  });
+
+  it('a delivered receipt spares the waiting frames of its messages', () => {
+    start({}, DELAY);
+    const alice = relay.connect('alice', 1);
+    send(alice, 'bob', 1, 2);
+    send(alice, 'bob', 2);
+    custody.onReceipt({
+      type: 'receipt',
+      from: 'bob',
+      fromDevice: 1,
+      to: 'alice',
+      toDevice: 0,
+      kind: 'delivered',
+      messageDevice: 1,
+      messageIds: [1],
+    });
+    custody.flush();
+    expect(store.unackedFor('alice', 1, 'bob', 10).map((h) => h.messageId)).toEqual([2]);
+  });
+
+  it('writes on its own once the delay has passed, oldest first', async () => {
+    start({}, DELAY);
+    const alice = relay.connect('alice', 1);
+    send(alice, 'bob', 1);
+    const held = new Promise<void>((resolve) => {
+      const push = relay.control.push.bind(relay.control);
+      relay.control.push = (...items) => {
+        const n = push(...items);
+        resolve();
+        return n;
+      };
+    });
+    // The turn ends with nothing due: the frame waits for its timer.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(store.custodyFrames).toBe(0);
+    clock += DELAY;
+    await held;
+    expect(relay.held()).toEqual([[[100, 100]]]);
+    expect(store.custodyFrames).toBe(1);
+  });
+
+  it(`writes at once what waits beyond ${PENDING_FRAMES} frames, oldest first`, async () => {
+    start({}, DELAY);
+    const alice = relay.connect('alice', 1);
+    for (let i = 0; i < PENDING_FRAMES + 3; i++) {
+      custody.take(alice, ...data(alice, 'bob', 1, i, PENDING_FRAMES + 3, i));
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(relay.held()).toEqual([[[0, 2]]]);
+    expect(store.custodyFrames).toBe(3);
+  });
+
+  it('commits everything waiting when closed', () => {
+    start({}, DELAY);
+    const alice = relay.connect('alice', 1);
+    send(alice, 'bob', 1, 2);
+    custody.close();
+    expect(store.custodyFrames).toBe(2);
   });
 });
 

@@ -1,7 +1,11 @@
 // Custody: the relay's half of the promise behind a message's "sent" status. Every data
-// frame the relay accepts is written to SQLite, in one transaction per event-loop turn, and
-// only then does the sender hear, in a `held` frame, which of its transmissions the relay
-// now holds. From then on whoever holds the frame finishes its delivery: while the sending
+// frame the relay accepts is written to SQLite, in one transaction per batch, and only then
+// does the sender hear, in a `held` frame, which of its transmissions the relay now holds.
+// A frame waits `holdDelayMs` before it is written: if the recipient acknowledges it first
+// (the common case with the recipient online), the sender has the acknowledgement itself
+// and the frame is never written at all, which spares the relay's disk a second copy of
+// every file that crosses it. A relay that dies in that window loses nothing: the sender
+// keeps every transmission that is neither held nor acknowledged and sends it again. From then on whoever holds the frame finishes its delivery: while the sending
 // device is connected its own transport retransmits; once it is gone, the relay re-sends
 // what the recipient has not acknowledged, with exponential backoff, until the recipient's
 // `delivered` receipt releases the message (docs/protocol.md, "Custody").
@@ -19,9 +23,11 @@ import type { Metrics } from './metrics.ts';
 import type { Session } from './session.ts';
 import type { CustodyKey, CustodyRow, EnqueueResult, RelayStore } from './store.ts';
 
-/** A pending batch is committed at the end of the event-loop turn, or at once this large. */
-export const BATCH_FRAMES = 256;
-export const BATCH_BYTES = 4 * 1024 * 1024;
+/** How long a frame waits for the recipient's acknowledgement before it is written. */
+export const HOLD_DELAY_MS = 250;
+/** Frames waiting beyond these bounds are written at once, oldest first. */
+export const PENDING_FRAMES = 4096;
+export const PENDING_BYTES = 32 * 1024 * 1024;
 /** The first retransmission interval after the sender left, and after progress. */
 export const RETRY_MS = 1000;
 /** The longest interval the backoff reaches. */
@@ -48,12 +54,19 @@ export interface CustodyOptions {
   maxRetryMs?: number;
   /** How often due rounds are looked for (default a quarter of retryMs); 0: only by tick(). */
   tickMs?: number;
+  /** How long a frame waits for its acknowledgement before it is written (HOLD_DELAY_MS); 0:
+   * written at the end of the event-loop turn it arrived in. */
+  holdDelayMs?: number;
   now?: () => number;
 }
 
 interface Pending {
   row: CustodyRow;
   source: Session;
+  /** When it arrived. */
+  at: number;
+  /** The same sender, device and recipient as keyOf(row). */
+  key: string;
 }
 
 /** Retransmission state of one (sender, device, recipient) with unacknowledged frames. */
@@ -82,6 +95,8 @@ export class Custody {
   private acks: { key: CustodyKey; ranges: AckRange[] }[] = [];
   private releases: { key: CustodyKey; messageIds: number[] }[] = [];
   private scheduled: ReturnType<typeof setImmediate> | null = null;
+  private holdTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly holdDelayMs: number;
   private readonly tracks = new Map<string, Track>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private started = false;
@@ -101,9 +116,14 @@ export class Custody {
     this.retryMs = options.retryMs ?? RETRY_MS;
     this.maxRetryMs = Math.max(this.retryMs, options.maxRetryMs ?? MAX_RETRY_MS);
     this.tickMs = options.tickMs ?? Math.max(5, Math.min(250, this.retryMs / 4));
+    this.holdDelayMs = options.holdDelayMs ?? HOLD_DELAY_MS;
     this.now = options.now ?? (() => Date.now());
     this.count = {
       held: metrics.counter('custody_held', 'Data frames committed to custody.'),
+      spared: metrics.counter(
+        'custody_spared',
+        'Data frames acknowledged by their recipient before custody had to write them.',
+      ),
       refused: metrics.counter(
         'custody_refused',
         'Data frames custody refused, by reason.',
@@ -148,6 +168,8 @@ export class Custody {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -156,8 +178,11 @@ export class Custody {
   /** A data frame the relay accepted from `source` (and has already routed). */
   take(source: Session, frame: DataFrame, bytes: Uint8Array): void {
     if (this.closed) return;
+    const key = keyOf({ sender: frame.from, senderDevice: frame.fromDevice, recipient: frame.to });
     this.batch.push({
       source,
+      at: this.now(),
+      key,
       row: {
         sender: frame.from,
         senderDevice: frame.fromDevice,
@@ -170,8 +195,7 @@ export class Custody {
       },
     });
     this.batchBytes += bytes.length;
-    if (this.batch.length >= BATCH_FRAMES || this.batchBytes >= BATCH_BYTES) this.flush();
-    else this.schedule();
+    this.schedule();
   }
 
   /** An ack from a recipient to a sending device: those frames need no more re-sending. */
@@ -179,38 +203,92 @@ export class Custody {
     // Transmission numbers belong to one sending device; an ack to all devices names none.
     if (this.closed || frame.toDevice === 0) return;
     const key = { sender: frame.to, senderDevice: frame.toDevice, recipient: frame.from };
-    // Without a track nothing of this sender is unacknowledged towards this recipient.
-    if (!this.tracks.has(keyOf(key)) && !this.batch.length) return;
+    this.spare(keyOf(key), frame.ranges);
+    // Without a track nothing of this sender is written and unacknowledged towards this
+    // recipient; what is still waiting to be written, the ack has just spared.
+    if (!this.tracks.has(keyOf(key))) return;
     this.acks.push({ key, ranges: frame.ranges });
     this.schedule();
+  }
+
+  /**
+   * Frames still waiting to be written that the recipient has acknowledged need no custody:
+   * they leave the batch, with every other copy of the same segments.
+   */
+  private spare(key: string, ranges: readonly AckRange[]): void {
+    if (this.batch.length === 0) return;
+    let segments: Set<string> | null = null;
+    for (const p of this.batch) {
+      if (p.key === key && inRanges(p.row.transmission, ranges)) {
+        (segments ??= new Set()).add(`${p.row.messageId}:${p.row.segmentIndex}`);
+      }
+    }
+    if (!segments) return;
+    this.batch = this.batch.filter((p) => {
+      const keep = p.key !== key || !segments.has(`${p.row.messageId}:${p.row.segmentIndex}`);
+      if (!keep) this.batchBytes -= p.row.frame.length;
+      return keep;
+    });
+    this.count.spared('', segments.size);
   }
 
   /** A `delivered` receipt: the recipient has the whole message; custody lets go of it. */
   onReceipt(frame: ReceiptFrame): void {
     if (this.closed || frame.kind !== 'delivered') return;
     const key = { sender: frame.to, senderDevice: frame.messageDevice, recipient: frame.from };
+    const k = keyOf(key);
+    const ids = new Set(frame.messageIds);
+    this.batch = this.batch.filter((p) => {
+      const keep = p.key !== k || !ids.has(p.row.messageId);
+      if (!keep) this.batchBytes -= p.row.frame.length;
+      return keep;
+    });
     this.releases.push({ key, messageIds: frame.messageIds });
     this.schedule();
   }
 
   private schedule(): void {
-    this.scheduled ??= setImmediate(() => this.flush());
+    this.scheduled ??= setImmediate(() => this.settle());
+  }
+
+  /** The end of a turn: writes what is due, applies acks and receipts, waits for the rest. */
+  private settle(): void {
+    this.scheduled = null;
+    this.flush(false);
+    if (this.closed || this.batch.length === 0 || this.holdTimer) return;
+    const wait = Math.max(1, this.batch[0]!.at + this.holdDelayMs - this.now());
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = null;
+      this.settle();
+    }, wait);
   }
 
   /**
-   * Commits the pending batch in one transaction and answers each sender: a `held` frame
-   * for what is now durable, an error per message for what is not. Then applies the acks
-   * and receipts that came in the same turn (after the frames they may name).
+   * Commits the frames that have waited long enough (all of them when `all`) in one
+   * transaction and answers each sender: a `held` frame for what is now durable, an error
+   * per message for what is not. Then applies the acks and receipts that came in the
+   * meantime (after the frames they may name).
    */
-  flush(): void {
+  flush(all = true): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = null;
     if (this.closed) return;
-    const batch = this.batch;
+    const cut = this.now() - this.holdDelayMs;
+    let due = 0;
+    let dueBytes = 0;
+    while (due < this.batch.length) {
+      const p = this.batch[due]!;
+      const over =
+        this.batch.length - due > PENDING_FRAMES || this.batchBytes - dueBytes > PENDING_BYTES;
+      if (!all && !over && p.at > cut) break;
+      dueBytes += p.row.frame.length;
+      due++;
+    }
+    const batch = this.batch.slice(0, due);
+    this.batch = this.batch.slice(due);
+    this.batchBytes -= dueBytes;
     const acks = this.acks;
     const releases = this.releases;
-    this.batch = [];
-    this.batchBytes = 0;
     this.acks = [];
     this.releases = [];
     if (batch.length > 0) this.commit(batch);
@@ -422,6 +500,12 @@ export function toRanges(numbers: readonly number[]): AckRange[] {
     else ranges.push([n, n]);
   }
   return ranges;
+}
+
+/** Whether `n` is in one of the (low, high) ranges of an ack. */
+function inRanges(n: number, ranges: readonly AckRange[]): boolean {
+  for (const [low, high] of ranges) if (n >= low && n <= high) return true;
+  return false;
 }
 
 function chunks<T>(list: T[], size: number): T[][] {

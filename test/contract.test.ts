@@ -228,7 +228,7 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     // The network view's data: the segment log and the counters saw this traffic. A
     // one-segment message is settled by its receipt before any acknowledgement; a long one
     // has segments acknowledged on the way.
-    const long = await alice.api.call('send', { to: 'bob', text: 'x'.repeat(20_000) });
+    const long = await alice.api.call('send', { to: 'bob', text: 'x'.repeat(100_000) });
     await events.until(
       (e) =>
         (e.type === 'message' && e.message.key === long.key && e.message.status === 'delivered') ||

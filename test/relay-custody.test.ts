@@ -47,8 +47,12 @@ function count(stats: Record<string, unknown>, name: string): number {
   return typeof v === 'number' ? v : 0;
 }
 
-/** The recipient's side of the transport, reduced to what custody needs: ack every data frame. */
-function ackEverything(c: TestClient): void {
+/**
+ * The recipient's side of the transport, reduced to what custody needs: ack every data frame.
+ * Returns the transmissions acknowledged so far.
+ */
+function ackEverything(c: TestClient): Set<number> {
+  const acked = new Set<number>();
   c.ws.on('message', (data: Buffer) => {
     const r = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     if (!r.ok || r.frame.type !== 'data') return;
@@ -62,7 +66,9 @@ function ackEverything(c: TestClient): void {
       ackDelayMicros: 0,
       ranges: [[f.transmission, f.transmission]],
     });
+    acked.add(f.transmission);
   });
+  return acked;
 }
 
 describe('held', () => {
@@ -147,11 +153,16 @@ describe('relay retransmission', () => {
     );
 
     // Bob acks every data frame; he says `delivered` once he has every segment.
-    ackEverything(bob);
+    const acked = ackEverything(bob);
     const got = () => new Map(from(bob, 'alice').map((f) => [f.segmentIndex, f.payload]));
 
     segments.forEach((payload, i) => alice.send(alice.data('bob', id, payload, i, N)));
-    await alice.until(() => heldBy(alice).size === N, 'held for every segment');
+    // What bob acknowledges within the relay's hold delay it never writes (that ack may be
+    // lost on its way to alice; her transport would send the segment again). The rest it
+    // holds. Alice leaves once each segment is one or the other.
+    const settled = () =>
+      segments.every((_, i) => heldBy(alice).has(id * 1000 + i) || acked.has(id * 1000 + i));
+    await alice.until(settled, 'held or acknowledged, every segment');
     await alice.close();
 
     await bob.until(() => got().size === N, 'every segment');
@@ -171,8 +182,9 @@ describe('relay retransmission', () => {
     const stats = await r.stats();
     expect(count(stats, 'channel_lost')).toBeGreaterThan(0);
     expect(count(stats, 'custody_retransmitted')).toBeGreaterThan(0);
-    // The receipt released the message.
-    expect(count(stats, 'custody_released')).toBe(N);
+    // Each segment was either spared by bob's ack or written; the receipt released the rest.
+    expect(count(stats, 'custody_held') + count(stats, 'custody_spared')).toBe(N);
+    expect(count(stats, 'custody_released')).toBe(count(stats, 'custody_held'));
     expect(count(stats, 'custody_frames')).toBe(0);
   });
 
