@@ -23,6 +23,9 @@ function buildTables(): Uint32Array {
   return t;
 }
 
+/** Word loads below assume little-endian words; elsewhere the bytewise loop does it all. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /**
  * CRC-32C of `bytes[start, end)`. Pass a previous result as `seed` to continue a running
  * checksum over several pieces.
@@ -31,21 +34,30 @@ export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length, seed = 
   const t = TABLE;
   let crc = ~seed >>> 0;
   let i = start;
-  const fast = end - ((end - i) & 7);
-  while (i < fast) {
-    const a =
-      (crc ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>>
-      0;
-    crc =
-      t[7 * 256 + (a & 0xff)]! ^
-      t[6 * 256 + ((a >>> 8) & 0xff)]! ^
-      t[5 * 256 + ((a >>> 16) & 0xff)]! ^
-      t[4 * 256 + (a >>> 24)]! ^
-      t[3 * 256 + bytes[i + 4]!]! ^
-      t[2 * 256 + bytes[i + 5]!]! ^
-      t[256 + bytes[i + 6]!]! ^
-      t[bytes[i + 7]!]!;
-    i += 8;
+  if (LITTLE_ENDIAN) {
+    // Bytewise up to a 4-byte boundary, then eight bytes a step read as two 32-bit words:
+    // half the loads of reading them one by one, and about twice as fast.
+    while (i < end && ((bytes.byteOffset + i) & 3) !== 0) {
+      crc = t[(crc ^ bytes[i++]!) & 0xff]! ^ (crc >>> 8);
+    }
+    const steps = (end - i) >>> 3;
+    if (steps > 0) {
+      const w = new Int32Array(bytes.buffer, bytes.byteOffset + i, steps * 2);
+      for (let k = 0; k < w.length; k += 2) {
+        const a = crc ^ w[k]!;
+        const b = w[k + 1]!;
+        crc =
+          t[7 * 256 + (a & 0xff)]! ^
+          t[6 * 256 + ((a >>> 8) & 0xff)]! ^
+          t[5 * 256 + ((a >>> 16) & 0xff)]! ^
+          t[4 * 256 + (a >>> 24)]! ^
+          t[3 * 256 + (b & 0xff)]! ^
+          t[2 * 256 + ((b >>> 8) & 0xff)]! ^
+          t[256 + ((b >>> 16) & 0xff)]! ^
+          t[b >>> 24]!;
+      }
+      i += steps * 8;
+    }
   }
   while (i < end) crc = t[(crc ^ bytes[i++]!) & 0xff]! ^ (crc >>> 8);
   return ~crc >>> 0;
