@@ -21,6 +21,8 @@ export class PartialFiles {
   readonly dir: string;
   /** Open descriptors by partial file name, oldest use first. */
   private readonly open = new Map<string, number>();
+  /** pathOf's answers by message key. */
+  private readonly paths = new Map<string, string>();
 
   constructor(dir: string) {
     this.dir = dir;
@@ -29,8 +31,16 @@ export class PartialFiles {
 
   /** The partial file of a message: named by its key, never by anything the sender chose. */
   pathOf(author: string, device: number, id: number): string {
-    const digest = createHash('sha256').update(`${author}/${device}/${id}`).digest('hex');
-    return join(this.dir, `${digest.slice(0, 32)}.part`);
+    const key = `${author}/${device}/${id}`;
+    let path = this.paths.get(key);
+    if (path === undefined) {
+      const digest = createHash('sha256').update(key).digest('hex');
+      path = join(this.dir, `${digest.slice(0, 32)}.part`);
+      // Asked once per segment: remember the files in flight (a handful, but never unbounded).
+      if (this.paths.size >= 256) this.paths.clear();
+      this.paths.set(key, path);
+    }
+    return path;
   }
 
   /** Writes `bytes` at `offset`; throws the file system's error (ENOSPC...) as it is. */

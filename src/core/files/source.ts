@@ -32,19 +32,24 @@ export class FileSource {
 
   /** Reads `length` bytes at `offset` into a new buffer; throws FileSourceError if it changed. */
   read(offset: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    this.readInto(out, 0, offset, length);
+    return out;
+  }
+
+  /** Reads `length` bytes at `offset` into `out` from index `at` (a segment read in place). */
+  readInto(out: Uint8Array, at: number, offset: number, length: number): void {
     const fd = this.open();
     const st = fstatSync(fd);
     if (st.size !== this.identity.size || st.mtimeMs !== this.identity.mtimeMs) {
       throw new FileSourceError(`${this.path} changed while it was being sent`);
     }
-    const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
-      const n = readSync(fd, out, done, length - done, offset + done);
+      const n = readSync(fd, out, at + done, length - done, offset + done);
       if (n === 0) throw new FileSourceError(`${this.path} is shorter than when it was sent`);
       done += n;
     }
-    return out;
   }
 
   private open(): number {

@@ -13,7 +13,7 @@ import {
   MAX_RECEIPT_IDS,
   decodeChunk,
   decodeFileHeader,
-  encodeChunk,
+  chunkFrame,
   fileSegmentCount,
 } from '../../shared/protocol/index.ts';
 import { LOG_CAPACITY } from '../../shared/contract.ts';
@@ -466,7 +466,10 @@ export class Transport extends EventEmitter<TransportEvents> {
       read: (index) => {
         if (index === 0) return header;
         const offset = (index - 1) * chunk;
-        return encodeChunk(offset, file.read(offset, Math.min(chunk, size - offset)));
+        const length = Math.min(chunk, size - offset);
+        const payload = chunkFrame(offset, length);
+        file.readInto(payload, CHUNK_OFFSET_BYTES, offset, length);
+        return payload;
       },
     };
   }
@@ -517,6 +520,18 @@ export class Transport extends EventEmitter<TransportEvents> {
   /** Sends as much as congestion control and the socket allow, peer by peer in turn. */
   private pump(): void {
     if (this.pumping || this.closed || !this.conn.isOnline) return;
+    // Most calls (one per incoming ack) find nothing to send: no transaction for those.
+    let ready = false;
+    for (const out of this.outbound.values()) {
+      if (out.hasWork && out.canSend(this.conn.buffered)) {
+        ready = true;
+        break;
+      }
+    }
+    if (!ready) {
+      this.arm();
+      return;
+    }
     this.pumping = true;
     // Reserve well ahead, committed on its own before any frame of the burst leaves.
     if (this.reservedUpTo - this.nextTransmission < TRANSMISSION_BLOCK / 2) {

@@ -74,9 +74,18 @@ export function fileSegmentCount(size: number, chunk: number): number {
 
 /** A chunk segment: its offset in the file, then its bytes. */
 export function encodeChunk(offset: number, bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(CHUNK_OFFSET_BYTES + bytes.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(offset));
+  const out = chunkFrame(offset, bytes.length);
   out.set(bytes, CHUNK_OFFSET_BYTES);
+  return out;
+}
+
+/**
+ * A chunk segment of `length` bytes at `offset` with its offset written and its bytes still
+ * to fill from CHUNK_OFFSET_BYTES on: a sender reads the file straight into it.
+ */
+export function chunkFrame(offset: number, length: number): Uint8Array {
+  const out = new Uint8Array(CHUNK_OFFSET_BYTES + length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(offset));
   return out;
 }
 
