@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
-  createReadStream,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -13,6 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { sha256OfFile } from './hash.ts';
 
 /** Open partial files kept at once; more transfers than this reopen as they take turns. */
 const MAX_OPEN = 16;
@@ -57,14 +57,10 @@ export class PartialFiles {
     ftruncateSync(this.fd(path), size);
   }
 
-  /** SHA-256 of the file as it is on disk, read as a stream (constant memory). */
+  /** SHA-256 of the file as it is on disk (constant memory). */
   async sha256(path: string): Promise<string> {
     this.release(path);
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-      hash.update(chunk as Buffer);
-    }
-    return hash.digest('hex');
+    return sha256OfFile(path);
   }
 
   release(path: string): void {

@@ -2,8 +2,8 @@
 // sent, verifying one that has arrived (SHA-256 from disk) before it is shown as received,
 // placing it in the downloads folder under a sanitised, unique name, and reporting progress.
 // The transport moves the segments (transport.ts); this file decides what they mean.
-import { createHash } from 'node:crypto';
-import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
+import { openSync, readSync, closeSync } from 'node:fs';
+import { sha256OfFile } from './hash.ts';
 import { basename } from 'node:path';
 import type { FileState, FileView } from '../../shared/api.ts';
 import {
@@ -132,10 +132,7 @@ export class FileTransfers {
         `${basename(path)} is ${identity.size} bytes, over the limit of ${this.settings.maxFileBytes} bytes (Settings)`,
       );
     }
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-      hash.update(chunk as Buffer);
-    }
+    const sha256 = await sha256OfFile(path);
     const after = identify(path);
     if (after.size !== identity.size || after.mtimeMs !== identity.mtimeMs) {
       throw new FileError(`${basename(path)} changed while it was being read: try again`);
@@ -153,7 +150,7 @@ export class FileTransfers {
         name,
         size: identity.size,
         type: mediaTypeOf(name, head),
-        sha256: hash.digest('hex'),
+        sha256,
       },
       identity,
     };
