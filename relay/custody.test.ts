@@ -11,6 +11,7 @@ import {
   type DataFrame,
   type ErrorCodeName,
   type Frame,
+  type ReceiptKind,
 } from '../src/shared/protocol/index.ts';
 import {
   Custody,
@@ -426,13 +427,13 @@ describe('acks and receipts', () => {
     expect(store.unackedFor('alice', 1, 'bob', 10)).toHaveLength(2);
   });
 
-  it('a delivered receipt releases the message; a read receipt does not', () => {
+  it('a delivered, cancelled or refused receipt releases the message; a read receipt does not', () => {
     start();
     const alice = relay.connect('alice', 1);
     send(alice, 'bob', 1, 3);
     send(alice, 'bob', 2);
     custody.flush();
-    const receipt = (kind: 'delivered' | 'read', ids: number[]) =>
+    const receipt = (kind: ReceiptKind, ids: number[]) =>
       custody.onReceipt({
         type: 'receipt',
         from: 'bob',
@@ -450,6 +451,14 @@ describe('acks and receipts', () => {
     custody.flush();
     expect(store.custodyFrames).toBe(1);
     expect(metrics.value('custody_released')).toBe(3);
+    // A message its recipient cancelled or refused is owed no more either.
+    send(alice, 'bob', 3);
+    send(alice, 'bob', 4);
+    custody.flush();
+    receipt('cancelled', [3]);
+    receipt('refused', [4]);
+    custody.flush();
+    expect(store.custodyFrames).toBe(1);
   });
 });
 

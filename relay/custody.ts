@@ -234,7 +234,8 @@ export class Custody {
 
   /** A `delivered` receipt: the recipient has the whole message; custody lets go of it. */
   onReceipt(frame: ReceiptFrame): void {
-    if (this.closed || frame.kind !== 'delivered') return;
+    // Delivered, or cancelled or refused by the recipient: either way nothing more is owed.
+    if (this.closed || frame.kind === 'read') return;
     const key = { sender: frame.to, senderDevice: frame.messageDevice, recipient: frame.from };
     const k = keyOf(key);
     const ids = new Set(frame.messageIds);

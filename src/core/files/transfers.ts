@@ -236,6 +236,7 @@ export class FileTransfers {
     const row = this.row(key);
     if (!row || row.state !== 'receiving' || this.transport.partial === null) return false;
     this.setState(key, 'cancelled', null);
+    this.tellSender(key, 'cancelled');
     this.transport.partial.remove(row.path);
     this.sql(
       'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
@@ -244,9 +245,17 @@ export class FileTransfers {
     return true;
   }
 
+  /** An incoming file fails for good: the sender hears that it was refused, and stops. */
   private fail(key: MessageKey, why: string): void {
     this.setState(key, 'failed', why);
+    this.tellSender(key, 'refused');
     this.changed(key);
+  }
+
+  private tellSender(key: MessageKey, kind: 'cancelled' | 'refused'): void {
+    if (key.author !== this.me.user) {
+      this.transport.sendReceipt(key.author, key.authorDevice, [key.id], kind);
+    }
   }
 
   private setState(key: MessageKey, state: FileState, error: string | null): void {

@@ -7,7 +7,13 @@
 //     assembly pass that hands over incomplete messages with the error flag.
 import { EventEmitter } from 'node:events';
 import { statusAdvances, type MessageStatus, type TransportSettings } from '../../shared/api.ts';
-import type { AckFrame, DataFrame, Frame, ReceiptFrame } from '../../shared/protocol/index.ts';
+import type {
+  AckFrame,
+  DataFrame,
+  Frame,
+  ReceiptFrame,
+  ReceiptKind,
+} from '../../shared/protocol/index.ts';
 import {
   CHUNK_OFFSET_BYTES,
   MAX_RECEIPT_IDS,
@@ -444,6 +450,29 @@ export class Transport extends EventEmitter<TransportEvents> {
     return true;
   }
 
+  /**
+   * The recipient will not take one of our files: it cancelled it, or its app could not keep
+   * it. Sending stops, and the file fails with the reason (unless it is over already).
+   */
+  private declined(id: number, peer: string, kind: 'cancelled' | 'refused'): void {
+    const r = this.q.outMessage.get(this.me.user, this.me.device, id) as OutRow | undefined;
+    if (!r?.path || r.peer !== peer) return;
+    // Sent in full ('done') but not delivered: it did not get there after all.
+    if (r.fileState === 'failed' || r.fileState === 'cancelled') return;
+    const status = (
+      this.q.status.get(this.me.user, this.me.device, id) as { status: MessageStatus }
+    ).status;
+    if (status === 'delivered' || status === 'read') return;
+    const reason =
+      kind === 'cancelled'
+        ? `${peer} cancelled the file`
+        : `${peer}'s app could not keep the file (too large, no room, or damaged on the way)`;
+    const msg = this.sending.get(id);
+    if (msg) this.fail(id, reason);
+    else this.q.fileState.run('failed', reason, this.me.user, this.me.device, id);
+    this.changed({ author: this.me.user, authorDevice: this.me.device, id });
+  }
+
   /** Gives up sending a file: it fails with `reason`, and its file state says cancelled. */
   cancelFile(id: number): boolean {
     const r = this.q.outMessage.get(this.me.user, this.me.device, id) as OutRow | undefined;
@@ -789,6 +818,11 @@ export class Transport extends EventEmitter<TransportEvents> {
   }
 
   private onReceipt(frame: ReceiptFrame): void {
+    if (frame.kind === 'cancelled' || frame.kind === 'refused') {
+      if (frame.messageDevice !== this.me.device) return;
+      for (const id of frame.messageIds) this.declined(id, frame.from, frame.kind);
+      return;
+    }
     const status: MessageStatus = frame.kind === 'read' ? 'read' : 'delivered';
     for (const id of frame.messageIds) {
       const key = { author: this.me.user, authorDevice: frame.messageDevice, id };
@@ -831,6 +865,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       )
       .immediate();
     const receipts = new Map<string, { user: string; device: number; ids: number[] }>();
+    const refusals = new Map<string, { user: string; device: number; ids: number[] }>();
     const changed = new Map<string, MessageKey>();
     const fileComplete: MessageKey[] = [];
     batch.forEach((frame, i) => {
@@ -882,18 +917,17 @@ export class Transport extends EventEmitter<TransportEvents> {
       }
       // The segment is committed: now it may be acknowledged.
       if (state.acks.onReceived(frame.transmission, this.now()).ackNow) this.sendAck(state);
-      if (result === 'completed') {
-        const r = receipts.get(senderKey) ?? {
-          user: frame.from,
-          device: frame.fromDevice,
-          ids: [],
-        };
+      // A file refused at its header (too large, no room) is final: the sender hears so.
+      if (result === 'completed' || result === 'failed') {
+        const to = result === 'completed' ? receipts : refusals;
+        const r = to.get(senderKey) ?? { user: frame.from, device: frame.fromDevice, ids: [] };
         r.ids.push(frame.messageId);
-        receipts.set(senderKey, r);
+        to.set(senderKey, r);
       }
     });
     for (const key of changed.values()) this.changed(key);
     for (const r of receipts.values()) this.sendReceipt(r.user, r.device, r.ids, 'delivered');
+    for (const r of refusals.values()) this.sendReceipt(r.user, r.device, r.ids, 'refused');
     // A file is delivered once verified: its receipt comes from whoever verifies it.
     for (const key of fileComplete) this.emit('fileComplete', key);
     this.pump();
@@ -1052,7 +1086,7 @@ export class Transport extends EventEmitter<TransportEvents> {
     });
   }
 
-  sendReceipt(to: string, device: number, ids: number[], kind: 'delivered' | 'read'): void {
+  sendReceipt(to: string, device: number, ids: number[], kind: ReceiptKind): void {
     for (let i = 0; i < ids.length; i += MAX_RECEIPT_IDS) {
       this.conn.send({
         type: 'receipt',

@@ -58,7 +58,13 @@ export type AuthScheme = keyof typeof AUTH_SCHEMES;
 export const PRESENCE_KINDS = { snapshot: 0, update: 1 } as const;
 export type PresenceKind = keyof typeof PRESENCE_KINDS;
 
-export const RECEIPT_KINDS = { delivered: 1, read: 2 } as const;
+/**
+ * `delivered`: the recipient has the message whole (a file: verified and saved); `read`: it
+ * was read; `cancelled`: the recipient cancelled it (a file on its way); `refused`: the
+ * recipient's app could not keep it (a file too large, no room, or damaged on arrival).
+ * The last two are final: the sender stops sending and shows the message as failed.
+ */
+export const RECEIPT_KINDS = { delivered: 1, read: 2, cancelled: 3, refused: 4 } as const;
 export type ReceiptKind = keyof typeof RECEIPT_KINDS;
 
 /** Error codes carried by error frames, relay to client. */
