@@ -107,9 +107,11 @@ test('files picked with the attach button go together; an image is previewed', a
   expect(sha256(await fileBytes(bob.page, received.nth(0)))).toBe(sha256(text));
   expect(sha256(await fileBytes(bob.page, received.nth(1)))).toBe(sha256(PNG));
 
-  // The image shows inline, loaded from Bob's host; the text file does not.
+  // The image shows inline, its bytes through the API as the desktop app gets them too; the
+  // text file shows none.
   const preview = received.nth(1).getByTestId('file-preview');
   await expect(preview).toBeVisible();
+  await expect(preview).toHaveAttribute('src', /^data:image\/png;base64,/);
   await expect
     .poll(() =>
       preview.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
@@ -189,7 +191,7 @@ test('a large file is paused and resumed, and arrives whole', async ({ app, down
   }
 });
 
-test('the receiver cancels a file on its way; nothing is saved', async ({ app, downloads }) => {
+test('the receiver cancels a file on its way; nothing is saved, and the sender is told', async ({ app, downloads }) => {
   const alice = await app('alice');
   const bob = await app('bob');
   await expectOnline(alice.page, 'bob');
@@ -210,6 +212,10 @@ test('the receiver cancels a file on its way; nothing is saved', async ({ app, d
     await expect(received.getByTestId('file-progress')).toHaveCount(0);
     await expect(received.getByTestId('file-cancel')).toHaveCount(0);
     expect(readdirSync(downloads)).toEqual([]);
+    // Alice hears of it: she stops sending, and her bubble says why.
+    const sent = fileBubble(alice.page, 'out');
+    await expect(sent).toHaveAttribute('data-state', 'failed');
+    await expect(sent.getByTestId('file-error')).toContainText('bob cancelled the file');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,6 +14,7 @@ import { createBridge } from '../src/preload/bridge.ts';
 import { WsApiClient, type SocketLike } from '../src/renderer/src/api/ws-client.ts';
 import type { MessageView } from '../src/shared/api.ts';
 import { ApiError, apiFromBridge, type HostEvent, type StrataApi } from '../src/shared/contract.ts';
+import { PREVIEW_MAX_BYTES } from '../src/shared/preview.ts';
 import { TestEngine } from './helpers/engine.ts';
 import { createFakeIpc } from './helpers/fake-ipc.ts';
 import { staticFixture } from './helpers/static-fixture.ts';
@@ -319,6 +320,39 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     const files = await api.call('updateFileSettings', { patch: { maxFileBytes: 1024 } });
     expect(files.maxFileBytes).toBe(1024);
     expect((await api.call('session', {})).files?.maxFileBytes).toBe(1024);
+  });
+
+  it('previews a finished image as data, and nothing else', async () => {
+    const bob = await peer('bob');
+    const { api } = await instance({ relayUrl: relay.url, user: 'ines' });
+    const dir = tempDir('strata-src-');
+    // A PNG signature and then bytes: the media type is sniffed from them, so a small
+    // one and one just over the preview limit are both images.
+    const png = (size: number) => {
+      const bytes = new Uint8Array(size);
+      bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      for (let i = 8; i < size; i++) bytes[i] = (i * 7) & 0xff;
+      return bytes;
+    };
+    const small = png(3000);
+    writeFileSync(join(dir, 'photo.png'), small);
+    writeFileSync(join(dir, 'poster.png'), png(PREVIEW_MAX_BYTES + 1));
+    writeFileSync(join(dir, 'notes.txt'), 'not an image\n');
+    const keys: string[] = [];
+    for (const name of ['photo.png', 'poster.png', 'notes.txt']) {
+      keys.push((await bob.m.sendFile('ines', join(dir, name))).key);
+    }
+    for (const key of keys) {
+      await bob.until(() => bob.m.message(key)?.status === 'delivered');
+    }
+    const [photo, poster, notes] = keys as [string, string, string];
+    expect(await api.call('filePreview', { key: photo })).toEqual({
+      type: 'image/png',
+      base64: Buffer.from(small).toString('base64'),
+    });
+    expect(await api.call('filePreview', { key: poster })).toBeNull();
+    expect(await api.call('filePreview', { key: notes })).toBeNull();
+    expect(await api.call('filePreview', { key: 'nobody/1/1' })).toBeNull();
   });
 
   it('changes the transport settings, saved in the profile, and refuses bad ones', async () => {

@@ -268,6 +268,13 @@ export const METHODS = {
   openFile: method<{ key: string; reveal?: boolean }, null>(
     object({ key: req(str(128)), reveal: opt(bool) }),
   ),
+  /**
+   * A finished image's bytes for its preview, base64 (both carriers take strings as they
+   * are): a raster image of at most PREVIEW_MAX_BYTES, else null. Looked up by key only.
+   */
+  filePreview: method<{ key: string }, { type: string; base64: string } | null>(
+    object({ key: req(str(128)) }),
+  ),
   updateFileSettings: method<{ patch: Partial<FileSettingsView> }, FileSettingsView>(
     object({
       patch: req(

@@ -141,11 +141,4 @@ export function mediaTypeOf(name: string, head?: Uint8Array): string {
   return sniffed === expected ? claimed : sniffed;
 }
 
-/** The raster formats every Chromium decodes. Not SVG: it is a document that can run script. */
-const PREVIEWABLE_IMAGES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
-
-/** Whether the app may show a file of this type inline as an image. */
-export function isPreviewableImage(type: string): boolean {
-  const essence = (type.split(';', 1)[0] ?? '').trim().toLowerCase();
-  return PREVIEWABLE_IMAGES.has(essence);
-}
+export { isPreviewableImage } from '../../shared/preview.ts';

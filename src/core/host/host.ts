@@ -4,8 +4,10 @@
 // validated here (as well as at their own edges) so that no carrier can skip the checks.
 import { EventEmitter } from 'node:events';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { ConnectionState } from '../../shared/api.ts';
+import type { ConnectionState, FileView } from '../../shared/api.ts';
+import { PREVIEW_MAX_BYTES, isPreviewableImage } from '../../shared/preview.ts';
 import {
   ApiError,
   validateCall,
@@ -189,6 +191,11 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           const { key, action } = p as Params<'controlFile'>;
           return m.controlFile(key, action);
         }
+        case 'filePreview': {
+          const offered = this.offeredFile((p as Params<'filePreview'>).key);
+          if (offered === null || !isPreviewableImage(offered.file.type ?? '')) return null;
+          return await readPreview(offered.path, offered.file.type!);
+        }
         case 'openFile': {
           const { key, reveal } = p as Params<'openFile'>;
           const path = m.filePath(key);
@@ -213,6 +220,18 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
       throw e;
     }
     throw new ApiError('invalid', `unknown method ${method}`);
+  }
+
+  /**
+   * The file of message `key` this host may hand out, if any: an outgoing file's source, or an
+   * incoming one once verified and saved (never a partial or failed one).
+   */
+  offeredFile(key: string): { path: string; file: FileView } | null {
+    const message = this.messenger?.message(key) ?? null;
+    const file = message?.file ?? null;
+    if (file === null || file.path === null) return null;
+    if (message!.direction === 'in' && file.state !== 'done') return null;
+    return { path: file.path, file };
   }
 
   private requireEngine(): Messenger {
@@ -428,4 +447,25 @@ function writeRemembered(profileDir: string, value: Remembered): void {
   // Write then rename: a crash leaves the old file or the new one, never half of one.
   writeFileSync(`${file}.tmp`, JSON.stringify(value) + '\n');
   renameSync(`${file}.tmp`, file);
+}
+
+/** An image's bytes for its preview, or null when it is too large or no longer there. */
+async function readPreview(
+  path: string,
+  type: string,
+): Promise<{ type: string; base64: string } | null> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.size > PREVIEW_MAX_BYTES) return null;
+    const bytes = await handle.readFile();
+    return bytes.length > PREVIEW_MAX_BYTES ? null : { type, base64: bytes.toString('base64') };
+  } finally {
+    await handle.close();
+  }
 }

@@ -27,7 +27,7 @@ import { UploadError, Uploads } from './uploads.ts';
 
 export interface WebServerOptions {
   /** The Host it carries; the server fills its `uploads` hook while it runs. */
-  host: Pick<Host, 'call' | 'on' | 'off' | 'profileDir' | 'session' | 'engine' | 'uploads'>;
+  host: Pick<Host, 'call' | 'on' | 'off' | 'profileDir' | 'session' | 'offeredFile' | 'uploads'>;
   /** The built renderer (out/renderer). */
   staticDir: string;
   port?: number;
@@ -245,13 +245,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     } catch {
       return text(res, 400, 'Bad message key.');
     }
-    const message = options.host.engine?.message(key) ?? null;
-    const file = message?.file ?? null;
-    const path = file?.path ?? null;
-    // An incoming file is offered only once verified and saved; an outgoing one is its source.
-    if (file === null || path === null || (message!.direction === 'in' && file.state !== 'done')) {
-      return text(res, 404, 'No such file.');
-    }
+    const offered = options.host.offeredFile(key);
+    if (offered === null) return text(res, 404, 'No such file.');
+    const { path, file } = offered;
     let handle;
     try {
       handle = await open(path, 'r');

@@ -840,6 +840,31 @@ export async function controlFile(
   }
 }
 
+/** Previews by message key, as data URLs; bounded, oldest dropped first. */
+const previews = new Map<string, string | null>();
+const PREVIEWS_KEPT = 48;
+
+/**
+ * A finished image's preview as a data URL (its bytes through the API, in either host), or
+ * null when it has none; remembered so that scrolling back does not fetch it again.
+ */
+export async function loadFilePreview(key: string): Promise<string | null> {
+  if (previews.has(key)) return previews.get(key)!;
+  const client = api();
+  if (client === null) return null;
+  let url: string | null;
+  try {
+    const preview = await client.call('filePreview', { key });
+    url = preview === null ? null : `data:${preview.type};base64,${preview.base64}`;
+  } catch {
+    // No preview is no loss: the bubble shows the file's icon and name instead.
+    return null;
+  }
+  if (previews.size >= PREVIEWS_KEPT) previews.delete(previews.keys().next().value!);
+  previews.set(key, url);
+  return url;
+}
+
 /** Electron: opens a finished file, or shows it in its folder. */
 export async function openFile(key: string, reveal: boolean): Promise<void> {
   const client = api();

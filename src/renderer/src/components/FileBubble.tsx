@@ -1,4 +1,4 @@
-// A file message: its type icon, name and size, a preview for a finished image (browser host),
+// A file message: its type icon, name and size, a preview for a finished image,
 // while it moves a progress bar with the speed and time left, and what can be done with it:
 // Pause / Resume / Cancel our own file in flight, Cancel one arriving; Open and Show in folder (desktop app) or
 // Download (browser) once it is here; the reason when it failed.
@@ -12,7 +12,15 @@ import {
   isPreviewable,
   splitDuration,
 } from '../model/files.ts';
-import { controlFile, openFile, useSessionStore, useTransferRatesStore } from '../store.ts';
+import { useEffect, useState } from 'react';
+import { PREVIEW_MAX_BYTES } from '../../../shared/preview.ts';
+import {
+  controlFile,
+  loadFilePreview,
+  openFile,
+  useSessionStore,
+  useTransferRatesStore,
+} from '../store.ts';
 import {
   CloseIcon,
   DownloadIcon,
@@ -28,6 +36,22 @@ export function fileUrl(key: string, inline = false): string {
   return `/files/${encodeURIComponent(key)}${inline ? '?inline=1' : ''}`;
 }
 
+/** The data URL of a finished image's preview, once loaded; null while loading or without. */
+function useFilePreview(key: string, wanted: boolean): string | null {
+  const [loaded, setLoaded] = useState<{ key: string; url: string | null } | null>(null);
+  useEffect(() => {
+    if (!wanted) return;
+    let live = true;
+    void loadFilePreview(key).then((url) => {
+      if (live) setLoaded({ key, url });
+    });
+    return () => {
+      live = false;
+    };
+  }, [key, wanted]);
+  return wanted && loaded?.key === key ? loaded.url : null;
+}
+
 export function FileBubble({ m, file }: { m: MessageView; file: FileView }) {
   const t = useT();
   const language = useLanguage();
@@ -35,9 +59,22 @@ export function FileBubble({ m, file }: { m: MessageView; file: FileView }) {
   const kind = fileKind(file.type, file.name);
   const name = file.name ?? t('file.unknownName');
   const own = m.direction === 'out';
-  // Electron's renderer may load only its own files (CSP 'self'), so a received image has no
-  // safe address there without a protocol of the app's own: the desktop app shows no preview.
-  const preview = host === 'browser' && isPreviewable(file);
+  // A small image comes as data through the API in either host (Electron's renderer may load
+  // no file by address); a larger one only the browser host can show, by its address.
+  const previewable = isPreviewable(file);
+  const small = previewable && file.size !== null && file.size <= PREVIEW_MAX_BYTES;
+  const data = useFilePreview(m.key, small);
+  const src = small ? data : previewable && host === 'browser' ? fileUrl(m.key, true) : null;
+  const image =
+    src === null ? null : (
+      <img
+        data-testid="file-preview"
+        src={src}
+        alt={t('file.previewAlt', { name })}
+        loading="lazy"
+        decoding="async"
+      />
+    );
   return (
     <div
       className={`file-bubble file-${file.state}`}
@@ -46,17 +83,21 @@ export function FileBubble({ m, file }: { m: MessageView; file: FileView }) {
       role="group"
       aria-label={t('file.region', { name })}
     >
-      {preview && (
-        <a className="file-preview" href={fileUrl(m.key)} download={name}>
-          <img
-            data-testid="file-preview"
-            src={fileUrl(m.key, true)}
-            alt={t('file.previewAlt', { name })}
-            loading="lazy"
-            decoding="async"
-          />
-        </a>
-      )}
+      {image !== null &&
+        (host === 'browser' ? (
+          <a className="file-preview" href={fileUrl(m.key)} download={name}>
+            {image}
+          </a>
+        ) : (
+          <button
+            type="button"
+            className="file-preview"
+            onClick={() => void openFile(m.key, false)}
+            aria-label={t('file.open')}
+          >
+            {image}
+          </button>
+        ))}
       <div className="file-main">
         <span className="file-icon" role="img" aria-label={t(`file.kind.${kind}`)}>
           <FileKindIcon kind={kind} />

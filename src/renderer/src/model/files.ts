@@ -2,6 +2,7 @@
 // an image may be shown inline, how fast a transfer goes and how long it has left, and which
 // dropped or picked files may be sent at all.
 import type { FileState, FileView, MessageView } from '../../../shared/api.ts';
+import { isPreviewableImage } from '../../../shared/preview.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Sizes.
@@ -100,11 +101,9 @@ export function fileKind(type: string | null, name: string | null): FileKind {
   return 'generic';
 }
 
-/** Raster images a browser shows safely (never SVG: it may carry scripts). */
-const PREVIEWABLE = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
-
+/** A finished raster image (never SVG: it may carry scripts). */
 export function isPreviewable(file: Pick<FileView, 'type' | 'state'>): boolean {
-  return file.state === 'done' && file.type !== null && PREVIEWABLE.has(file.type.toLowerCase());
+  return file.state === 'done' && file.type !== null && isPreviewableImage(file.type);
 }
 
 // ---------------------------------------------------------------------------------------------
