@@ -191,7 +191,10 @@ test('a large file is paused and resumed, and arrives whole', async ({ app, down
   }
 });
 
-test('the receiver cancels a file on its way; nothing is saved, and the sender is told', async ({ app, downloads }) => {
+test('the receiver cancels a file on its way; nothing is saved, and the sender is told', async ({
+  app,
+  downloads,
+}) => {
   const alice = await app('alice');
   const bob = await app('bob');
   await expectOnline(alice.page, 'bob');

@@ -11,7 +11,7 @@ export async function sha256OfFile(path: string): Promise<string> {
   const buffer = Buffer.allocUnsafe(READ_BYTES);
   const fh = await open(path, 'r');
   try {
-    for (let position = 0; ; ) {
+    for (let position = 0; ;) {
       const { bytesRead } = await fh.read(buffer, 0, READ_BYTES, position);
       if (bytesRead === 0) break;
       hash.update(buffer.subarray(0, bytesRead));

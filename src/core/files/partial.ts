@@ -3,14 +3,7 @@
 // when every segment is in, the whole file is hashed from disk and compared with the sender's
 // SHA-256 before it is moved to the downloads folder.
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256OfFile } from './hash.ts';
 
