@@ -154,6 +154,26 @@ describe('files through the relay', () => {
     expect(sha256(readFileSync(arrived.file!.path!))).toBe(sha256(bytes));
   });
 
+  it('a file sent to a peer who is away is uploaded once: the relay delivers it on return', async () => {
+    const bobProfile = tempDir('strata-bob-');
+    let bob = engine('bob', { profileDir: bobProfile });
+    await bob.online();
+    await bob.close();
+    engines.splice(engines.indexOf(bob), 1);
+    const alice = engine('alice');
+    await alice.online();
+    const bytes = randomBytes(8 * 1024 * 1024);
+    const sent = await alice.m.sendFile('bob', sourceFile(bytes));
+    await alice.until(() => alice.m.message(sent.key)?.status === 'sent');
+    const uploaded = alice.m.stats('bob').bytesSent;
+    bob = engine('bob', { profileDir: bobProfile });
+    await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
+    expect(sha256(readFileSync(bob.m.message(sent.key)!.file!.path!))).toBe(sha256(bytes));
+    // Nothing, or next to nothing, went twice: not the whole file again once bob was back.
+    expect(uploaded).toBeLessThan(bytes.length * 1.05);
+    expect(alice.m.stats('bob').bytesSent).toBeLessThan(bytes.length * 1.1);
+  });
+
   it('a source file that changes mid-transfer fails the transfer with the reason', async () => {
     const alice = engine('alice');
     const bob = engine('bob');

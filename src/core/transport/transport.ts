@@ -47,6 +47,11 @@ export const FAIL_AFTER_MS = 30_000;
  */
 const TRANSMISSION_BLOCK = 100_000;
 /** The largest message the transport accepts, sent or received (files stream separately). */
+/**
+ * After a peer comes back, how long its acknowledgements may stop short of what the relay
+ * held for it before this sender sends the rest itself.
+ */
+export const HELD_SWEEP_MS = 3000;
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** The list of missing segments names at most this many (the first ones). */
 export const MAX_MISSING_LISTED = 1000;
@@ -110,6 +115,11 @@ export class Transport extends EventEmitter<TransportEvents> {
   readonly partial: PartialFiles | null;
   /** The largest incoming file accepted (the profile's setting; it may change). */
   maxFileBytes: number;
+  /**
+   * Peers back from away, with when what the relay held for them is to be sent again if
+   * their acknowledgements have not covered it by then (pushed back while they make progress).
+   */
+  private readonly heldSweeps = new Map<string, number>();
   /** Peers the relay says are away. */
   private readonly offlinePeers = new Set<string>();
   /** Incoming files whose last segment could not be written (disk full...). */
@@ -722,6 +732,10 @@ export class Transport extends EventEmitter<TransportEvents> {
       })
       .immediate();
     out.release([...result.acked, ...result.spurious].map((p) => p.transmission));
+    // A returning peer making progress through what the relay stored: let it go on.
+    if (touched.size > 0 && this.heldSweeps.has(out.peer)) {
+      this.heldSweeps.set(out.peer, this.now() + HELD_SWEEP_MS);
+    }
     for (const p of result.lost) {
       this.logLost(out.peer, p.meta, p.bytes);
       if (!this.settled(p.meta)) out.enqueue(p.meta, true);
@@ -769,27 +783,41 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   /**
    * The relay's word on a peer's presence. While it is away, segments the relay holds leave
-   * this sender's window; when it is back, whatever it has not acknowledged is this sender's
-   * to deliver again (the relay's stored copies may arrive too: the peer drops duplicates).
+   * this sender's window. When it is back, the relay delivers what it stored, so nothing is
+   * sent again at once (that would send a file to an absent peer twice); only if the peer's
+   * acknowledgements stop short of it for HELD_SWEEP_MS (the channel lost some of the
+   * relay's copies) does this sender send the rest itself.
    */
   peerPresence(peer: string, online: boolean): void {
     if (!online) {
       this.offlinePeers.add(peer);
+      this.heldSweeps.delete(peer);
       return;
     }
     if (!this.offlinePeers.delete(peer)) return;
+    this.heldSweeps.set(peer, this.now() + HELD_SWEEP_MS);
+    this.arm();
+  }
+
+  /** Sends again what the relay held for `peer` and the peer has not acknowledged. */
+  private sweepHeld(peer: string): void {
+    this.heldSweeps.delete(peer);
     const out = this.outbound.get(peer);
     if (!out) return;
     for (const [id, msg] of this.sending) {
       if (msg.peer !== peer) continue;
-      if (msg.file) out.enqueueStream(id, 0, msg.count);
-      else {
-        for (let i = 0; i < msg.count; i++) {
-          if (msg.held[i] && !msg.acked[i]) out.enqueue({ messageId: id, index: i }, true);
+      let first = -1;
+      for (let i = 0; i < msg.count; i++) {
+        if (!msg.held[i] || msg.acked[i]) continue;
+        if (msg.file) {
+          first = i;
+          break;
         }
+        out.enqueue({ messageId: id, index: i }, true);
       }
+      // A file's cursor goes back to the first of them and skips what is acknowledged.
+      if (first !== -1) out.enqueueStream(id, first, msg.count);
     }
-    this.pump();
   }
 
   /** Moves an outgoing message to sent (the relay holds it) or delivered (the peer does). */
@@ -1115,6 +1143,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       const t = s.acks.ackDeadline();
       if (t !== null) at = Math.min(at, t);
     }
+    for (const t of this.heldSweeps.values()) at = Math.min(at, t);
     if (at === this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -1131,6 +1160,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       const t = s.acks.ackDeadline();
       if (t !== null && t <= now + 1) this.sendAck(s);
     }
+    for (const [peer, t] of this.heldSweeps) if (t <= now + 1) this.sweepHeld(peer);
     for (const out of this.outbound.values()) {
       const t = out.loss.lossDetectionTimer();
       if (t === null || t > now + 1) continue;
