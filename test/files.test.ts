@@ -174,6 +174,26 @@ describe('files through the relay', () => {
     expect(alice.m.stats('bob').bytesSent).toBeLessThan(bytes.length * 1.1);
   });
 
+  it("what the channel loses of the relay's stored copies, the sender sends itself", async () => {
+    const bobProfile = tempDir('strata-bob-');
+    let bob = engine('bob', { profileDir: bobProfile });
+    await bob.online();
+    await bob.close();
+    engines.splice(engines.indexOf(bob), 1);
+    const alice = engine('alice');
+    await alice.online();
+    const bytes = randomBytes(2 * 1024 * 1024);
+    const sent = await alice.m.sendFile('bob', sourceFile(bytes));
+    await alice.until(() => alice.m.message(sent.key)?.status === 'sent');
+    // A third of what the relay stored for bob is lost on the way to him: the relay leaves
+    // the connected sender to make up for it, which it does once bob's acks stop coming.
+    await relay.admin({ loss: 0.3, seed: 3 });
+    bob = engine('bob', { profileDir: bobProfile });
+    await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
+    expect(sha256(readFileSync(bob.m.message(sent.key)!.file!.path!))).toBe(sha256(bytes));
+    expect(alice.m.stats('bob').retransmissions).toBeGreaterThan(0);
+  });
+
   it('a source file that changes mid-transfer fails the transfer with the reason', async () => {
     const alice = engine('alice');
     const bob = engine('bob');
