@@ -37,6 +37,11 @@ export class PeerOutbound {
   private readonly fresh: SegmentRef[] = [];
   /** Transmission number -> segment, for the relay's `held` frames, which may come late. */
   readonly transmissions = new Map<number, SegmentRef>();
+  /**
+   * Segments the relay holds for this peer while it is away, by transmission number: out of
+   * the window, but an ack for one (the relay's stored copy reached the peer) still counts.
+   */
+  private readonly parked = new Map<number, SegmentRef>();
   readonly counters: OutboundCounters = {
     segmentsSent: 0,
     segmentsAcked: 0,
@@ -154,7 +159,34 @@ export class PeerOutbound {
   /** Drops every transmission of segments `gone` says are settled (acked, or failed). */
   forget(gone: (ref: SegmentRef) => boolean): Sent<SegmentRef>[] {
     for (const [n, ref] of this.transmissions) if (gone(ref)) this.transmissions.delete(n);
+    for (const [n, ref] of this.parked) if (gone(ref)) this.parked.delete(n);
     return this.loss.forget((p) => gone(p.meta));
+  }
+
+  /**
+   * Takes segments `held` names out of the window (no loss detection, no probes) while the
+   * peer is away and the relay holds them; their transmissions stay known for `unpark`.
+   */
+  park(held: (ref: SegmentRef) => boolean): void {
+    for (const [n, ref] of this.transmissions) {
+      if (!held(ref)) continue;
+      this.transmissions.delete(n);
+      this.parked.set(n, ref);
+    }
+    this.loss.forget((p) => held(p.meta));
+  }
+
+  /** The parked segments an ack names; they leave the parking. */
+  unpark(ranges: readonly AckRange[]): SegmentRef[] {
+    if (this.parked.size === 0) return [];
+    const out: SegmentRef[] = [];
+    for (const [low, high] of ranges) {
+      for (const n of numbersIn(this.parked, low, high)) {
+        out.push(this.parked.get(n)!);
+        this.parked.delete(n);
+      }
+    }
+    return out;
   }
 
   /** The link went down: whatever was in flight will be sent again when it is back. */
@@ -171,4 +203,15 @@ export class PeerOutbound {
     }
     this.retransmit.unshift(...again);
   }
+}
+
+/** The keys of `map` from `low` to `high`: looked up one by one, or scanned, whichever is less. */
+export function numbersIn(map: ReadonlyMap<number, unknown>, low: number, high: number): number[] {
+  const out: number[] = [];
+  if (high - low < map.size) {
+    for (let n = low; n <= high; n++) if (map.has(n)) out.push(n);
+  } else {
+    for (const n of map.keys()) if (n >= low && n <= high) out.push(n);
+  }
+  return out;
 }

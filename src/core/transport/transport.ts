@@ -26,7 +26,7 @@ import { LOG_CAPACITY } from '../../shared/contract.ts';
 import type { RelayConnection } from '../connection.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import { AckScheduler } from './ack-ranges.ts';
-import { PeerOutbound, type SegmentRef } from './outbound.ts';
+import { PeerOutbound, numbersIn, type SegmentRef } from './outbound.ts';
 import { SegmentLog } from './segment-log.ts';
 import { checkRoom, DiskFullError } from '../files/disk.ts';
 import { PartialFiles } from '../files/partial.ts';
@@ -46,12 +46,12 @@ export const FAIL_AFTER_MS = 30_000;
  * without a database write per frame.
  */
 const TRANSMISSION_BLOCK = 100_000;
-/** The largest message the transport accepts, sent or received (files stream separately). */
 /**
  * After a peer comes back, how long its acknowledgements may stop short of what the relay
  * held for it before this sender sends the rest itself.
  */
 export const HELD_SWEEP_MS = 3000;
+/** The largest message the transport accepts, sent or received (files stream separately). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** The list of missing segments names at most this many (the first ones). */
 export const MAX_MISSING_LISTED = 1000;
@@ -642,6 +642,9 @@ export class Transport extends EventEmitter<TransportEvents> {
       out.enqueue(ref, true);
       return;
     }
+    // A file's cursor may come back over segments sent before (a resume, a sweep): those
+    // count as retransmissions too.
+    if (msg.sends[ref.index]! > 0) retransmission = true;
     const sends = Math.min(msg.sends[ref.index]! + 1, 0xffff);
     msg.sends[ref.index] = sends;
     this.q.markSent.run(ref.messageId, ref.index);
@@ -714,6 +717,8 @@ export class Transport extends EventEmitter<TransportEvents> {
     const out = this.outbound.get(frame.from);
     if (!out) return;
     const result = out.onAck(frame.ranges, frame.ackDelayMicros / 1000, this.now());
+    // The relay's stored copies of what it held while the peer was away, arriving.
+    const unparked = out.unpark(frame.ranges);
     const touched = new Set<number>();
     for (const p of result.acked) {
       // Logged whatever the message's state: a receipt may have finished it first.
@@ -729,11 +734,18 @@ export class Transport extends EventEmitter<TransportEvents> {
           out.counters.segmentsAcked++;
           touched.add(p.meta.messageId);
         }
+        for (const ref of unparked) {
+          const msg = this.sending.get(ref.messageId);
+          if (!msg || !markSegment(msg, 'acked', ref.index)) continue;
+          this.q.markAcked.run(ref.messageId, ref.index);
+          out.counters.segmentsAcked++;
+          touched.add(ref.messageId);
+        }
       })
       .immediate();
     out.release([...result.acked, ...result.spurious].map((p) => p.transmission));
     // A returning peer making progress through what the relay stored: let it go on.
-    if (touched.size > 0 && this.heldSweeps.has(out.peer)) {
+    if (unparked.length > 0 && this.heldSweeps.has(out.peer)) {
       this.heldSweeps.set(out.peer, this.now() + HELD_SWEEP_MS);
     }
     for (const p of result.lost) {
@@ -751,12 +763,8 @@ export class Transport extends EventEmitter<TransportEvents> {
       .transaction(() => {
         for (const out of this.outbound.values()) {
           for (const [low, high] of ranges) {
-            // Look numbers up one by one, or scan the map when the range is the larger.
-            const refs =
-              high - low < out.transmissions.size
-                ? rangeOf(low, high).flatMap((n) => out.transmissions.get(n) ?? [])
-                : [...out.transmissions].filter(([n]) => n >= low && n <= high).map(([, r]) => r);
-            for (const ref of refs) {
+            for (const n of numbersIn(out.transmissions, low, high)) {
+              const ref = out.transmissions.get(n)!;
               const msg = this.sending.get(ref.messageId);
               if (!msg || !markSegment(msg, 'held', ref.index)) continue;
               this.q.markHeld.run(ref.messageId, ref.index);
@@ -774,7 +782,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       const gone = new Set(released.map((r) => `${r.messageId}:${r.index}`));
       for (const peer of new Set(released.map((r) => this.sending.get(r.messageId)?.peer))) {
         if (peer !== undefined) {
-          this.outbound.get(peer)?.forget((r) => gone.has(`${r.messageId}:${r.index}`));
+          this.outbound.get(peer)?.park((r) => gone.has(`${r.messageId}:${r.index}`));
         }
       }
     }
@@ -1332,10 +1340,4 @@ function markSegment(msg: OutMessage, flag: 'acked' | 'held', index: number): bo
   if (flag === 'acked') msg.ackedCount++;
   else msg.heldCount++;
   return true;
-}
-
-function rangeOf(low: number, high: number): number[] {
-  const out: number[] = [];
-  for (let n = low; n <= high; n++) out.push(n);
-  return out;
 }
