@@ -330,6 +330,31 @@ describe('waiting for the acknowledgement first', () => {
     expect(metrics.value('custody_held')).toBe(1);
   });
 
+  it('an ack of a spared copy also settles the copy of the same segment written before', () => {
+    start({}, DELAY);
+    const alice = relay.connect('alice', 1);
+    send(alice, 'bob', 1);
+    clock += DELAY;
+    custody.flush(false);
+    expect(store.unackedFor('alice', 1, 'bob', 10)).toHaveLength(1);
+    // The first copy was lost on its way; the retransmission is acknowledged in time.
+    custody.take(alice, ...data(alice, 'bob', 1, 0, 1, 150));
+    custody.onAck({
+      type: 'ack',
+      from: 'bob',
+      fromDevice: 1,
+      to: 'alice',
+      toDevice: 1,
+      ackDelayMicros: 0,
+      ranges: [[150, 150]],
+    });
+    custody.flush(false);
+    expect(store.unackedFor('alice', 1, 'bob', 10)).toEqual([]);
+    expect(store.custodyFrames).toBe(1);
+    // Its bytes no longer count against bob's quota.
+    expect(metrics.value('custody_bytes')).toBe(0);
+  });
+
   it('an ack from someone else, or to every device, spares nothing', () => {
     start({}, DELAY);
     const alice = relay.connect('alice', 1);
@@ -400,6 +425,16 @@ describe('waiting for the acknowledgement first', () => {
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(relay.held()).toEqual([[[0, 2]]]);
     expect(store.custodyFrames).toBe(3);
+  });
+
+  it('writes a frame for a recipient who is away at the end of the turn: no ack can come soon', async () => {
+    start({}, DELAY);
+    const alice = relay.connect('alice', 1);
+    custody.take(alice, ...data(alice, 'bob', 1, 0, 2), false);
+    custody.take(alice, ...data(alice, 'bob', 1, 1, 2));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(relay.held()).toEqual([[[100, 100]]]);
+    expect(store.custodyFrames).toBe(1);
   });
 
   it('commits everything waiting when closed', () => {

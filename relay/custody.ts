@@ -4,11 +4,13 @@
 // A frame waits `holdDelayMs` before it is written: if the recipient acknowledges it first
 // (the common case with the recipient online), the sender has the acknowledgement itself
 // and the frame is never written at all, which spares the relay's disk a second copy of
-// every file that crosses it. A relay that dies in that window loses nothing: the sender
-// keeps every transmission that is neither held nor acknowledged and sends it again. From then on whoever holds the frame finishes its delivery: while the sending
-// device is connected its own transport retransmits; once it is gone, the relay re-sends
-// what the recipient has not acknowledged, with exponential backoff, until the recipient's
-// `delivered` receipt releases the message (docs/protocol.md, "Custody").
+// every file that crosses it. (A frame for a recipient who is away is written at once.) A
+// relay that dies in that window loses nothing: the sender keeps every transmission that is
+// neither held nor acknowledged and sends it again. From then on whoever holds the frame
+// finishes its delivery: while the sending device is connected its own transport
+// retransmits; once it is gone, the relay re-sends what the recipient has not acknowledged,
+// with exponential backoff, until the recipient's `delivered` (or `cancelled`, `refused`)
+// receipt releases the message (docs/protocol.md, "Custody").
 import {
   MAX_ACK_RANGES,
   type AckFrame,
@@ -92,7 +94,11 @@ export class Custody {
   private readonly now: () => number;
   private batch: Pending[] = [];
   private batchBytes = 0;
+  /** How many pending frames each (sender, device, recipient) has: most acks name none. */
+  private readonly pendingKeys = new Map<string, number>();
   private acks: { key: CustodyKey; ranges: AckRange[] }[] = [];
+  /** Segments spared while an earlier copy of them may be written: marked by segment. */
+  private segmentAcks: { key: CustodyKey; segments: [number, number][] }[] = [];
   private releases: { key: CustodyKey; messageIds: number[] }[] = [];
   private scheduled: ReturnType<typeof setImmediate> | null = null;
   private holdTimer: ReturnType<typeof setTimeout> | null = null;
@@ -131,7 +137,7 @@ export class Custody {
       ),
       released: metrics.counter(
         'custody_released',
-        'Frames released from custody by a delivered receipt.',
+        'Frames released from custody by a delivered, cancelled or refused receipt.',
       ),
       retransmitted: metrics.counter(
         'custody_retransmitted',
@@ -175,13 +181,16 @@ export class Custody {
   // ---------------------------------------------------------------------------------------
   // Frames passing through
 
-  /** A data frame the relay accepted from `source` (and has already routed). */
-  take(source: Session, frame: DataFrame, bytes: Uint8Array): void {
+  /**
+   * A data frame the relay accepted from `source` (and has already routed). It waits for the
+   * recipient's ack first when `awaitAck`; a frame for a recipient who is away does not.
+   */
+  take(source: Session, frame: DataFrame, bytes: Uint8Array, awaitAck = true): void {
     if (this.closed) return;
     const key = keyOf({ sender: frame.from, senderDevice: frame.fromDevice, recipient: frame.to });
     this.batch.push({
       source,
-      at: this.now(),
+      at: awaitAck ? this.now() : -Infinity,
       key,
       row: {
         sender: frame.from,
@@ -195,6 +204,7 @@ export class Custody {
       },
     });
     this.batchBytes += bytes.length;
+    this.pendingKeys.set(key, (this.pendingKeys.get(key) ?? 0) + 1);
     this.schedule();
   }
 
@@ -203,7 +213,7 @@ export class Custody {
     // Transmission numbers belong to one sending device; an ack to all devices names none.
     if (this.closed || frame.toDevice === 0) return;
     const key = { sender: frame.to, senderDevice: frame.toDevice, recipient: frame.from };
-    this.spare(keyOf(key), frame.ranges);
+    this.spare(key, frame.ranges);
     // Without a track nothing of this sender is written and unacknowledged towards this
     // recipient; what is still waiting to be written, the ack has just spared.
     if (!this.tracks.has(keyOf(key))) return;
@@ -215,35 +225,56 @@ export class Custody {
    * Frames still waiting to be written that the recipient has acknowledged need no custody:
    * they leave the batch, with every other copy of the same segments.
    */
-  private spare(key: string, ranges: readonly AckRange[]): void {
-    if (this.batch.length === 0) return;
-    let segments: Set<string> | null = null;
+  private spare(custodyKey: CustodyKey, ranges: readonly AckRange[]): void {
+    const key = keyOf(custodyKey);
+    if (!this.pendingKeys.has(key)) return;
+    let segments: Map<string, [number, number]> | null = null;
     for (const p of this.batch) {
       if (p.key === key && inRanges(p.row.transmission, ranges)) {
-        (segments ??= new Set()).add(`${p.row.messageId}:${p.row.segmentIndex}`);
+        const { messageId, segmentIndex } = p.row;
+        (segments ??= new Map()).set(`${messageId}:${segmentIndex}`, [messageId, segmentIndex]);
       }
     }
     if (!segments) return;
     this.batch = this.batch.filter((p) => {
       const keep = p.key !== key || !segments.has(`${p.row.messageId}:${p.row.segmentIndex}`);
-      if (!keep) this.batchBytes -= p.row.frame.length;
+      if (!keep) this.dropped(p);
       return keep;
     });
     this.count.spared('', segments.size);
+    // An earlier copy of a segment (lost, or late past the delay) may be written already:
+    // the ack of this one settles it too.
+    if (this.tracks.has(key)) {
+      this.segmentAcks.push({ key: custodyKey, segments: [...segments.values()] });
+      this.schedule();
+    }
   }
 
-  /** A `delivered` receipt: the recipient has the whole message; custody lets go of it. */
+  /** Bookkeeping of a frame leaving the pending batch. */
+  private dropped(p: Pending): void {
+    this.batchBytes -= p.row.frame.length;
+    const n = (this.pendingKeys.get(p.key) ?? 1) - 1;
+    if (n === 0) this.pendingKeys.delete(p.key);
+    else this.pendingKeys.set(p.key, n);
+  }
+
+  /**
+   * A `delivered` receipt (the recipient has the whole message), or `cancelled` or `refused`
+   * (it will not take it): custody lets go of it, written or waiting.
+   */
   onReceipt(frame: ReceiptFrame): void {
     // Delivered, or cancelled or refused by the recipient: either way nothing more is owed.
     if (this.closed || frame.kind === 'read') return;
     const key = { sender: frame.to, senderDevice: frame.messageDevice, recipient: frame.from };
     const k = keyOf(key);
     const ids = new Set(frame.messageIds);
-    this.batch = this.batch.filter((p) => {
-      const keep = p.key !== k || !ids.has(p.row.messageId);
-      if (!keep) this.batchBytes -= p.row.frame.length;
-      return keep;
-    });
+    if (this.pendingKeys.has(k)) {
+      this.batch = this.batch.filter((p) => {
+        const keep = p.key !== k || !ids.has(p.row.messageId);
+        if (!keep) this.dropped(p);
+        return keep;
+      });
+    }
     this.releases.push({ key, messageIds: frame.messageIds });
     this.schedule();
   }
@@ -275,25 +306,39 @@ export class Custody {
     this.scheduled = null;
     if (this.closed) return;
     const cut = this.now() - this.holdDelayMs;
-    let due = 0;
-    let dueBytes = 0;
-    while (due < this.batch.length) {
-      const p = this.batch[due]!;
+    const batch: Pending[] = [];
+    const waiting: Pending[] = [];
+    for (const p of this.batch) {
+      // Oldest first: what waited its time, what is not to wait, and beyond the bounds.
       const over =
-        this.batch.length - due > PENDING_FRAMES || this.batchBytes - dueBytes > PENDING_BYTES;
-      if (!all && !over && p.at > cut) break;
-      dueBytes += p.row.frame.length;
-      due++;
+        this.batch.length - batch.length > PENDING_FRAMES || this.batchBytes > PENDING_BYTES;
+      if (all || over || p.at <= cut) {
+        batch.push(p);
+        this.dropped(p);
+      } else {
+        waiting.push(p);
+      }
     }
-    const batch = this.batch.slice(0, due);
-    this.batch = this.batch.slice(due);
-    this.batchBytes -= dueBytes;
+    this.batch = waiting;
     const acks = this.acks;
+    const segmentAcks = this.segmentAcks;
     const releases = this.releases;
     this.acks = [];
+    this.segmentAcks = [];
     this.releases = [];
     if (batch.length > 0) this.commit(batch);
     const touched = new Map<string, CustodyKey>();
+    for (const { key, segments } of segmentAcks) {
+      this.safely('marking acknowledged custody', () => {
+        const n = this.store.markSegmentsAcked(
+          key.sender,
+          key.senderDevice,
+          key.recipient,
+          segments,
+        );
+        if (n > 0) touched.set(keyOf(key), key);
+      });
+    }
     for (const { key, ranges } of acks) {
       this.safely('marking acknowledged custody', () => {
         const n = this.store.markAcked(key.sender, key.senderDevice, key.recipient, ranges);

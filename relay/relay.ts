@@ -329,10 +329,12 @@ export class Relay {
       );
       return;
     }
-    const accepted = this.route(s, frame, bytes);
-    // Delivery never waits for the disk: custody follows the routing, batched per turn.
-    if (frame.type === 'data' && accepted) this.custody.take(s, frame, bytes);
-    else if (frame.type === 'ack') this.custody.onAck(frame);
+    const routed = this.route(s, frame, bytes);
+    // Delivery never waits for the disk: custody follows the routing. A frame for a recipient
+    // who is away cannot be acknowledged soon: custody writes it at once.
+    if (frame.type === 'data' && routed !== 'refused') {
+      this.custody.take(s, frame, bytes, routed === 'sent');
+    } else if (frame.type === 'ack') this.custody.onAck(frame);
     else if (frame.type === 'receipt') this.custody.onReceipt(frame);
   }
 
@@ -424,15 +426,17 @@ export class Relay {
   // Routing
 
   /**
-   * Routes a frame from a client. Returns false when it was refused (the sender has been
-   * told): its recipient is offline and the relay could not store it.
+   * Routes a frame from a client: `sent` towards the recipient's devices, `stored` for a
+   * recipient who is offline, or `refused` (the sender has been told): its recipient is
+   * offline and the relay could not store it.
    */
-  private route(source: Session, frame: Frame, bytes: Uint8Array): boolean {
+  private route(source: Session, frame: Frame, bytes: Uint8Array): 'sent' | 'stored' | 'refused' {
     const route: FrameRoute = { type: frame.type, sender: frame.from };
     const recipients = this.devicesOf(frame.to, frame.toDevice, source);
-    let accepted = true;
+    let outcome: 'sent' | 'stored' | 'refused' = 'sent';
     if (recipients.length === 0 && STORED.has(frame.type)) {
-      accepted = this.storeFor(frame.to, frame.toDevice, bytes, route, source, frame);
+      const accepted = this.storeFor(frame.to, frame.toDevice, bytes, route, source, frame);
+      outcome = accepted ? 'stored' : 'refused';
       this.log.debug(
         `${describe(frame)} ${accepted ? 'stored for offline recipient' : 'refused by quota'}`,
       );
@@ -443,7 +447,7 @@ export class Relay {
       for (const own of this.devicesOf(frame.from, 0, source))
         this.forward(own, bytes, route, source, frame);
     }
-    return accepted;
+    return outcome;
   }
 
   private devicesOf(user: string, device: number, except: Session | null): Session[] {

@@ -194,6 +194,16 @@ export class RelayStore {
          WHERE sender = ? AND sender_device = ? AND recipient = ? AND transmission BETWEEN ? AND ?
            AND acked = 0`,
       ),
+      custodySegmentAckedBytes: this.db.prepare(
+        `SELECT coalesce(sum(length(frame)), 0) AS bytes FROM custody
+         WHERE sender = ? AND sender_device = ? AND recipient = ? AND message_id = ?
+           AND segment_index = ? AND acked = 0`,
+      ),
+      custodySegmentAck: this.db.prepare(
+        `UPDATE custody SET acked = 1, frame = X''
+         WHERE sender = ? AND sender_device = ? AND recipient = ? AND message_id = ?
+           AND segment_index = ? AND acked = 0`,
+      ),
       custodyRelease: this.db.prepare(
         `DELETE FROM custody
          WHERE sender = ? AND sender_device = ? AND recipient = ? AND message_id = ?
@@ -461,14 +471,45 @@ export class RelayStore {
     recipient: string,
     ranges: readonly (readonly [low: number, high: number])[],
   ): number {
+    return this.acknowledge(
+      recipient,
+      this.stmt.custodyAckedBytes,
+      this.stmt.custodyAck,
+      ranges.map(([low, high]) => [sender, senderDevice, recipient, low, high]),
+    );
+  }
+
+  /**
+   * Marks frames acknowledged by segment: a later copy of each, acknowledged before custody
+   * wrote it, stands for the copy written earlier. Returns how many were newly marked.
+   */
+  markSegmentsAcked(
+    sender: string,
+    senderDevice: number,
+    recipient: string,
+    segments: readonly (readonly [messageId: number, segmentIndex: number])[],
+  ): number {
+    return this.acknowledge(
+      recipient,
+      this.stmt.custodySegmentAckedBytes,
+      this.stmt.custodySegmentAck,
+      segments.map(([id, index]) => [sender, senderDevice, recipient, id, index]),
+    );
+  }
+
+  private acknowledge(
+    recipient: string,
+    bytesOf: Database.Statement,
+    ack: Database.Statement,
+    rows: readonly (readonly (string | number)[])[],
+  ): number {
     let marked = 0;
     let freed = 0;
     this.db
       .transaction(() => {
-        for (const [low, high] of ranges) {
-          const args = [sender, senderDevice, recipient, low, high] as const;
-          freed += (this.stmt.custodyAckedBytes.get(...args) as { bytes: number }).bytes;
-          marked += this.stmt.custodyAck.run(...args).changes;
+        for (const args of rows) {
+          freed += (bytesOf.get(...args) as { bytes: number }).bytes;
+          marked += ack.run(...args).changes;
         }
       })
       .immediate();
