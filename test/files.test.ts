@@ -318,6 +318,33 @@ describe('files from a hostile or broken peer', () => {
     await mallory.close();
   });
 
+  it('a sender that keeps sending a cancelled file is told again', async () => {
+    const bob = engine('bob');
+    await bob.online();
+    const mallory = await TestClient.connect(relay.url, 'mallory', 9);
+    const chunk = 1000;
+    const header = encodeFileHeader({
+      name: 'more.bin',
+      size: 3 * chunk,
+      type: 'application/octet-stream',
+      sha256: sha256(randomBytes(16)),
+    });
+    const segment = (index: number, payload: Uint8Array) =>
+      mallory.send({ ...(mallory.data('bob', 82, payload, index, 4) as DataFrame), file: true });
+    segment(0, header);
+    segment(1, encodeChunk(0, randomBytes(chunk)));
+    await bob.until(() => (bob.m.message('mallory/9/82')?.file?.bytesDone ?? 0) > 0);
+    expect(bob.m.controlFile('mallory/9/82', 'cancel')).toBe(true);
+    const receipts = () =>
+      mallory.frames().filter((f) => f.type === 'receipt' && f.kind === 'cancelled').length;
+    await mallory.until(() => receipts() === 1, 'the first cancelled receipt');
+    // As if that receipt had been lost: the next segment brings another.
+    segment(2, encodeChunk(chunk, randomBytes(chunk)));
+    await mallory.until(() => receipts() === 2, 'a second cancelled receipt');
+    expect(bob.m.message('mallory/9/82')!.file!.state).toBe('cancelled');
+    await mallory.close();
+  });
+
   it('a file that arrives damaged fails at the receiver, and the sender hears it was refused', async () => {
     const bob = engine('bob');
     await bob.online();

@@ -227,10 +227,14 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
    * incoming one once verified and saved (never a partial or failed one).
    */
   offeredFile(key: string): { path: string; file: FileView } | null {
-    const message = this.messenger?.message(key) ?? null;
+    const m = this.messenger;
+    const message = m?.message(key) ?? null;
     const file = message?.file ?? null;
-    if (file === null || file.path === null) return null;
-    if (message!.direction === 'in' && file.state !== 'done') return null;
+    if (m === null || message === null || file === null || file.path === null) return null;
+    // This device's own file is its source; any other (a peer's, or a copy of one sent from
+    // another device of ours) is a download, offered once it is verified and saved.
+    const ours = message.author === m.user && message.authorDevice === m.device;
+    if (!ours && file.state !== 'done') return null;
     return { path: file.path, file };
   }
 

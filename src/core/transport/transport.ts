@@ -902,6 +902,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       .immediate();
     const receipts = new Map<string, { user: string; device: number; ids: number[] }>();
     const refusals = new Map<string, { user: string; device: number; ids: number[] }>();
+    const cancels = new Map<string, { user: string; device: number; ids: number[] }>();
     const changed = new Map<string, MessageKey>();
     const fileComplete: MessageKey[] = [];
     batch.forEach((frame, i) => {
@@ -918,10 +919,12 @@ export class Transport extends EventEmitter<TransportEvents> {
       if (result === 'refused') return;
       counters.segmentsReceived++;
       counters.bytesReceived += frame.payload.length;
-      if (result === 'duplicate') counters.duplicatesDropped++;
+      const dropped =
+        result === 'duplicate' || result === 'cancelledFile' || result === 'refusedFile';
+      if (dropped) counters.duplicatesDropped++;
       this.log.record(
         peer,
-        result === 'duplicate' ? 'duplicate' : 'received',
+        dropped ? 'duplicate' : 'received',
         frame.messageId,
         frame.segmentIndex,
         frame.segmentCount,
@@ -954,16 +957,24 @@ export class Transport extends EventEmitter<TransportEvents> {
       // The segment is committed: now it may be acknowledged.
       if (state.acks.onReceived(frame.transmission, this.now()).ackNow) this.sendAck(state);
       // A file refused at its header (too large, no room) is final: the sender hears so.
-      if (result === 'completed' || result === 'failed') {
-        const to = result === 'completed' ? receipts : refusals;
+      const to =
+        result === 'completed'
+          ? receipts
+          : result === 'failed' || result === 'refusedFile'
+            ? refusals
+            : result === 'cancelledFile'
+              ? cancels
+              : null;
+      if (to !== null) {
         const r = to.get(senderKey) ?? { user: frame.from, device: frame.fromDevice, ids: [] };
-        r.ids.push(frame.messageId);
+        if (!r.ids.includes(frame.messageId)) r.ids.push(frame.messageId);
         to.set(senderKey, r);
       }
     });
     for (const key of changed.values()) this.changed(key);
     for (const r of receipts.values()) this.sendReceipt(r.user, r.device, r.ids, 'delivered');
     for (const r of refusals.values()) this.sendReceipt(r.user, r.device, r.ids, 'refused');
+    for (const r of cancels.values()) this.sendReceipt(r.user, r.device, r.ids, 'cancelled');
     // A file is delivered once verified: its receipt comes from whoever verifies it.
     for (const key of fileComplete) this.emit('fileComplete', key);
     this.pump();
@@ -1041,7 +1052,12 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.q.insertInFile.run(from, fromDevice, id, partial.pathOf(from, fromDevice, id));
     const file = this.q.fileOf.get(from, fromDevice, id) as
       { path: string; header: string | null; state: string } | undefined;
-    if (!file || file.state !== 'receiving') return 'duplicate';
+    if (!file) return 'duplicate';
+    // Still coming after we cancelled or refused it: the sender has not heard (our receipt
+    // may have been lost while we were offline). Dropped, and the receipt goes again.
+    if (direction === 'in' && file.state === 'cancelled') return 'cancelledFile';
+    if (direction === 'in' && file.state === 'failed') return 'refusedFile';
+    if (file.state !== 'receiving') return 'duplicate';
     if (this.q.insertInFileSegment.run(from, fromDevice, id, index).changes === 0) {
       return 'duplicate';
     }
@@ -1286,7 +1302,15 @@ interface OutMessage {
 
 /** What became of one incoming segment. */
 type StoreResult =
-  'duplicate' | 'first' | 'stored' | 'completed' | 'fileComplete' | 'failed' | 'refused';
+  | 'duplicate'
+  | 'first'
+  | 'stored'
+  | 'completed'
+  | 'fileComplete'
+  | 'failed'
+  | 'refused'
+  | 'cancelledFile'
+  | 'refusedFile';
 
 /** A row describing one of our messages, with its file when it is one. */
 interface OutRow {
