@@ -1,6 +1,7 @@
 // The renderer's state, in small stores by concern: the host session, the contact list, the
 // messages of opened chats, and what the UI shows. Actions sit next to the state they change;
 // derived data (sorted contacts, rows, totals) is computed by selectors, never stored twice.
+import { SizedCache } from './model/sized-cache.ts';
 import { create } from 'zustand';
 import type {
   ConnectionState,
@@ -840,16 +841,29 @@ export async function controlFile(
   }
 }
 
-/** Previews by message key, as data URLs; bounded, oldest dropped first. */
-const previews = new Map<string, string | null>();
-const PREVIEWS_KEPT = 48;
+/**
+ * Previews by message key, as data URLs (null: none), least recently used first; bounded by
+ * their total length, so a history of large photos keeps a few of them, not all.
+ */
+const previews = new SizedCache<string | null>(32 * 1024 * 1024, (url) => url?.length ?? 0);
+/** Previews on their way, so that two bubbles of one message ask once. */
+const previewsLoading = new Map<string, Promise<string | null>>();
 
 /**
  * A finished image's preview as a data URL (its bytes through the API, in either host), or
  * null when it has none; remembered so that scrolling back does not fetch it again.
  */
-export async function loadFilePreview(key: string): Promise<string | null> {
-  if (previews.has(key)) return previews.get(key)!;
+export function loadFilePreview(key: string): Promise<string | null> {
+  if (previews.has(key)) return Promise.resolve(previews.get(key)!);
+  let loading = previewsLoading.get(key);
+  if (!loading) {
+    loading = fetchFilePreview(key).finally(() => previewsLoading.delete(key));
+    previewsLoading.set(key, loading);
+  }
+  return loading;
+}
+
+async function fetchFilePreview(key: string): Promise<string | null> {
   const client = api();
   if (client === null) return null;
   let url: string | null;
@@ -857,10 +871,10 @@ export async function loadFilePreview(key: string): Promise<string | null> {
     const preview = await client.call('filePreview', { key });
     url = preview === null ? null : `data:${preview.type};base64,${preview.base64}`;
   } catch {
-    // No preview is no loss: the bubble shows the file's icon and name instead.
+    // No preview is no loss: the bubble shows the file's icon and name instead (and may
+    // ask again later).
     return null;
   }
-  if (previews.size >= PREVIEWS_KEPT) previews.delete(previews.keys().next().value!);
   previews.set(key, url);
   return url;
 }
