@@ -29,6 +29,7 @@ interface Row {
   code: 'none' | 'hamming74';
   ber: number;
 }
+const CLEAN: Row = { loss: 0, code: 'none', ber: 0 };
 const ROWS: Row[] = [0, 0.02, 0.1]
   .flatMap((loss) => [
     { loss, code: 'none' as const, ber: 0 },
@@ -40,13 +41,16 @@ const ROWS: Row[] = [0, 0.02, 0.1]
       process.env.BENCH_FILE_ROWS.split(',').includes(`${row.code}/${row.loss}`),
   );
 
-/** A file of `SIZE` incompressible bytes: a random MiB, each copy stamped with its number. */
-async function makeFile(dir: string): Promise<{ path: string; sha256: string }> {
-  const path = join(dir, 'payload.bin');
+/** Untimed, before the measurements: so that every row runs with the code compiled (JIT). */
+const WARM_UP = 32 * MiB;
+
+/** A file of `size` incompressible bytes: a random MiB, each copy stamped with its number. */
+async function makeFile(dir: string, size: number): Promise<{ path: string; sha256: string }> {
+  const path = join(dir, `payload-${size}.bin`);
   const base = randomBytes(MiB);
   const hash = createHash('sha256');
   const fh = await open(path, 'w');
-  for (let block = 0; block < SIZE / MiB; block++) {
+  for (let block = 0; block < size / MiB; block++) {
     const chunk = Buffer.from(base);
     for (let at = 0; at < MiB; at += 64 * 1024) chunk.writeUInt32BE(block, at);
     hash.update(chunk);
@@ -57,13 +61,13 @@ async function makeFile(dir: string): Promise<{ path: string; sha256: string }> 
 }
 
 /** The file's bytes through the raw forwarder; MB/s of payload. */
-async function rawGoodput(path: string, mask: MaskKey): Promise<number> {
+async function rawGoodput(path: string, size: number, mask: MaskKey): Promise<number> {
   const p = await forwarderPair(mask);
   let received = 0;
   const done = new Promise<void>((resolve) => {
     p.b.on('message', (data: Buffer) => {
       received += data.length;
-      if (received >= SIZE) resolve();
+      if (received >= size) resolve();
     });
   });
   const t0 = performance.now();
@@ -76,7 +80,7 @@ async function rawGoodput(path: string, mask: MaskKey): Promise<number> {
   await done;
   const seconds = (performance.now() - t0) / 1000;
   await p.close();
-  return SIZE / seconds / 1e6;
+  return size / seconds / 1e6;
 }
 
 function until(m: Messenger, test: (e: MessengerEvent | null) => boolean): Promise<void> {
@@ -96,6 +100,7 @@ function until(m: Messenger, test: (e: MessengerEvent | null) => boolean): Promi
 async function strataGoodput(
   path: string,
   sha256: string,
+  size: number,
   row: Row,
   dir: string,
 ): Promise<{ rate: number; overhead: number }> {
@@ -138,7 +143,7 @@ async function strataGoodput(
     await outcome;
     const seconds = (performance.now() - t0) / 1000;
     if (bob.message(key)!.file!.sha256 !== sha256) throw new Error('the file arrived altered');
-    return { rate: SIZE / seconds / 1e6, overhead: alice.stats('bob').bytesSent / SIZE };
+    return { rate: size / seconds / 1e6, overhead: alice.stats('bob').bytesSent / size };
   } finally {
     await alice.close();
     await bob.close();
@@ -149,14 +154,19 @@ async function strataGoodput(
 export async function runFilesBench(report: Report): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-files-'));
   try {
-    const { path, sha256 } = await makeFile(dir);
+    const { path, sha256 } = await makeFile(dir, SIZE);
+    const warm = await makeFile(dir, WARM_UP);
+    process.stderr.write('  warming up...\n');
+    await rawGoodput(warm.path, WARM_UP, 'random');
+    await rawGoodput(warm.path, WARM_UP, 'zero');
+    await strataGoodput(warm.path, warm.sha256, WARM_UP, CLEAN, dir);
     // The goal's baseline is a plain ws client, which masks every frame with a random key.
     // Strata's engine masks with a zero key (src/core/connection.ts), which spares both ends
     // a pass over the bytes; a raw client doing the same is the stricter reference.
-    const raw = await rawGoodput(path, 'random');
+    const raw = await rawGoodput(path, SIZE, 'random');
     process.stderr.write(`  raw ws forwarder: ${raw.toFixed(1)} MB/s\n`);
     report.add(`files.${SIZE / MiB}MiB.raw_ws_forwarder.goodput`, raw, 'MB/s');
-    const rawZero = await rawGoodput(path, 'zero');
+    const rawZero = await rawGoodput(path, SIZE, 'zero');
     process.stderr.write(`  raw ws forwarder, zero mask: ${rawZero.toFixed(1)} MB/s\n`);
     report.add(`files.${SIZE / MiB}MiB.raw_ws_forwarder_zero_mask.goodput`, rawZero, 'MB/s');
     const results = new Map<string, number>();
@@ -165,7 +175,7 @@ export async function runFilesBench(report: Report): Promise<void> {
       process.stderr.write(`  ${name}...\n`);
       let measured;
       try {
-        measured = await strataGoodput(path, sha256, row, dir);
+        measured = await strataGoodput(path, sha256, SIZE, row, dir);
       } catch (e) {
         // A failed transfer is a finding, not a number: say so and go on with the others.
         process.stderr.write(`  ${name} FAILED: ${(e as Error).message}\n`);
