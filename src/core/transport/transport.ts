@@ -19,7 +19,7 @@ import {
   MAX_RECEIPT_IDS,
   decodeChunk,
   decodeFileHeader,
-  chunkFrame,
+  writeChunkOffset,
   fileSegmentCount,
 } from '../../shared/protocol/index.ts';
 import { LOG_CAPACITY } from '../../shared/contract.ts';
@@ -499,6 +499,7 @@ export class Transport extends EventEmitter<TransportEvents> {
     const file = new FileSource(r.path, { size: r.fileSize!, mtimeMs: r.mtimeMs! });
     const size = r.fileSize!;
     const chunk = r.size;
+    let scratch: Uint8Array | null = null;
     return {
       ...emptyOutMessage(r.peer, r.size, r.count, this.now()),
       file,
@@ -506,7 +507,13 @@ export class Transport extends EventEmitter<TransportEvents> {
         if (index === 0) return header;
         const offset = (index - 1) * chunk;
         const length = Math.min(chunk, size - offset);
-        const payload = chunkFrame(offset, length);
+        // One buffer per file, read into again for every segment: the frame is encoded
+        // (copied) before send() returns, and nothing keeps a payload after that.
+        if (scratch === null || scratch.length < CHUNK_OFFSET_BYTES + length) {
+          scratch = new Uint8Array(CHUNK_OFFSET_BYTES + chunk);
+        }
+        const payload = scratch.subarray(0, CHUNK_OFFSET_BYTES + length);
+        writeChunkOffset(payload, offset);
         file.readInto(payload, CHUNK_OFFSET_BYTES, offset, length);
         return payload;
       },
@@ -1034,24 +1041,31 @@ export class Transport extends EventEmitter<TransportEvents> {
       return 'duplicate';
     }
     const direction = from === this.me.user ? 'out' : 'in';
-    this.q.insertMessage.run({
-      author: from,
-      authorDevice: fromDevice,
-      id,
-      peer,
-      direction,
-      body: null,
-      segmentCount: count,
-      segmentSize: chunk === null ? 0 : chunk.bytes.length,
-      status: direction === 'in' ? 'delivered' : 'sent',
-      received: 0,
-    });
-    const row = this.q.message.get(from, fromDevice, id) as
-      { peer: string; complete: number; count: number; received: number } | undefined;
+    // Looked up first, created only by its first segment: one statement less per segment.
+    type Row = { peer: string; complete: number; count: number; received: number };
+    let row = this.q.message.get(from, fromDevice, id) as Row | undefined;
+    if (!row) {
+      this.q.insertMessage.run({
+        author: from,
+        authorDevice: fromDevice,
+        id,
+        peer,
+        direction,
+        body: null,
+        segmentCount: count,
+        segmentSize: chunk === null ? 0 : chunk.bytes.length,
+        status: direction === 'in' ? 'delivered' : 'sent',
+        received: 0,
+      });
+      row = this.q.message.get(from, fromDevice, id) as Row | undefined;
+    }
     if (!row || row.complete || row.count !== count || row.peer !== peer) return 'duplicate';
-    this.q.insertInFile.run(from, fromDevice, id, partial.pathOf(from, fromDevice, id));
-    const file = this.q.fileOf.get(from, fromDevice, id) as
-      { path: string; header: string | null; state: string } | undefined;
+    type File = { path: string; header: string | null; state: string };
+    let file = this.q.fileOf.get(from, fromDevice, id) as File | undefined;
+    if (!file) {
+      this.q.insertInFile.run(from, fromDevice, id, partial.pathOf(from, fromDevice, id));
+      file = this.q.fileOf.get(from, fromDevice, id) as File | undefined;
+    }
     if (!file) return 'duplicate';
     // Still coming after we cancelled or refused it: the sender has not heard (our receipt
     // may have been lost while we were offline). Dropped, and the receipt goes again.
@@ -1093,8 +1107,8 @@ export class Transport extends EventEmitter<TransportEvents> {
       }
       this.q.fileHeader.run(JSON.stringify(header), from, fromDevice, id);
     } else {
-      const known = file.header === null ? null : (JSON.parse(file.header) as { size: number });
-      if (known !== null && chunk!.offset + chunk!.bytes.length > known.size) return 'duplicate';
+      const size = file.header === null ? null : this.headerSize(file.header);
+      if (size !== null && chunk!.offset + chunk!.bytes.length > size) return 'duplicate';
       const keyText = `${from}/${fromDevice}/${id}`;
       try {
         partial.write(file.path, chunk!.offset, chunk!.bytes);
@@ -1113,6 +1127,19 @@ export class Transport extends EventEmitter<TransportEvents> {
     if (row.received === 0) this.emit('fileActivity');
     if (row.received + 1 < count) return row.received === 0 ? 'first' : 'stored';
     return 'fileComplete';
+  }
+
+  /** Sizes from stored file headers (JSON), parsed once per file rather than per segment. */
+  private readonly headerSizes = new Map<string, number>();
+
+  private headerSize(header: string): number {
+    let size = this.headerSizes.get(header);
+    if (size === undefined) {
+      size = (JSON.parse(header) as { size: number }).size;
+      if (this.headerSizes.size >= 64) this.headerSizes.clear();
+      this.headerSizes.set(header, size);
+    }
+    return size;
   }
 
   /** Incoming files whose segments are all in but which are not verified yet. */

@@ -74,19 +74,21 @@ export function fileSegmentCount(size: number, chunk: number): number {
 
 /** A chunk segment: its offset in the file, then its bytes. */
 export function encodeChunk(offset: number, bytes: Uint8Array): Uint8Array {
-  const out = chunkFrame(offset, bytes.length);
+  const out = new Uint8Array(CHUNK_OFFSET_BYTES + bytes.length);
+  writeChunkOffset(out, offset);
   out.set(bytes, CHUNK_OFFSET_BYTES);
   return out;
 }
 
 /**
- * A chunk segment of `length` bytes at `offset` with its offset written and its bytes still
- * to fill from CHUNK_OFFSET_BYTES on: a sender reads the file straight into it.
+ * Writes a chunk segment's offset into its first CHUNK_OFFSET_BYTES: a sender then reads the
+ * file straight into the rest.
  */
-export function chunkFrame(offset: number, length: number): Uint8Array {
-  const out = new Uint8Array(CHUNK_OFFSET_BYTES + length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(offset));
-  return out;
+export function writeChunkOffset(segment: Uint8Array, offset: number): void {
+  new DataView(segment.buffer, segment.byteOffset, CHUNK_OFFSET_BYTES).setBigUint64(
+    0,
+    BigInt(offset),
+  );
 }
 
 export function decodeChunk(payload: Uint8Array): { offset: number; bytes: Uint8Array } | null {
