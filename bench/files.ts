@@ -3,9 +3,10 @@
 // with the channel clean and losing 2% and 10% of frames, with code `none` and with
 // `hamming74` under a 10% bit error rate (without a code, bit errors only cost retransmissions;
 // the code is there to repair them, so its rows carry them). Baseline: a raw `ws` client
-// pushing the same file's bytes, one segment's worth (64 KiB, Strata's default) per message, through the
-// minimal forwarder (bench/forwarder.ts) in the same run. Both ends of either run live in
-// this process, and the server in its own, so the two are laid out alike.
+// pushing the same file's bytes, one segment's worth (64 KiB, Strata's default) per message,
+// through the minimal forwarder (bench/forwarder.ts) in the same run. Both ends of either run
+// live in this process, and the server in its own, so the two are laid out alike. After a
+// warm-up, every measurement is taken three times, interleaved, and reported by its median.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -151,6 +152,15 @@ async function strataGoodput(
   }
 }
 
+/** Rounds of every measurement, interleaved in time; each figure is the median of its rounds. */
+const ROUNDS = Number(process.env.BENCH_FILE_ROUNDS ?? 3);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 export async function runFilesBench(report: Report): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-files-'));
   try {
@@ -160,29 +170,45 @@ export async function runFilesBench(report: Report): Promise<void> {
     await rawGoodput(warm.path, WARM_UP, 'random');
     await rawGoodput(warm.path, WARM_UP, 'zero');
     await strataGoodput(warm.path, warm.sha256, WARM_UP, CLEAN, dir);
-    // The goal's baseline is a plain ws client, which masks every frame with a random key.
-    // Strata's engine masks with a zero key (src/core/connection.ts), which spares both ends
-    // a pass over the bytes; a raw client doing the same is the stricter reference.
-    const raw = await rawGoodput(path, SIZE, 'random');
-    process.stderr.write(`  raw ws forwarder: ${raw.toFixed(1)} MB/s\n`);
+    // This machine's speed drifts from one second to the next: every measurement is taken
+    // ROUNDS times, the rounds interleaved, and compared by its median.
+    const raws: number[] = [];
+    const rawZeros: number[] = [];
+    const rates = new Map<Row, number[]>(ROWS.map((row) => [row, []]));
+    const overheads = new Map<Row, number[]>(ROWS.map((row) => [row, []]));
+    const rowName = (row: Row) => `files.${SIZE / MiB}MiB.${row.code}.loss${row.loss * 100}`;
+    for (let round = 1; round <= ROUNDS; round++) {
+      // The goal's baseline is a plain ws client, which masks every frame with a random key.
+      // Strata's engine masks with a zero key (src/core/connection.ts), which spares both
+      // ends a pass over the bytes; a raw client doing the same is the stricter reference.
+      raws.push(await rawGoodput(path, SIZE, 'random'));
+      rawZeros.push(await rawGoodput(path, SIZE, 'zero'));
+      process.stderr.write(
+        `  round ${round}: raw ws forwarder ${raws.at(-1)!.toFixed(1)} MB/s, zero mask ${rawZeros.at(-1)!.toFixed(1)} MB/s\n`,
+      );
+      for (const row of ROWS) {
+        try {
+          const { rate, overhead } = await strataGoodput(path, sha256, SIZE, row, dir);
+          rates.get(row)!.push(rate);
+          overheads.get(row)!.push(overhead);
+          process.stderr.write(`  round ${round}: ${rowName(row)}: ${rate.toFixed(1)} MB/s\n`);
+        } catch (e) {
+          // A failed transfer is a finding, not a number: say so and go on with the others.
+          process.stderr.write(`  ${rowName(row)} FAILED: ${(e as Error).message}\n`);
+        }
+      }
+    }
+    const raw = median(raws);
+    const rawZero = median(rawZeros);
     report.add(`files.${SIZE / MiB}MiB.raw_ws_forwarder.goodput`, raw, 'MB/s');
-    const rawZero = await rawGoodput(path, SIZE, 'zero');
-    process.stderr.write(`  raw ws forwarder, zero mask: ${rawZero.toFixed(1)} MB/s\n`);
     report.add(`files.${SIZE / MiB}MiB.raw_ws_forwarder_zero_mask.goodput`, rawZero, 'MB/s');
     const results = new Map<string, number>();
     for (const row of ROWS) {
-      const name = `files.${SIZE / MiB}MiB.${row.code}.loss${row.loss * 100}`;
-      process.stderr.write(`  ${name}...\n`);
-      let measured;
-      try {
-        measured = await strataGoodput(path, sha256, SIZE, row, dir);
-      } catch (e) {
-        // A failed transfer is a finding, not a number: say so and go on with the others.
-        process.stderr.write(`  ${name} FAILED: ${(e as Error).message}\n`);
-        continue;
-      }
-      const { rate, overhead } = measured;
-      process.stderr.write(`  ${name}: ${rate.toFixed(1)} MB/s\n`);
+      const name = rowName(row);
+      // A row with a failed round reports no figure: its failure was said above.
+      if (rates.get(row)!.length < ROUNDS) continue;
+      const rate = median(rates.get(row)!);
+      const overhead = median(overheads.get(row)!);
       results.set(`${row.code}/${row.loss}`, rate);
       if (row.loss === 0 && row.code === 'none') {
         report.add(`${name}.goodput`, rate, 'MB/s', {
@@ -198,7 +224,8 @@ export async function runFilesBench(report: Report): Promise<void> {
         });
       } else {
         // Under loss, against 0.85 × (1 − loss) × the same code's loss-free figure.
-        const clean = results.get(`${row.code}/0`)!;
+        const clean = results.get(`${row.code}/0`);
+        if (clean === undefined) continue;
         const bound = 0.85 * (1 - row.loss) * clean;
         report.add(`${name}${row.ber ? `.ber${row.ber * 100}` : ''}.goodput`, rate, 'MB/s', {
           baseline: { name: `0.85(1-loss) x ${row.code} loss0`, value: bound },
