@@ -260,6 +260,22 @@ describe('files through the relay', () => {
     expect(alice.m.message(sent.key)!.file!.error).toMatch(/^bob's app could not keep the file/);
   });
 
+  it('stats events come at most four times a second per peer, the last with the final counters', async () => {
+    const alice = engine('alice');
+    const bob = engine('bob');
+    await Promise.all([alice.online(), bob.online()]);
+    const t0 = performance.now();
+    const sent = await alice.m.sendFile('bob', sourceFile(randomBytes(16 * 1024 * 1024)));
+    await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
+    const stats = () =>
+      alice.events.flatMap((e) => (e.type === 'stats' && e.stats.peer === 'bob' ? [e.stats] : []));
+    // The counters stop changing; the last event says where they stopped.
+    await alice.until(() => stats().at(-1)?.segmentsAcked === alice.m.stats('bob').segmentsAcked);
+    const seconds = (performance.now() - t0) / 1000;
+    expect(alice.m.stats('bob').segmentsAcked).toBeGreaterThan(200);
+    expect(stats().length).toBeLessThanOrEqual(Math.ceil(seconds * 4) + 2);
+  });
+
   it('pauses and resumes a file', async () => {
     const alice = engine('alice');
     const bob = engine('bob');

@@ -30,6 +30,8 @@ export const DEFAULT_SETTINGS: TransportSettings = {
 };
 export const DEFAULT_MAX_FILE_BYTES = 8 * 1024 ** 3;
 
+/** The shortest interval between two `stats` events for one peer. */
+export const STATS_EVENT_MS = 250;
 /** A typing indicator clears by itself after this long without a refresh. */
 export const TYPING_TTL_MS = 6000;
 /** Relay errors that mean a message cannot be delivered as sent. */
@@ -144,9 +146,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       });
     });
     this.transport.on('changed', (key) => this.emitMessage(key));
-    this.transport.on('stats', (peer) =>
-      this.emit('event', { type: 'stats', stats: this.stats(peer) }),
-    );
+    this.transport.on('stats', (peer) => this.statsChanged(peer));
     this.conn.on('online', () => {
       this.emit('event', { type: 'connection', state: 'online' });
       this.transport.onOnline();
@@ -235,10 +235,42 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     return this.conn.isOnline;
   }
 
+  /**
+   * The transport's counters change with every acknowledgement, a thousand times a second in a
+   * file transfer: a `stats` event goes at once, then at most every STATS_EVENT_MS per peer
+   * while they keep changing, and once more with the last values.
+   */
+  private readonly statsTimers = new Map<
+    string,
+    { timer: ReturnType<typeof setTimeout>; dirty: boolean }
+  >();
+
+  private statsChanged(peer: string): void {
+    const pending = this.statsTimers.get(peer);
+    if (pending) {
+      pending.dirty = true;
+      return;
+    }
+    const emit = () => this.emit('event', { type: 'stats', stats: this.stats(peer) });
+    emit();
+    const tick = () => {
+      const entry = this.statsTimers.get(peer)!;
+      if (!entry.dirty || this.closed) {
+        this.statsTimers.delete(peer);
+        return;
+      }
+      entry.dirty = false;
+      emit();
+      entry.timer = setTimeout(tick, STATS_EVENT_MS);
+    };
+    this.statsTimers.set(peer, { timer: setTimeout(tick, STATS_EVENT_MS), dirty: false });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.typingTimers.values()) clearTimeout(t);
+    for (const t of this.statsTimers.values()) clearTimeout(t.timer);
     this.files.close();
     this.transport.close();
     await this.conn.stop();
