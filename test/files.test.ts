@@ -276,6 +276,37 @@ describe('files through the relay', () => {
     expect(stats().length).toBeLessThanOrEqual(Math.ceil(seconds * 4) + 2);
   });
 
+  it('chunks that cannot be written are not acknowledged: the file completes once the disk takes them', async () => {
+    const alice = engine('alice');
+    const bob = engine('bob');
+    await Promise.all([alice.online(), bob.online()]);
+    type Writer = { write(path: string, offset: number, bytes: Uint8Array): Promise<void> };
+    const partial = (bob.m as unknown as { transport: Transport }).transport
+      .partial as unknown as Writer;
+    const write = partial.write.bind(partial);
+    let refused = 0;
+    let full = true;
+    partial.write = async (path, offset, bytes) => {
+      if (!full) return write(path, offset, bytes);
+      refused++;
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    const bytes = randomBytes(4 * 1024 * 1024);
+    const sent = await alice.m.sendFile('bob', sourceFile(bytes));
+    await bob.until(() =>
+      bob.events.some((e) => e.type === 'error' && e.code === 'fileWriteFailed'),
+    );
+    await bob.until(() => refused >= 20);
+    // Nothing was acknowledged that is not on disk, so nothing is lost: room again, and on.
+    full = false;
+    await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
+    expect(sha256(readFileSync(bob.m.message(sent.key)!.file!.path!))).toBe(sha256(bytes));
+    // Said once, not once per segment.
+    expect(
+      bob.events.filter((e) => e.type === 'error' && e.code === 'fileWriteFailed'),
+    ).toHaveLength(1);
+  });
+
   it('pauses and resumes a file', async () => {
     const alice = engine('alice');
     const bob = engine('bob');

@@ -3,7 +3,7 @@
 // when every segment is in, the whole file is hashed from disk and compared with the sender's
 // SHA-256 before it is moved to the downloads folder.
 import { createHash } from 'node:crypto';
-import { closeSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, rmSync, write } from 'node:fs';
 import { join } from 'node:path';
 import { sha256OfFile } from './hash.ts';
 
@@ -14,6 +14,10 @@ export class PartialFiles {
   readonly dir: string;
   /** Open descriptors by partial file name, oldest use first. */
   private readonly open = new Map<string, number>();
+  /** Writes in flight per descriptor: it is closed (and its file removed) only after them. */
+  private readonly busy = new Map<number, number>();
+  /** Descriptors retired while writes to them were in flight: the last write closes them. */
+  private readonly retired = new Set<number>();
   /** pathOf's answers by message key. */
   private readonly paths = new Map<string, string>();
 
@@ -36,12 +40,30 @@ export class PartialFiles {
     return path;
   }
 
-  /** Writes `bytes` at `offset`; throws the file system's error (ENOSPC...) as it is. */
-  write(path: string, offset: number, bytes: Uint8Array): void {
+  /**
+   * Writes `bytes` at `offset` on the thread pool, so that the event loop (in the desktop
+   * app, Electron's main process) never waits for the disk; rejects with the file system's
+   * error (ENOSPC...) as it is.
+   */
+  async write(path: string, offset: number, bytes: Uint8Array): Promise<void> {
     const fd = this.fd(path);
-    let done = 0;
-    while (done < bytes.length) {
-      done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
+    this.busy.set(fd, (this.busy.get(fd) ?? 0) + 1);
+    try {
+      let done = 0;
+      while (done < bytes.length) {
+        done += await new Promise<number>((resolve, reject) => {
+          write(fd, bytes, done, bytes.length - done, offset + done, (e, n) =>
+            e ? reject(e) : resolve(n),
+          );
+        });
+      }
+    } finally {
+      const left = this.busy.get(fd)! - 1;
+      if (left > 0) this.busy.set(fd, left);
+      else {
+        this.busy.delete(fd);
+        if (this.retired.delete(fd)) closeSync(fd);
+      }
     }
   }
 
@@ -56,13 +78,19 @@ export class PartialFiles {
     return sha256OfFile(path);
   }
 
+  /**
+   * Closes the descriptor of `path`; while writes to it are in flight, the last of them
+   * closes it.
+   */
   release(path: string): void {
     const fd = this.open.get(path);
     if (fd === undefined) return;
     this.open.delete(path);
-    closeSync(fd);
+    if (this.busy.has(fd)) this.retired.add(fd);
+    else closeSync(fd);
   }
 
+  /** Deletes the partial file now (a write still in flight lands in the unlinked file). */
   remove(path: string): void {
     this.release(path);
     rmSync(path, { force: true });

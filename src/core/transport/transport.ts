@@ -238,8 +238,8 @@ export class Transport extends EventEmitter<TransportEvents> {
         `INSERT INTO in_file_segments (author, author_device, message_id, idx) VALUES (?, ?, ?, ?)
          ON CONFLICT DO NOTHING`,
       ),
-      dropInFileSegment: db.prepare(
-        'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ? AND idx = ?',
+      hasInFileSegment: db.prepare(
+        'SELECT 1 FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ? AND idx = ?',
       ),
       dropInSegments: db.prepare(
         'DELETE FROM in_segments WHERE author = ? AND author_device = ? AND message_id = ?',
@@ -887,6 +887,8 @@ export class Transport extends EventEmitter<TransportEvents> {
   /** Data frames wait here for the end of the current I/O burst: one transaction for all. */
   private incoming: DataFrame[] = [];
   private flushScheduled = false;
+  /** A burst's chunks are being written. */
+  private writing = false;
 
   private onData(frame: DataFrame): void {
     this.incoming.push(frame);
@@ -899,14 +901,55 @@ export class Transport extends EventEmitter<TransportEvents> {
   /** Stores a burst of segments in one transaction, then acknowledges them. */
   private flushIncoming(): void {
     this.flushScheduled = false;
-    if (this.closed) return;
+    // One burst at a time: what comes while its chunks are written waits for the next.
+    if (this.closed || this.writing || this.incoming.length === 0) return;
     const batch = this.incoming;
     this.incoming = [];
+    const writes: { at: number; write: PendingWrite }[] = [];
     const results = this.db
       .transaction(() =>
-        batch.map((f) => this.storeSegment(f, f.from === this.me.user ? f.to : f.from)),
+        batch.map((f, at): StoreResult => {
+          const r = this.storeSegment(f, f.from === this.me.user ? f.to : f.from);
+          if (typeof r === 'string') return r;
+          writes.push({ at, write: r });
+          return 'refused';
+        }),
       )
       .immediate();
+    if (writes.length === 0 || this.partial === null) {
+      this.settleIncoming(batch, results);
+      return;
+    }
+    // The chunks go to disk on the thread pool; recorded and acknowledged once there.
+    const partial = this.partial;
+    this.writing = true;
+    void Promise.all(
+      writes.map(({ write: w }) =>
+        partial.write(w.path, w.offset, w.bytes).then(
+          () => null,
+          (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+        ),
+      ),
+    ).then((errors) => {
+      this.writing = false;
+      if (this.closed) return;
+      this.db
+        .transaction(() => {
+          writes.forEach(({ at, write }, i) => {
+            results[at] = this.recordWritten(write, errors[i]!);
+          });
+        })
+        .immediate();
+      this.settleIncoming(batch, results);
+      if (this.incoming.length > 0 && !this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flushIncoming());
+      }
+    });
+  }
+
+  /** A burst stored: counters, the segment log, acknowledgements, receipts and events. */
+  private settleIncoming(batch: DataFrame[], results: StoreResult[]): void {
     const receipts = new Map<string, { user: string; device: number; ids: number[] }>();
     const refusals = new Map<string, { user: string; device: number; ids: number[] }>();
     const cancels = new Map<string, { user: string; device: number; ids: number[] }>();
@@ -991,7 +1034,7 @@ export class Transport extends EventEmitter<TransportEvents> {
    * Persists one incoming segment (inside the caller's transaction) and completes the
    * message when it was the last one.
    */
-  private storeSegment(frame: DataFrame, peer: string): StoreResult {
+  private storeSegment(frame: DataFrame, peer: string): StoreResult | PendingWrite {
     if (frame.file === true) return this.storeFileSegment(frame, peer);
     const { from, fromDevice, messageId: id, segmentCount: count, segmentIndex: index } = frame;
     const direction = from === this.me.user ? 'out' : 'in';
@@ -1030,7 +1073,7 @@ export class Transport extends EventEmitter<TransportEvents> {
    * transaction) and records it; a segment that cannot be written is not recorded, so it is
    * not acknowledged and the sender sends it again.
    */
-  private storeFileSegment(frame: DataFrame, peer: string): StoreResult {
+  private storeFileSegment(frame: DataFrame, peer: string): StoreResult | PendingWrite {
     const { from, fromDevice, messageId: id, segmentCount: count, segmentIndex: index } = frame;
     const partial = this.partial;
     if (partial === null) return 'duplicate';
@@ -1072,11 +1115,18 @@ export class Transport extends EventEmitter<TransportEvents> {
     if (direction === 'in' && file.state === 'cancelled') return 'cancelledFile';
     if (direction === 'in' && file.state === 'failed') return 'refusedFile';
     if (file.state !== 'receiving') return 'duplicate';
+    if (index > 0) {
+      // A chunk is recorded only once its bytes are on disk: it is written first, off the
+      // event loop, and recordWritten() records (and counts) it.
+      if (this.q.hasInFileSegment.get(from, fromDevice, id, index)) return 'duplicate';
+      const size = file.header === null ? null : this.headerSize(file.header);
+      if (size !== null && chunk!.offset + chunk!.bytes.length > size) return 'duplicate';
+      return { frame, path: file.path, offset: chunk!.offset, bytes: chunk!.bytes };
+    }
     if (this.q.insertInFileSegment.run(from, fromDevice, id, index).changes === 0) {
       return 'duplicate';
     }
-    const key = { author: from, authorDevice: fromDevice, id };
-    if (index === 0) {
+    {
       const header = decodeFileHeader(frame.payload);
       // The header must describe this many segments, in chunks of at least one byte.
       const fits =
@@ -1106,26 +1156,45 @@ export class Transport extends EventEmitter<TransportEvents> {
         return 'failed';
       }
       this.q.fileHeader.run(JSON.stringify(header), from, fromDevice, id);
-    } else {
-      const size = file.header === null ? null : this.headerSize(file.header);
-      if (size !== null && chunk!.offset + chunk!.bytes.length > size) return 'duplicate';
-      const keyText = `${from}/${fromDevice}/${id}`;
-      try {
-        partial.write(file.path, chunk!.offset, chunk!.bytes);
-        this.writeFailures.delete(keyText);
-      } catch (e) {
-        this.q.dropInFileSegment.run(from, fromDevice, id, index);
-        // Said once per file until a write succeeds again, not once per segment.
-        if (!this.writeFailures.has(keyText)) {
-          this.writeFailures.add(keyText);
-          this.emit('fileWriteFailed', key, (e as Error).message);
-        }
-        return 'refused';
-      }
     }
+    return this.countFileSegment(frame);
+  }
+
+  /**
+   * Records a chunk once its write is over (inside the caller's transaction): a chunk that
+   * could not be written is not recorded, so it is not acknowledged and the sender sends it
+   * again; the file may have been cancelled or refused meanwhile.
+   */
+  private recordWritten(w: PendingWrite, error: Error | null): StoreResult {
+    const { from, fromDevice, messageId: id, segmentIndex: index } = w.frame;
+    const keyText = `${from}/${fromDevice}/${id}`;
+    if (error !== null) {
+      // Said once per file until a write succeeds again, not once per segment.
+      if (!this.writeFailures.has(keyText)) {
+        this.writeFailures.add(keyText);
+        this.emit('fileWriteFailed', { author: from, authorDevice: fromDevice, id }, error.message);
+      }
+      return 'refused';
+    }
+    this.writeFailures.delete(keyText);
+    const file = this.q.fileOf.get(from, fromDevice, id) as { state: string } | undefined;
+    const incoming = from !== this.me.user;
+    if (incoming && file?.state === 'cancelled') return 'cancelledFile';
+    if (incoming && file?.state === 'failed') return 'refusedFile';
+    if (file?.state !== 'receiving') return 'duplicate';
+    if (this.q.insertInFileSegment.run(from, fromDevice, id, index).changes === 0) {
+      return 'duplicate';
+    }
+    return this.countFileSegment(w.frame);
+  }
+
+  /** Counts a recorded segment of a file: its first, another, or the last one. */
+  private countFileSegment(frame: DataFrame): StoreResult {
+    const { from, fromDevice, messageId: id, segmentCount: count } = frame;
     this.q.progress.run(from, fromDevice, id);
-    if (row.received === 0) this.emit('fileActivity');
-    if (row.received + 1 < count) return row.received === 0 ? 'first' : 'stored';
+    const { received } = this.q.message.get(from, fromDevice, id) as { received: number };
+    if (received === 1) this.emit('fileActivity');
+    if (received < count) return received === 1 ? 'first' : 'stored';
     return 'fileComplete';
   }
 
@@ -1328,6 +1397,14 @@ interface OutMessage {
 }
 
 /** What became of one incoming segment. */
+/** A chunk of a file that passed every check, to be written at its offset and then recorded. */
+interface PendingWrite {
+  frame: DataFrame;
+  path: string;
+  offset: number;
+  bytes: Uint8Array;
+}
+
 type StoreResult =
   | 'duplicate'
   | 'first'
