@@ -153,7 +153,7 @@ export class ChannelEmulator {
       bytes = decoded.bytes;
       corrected = decoded.corrected;
       if (corrected > 0) this.count.corrected('', corrected);
-      // Only a frame that took a hit can be damaged; the frame's own CRC-32C tells whether
+      // Only a frame that took a hit can be damaged; the frame's own CRC-32 tells whether
       // the decoder repaired it or mis-corrected it.
       if (hit && !hasValidChecksum(bytes)) {
         this.count.uncorrectable(c.onUncorrectable);

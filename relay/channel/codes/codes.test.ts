@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BITSTRING_CODES } from '../../../bench/reference/bitstring-codes.ts';
-import { crc32c } from '../../../src/shared/protocol/crc32c.ts';
+import { crc32 } from '../../../src/shared/protocol/crc32.ts';
 import { CODE_NAMES, getCode, isCodeName } from './index.ts';
 import type { ChannelCode, CodeName, CodedFrame } from './index.ts';
 import { seededRandom } from '../../../src/shared/random.ts';
@@ -397,16 +397,16 @@ describe.each([...CODE_NAMES])('%s agrees with the bit-string reference', (name)
   });
 });
 
-// ---- Two errors in one codeword: the code mis-corrects, the CRC-32C catches it.
+// ---- Two errors in one codeword: the code mis-corrects, the CRC-32 catches it.
 
 describe.each(CORRECTING)('%s with two errors in one codeword', (name) => {
   const code = getCode(name);
   const { n } = code;
 
-  it('mis-corrects them, and the CRC-32C of the frame always changes', () => {
+  it('mis-corrects them, and the CRC-32 of the frame always changes', () => {
     // 34 bytes: 68 [7,4] codewords, or 25 [15,11] codewords of which the last is padded.
     const frame = randomFrame(34, 7);
-    const crc = crc32c(frame);
+    const crc = crc32(frame);
     const coded = code.encode(frame);
     const words = coded.words.length;
     let miscorrected = 0;
@@ -425,7 +425,7 @@ describe.each(CORRECTING)('%s with two errors in one codeword', (name) => {
           const differs = bytes.some((x, i) => x !== frame[i]);
           if (differs) {
             miscorrected++;
-            expect(crc32c(bytes), `codeword ${w}, bits ${a} and ${b}`).not.toBe(crc);
+            expect(crc32(bytes), `codeword ${w}, bits ${a} and ${b}`).not.toBe(crc);
           } else {
             // Only possible when the wrong repair lands in the padding of the last word.
             expect(padded, `codeword ${w}, bits ${a} and ${b}`).toBe(true);

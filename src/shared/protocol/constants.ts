@@ -18,7 +18,7 @@ export type FrameTypeName = keyof typeof FRAME_TYPE_CODES;
 
 /** version, type, flags, fromLen, toLen, fromDevice (u32), toDevice (u32). */
 export const ENVELOPE_FIXED_BYTES = 13;
-/** The CRC-32C trailer that ends every frame. */
+/** The CRC-32 trailer that ends every frame. */
 export const CHECKSUM_BYTES = 4;
 
 export const MAX_NAME_BYTES = 64;

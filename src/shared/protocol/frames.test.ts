@@ -10,7 +10,7 @@ import {
   decodeFrame,
   encodeFrame,
   encodedSize,
-  crc32c,
+  crc32,
   isValidUserName,
   type DecodeResult,
   type Frame,
@@ -21,7 +21,7 @@ import { sampleFrames, seededRandom } from './testing.ts';
 function reseal(bytes: Uint8Array): Uint8Array {
   const end = bytes.length - CHECKSUM_BYTES;
   if (end < 0) return bytes;
-  new DataView(bytes.buffer, bytes.byteOffset).setUint32(end, crc32c(bytes, 0, end));
+  new DataView(bytes.buffer, bytes.byteOffset).setUint32(end, crc32(bytes, 0, end));
   return bytes;
 }
 

@@ -1,10 +1,10 @@
 // The Strata wire format: one encoder and one decoder per frame type, shared by the relay
 // and the app. docs/protocol.md describes the same layout byte by byte.
 //
-// Every frame: envelope | body | CRC-32C of everything before it. Integers are big-endian.
+// Every frame: envelope | body | CRC-32 of everything before it. Integers are big-endian.
 // Decoders return a typed result and never throw; encoders throw a FrameEncodeError when
 // asked to encode something the format cannot carry (a programming error, not input).
-import { crc32c } from './crc32c.ts';
+import { crc32 } from './crc32.ts';
 import { Reader, ReadFailure, Writer, encodeUtf8 } from './bytes.ts';
 import {
   AUTH_SCHEMES,
@@ -469,7 +469,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
   w.bytesFrom(from);
   w.bytesFrom(to);
   codec.write(w, frame);
-  w.u32(crc32c(w.bytes, 0, w.pos));
+  w.u32(crc32(w.bytes, 0, w.pos));
   if (w.pos !== size) throw new FrameEncodeError(`${frame.type}: size mismatch`);
   return w.bytes;
 }
@@ -497,7 +497,7 @@ export function decodeFrame(bytes: Uint8Array, options: DecodeOptions = {}): Dec
   }
   const bodyEnd = bytes.length - CHECKSUM_BYTES;
   if (!options.skipChecksum && !hasValidChecksum(bytes)) {
-    return fail('checksum', 'CRC-32C mismatch');
+    return fail('checksum', 'CRC-32 mismatch');
   }
   const type = TYPE_BY_CODE.get(bytes[1]!);
   if (type === undefined) return fail('unknown-type', `frame type 0x${bytes[1]!.toString(16)}`);
@@ -530,12 +530,12 @@ export function decodeFrame(bytes: Uint8Array, options: DecodeOptions = {}): Dec
   }
 }
 
-/** Whether the CRC-32C trailer matches the rest of the frame (false for a too-short input). */
+/** Whether the CRC-32 trailer matches the rest of the frame (false for a too-short input). */
 export function hasValidChecksum(bytes: Uint8Array): boolean {
   const end = bytes.length - CHECKSUM_BYTES;
   if (end < 0) return false;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return crc32c(bytes, 0, end) === view.getUint32(end);
+  return crc32(bytes, 0, end) === view.getUint32(end);
 }
 
 function fail(kind: DecodeErrorKind, message: string): DecodeResult {

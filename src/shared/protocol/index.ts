@@ -1,5 +1,5 @@
 export * from './constants.ts';
-export * from './crc32c.ts';
+export * from './crc32.ts';
 export * from './frames.ts';
 export * from './names.ts';
 export * from './file.ts';
