@@ -1,10 +1,11 @@
 // Channel codes: payload throughput of encode + one flipped bit + decode, for the
 // table-driven codecs of relay/channel/codes against the bit-string version of the course
-// materials (bench/reference), and the frame checksum (CRC-32, zlib's) against its bitwise
-// byte-at-a-time definition.
+// materials (bench/reference), and the frame checksum (CRC-32: zlib's, and the portable
+// JavaScript one) against its bitwise byte-at-a-time definition.
 import { getCode } from '../relay/channel/codes/index.ts';
 import type { CodeName } from '../relay/channel/codes/index.ts';
-import { crc32 } from '../src/shared/protocol/crc32.ts';
+import '../src/core/native-crc32.ts';
+import { crc32, portableCrc32 } from '../src/shared/protocol/crc32.ts';
 import { bestRate } from './harness.ts';
 import type { Report } from './harness.ts';
 import { BITSTRING_CODES } from './reference/bitstring-codes.ts';
@@ -105,8 +106,14 @@ export function runCodecBench(report: Report): void {
     FAST_FRAME / 1e6,
     3,
   );
+  const portable = bestRate(() => {
+    if (portableCrc32(frame, 0, frame.length, 0) !== expected) bad++;
+  }, FAST_FRAME / 1e6);
   if (bad > 0) throw new Error('crc32: unstable result');
   report.add('crc32.throughput', native, 'MB/s', {
+    baseline: { name: 'bitwise', value: bitwise },
+  });
+  report.add('crc32.portable.throughput', portable, 'MB/s', {
     baseline: { name: 'bitwise', value: bitwise },
   });
 }
