@@ -59,7 +59,7 @@ afterEach(() => {
 describe('queue', () => {
   it('returns frames in enqueue order, with their routes, byte for byte', () => {
     const store = openStore();
-    const frames = sampleFrames().map(encodeFrame);
+    const frames = sampleFrames().map((f) => encodeFrame(f));
     frames.forEach((f, i) => ok(store.enqueue('bob', 0, f, { type: 'data', sender: `s${i}` }, i)));
     const pending = store.pending('bob', 1, 0, 100);
     expect(pending.map((p) => p.frame)).toEqual(frames);

@@ -20,7 +20,7 @@ const DATA_FRAME = sampleFrames().find(
 )!;
 const DATA = encodeFrame(DATA_FRAME);
 /** One encoded frame of every type, so bit errors land in many layouts and lengths. */
-const ALL_FRAMES = sampleFrames().map(encodeFrame);
+const ALL_FRAMES = sampleFrames().map((f) => encodeFrame(f));
 
 interface Setup {
   em: ChannelEmulator;

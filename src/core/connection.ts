@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
 import './native-crc32.ts';
 import {
+  MAX_FRAME_BYTES,
   decodeFrame,
   encodeFrame,
   type Frame,
@@ -30,6 +31,11 @@ export interface ConnectionEvents {
 export function zeroMask(mask: Buffer): void {
   mask.fill(0);
 }
+
+/** Data frames with at least this much payload are encoded into reused buffers... */
+const POOLED_PAYLOAD = 16 * 1024;
+/** ...of which this many are kept (a window's worth in flight plus the socket's). */
+const POOLED_BUFFERS = 64;
 
 export class RelayConnection extends EventEmitter<ConnectionEvents> {
   readonly url: string;
@@ -64,10 +70,26 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     this.connect();
   }
 
+  /**
+   * Buffers for large data frames, used again once ws has written them: a file's frames
+   * would otherwise be a fresh 64 KiB each for the garbage collector.
+   */
+  private readonly frameBuffers: Uint8Array[] = [];
+
   /** Sends a frame if online; returns false (and sends nothing) otherwise. */
   send(frame: Frame): boolean {
     if (!this.online || !this.ws) return false;
-    this.ws.send(encodeFrame(frame), () => this.emit('drain'));
+    if (frame.type !== 'data' || frame.payload.length < POOLED_PAYLOAD) {
+      this.ws.send(encodeFrame(frame), () => this.emit('drain'));
+      return true;
+    }
+    const buffer = this.frameBuffers.pop() ?? new Uint8Array(MAX_FRAME_BYTES);
+    const bytes = encodeFrame(frame, (size) => buffer.subarray(0, size));
+    // The callback comes once the socket has taken the bytes (or failed to).
+    this.ws.send(bytes, () => {
+      if (this.frameBuffers.length < POOLED_BUFFERS) this.frameBuffers.push(buffer);
+      this.emit('drain');
+    });
     return true;
   }
 

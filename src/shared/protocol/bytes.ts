@@ -98,9 +98,13 @@ export class Writer {
   private readonly view: DataView;
   pos = 0;
 
-  constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.view = new DataView(this.bytes.buffer);
+  /** Writes into `into` (exactly `size` bytes long) when given, else into a new array. */
+  constructor(size: number, into?: Uint8Array) {
+    if (into !== undefined && into.length !== size) {
+      throw new RangeError(`a writer of ${size} bytes was given ${into.length}`);
+    }
+    this.bytes = into ?? new Uint8Array(size);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
   }
 
   u8(v: number): void {

@@ -30,6 +30,21 @@ function expectError(result: DecodeResult, kind: string): void {
   if (!result.ok) expect(result.error.kind).toBe(kind);
 }
 
+describe('encodeFrame into a given buffer', () => {
+  it("writes the same bytes into the caller's buffer, at any offset", () => {
+    const big = new Uint8Array(MAX_FRAME_BYTES + 16);
+    for (const frame of sampleFrames()) {
+      const plain = encodeFrame(frame);
+      const into = encodeFrame(frame, (size) => big.subarray(3, 3 + size));
+      expect(into.buffer).toBe(big.buffer);
+      expect(into.byteOffset).toBe(3);
+      expect([...into]).toEqual([...plain]);
+      expect(decodeFrame(into)).toMatchObject({ ok: true });
+    }
+    expect(() => encodeFrame(sampleFrames()[0]!, () => new Uint8Array(1))).toThrow(RangeError);
+  });
+});
+
 describe('frames round-trip', () => {
   for (const frame of sampleFrames()) {
     it(`${frame.type} ${JSON.stringify(frame).slice(0, 60)}`, () => {
@@ -290,7 +305,7 @@ describe('fuzz: random and mutated frames never crash the decoder', () => {
 
   it(`${ITERATIONS} random byte strings and mutations of valid frames`, () => {
     const rand = seededRandom(0x5eed);
-    const samples = sampleFrames().map(encodeFrame);
+    const samples = sampleFrames().map((f) => encodeFrame(f));
     const outcomes = new Map<string, number>();
     const tally = (r: DecodeResult) => {
       const key = r.ok ? `ok:${r.frame.type}` : r.error.kind;

@@ -450,7 +450,11 @@ export function encodedSize(frame: Frame): number {
   );
 }
 
-export function encodeFrame(frame: Frame): Uint8Array {
+/**
+ * Encodes a frame into a new array, or into `alloc(size)` (exactly `size` bytes: a sender
+ * reusing its buffers).
+ */
+export function encodeFrame(frame: Frame, alloc?: (size: number) => Uint8Array): Uint8Array {
   const codec = CODECS[frame.type] as BodyCodec<Frame> | undefined;
   if (!codec) throw new FrameEncodeError(`unknown frame type ${String(frame.type)}`);
   validateForEncoding(frame, codec);
@@ -458,7 +462,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
   const to = encodeUtf8(frame.to);
   const size = ENVELOPE_FIXED_BYTES + from.length + to.length + codec.size(frame) + CHECKSUM_BYTES;
   if (size > MAX_FRAME_BYTES) throw new FrameEncodeError(`frame of ${size} bytes is too large`);
-  const w = new Writer(size);
+  const w = new Writer(size, alloc?.(size));
   w.u8(PROTOCOL_VERSION);
   w.u8(FRAME_TYPE_CODES[frame.type]);
   w.u8(frame.type === 'data' && frame.file === true ? DATA_FLAG_FILE : 0);
