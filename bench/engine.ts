@@ -6,8 +6,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Messenger } from '../src/core/messenger.ts';
-import type { MessengerEvent, TransportSettings } from '../src/shared/api.ts';
-import type { Report } from './harness.ts';
+import type { TransportSettings } from '../src/shared/api.ts';
+import { until, type Report } from './harness.ts';
 import { forwarderPair, pingPong, quantile, start, stop } from './relay.ts';
 
 const LATENCY_MESSAGES = 500;
@@ -39,19 +39,6 @@ function engine(url: string, user: string, settings: Partial<TransportSettings> 
   });
   m.start();
   return m;
-}
-
-function until(m: Messenger, test: (e: MessengerEvent | null) => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    if (test(null)) return resolve();
-    const on = (e: MessengerEvent) => {
-      if (test(e)) {
-        m.off('event', on);
-        resolve();
-      }
-    };
-    m.on('event', on);
-  });
 }
 
 const online = (m: Messenger) => until(m, () => m.online);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Messenger } from '../src/core/messenger.ts';
 import { DEFAULT_SEGMENT_SIZE } from '../src/core/transport/segments.ts';
 import type { MessengerEvent } from '../src/shared/api.ts';
-import type { Report } from './harness.ts';
+import { until, type Report } from './harness.ts';
 import { forwarderPair, start, stop, type MaskKey } from './relay.ts';
 
 const MiB = 1024 * 1024;
@@ -82,19 +82,6 @@ async function rawGoodput(path: string, size: number, mask: MaskKey): Promise<nu
   const seconds = (performance.now() - t0) / 1000;
   await p.close();
   return size / seconds / 1e6;
-}
-
-function until(m: Messenger, test: (e: MessengerEvent | null) => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    if (test(null)) return resolve();
-    const on = (e: MessengerEvent) => {
-      if (test(e)) {
-        m.off('event', on);
-        resolve();
-      }
-    };
-    m.on('event', on);
-  });
 }
 
 /** The file through the relay under `row`'s channel; MB/s of file, and bytes sent / size. */

@@ -2,6 +2,8 @@
 // same run, because this machine is shared and only ratios within one run mean anything.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Messenger } from '../src/core/messenger.ts';
+import type { MessengerEvent } from '../src/shared/api.ts';
 
 export interface Figure {
   /** Stable identifier, e.g. `codec.hamming74.throughput`. */
@@ -91,4 +93,18 @@ export function bestRate(fn: () => void, work: number, rounds = 5, minMs = 200):
     best = Math.max(best, (calls * work) / (elapsed / 1000));
   }
   return best;
+}
+
+/** Resolves once `test` holds: at once, or at the engine's first event after which it does. */
+export function until(m: Messenger, test: (e: MessengerEvent | null) => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    if (test(null)) return resolve();
+    const on = (e: MessengerEvent) => {
+      if (test(e)) {
+        m.off('event', on);
+        resolve();
+      }
+    };
+    m.on('event', on);
+  });
 }

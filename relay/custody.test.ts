@@ -136,16 +136,14 @@ function send(from: Session, to: string, messageId: number, segments = 1): void 
   for (let i = 0; i < segments; i++) custody.take(from, ...data(from, to, messageId, i, segments));
 }
 
+/** An ack from `from` (device 1) to device `toDevice` of `to` passes the relay. */
+function passAck(from: string, to: string, toDevice: number, ranges: AckRange[]): void {
+  custody.onAck({ type: 'ack', from, fromDevice: 1, to, toDevice, ackDelayMicros: 0, ranges });
+}
+
+/** The same, and custody commits and applies it at once. */
 function ack(from: string, to: string, toDevice: number, ranges: AckRange[]): void {
-  custody.onAck({
-    type: 'ack',
-    from,
-    fromDevice: 1,
-    to,
-    toDevice,
-    ackDelayMicros: 0,
-    ranges,
-  });
+  passAck(from, to, toDevice, ranges);
   custody.flush();
 }
 
@@ -310,15 +308,7 @@ describe('waiting for the acknowledgement first', () => {
     custody.take(alice, ...data(alice, 'bob', 1, 1, 3, 150));
     custody.flush(false);
     expect(store.custodyFrames).toBe(0);
-    custody.onAck({
-      type: 'ack',
-      from: 'bob',
-      fromDevice: 1,
-      to: 'alice',
-      toDevice: 1,
-      ackDelayMicros: 0,
-      ranges: [[100, 101]],
-    });
+    passAck('bob', 'alice', 1, [[100, 101]]);
     clock += DELAY - 1;
     custody.flush(false);
     expect(store.custodyFrames).toBe(0);
@@ -339,15 +329,7 @@ describe('waiting for the acknowledgement first', () => {
     expect(store.unackedFor('alice', 1, 'bob', 10)).toHaveLength(1);
     // The first copy was lost on its way; the retransmission is acknowledged in time.
     custody.take(alice, ...data(alice, 'bob', 1, 0, 1, 150));
-    custody.onAck({
-      type: 'ack',
-      from: 'bob',
-      fromDevice: 1,
-      to: 'alice',
-      toDevice: 1,
-      ackDelayMicros: 0,
-      ranges: [[150, 150]],
-    });
+    passAck('bob', 'alice', 1, [[150, 150]]);
     custody.flush(false);
     expect(store.unackedFor('alice', 1, 'bob', 10)).toEqual([]);
     expect(store.custodyFrames).toBe(1);
@@ -359,18 +341,8 @@ describe('waiting for the acknowledgement first', () => {
     start({}, DELAY);
     const alice = relay.connect('alice', 1);
     send(alice, 'bob', 1, 2);
-    const ackFrom = (from: string, toDevice: number) =>
-      custody.onAck({
-        type: 'ack',
-        from,
-        fromDevice: 1,
-        to: 'alice',
-        toDevice,
-        ackDelayMicros: 0,
-        ranges: [[100, 101]],
-      });
-    ackFrom('carol', 1);
-    ackFrom('bob', 0);
+    passAck('carol', 'alice', 1, [[100, 101]]);
+    passAck('bob', 'alice', 0, [[100, 101]]);
     clock += DELAY;
     custody.flush(false);
     expect(store.custodyFrames).toBe(2);

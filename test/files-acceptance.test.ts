@@ -99,6 +99,22 @@ async function received(p: EngineProcess, key: string, sender: EngineProcess): P
   return p.file(key)!.path!;
 }
 
+/**
+ * Alice and Bob, each in a process of their own, and a file from her to him; resolves once
+ * it is delivered, with how long it took to be saved (seconds).
+ */
+async function transfer(r: RelayProcess, source: string) {
+  const alice = engine(r.url, 'alice', scratch('strata-alice-'));
+  const bob = engine(r.url, 'bob', scratch('strata-bob-'));
+  await Promise.all([alice.online(), bob.online()]);
+  const t0 = performance.now();
+  const key = await alice.sendFile('bob', source);
+  const path = await received(bob, key, alice);
+  const took = seconds(t0);
+  await alice.until(() => alice.status(key) === 'delivered');
+  return { alice, bob, path, took };
+}
+
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
 
@@ -108,14 +124,7 @@ describe('files at scale, engines in their own processes', () => {
     const r = await relay();
     await r.admin({ loss: 0.02, ber: 0.1, code: 'hamming74', seed: 5 });
     const src = await bigFile(size);
-    const alice = engine(r.url, 'alice', scratch('strata-alice-'));
-    const bob = engine(r.url, 'bob', scratch('strata-bob-'));
-    await Promise.all([alice.online(), bob.online()]);
-    const t0 = performance.now();
-    const key = await alice.sendFile('bob', src.path);
-    const path = await received(bob, key, alice);
-    const took = seconds(t0);
-    await alice.until(() => alice.status(key) === 'delivered');
+    const { alice, path, took } = await transfer(r, src.path);
     expect(await sha256Of(path)).toBe(src.sha256);
     const stats = await alice.stats('bob');
     console.log(
@@ -130,14 +139,7 @@ describe('files at scale, engines in their own processes', () => {
     const size = 1024 * MiB;
     const r = await relay();
     const src = await bigFile(size);
-    const alice = engine(r.url, 'alice', scratch('strata-alice-'));
-    const bob = engine(r.url, 'bob', scratch('strata-bob-'));
-    await Promise.all([alice.online(), bob.online()]);
-    const t0 = performance.now();
-    const key = await alice.sendFile('bob', src.path);
-    const path = await received(bob, key, alice);
-    const took = seconds(t0);
-    await alice.until(() => alice.status(key) === 'delivered');
+    const { alice, bob, path, took } = await transfer(r, src.path);
     const [a, b] = await Promise.all([alice.memory(), bob.memory()]);
     console.log(
       `1 GiB clean: ${took} s (hash + transfer + verify), ${mb(size / Number(took))} MB/s; ` +

@@ -49,6 +49,24 @@ function sourceFile(bytes: Uint8Array, name = 'payload.bin'): string {
   return path;
 }
 
+/**
+ * Bob has been here once (the relay knows him) and is away; alice sends him a file of
+ * `size` bytes, which the relay holds in full ('sent').
+ */
+async function sendToAbsentBob(size: number) {
+  const bobProfile = tempDir('strata-bob-');
+  const bob = engine('bob', { profileDir: bobProfile });
+  await bob.online();
+  await bob.close();
+  engines.splice(engines.indexOf(bob), 1);
+  const alice = engine('alice');
+  await alice.online();
+  const bytes = randomBytes(size);
+  const sent = await alice.m.sendFile('bob', sourceFile(bytes));
+  await alice.until(() => alice.m.message(sent.key)?.status === 'sent');
+  return { alice, bobProfile, bytes, sent };
+}
+
 describe('files through the relay', () => {
   it('a file crosses a lossy, bit-flipping channel and arrives identical, verified and saved', async () => {
     await relay.admin({ loss: 0.05, ber: 0.1, code: 'hamming74', seed: 7 });
@@ -155,18 +173,9 @@ describe('files through the relay', () => {
   });
 
   it('a file sent to a peer who is away is uploaded once: the relay delivers it on return', async () => {
-    const bobProfile = tempDir('strata-bob-');
-    let bob = engine('bob', { profileDir: bobProfile });
-    await bob.online();
-    await bob.close();
-    engines.splice(engines.indexOf(bob), 1);
-    const alice = engine('alice');
-    await alice.online();
-    const bytes = randomBytes(8 * 1024 * 1024);
-    const sent = await alice.m.sendFile('bob', sourceFile(bytes));
-    await alice.until(() => alice.m.message(sent.key)?.status === 'sent');
+    const { alice, bobProfile, bytes, sent } = await sendToAbsentBob(8 * 1024 * 1024);
     const uploaded = alice.m.stats('bob').bytesSent;
-    bob = engine('bob', { profileDir: bobProfile });
+    const bob = engine('bob', { profileDir: bobProfile });
     await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
     expect(sha256(readFileSync(bob.m.message(sent.key)!.file!.path!))).toBe(sha256(bytes));
     // Nothing, or next to nothing, went twice: not the whole file again once bob was back.
@@ -178,20 +187,11 @@ describe('files through the relay', () => {
   });
 
   it("what the channel loses of the relay's stored copies, the sender sends itself", async () => {
-    const bobProfile = tempDir('strata-bob-');
-    let bob = engine('bob', { profileDir: bobProfile });
-    await bob.online();
-    await bob.close();
-    engines.splice(engines.indexOf(bob), 1);
-    const alice = engine('alice');
-    await alice.online();
-    const bytes = randomBytes(2 * 1024 * 1024);
-    const sent = await alice.m.sendFile('bob', sourceFile(bytes));
-    await alice.until(() => alice.m.message(sent.key)?.status === 'sent');
+    const { alice, bobProfile, bytes, sent } = await sendToAbsentBob(2 * 1024 * 1024);
     // A third of what the relay stored for bob is lost on the way to him: the relay leaves
     // the connected sender to make up for it, which it does once bob's acks stop coming.
     await relay.admin({ loss: 0.3, seed: 3 });
-    bob = engine('bob', { profileDir: bobProfile });
+    const bob = engine('bob', { profileDir: bobProfile });
     await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
     expect(sha256(readFileSync(bob.m.message(sent.key)!.file!.path!))).toBe(sha256(bytes));
     expect(alice.m.stats('bob').retransmissions).toBeGreaterThan(0);

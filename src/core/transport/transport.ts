@@ -1037,26 +1037,11 @@ export class Transport extends EventEmitter<TransportEvents> {
   private storeSegment(frame: DataFrame, peer: string): StoreResult | PendingWrite {
     if (frame.file === true) return this.storeFileSegment(frame, peer);
     const { from, fromDevice, messageId: id, segmentCount: count, segmentIndex: index } = frame;
-    const direction = from === this.me.user ? 'out' : 'in';
     // No message is larger than MAX_MESSAGE_BYTES, even in the smallest segments.
     if (count > Math.ceil(MAX_MESSAGE_BYTES / MIN_SEGMENT_SIZE)) return 'duplicate';
     if ((count - 1) * frame.payload.length > MAX_MESSAGE_BYTES) return 'duplicate';
-    this.q.insertMessage.run({
-      author: from,
-      authorDevice: fromDevice,
-      id,
-      peer,
-      direction,
-      body: null,
-      segmentCount: count,
-      segmentSize: frame.payload.length,
-      status: direction === 'in' ? 'delivered' : 'sent',
-      received: 0,
-    });
-    const row = this.q.message.get(from, fromDevice, id) as
-      { peer: string; complete: number; count: number; received: number } | undefined;
-    // A different shape for a known id is a forgery or a bug: keep what we have.
-    if (!row || row.complete || row.count !== count || row.peer !== peer) return 'duplicate';
+    const row = this.incomingRow(frame, peer, frame.payload.length);
+    if (row === null) return 'duplicate';
     if (this.q.insertInSegment.run(from, fromDevice, id, index, frame.payload).changes === 0) {
       return 'duplicate';
     }
@@ -1066,6 +1051,40 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.q.complete.run(Buffer.concat(parts.map((p) => p.payload)), from, fromDevice, id);
     this.q.dropInSegments.run(from, fromDevice, id);
     return 'completed';
+  }
+
+  /**
+   * The row of the message a segment belongs to, created by its first segment (looked up
+   * first: one statement per segment rather than two). Null when the segment does not fit the
+   * message as known (another shape for a known id is a forgery or a bug: keep what we have)
+   * or the message is complete.
+   */
+  private incomingRow(
+    frame: DataFrame,
+    peer: string,
+    segmentSize: number,
+  ): { received: number } | null {
+    const { from, fromDevice, messageId: id, segmentCount: count } = frame;
+    type Row = { peer: string; complete: number; count: number; received: number };
+    let row = this.q.message.get(from, fromDevice, id) as Row | undefined;
+    if (!row) {
+      const direction = from === this.me.user ? 'out' : 'in';
+      this.q.insertMessage.run({
+        author: from,
+        authorDevice: fromDevice,
+        id,
+        peer,
+        direction,
+        body: null,
+        segmentCount: count,
+        segmentSize,
+        status: direction === 'in' ? 'delivered' : 'sent',
+        received: 0,
+      });
+      row = this.q.message.get(from, fromDevice, id) as Row | undefined;
+    }
+    if (!row || row.complete || row.count !== count || row.peer !== peer) return null;
+    return row;
   }
 
   /**
@@ -1084,25 +1103,9 @@ export class Transport extends EventEmitter<TransportEvents> {
       return 'duplicate';
     }
     const direction = from === this.me.user ? 'out' : 'in';
-    // Looked up first, created only by its first segment: one statement less per segment.
-    type Row = { peer: string; complete: number; count: number; received: number };
-    let row = this.q.message.get(from, fromDevice, id) as Row | undefined;
-    if (!row) {
-      this.q.insertMessage.run({
-        author: from,
-        authorDevice: fromDevice,
-        id,
-        peer,
-        direction,
-        body: null,
-        segmentCount: count,
-        segmentSize: chunk === null ? 0 : chunk.bytes.length,
-        status: direction === 'in' ? 'delivered' : 'sent',
-        received: 0,
-      });
-      row = this.q.message.get(from, fromDevice, id) as Row | undefined;
+    if (this.incomingRow(frame, peer, chunk === null ? 0 : chunk.bytes.length) === null) {
+      return 'duplicate';
     }
-    if (!row || row.complete || row.count !== count || row.peer !== peer) return 'duplicate';
     type File = { path: string; header: string | null; state: string };
     let file = this.q.fileOf.get(from, fromDevice, id) as File | undefined;
     if (!file) {

@@ -10,8 +10,7 @@ import {
   type FileSettingsErrors,
   type FileSettingsForm,
 } from './file-settings-form.ts';
-
-type Status = { kind: 'idle' | 'busy' | 'ok' | 'error'; text: string };
+import { SettingsActions, type SaveStatus } from './SettingsActions.tsx';
 
 export function FileSettingsSection({ files }: { files: FileSettingsView | null }) {
   const t = useT();
@@ -32,7 +31,7 @@ function FilesForm({ files }: { files: FileSettingsView }) {
   const [current, setCurrent] = useState(files);
   const [form, setForm] = useState<FileSettingsForm>(() => fileSettingsForm(files));
   const [errors, setErrors] = useState<FileSettingsErrors>({});
-  const [status, setStatus] = useState<Status>({ kind: 'idle', text: '' });
+  const [status, setStatus] = useState<SaveStatus>({ kind: 'idle', text: '' });
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -125,24 +124,7 @@ function FilesForm({ files }: { files: FileSettingsView }) {
           {t('settings.maxFileMbHint', { min: MAX_FILE_MB_RULE.min, max: MAX_FILE_MB_RULE.max })}
         </span>
       </div>
-      <div className="settings-actions">
-        <button
-          type="submit"
-          className="btn btn-primary"
-          data-testid="settings-files-save"
-          aria-disabled={status.kind === 'busy'}
-        >
-          {t('settings.save')}
-        </button>
-        <span
-          className={`settings-status ${status.kind}`}
-          data-testid="settings-files-status"
-          data-state={status.kind}
-          role={status.kind === 'error' ? 'alert' : 'status'}
-        >
-          {status.text}
-        </span>
-      </div>
+      <SettingsActions status={status} testId="settings-files" />
     </form>
   );
 }

@@ -8,6 +8,7 @@ import { CloseIcon } from '../components/Icons.tsx';
 import { setLanguage, useLanguageStore, useT, type Language, type StringKey } from '../i18n.ts';
 import { FileSettingsSection } from './FileSettingsSection.tsx';
 import { FOCUSABLE, wrapFocus } from './focus-trap.ts';
+import { SettingsActions, type SaveStatus } from './SettingsActions.tsx';
 import type { NumberFieldError } from './number-field.ts';
 import {
   SETTINGS_FIELDS,
@@ -43,8 +44,6 @@ const LANGUAGE_CHOICES: readonly { value: Language | null; label: StringKey }[] 
   { value: 'ru', label: 'settings.language.ru' },
 ];
 
-type Status = { kind: 'idle' | 'busy' | 'ok' | 'error'; text: string };
-
 export function SettingsPanel(props: {
   api: StrataApi;
   session: SessionView;
@@ -56,7 +55,7 @@ export function SettingsPanel(props: {
   const [current, setCurrent] = useState<TransportSettings>(props.session.settings);
   const [form, setForm] = useState<SettingsForm>(() => settingsForm(props.session.settings));
   const [errors, setErrors] = useState<Partial<Record<SettingsField, NumberFieldError>>>({});
-  const [status, setStatus] = useState<Status>({ kind: 'idle', text: '' });
+  const [status, setStatus] = useState<SaveStatus>({ kind: 'idle', text: '' });
   const languageChoice = useLanguageStore((s) => s.choice);
 
   const onCloseRef = useRef(props.onClose);
@@ -195,24 +194,7 @@ export function SettingsPanel(props: {
         <form className="settings-section" onSubmit={(e) => void save(e)} noValidate>
           <h3>{t('settings.transport')}</h3>
           {SETTINGS_FIELDS.map(field)}
-          <div className="settings-actions">
-            <button
-              type="submit"
-              className="btn btn-primary"
-              data-testid="settings-save"
-              aria-disabled={status.kind === 'busy'}
-            >
-              {t('settings.save')}
-            </button>
-            <span
-              className={`settings-status ${status.kind}`}
-              data-testid="settings-status"
-              data-state={status.kind}
-              role={status.kind === 'error' ? 'alert' : 'status'}
-            >
-              {status.text}
-            </span>
-          </div>
+          <SettingsActions status={status} testId="settings" />
         </form>
 
         <FileSettingsSection files={props.session.files} />

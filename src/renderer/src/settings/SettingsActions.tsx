@@ -1,0 +1,29 @@
+// The foot of a settings form: its Save button and what became of the last save.
+import { useT } from '../i18n.ts';
+
+export type SaveStatus = { kind: 'idle' | 'busy' | 'ok' | 'error'; text: string };
+
+/** `testId` names the pair: `${testId}-save` and `${testId}-status`. */
+export function SettingsActions({ status, testId }: { status: SaveStatus; testId: string }) {
+  const t = useT();
+  return (
+    <div className="settings-actions">
+      <button
+        type="submit"
+        className="btn btn-primary"
+        data-testid={`${testId}-save`}
+        aria-disabled={status.kind === 'busy'}
+      >
+        {t('settings.save')}
+      </button>
+      <span
+        className={`settings-status ${status.kind}`}
+        data-testid={`${testId}-status`}
+        data-state={status.kind}
+        role={status.kind === 'error' ? 'alert' : 'status'}
+      >
+        {status.text}
+      </span>
+    </div>
+  );
+}
