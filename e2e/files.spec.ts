@@ -152,9 +152,21 @@ test('a file over the size limit is refused before it is uploaded', async ({ app
   await expect(alice.page.getByTestId('settings-max-file-mb')).toHaveValue('1');
 });
 
-test('a large file is paused and resumed, and arrives whole', async ({ app, downloads }) => {
+/**
+ * The relay's channel limited to 1 MiB/s towards each user: a 64 MiB file then takes a minute,
+ * so a click made once it is arriving lands while it is still on its way, however fast the
+ * machine (unthrottled, it would cross loopback in about a second).
+ */
+const SLOW_CHANNEL = { rateBytesPerSec: 1024 * 1024 };
+
+test('a large file is paused and resumed, and arrives whole', async ({
+  app,
+  relay,
+  downloads,
+}) => {
   // 64 MiB through a relay on a shared two-core machine takes tens of seconds.
   test.setTimeout(150_000);
+  await relay.admin(SLOW_CHANNEL);
   const alice = await app('alice');
   const bob = await app('bob');
   await expectOnline(alice.page, 'bob');
@@ -182,6 +194,8 @@ test('a large file is paused and resumed, and arrives whole', async ({ app, down
     expect(pausedAt).toBeLessThan(1);
     await expect(received).toHaveAttribute('data-state', 'receiving');
 
+    // The rest goes at full speed.
+    await relay.admin({ rateBytesPerSec: 0 });
     await sent.getByTestId('file-resume').click();
     await expect(sent).not.toHaveAttribute('data-state', 'paused');
     await expect(received).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
@@ -193,8 +207,10 @@ test('a large file is paused and resumed, and arrives whole', async ({ app, down
 
 test('the receiver cancels a file on its way; nothing is saved, and the sender is told', async ({
   app,
+  relay,
   downloads,
 }) => {
+  await relay.admin(SLOW_CHANNEL);
   const alice = await app('alice');
   const bob = await app('bob');
   await expectOnline(alice.page, 'bob');
