@@ -191,7 +191,7 @@ export class FileTransfers {
       const header = JSON.parse(row.header) as FileHeader;
       this.setState(key, 'verifying', null);
       partial.truncate(row.path, header.size);
-      const sha256 = await partial.sha256(row.path);
+      const sha256 = await partial.sha256(row.path, header.size);
       if (this.closed) return;
       if (sha256 !== header.sha256) {
         partial.remove(row.path);

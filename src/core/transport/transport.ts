@@ -906,11 +906,17 @@ export class Transport extends EventEmitter<TransportEvents> {
     const batch = this.incoming;
     this.incoming = [];
     const writes: { at: number; write: PendingWrite }[] = [];
+    // A segment twice in one burst (the channel duplicates) is written once: two writes in
+    // flight to one offset could land in either order, after the first was hashed.
+    const writing = new Set<string>();
     const results = this.db
       .transaction(() =>
         batch.map((f, at): StoreResult => {
           const r = this.storeSegment(f, f.from === this.me.user ? f.to : f.from);
           if (typeof r === 'string') return r;
+          const slot = `${r.path}#${r.offset}`;
+          if (writing.has(slot)) return 'duplicate';
+          writing.add(slot);
           writes.push({ at, write: r });
           return 'refused';
         }),
@@ -1109,8 +1115,10 @@ export class Transport extends EventEmitter<TransportEvents> {
     type File = { path: string; header: string | null; state: string };
     let file = this.q.fileOf.get(from, fromDevice, id) as File | undefined;
     if (!file) {
-      this.q.insertInFile.run(from, fromDevice, id, partial.pathOf(from, fromDevice, id));
+      const path = partial.pathOf(from, fromDevice, id);
+      this.q.insertInFile.run(from, fromDevice, id, path);
       file = this.q.fileOf.get(from, fromDevice, id) as File | undefined;
+      partial.begin(path);
     }
     if (!file) return 'duplicate';
     // Still coming after we cancelled or refused it: the sender has not heard (our receipt
@@ -1188,6 +1196,7 @@ export class Transport extends EventEmitter<TransportEvents> {
     if (this.q.insertInFileSegment.run(from, fromDevice, id, index).changes === 0) {
       return 'duplicate';
     }
+    this.partial?.recorded(w.path, w.offset, w.bytes);
     return this.countFileSegment(w.frame);
   }
 
