@@ -10,6 +10,9 @@
 //   began is acknowledged or lost, Vegas's beg_snd_nxt, and it has had 3 RTT samples) it
 //   takes the round's smallest RTT sample (which filters jitter and ack compression) and
 //   estimates this flow's bytes queued at the bottleneck: queue = cwnd * (1 - minRtt/rtt).
+// - RTT samples come net of the delay the receiver reports between a segment's arrival and
+//   its ack (the caller subtracts it, never going below minRtt): a receiver storing a burst
+//   and writing it to disk delays its acks without any queue on the path.
 // - Slow start grows the window by the bytes acknowledged and ends when the smallest of
 //   the last 8 RTT samples rises a threshold above minRtt (minRtt/8 clamped to 4..16 ms,
 //   as HyStart++), not on loss; on exit the window drops to cwnd * minRtt / rtt + ALPHA,

@@ -47,3 +47,37 @@ describe('PeerOutbound scheduling', () => {
     expect(order(out)).toEqual(['10:1', '10:2', '10:3', '10:4']);
   });
 });
+
+describe("PeerOutbound: congestion control and the peer's ack delay", () => {
+  /**
+   * Slow start, segment by segment: each acked `rtt` ms after it was sent, the peer saying
+   * it held the ack back `delay` ms of that (storing and writing the segment).
+   */
+  function slowStart(rtt: number, delay: number): PeerOutbound {
+    const out = new PeerOutbound('bob', 1024);
+    let now = 0;
+    for (let n = 1; n <= 40; n++) {
+      out.onSent(n, { messageId: 1, index: n }, 1024, now);
+      // The first sample is quick (an idle receiver); the rest take `rtt`.
+      now += n === 1 ? 1 : rtt;
+      out.onAck([[n, n]], n === 1 ? 0 : delay, now);
+    }
+    return out;
+  }
+
+  it("reads the receiver's own delay as no queue: slow start goes on", () => {
+    const out = slowStart(30, 29);
+    expect(out.cc.state).toBe('slow-start');
+    expect(out.cc.window).toBeGreaterThan(40 * 1024);
+  });
+
+  it('reads the same RTT without that delay as a queue: slow start ends', () => {
+    expect(slowStart(30, 0).cc.state).not.toBe('slow-start');
+  });
+
+  it('keeps the full delay for loss detection, capped as RFC 9002 says', () => {
+    const out = slowStart(30, 29);
+    // Smoothed RTT: 30 ms samples less at most max_ack_delay (25 ms).
+    expect(out.loss.rtt.smoothedRtt).toBeGreaterThan(4);
+  });
+});

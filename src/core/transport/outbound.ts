@@ -142,10 +142,21 @@ export class PeerOutbound {
   onAck(ranges: readonly AckRange[], ackDelayMs: number, now: number) {
     const result = this.loss.onAckReceived(ranges, ackDelayMs, now);
     const rtt = this.loss.rtt;
+    // Congestion control reads queues on the path from its RTT samples, so it takes them net
+    // of the delay the peer reports between receiving and acknowledging (storing, writing to
+    // disk): that time is the receiver's, not the path's. Never below the smallest RTT seen.
+    // Loss detection's estimator keeps RFC 9002's rule (the delay capped at max_ack_delay).
+    const sample =
+      result.rttSample === null ? null : Math.max(rtt.minRtt, result.rttSample - ackDelayMs);
     // One RTT sample per ack: hand it over with the last acknowledged transmission.
     result.acked.forEach((p, i) => {
-      const sample = i === result.acked.length - 1 ? result.rttSample : null;
-      this.cc.onAcked(p.bytes, sample, rtt.smoothedRtt, rtt.minRtt, now);
+      this.cc.onAcked(
+        p.bytes,
+        i === result.acked.length - 1 ? sample : null,
+        rtt.smoothedRtt,
+        rtt.minRtt,
+        now,
+      );
     });
     for (const p of result.lost) this.cc.onLost(p.bytes, now);
     return result;

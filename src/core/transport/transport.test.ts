@@ -91,3 +91,32 @@ describe('the attempt limit', () => {
     t.close();
   });
 });
+
+describe('acknowledging a burst', () => {
+  it('sends one ack for the whole burst, its delay counted from when the segments arrived', () => {
+    const sent: Frame[] = [];
+    const t = startTransport(sent);
+    for (let i = 0; i < 8; i++) {
+      t.onFrame({
+        type: 'data',
+        from: 'bob',
+        fromDevice: 2,
+        to: 'alice',
+        toDevice: 1,
+        messageId: 5,
+        transmission: 100 + i,
+        segmentCount: 9,
+        segmentIndex: i,
+        payload: new Uint8Array(1024).fill(i),
+      });
+    }
+    // The burst is stored at the end of the turn; say that came 7 ms after it arrived.
+    vi.setSystemTime(Date.now() + 7);
+    vi.advanceTimersByTime(0);
+    const acks = sent.filter((f) => f.type === 'ack');
+    expect(acks).toHaveLength(1);
+    expect(acks[0]).toMatchObject({ to: 'bob', toDevice: 2, ranges: [[100, 107]] });
+    expect(acks[0]!.type === 'ack' && acks[0]!.ackDelayMicros).toBe(7000);
+    t.close();
+  });
+});

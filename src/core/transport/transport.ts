@@ -886,12 +886,15 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   /** Data frames wait here for the end of the current I/O burst: one transaction for all. */
   private incoming: DataFrame[] = [];
+  /** When each of `incoming` arrived: an ack's delay counts from there (see settleIncoming). */
+  private incomingAt: number[] = [];
   private flushScheduled = false;
   /** A burst's chunks are being written. */
   private writing = false;
 
   private onData(frame: DataFrame): void {
     this.incoming.push(frame);
+    this.incomingAt.push(this.now());
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flushIncoming());
@@ -904,7 +907,9 @@ export class Transport extends EventEmitter<TransportEvents> {
     // One burst at a time: what comes while its chunks are written waits for the next.
     if (this.closed || this.writing || this.incoming.length === 0) return;
     const batch = this.incoming;
+    const arrivals = this.incomingAt;
     this.incoming = [];
+    this.incomingAt = [];
     const writes: { at: number; write: PendingWrite }[] = [];
     // A segment twice in one burst (the channel duplicates) is written once: two writes in
     // flight to one offset could land in either order, after the first was hashed.
@@ -923,7 +928,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       )
       .immediate();
     if (writes.length === 0 || this.partial === null) {
-      this.settleIncoming(batch, results);
+      this.settleIncoming(batch, results, arrivals);
       return;
     }
     // The chunks go to disk on the thread pool; recorded and acknowledged once there.
@@ -946,7 +951,7 @@ export class Transport extends EventEmitter<TransportEvents> {
           });
         })
         .immediate();
-      this.settleIncoming(batch, results);
+      this.settleIncoming(batch, results, arrivals);
       if (this.incoming.length > 0 && !this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flushIncoming());
@@ -954,8 +959,16 @@ export class Transport extends EventEmitter<TransportEvents> {
     });
   }
 
-  /** A burst stored: counters, the segment log, acknowledgements, receipts and events. */
-  private settleIncoming(batch: DataFrame[], results: StoreResult[]): void {
+  /**
+   * A burst stored: counters, the segment log, acknowledgements, receipts and events.
+   *
+   * One ack per sender for the whole burst (its segments are committed together, so acks
+   * every second segment would only go out back to back), and its delay counts from each
+   * segment's arrival: the time the burst spent being stored and written is the receiver's,
+   * which the sender's congestion control must not read as a queue on the path.
+   */
+  private settleIncoming(batch: DataFrame[], results: StoreResult[], arrivals: number[]): void {
+    const acksDue = new Set<{ user: string; device: number; acks: AckScheduler }>();
     const receipts = new Map<string, { user: string; device: number; ids: number[] }>();
     const refusals = new Map<string, { user: string; device: number; ids: number[] }>();
     const cancels = new Map<string, { user: string; device: number; ids: number[] }>();
@@ -1011,7 +1024,7 @@ export class Transport extends EventEmitter<TransportEvents> {
         this.inbound.set(senderKey, state);
       }
       // The segment is committed: now it may be acknowledged.
-      if (state.acks.onReceived(frame.transmission, this.now()).ackNow) this.sendAck(state);
+      if (state.acks.onReceived(frame.transmission, arrivals[i]!).ackNow) acksDue.add(state);
       // A file refused at its header (too large, no room) is final: the sender hears so.
       const to =
         result === 'completed'
@@ -1027,6 +1040,7 @@ export class Transport extends EventEmitter<TransportEvents> {
         to.set(senderKey, r);
       }
     });
+    for (const state of acksDue) this.sendAck(state);
     for (const key of changed.values()) this.changed(key);
     for (const r of receipts.values()) this.sendReceipt(r.user, r.device, r.ids, 'delivered');
     for (const r of refusals.values()) this.sendReceipt(r.user, r.device, r.ids, 'refused');
