@@ -113,6 +113,8 @@ async function strataGoodput(
   try {
     await until(alice, () => alice.online);
     await until(bob, () => bob.online);
+    // Engines that have been running a while, as a user's are: their worker threads started.
+    await Promise.all([alice.whenSettled(), bob.whenSettled()]);
     let key = '';
     // Resolves when bob has verified and saved the file; rejects with the reason if either
     // end fails it (e.g. refused by the relay), so that a run never waits forever.

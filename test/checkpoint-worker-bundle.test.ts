@@ -44,13 +44,18 @@ describe('the bundled checkpoint worker', () => {
       workerData: { file, intervalMs: 10, restartFrames: 16_384 },
     });
     const failures: unknown[] = [];
+    const ready = new Promise<unknown>((resolve) => worker.once('message', resolve));
     worker.on('error', (e) => failures.push(e));
-    worker.on('message', (m) => failures.push(m));
+    worker.on('message', (m: { ready?: true }) => {
+      if (m.ready !== true) failures.push(m);
+    });
     const failed = new Promise<never>((_, reject) =>
       worker.once('exit', (code) =>
         reject(new Error(`worker exited (${code}): ${String(failures)}`)),
       ),
     );
+    // It says when it has loaded and connected (what a benchmark waits for).
+    expect(await Promise.race([ready, failed])).toEqual({ ready: true });
     await Promise.race([checkpointed, failed]);
     const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
     worker.postMessage('close');

@@ -235,6 +235,11 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     return this.conn.isOnline;
   }
 
+  /** Settles once the engine's background threads have started (see BackgroundCheckpoints). */
+  whenSettled(): Promise<void> {
+    return this.db.checkpoints?.ready ?? Promise.resolve();
+  }
+
   /**
    * The transport's counters change with every acknowledgement, a thousand times a second in a
    * file transfer: a `stats` event goes at once, then at most every STATS_EVENT_MS per peer

@@ -17,6 +17,8 @@ const db = new Database(file);
 // Short: RESTART holds the owner's writer back while it waits, and a busy checkpoint is
 // simply tried again at the next interval.
 db.pragma('busy_timeout = 100');
+// Loaded and connected: the owner may count on background checkpoints from here on.
+parentPort?.postMessage({ ready: true });
 
 const timer = setInterval(() => {
   try {

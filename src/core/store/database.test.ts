@@ -21,6 +21,15 @@ describe('engine database', () => {
     closeDatabase(db);
   });
 
+  it('checkpoints on a worker thread, which says when it has started', async () => {
+    const db = openDatabase(dir());
+    await db.checkpoints!.ready;
+    // Still on the worker (a failed start would have handed checkpoints back to db).
+    expect(db.checkpoints!.worker).not.toBeNull();
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    closeDatabase(db);
+  });
+
   it('runs each migration once, in order, and keeps data across reopening', () => {
     const d = dir();
     const db = openDatabase(d);
