@@ -962,13 +962,12 @@ export class Transport extends EventEmitter<TransportEvents> {
   /**
    * A burst stored: counters, the segment log, acknowledgements, receipts and events.
    *
-   * One ack per sender for the whole burst (its segments are committed together, so acks
-   * every second segment would only go out back to back), and its delay counts from each
-   * segment's arrival: the time the burst spent being stored and written is the receiver's,
-   * which the sender's congestion control must not read as a queue on the path.
+   * An ack's delay counts from its segment's arrival: the time the burst spent being stored
+   * and written is the receiver's, which the sender's congestion control must not read as a
+   * queue on the path. (One ack per burst instead of one per two segments was tried: ten
+   * times fewer acks, but fewer RTT samples and later loss signals; 10% loss got slower.)
    */
   private settleIncoming(batch: DataFrame[], results: StoreResult[], arrivals: number[]): void {
-    const acksDue = new Set<{ user: string; device: number; acks: AckScheduler }>();
     const receipts = new Map<string, { user: string; device: number; ids: number[] }>();
     const refusals = new Map<string, { user: string; device: number; ids: number[] }>();
     const cancels = new Map<string, { user: string; device: number; ids: number[] }>();
@@ -1024,7 +1023,7 @@ export class Transport extends EventEmitter<TransportEvents> {
         this.inbound.set(senderKey, state);
       }
       // The segment is committed: now it may be acknowledged.
-      if (state.acks.onReceived(frame.transmission, arrivals[i]!).ackNow) acksDue.add(state);
+      if (state.acks.onReceived(frame.transmission, arrivals[i]!).ackNow) this.sendAck(state);
       // A file refused at its header (too large, no room) is final: the sender hears so.
       const to =
         result === 'completed'
@@ -1040,7 +1039,6 @@ export class Transport extends EventEmitter<TransportEvents> {
         to.set(senderKey, r);
       }
     });
-    for (const state of acksDue) this.sendAck(state);
     for (const key of changed.values()) this.changed(key);
     for (const r of receipts.values()) this.sendReceipt(r.user, r.device, r.ids, 'delivered');
     for (const r of refusals.values()) this.sendReceipt(r.user, r.device, r.ids, 'refused');
