@@ -159,11 +159,7 @@ test('a file over the size limit is refused before it is uploaded', async ({ app
  */
 const SLOW_CHANNEL = { rateBytesPerSec: 1024 * 1024 };
 
-test('a large file is paused and resumed, and arrives whole', async ({
-  app,
-  relay,
-  downloads,
-}) => {
+test('a large file is paused and resumed, and arrives whole', async ({ app, relay, downloads }) => {
   // 64 MiB through a relay on a shared two-core machine takes tens of seconds.
   test.setTimeout(150_000);
   await relay.admin(SLOW_CHANNEL);
