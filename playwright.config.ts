@@ -11,6 +11,9 @@ const CHROMIUM = process.env['STRATA_CHROMIUM'] ?? '/usr/bin/chromium';
 
 export default defineConfig<E2eOptions>({
   testDir: 'e2e',
+  // Every temporary file of the run (relays, hosts, Chromium profiles) under one directory,
+  // removed at the end (scripts/scoped-tmpdir.ts).
+  globalSetup: './scripts/scoped-tmpdir.ts',
   testMatch: '*.spec.ts',
   // Each test starts a relay and two or three app instances: on two cores, one at a time.
   workers: 1,

@@ -6,6 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          globalSetup: ['scripts/scoped-tmpdir.ts'],
           include: ['src/**/*.test.ts', 'relay/**/*.test.ts'],
           environment: 'node',
         },
@@ -13,6 +14,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          globalSetup: ['scripts/scoped-tmpdir.ts'],
           include: ['test/**/*.test.ts'],
           environment: 'node',
           testTimeout: 120_000,

@@ -7,6 +7,7 @@ import { runEngineBench } from './engine.ts';
 import { runFilesBench } from './files.ts';
 import { runRelayBench } from './relay.ts';
 import { runUiBench } from './ui.ts';
+import { scopeTmpdir } from '../scripts/scoped-tmpdir.ts';
 
 const suites: Record<string, (report: Report) => Promise<void> | void> = {
   codecs: runCodecBench,
@@ -25,10 +26,16 @@ for (const name of only) {
 }
 
 const report = new Report();
-for (const [name, run] of Object.entries(suites)) {
-  if (only.length > 0 && !only.includes(name)) continue;
-  process.stderr.write(`running ${name}...\n`);
-  await run(report);
+// Whatever a suite (or a process it starts) leaves in the temporary directory goes with it.
+const restoreTmpdir = scopeTmpdir('strata-bench-run-');
+try {
+  for (const [name, run] of Object.entries(suites)) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    process.stderr.write(`running ${name}...\n`);
+    await run(report);
+  }
+} finally {
+  restoreTmpdir();
 }
 
 console.log(report.table());
