@@ -32,6 +32,8 @@ export const DEFAULT_MAX_FILE_BYTES = 8 * 1024 ** 3;
 
 /** The shortest interval between two `stats` events for one peer. */
 export const STATS_EVENT_MS = 250;
+/** How long quitting waits for the acks of segments in flight (Transport.drain). */
+export const CLOSE_DRAIN_MS = 1000;
 /** A typing indicator clears by itself after this long without a refresh. */
 export const TYPING_TTL_MS = 6000;
 /** Relay errors that mean a message cannot be delivered as sent. */
@@ -276,6 +278,8 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.closed = true;
     for (const t of this.typingTimers.values()) clearTimeout(t);
     for (const t of this.statsTimers.values()) clearTimeout(t.timer);
+    // Let the segments in flight be acknowledged, so that the next start does not resend them.
+    await this.transport.drain(CLOSE_DRAIN_MS);
     this.files.close();
     this.transport.close();
     await this.conn.stop();

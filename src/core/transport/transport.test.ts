@@ -120,3 +120,43 @@ describe('acknowledging a burst', () => {
     t.close();
   });
 });
+
+describe('draining before a quit', () => {
+  it('sends nothing more, and settles once what is in flight is acknowledged', async () => {
+    const sent: Frame[] = [];
+    const t = startTransport(sent);
+    t.submit('bob', 1, new Uint8Array(3000));
+    const data = sent.filter((f) => f.type === 'data');
+    expect(data).toHaveLength(3);
+    let settled = false;
+    const drained = t.drain(60_000).then(() => (settled = true));
+    // A message accepted while draining waits for the next start.
+    t.submit('bob', 2, new Uint8Array(10));
+    expect(sent.filter((f) => f.type === 'data')).toHaveLength(3);
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    const transmissions = data.map((f) => (f.type === 'data' ? f.transmission : 0));
+    t.onFrame({
+      type: 'ack',
+      from: 'bob',
+      fromDevice: 2,
+      to: 'alice',
+      toDevice: 1,
+      ackDelayMicros: 0,
+      ranges: [[Math.min(...transmissions), Math.max(...transmissions)]],
+    });
+    await drained;
+    expect(settled).toBe(true);
+    expect(status({ author: 'alice', authorDevice: 1, id: 1 })).toBe('delivered');
+    t.close();
+  });
+
+  it('gives up waiting after its timeout', async () => {
+    const t = startTransport([]);
+    t.submit('bob', 1, new Uint8Array(3000));
+    const drained = t.drain(1000);
+    vi.advanceTimersByTime(1000);
+    await drained;
+    t.close();
+  });
+});
