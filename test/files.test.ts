@@ -414,4 +414,33 @@ describe('files from a hostile or broken peer', () => {
     ).toMatchObject({ kind: 'refused' });
     await mallory.close();
   });
+
+  it('a segment sent twice in one burst with other bytes cannot change a verified file', async () => {
+    const bob = engine('bob');
+    await bob.online();
+    const mallory = await TestClient.connect(relay.url, 'mallory', 9);
+    const first = randomBytes(100);
+    const last = randomBytes(100);
+    const claimed = Buffer.concat([first, last]);
+    const header = encodeFileHeader({
+      name: 'twice.bin',
+      size: claimed.length,
+      type: 'application/octet-stream',
+      sha256: sha256(claimed),
+    });
+    // Segment 1 twice, the second copy at another offset, over the bytes already hashed.
+    const segments: [number, Uint8Array][] = [
+      [0, header],
+      [1, encodeChunk(0, first)],
+      [1, encodeChunk(50, randomBytes(100))],
+      [2, encodeChunk(100, last)],
+    ];
+    for (const [index, payload] of segments) {
+      mallory.send({ ...(mallory.data('bob', 83, payload, index, 3) as DataFrame), file: true });
+    }
+    await bob.until(() => bob.m.message('mallory/9/83')?.file?.state === 'done');
+    // What was verified is what was saved.
+    expect(sha256(readFileSync(bob.m.message('mallory/9/83')!.file!.path!))).toBe(sha256(claimed));
+    await mallory.close();
+  });
 });

@@ -83,6 +83,20 @@ describe('PartialFiles: the SHA-256 runs as the file arrives', () => {
     expect(await partial.sha256(path, bytes.length)).toBe(sha256(bytes));
   });
 
+  it('a write that fails (part of it may be on disk, unrecorded) makes it hash from disk', async () => {
+    const bytes = randomBytes(3 * CHUNK);
+    const chunks = chunksOf(bytes);
+    const path = partial.pathOf('alice', 1, 13);
+    partial.begin(path);
+    await receive(path, chunks.slice(0, 1));
+    // Bytes the file system cannot take: the write rejects (as with ENOSPC or EIO).
+    const unwritable = { length: CHUNK } as unknown as Uint8Array;
+    await expect(partial.write(path, CHUNK, unwritable)).rejects.toThrow();
+    await receive(path, chunks.slice(1));
+    expect(await partial.sha256(path, bytes.length)).toBe(sha256(bytes));
+    expect(partial.bytesReadBack).toBe(bytes.length);
+  });
+
   it('hashes only the announced size of a file with bytes beyond it', async () => {
     const bytes = randomBytes(3 * CHUNK);
     const path = partial.pathOf('alice', 1, 11);

@@ -69,16 +69,22 @@ export class PartialFiles {
    * error (ENOSPC...) as it is.
    */
   async write(path: string, offset: number, bytes: Uint8Array): Promise<void> {
-    await this.withFd(path, async (fd) => {
-      let done = 0;
-      while (done < bytes.length) {
-        done += await new Promise<number>((resolve, reject) => {
-          write(fd, bytes, done, bytes.length - done, offset + done, (e, n) =>
-            e ? reject(e) : resolve(n),
-          );
-        });
-      }
-    });
+    try {
+      await this.withFd(path, async (fd) => {
+        let done = 0;
+        while (done < bytes.length) {
+          done += await new Promise<number>((resolve, reject) => {
+            write(fd, bytes, done, bytes.length - done, offset + done, (e, n) =>
+              e ? reject(e) : resolve(n),
+            );
+          });
+        }
+      });
+    } catch (e) {
+      // Part of it may be on disk, and it is not recorded: hash this file from disk instead.
+      this.running.delete(path);
+      throw e;
+    }
   }
 
   /**

@@ -943,15 +943,15 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.incoming = [];
     this.incomingAt = [];
     const writes: { at: number; write: PendingWrite }[] = [];
-    // A segment twice in one burst (the channel duplicates) is written once: two writes in
-    // flight to one offset could land in either order, after the first was hashed.
+    // A segment twice in one burst (the channel duplicates) is written once: only the first
+    // copy is recorded (and hashed), and the other's write could land after it.
     const writing = new Set<string>();
     const results = this.db
       .transaction(() =>
         batch.map((f, at): StoreResult => {
           const r = this.storeSegment(f, f.from === this.me.user ? f.to : f.from);
           if (typeof r === 'string') return r;
-          const slot = `${r.path}#${r.offset}`;
+          const slot = `${r.path}#${r.frame.segmentIndex}`;
           if (writing.has(slot)) return 'duplicate';
           writing.add(slot);
           writes.push({ at, write: r });
