@@ -36,6 +36,12 @@ async function receive(path: string, chunks: { offset: number; bytes: Buffer }[]
   }
 }
 
+/** The file's SHA-256 is right, and it took reading the whole file back from disk. */
+async function expectHashedFromDisk(path: string, bytes: Buffer): Promise<void> {
+  expect(await partial.sha256(path, bytes.length)).toBe(sha256(bytes));
+  expect(partial.bytesReadBack).toBe(bytes.length);
+}
+
 describe('PartialFiles: the SHA-256 runs as the file arrives', () => {
   it('hashes in-order chunks as they are recorded: nothing is read back at the end', async () => {
     const bytes = randomBytes(20 * CHUNK + 123);
@@ -67,8 +73,7 @@ describe('PartialFiles: the SHA-256 runs as the file arrives', () => {
     const bytes = randomBytes(5 * CHUNK);
     const path = partial.pathOf('alice', 1, 9);
     await receive(path, chunksOf(bytes));
-    expect(await partial.sha256(path, bytes.length)).toBe(sha256(bytes));
-    expect(partial.bytesReadBack).toBe(bytes.length);
+    await expectHashedFromDisk(path, bytes);
   });
 
   it('a chunk over what is already hashed makes it hash the file from disk, as written', async () => {
@@ -93,8 +98,7 @@ describe('PartialFiles: the SHA-256 runs as the file arrives', () => {
     const unwritable = { length: CHUNK } as unknown as Uint8Array;
     await expect(partial.write(path, CHUNK, unwritable)).rejects.toThrow();
     await receive(path, chunks.slice(1));
-    expect(await partial.sha256(path, bytes.length)).toBe(sha256(bytes));
-    expect(partial.bytesReadBack).toBe(bytes.length);
+    await expectHashedFromDisk(path, bytes);
   });
 
   it('hashes only the announced size of a file with bytes beyond it', async () => {
@@ -113,7 +117,6 @@ describe('PartialFiles: the SHA-256 runs as the file arrives', () => {
     partial.remove(path);
     // The same path written again from scratch (not begun): hashed from disk, correctly.
     writeFileSync(path, bytes);
-    expect(await partial.sha256(path, bytes.length)).toBe(sha256(bytes));
-    expect(partial.bytesReadBack).toBe(bytes.length);
+    await expectHashedFromDisk(path, bytes);
   });
 });
