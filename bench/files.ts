@@ -16,7 +16,7 @@ import { Messenger } from '../src/core/messenger.ts';
 import { DEFAULT_SEGMENT_SIZE } from '../src/core/transport/segments.ts';
 import type { MessengerEvent } from '../src/shared/api.ts';
 import { until, type Report } from './harness.ts';
-import { forwarderPair, start, stop, type MaskKey } from './relay.ts';
+import { forwarderPair, quantile, start, stop, type MaskKey } from './relay.ts';
 
 const MiB = 1024 * 1024;
 /** BENCH_FILE_MIB and BENCH_FILE_ROWS (e.g. `none/0,none/0.02`) narrow a run for profiling. */
@@ -144,11 +144,11 @@ async function strataGoodput(
 /** Rounds of every measurement, interleaved in time; each figure is the median of its rounds. */
 const ROUNDS = Number(process.env.BENCH_FILE_ROUNDS ?? 3);
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+const median = (values: number[]) =>
+  quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 
 export async function runFilesBench(report: Report): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-files-'));

@@ -236,11 +236,7 @@ export class Custody {
       }
     }
     if (!segments) return;
-    this.batch = this.batch.filter((p) => {
-      const keep = p.key !== key || !segments.has(`${p.row.messageId}:${p.row.segmentIndex}`);
-      if (!keep) this.dropped(p);
-      return keep;
-    });
+    this.dropPending(key, (row) => segments.has(`${row.messageId}:${row.segmentIndex}`));
     this.count.spared('', segments.size);
     // An earlier copy of a segment (lost, or late past the delay) may be written already:
     // the ack of this one settles it too.
@@ -248,6 +244,16 @@ export class Custody {
       this.segmentAcks.push({ key: custodyKey, segments: [...segments.values()] });
       this.schedule();
     }
+  }
+
+  /** Takes the frames of `key` that `gone` names out of the pending batch: never written. */
+  private dropPending(key: string, gone: (row: Pending['row']) => boolean): void {
+    if (!this.pendingKeys.has(key)) return;
+    this.batch = this.batch.filter((p) => {
+      const keep = p.key !== key || !gone(p.row);
+      if (!keep) this.dropped(p);
+      return keep;
+    });
   }
 
   /** Bookkeeping of a frame leaving the pending batch. */
@@ -268,13 +274,7 @@ export class Custody {
     const key = { sender: frame.to, senderDevice: frame.messageDevice, recipient: frame.from };
     const k = keyOf(key);
     const ids = new Set(frame.messageIds);
-    if (this.pendingKeys.has(k)) {
-      this.batch = this.batch.filter((p) => {
-        const keep = p.key !== k || !ids.has(p.row.messageId);
-        if (!keep) this.dropped(p);
-        return keep;
-      });
-    }
+    this.dropPending(k, (row) => ids.has(row.messageId));
     this.releases.push({ key, messageIds: frame.messageIds });
     this.schedule();
   }

@@ -130,12 +130,7 @@ describe('files through the relay', () => {
     let id = Date.now() * 1024;
     for (const name of [...hostile, 'same.txt', 'same.txt']) {
       const path = sourceFile(bytes);
-      const header = encodeFileHeader({
-        name,
-        size: bytes.length,
-        type: 'application/octet-stream',
-        sha256: sha256(bytes),
-      });
+      const header = fileHeader(name, bytes.length, sha256(bytes));
       const key = transport.submitFile('bob', ++id, header, path, identify(path), 256);
       keys.push(`${key.author}/${key.authorDevice}/${key.id}`);
     }
@@ -323,33 +318,34 @@ describe('files through the relay', () => {
   });
 });
 
+/** A header of a file of `size` bytes named `name` whose SHA-256 is said to be `digest`. */
+function fileHeader(name: string, size: number, digest: string): Uint8Array {
+  return encodeFileHeader({ name, size, type: 'application/octet-stream', sha256: digest });
+}
+
+/** Segment `index` of `count` of file `id`, from `client` (a hostile peer) to bob. */
+function sendFileSegment(
+  client: TestClient,
+  id: number,
+  payload: Uint8Array,
+  index: number,
+  count: number,
+): void {
+  client.send({ ...(client.data('bob', id, payload, index, count) as DataFrame), file: true });
+}
+
 describe('files from a hostile or broken peer', () => {
   it('refuses a file larger than the disk can hold, clearly, and keeps working', async () => {
     const bob = engine('bob');
     await bob.online();
     bob.m.updateFileSettings({ maxFileBytes: 2 ** 50 });
     const mallory = await TestClient.connect(relay.url, 'mallory', 9);
-    const fileData = (
-      id: number,
-      payload: Uint8Array,
-      index: number,
-      count: number,
-    ): DataFrame => ({
-      ...(mallory.data('bob', id, payload, index, count) as DataFrame),
-      file: true,
-    });
     const size = 2 ** 44; // 16 TiB: no test machine has it free
     const count = 1 + Math.ceil(size / 65_528);
-    const header = encodeFileHeader({
-      name: 'huge.iso',
-      size,
-      type: 'application/octet-stream',
-      sha256: 'ab'.repeat(32),
-    });
-    mallory.send(fileData(77, header, 0, count));
+    sendFileSegment(mallory, 77, fileHeader('huge.iso', size, 'ab'.repeat(32)), 0, count);
     // A chunk with no room for its offset, and one past the largest file allowed: dropped, not written.
-    mallory.send(fileData(78, new Uint8Array(4), 1, 3));
-    mallory.send(fileData(79, encodeChunk(2 ** 50, new Uint8Array(10)), 1, 2));
+    sendFileSegment(mallory, 78, new Uint8Array(4), 1, 3);
+    sendFileSegment(mallory, 79, encodeChunk(2 ** 50, new Uint8Array(10)), 1, 2);
     const key = 'mallory/9/77';
     await bob.until(() => bob.m.message(key)?.file?.state === 'failed');
     expect(bob.m.message(key)!.file!.error).toMatch(/refused: .*not enough free space/i);
@@ -370,15 +366,9 @@ describe('files from a hostile or broken peer', () => {
     await bob.online();
     const mallory = await TestClient.connect(relay.url, 'mallory', 9);
     const chunk = 1000;
-    const header = encodeFileHeader({
-      name: 'more.bin',
-      size: 3 * chunk,
-      type: 'application/octet-stream',
-      sha256: sha256(randomBytes(16)),
-    });
     const segment = (index: number, payload: Uint8Array) =>
-      mallory.send({ ...(mallory.data('bob', 82, payload, index, 4) as DataFrame), file: true });
-    segment(0, header);
+      sendFileSegment(mallory, 82, payload, index, 4);
+    segment(0, fileHeader('more.bin', 3 * chunk, sha256(randomBytes(16))));
     segment(1, encodeChunk(0, randomBytes(chunk)));
     await bob.until(() => (bob.m.message('mallory/9/82')?.file?.bytesDone ?? 0) > 0);
     expect(bob.m.controlFile('mallory/9/82', 'cancel')).toBe(true);
@@ -397,14 +387,9 @@ describe('files from a hostile or broken peer', () => {
     await bob.online();
     const mallory = await TestClient.connect(relay.url, 'mallory', 9);
     const bytes = randomBytes(1000);
-    const header = encodeFileHeader({
-      name: 'claims.bin',
-      size: bytes.length,
-      type: 'application/octet-stream',
-      sha256: sha256(randomBytes(16)),
-    });
+    const header = fileHeader('claims.bin', bytes.length, sha256(randomBytes(16)));
     for (const [index, payload] of [header, encodeChunk(0, bytes)].entries()) {
-      mallory.send({ ...(mallory.data('bob', 81, payload, index, 2) as DataFrame), file: true });
+      sendFileSegment(mallory, 81, payload, index, 2);
     }
     await bob.until(() => bob.m.message('mallory/9/81')?.file?.state === 'failed');
     expect(bob.m.message('mallory/9/81')!.file!.error).toMatch(/arrived damaged/);
@@ -422,12 +407,7 @@ describe('files from a hostile or broken peer', () => {
     const first = randomBytes(100);
     const last = randomBytes(100);
     const claimed = Buffer.concat([first, last]);
-    const header = encodeFileHeader({
-      name: 'twice.bin',
-      size: claimed.length,
-      type: 'application/octet-stream',
-      sha256: sha256(claimed),
-    });
+    const header = fileHeader('twice.bin', claimed.length, sha256(claimed));
     // Segment 1 twice, the second copy at another offset, over the bytes already hashed.
     const segments: [number, Uint8Array][] = [
       [0, header],
@@ -435,9 +415,7 @@ describe('files from a hostile or broken peer', () => {
       [1, encodeChunk(50, randomBytes(100))],
       [2, encodeChunk(100, last)],
     ];
-    for (const [index, payload] of segments) {
-      mallory.send({ ...(mallory.data('bob', 83, payload, index, 3) as DataFrame), file: true });
-    }
+    for (const [index, payload] of segments) sendFileSegment(mallory, 83, payload, index, 3);
     await bob.until(() => bob.m.message('mallory/9/83')?.file?.state === 'done');
     // What was verified is what was saved.
     expect(sha256(readFileSync(bob.m.message('mallory/9/83')!.file!.path!))).toBe(sha256(claimed));

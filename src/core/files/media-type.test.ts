@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OCTET_STREAM, SNIFF_BYTES, isPreviewableImage, mediaTypeOf } from './media-type.ts';
+import { isPreviewableImage } from '../../shared/preview.ts';
+import { OCTET_STREAM, SNIFF_BYTES, mediaTypeOf } from './media-type.ts';
 
 const ascii = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
 

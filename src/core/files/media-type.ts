@@ -140,5 +140,3 @@ export function mediaTypeOf(name: string, head?: Uint8Array): string {
   if (sniffed === undefined) return expected === undefined ? claimed : OCTET_STREAM;
   return sniffed === expected ? claimed : sniffed;
 }
-
-export { isPreviewableImage } from '../../shared/preview.ts';

@@ -764,16 +764,10 @@ export class Transport extends EventEmitter<TransportEvents> {
       const count = this.sending.get(p.meta.messageId)?.count ?? 0;
       this.log.record(out.peer, 'acked', p.meta.messageId, p.meta.index, count, p.bytes);
     }
+    const settled = [...result.acked, ...result.spurious];
     this.db
       .transaction(() => {
-        for (const p of [...result.acked, ...result.spurious]) {
-          const msg = this.sending.get(p.meta.messageId);
-          if (!msg || !markSegment(msg, 'acked', p.meta.index)) continue;
-          this.q.markAcked.run(p.meta.messageId, p.meta.index);
-          out.counters.segmentsAcked++;
-          touched.add(p.meta.messageId);
-        }
-        for (const ref of unparked) {
+        for (const ref of [...settled.map((p) => p.meta), ...unparked]) {
           const msg = this.sending.get(ref.messageId);
           if (!msg || !markSegment(msg, 'acked', ref.index)) continue;
           this.q.markAcked.run(ref.messageId, ref.index);
@@ -782,7 +776,7 @@ export class Transport extends EventEmitter<TransportEvents> {
         }
       })
       .immediate();
-    out.release([...result.acked, ...result.spurious].map((p) => p.transmission));
+    out.release(settled.map((p) => p.transmission));
     // A returning peer making progress through what the relay stored: let it go on.
     if (unparked.length > 0 && this.heldSweeps.has(out.peer)) {
       this.heldSweeps.set(out.peer, this.now() + HELD_SWEEP_MS);
@@ -927,10 +921,14 @@ export class Transport extends EventEmitter<TransportEvents> {
   private onData(frame: DataFrame): void {
     this.incoming.push(frame);
     this.incomingAt.push(this.now());
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flushIncoming());
-    }
+    this.scheduleFlush();
+  }
+
+  /** Stores what has come at the end of this I/O turn (once for the whole burst). */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flushIncoming());
   }
 
   /** Stores a burst of segments in one transaction, then acknowledges them. */
@@ -984,10 +982,7 @@ export class Transport extends EventEmitter<TransportEvents> {
         })
         .immediate();
       this.settleIncoming(batch, results, arrivals);
-      if (this.incoming.length > 0 && !this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flushIncoming());
-      }
+      if (this.incoming.length > 0) this.scheduleFlush();
     });
   }
 
@@ -1000,9 +995,11 @@ export class Transport extends EventEmitter<TransportEvents> {
    * times fewer acks, but fewer RTT samples and later loss signals; 10% loss got slower.)
    */
   private settleIncoming(batch: DataFrame[], results: StoreResult[], arrivals: number[]): void {
-    const receipts = new Map<string, { user: string; device: number; ids: number[] }>();
-    const refusals = new Map<string, { user: string; device: number; ids: number[] }>();
-    const cancels = new Map<string, { user: string; device: number; ids: number[] }>();
+    /** Receipts to send, by kind and sender. */
+    const receipts = new Map<
+      string,
+      { user: string; device: number; kind: ReceiptKind; ids: number[] }
+    >();
     const changed = new Map<string, MessageKey>();
     const fileComplete: MessageKey[] = [];
     batch.forEach((frame, i) => {
@@ -1057,24 +1054,16 @@ export class Transport extends EventEmitter<TransportEvents> {
       // The segment is committed: now it may be acknowledged.
       if (state.acks.onReceived(frame.transmission, arrivals[i]!).ackNow) this.sendAck(state);
       // A file refused at its header (too large, no room) is final: the sender hears so.
-      const to =
-        result === 'completed'
-          ? receipts
-          : result === 'failed' || result === 'refusedFile'
-            ? refusals
-            : result === 'cancelledFile'
-              ? cancels
-              : null;
-      if (to !== null) {
-        const r = to.get(senderKey) ?? { user: frame.from, device: frame.fromDevice, ids: [] };
+      const kind = RECEIPT_FOR[result];
+      if (kind !== undefined) {
+        const at = `${kind} ${senderKey}`;
+        const r = receipts.get(at) ?? { user: frame.from, device: frame.fromDevice, kind, ids: [] };
         if (!r.ids.includes(frame.messageId)) r.ids.push(frame.messageId);
-        to.set(senderKey, r);
+        receipts.set(at, r);
       }
     });
     for (const key of changed.values()) this.changed(key);
-    for (const r of receipts.values()) this.sendReceipt(r.user, r.device, r.ids, 'delivered');
-    for (const r of refusals.values()) this.sendReceipt(r.user, r.device, r.ids, 'refused');
-    for (const r of cancels.values()) this.sendReceipt(r.user, r.device, r.ids, 'cancelled');
+    for (const r of receipts.values()) this.sendReceipt(r.user, r.device, r.ids, r.kind);
     // A file is delivered once verified: its receipt comes from whoever verifies it.
     for (const key of fileComplete) this.emit('fileComplete', key);
     this.pump();
@@ -1165,11 +1154,8 @@ export class Transport extends EventEmitter<TransportEvents> {
       partial.begin(path);
     }
     if (!file) return 'duplicate';
-    // Still coming after we cancelled or refused it: the sender has not heard (our receipt
-    // may have been lost while we were offline). Dropped, and the receipt goes again.
-    if (direction === 'in' && file.state === 'cancelled') return 'cancelledFile';
-    if (direction === 'in' && file.state === 'failed') return 'refusedFile';
-    if (file.state !== 'receiving') return 'duplicate';
+    const closed = closedFileResult(file.state, direction === 'in');
+    if (closed !== null) return closed;
     if (index > 0) {
       // A chunk is recorded only once its bytes are on disk: it is written first, off the
       // event loop, and recordWritten() records (and counts) it.
@@ -1233,10 +1219,8 @@ export class Transport extends EventEmitter<TransportEvents> {
     }
     this.writeFailures.delete(keyText);
     const file = this.q.fileOf.get(from, fromDevice, id) as { state: string } | undefined;
-    const incoming = from !== this.me.user;
-    if (incoming && file?.state === 'cancelled') return 'cancelledFile';
-    if (incoming && file?.state === 'failed') return 'refusedFile';
-    if (file?.state !== 'receiving') return 'duplicate';
+    const closed = closedFileResult(file?.state, from !== this.me.user);
+    if (closed !== null) return closed;
     if (this.q.insertInFileSegment.run(from, fromDevice, id, index).changes === 0) {
       return 'duplicate';
     }
@@ -1452,7 +1436,6 @@ interface OutMessage {
   coveredCount: number;
 }
 
-/** What became of one incoming segment. */
 /** A chunk of a file that passed every check, to be written at its offset and then recorded. */
 interface PendingWrite {
   frame: DataFrame;
@@ -1461,6 +1444,7 @@ interface PendingWrite {
   bytes: Uint8Array;
 }
 
+/** What became of one incoming segment. */
 type StoreResult =
   | 'duplicate'
   | 'first'
@@ -1471,6 +1455,14 @@ type StoreResult =
   | 'refused'
   | 'cancelledFile'
   | 'refusedFile';
+
+/** The receipt a stored segment's result calls for: its message is complete, refused or cancelled. */
+const RECEIPT_FOR: Partial<Record<StoreResult, ReceiptKind>> = {
+  completed: 'delivered',
+  failed: 'refused',
+  refusedFile: 'refused',
+  cancelledFile: 'cancelled',
+};
 
 /** A row describing one of our messages, with its file when it is one. */
 interface OutRow {
@@ -1517,6 +1509,18 @@ function emptyOutMessage(
 }
 
 /** Sets a segment's flag; returns false if it was set already. */
+/**
+ * What becomes of a segment of a file no longer receiving (null while it is). Still coming
+ * after we cancelled or refused it: the sender has not heard (our receipt may have been lost
+ * while we were offline), so it is dropped and the receipt goes again.
+ */
+function closedFileResult(state: string | undefined, incoming: boolean): StoreResult | null {
+  if (state === 'receiving') return null;
+  if (incoming && state === 'cancelled') return 'cancelledFile';
+  if (incoming && state === 'failed') return 'refusedFile';
+  return 'duplicate';
+}
+
 function markSegment(msg: OutMessage, flag: 'acked' | 'held', index: number): boolean {
   if (index >= msg.count || msg[flag][index]) return false;
   if (!msg.acked[index] && !msg.held[index]) msg.coveredCount++;
