@@ -337,6 +337,29 @@ describe('waiting for the acknowledgement first', () => {
     expect(metrics.value('custody_bytes')).toBe(0);
   });
 
+  it('a late retransmission of a segment already acknowledged is not written again and costs no quota', () => {
+    start();
+    const alice = relay.connect('alice', 1);
+    relay.connect('bob', 1);
+    custody.take(alice, ...data(alice, 'bob', 1, 0, 2, 100, new Uint8Array(1000)));
+    custody.take(alice, ...data(alice, 'bob', 1, 1, 2, 101, new Uint8Array(1000)));
+    custody.flush();
+    ack('bob', 'alice', 1, [[100, 100]]);
+    expect(metrics.value('custody_bytes')).toBeGreaterThan(1000);
+    const before = metrics.value('custody_bytes');
+    // A retransmission of segment 0 sent before the ack came back arrives after it.
+    custody.take(alice, ...data(alice, 'bob', 1, 0, 2, 150, new Uint8Array(1000)));
+    custody.flush();
+    expect(metrics.value('custody_bytes')).toBe(before);
+    expect(store.unackedFor('alice', 1, 'bob', 10).map((h) => h.segmentIndex)).toEqual([1]);
+    // Its bytes are not on disk either: releasing the message frees exactly what was counted.
+    const db = (store as unknown as { db: Database.Database }).db;
+    const onDisk = db.prepare('SELECT sum(length(frame)) AS n FROM custody').get() as {
+      n: number;
+    };
+    expect(onDisk.n).toBe(before);
+  });
+
   it('an ack from someone else, or to every device, spares nothing', () => {
     start({}, DELAY);
     const alice = relay.connect('alice', 1);

@@ -171,7 +171,7 @@ export class RelayStore {
         'DELETE FROM queue WHERE enqueued_at < ? RETURNING user, length(frame) AS bytes',
       ),
       custodyExisting: this.db.prepare(
-        `SELECT length(frame) AS bytes, transmission FROM custody
+        `SELECT length(frame) AS bytes, transmission, acked FROM custody
          WHERE sender = ? AND sender_device = ? AND recipient = ? AND message_id = ? AND segment_index = ?`,
       ),
       custodyInsert: this.db.prepare(
@@ -180,7 +180,7 @@ export class RelayStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
          ON CONFLICT (sender, sender_device, recipient, message_id, segment_index) DO UPDATE
            SET transmission = excluded.transmission, frame = excluded.frame
-           WHERE excluded.transmission > custody.transmission`,
+           WHERE excluded.transmission > custody.transmission AND custody.acked = 0`,
       ),
       custodyAckedBytes: this.db.prepare(
         `SELECT coalesce(sum(length(frame)), 0) AS bytes FROM custody
@@ -376,7 +376,8 @@ export class RelayStore {
   /**
    * Takes custody of data frames, in one transaction: all of them are durable when this
    * returns, or none is. Returns one result per row, in order. A row for a segment already
-   * in custody (a retransmission) replaces its transmission and frame. The recipient's
+   * in custody (a retransmission) replaces its transmission and frame, unless the recipient
+   * has acknowledged the segment: then it is not written at all. The recipient's
    * custody is held to the per-user limits, and all custody and queued bytes together to the
    * total limit; a row over a limit is refused on its own, the others are kept.
    */
@@ -396,7 +397,12 @@ export class RelayStore {
               row.recipient,
               row.messageId,
               row.segmentIndex,
-            ) as { bytes: number; transmission: number } | undefined;
+            ) as { bytes: number; transmission: number; acked: number } | undefined;
+            // The recipient has this segment already: a late copy of it needs no custody.
+            if (old?.acked) {
+              results.push({ ok: true });
+              continue;
+            }
             const replaces = old !== undefined && row.transmission > old.transmission;
             const addFrames = old === undefined ? 1 : 0;
             const addBytes =
