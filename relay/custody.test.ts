@@ -262,7 +262,7 @@ describe('taking custody', () => {
     expect(metrics.json().custody_refused).toEqual({ 'user-quota': 3 });
   });
 
-  it('on a full disk answers every message with an error and sends no held frame', () => {
+  it('on a full disk answers every message with a transient storeUnavailable and sends no held frame', () => {
     start();
     const alice = relay.connect('alice', 1);
     const db = (store as unknown as { db: Database.Database }).db;
@@ -275,9 +275,9 @@ describe('taking custody', () => {
     custody.flush();
     expect(relay.held()).toEqual([]);
     expect(relay.errors.map((e) => [e.code, e.messageId])).toEqual([
-      ['quotaExceeded', 1],
-      ['quotaExceeded', 2],
-      ['quotaExceeded', 3],
+      ['storeUnavailable', 1],
+      ['storeUnavailable', 2],
+      ['storeUnavailable', 3],
     ]);
     expect(store.custodyFrames).toBe(0);
     expect(metrics.json().custody_refused).toEqual({ 'store-error': 30 });

@@ -78,11 +78,29 @@ interface Track {
   nextAt: number;
 }
 
-const REFUSAL_TEXT: Record<Exclude<EnqueueResult, { ok: true }>['reason'], string> = {
+type RefusalReason = Exclude<EnqueueResult, { ok: true }>['reason'];
+interface Refusal {
+  code: ErrorCodeName;
+  text: string;
+}
+
+const REFUSAL_TEXT: Record<RefusalReason, string> = {
   'user-quota': 'the relay holds too much for this recipient already; not held',
   'store-full': 'the relay store is full; not held',
   'store-error': 'the relay cannot store frames right now (disk full or failing); not held',
 };
+
+/**
+ * The error a refused frame is answered with: a limit is final (`quotaExceeded`), a disk that
+ * failed to write is transient (`storeUnavailable`), so the sender sends it again later.
+ */
+export function refusalCode(reason: RefusalReason): ErrorCodeName {
+  return reason === 'store-error' ? 'storeUnavailable' : 'quotaExceeded';
+}
+
+function refusalOf(reason: RefusalReason): Refusal {
+  return { code: refusalCode(reason), text: REFUSAL_TEXT[reason] };
+}
 
 export class Custody {
   private readonly store: RelayStore;
@@ -384,7 +402,7 @@ export class Custody {
       results = batch.map(() => ({ ok: false, reason: 'store-error', detail }));
     }
     const held = new Map<Session, number[]>();
-    const refused = new Map<Session, Map<number, string>>();
+    const refused = new Map<Session, Map<number, Refusal>>();
     let committed = 0;
     let failure: string | undefined;
     for (let i = 0; i < batch.length; i++) {
@@ -398,8 +416,8 @@ export class Custody {
         held.set(source, list);
       } else {
         this.count.refused(result.reason);
-        const ids = refused.get(source) ?? new Map<number, string>();
-        if (!ids.has(row.messageId)) ids.set(row.messageId, REFUSAL_TEXT[result.reason]);
+        const ids = refused.get(source) ?? new Map<number, Refusal>();
+        if (!ids.has(row.messageId)) ids.set(row.messageId, refusalOf(result.reason));
         refused.set(source, ids);
         if (result.reason === 'store-error') failure ??= result.detail ?? 'unknown error';
       }
@@ -425,8 +443,7 @@ export class Custody {
     for (const [source, ids] of refused) {
       const to = this.liveConnection(source);
       if (!to) continue;
-      for (const [messageId, text] of ids)
-        this.host.sendError(to, 'quotaExceeded', messageId, text);
+      for (const [messageId, { code, text }] of ids) this.host.sendError(to, code, messageId, text);
     }
   }
 

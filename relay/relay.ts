@@ -19,7 +19,7 @@ import {
 import '../src/core/native-crc32.ts';
 import { DelayLine } from './channel/delay-line.ts';
 import { ChannelEmulator, type Fate } from './channel/emulator.ts';
-import { Custody } from './custody.ts';
+import { Custody, refusalCode } from './custody.ts';
 import { handleHttp } from './http-api.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
@@ -593,7 +593,12 @@ export class Relay {
     );
     const sender = source ?? this.devicesOf(route.sender, 0, null)[0];
     if (sender)
-      this.sendError(sender, 'quotaExceeded', frame?.type === 'data' ? frame.messageId : 0, text);
+      this.sendError(
+        sender,
+        refusalCode(result.reason),
+        frame?.type === 'data' ? frame.messageId : 0,
+        text,
+      );
     return false;
   }
 

@@ -1,9 +1,14 @@
 // Custody: a `held` frame promises that the relay holds a data frame durably, and the relay
 // finishes the delivery itself once the sender is gone.
+import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../relay/log.ts';
+import { defaultOptions } from '../relay/options.ts';
+import { Relay } from '../relay/relay.ts';
 import { decodeFrame, type DataFrame, type Frame } from '../src/shared/protocol/index.ts';
 import { seededRandom } from '../src/shared/random.ts';
 import { TestClient, bytesOf } from './helpers/client.ts';
+import { TestEngine } from './helpers/engine.ts';
 import { startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
 
 const running: RelayProcess[] = [];
@@ -258,5 +263,45 @@ describe('a full store', () => {
     const stats = await r.stats();
     expect(stats.custody_refused).toEqual({ 'user-quota': 1 });
     expect(count(stats, 'custody_frames')).toBe(1);
+  });
+});
+
+describe('a transient disk error', () => {
+  it('is reported as storeUnavailable, which the sender retries: the message is not failed and arrives', async () => {
+    const relay = new Relay(
+      { ...defaultOptions(), port: 0, dataDir: tempDir(), logLevel: 'error', summaryIntervalMs: 0 },
+      createLogger('error'),
+    );
+    const { port } = await relay.listen();
+    const url = `ws://127.0.0.1:${port}/`;
+    const closing: (() => Promise<unknown>)[] = [() => relay.close()];
+    try {
+      // bob exists but is away: alice's message can only be stored.
+      const bobDir = tempDir();
+      const first = TestEngine.start(url, 'bob', { profileDir: bobDir });
+      await first.online();
+      await first.close();
+      const alice = TestEngine.start(url, 'alice');
+      closing.unshift(() => alice.close());
+      await alice.online();
+      // The disk fills: nothing more can be written until it has room again.
+      const db = (relay.store as unknown as { db: Database.Database }).db;
+      const roomy = db.pragma('max_page_count', { simple: true }) as number;
+      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+      const sent = alice.m.send('bob', 'x'.repeat(20_000));
+      await alice.until(() => alice.events.some((e) => e.type === 'error'));
+      const error = alice.events.find((e) => e.type === 'error');
+      expect(error).toMatchObject({ code: 'storeUnavailable' });
+      expect(alice.m.message(sent.key)?.status).toBe('pending');
+      // Room again: the sender's retransmissions are taken and the message is delivered.
+      db.pragma(`max_page_count = ${roomy}`);
+      await alice.until(() => alice.m.message(sent.key)?.status === 'sent');
+      const bob = TestEngine.start(url, 'bob', { profileDir: bobDir });
+      closing.unshift(() => bob.close());
+      await bob.until(() => bob.unread('alice') === 1);
+      await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
+    } finally {
+      for (const c of closing) await c();
+    }
   });
 });

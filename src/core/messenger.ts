@@ -36,7 +36,10 @@ export const STATS_EVENT_MS = 250;
 export const CLOSE_DRAIN_MS = 1000;
 /** A typing indicator clears by itself after this long without a refresh. */
 export const TYPING_TTL_MS = 6000;
-/** Relay errors that mean a message cannot be delivered as sent. */
+/**
+ * Relay errors that mean a message cannot be delivered as sent. `storeUnavailable` (the relay's
+ * disk failed to write) is not one: the transport sends the frames again.
+ */
 const REFUSALS: ReadonlySet<string> = new Set([
   'unknownRecipient',
   'quotaExceeded',

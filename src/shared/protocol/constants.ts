@@ -79,7 +79,7 @@ export const ERROR_CODES = {
   /** The frame's sender is not the user and device of the connection. */
   senderMismatch: 6,
   unknownRecipient: 7,
-  /** The recipient's offline queue is full; the frame was not stored. */
+  /** A quota or the relay's total limit would be exceeded: the frame was not stored. Final. */
   quotaExceeded: 8,
   rateLimited: 9,
   /** A stored frame passed the relay's age limit before its recipient connected. */
@@ -90,5 +90,10 @@ export const ERROR_CODES = {
   replaced: 12,
   /** The relay could not queue the frame (its recipient is too slow). */
   overloaded: 13,
+  /**
+   * The relay could not write the frame just now (its disk is full or failing): it was not
+   * stored. Transient: the sender keeps the message and sends it again later.
+   */
+  storeUnavailable: 14,
 } as const;
 export type ErrorCodeName = keyof typeof ERROR_CODES;
