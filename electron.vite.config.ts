@@ -38,9 +38,9 @@ export default defineConfig({
       rolldownOptions: {
         input: {
           index: resolve(root, 'src/main/index.ts'),
-          // The core's WAL-checkpoint thread: a Worker needs a file of its own, which
-          // checkpointWorkerUrl() (src/core/store/checkpoints.ts) finds next to index.js.
-          'checkpoint-worker': resolve(root, 'src/core/store/checkpoint-worker.ts'),
+          // The engine's WAL-checkpoint thread: a Worker needs a file of its own, which
+          // checkpointWorkerUrl() (src/node/checkpoints.ts) finds next to index.js.
+          'checkpoint-worker': resolve(root, 'src/node/checkpoint-worker.ts'),
         },
       },
     },

@@ -25,6 +25,20 @@ const core = {
   group: ['**/core/**', '**/relay/**', '**/main/**'],
   message: 'The renderer reaches the core only through the API contract in src/shared.',
 };
+// The app's engine and the relay are separate programs: what both need lives in src/shared
+// (anywhere) or src/node (Node only), never in one of them.
+const relay = {
+  group: ['**/relay/**'],
+  message: 'src/core may not import the relay: share code through src/shared or src/node.',
+};
+const engine = {
+  group: ['**/src/core/**'],
+  message: 'The relay may not import src/core: share code through src/shared or src/node.',
+};
+const appOrRelay = {
+  group: ['**/core/**', '**/relay/**'],
+  message: 'src/node is shared by the engine and the relay: it imports neither.',
+};
 
 export default tseslint.config(
   {
@@ -55,11 +69,23 @@ export default tseslint.config(
   },
   {
     // Node only: no Electron, no DOM.
-    files: ['src/core/**', 'src/cli/**', 'relay/**'],
+    files: ['src/core/**', 'src/cli/**', 'src/node/**', 'relay/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [electron, dom] }],
       'no-restricted-globals': ['error', 'window', 'document', 'navigator'],
     },
+  },
+  {
+    files: ['src/core/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [electron, dom, relay] }] },
+  },
+  {
+    files: ['relay/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [electron, dom, engine] }] },
+  },
+  {
+    files: ['src/node/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [electron, dom, appOrRelay] }] },
   },
   {
     // The browser: no Node, no Electron, no direct reach into the core.

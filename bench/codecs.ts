@@ -4,7 +4,7 @@
 // JavaScript one) against its bitwise byte-at-a-time definition.
 import { getCode } from '../relay/channel/codes/index.ts';
 import type { CodeName } from '../relay/channel/codes/index.ts';
-import '../src/core/native-crc32.ts';
+import '../src/node/native-crc32.ts';
 import { crc32, portableCrc32 } from '../src/shared/protocol/crc32.ts';
 import { bestRate } from './harness.ts';
 import type { Report } from './harness.ts';

@@ -16,7 +16,7 @@ import {
   type FrameTypeName,
   type PresenceEntry,
 } from '../src/shared/protocol/index.ts';
-import '../src/core/native-crc32.ts';
+import '../src/node/native-crc32.ts';
 import { DelayLine } from './channel/delay-line.ts';
 import { ChannelEmulator, type Fate } from './channel/emulator.ts';
 import { Custody, refusalCode } from './custody.ts';

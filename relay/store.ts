@@ -10,7 +10,7 @@ import type { FrameTypeName } from '../src/shared/protocol/index.ts';
 import {
   checkpointInBackground,
   type BackgroundCheckpoints,
-} from '../src/core/store/checkpoints.ts';
+} from '../src/node/checkpoints.ts';
 
 export interface StoreLimits {
   /** Frames held per recipient user. */

@@ -1,5 +1,5 @@
 // The Electron main bundle (out/main, built by `npm run build` before the tests) carries the
-// core's checkpoint worker as a file of its own. This runs that very file in a worker thread, as
+// checkpoint worker (src/node) as a file of its own. This runs that very file in a worker thread, as
 // the bundle would, found the way the bundle finds it.
 import Database from 'better-sqlite3';
 import { existsSync, statSync, watch } from 'node:fs';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { checkpointWorkerUrl } from '../src/core/store/checkpoints.ts';
+import { checkpointWorkerUrl } from '../src/node/checkpoints.ts';
 import { tempDir } from './helpers/relay-process.ts';
 
 const MAIN_BUNDLE = new URL('../out/main/index.js', import.meta.url);

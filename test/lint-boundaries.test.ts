@@ -20,6 +20,22 @@ describe('where code may run', () => {
     ['src/renderer/src/x.ts', "import { join } from 'path';\nvoid join;\n"],
     ['src/renderer/src/x.ts', "import { Relay } from '../../../relay/relay.ts';\nvoid Relay;\n"],
     ['src/preload/x.ts', "import { readFileSync } from 'fs';\nvoid readFileSync;\n"],
+    // The engine and the relay are separate programs; src/node serves both and neither.
+    ['relay/x.ts', "import '../src/core/connection.ts';\n"],
+    [
+      'relay/channel/x.ts',
+      "import { Messenger } from '../../src/core/messenger.ts';\nvoid Messenger;\n",
+    ],
+    ['src/core/x.ts', "import { Relay } from '../../relay/relay.ts';\nvoid Relay;\n"],
+    [
+      'src/core/store/x.ts',
+      "import { RelayStore } from '../../../relay/store.ts';\nvoid RelayStore;\n",
+    ],
+    ['src/node/x.ts', "import { Relay } from '../../relay/relay.ts';\nvoid Relay;\n"],
+    [
+      'src/node/x.ts',
+      "import { Transport } from '../core/transport/transport.ts';\nvoid Transport;\n",
+    ],
   ])('%s refuses %j', async (file, code) => {
     expect(await restrictedImports(file, code)).not.toEqual([]);
   });
@@ -29,6 +45,13 @@ describe('where code may run', () => {
     ['src/main/x.ts', "import { app } from 'electron';\nvoid app;\n"],
     ['src/renderer/src/x.ts', "import { useState } from 'react';\nvoid useState;\n"],
     ['src/shared/x.ts', 'export const t = new TextEncoder();\n'],
+    ['relay/x.ts', "import '../src/node/native-crc32.ts';\n"],
+    [
+      'relay/x.ts',
+      "import { decodeFrame } from '../src/shared/protocol/index.ts';\nvoid decodeFrame;\n",
+    ],
+    ['src/core/x.ts', "import '../node/native-crc32.ts';\n"],
+    ['src/node/x.ts', "import { crc32 } from '../shared/protocol/crc32.ts';\nvoid crc32;\n"],
   ])('%s allows %j', async (file, code) => {
     expect(await restrictedImports(file, code)).toEqual([]);
   });

@@ -3,7 +3,7 @@
 // (so that a relay restart is not met by every client at the same instant).
 import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
-import './native-crc32.ts';
+import '../node/native-crc32.ts';
 import {
   MAX_FRAME_BYTES,
   decodeFrame,

@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkpointInBackground, type BackgroundCheckpoints } from './checkpoints.ts';
+import { checkpointInBackground, type BackgroundCheckpoints } from '../../node/checkpoints.ts';
 
 export type Db = Database.Database & { checkpoints?: BackgroundCheckpoints };
 

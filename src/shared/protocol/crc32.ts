@@ -3,7 +3,7 @@
 // the relay's channel produces) and other damage with probability 1 - 2^-32.
 //
 // This code runs anywhere, so the computation here is JavaScript (slicing-by-8, about 1 GB/s).
-// In Node, src/core/native-crc32.ts installs zlib's native CRC-32, several times faster: with
+// In Node, src/node/native-crc32.ts installs zlib's native CRC-32, several times faster: with
 // the sender, the relay and the receiver each checking every byte of a file, that is a large
 // share of a transfer's cost. (CRC-32C, which this protocol used before, has no native
 // implementation in Node.) Both compute the same function.
