@@ -1,0 +1,236 @@
+// Admission: a WebSocket connection from its upgrade to its close. It must say hello first
+// (and in time), every frame must decode, be one a client may send and carry the
+// connection's own name, and the connection must keep to its frame rate. Violations are
+// answered with an error frame and counted as strikes; too many close the connection.
+import type { RawData, WebSocket } from 'ws';
+import {
+  decodeFrame,
+  type ErrorCodeName,
+  type Frame,
+  type FrameTypeName,
+  type HelloFrame,
+} from '../src/shared/protocol/index.ts';
+import type { RelayCounters } from './counters.ts';
+import type { Logger } from './log.ts';
+import type { RelayOptions } from './options.ts';
+import type { Router } from './routing.ts';
+import { Session } from './session.ts';
+
+/** Frames a client may send after its hello. */
+const FROM_CLIENT: ReadonlySet<FrameTypeName> = new Set(['data', 'ack', 'typing', 'receipt']);
+/** Protocol violations tolerated within STRIKE_WINDOW_MS before the connection is closed. */
+const MAX_STRIKES = 20;
+const STRIKE_WINDOW_MS = 30_000;
+
+/** WebSocket close codes (RFC 6455 section 7.4.1, and the private range for our own). */
+export const CLOSE = {
+  goingAway: 1001,
+  policy: 1008,
+  internalError: 1011,
+  replaced: 4000,
+} as const;
+
+/** What the relay does with a connection once it is admitted. */
+export interface AdmissionHost {
+  /** A hello was accepted: the connection is open as `s.user`/`s.device`. */
+  opened(s: Session): void;
+  /** A frame from an open connection, checked: decoded, allowed, its own, within the rate. */
+  frame(s: Session, frame: Frame, bytes: Uint8Array): void;
+  /** An open connection closed; `gone` when its user has no device left. */
+  left(s: Session, gone: boolean): void;
+}
+
+export class Admission {
+  private readonly options: RelayOptions;
+  private readonly router: Router;
+  private readonly host: AdmissionHost;
+  private readonly log: Logger;
+  private readonly count: RelayCounters;
+  private nextSessionId = 1;
+  /** Set when the relay closes: connections closing then change no presence. */
+  closing = false;
+
+  constructor(
+    options: RelayOptions,
+    router: Router,
+    host: AdmissionHost,
+    log: Logger,
+    count: RelayCounters,
+  ) {
+    this.options = options;
+    this.router = router;
+    this.host = host;
+    this.log = log;
+    this.count = count;
+  }
+
+  /** Takes a new WebSocket connection; it has helloTimeoutMs to say hello. */
+  accept(ws: WebSocket, remote: string): Session {
+    const o = this.options;
+    const s = new Session(
+      this.nextSessionId++,
+      ws,
+      remote,
+      o.sendBufferBytes / 2,
+      o.maxFramesPerSec,
+    );
+    this.router.sessions.add(s);
+    this.count.connections();
+    this.log.debug(`connection ${s.label} opened (protocol upgrade to websocket)`);
+    const helloTimer = setTimeout(() => {
+      if (s.state === 'greeting') this.closeSession(s, CLOSE.policy, 'no hello received in time');
+    }, o.helloTimeoutMs);
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const bytes = toBytes(data);
+      this.count.bytesIn('', bytes.length);
+      if (!isBinary) {
+        this.reject(s, 'malformed', 'text', 'frames are binary; text messages are not accepted', 0);
+        return;
+      }
+      try {
+        this.onFrame(s, bytes);
+      } catch (e) {
+        // A fault in handling one frame must not take the relay down for everyone.
+        this.count.rejected('internal-error');
+        this.log.error(
+          `internal error on a frame from ${s.label}: ${(e as Error).stack ?? String(e)}`,
+        );
+        this.closeSession(s, CLOSE.internalError, 'internal error');
+      }
+    });
+    ws.on('close', (code, reason) => {
+      clearTimeout(helloTimer);
+      this.onClose(s, code, reason.toString());
+    });
+    ws.on('error', (err) => this.log.warn(`connection ${s.label}: ${err.message}`));
+    return s;
+  }
+
+  closeSession(s: Session, code: number, reason: string): void {
+    // Once closing, further reasons (say, more strikes in flight) change nothing.
+    if (s.state === 'closed' || s.ws.readyState !== s.ws.OPEN) return;
+    this.log.info(`closing ${s.label}: ${reason}`);
+    s.ws.close(code, reason);
+  }
+
+  /** Answers a bad frame with an error and a strike. */
+  reject(s: Session, code: ErrorCodeName, reason: string, text: string, messageId: number): void {
+    this.count.rejected(reason);
+    this.log.debug(`reject ${s.label}: ${reason}: ${text}`);
+    this.router.sendError(s, code, messageId, text);
+    this.strike(s, `${reason}: ${text}`);
+  }
+
+  private onClose(s: Session, code: number, reason: string): void {
+    const wasOpen = s.state === 'open' && !this.closing;
+    s.state = 'closed';
+    this.router.forget(s);
+    s.drained();
+    for (const slow of s.pausedBy) slow.blockedSources.delete(s);
+    s.pausedBy.clear();
+    this.log.debug(`connection ${s.label} closed (${code}${reason ? ` ${reason}` : ''})`);
+    if (!wasOpen) return;
+    this.host.left(s, this.router.leave(s));
+  }
+
+  private onFrame(s: Session, bytes: Uint8Array): void {
+    if (s.state === 'closed') return;
+    const decoded = decodeFrame(bytes, { maxFrameBytes: this.options.maxFrameBytes });
+    if (!decoded.ok) {
+      const { kind, message } = decoded.error;
+      const code: ErrorCodeName =
+        kind === 'oversized'
+          ? 'frameTooLarge'
+          : kind === 'unsupported-version'
+            ? 'unsupportedVersion'
+            : 'malformed';
+      this.reject(s, code, kind, message, 0);
+      return;
+    }
+    const frame = decoded.frame;
+    this.count.framesIn(frame.type);
+    if (s.state === 'greeting') {
+      if (frame.type !== 'hello') {
+        this.reject(s, 'notAuthenticated', 'before-hello', 'send a hello frame first', 0);
+        this.closeSession(s, CLOSE.policy, 'frame before hello');
+        return;
+      }
+      this.onHello(s, frame);
+      return;
+    }
+    if (!FROM_CLIENT.has(frame.type)) {
+      this.reject(s, 'notAllowed', 'not-allowed', `clients may not send ${frame.type} frames`, 0);
+      return;
+    }
+    const messageId = frame.type === 'data' ? frame.messageId : 0;
+    if (frame.from !== s.user || frame.fromDevice !== s.device) {
+      this.reject(
+        s,
+        'senderMismatch',
+        'sender-mismatch',
+        `this connection is ${s.user}/${s.device}`,
+        messageId,
+      );
+      return;
+    }
+    if (!this.takeToken(s)) return;
+    this.host.frame(s, frame, bytes);
+  }
+
+  private onHello(s: Session, hello: HelloFrame): void {
+    if (hello.auth.scheme !== 'none') {
+      this.reject(s, 'badHello', 'bad-hello', 'unsupported authentication scheme', 0);
+      this.closeSession(s, CLOSE.policy, 'bad hello');
+      return;
+    }
+    s.user = hello.from;
+    s.device = hello.fromDevice;
+    s.agent = hello.agent;
+    s.state = 'open';
+    for (const other of this.router.join(s)) {
+      this.router.sendError(other, 'replaced', 0, 'another connection logged in as this device');
+      this.closeSession(other, CLOSE.replaced, 'replaced by a newer connection');
+      other.state = 'closed';
+      this.router.sessions.delete(other);
+    }
+    this.log.info(`hello ${s.label} from ${s.remote} (${s.agent || 'unknown agent'})`);
+    this.host.opened(s);
+  }
+
+  /** Counts a frame against the connection's rate; refuses it when over. */
+  private takeToken(s: Session): boolean {
+    const rate = this.options.maxFramesPerSec;
+    const now = performance.now();
+    s.tokens = Math.min(rate, s.tokens + ((now - s.tokensAt) / 1000) * rate);
+    s.tokensAt = now;
+    if (s.tokens >= 1) {
+      s.tokens -= 1;
+      return true;
+    }
+    this.count.rejected('rate-limited');
+    // One error and one strike per second at most: a flood must not be answered by a flood.
+    if (now - s.lastRateError > 1000) {
+      s.lastRateError = now;
+      this.router.sendError(s, 'rateLimited', 0, `more than ${rate} frames per second`);
+      this.strike(s, 'frame rate limit exceeded');
+    }
+    return false;
+  }
+
+  private strike(s: Session, why: string): void {
+    if (s.ws.readyState !== s.ws.OPEN) return;
+    const now = Date.now();
+    s.strikes = s.strikes.filter((t) => now - t < STRIKE_WINDOW_MS);
+    s.strikes.push(now);
+    if (s.strikes.length > MAX_STRIKES) {
+      this.count.closedForAbuse();
+      this.closeSession(s, CLOSE.policy, `too many invalid frames (last: ${why})`.slice(0, 120));
+    }
+  }
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
