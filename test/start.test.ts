@@ -2,9 +2,9 @@
 // (Electron cannot run on the machines that run the tests, so it takes the browser-host path:
 // by itself where Electron is missing, with --browser where it is installed). The test waits on
 // the lines the script prints, never on the clock.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,7 +19,6 @@ import {
 import { tempDir } from './helpers/relay-process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const START = join(ROOT, 'scripts/start.ts');
 
 describe('parseStartArgs', () => {
   it('defaults to a local relay, Electron if possible, data in the given directory', () => {
@@ -117,9 +116,9 @@ describe('launchPlan', () => {
 });
 
 /** `npm start` as a child, with its stdout as lines one can wait for. */
-function startScript(args: string[]) {
-  const proc = spawn(process.execPath, [START, ...args], {
-    cwd: ROOT,
+function startScript(args: string[], root = ROOT) {
+  const proc = spawn(process.execPath, [join(root, 'scripts/start.ts'), ...args], {
+    cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
@@ -233,4 +232,50 @@ describe('npm start', () => {
     expect(await script.exited).toBe(1);
     for (const { pid } of children) expect(() => process.kill(pid, 0)).toThrow();
   });
+
+  it('runs npm start, stops it, and then the lint passes and git status stays clean', async () => {
+    const clone = freshClone();
+    const pkg = JSON.parse(readFileSync(join(clone, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.start).toBe('node scripts/start.ts');
+    const started = (script = startScript(electronHere ? ['--browser'] : [], clone));
+    await started.waitFor(/^Stop everything with Ctrl\+C\.$/);
+    expect(existsSync(join(clone, '.strata/profiles/alice/host.json'))).toBe(true);
+    started.proc.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+
+    // The whole lint, as `npm test` runs it first (a slow step: tens of seconds).
+    const lint = spawnSync('npm', ['run', 'lint'], { cwd: clone, encoding: 'utf8' });
+    expect(lint.status, lint.stdout + lint.stderr).toBe(0);
+    const status = execFileSync('git', ['status', '--porcelain'], { cwd: clone, encoding: 'utf8' });
+    expect(status).toBe('');
+  }, 300_000);
 });
+
+/**
+ * A copy of the working tree as a newcomer's fresh clone would have it: every file git does
+ * not ignore, committed, with the installed node_modules and the built app (both ignored).
+ */
+function freshClone(): string {
+  const dir = tempDir('strata-clone-');
+  const files = execFileSync('git', ['ls-files', '-z', '-co', '--exclude-standard'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter((f) => f !== '' && !f.startsWith('.strata/') && existsSync(join(ROOT, f)));
+  for (const f of files) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    cpSync(join(ROOT, f), join(dir, f));
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  if (existsSync(join(ROOT, 'out')))
+    cpSync(join(ROOT, 'out'), join(dir, 'out'), { recursive: true });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir });
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', 'clone');
+  return dir;
+}
