@@ -16,6 +16,7 @@ import {
   launchPlan,
   parseStartArgs,
 } from '../scripts/start-plan.ts';
+import { Messenger } from '../src/core/messenger.ts';
 import { tempDir } from './helpers/relay-process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -84,16 +85,26 @@ describe('launchPlan', () => {
       [
         'Alice',
         '/e/electron',
-        '/repo --profile alice --user alice --relay ws://127.0.0.1:7000/ --position left',
+        '/repo --profile alice --user alice --relay ws://127.0.0.1:7000/ --position left --downloads /d/downloads/alice',
         false,
       ],
       [
         'Bob',
         '/e/electron',
-        '/repo --profile bob --user bob --relay ws://127.0.0.1:7000/ --position right',
+        '/repo --profile bob --user bob --relay ws://127.0.0.1:7000/ --position right --downloads /d/downloads/bob',
         false,
       ],
     ]);
+  });
+
+  it('gives Alice and Bob each their own folder for received files', () => {
+    for (const electron of ['/e/electron', null]) {
+      const [alice, bob] = launchPlan({ ...base, electron });
+      expect([alice!.downloads, bob!.downloads]).toEqual([
+        '/d/downloads/alice',
+        '/d/downloads/bob',
+      ]);
+    }
   });
 
   it('starts two browser hosts without Electron, their profiles under the data directory', () => {
@@ -102,13 +113,13 @@ describe('launchPlan', () => {
       [
         'Alice',
         '/node',
-        '/repo/src/cli/strata.ts web --profile /d/profiles/alice --relay ws://127.0.0.1:7000/ --user alice',
+        '/repo/src/cli/strata.ts web --profile /d/profiles/alice --relay ws://127.0.0.1:7000/ --user alice --downloads /d/downloads/alice',
         true,
       ],
       [
         'Bob',
         '/node',
-        '/repo/src/cli/strata.ts web --profile /d/profiles/bob --relay ws://127.0.0.1:7000/ --user bob',
+        '/repo/src/cli/strata.ts web --profile /d/profiles/bob --relay ws://127.0.0.1:7000/ --user bob --downloads /d/downloads/bob',
         true,
       ],
     ]);
@@ -187,20 +198,21 @@ describe('npm start', () => {
   });
 
   it('starts a relay and Alice and Bob as browser hosts that answer only with their token', async () => {
-    script = startScript([
-      '--data',
-      tempDir('strata-start-'),
-      ...(electronHere ? ['--browser'] : []),
-    ]);
+    const data = tempDir('strata-start-');
+    script = startScript(['--data', data, ...(electronHere ? ['--browser'] : [])]);
     await script.waitFor(/^Relay: ws:\/\//);
     expect(await script.waitFor(/browser-host mode/)).toBe(
       electronHere ? BROWSER_LINE : FALLBACK_LINE,
     );
-    const alice = (await script.waitFor(/^Alice: /)).slice('Alice: '.length);
-    const bob = (await script.waitFor(/^Bob: /)).slice('Bob: '.length);
+    const [, alice, aliceFiles] = /^Alice: (\S+) \(received files in (.+)\)$/.exec(
+      await script.waitFor(/^Alice: /),
+    )!;
+    const [, bob, bobFiles] = /^Bob: (\S+) \(received files in (.+)\)$/.exec(
+      await script.waitFor(/^Bob: /),
+    )!;
     await script.waitFor(/^Stop everything with Ctrl\+C\.$/);
 
-    for (const url of [alice, bob]) {
+    for (const url of [alice!, bob!]) {
       const page = new URL(url);
       expect(page.hostname).toBe('127.0.0.1');
       expect(page.searchParams.get('token')).toMatch(/^\S{16,}$/);
@@ -210,7 +222,7 @@ describe('npm start', () => {
       const without = await fetch(`${page.origin}/`);
       expect([401, 403]).toContain(without.status);
     }
-    expect(new URL(alice).port).not.toBe(new URL(bob).port);
+    expect(new URL(alice!).port).not.toBe(new URL(bob!).port);
 
     // Ctrl+C (SIGTERM alike) stops the script and every process it started.
     const children = childrenOf(script.proc.pid!);
@@ -218,7 +230,21 @@ describe('npm start', () => {
     script.proc.kill('SIGTERM');
     expect(await script.exited).toBe(0);
     for (const { pid } of children) expect(() => process.kill(pid, 0)).toThrow();
-    await expect(fetch(alice)).rejects.toThrow();
+    await expect(fetch(alice!)).rejects.toThrow();
+
+    // Each saves what it receives in its own folder, the one it printed.
+    expect([aliceFiles, bobFiles]).toEqual([
+      join(data, 'downloads', 'alice'),
+      join(data, 'downloads', 'bob'),
+    ]);
+    for (const [user, folder] of [
+      ['alice', aliceFiles],
+      ['bob', bobFiles],
+    ] as const) {
+      const m = Messenger.open({ profileDir: join(data, 'profiles', user), relayUrl: '' });
+      expect(m.fileSettings.downloadsDir).toBe(folder);
+      await m.close();
+    }
   });
 
   it('says which instance died, and stops the rest', async () => {

@@ -4,7 +4,7 @@
 //   strata --profile DIR --relay URL send-file USER PATH [--wait sent|delivered]
 //   strata --profile DIR --relay URL listen [--json] [--for SECONDS] [--downloads DIR]
 //   strata --profile DIR history USER [--json]
-//   strata --profile DIR [--relay URL] web [--user NAME] [--port P] [--token T]
+//   strata --profile DIR [--relay URL] web [--user NAME] [--port P] [--token T] [--downloads DIR]
 import type { MessageView, MessengerEvent, TransportSettings } from '../shared/api.ts';
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
@@ -41,7 +41,7 @@ Options:
                           peer has it (for a file: received and its SHA-256 checked)
   --json                  listen, history: one JSON object per line
   --for SECONDS           listen: stop after this long (default: until Ctrl+C)
-  --downloads DIR         listen: save received files in DIR (saved in the profile;
+  --downloads DIR         listen, web: save received files in DIR (saved in the profile;
                           default: the system's Downloads/Strata)
   --timeout SECONDS       give up waiting for the relay after this long (default 30);
                           send-file: give up when the transfer has not moved for this long
@@ -222,7 +222,7 @@ export async function main(
   try {
     const d = args.flags.get('downloads');
     if (d !== undefined) {
-      if (args.command !== 'listen') throw new UsageError('--downloads goes with listen');
+      if (args.command !== 'listen') throw new UsageError('--downloads goes with listen or web');
       downloads = resolve(d as string);
     }
     if (args.command === 'send-file') file = checkedFile(args.positional[1]!);
@@ -424,9 +424,12 @@ async function web(
   const user = args.flags.get('user');
   const token = args.flags.get('token');
   const bind = args.flags.get('bind');
+  const downloads = args.flags.get('downloads');
   let port: number | undefined;
+  let downloadsDir: string | undefined;
   try {
     port = intFlag(args, 'port');
+    if (typeof downloads === 'string') downloadsDir = ensureDownloadsDir(resolve(downloads));
     if (port !== undefined && port > 65535) throw new UsageError('--port must be 0 to 65535');
     if (user !== undefined && relay === undefined) {
       throw new UsageError('--user needs --relay URL (or STRATA_RELAY)');
@@ -442,6 +445,7 @@ async function web(
       kind: 'browser',
       ...(relay !== undefined ? { relayUrl: relay } : {}),
       ...(typeof user === 'string' ? { user } : {}),
+      ...(downloadsDir !== undefined ? { downloadsDir } : {}),
     });
   } catch (e) {
     err.write(`strata: ${(e as Error).message}\n`);
