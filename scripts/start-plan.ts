@@ -12,7 +12,8 @@ two browser hosts (open the two printed addresses).
 Options:
   --relay URL   use this relay (ws://HOST:PORT/) instead of starting one
   --browser     browser-host mode even where Electron is installed
-  --data DIR    where the relay's data and the two profiles live (default ./.strata)
+  --data DIR    where the relay's data, the two profiles and the files each receives
+                (DIR/downloads/alice, DIR/downloads/bob) live (default ./.strata)
   --help        this text
 
 Stop everything with Ctrl+C.`;
@@ -82,6 +83,8 @@ export interface ChildSpec {
   args: string[];
   /** Browser hosts print their page address as the first line of stdout. */
   printsUrl: boolean;
+  /** Where this instance saves received files: one folder each, under the data directory. */
+  downloads: string;
 }
 
 export const PEOPLE = [
@@ -96,8 +99,9 @@ export function launchPlan(o: {
   root: string;
   dataDir: string;
 }): ChildSpec[] {
-  return PEOPLE.map(({ name, user, position }) =>
-    o.electron !== null
+  return PEOPLE.map(({ name, user, position }) => {
+    const downloads = join(o.dataDir, 'downloads', user);
+    return o.electron !== null
       ? {
           name,
           command: o.electron,
@@ -111,8 +115,11 @@ export function launchPlan(o: {
             o.relayUrl,
             '--position',
             position,
+            '--downloads',
+            downloads,
           ],
           printsUrl: false,
+          downloads,
         }
       : {
           name,
@@ -126,8 +133,11 @@ export function launchPlan(o: {
             o.relayUrl,
             '--user',
             user,
+            '--downloads',
+            downloads,
           ],
           printsUrl: true,
-        },
-  );
+          downloads,
+        };
+  });
 }

@@ -127,11 +127,12 @@ async function launch(spec: ChildSpec): Promise<string> {
     stdio: ['ignore', spec.printsUrl ? 'pipe' : 'inherit', 'inherit'],
   });
   track(spec.name, child);
-  if (!spec.printsUrl) return `${spec.name}: Electron window (profile ${spec.args[2]})`;
+  const files = `received files in ${spec.downloads}`;
+  if (!spec.printsUrl) return `${spec.name}: Electron window (profile ${spec.args[2]}; ${files})`;
   const url = await firstLine(spec.name, child);
   // Keep reading, so that a full pipe never blocks the host.
   child.stdout!.resume();
-  return `${spec.name}: ${url}`;
+  return `${spec.name}: ${url} (${files})`;
 }
 
 async function main(): Promise<void> {

@@ -2,9 +2,9 @@
 // (Electron cannot run on the machines that run the tests, so it takes the browser-host path:
 // by itself where Electron is missing, with --browser where it is installed). The test waits on
 // the lines the script prints, never on the clock.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,10 +16,10 @@ import {
   launchPlan,
   parseStartArgs,
 } from '../scripts/start-plan.ts';
+import { Messenger } from '../src/core/messenger.ts';
 import { tempDir } from './helpers/relay-process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const START = join(ROOT, 'scripts/start.ts');
 
 describe('parseStartArgs', () => {
   it('defaults to a local relay, Electron if possible, data in the given directory', () => {
@@ -85,16 +85,26 @@ describe('launchPlan', () => {
       [
         'Alice',
         '/e/electron',
-        '/repo --profile alice --user alice --relay ws://127.0.0.1:7000/ --position left',
+        '/repo --profile alice --user alice --relay ws://127.0.0.1:7000/ --position left --downloads /d/downloads/alice',
         false,
       ],
       [
         'Bob',
         '/e/electron',
-        '/repo --profile bob --user bob --relay ws://127.0.0.1:7000/ --position right',
+        '/repo --profile bob --user bob --relay ws://127.0.0.1:7000/ --position right --downloads /d/downloads/bob',
         false,
       ],
     ]);
+  });
+
+  it('gives Alice and Bob each their own folder for received files', () => {
+    for (const electron of ['/e/electron', null]) {
+      const [alice, bob] = launchPlan({ ...base, electron });
+      expect([alice!.downloads, bob!.downloads]).toEqual([
+        '/d/downloads/alice',
+        '/d/downloads/bob',
+      ]);
+    }
   });
 
   it('starts two browser hosts without Electron, their profiles under the data directory', () => {
@@ -103,13 +113,13 @@ describe('launchPlan', () => {
       [
         'Alice',
         '/node',
-        '/repo/src/cli/strata.ts web --profile /d/profiles/alice --relay ws://127.0.0.1:7000/ --user alice',
+        '/repo/src/cli/strata.ts web --profile /d/profiles/alice --relay ws://127.0.0.1:7000/ --user alice --downloads /d/downloads/alice',
         true,
       ],
       [
         'Bob',
         '/node',
-        '/repo/src/cli/strata.ts web --profile /d/profiles/bob --relay ws://127.0.0.1:7000/ --user bob',
+        '/repo/src/cli/strata.ts web --profile /d/profiles/bob --relay ws://127.0.0.1:7000/ --user bob --downloads /d/downloads/bob',
         true,
       ],
     ]);
@@ -117,9 +127,9 @@ describe('launchPlan', () => {
 });
 
 /** `npm start` as a child, with its stdout as lines one can wait for. */
-function startScript(args: string[]) {
-  const proc = spawn(process.execPath, [START, ...args], {
-    cwd: ROOT,
+function startScript(args: string[], root = ROOT) {
+  const proc = spawn(process.execPath, [join(root, 'scripts/start.ts'), ...args], {
+    cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
@@ -188,20 +198,21 @@ describe('npm start', () => {
   });
 
   it('starts a relay and Alice and Bob as browser hosts that answer only with their token', async () => {
-    script = startScript([
-      '--data',
-      tempDir('strata-start-'),
-      ...(electronHere ? ['--browser'] : []),
-    ]);
+    const data = tempDir('strata-start-');
+    script = startScript(['--data', data, ...(electronHere ? ['--browser'] : [])]);
     await script.waitFor(/^Relay: ws:\/\//);
     expect(await script.waitFor(/browser-host mode/)).toBe(
       electronHere ? BROWSER_LINE : FALLBACK_LINE,
     );
-    const alice = (await script.waitFor(/^Alice: /)).slice('Alice: '.length);
-    const bob = (await script.waitFor(/^Bob: /)).slice('Bob: '.length);
+    const [, alice, aliceFiles] = /^Alice: (\S+) \(received files in (.+)\)$/.exec(
+      await script.waitFor(/^Alice: /),
+    )!;
+    const [, bob, bobFiles] = /^Bob: (\S+) \(received files in (.+)\)$/.exec(
+      await script.waitFor(/^Bob: /),
+    )!;
     await script.waitFor(/^Stop everything with Ctrl\+C\.$/);
 
-    for (const url of [alice, bob]) {
+    for (const url of [alice!, bob!]) {
       const page = new URL(url);
       expect(page.hostname).toBe('127.0.0.1');
       expect(page.searchParams.get('token')).toMatch(/^\S{16,}$/);
@@ -211,7 +222,7 @@ describe('npm start', () => {
       const without = await fetch(`${page.origin}/`);
       expect([401, 403]).toContain(without.status);
     }
-    expect(new URL(alice).port).not.toBe(new URL(bob).port);
+    expect(new URL(alice!).port).not.toBe(new URL(bob!).port);
 
     // Ctrl+C (SIGTERM alike) stops the script and every process it started.
     const children = childrenOf(script.proc.pid!);
@@ -219,7 +230,21 @@ describe('npm start', () => {
     script.proc.kill('SIGTERM');
     expect(await script.exited).toBe(0);
     for (const { pid } of children) expect(() => process.kill(pid, 0)).toThrow();
-    await expect(fetch(alice)).rejects.toThrow();
+    await expect(fetch(alice!)).rejects.toThrow();
+
+    // Each saves what it receives in its own folder, the one it printed.
+    expect([aliceFiles, bobFiles]).toEqual([
+      join(data, 'downloads', 'alice'),
+      join(data, 'downloads', 'bob'),
+    ]);
+    for (const [user, folder] of [
+      ['alice', aliceFiles],
+      ['bob', bobFiles],
+    ] as const) {
+      const m = Messenger.open({ profileDir: join(data, 'profiles', user), relayUrl: '' });
+      expect(m.fileSettings.downloadsDir).toBe(folder);
+      await m.close();
+    }
   });
 
   it('says which instance died, and stops the rest', async () => {
@@ -233,4 +258,50 @@ describe('npm start', () => {
     expect(await script.exited).toBe(1);
     for (const { pid } of children) expect(() => process.kill(pid, 0)).toThrow();
   });
+
+  it('runs npm start, stops it, and then the lint passes and git status stays clean', async () => {
+    const clone = freshClone();
+    const pkg = JSON.parse(readFileSync(join(clone, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.start).toBe('node scripts/start.ts');
+    const started = (script = startScript(electronHere ? ['--browser'] : [], clone));
+    await started.waitFor(/^Stop everything with Ctrl\+C\.$/);
+    expect(existsSync(join(clone, '.strata/profiles/alice/host.json'))).toBe(true);
+    started.proc.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+
+    // The whole lint, as `npm test` runs it first (a slow step: tens of seconds).
+    const lint = spawnSync('npm', ['run', 'lint'], { cwd: clone, encoding: 'utf8' });
+    expect(lint.status, lint.stdout + lint.stderr).toBe(0);
+    const status = execFileSync('git', ['status', '--porcelain'], { cwd: clone, encoding: 'utf8' });
+    expect(status).toBe('');
+  }, 300_000);
 });
+
+/**
+ * A copy of the working tree as a newcomer's fresh clone would have it: every file git does
+ * not ignore, committed, with the installed node_modules and the built app (both ignored).
+ */
+function freshClone(): string {
+  const dir = tempDir('strata-clone-');
+  const files = execFileSync('git', ['ls-files', '-z', '-co', '--exclude-standard'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter((f) => f !== '' && !f.startsWith('.strata/') && existsSync(join(ROOT, f)));
+  for (const f of files) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    cpSync(join(ROOT, f), join(dir, f));
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  if (existsSync(join(ROOT, 'out')))
+    cpSync(join(ROOT, 'out'), join(dir, 'out'), { recursive: true });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir });
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', 'clone');
+  return dir;
+}

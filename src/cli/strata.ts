@@ -4,7 +4,7 @@
 //   strata --profile DIR --relay URL send-file USER PATH [--wait sent|delivered]
 //   strata --profile DIR --relay URL listen [--json] [--for SECONDS] [--downloads DIR]
 //   strata --profile DIR history USER [--json]
-//   strata --profile DIR [--relay URL] web [--user NAME] [--port P] [--token T]
+//   strata --profile DIR [--relay URL] web [--user NAME] [--port P] [--token T] [--downloads DIR]
 import type { MessageView, MessengerEvent, TransportSettings } from '../shared/api.ts';
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
@@ -14,6 +14,10 @@ import { formatBytes } from '../core/files/disk.ts';
 import { Host } from '../core/host/host.ts';
 import { startWebServer, WebServerError } from '../core/host/web-server.ts';
 import { Messenger, MessengerError } from '../core/messenger.ts';
+import { ProgressMeter, fileJson, messageJson, messageLine } from './format.ts';
+import { untilStopped, watchOutput } from './stdio.ts';
+
+export { fileJson, messageJson, progressLine } from './format.ts';
 
 /** Exit codes, so that scripts can tell failures apart. */
 export const EXIT = { ok: 0, usage: 2, unreachable: 3, failed: 4, refused: 5, timeout: 6 } as const;
@@ -37,7 +41,7 @@ Options:
                           peer has it (for a file: received and its SHA-256 checked)
   --json                  listen, history: one JSON object per line
   --for SECONDS           listen: stop after this long (default: until Ctrl+C)
-  --downloads DIR         listen: save received files in DIR (saved in the profile;
+  --downloads DIR         listen, web: save received files in DIR (saved in the profile;
                           default: the system's Downloads/Strata)
   --timeout SECONDS       give up waiting for the relay after this long (default 30);
                           send-file: give up when the transfer has not moved for this long
@@ -139,54 +143,6 @@ function settingsFrom(args: Args): Partial<TransportSettings> {
   return s;
 }
 
-/** One line of `listen --json` (the format the README documents). */
-export function messageJson(v: MessageView): string {
-  return JSON.stringify({
-    type: 'message',
-    id: v.key,
-    from: v.author,
-    to: v.direction === 'in' ? undefined : v.peer,
-    text: v.text,
-    sentAt: v.sentAt,
-    error: v.error,
-    ...(v.error ? { missing: v.missing } : {}),
-  });
-}
-
-/** One line of `listen --json` for a received file: saved (error false) or refused. */
-export function fileJson(v: MessageView): string {
-  const f = v.file!;
-  return JSON.stringify({
-    type: 'file',
-    id: v.key,
-    from: v.author,
-    name: f.name,
-    path: f.path,
-    size: f.size,
-    sha256: f.sha256,
-    error: f.state === 'failed',
-    ...(f.state === 'failed' ? { reason: f.error } : {}),
-  });
-}
-
-function fileBody(v: MessageView): string {
-  const f = v.file!;
-  const what = `file ${JSON.stringify(f.name ?? '(name not yet known)')}${f.size === null ? '' : ` (${formatBytes(f.size)})`}`;
-  if (f.state === 'failed') return `${what} failed: ${f.error ?? 'unknown reason'}`;
-  if (f.state === 'done' && v.direction === 'in') return `${what} saved to ${f.path}`;
-  return `${what} ${f.state}`;
-}
-
-function messageLine(v: MessageView): string {
-  const when = new Date(v.sentAt).toISOString().replace('T', ' ').slice(0, 19);
-  const body = v.file
-    ? fileBody(v)
-    : v.error
-      ? `[incomplete: segments ${v.missing.join(', ')} missing]`
-      : (v.text ?? '');
-  return `${when} ${v.author}: ${body}${v.direction === 'out' ? `  (${v.status})` : ''}`;
-}
-
 function waitFor(
   m: Messenger,
   test: (e: MessengerEvent | null) => boolean,
@@ -213,6 +169,8 @@ export async function main(
   out = process.stdout,
   err = process.stderr,
 ): Promise<number> {
+  const outputGone = watchOutput(out);
+  watchOutput(err);
   let args: Args;
   try {
     args = parseArgs(argv);
@@ -264,7 +222,7 @@ export async function main(
   try {
     const d = args.flags.get('downloads');
     if (d !== undefined) {
-      if (args.command !== 'listen') throw new UsageError('--downloads goes with listen');
+      if (args.command !== 'listen') throw new UsageError('--downloads goes with listen or web');
       downloads = resolve(d as string);
     }
     if (args.command === 'send-file') file = checkedFile(args.positional[1]!);
@@ -340,7 +298,7 @@ export async function main(
           return EXIT.usage;
         }
       case 'listen':
-        return await listen(m, args, out);
+        return await listen(m, args, out, outputGone);
     }
     return EXIT.usage;
   } finally {
@@ -381,59 +339,6 @@ async function send(
   }
   out.write(`${sent.key} ${status}\n`);
   return EXIT.ok;
-}
-
-/** `12:05` or `1:02:05`. */
-function clock(seconds: number): string {
-  const s = Math.round(seconds);
-  const mm = String(Math.floor(s / 60) % 60).padStart(2, '0');
-  const ss = String(s % 60).padStart(2, '0');
-  return s >= 3600 ? `${Math.floor(s / 3600)}:${mm}:${ss}` : `${Math.floor(s / 60)}:${ss}`;
-}
-
-/** The progress line of send-file: `name  42%  1.2 GiB of 2.9 GiB  38.5 MiB/s  ETA 0:46`. */
-export function progressLine(
-  name: string,
-  done: number,
-  size: number,
-  bytesPerSecond: number | null,
-): string {
-  const pct = size === 0 ? 100 : Math.floor((done / size) * 100);
-  const speed = bytesPerSecond === null ? '' : `  ${formatBytes(Math.round(bytesPerSecond))}/s`;
-  const eta =
-    bytesPerSecond !== null && bytesPerSecond > 0 && done < size
-      ? `  ETA ${clock((size - done) / bytesPerSecond)}`
-      : '';
-  return `${name}  ${pct}%  ${formatBytes(done)} of ${formatBytes(size)}${speed}${eta}`;
-}
-
-/** One line on a terminal, rewritten in place; speed over the last few seconds. */
-class ProgressMeter {
-  private readonly samples: [number, number][] = [];
-  private readonly stream: NodeJS.WritableStream;
-  private readonly name: string;
-
-  constructor(stream: NodeJS.WritableStream, name: string) {
-    this.stream = stream;
-    this.name = name;
-  }
-
-  note(text: string): void {
-    this.stream.write(`\r\x1b[2K${this.name}  ${text}`);
-  }
-
-  update(done: number, size: number): void {
-    const now = performance.now();
-    this.samples.push([now, done]);
-    while (this.samples.length > 2 && now - this.samples[0]![0] > 5000) this.samples.shift();
-    const [t0, b0] = this.samples[0]!;
-    const rate = now - t0 >= 250 ? ((done - b0) * 1000) / (now - t0) : null;
-    this.stream.write(`\r\x1b[2K${progressLine(this.name, done, size, rate)}`);
-  }
-
-  end(): void {
-    this.stream.write('\n');
-  }
 }
 
 async function sendFile(
@@ -519,9 +424,12 @@ async function web(
   const user = args.flags.get('user');
   const token = args.flags.get('token');
   const bind = args.flags.get('bind');
+  const downloads = args.flags.get('downloads');
   let port: number | undefined;
+  let downloadsDir: string | undefined;
   try {
     port = intFlag(args, 'port');
+    if (typeof downloads === 'string') downloadsDir = ensureDownloadsDir(resolve(downloads));
     if (port !== undefined && port > 65535) throw new UsageError('--port must be 0 to 65535');
     if (user !== undefined && relay === undefined) {
       throw new UsageError('--user needs --relay URL (or STRATA_RELAY)');
@@ -537,6 +445,7 @@ async function web(
       kind: 'browser',
       ...(relay !== undefined ? { relayUrl: relay } : {}),
       ...(typeof user === 'string' ? { user } : {}),
+      ...(downloadsDir !== undefined ? { downloadsDir } : {}),
     });
   } catch (e) {
     err.write(`strata: ${(e as Error).message}\n`);
@@ -565,16 +474,18 @@ async function web(
       (session.user ? ` (${session.user} at ${session.relayUrl})` : ' (not logged in yet)') +
       '. Stop with Ctrl+C.\n',
   );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  await untilStopped();
   await server.close();
   await host.close();
   return EXIT.ok;
 }
 
-async function listen(m: Messenger, args: Args, out: NodeJS.WritableStream): Promise<number> {
+async function listen(
+  m: Messenger,
+  args: Args,
+  out: NodeJS.WritableStream,
+  outputGone: Promise<void>,
+): Promise<number> {
   const json = args.flags.has('json');
   const seconds = intFlag(args, 'for');
   // Print each message when it completes, and once when it is handed over with the error
@@ -599,21 +510,22 @@ async function listen(m: Messenger, args: Args, out: NodeJS.WritableStream): Pro
   m.on('event', (e) => {
     if (e.type === 'message') show(e.message);
   });
-  await new Promise<void>((resolve) => {
-    if (seconds !== undefined) setTimeout(resolve, seconds * 1000);
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  // Printing is its whole job: it ends when its reader goes away.
+  await untilStopped(seconds, outputGone);
   return EXIT.ok;
 }
 
 const isMain = process.argv[1] !== undefined && /strata(\.js|\.ts)?$/.test(process.argv[1]);
 if (isMain) {
+  // The process ends by itself once everything is written: process.exit() would drop what a
+  // slow reader has not taken yet (a pipe holds only 64 KiB; the rest waits in the process).
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => {
+      process.exitCode = code;
+    },
     (e: unknown) => {
       process.stderr.write(`strata: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exit(1);
+      process.exitCode = 1;
     },
   );
 }

@@ -47,7 +47,7 @@ try {
   process.stderr.write(`strata: ${e.message}\n`);
   process.exit(EXIT_USAGE);
 }
-const { profile, relayUrl, user, position } = options;
+const { profile, relayUrl, user, position, downloadsDir } = options;
 
 // Before anything reads it: each profile is its own instance, with its own Chromium data, its
 // own messenger files and its own single-instance lock, so Alice and Bob run side by side.
@@ -204,6 +204,7 @@ async function start(): Promise<void> {
       kind: 'electron',
       ...(relayUrl === undefined ? {} : { relayUrl }),
       ...(user === undefined ? {} : { user }),
+      ...(downloadsDir === undefined ? {} : { downloadsDir }),
     });
   } catch (e) {
     dialog.showErrorBox(

@@ -34,6 +34,13 @@ describe('parseMainArgs', () => {
     });
   });
 
+  it('reads the folder for received files, which must be absolute', () => {
+    expect(parseMainArgs(['--downloads', '/d/downloads/bob'])).toEqual({
+      profile: DEFAULT_PROFILE,
+      downloadsDir: '/d/downloads/bob',
+    });
+  });
+
   it.each([
     [['--profile', '..'], /--profile must be/],
     [['--profile', '.'], /--profile must be/],
@@ -46,6 +53,7 @@ describe('parseMainArgs', () => {
     [['--relay', 'ws://'], /--relay must be/],
     [['--user', 'bob smith'], /--user must be/],
     [['--position', 'top'], /--position must be left or right/],
+    [['--downloads', 'inbox'], /--downloads must be an absolute path/],
   ])('refuses %j with a clear message', (argv, message) => {
     expect(() => parseMainArgs(argv)).toThrow(OptionsError);
     expect(() => parseMainArgs(argv)).toThrow(message);

@@ -3,9 +3,10 @@
 //   --relay URL      the relay to use (else the one the profile remembers)
 //   --user NAME      log in as NAME at start
 //   --position left|right   put the window on that half of the primary display (npm start)
+//   --downloads DIR  save received files in DIR, an absolute path (saved in the profile)
 // Any other argument is Electron's or Chromium's (the app path, --no-sandbox, --enable-logging...)
 // and is left to them.
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 export const DEFAULT_PROFILE = 'default';
 const NAME_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;
@@ -17,6 +18,7 @@ export interface MainOptions {
   relayUrl?: string;
   user?: string;
   position?: WindowPosition;
+  downloadsDir?: string;
 }
 
 export class OptionsError extends Error {
@@ -59,6 +61,12 @@ const FLAGS: Record<string, (options: MainOptions, value: string) => void> = {
       throw new OptionsError(`--position must be left or right: ${JSON.stringify(value)}`);
     }
     options.position = value;
+  },
+  '--downloads': (options, value) => {
+    if (!isAbsolute(value)) {
+      throw new OptionsError(`--downloads must be an absolute path: ${JSON.stringify(value)}`);
+    }
+    options.downloadsDir = value;
   },
 };
 

@@ -31,6 +31,8 @@ export interface HostOptions {
   kind: 'electron' | 'browser';
   /** How long a relay may take to answer the login's reachability check. */
   probeTimeoutMs?: number;
+  /** Where received files go, saved in the profile (default: what the profile says). */
+  downloadsDir?: string;
 }
 
 /** What the host remembers in the profile besides the engine's database. */
@@ -48,6 +50,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
   private connection: ConnectionState = 'offline';
   private connectionDetail: string | null = null;
   private readonly probeTimeoutMs: number;
+  private readonly downloads: { downloadsDir?: string };
   private closed = false;
   /** Calls run one at a time per host for login (it swaps the engine). */
   private loginChain: Promise<unknown> = Promise.resolve();
@@ -58,6 +61,8 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
     this.kind = options.kind;
     this.relayUrl = relayUrl;
     this.probeTimeoutMs = options.probeTimeoutMs ?? 5000;
+    this.downloads =
+      options.downloadsDir === undefined ? {} : { downloadsDir: options.downloadsDir };
   }
 
   /**
@@ -264,7 +269,9 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
       if (current !== null && current.relayUrl === relayUrl) return this.session;
       if (current !== null) await this.stopEngine();
       try {
-        this.startEngine(Messenger.open({ profileDir: this.profileDir, relayUrl, user }));
+        this.startEngine(
+          Messenger.open({ profileDir: this.profileDir, relayUrl, user, ...this.downloads }),
+        );
       } catch (e) {
         if (e instanceof MessengerError) throw new ApiError('refused', e.message);
         throw e;
@@ -282,7 +289,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
   private resume(relayUrl: string): void {
     let m: Messenger;
     try {
-      m = Messenger.open({ profileDir: this.profileDir, relayUrl });
+      m = Messenger.open({ profileDir: this.profileDir, relayUrl, ...this.downloads });
     } catch (e) {
       if (e instanceof MessengerError) return; // no user yet: the login screen
       throw e;
