@@ -6,8 +6,12 @@
 // up near the Mathis limit, MSS / (RTT * sqrt(p)), a small fraction of the link. Queueing
 // delay is the signal that only congestion produces, so this controller follows TCP Vegas
 // (with ideas from HyStart++, RFC 9406, and RFC 9002):
-// - Window in bytes. Once per round trip (a round ends when every byte sent before it
-//   began is acknowledged or lost, Vegas's beg_snd_nxt, and it has had 3 RTT samples) it
+// - Bytes in flight have one owner, loss detection: the caller reports them with every
+//   event, and nothing here counts them (a segment forgotten, parked or requeued leaves
+//   them there, never here). Events name the packet by its transmission number, which
+//   grows with every send; rounds and recovery are marked by those numbers, not by bytes.
+// - Window in bytes. Once per round trip (a round ends when a packet sent after it began is
+//   acknowledged, Vegas's beg_snd_nxt, and it has had 3 RTT samples) it
 //   takes the round's smallest RTT sample (which filters jitter and ack compression) and
 //   estimates this flow's bytes queued at the bottleneck: queue = cwnd * (1 - minRtt/rtt).
 // - RTT samples come net of the delay the receiver reports between a segment's arrival and
@@ -23,7 +27,7 @@
 //   half the excess, at least one segment and at most cwnd/8 per round.
 // - Loss alone never shrinks the window. A loss while the queue is far above the band
 //   (2 * BETA, i.e. a drop-tail buffer overflowing) cuts it mildly (x 7/8), once per
-//   recovery period (until everything sent before the cut is acknowledged or lost). So
+//   recovery period (until a packet sent after the cut is acknowledged, RFC 9002 §7.3.2). So
 //   does a loss rate beyond anything the relay causes (> 20% over 128 segments), which
 //   catches buffers too shallow to show delay (and stops growth until a batch is clean).
 //   Persistent congestion (RFC 9002 §7.6, reported by the caller) collapses the window to
@@ -82,6 +86,26 @@ const STALE_DELAY_RTTS = 2;
 
 export type CongestionState = 'slow-start' | 'avoidance' | 'recovery';
 
+/** A packet as congestion control sees it: its transmission number and its size. */
+export interface CcPacket {
+  /** Grows with every packet sent (retransmissions get new numbers). */
+  readonly transmission: number;
+  readonly bytes: number;
+}
+
+/** What an acknowledgement tells congestion control, besides the packet. */
+export interface AckSample {
+  /** Bytes in flight once this ack is processed, as loss detection counts them. */
+  bytesInFlight: number;
+  /** This packet's RTT sample, ms (null when it gives none). */
+  rttSample: number | null;
+  /** The RTT estimator's values after that sample, ms. */
+  smoothedRtt: number;
+  minRtt: number;
+  /** The time, ms. */
+  now: number;
+}
+
 export interface CongestionOptions {
   /** Payload bytes per segment, as `checkSegmentSize` in segments.ts allows. */
   segmentSize: number;
@@ -128,11 +152,14 @@ export class CongestionController {
 
   private cwnd: number;
   private inSlowStart = true;
-  /** In recovery until bytesAcked + bytesLost reaches this mark; null when not. */
+  /** In recovery until a packet numbered above this is acknowledged; null when not. */
   private recoveryEnd: number | null = null;
   /** Consecutive rounds that ended with the queue under ALPHA and the window in use. */
   private underRounds = 0;
-  private inFlight = 0;
+  /** The largest transmission number sent so far. */
+  private largestSent = -Infinity;
+  /** Bytes in flight as last reported by their owner. */
+  private reportedInFlight = 0;
   private readonly counters: CongestionStats = {
     bytesSent: 0,
     bytesAcked: 0,
@@ -146,8 +173,8 @@ export class CongestionController {
     rounds: 0,
   };
 
-  // The current round.
-  private roundEnd = 0;
+  // The current round: it ends with the ack of a packet numbered above roundEnd.
+  private roundEnd = -Infinity;
   private roundMinRtt = Infinity;
   private roundSamples = 0;
   private roundMaxInFlight = 0;
@@ -204,11 +231,6 @@ export class CongestionController {
     return this.inSlowStart ? 'slow-start' : 'avoidance';
   }
 
-  /** Bytes in flight as counted from the calls made to this controller. */
-  get bytesInFlight(): number {
-    return this.inFlight;
-  }
-
   /** Latest estimate of this flow's bytes queued at the bottleneck. */
   get queueEstimate(): number {
     return this.queue;
@@ -234,30 +256,26 @@ export class CongestionController {
     );
   }
 
-  /** A packet (new data or a retransmission) of `bytes` went to the socket. */
-  onPacketSent(bytes: number): void {
-    if (!isCount(bytes)) throw new RangeError('bytes must be a non-negative number');
+  /**
+   * A packet (new data or a retransmission) went to the socket; `bytesInFlight` counts it,
+   * as loss detection does.
+   */
+  onPacketSent(packet: CcPacket, bytesInFlight: number): void {
+    const { bytes, transmission } = checkPacket(packet);
     this.counters.bytesSent += bytes;
-    this.inFlight += bytes;
-    this.roundMaxInFlight = Math.max(this.roundMaxInFlight, this.inFlight);
+    this.largestSent = Math.max(this.largestSent, transmission);
+    this.report(bytesInFlight);
   }
 
-  /**
-   * A packet of `bytes` was acknowledged. `rttSample` is its RTT sample in ms (null when it
-   * gives none); `smoothedRtt` and `minRtt` are the RTT estimator's values after that sample;
-   * `now` is the time in ms.
-   */
-  onAcked(
-    bytes: number,
-    rttSample: number | null,
-    smoothedRtt: number,
-    minRtt: number,
-    now: number,
-  ): void {
-    if (!isCount(bytes)) throw new RangeError('bytes must be a non-negative number');
+  /** A packet was acknowledged. */
+  onAcked(packet: CcPacket, ack: AckSample): void {
+    const { bytes, transmission } = checkPacket(packet);
+    const { rttSample, smoothedRtt, minRtt, now } = ack;
+    this.report(ack.bytesInFlight);
     this.counters.bytesAcked += bytes;
-    this.inFlight = Math.max(0, this.inFlight - bytes);
     this.batchAcked += bytes;
+    // Recovery ends with the first ack of a packet sent after it began.
+    if (this.recoveryEnd !== null && transmission > this.recoveryEnd) this.recoveryEnd = null;
     if (Number.isFinite(minRtt) && minRtt > 0) this.minRtt = minRtt;
     if (Number.isFinite(smoothedRtt) && smoothedRtt > 0) this.smoothedRtt = smoothedRtt;
     if (rttSample !== null && Number.isFinite(rttSample) && rttSample > 0) {
@@ -279,16 +297,24 @@ export class CongestionController {
         this.counters.slowStartExits++;
       }
     }
-    this.afterOutcome(now);
+    if (transmission > this.roundEnd && this.roundSamples >= MIN_ROUND_SAMPLES) {
+      this.endRound(now);
+    }
+    this.afterOutcome();
   }
 
-  /** A packet of `bytes` was declared lost at `now` (ms). */
-  onLost(bytes: number, now: number): void {
-    if (!isCount(bytes)) throw new RangeError('bytes must be a non-negative number');
+  /**
+   * A packet was declared lost at `now` (ms); `bytesInFlight` no longer counts it, as loss
+   * detection does.
+   */
+  onLost(packet: CcPacket, bytesInFlight: number, now: number): void {
+    const { bytes, transmission } = checkPacket(packet);
+    this.report(bytesInFlight);
     this.counters.bytesLost += bytes;
     this.counters.lossEvents++;
-    this.inFlight = Math.max(0, this.inFlight - bytes);
     this.batchLost += bytes;
+    // A packet sent after the cut: the recovery period is over (RFC 9002 §7.3.2).
+    if (this.recoveryEnd !== null && transmission > this.recoveryEnd) this.recoveryEnd = null;
     const queueFresh =
       this.smoothedRtt > 0 && now - this.queueAt <= STALE_DELAY_RTTS * this.smoothedRtt;
     if (this.recoveryEnd === null && queueFresh && this.queue > this.lossQueue) {
@@ -296,7 +322,7 @@ export class CongestionController {
     } else {
       this.counters.lossesIgnored++;
     }
-    this.afterOutcome(now);
+    this.afterOutcome();
   }
 
   /**
@@ -315,6 +341,14 @@ export class CongestionController {
     this.recent.length = 0;
     this.recentNext = 0;
     this.startRound();
+  }
+
+  private report(bytesInFlight: number): void {
+    if (!isCount(bytesInFlight)) {
+      throw new RangeError('bytesInFlight must be a non-negative number');
+    }
+    this.reportedInFlight = bytesInFlight;
+    this.roundMaxInFlight = Math.max(this.roundMaxInFlight, bytesInFlight);
   }
 
   private clamp(window: number): number {
@@ -359,15 +393,12 @@ export class CongestionController {
       this.counters.slowStartExits++;
     }
     this.cwnd = this.clamp(this.cwnd * LOSS_REDUCTION);
-    this.recoveryEnd = this.counters.bytesSent;
+    this.recoveryEnd = this.largestSent;
     this.underRounds = 0;
   }
 
-  /** Bookkeeping after an ack or a loss: recovery's end, the round's end, the loss batch. */
-  private afterOutcome(now: number): void {
-    const outcomes = this.counters.bytesAcked + this.counters.bytesLost;
-    if (this.recoveryEnd !== null && outcomes >= this.recoveryEnd) this.recoveryEnd = null;
-    if (outcomes >= this.roundEnd && this.roundSamples >= MIN_ROUND_SAMPLES) this.endRound(now);
+  /** Bookkeeping after an ack or a loss: the loss share, measured in batches. */
+  private afterOutcome(): void {
     const batch = this.batchAcked + this.batchLost;
     if (batch >= EXCESS_LOSS_SAMPLE_SEGMENTS * this.segmentSize) {
       this.lossy = this.batchLost > EXCESS_LOSS_FRACTION * batch;
@@ -412,10 +443,18 @@ export class CongestionController {
   }
 
   private startRound(): void {
-    this.roundEnd = this.counters.bytesSent;
+    this.roundEnd = this.largestSent;
     this.roundMinRtt = Infinity;
     this.roundSamples = 0;
     this.lastRoundMaxInFlight = this.roundMaxInFlight;
-    this.roundMaxInFlight = this.inFlight;
+    this.roundMaxInFlight = this.reportedInFlight;
   }
+}
+
+function checkPacket(packet: CcPacket): CcPacket {
+  if (!isCount(packet.bytes)) throw new RangeError('bytes must be a non-negative number');
+  if (!Number.isFinite(packet.transmission)) {
+    throw new RangeError('transmission must be a number');
+  }
+  return packet;
 }

@@ -134,7 +134,7 @@ export class PeerOutbound {
   onSent(transmission: number, ref: SegmentRef, bytes: number, now: number): void {
     if (this.probeCredit > 0) this.probeCredit--;
     this.loss.onPacketSent({ transmission, sentAt: now, bytes, meta: ref });
-    this.cc.onPacketSent(bytes);
+    this.cc.onPacketSent({ transmission, bytes }, this.loss.bytesInFlight);
     this.transmissions.set(transmission, ref);
   }
 
@@ -149,16 +149,26 @@ export class PeerOutbound {
     const sample =
       result.rttSample === null ? null : Math.max(rtt.minRtt, result.rttSample - ackDelayMs);
     // One RTT sample per ack: hand it over with the last acknowledged transmission.
+    const bytesInFlight = this.loss.bytesInFlight;
     result.acked.forEach((p, i) => {
-      this.cc.onAcked(
-        p.bytes,
-        i === result.acked.length - 1 ? sample : null,
-        rtt.smoothedRtt,
-        rtt.minRtt,
+      this.cc.onAcked(p, {
+        bytesInFlight,
+        rttSample: i === result.acked.length - 1 ? sample : null,
+        smoothedRtt: rtt.smoothedRtt,
+        minRtt: rtt.minRtt,
         now,
-      );
+      });
     });
-    for (const p of result.lost) this.cc.onLost(p.bytes, now);
+    for (const p of result.lost) this.cc.onLost(p, bytesInFlight, now);
+    return result;
+  }
+
+  /** The loss detection timer fired: feeds what it declared lost to congestion control. */
+  onLossTimeout(now: number) {
+    const result = this.loss.onLossDetectionTimeout(now);
+    if (result.kind === 'loss') {
+      for (const p of result.lost) this.cc.onLost(p, this.loss.bytesInFlight, now);
+    }
     return result;
   }
 

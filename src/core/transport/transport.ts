@@ -1324,11 +1324,10 @@ export class Transport extends EventEmitter<TransportEvents> {
     for (const out of this.outbound.values()) {
       const t = out.loss.lossDetectionTimer();
       if (t === null || t > now + 1) continue;
-      const result = out.loss.onLossDetectionTimeout(now);
+      const result = out.onLossTimeout(now);
       if (result.kind === 'loss') {
         for (const p of result.lost) {
           this.logLost(out.peer, p.meta, p.bytes);
-          out.cc.onLost(p.bytes, now);
           if (!this.settled(p.meta)) out.enqueue(p.meta, true);
         }
       } else if (result.kind === 'probe') {
