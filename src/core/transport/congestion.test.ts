@@ -83,11 +83,11 @@ class Driver {
   }
 
   /** Acknowledges the oldest packet in flight; false when there is none. */
-  ack(rttSample: number | null, smoothedRtt: number, minRtt: number, now: number): boolean {
+  ack(rttSample: number | null, smoothedRtt: number, now: number): boolean {
     const packet = this.flight.shift();
     if (!packet) return false;
     this.inFlight -= packet.bytes;
-    this.c.onAcked(packet, { bytesInFlight: this.inFlight, rttSample, smoothedRtt, minRtt, now });
+    this.c.onAcked(packet, { bytesInFlight: this.inFlight, rttSample, smoothedRtt, now });
     return true;
   }
 
@@ -172,7 +172,6 @@ describe('CongestionController: window and socket limits', () => {
       const c = new CongestionController({ segmentSize: 500, maxWindow: 40_000 });
       const d = new Driver(c);
       let now = 0;
-      let minRtt = Infinity;
       let lowest = Infinity;
       let highest = 0;
       for (let i = 0; i < 3000; i++) {
@@ -181,8 +180,7 @@ describe('CongestionController: window and socket limits', () => {
         if (r < 0.55) d.send();
         else if (r < 0.9) {
           const sample = 10 + random() * (run % 2 === 0 ? 200 : 5);
-          minRtt = Math.min(minRtt, sample);
-          d.ack(random() < 0.1 ? null : sample, sample, minRtt, now);
+          d.ack(random() < 0.1 ? null : sample, sample, now);
         } else if (r < 0.995) d.lose(now);
         else c.onPersistentCongestion();
         lowest = Math.min(lowest, c.window);
@@ -196,21 +194,21 @@ describe('CongestionController: window and socket limits', () => {
 });
 
 /** Sends a window, acks it all with `rtt`: one round per call. */
-function round(d: Driver, rtt: number, minRtt: number, now: number): number {
+function round(d: Driver, rtt: number, now: number): number {
   const packets = Math.floor(d.c.window / d.c.segmentSize);
   for (let i = 0; i < packets; i++) d.send();
-  for (let i = 0; i < packets; i++) d.ack(rtt, rtt, minRtt, now + rtt);
+  for (let i = 0; i < packets; i++) d.ack(rtt, rtt, now + rtt);
   return now + rtt;
 }
 
 describe('CongestionController: reactions', () => {
   it('grows in slow start while the RTT stays at its minimum, and leaves it on delay', () => {
     const d = new Driver(new CongestionController({ segmentSize: 1000 }));
-    let now = round(d, 40, 40, 0);
+    let now = round(d, 40, 0);
     expect(d.c.window).toBe(20_000);
-    now = round(d, 40, 40, now);
+    now = round(d, 40, now);
     expect(d.c.window).toBe(40_000);
-    round(d, 60, 40, now); // 20 ms of queueing, above the 5 ms threshold
+    round(d, 60, now); // 20 ms of queueing, above the 5 ms threshold
     expect(d.c.state).toBe('avoidance');
     expect(d.c.stats.slowStartExits).toBe(1);
     expect(d.c.window).toBeLessThan(60_000 * (40 / 60) + 3000);
@@ -219,7 +217,7 @@ describe('CongestionController: reactions', () => {
   it('does not shrink the window, nor leave slow start, for random loss without delay', () => {
     const d = new Driver(new CongestionController({ segmentSize: 1000 }));
     const c = d.c;
-    let now = round(d, 40, 40, 0);
+    let now = round(d, 40, 0);
     const before = c.window;
     for (let i = 0; i < 50; i++) {
       d.send();
@@ -229,11 +227,11 @@ describe('CongestionController: reactions', () => {
     expect(c.state).toBe('slow-start');
     expect(c.stats.lossesIgnored).toBe(50);
     // And in avoidance: a window at the pipe keeps its size through losses.
-    now = round(d, 80, 40, now);
+    now = round(d, 80, now);
     expect(c.state).toBe('avoidance');
     const settled = c.window;
     d.send();
-    now = round(d, 40, 40, now);
+    now = round(d, 40, now);
     d.lose(now);
     expect(c.window).toBeGreaterThanOrEqual(settled);
     expect(c.stats.lossReductions).toBe(0);
@@ -243,13 +241,13 @@ describe('CongestionController: reactions', () => {
     const d = new Driver(new CongestionController({ segmentSize: 1000 }));
     const c = d.c;
     let now = 0;
-    for (let i = 0; i < 3; i++) now = round(d, 40, 40, now);
-    now = round(d, 50, 40, now);
+    for (let i = 0; i < 3; i++) now = round(d, 40, now);
+    now = round(d, 50, now);
     expect(c.state).toBe('avoidance');
     const packets = c.window / 1000;
     for (let i = 0; i < packets; i++) d.send();
     // Queueing delay: acks come back at 100 ms against a 40 ms minimum.
-    for (let i = 0; i < 10; i++) d.ack(100, 60, 40, now + 100);
+    for (let i = 0; i < 10; i++) d.ack(100, 60, now + 100);
     const before = c.window;
     expect(c.queueEstimate).toBeGreaterThan(8 * 1000);
     d.lose(now + 101);
@@ -261,10 +259,10 @@ describe('CongestionController: reactions', () => {
     expect(c.stats.lossReductions).toBe(1);
     // Recovery lasts while what is acknowledged was sent before the cut...
     d.send();
-    for (let i = 12; i < packets; i++) d.ack(45, 45, 40, now + 150);
+    for (let i = 12; i < packets; i++) d.ack(45, 45, now + 150);
     expect(c.state).toBe('recovery');
     // ...and ends with the first packet sent after it.
-    d.ack(45, 45, 40, now + 150);
+    d.ack(45, 45, now + 150);
     expect(c.state).toBe('avoidance');
   });
 
@@ -272,13 +270,13 @@ describe('CongestionController: reactions', () => {
     const d = new Driver(new CongestionController({ segmentSize: 1000 }));
     const c = d.c;
     let now = 0;
-    for (let i = 0; i < 4; i++) now = round(d, 40, 40, now);
+    for (let i = 0; i < 4; i++) now = round(d, 40, now);
     expect(c.window).toBeGreaterThan(100_000);
     c.onPersistentCongestion();
     expect(c.window).toBe(c.minWindow);
     expect(c.state).toBe('slow-start');
     expect(c.stats.persistentCongestions).toBe(1);
-    round(d, 40, 40, now);
+    round(d, 40, now);
     expect(c.window).toBe(2 * c.minWindow);
   });
 
@@ -286,7 +284,7 @@ describe('CongestionController: reactions', () => {
     const d = new Driver(new CongestionController({ segmentSize: 1000 }));
     for (let now = 0; now < 4000; now += 40) {
       d.send();
-      d.ack(40, 40, 40, now + 40);
+      d.ack(40, 40, now + 40);
     }
     expect(d.c.window).toBe(INITIAL_WINDOW_SEGMENTS * 1000);
   });
@@ -450,5 +448,37 @@ describe('CongestionController on a simulated lossy bottleneck', () => {
     expect(flow.maxWindow).toBeLessThan(3 * BDP);
     expect(c.stats.lossReductions).toBeGreaterThan(0);
     expect(goodputBetween(result, 0, 0, 10_000)).toBeGreaterThanOrEqual(0.75 * CAPACITY);
+  });
+});
+
+describe('CongestionController when the path changes under it', () => {
+  it('lets the minimum RTT expire: a delay raised from 20 to 200 ms at run time is filled again', () => {
+    const c = new CongestionController({ segmentSize: SEGMENT });
+    const result = simulate({
+      link: link(0, { queueLimit: 20 * BDP }),
+      flows: [{ controller: c, packetSize: SEGMENT }],
+      durationMs: 45_000,
+      delayChanges: [{ atMs: 5000, delayMs: 200 }],
+    });
+    // The new pipe is ten times the old one: 500 segments over a 400 ms RTT.
+    expect(goodputBetween(result, 0, 30_000, 45_000)).toBeGreaterThanOrEqual(0.85 * CAPACITY);
+    expect(windowAt(result, 44_000)).toBeGreaterThanOrEqual(0.8 * 10 * BDP);
+    // And it still keeps the queue short there.
+    expect(averageQueue(result, 30_000, 45_000)).toBeLessThan(8 * SEGMENT);
+  });
+
+  it('comes back down when the delay falls again, keeping the queue short', () => {
+    const c = new CongestionController({ segmentSize: SEGMENT });
+    const result = simulate({
+      link: link(0, { queueLimit: 20 * BDP }),
+      flows: [{ controller: c, packetSize: SEGMENT }],
+      durationMs: 30_000,
+      delayChanges: [
+        { atMs: 3000, delayMs: 200 },
+        { atMs: 15_000, delayMs: 20 },
+      ],
+    });
+    expect(goodputBetween(result, 0, 20_000, 30_000)).toBeGreaterThanOrEqual(0.85 * CAPACITY);
+    expect(averageQueue(result, 20_000, 30_000)).toBeLessThan(8 * SEGMENT);
   });
 });

@@ -156,3 +156,52 @@ describe('PeerOutbound: one count of bytes in flight', () => {
     expect(out.cc.window).toBe(settled);
   });
 });
+
+describe('PeerOutbound: persistent congestion (RFC 9002 §7.6)', () => {
+  it('collapses the window when everything sent over three PTOs was lost', () => {
+    const out = new PeerOutbound('bob', 1024);
+    let now = 0;
+    let n = 0;
+    // A first RTT sample, then a window that grows in slow start.
+    for (; n < 64; n++) {
+      out.onSent(n, { messageId: 1, index: n }, 1024, now);
+      out.onAck([[n, n]], 0, now + 40);
+      now += 1;
+    }
+    now += 40;
+    expect(out.cc.window).toBeGreaterThan(out.cc.minWindow);
+    // A blackout: every transmission over ten seconds is lost; then one gets through.
+    const lostFrom = n;
+    for (; n < lostFrom + 100; n++) {
+      out.onSent(n, { messageId: 2, index: n }, 1024, now);
+      now += 100;
+    }
+    out.onSent(n, { messageId: 3, index: 0 }, 1024, now);
+    const result = out.onAck([[n, n]], 0, now + 40);
+    expect(result.lost).toHaveLength(100);
+    expect(out.cc.stats.persistentCongestions).toBe(1);
+    expect(out.cc.window).toBeLessThanOrEqual(2 * out.cc.minWindow);
+  });
+
+  it('does not call losses spread between acknowledged transmissions persistent', () => {
+    const out = new PeerOutbound('bob', 1024);
+    let now = 0;
+    let n = 0;
+    out.onSent(n, { messageId: 1, index: 0 }, 1024, now);
+    out.onAck([[n, n]], 0, now + 40);
+    n++;
+    const acked: number[] = [];
+    for (let i = 0; i < 100; i++, n++) {
+      out.onSent(n, { messageId: 2, index: i }, 1024, now);
+      // Two lost, one acknowledged: each run of losses spans 100 ms, under three PTOs.
+      if (i % 3 === 2) acked.push(n);
+      now += 100;
+    }
+    out.onAck(
+      acked.map((t) => [t, t] as const),
+      0,
+      now + 40,
+    );
+    expect(out.cc.stats.persistentCongestions).toBe(0);
+  });
+});

@@ -150,12 +150,13 @@ export class PeerOutbound {
       result.rttSample === null ? null : Math.max(rtt.minRtt, result.rttSample - ackDelayMs);
     // One RTT sample per ack: hand it over with the last acknowledged transmission.
     const bytesInFlight = this.loss.bytesInFlight;
+    // RFC 9002 A.7: losses (and the collapse of persistent congestion) before acks.
+    if (result.persistentCongestion) this.cc.onPersistentCongestion();
     result.acked.forEach((p, i) => {
       this.cc.onAcked(p, {
         bytesInFlight,
         rttSample: i === result.acked.length - 1 ? sample : null,
         smoothedRtt: rtt.smoothedRtt,
-        minRtt: rtt.minRtt,
         now,
       });
     });
@@ -167,6 +168,7 @@ export class PeerOutbound {
   onLossTimeout(now: number) {
     const result = this.loss.onLossDetectionTimeout(now);
     if (result.kind === 'loss') {
+      if (result.persistentCongestion) this.cc.onPersistentCongestion();
       for (const p of result.lost) this.cc.onLost(p, this.loss.bytesInFlight, now);
     }
     return result;

@@ -122,7 +122,6 @@ interface FlowState {
   socketBuffered: number;
   socketFreeAt: number;
   srtt: number;
-  minRtt: number;
   result: FlowResult;
 }
 
@@ -151,7 +150,6 @@ export function simulate(config: SimulationConfig): SimulationResult {
     socketBuffered: 0,
     socketFreeAt: 0,
     srtt: 0,
-    minRtt: Infinity,
     result: {
       delivered: 0,
       packetsSent: 0,
@@ -262,7 +260,6 @@ export function simulate(config: SimulationConfig): SimulationResult {
         const p = event.packet;
         const f = flows[p.flow]!;
         const sample = now - p.sentAt;
-        f.minRtt = Math.min(f.minRtt, sample);
         f.srtt = f.srtt === 0 ? sample : (7 * f.srtt + sample) / 8;
         f.inFlight -= p.bytes;
         f.result.delivered += p.bytes;
@@ -270,7 +267,6 @@ export function simulate(config: SimulationConfig): SimulationResult {
           bytesInFlight: f.inFlight,
           rttSample: sample,
           smoothedRtt: f.srtt,
-          minRtt: f.minRtt,
           now,
         });
         noteWindow(f);
