@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../shared/random.ts';
 import {
+  type CcPacket,
   CongestionController,
   DEFAULT_MAX_WINDOW,
   DEFAULT_SOCKET_BUFFER_LIMIT,
@@ -32,9 +33,8 @@ function link(loss: number, more: Partial<LinkConfig> = {}): LinkConfig {
 class NewReno implements SimController {
   private cwnd = INITIAL_WINDOW_SEGMENTS * SEGMENT;
   private ssthresh = Infinity;
-  private sent = 0;
-  private outcomes = 0;
-  private recoveryEnd = 0;
+  private largestSent = -1;
+  private recoveryEnd = -1;
 
   get window(): number {
     return this.cwnd;
@@ -44,22 +44,60 @@ class NewReno implements SimController {
     return bytesInFlight + SEGMENT <= this.cwnd;
   }
 
-  onPacketSent(bytes: number): void {
-    this.sent += bytes;
+  onPacketSent(packet: CcPacket): void {
+    this.largestSent = packet.transmission;
   }
 
-  onAcked(bytes: number): void {
-    this.outcomes += bytes;
-    if (this.outcomes < this.recoveryEnd) return;
+  onAcked({ transmission, bytes }: CcPacket): void {
+    if (transmission <= this.recoveryEnd) return;
     this.cwnd += this.cwnd < this.ssthresh ? bytes : (SEGMENT * bytes) / this.cwnd;
   }
 
-  onLost(bytes: number): void {
-    this.outcomes += bytes;
-    if (this.outcomes < this.recoveryEnd) return;
+  onLost({ transmission }: CcPacket): void {
+    if (transmission <= this.recoveryEnd) return;
     this.cwnd = Math.max(2 * SEGMENT, this.cwnd / 2);
     this.ssthresh = this.cwnd;
-    this.recoveryEnd = this.sent;
+    this.recoveryEnd = this.largestSent;
+  }
+}
+
+/**
+ * Drives a controller by hand as the transport does: numbers packets, keeps their bytes
+ * in flight (the part loss detection plays), settles the oldest first.
+ */
+class Driver {
+  readonly c: CongestionController;
+  private next = 0;
+  private readonly flight: CcPacket[] = [];
+  private inFlight = 0;
+
+  constructor(c: CongestionController) {
+    this.c = c;
+  }
+
+  send(bytes = this.c.segmentSize): void {
+    const packet = { transmission: this.next++, bytes };
+    this.flight.push(packet);
+    this.inFlight += bytes;
+    this.c.onPacketSent(packet, this.inFlight);
+  }
+
+  /** Acknowledges the oldest packet in flight; false when there is none. */
+  ack(rttSample: number | null, smoothedRtt: number, now: number): boolean {
+    const packet = this.flight.shift();
+    if (!packet) return false;
+    this.inFlight -= packet.bytes;
+    this.c.onAcked(packet, { bytesInFlight: this.inFlight, rttSample, smoothedRtt, now });
+    return true;
+  }
+
+  /** Declares the oldest packet in flight lost; false when there is none. */
+  lose(now: number): boolean {
+    const packet = this.flight.shift();
+    if (!packet) return false;
+    this.inFlight -= packet.bytes;
+    this.c.onLost(packet, this.inFlight, now);
+    return true;
   }
 }
 
@@ -132,19 +170,18 @@ describe('CongestionController: window and socket limits', () => {
     const random = seededRandom(7);
     for (let run = 0; run < 20; run++) {
       const c = new CongestionController({ segmentSize: 500, maxWindow: 40_000 });
+      const d = new Driver(c);
       let now = 0;
-      let minRtt = Infinity;
       let lowest = Infinity;
       let highest = 0;
       for (let i = 0; i < 3000; i++) {
         now += random() * 5;
         const r = random();
-        if (r < 0.55) c.onPacketSent(500);
+        if (r < 0.55) d.send();
         else if (r < 0.9) {
           const sample = 10 + random() * (run % 2 === 0 ? 200 : 5);
-          minRtt = Math.min(minRtt, sample);
-          c.onAcked(500, random() < 0.1 ? null : sample, sample, minRtt, now);
-        } else if (r < 0.995) c.onLost(500, now);
+          d.ack(random() < 0.1 ? null : sample, sample, now);
+        } else if (r < 0.995) d.lose(now);
         else c.onPersistentCongestion();
         lowest = Math.min(lowest, c.window);
         highest = Math.max(highest, c.window);
@@ -156,95 +193,100 @@ describe('CongestionController: window and socket limits', () => {
   });
 });
 
-/** Sends a window, acks it all with `rtt`, repeatedly: one round per call. */
-function round(c: CongestionController, rtt: number, minRtt: number, now: number): number {
-  const packets = Math.floor(c.window / c.segmentSize);
-  for (let i = 0; i < packets; i++) c.onPacketSent(c.segmentSize);
-  for (let i = 0; i < packets; i++) c.onAcked(c.segmentSize, rtt, rtt, minRtt, now + rtt);
+/** Sends a window, acks it all with `rtt`: one round per call. */
+function round(d: Driver, rtt: number, now: number): number {
+  const packets = Math.floor(d.c.window / d.c.segmentSize);
+  for (let i = 0; i < packets; i++) d.send();
+  for (let i = 0; i < packets; i++) d.ack(rtt, rtt, now + rtt);
   return now + rtt;
 }
 
 describe('CongestionController: reactions', () => {
   it('grows in slow start while the RTT stays at its minimum, and leaves it on delay', () => {
-    const c = new CongestionController({ segmentSize: 1000 });
-    let now = round(c, 40, 40, 0);
-    expect(c.window).toBe(20_000);
-    now = round(c, 40, 40, now);
-    expect(c.window).toBe(40_000);
-    round(c, 60, 40, now); // 20 ms of queueing, above the 5 ms threshold
-    expect(c.state).toBe('avoidance');
-    expect(c.stats.slowStartExits).toBe(1);
-    expect(c.window).toBeLessThan(60_000 * (40 / 60) + 3000);
+    const d = new Driver(new CongestionController({ segmentSize: 1000 }));
+    let now = round(d, 40, 0);
+    expect(d.c.window).toBe(20_000);
+    now = round(d, 40, now);
+    expect(d.c.window).toBe(40_000);
+    round(d, 60, now); // 20 ms of queueing, above the 5 ms threshold
+    expect(d.c.state).toBe('avoidance');
+    expect(d.c.stats.slowStartExits).toBe(1);
+    expect(d.c.window).toBeLessThan(60_000 * (40 / 60) + 3000);
   });
 
   it('does not shrink the window, nor leave slow start, for random loss without delay', () => {
-    const c = new CongestionController({ segmentSize: 1000 });
-    let now = round(c, 40, 40, 0);
+    const d = new Driver(new CongestionController({ segmentSize: 1000 }));
+    const c = d.c;
+    let now = round(d, 40, 0);
     const before = c.window;
     for (let i = 0; i < 50; i++) {
-      c.onPacketSent(1000);
-      c.onLost(1000, now);
+      d.send();
+      d.lose(now);
     }
     expect(c.window).toBe(before);
     expect(c.state).toBe('slow-start');
     expect(c.stats.lossesIgnored).toBe(50);
     // And in avoidance: a window at the pipe keeps its size through losses.
-    now = round(c, 80, 40, now);
+    now = round(d, 80, now);
     expect(c.state).toBe('avoidance');
     const settled = c.window;
-    c.onPacketSent(1000);
-    now = round(c, 40, 40, now);
-    c.onLost(1000, now);
+    d.send();
+    now = round(d, 40, now);
+    d.lose(now);
     expect(c.window).toBeGreaterThanOrEqual(settled);
     expect(c.stats.lossReductions).toBe(0);
   });
 
   it('cuts mildly, once per recovery period, when loss comes with a growing queue', () => {
-    const c = new CongestionController({ segmentSize: 1000 });
+    const d = new Driver(new CongestionController({ segmentSize: 1000 }));
+    const c = d.c;
     let now = 0;
-    for (let i = 0; i < 3; i++) now = round(c, 40, 40, now);
-    now = round(c, 50, 40, now);
+    for (let i = 0; i < 3; i++) now = round(d, 40, now);
+    now = round(d, 50, now);
     expect(c.state).toBe('avoidance');
     const packets = c.window / 1000;
-    for (let i = 0; i < packets; i++) c.onPacketSent(1000);
+    for (let i = 0; i < packets; i++) d.send();
     // Queueing delay: acks come back at 100 ms against a 40 ms minimum.
-    for (let i = 0; i < 10; i++) c.onAcked(1000, 100, 60, 40, now + 100);
+    for (let i = 0; i < 10; i++) d.ack(100, 60, now + 100);
     const before = c.window;
     expect(c.queueEstimate).toBeGreaterThan(8 * 1000);
-    c.onLost(1000, now + 101);
+    d.lose(now + 101);
     expect(c.window).toBeCloseTo(before * LOSS_REDUCTION);
     expect(c.window).toBeGreaterThan(before / 2);
     expect(c.state).toBe('recovery');
-    c.onLost(1000, now + 102);
+    d.lose(now + 102);
     expect(c.window).toBeCloseTo(before * LOSS_REDUCTION);
     expect(c.stats.lossReductions).toBe(1);
-    // Recovery ends once everything sent before the cut has been acknowledged.
-    for (let i = 0; i < packets && c.state === 'recovery'; i++) {
-      c.onAcked(1000, 45, 45, 40, now + 150);
-    }
+    // Recovery lasts while what is acknowledged was sent before the cut...
+    d.send();
+    for (let i = 12; i < packets; i++) d.ack(45, 45, now + 150);
+    expect(c.state).toBe('recovery');
+    // ...and ends with the first packet sent after it.
+    d.ack(45, 45, now + 150);
     expect(c.state).toBe('avoidance');
   });
 
   it('collapses to the minimum window on persistent congestion and restarts slow start', () => {
-    const c = new CongestionController({ segmentSize: 1000 });
+    const d = new Driver(new CongestionController({ segmentSize: 1000 }));
+    const c = d.c;
     let now = 0;
-    for (let i = 0; i < 4; i++) now = round(c, 40, 40, now);
+    for (let i = 0; i < 4; i++) now = round(d, 40, now);
     expect(c.window).toBeGreaterThan(100_000);
     c.onPersistentCongestion();
     expect(c.window).toBe(c.minWindow);
     expect(c.state).toBe('slow-start');
     expect(c.stats.persistentCongestions).toBe(1);
-    round(c, 40, 40, now);
+    round(d, 40, now);
     expect(c.window).toBe(2 * c.minWindow);
   });
 
   it('does not grow a window the application leaves unused', () => {
-    const c = new CongestionController({ segmentSize: 1000 });
+    const d = new Driver(new CongestionController({ segmentSize: 1000 }));
     for (let now = 0; now < 4000; now += 40) {
-      c.onPacketSent(1000);
-      c.onAcked(1000, 40, 40, 40, now + 40);
+      d.send();
+      d.ack(40, 40, now + 40);
     }
-    expect(c.window).toBe(INITIAL_WINDOW_SEGMENTS * 1000);
+    expect(d.c.window).toBe(INITIAL_WINDOW_SEGMENTS * 1000);
   });
 });
 
@@ -406,5 +448,37 @@ describe('CongestionController on a simulated lossy bottleneck', () => {
     expect(flow.maxWindow).toBeLessThan(3 * BDP);
     expect(c.stats.lossReductions).toBeGreaterThan(0);
     expect(goodputBetween(result, 0, 0, 10_000)).toBeGreaterThanOrEqual(0.75 * CAPACITY);
+  });
+});
+
+describe('CongestionController when the path changes under it', () => {
+  it('lets the minimum RTT expire: a delay raised from 20 to 200 ms at run time is filled again', () => {
+    const c = new CongestionController({ segmentSize: SEGMENT });
+    const result = simulate({
+      link: link(0, { queueLimit: 20 * BDP }),
+      flows: [{ controller: c, packetSize: SEGMENT }],
+      durationMs: 45_000,
+      delayChanges: [{ atMs: 5000, delayMs: 200 }],
+    });
+    // The new pipe is ten times the old one: 500 segments over a 400 ms RTT.
+    expect(goodputBetween(result, 0, 30_000, 45_000)).toBeGreaterThanOrEqual(0.85 * CAPACITY);
+    expect(windowAt(result, 44_000)).toBeGreaterThanOrEqual(0.8 * 10 * BDP);
+    // And it still keeps the queue short there.
+    expect(averageQueue(result, 30_000, 45_000)).toBeLessThan(8 * SEGMENT);
+  });
+
+  it('comes back down when the delay falls again, keeping the queue short', () => {
+    const c = new CongestionController({ segmentSize: SEGMENT });
+    const result = simulate({
+      link: link(0, { queueLimit: 20 * BDP }),
+      flows: [{ controller: c, packetSize: SEGMENT }],
+      durationMs: 30_000,
+      delayChanges: [
+        { atMs: 3000, delayMs: 200 },
+        { atMs: 15_000, delayMs: 20 },
+      ],
+    });
+    expect(goodputBetween(result, 0, 20_000, 30_000)).toBeGreaterThanOrEqual(0.85 * CAPACITY);
+    expect(averageQueue(result, 20_000, 30_000)).toBeLessThan(8 * SEGMENT);
   });
 });

@@ -6,13 +6,26 @@
 // up near the Mathis limit, MSS / (RTT * sqrt(p)), a small fraction of the link. Queueing
 // delay is the signal that only congestion produces, so this controller follows TCP Vegas
 // (with ideas from HyStart++, RFC 9406, and RFC 9002):
-// - Window in bytes. Once per round trip (a round ends when every byte sent before it
-//   began is acknowledged or lost, Vegas's beg_snd_nxt, and it has had 3 RTT samples) it
+// - Bytes in flight have one owner, loss detection: the caller reports them with every
+//   event, and nothing here counts them (a segment forgotten, parked or requeued leaves
+//   them there, never here). Events name the packet by its transmission number, which
+//   grows with every send; rounds and recovery are marked by those numbers, not by bytes.
+// - Window in bytes. Once per round trip (a round ends when a packet sent after it began is
+//   acknowledged, Vegas's beg_snd_nxt, and it has had 3 RTT samples) it
 //   takes the round's smallest RTT sample (which filters jitter and ack compression) and
 //   estimates this flow's bytes queued at the bottleneck: queue = cwnd * (1 - minRtt/rtt).
 // - RTT samples come net of the delay the receiver reports between a segment's arrival and
-//   its ack (the caller subtracts it, never going below minRtt): a receiver storing a burst
-//   and writing it to disk delays its acks without any queue on the path.
+//   its ack (the caller subtracts it): a receiver storing a burst and writing it to disk
+//   delays its acks without any queue on the path.
+// - minRtt (Vegas's baseRTT) is this controller's own, and it expires: a path whose delay
+//   rose (a longer route, a channel delay raised at run time) must not read as a queue
+//   forever, which would hold the window at its floor. A sample within the slow-start
+//   threshold of minRtt confirms it; after MIN_RTT_WINDOW_MS without one, the controller
+//   probes as BBR's ProbeRTT does: the window drops to its floor, which drains this flow's
+//   own queue, for PROBE_RTT_MS and at least a round of packets sent meanwhile. If their
+//   smallest RTT is still beyond the threshold, the path changed: that becomes minRtt and
+//   slow start begins again from the window held before the probe. Otherwise minRtt stands
+//   (another flow's queue does not ratchet it up) and the window is given back.
 // - Slow start grows the window by the bytes acknowledged and ends when the smallest of
 //   the last 8 RTT samples rises a threshold above minRtt (minRtt/8 clamped to 4..16 ms,
 //   as HyStart++), not on loss; on exit the window drops to cwnd * minRtt / rtt + ALPHA,
@@ -23,11 +36,11 @@
 //   half the excess, at least one segment and at most cwnd/8 per round.
 // - Loss alone never shrinks the window. A loss while the queue is far above the band
 //   (2 * BETA, i.e. a drop-tail buffer overflowing) cuts it mildly (x 7/8), once per
-//   recovery period (until everything sent before the cut is acknowledged or lost). So
+//   recovery period (until a packet sent after the cut is acknowledged, RFC 9002 §7.3.2). So
 //   does a loss rate beyond anything the relay causes (> 20% over 128 segments), which
 //   catches buffers too shallow to show delay (and stops growth until a batch is clean).
 //   Persistent congestion (RFC 9002 §7.6, reported by the caller) collapses the window to
-//   the minimum and restarts slow start.
+//   the minimum, forgets minRtt and restarts slow start.
 // - The window grows only while it is used (RFC 9002 §7.8), so an idle or app-limited
 //   sender does not bank a window it never tested.
 // - Flow control: the caller reports the bytes its socket has buffered but not yet
@@ -79,8 +92,31 @@ export const EXCESS_LOSS_FRACTION = 0.2;
 const EXCESS_LOSS_SAMPLE_SEGMENTS = 128;
 /** Delay evidence older than this many smoothed RTTs does not turn a loss into congestion. */
 const STALE_DELAY_RTTS = 2;
+/** minRtt expires after this long without a sample confirming it (BBR's min_rtt window). */
+export const MIN_RTT_WINDOW_MS = 10_000;
+/** The shortest probe for a new minRtt, at the floor window (BBR's ProbeRTT duration). */
+export const PROBE_RTT_MS = 200;
 
 export type CongestionState = 'slow-start' | 'avoidance' | 'recovery';
+
+/** A packet as congestion control sees it: its transmission number and its size. */
+export interface CcPacket {
+  /** Grows with every packet sent (retransmissions get new numbers). */
+  readonly transmission: number;
+  readonly bytes: number;
+}
+
+/** What an acknowledgement tells congestion control, besides the packet. */
+export interface AckSample {
+  /** Bytes in flight once this ack is processed, as loss detection counts them. */
+  bytesInFlight: number;
+  /** This packet's RTT sample, ms (null when it gives none). */
+  rttSample: number | null;
+  /** The RTT estimator's smoothed RTT after that sample, ms. */
+  smoothedRtt: number;
+  /** The time, ms. */
+  now: number;
+}
 
 export interface CongestionOptions {
   /** Payload bytes per segment, as `checkSegmentSize` in segments.ts allows. */
@@ -109,6 +145,8 @@ export interface CongestionStats {
   delayDecreases: number;
   slowStartExits: number;
   persistentCongestions: number;
+  /** Probes for the minimum RTT that found the path's own delay had risen. */
+  minRttRaises: number;
   rounds: number;
 }
 
@@ -128,11 +166,14 @@ export class CongestionController {
 
   private cwnd: number;
   private inSlowStart = true;
-  /** In recovery until bytesAcked + bytesLost reaches this mark; null when not. */
+  /** In recovery until a packet numbered above this is acknowledged; null when not. */
   private recoveryEnd: number | null = null;
   /** Consecutive rounds that ended with the queue under ALPHA and the window in use. */
   private underRounds = 0;
-  private inFlight = 0;
+  /** The largest transmission number sent so far. */
+  private largestSent = -Infinity;
+  /** Bytes in flight as last reported by their owner. */
+  private reportedInFlight = 0;
   private readonly counters: CongestionStats = {
     bytesSent: 0,
     bytesAcked: 0,
@@ -143,11 +184,12 @@ export class CongestionController {
     delayDecreases: 0,
     slowStartExits: 0,
     persistentCongestions: 0,
+    minRttRaises: 0,
     rounds: 0,
   };
 
-  // The current round.
-  private roundEnd = 0;
+  // The current round: it ends with the ack of a packet numbered above roundEnd.
+  private roundEnd = -Infinity;
   private roundMinRtt = Infinity;
   private roundSamples = 0;
   private roundMaxInFlight = 0;
@@ -156,8 +198,20 @@ export class CongestionController {
   private readonly recent: number[] = [];
   private recentNext = 0;
 
-  // Latest delay evidence.
+  // Latest delay evidence. minRtt is 0 until the first sample.
   private minRtt = 0;
+  /** When a sample last confirmed minRtt. */
+  private minRttAt = -Infinity;
+  /** A probe for a new minRtt under way: the window is held at its floor meanwhile. */
+  private probe: {
+    startedAt: number;
+    /** Only packets numbered above this were sent during the probe. */
+    after: number;
+    min: number;
+    samples: number;
+    /** The window to give back when the probe ends. */
+    window: number;
+  } | null = null;
   private smoothedRtt = 0;
   private queue = 0;
   private queueAt = -Infinity;
@@ -194,19 +248,24 @@ export class CongestionController {
     this.lossQueue = LOSS_QUEUE_SEGMENTS * s;
   }
 
-  /** The congestion window, bytes. */
+  /** The congestion window, bytes (its floor while probing for a new minimum RTT). */
   get window(): number {
-    return this.cwnd;
+    return this.probe === null ? this.cwnd : this.minWindow;
+  }
+
+  /** This controller's minimum RTT, ms (0 before the first sample); it expires. */
+  get baseRtt(): number {
+    return this.minRtt;
+  }
+
+  /** Whether the window is held at its floor to measure the path's minimum RTT again. */
+  get probingRtt(): boolean {
+    return this.probe !== null;
   }
 
   get state(): CongestionState {
     if (this.recoveryEnd !== null) return 'recovery';
     return this.inSlowStart ? 'slow-start' : 'avoidance';
-  }
-
-  /** Bytes in flight as counted from the calls made to this controller. */
-  get bytesInFlight(): number {
-    return this.inFlight;
   }
 
   /** Latest estimate of this flow's bytes queued at the bottleneck. */
@@ -230,37 +289,33 @@ export class CongestionController {
   sendAllowance(bytesInFlight: number, socketBuffered: number): number {
     return Math.max(
       0,
-      Math.min(this.cwnd - bytesInFlight, this.socketBufferLimit - socketBuffered),
+      Math.min(this.window - bytesInFlight, this.socketBufferLimit - socketBuffered),
     );
   }
 
-  /** A packet (new data or a retransmission) of `bytes` went to the socket. */
-  onPacketSent(bytes: number): void {
-    if (!isCount(bytes)) throw new RangeError('bytes must be a non-negative number');
+  /**
+   * A packet (new data or a retransmission) went to the socket; `bytesInFlight` counts it,
+   * as loss detection does.
+   */
+  onPacketSent(packet: CcPacket, bytesInFlight: number): void {
+    const { bytes, transmission } = checkPacket(packet);
     this.counters.bytesSent += bytes;
-    this.inFlight += bytes;
-    this.roundMaxInFlight = Math.max(this.roundMaxInFlight, this.inFlight);
+    this.largestSent = Math.max(this.largestSent, transmission);
+    this.report(bytesInFlight);
   }
 
-  /**
-   * A packet of `bytes` was acknowledged. `rttSample` is its RTT sample in ms (null when it
-   * gives none); `smoothedRtt` and `minRtt` are the RTT estimator's values after that sample;
-   * `now` is the time in ms.
-   */
-  onAcked(
-    bytes: number,
-    rttSample: number | null,
-    smoothedRtt: number,
-    minRtt: number,
-    now: number,
-  ): void {
-    if (!isCount(bytes)) throw new RangeError('bytes must be a non-negative number');
+  /** A packet was acknowledged. */
+  onAcked(packet: CcPacket, ack: AckSample): void {
+    const { bytes, transmission } = checkPacket(packet);
+    const { rttSample, smoothedRtt, now } = ack;
+    this.report(ack.bytesInFlight);
     this.counters.bytesAcked += bytes;
-    this.inFlight = Math.max(0, this.inFlight - bytes);
     this.batchAcked += bytes;
-    if (Number.isFinite(minRtt) && minRtt > 0) this.minRtt = minRtt;
+    // Recovery ends with the first ack of a packet sent after it began.
+    if (this.recoveryEnd !== null && transmission > this.recoveryEnd) this.recoveryEnd = null;
     if (Number.isFinite(smoothedRtt) && smoothedRtt > 0) this.smoothedRtt = smoothedRtt;
     if (rttSample !== null && Number.isFinite(rttSample) && rttSample > 0) {
+      this.sampleMinRtt(transmission, rttSample, now);
       this.roundMinRtt = Math.min(this.roundMinRtt, rttSample);
       this.roundSamples++;
       if (this.roundSamples >= HYSTART_MIN_SAMPLES) this.measureQueue(now);
@@ -268,7 +323,10 @@ export class CongestionController {
       this.recentNext = (this.recentNext + 1) % HYSTART_MIN_SAMPLES;
     }
 
-    if (this.recoveryEnd === null && this.inSlowStart) {
+    if (this.probe === null) this.expireMinRtt(now);
+    else this.endProbe(now);
+
+    if (this.recoveryEnd === null && this.inSlowStart && this.probe === null) {
       const used = Math.max(this.roundMaxInFlight, this.lastRoundMaxInFlight);
       if (2 * used >= this.cwnd) this.cwnd = this.clamp(this.cwnd + bytes);
       const recentMin = this.recentMinRtt();
@@ -279,16 +337,24 @@ export class CongestionController {
         this.counters.slowStartExits++;
       }
     }
-    this.afterOutcome(now);
+    if (transmission > this.roundEnd && this.roundSamples >= MIN_ROUND_SAMPLES) {
+      this.endRound(now);
+    }
+    this.afterOutcome();
   }
 
-  /** A packet of `bytes` was declared lost at `now` (ms). */
-  onLost(bytes: number, now: number): void {
-    if (!isCount(bytes)) throw new RangeError('bytes must be a non-negative number');
+  /**
+   * A packet was declared lost at `now` (ms); `bytesInFlight` no longer counts it, as loss
+   * detection does.
+   */
+  onLost(packet: CcPacket, bytesInFlight: number, now: number): void {
+    const { bytes, transmission } = checkPacket(packet);
+    this.report(bytesInFlight);
     this.counters.bytesLost += bytes;
     this.counters.lossEvents++;
-    this.inFlight = Math.max(0, this.inFlight - bytes);
     this.batchLost += bytes;
+    // A packet sent after the cut: the recovery period is over (RFC 9002 §7.3.2).
+    if (this.recoveryEnd !== null && transmission > this.recoveryEnd) this.recoveryEnd = null;
     const queueFresh =
       this.smoothedRtt > 0 && now - this.queueAt <= STALE_DELAY_RTTS * this.smoothedRtt;
     if (this.recoveryEnd === null && queueFresh && this.queue > this.lossQueue) {
@@ -296,17 +362,20 @@ export class CongestionController {
     } else {
       this.counters.lossesIgnored++;
     }
-    this.afterOutcome(now);
+    this.afterOutcome();
   }
 
   /**
    * Everything in flight was lost over a period longer than the persistent-congestion
-   * duration (RFC 9002 §7.6): back to the minimum window and slow start. The caller may
-   * also reset its minRtt (RFC 9002 §5.2), as the path may have changed.
+   * duration (RFC 9002 §7.6): back to the minimum window and slow start, and the minimum
+   * RTT is measured afresh (RFC 9002 §5.2), as the path may have changed.
    */
   onPersistentCongestion(): void {
     this.counters.persistentCongestions++;
     this.cwnd = this.minWindow;
+    this.minRtt = 0;
+    this.minRttAt = -Infinity;
+    this.probe = null;
     this.inSlowStart = true;
     this.recoveryEnd = null;
     this.underRounds = 0;
@@ -315,6 +384,69 @@ export class CongestionController {
     this.recent.length = 0;
     this.recentNext = 0;
     this.startRound();
+  }
+
+  /** A sample within this of minRtt confirms it; also slow start's exit threshold. */
+  private delayThreshold(): number {
+    return Math.min(
+      HYSTART_MAX_THRESHOLD_MS,
+      Math.max(HYSTART_MIN_THRESHOLD_MS, this.minRtt / HYSTART_RTT_DIVISOR),
+    );
+  }
+
+  private sampleMinRtt(transmission: number, rtt: number, now: number): void {
+    if (this.minRtt === 0 || rtt < this.minRtt) {
+      this.minRtt = rtt;
+      this.minRttAt = now;
+    } else if (rtt <= this.minRtt + this.delayThreshold()) {
+      this.minRttAt = now;
+    }
+    if (this.probe !== null && transmission > this.probe.after) {
+      this.probe.min = Math.min(this.probe.min, rtt);
+      this.probe.samples++;
+    }
+  }
+
+  /** No sample has confirmed minRtt for MIN_RTT_WINDOW_MS: probe for the path's own. */
+  private expireMinRtt(now: number): void {
+    if (this.minRtt === 0 || now - this.minRttAt <= MIN_RTT_WINDOW_MS) return;
+    this.probe = {
+      startedAt: now,
+      after: this.largestSent,
+      min: Infinity,
+      samples: 0,
+      window: this.cwnd,
+    };
+  }
+
+  private endProbe(now: number): void {
+    const probe = this.probe;
+    if (probe === null) return;
+    if (probe.samples < MIN_ROUND_SAMPLES || now - probe.startedAt < PROBE_RTT_MS) return;
+    this.probe = null;
+    this.cwnd = probe.window;
+    this.minRttAt = now;
+    if (probe.min > this.minRtt + this.delayThreshold()) {
+      // The path's own delay rose: a new minimum, and slow start to find the new pipe.
+      this.counters.minRttRaises++;
+      this.minRtt = probe.min;
+      this.inSlowStart = true;
+      this.recoveryEnd = null;
+      this.underRounds = 0;
+      this.queue = 0;
+      this.queueAt = -Infinity;
+      this.recent.length = 0;
+      this.recentNext = 0;
+    }
+    this.startRound();
+  }
+
+  private report(bytesInFlight: number): void {
+    if (!isCount(bytesInFlight)) {
+      throw new RangeError('bytesInFlight must be a non-negative number');
+    }
+    this.reportedInFlight = bytesInFlight;
+    this.roundMaxInFlight = Math.max(this.roundMaxInFlight, bytesInFlight);
   }
 
   private clamp(window: number): number {
@@ -335,11 +467,7 @@ export class CongestionController {
 
   private delayAboveThreshold(rtt: number): boolean {
     if (this.minRtt <= 0 || !Number.isFinite(rtt)) return false;
-    const threshold = Math.min(
-      HYSTART_MAX_THRESHOLD_MS,
-      Math.max(HYSTART_MIN_THRESHOLD_MS, this.minRtt / HYSTART_RTT_DIVISOR),
-    );
-    return rtt >= this.minRtt + threshold;
+    return rtt >= this.minRtt + this.delayThreshold();
   }
 
   private exitSlowStart(rtt: number): void {
@@ -358,16 +486,15 @@ export class CongestionController {
       this.inSlowStart = false;
       this.counters.slowStartExits++;
     }
-    this.cwnd = this.clamp(this.cwnd * LOSS_REDUCTION);
-    this.recoveryEnd = this.counters.bytesSent;
+    // While probing, the cut applies to the window the probe gives back.
+    if (this.probe !== null) this.probe.window = this.clamp(this.probe.window * LOSS_REDUCTION);
+    else this.cwnd = this.clamp(this.cwnd * LOSS_REDUCTION);
+    this.recoveryEnd = this.largestSent;
     this.underRounds = 0;
   }
 
-  /** Bookkeeping after an ack or a loss: recovery's end, the round's end, the loss batch. */
-  private afterOutcome(now: number): void {
-    const outcomes = this.counters.bytesAcked + this.counters.bytesLost;
-    if (this.recoveryEnd !== null && outcomes >= this.recoveryEnd) this.recoveryEnd = null;
-    if (outcomes >= this.roundEnd && this.roundSamples >= MIN_ROUND_SAMPLES) this.endRound(now);
+  /** Bookkeeping after an ack or a loss: the loss share, measured in batches. */
+  private afterOutcome(): void {
     const batch = this.batchAcked + this.batchLost;
     if (batch >= EXCESS_LOSS_SAMPLE_SEGMENTS * this.segmentSize) {
       this.lossy = this.batchLost > EXCESS_LOSS_FRACTION * batch;
@@ -381,7 +508,7 @@ export class CongestionController {
     this.counters.rounds++;
     if (this.minRtt > 0) {
       this.measureQueue(now);
-      if (this.recoveryEnd === null) {
+      if (this.recoveryEnd === null && this.probe === null) {
         if (this.inSlowStart) {
           if (this.delayAboveThreshold(this.roundMinRtt)) this.exitSlowStart(this.roundMinRtt);
         } else {
@@ -412,10 +539,18 @@ export class CongestionController {
   }
 
   private startRound(): void {
-    this.roundEnd = this.counters.bytesSent;
+    this.roundEnd = this.largestSent;
     this.roundMinRtt = Infinity;
     this.roundSamples = 0;
     this.lastRoundMaxInFlight = this.roundMaxInFlight;
-    this.roundMaxInFlight = this.inFlight;
+    this.roundMaxInFlight = this.reportedInFlight;
   }
+}
+
+function checkPacket(packet: CcPacket): CcPacket {
+  if (!isCount(packet.bytes)) throw new RangeError('bytes must be a non-negative number');
+  if (!Number.isFinite(packet.transmission)) {
+    throw new RangeError('transmission must be a number');
+  }
+  return packet;
 }

@@ -124,6 +124,75 @@ describe('LossDetector: packet threshold (RFC 9002 §6.1.1)', () => {
   });
 });
 
+describe('LossDetector: the packet threshold counts packets sent, not numbers', () => {
+  it('does not read a gap in the numbers (a new block) as reordering', () => {
+    const d = detector();
+    send(d, 0, 0);
+    send(d, 1, 0);
+    // The next numbers come from a new block, far above.
+    send(d, 1_000_000, 0);
+    send(d, 1_000_001, 0);
+    const r = d.onAckReceived([[1_000_000, 1_000_000]], 0, 10);
+    // 0 and 1 were sent two packets and one packet before the acknowledged one.
+    expect(r.lost).toEqual([]);
+    expect(d.inFlightCount).toBe(3);
+    // A third packet after 0, acknowledged: now 0 is lost, and only 0.
+    expect(numbers(d.onAckReceived([[1_000_001, 1_000_001]], 0, 11).lost)).toEqual([0]);
+  });
+});
+
+describe('LossDetector: persistent congestion (RFC 9002 §7.6)', () => {
+  /** A detector with one RTT sample of 40 ms taken at t = 40 (PTO: 40 + 80 + 25 ms). */
+  function sampled() {
+    const d = detector();
+    send(d, 0, 0);
+    d.onAckReceived([[0, 0]], 0, 40);
+    return d;
+  }
+  const duration = (d: LossDetector<Meta>) => 3 * d.rtt.pto(25);
+  /** Three packets after `from` at `at`, acknowledged 40 ms later: what came before is lost. */
+  function recover(d: LossDetector<Meta>, from: number, at: number, more: AckRange[] = []) {
+    for (let n = from; n < from + 3; n++) send(d, n, at);
+    return d.onAckReceived([...more, [from, from + 2]], 0, at + 40);
+  }
+
+  it('is established by losses spanning more than 3 PTOs with nothing acked between', () => {
+    const d = sampled();
+    const span = duration(d) + 10;
+    for (let n = 1; n <= 10; n++) send(d, n, 50 + ((n - 1) * span) / 9);
+    const r = recover(d, 11, 50 + span + 1);
+    expect(numbers(r.lost)).toHaveLength(10);
+    expect(r.persistentCongestion).toBe(true);
+    // min_rtt starts again from the newest sample (§5.2).
+    expect(d.rtt.minRtt).toBe(40);
+  });
+
+  it('is not established by a shorter span, nor across an acknowledged packet', () => {
+    const short = sampled();
+    const span = duration(short) / 2;
+    for (let n = 1; n <= 10; n++) send(short, n, 50 + ((n - 1) * span) / 9);
+    const r1 = recover(short, 11, 50 + span + 1);
+    expect(numbers(r1.lost)).toHaveLength(10);
+    expect(r1.persistentCongestion).toBe(false);
+
+    const split = sampled();
+    const long = duration(split) * 1.5;
+    for (let n = 1; n <= 10; n++) send(split, n, 50 + ((n - 1) * long) / 9);
+    // 5 arrived: the losses on each side of it span less than 3 PTOs each.
+    const r2 = recover(split, 11, 50 + long + 1, [[5, 5]]);
+    expect(numbers(r2.lost)).toHaveLength(9);
+    expect(r2.persistentCongestion).toBe(false);
+  });
+
+  it('does not count losses of packets sent before the first RTT sample', () => {
+    const d = detector();
+    for (let n = 0; n < 10; n++) send(d, n, n * 1000);
+    const r = recover(d, 10, 10_000);
+    expect(numbers(r.lost)).toHaveLength(10);
+    expect(r.persistentCongestion).toBe(false);
+  });
+});
+
 describe('LossDetector: time threshold (RFC 9002 §6.1.2)', () => {
   it('arms the timer at sentAt + 9/8 × RTT and declares the loss when it fires', () => {
     const d = detector();
@@ -242,11 +311,23 @@ describe('LossDetector: peer input it cannot trust', () => {
     for (let n = 0; n < 5; n++) send(d, n, 0);
     expect(numbers(d.onAckReceived([[0, 1]], 0, 10).acked)).toEqual([0, 1]);
     const again = d.onAckReceived([[0, 1]], 0, 10);
-    expect(again).toEqual({ acked: [], lost: [], rttSample: null, spurious: [] });
+    expect(again).toEqual({
+      acked: [],
+      lost: [],
+      rttSample: null,
+      spurious: [],
+      persistentCongestion: false,
+    });
 
     // Numbers never sent do not move the largest acknowledged (which would make 2..4 lost).
     const bogus = d.onAckReceived([[100, 200]], 0, 10);
-    expect(bogus).toEqual({ acked: [], lost: [], rttSample: null, spurious: [] });
+    expect(bogus).toEqual({
+      acked: [],
+      lost: [],
+      rttSample: null,
+      spurious: [],
+      persistentCongestion: false,
+    });
     expect(d.largestAcked).toBe(1);
     expect(d.inFlightCount).toBe(3);
 
@@ -277,6 +358,7 @@ describe('LossDetector: peer input it cannot trust', () => {
       lost: [],
       rttSample: null,
       spurious: [],
+      persistentCongestion: false,
     });
   });
 

@@ -7,10 +7,20 @@
 // example the message id and segment index) and gets it back when the transmission is
 // acknowledged, declared lost, or should be re-sent as a probe.
 //
-// One packet number space (Strata has no handshake), every data frame is ack-eliciting and
-// counts as in flight, and ack frames are not themselves acknowledged. So the RFC's arrays
-// indexed by pn_space collapse to single values, and GetLossTimeAndSpace /
-// GetPtoTimeAndSpace become getLossTime / getPtoTime.
+// One packet number space per detector, and one detector per peer: the sender numbers the
+// frames to each peer in a sequence of that peer's own (see outbound.ts), as QUIC numbers
+// each space. Strata has no handshake, every data frame is ack-eliciting and counts as in
+// flight, and ack frames are not themselves acknowledged. So the RFC's arrays indexed by
+// pn_space collapse to single values, and GetLossTimeAndSpace / GetPtoTimeAndSpace become
+// getLossTime / getPtoTime.
+//
+// The packet threshold counts packets this detector sent ("sent kPacketThreshold packets
+// before an acknowledged packet", RFC 9002 §6.1.1), not differences of numbers, so a gap
+// in the numbers (a new block of them) never reads as reordering.
+//
+// Persistent congestion (§7.6) is established here and reported with the losses: two lost
+// packets sent more than 3 PTOs apart, after the first RTT sample, with every packet sent
+// between them lost too. The RTT estimator's min_rtt is then taken afresh (§5.2).
 //
 // Two additions to the RFC, which allows both (§6.1.1, §6.1.2: implementations may adapt
 // the thresholds):
@@ -31,6 +41,8 @@ import { RttEstimator, kGranularity, kInitialRtt } from './rtt.ts';
 export const kPacketThreshold = 3;
 /** RFC 9002 §6.1.2: ... or once it is older than this many RTTs behind an acknowledged one. */
 export const kTimeThreshold = 9 / 8;
+/** RFC 9002 §7.6.1: losses spanning this many PTOs are persistent congestion. */
+export const kPersistentCongestionThreshold = 3;
 /** The packet threshold never rises above this on spurious losses. */
 export const MAX_PACKET_THRESHOLD = 10;
 /** The time threshold multiplier never rises above this (RACK's reo_wnd is at most 1 SRTT). */
@@ -68,11 +80,13 @@ export interface AckResult<M> {
    * (they had already left the bytes in flight when they were declared lost).
    */
   spurious: Sent<M>[];
+  /** The losses establish persistent congestion (RFC 9002 §7.6). */
+  persistentCongestion: boolean;
 }
 
 export type TimeoutResult<M> =
   /** A loss time expired (time threshold): these are now lost. */
-  | { kind: 'loss'; lost: Sent<M>[] }
+  | { kind: 'loss'; lost: Sent<M>[]; persistentCongestion: boolean }
   /**
    * The probe timeout expired: send one or two ack-eliciting frames, re-sending the content
    * of these (the oldest transmissions in flight) as new transmissions. They stay in flight.
@@ -158,6 +172,12 @@ export class LossDetector<M> {
    * because onPacketSent insists on increasing numbers.
    */
   readonly #sent = new Map<number, Sent<M>>();
+  /** Each transmission's place in the order this detector sent them (0, 1, 2...). */
+  readonly #ordinal = new WeakMap<Sent<M>, number>();
+  #sends = 0;
+  #largestAckedOrdinal = -1;
+  /** When the first RTT sample was taken; persistent congestion starts after it. */
+  #firstRttSampleAt: number | null = null;
   /** Declared lost recently, in the order they were declared (for expiry). */
   readonly #recentlyLost = new Map<number, LostRecord<M>>();
 
@@ -271,7 +291,9 @@ export class LossDetector<M> {
       throw new RangeError(`bytes must be a non-negative number, not ${bytes}`);
     }
     this.#largestSent = transmission;
-    this.#sent.set(transmission, { transmission, sentAt, bytes, meta });
+    const record = { transmission, sentAt, bytes, meta };
+    this.#sent.set(transmission, record);
+    this.#ordinal.set(record, this.#sends++);
     // Every data frame is ack-eliciting and in flight.
     this.#timeOfLastAckElicitingPacket = sentAt;
     this.#bytesInFlight += bytes;
@@ -284,13 +306,19 @@ export class LossDetector<M> {
    * numbers never sent are ignored) and its ack delay, converted to ms by the caller.
    */
   onAckReceived(ranges: readonly AckRange[], ackDelayMs: number, now: number): AckResult<M> {
-    const result: AckResult<M> = { acked: [], lost: [], rttSample: null, spurious: [] };
+    const result: AckResult<M> = {
+      acked: [],
+      lost: [],
+      rttSample: null,
+      spurious: [],
+      persistentCongestion: false,
+    };
     const acks = normalizeRanges(ranges);
     const last = acks[acks.length - 1];
     if (last === undefined) return result;
     // The frame's largest acknowledged number, which its ack delay refers to.
     const largestInAck = last[1];
-    const previousLargestAcked = this.#largestAcked;
+    const previousLargestAcked = this.#largestAcked === null ? null : this.#largestAckedOrdinal;
 
     result.spurious = this.#detectAndRemoveSpuriousLosses(acks);
     const newlyAcked = this.#detectAndRemoveAckedPackets(acks, largestInAck);
@@ -305,12 +333,14 @@ export class LossDetector<M> {
       (this.#largestAcked === null || largestNewlyAcked.transmission > this.#largestAcked)
     ) {
       this.#largestAcked = largestNewlyAcked.transmission;
+      this.#largestAckedOrdinal = this.#ordinalOf(largestNewlyAcked);
     }
 
     if (largestNewlyAcked !== undefined && largestNewlyAcked.transmission === largestInAck) {
       // Update the RTT if the largest acknowledged is newly acked (§5.1).
       const latestRtt = Math.max(0, now - largestNewlyAcked.sentAt);
       this.rtt.update(latestRtt, ackDelayMs, this.#maxAckDelay);
+      this.#firstRttSampleAt ??= now;
       result.rttSample = this.rtt.latestRtt;
     }
 
@@ -322,6 +352,7 @@ export class LossDetector<M> {
     if (newlyAcked.length === 0) return result;
 
     result.lost = this.#detectAndRemoveLostPackets(now);
+    result.persistentCongestion = this.#persistentCongestion(result.lost);
     // Reset pto_count: the peer is demonstrably receiving (no address validation here).
     this.#ptoCount = 0;
     return result;
@@ -363,7 +394,7 @@ export class LossDetector<M> {
   #onSpuriousLoss(packet: Sent<M>, largestAckedBefore: number | null, now: number): void {
     this.#spuriousCount++;
     if (largestAckedBefore !== null) {
-      const distance = largestAckedBefore - packet.transmission;
+      const distance = largestAckedBefore - this.#ordinalOf(packet);
       this.#packetThreshold = Math.min(
         this.#maxPacketThreshold,
         Math.max(this.#packetThreshold, distance + 1),
@@ -389,6 +420,7 @@ export class LossDetector<M> {
     this.#lossTime = null;
     const largestAcked = this.#largestAcked;
     if (largestAcked === null) return lost;
+    const packetThresholdOrdinal = this.#largestAckedOrdinal - this.#packetThreshold;
     const lossDelay = this.#lossDelay();
     // Packets sent before this time are deemed lost.
     const lostSendTime = now - lossDelay;
@@ -397,7 +429,7 @@ export class LossDetector<M> {
       if (transmission > largestAcked) break;
       // Mark packet as lost, or set time when it should be marked. (The equality marks
       // packets lost when loss_delay = 0.)
-      if (unacked.sentAt <= lostSendTime || largestAcked >= transmission + this.#packetThreshold) {
+      if (unacked.sentAt <= lostSendTime || this.#ordinalOf(unacked) <= packetThresholdOrdinal) {
         this.#sent.delete(transmission);
         this.#bytesInFlight -= unacked.bytes;
         lost.push(unacked);
@@ -409,6 +441,38 @@ export class LossDetector<M> {
     }
     this.#lostCount += lost.length;
     return lost;
+  }
+
+  #ordinalOf(packet: Sent<M>): number {
+    return this.#ordinal.get(packet) ?? -1;
+  }
+
+  /**
+   * RFC 9002 §7.6.2: whether `lost` (ascending) holds two packets sent after the first RTT
+   * sample, more than the persistent congestion duration apart, with every packet sent
+   * between them lost in the same batch (consecutive in the order of sending). Takes
+   * min_rtt afresh when it does (§5.2).
+   */
+  #persistentCongestion(lost: readonly Sent<M>[]): boolean {
+    const firstSampleAt = this.#firstRttSampleAt;
+    if (firstSampleAt === null || lost.length < 2) return false;
+    const duration =
+      this.rtt.pto(this.#maxAckDelay, this.#granularity) * kPersistentCongestionThreshold;
+    let start: Sent<M> | null = null;
+    let previous = -1;
+    for (const packet of lost) {
+      const ordinal = this.#ordinalOf(packet);
+      if (packet.sentAt <= firstSampleAt) {
+        start = null;
+      } else if (start === null || ordinal !== previous + 1) {
+        start = packet;
+      } else if (packet.sentAt - start.sentAt > duration) {
+        this.rtt.onPersistentCongestion();
+        return true;
+      }
+      previous = ordinal;
+    }
+    return false;
   }
 
   /** kTimeThreshold × max(latest_rtt, smoothed_rtt), at least kGranularity. */
@@ -477,8 +541,9 @@ export class LossDetector<M> {
       if (now < earliestLossTime) return { kind: 'none' };
       // Time threshold loss detection.
       const lost = this.#detectAndRemoveLostPackets(now);
+      const persistentCongestion = this.#persistentCongestion(lost);
       this.#expireRecentlyLost(now);
-      return { kind: 'loss', lost };
+      return { kind: 'loss', lost, persistentCongestion };
     }
     if (this.#sent.size === 0 || now < this.#getPtoTime()) return { kind: 'none' };
     // PTO: send one or two ack-eliciting probes, re-sending the oldest data in flight.

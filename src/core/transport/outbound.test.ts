@@ -81,3 +81,127 @@ describe("PeerOutbound: congestion control and the peer's ack delay", () => {
     expect(out.loss.rtt.smoothedRtt).toBeGreaterThan(4);
   });
 });
+
+describe('PeerOutbound: one count of bytes in flight', () => {
+  const SEGMENT = 1024;
+
+  /** Sends `count` segments of message `messageId` from transmission `first`, at `now`. */
+  function sendMany(out: PeerOutbound, first: number, count: number, messageId: number, now = 0) {
+    for (let i = 0; i < count; i++) {
+      out.onSent(first + i, { messageId, index: i }, SEGMENT, now);
+    }
+    return first + count;
+  }
+
+  /**
+   * Rounds of a window of segments each, acked 40 ms after they left: what a flow whose
+   * earlier segments were parked, forgotten or requeued does next.
+   */
+  function runRounds(out: PeerOutbound, first: number, rounds: number, start: number) {
+    let n = first;
+    let now = start;
+    for (let r = 0; r < rounds; r++) {
+      const batch = 8;
+      const from = n;
+      n = sendMany(out, n, batch, 1000 + r, now);
+      now += 40;
+      for (let t = from; t < n; t++) out.onAck([[t, t]], 0, now);
+    }
+    return now;
+  }
+
+  it('still ends rounds after 2,000 segments were parked with the relay (peer away)', () => {
+    const out = new PeerOutbound('bob', SEGMENT);
+    const next = sendMany(out, 0, 2000, 1);
+    out.park((ref) => ref.messageId === 1);
+    expect(out.loss.bytesInFlight).toBe(0);
+    const before = out.cc.stats.rounds;
+    runRounds(out, next, 20, 10);
+    expect(out.cc.stats.rounds - before).toBeGreaterThanOrEqual(10);
+  });
+
+  it('still ends rounds after the segments in flight were forgotten (message cancelled)', () => {
+    const out = new PeerOutbound('bob', SEGMENT);
+    const next = sendMany(out, 0, 2000, 1);
+    out.forget((ref) => ref.messageId === 1);
+    const before = out.cc.stats.rounds;
+    runRounds(out, next, 20, 10);
+    expect(out.cc.stats.rounds - before).toBeGreaterThanOrEqual(10);
+  });
+
+  it('still ends rounds after the link dropped and what was in flight was requeued', () => {
+    const out = new PeerOutbound('bob', SEGMENT);
+    const next = sendMany(out, 0, 2000, 1);
+    out.requeueInFlight();
+    const before = out.cc.stats.rounds;
+    runRounds(out, next, 20, 10);
+    expect(out.cc.stats.rounds - before).toBeGreaterThanOrEqual(10);
+  });
+
+  it('does not grow a window it does not use because parked bytes still count as in use', () => {
+    const out = new PeerOutbound('bob', SEGMENT);
+    let n = sendMany(out, 0, 2000, 1);
+    out.park((ref) => ref.messageId === 1);
+    // One segment at a time, far below the window: an application-limited sender. The
+    // rounds under way when the segments were parked did use the window; later ones do not.
+    let now = 10;
+    let settled = 0;
+    for (let i = 0; i < 200; i++) {
+      if (i === 20) settled = out.cc.window;
+      out.onSent(n, { messageId: 2, index: i }, SEGMENT, now);
+      now += 40;
+      out.onAck([[n, n]], 0, now);
+      n++;
+    }
+    expect(out.cc.window).toBe(settled);
+  });
+});
+
+describe('PeerOutbound: persistent congestion (RFC 9002 §7.6)', () => {
+  it('collapses the window when everything sent over three PTOs was lost', () => {
+    const out = new PeerOutbound('bob', 1024);
+    let now = 0;
+    let n = 0;
+    // A first RTT sample, then a window that grows in slow start.
+    for (; n < 64; n++) {
+      out.onSent(n, { messageId: 1, index: n }, 1024, now);
+      out.onAck([[n, n]], 0, now + 40);
+      now += 1;
+    }
+    now += 40;
+    expect(out.cc.window).toBeGreaterThan(out.cc.minWindow);
+    // A blackout: every transmission over ten seconds is lost; then one gets through.
+    const lostFrom = n;
+    for (; n < lostFrom + 100; n++) {
+      out.onSent(n, { messageId: 2, index: n }, 1024, now);
+      now += 100;
+    }
+    out.onSent(n, { messageId: 3, index: 0 }, 1024, now);
+    const result = out.onAck([[n, n]], 0, now + 40);
+    expect(result.lost).toHaveLength(100);
+    expect(out.cc.stats.persistentCongestions).toBe(1);
+    expect(out.cc.window).toBeLessThanOrEqual(2 * out.cc.minWindow);
+  });
+
+  it('does not call losses spread between acknowledged transmissions persistent', () => {
+    const out = new PeerOutbound('bob', 1024);
+    let now = 0;
+    let n = 0;
+    out.onSent(n, { messageId: 1, index: 0 }, 1024, now);
+    out.onAck([[n, n]], 0, now + 40);
+    n++;
+    const acked: number[] = [];
+    for (let i = 0; i < 100; i++, n++) {
+      out.onSent(n, { messageId: 2, index: i }, 1024, now);
+      // Two lost, one acknowledged: each run of losses spans 100 ms, under three PTOs.
+      if (i % 3 === 2) acked.push(n);
+      now += 100;
+    }
+    out.onAck(
+      acked.map((t) => [t, t] as const),
+      0,
+      now + 40,
+    );
+    expect(out.cc.stats.persistentCongestions).toBe(0);
+  });
+});

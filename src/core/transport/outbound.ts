@@ -2,6 +2,13 @@
 // transmissions in flight (one LossDetector, so one collection and one timer), the
 // congestion window, and which segments the relay holds and the peer has acknowledged.
 // Durable state lives in SQLite (out_segments); this object is rebuilt from it at start.
+//
+// Transmission numbers: one sequence per peer, as QUIC has a packet number space per path,
+// so that the peer's receiver sees its frames numbered 1, 2, 3... (no gap reads as
+// reordering, acks come every second frame, ack ranges stay few) and loss detection's
+// packet threshold counts this peer's frames only. The sequences of different peers are
+// disjoint blocks of one device-wide range (TransmissionSpaces): the relay's `held` frames
+// name numbers without naming the peer, and the numbers only grow across restarts.
 import type { AckRange } from '../../shared/protocol/index.ts';
 import {
   CongestionController,
@@ -9,6 +16,14 @@ import {
   MIN_WINDOW_SEGMENTS,
 } from './congestion.ts';
 import { LossDetector, type Sent } from './loss-detection.ts';
+
+/** Numbers in one peer's block of transmission numbers. */
+export const TRANSMISSION_SPACE = 2 ** 32;
+/**
+ * A peer gets a new block when fewer numbers than this are left in its own: far more than
+ * one burst sends (a window of 16 MiB is 262,144 segments of 64 B).
+ */
+const MIN_SPACE_ROOM = 2 ** 31;
 
 /** Window floors in bytes, whatever the segment size. */
 export const MIN_WINDOW_BYTES = 32 * 1024;
@@ -48,6 +63,10 @@ export class PeerOutbound {
     retransmissions: 0,
     bytesSent: 0,
   };
+  /** The next transmission number of this peer's sequence, and the end of its block. */
+  private nextNumber = 0;
+  private spaceEnd = 0;
+
   constructor(peer: string, segmentSize: number) {
     this.peer = peer;
     // The course's segments (100 to 2000 bytes) are far smaller than a network packet, so
@@ -131,10 +150,27 @@ export class PeerOutbound {
     return this.probeCredit > 0 || this.cc.canSend(this.loss.bytesInFlight, socketBuffered);
   }
 
+  /** The number the next transmission to this peer takes (see TransmissionSpaces). */
+  get nextTransmission(): number {
+    return this.nextNumber;
+  }
+
+  /** Numbers left in this peer's block. */
+  get transmissionRoom(): number {
+    return this.spaceEnd - this.nextNumber;
+  }
+
+  /** Numbers this peer's transmissions from `first` on, up to `first + size`. */
+  useSpace(first: number, size: number): void {
+    this.nextNumber = first;
+    this.spaceEnd = first + size;
+  }
+
   onSent(transmission: number, ref: SegmentRef, bytes: number, now: number): void {
     if (this.probeCredit > 0) this.probeCredit--;
+    this.nextNumber = Math.max(this.nextNumber, transmission + 1);
     this.loss.onPacketSent({ transmission, sentAt: now, bytes, meta: ref });
-    this.cc.onPacketSent(bytes);
+    this.cc.onPacketSent({ transmission, bytes }, this.loss.bytesInFlight);
     this.transmissions.set(transmission, ref);
   }
 
@@ -149,16 +185,28 @@ export class PeerOutbound {
     const sample =
       result.rttSample === null ? null : Math.max(rtt.minRtt, result.rttSample - ackDelayMs);
     // One RTT sample per ack: hand it over with the last acknowledged transmission.
+    const bytesInFlight = this.loss.bytesInFlight;
+    // RFC 9002 A.7: losses (and the collapse of persistent congestion) before acks.
+    if (result.persistentCongestion) this.cc.onPersistentCongestion();
     result.acked.forEach((p, i) => {
-      this.cc.onAcked(
-        p.bytes,
-        i === result.acked.length - 1 ? sample : null,
-        rtt.smoothedRtt,
-        rtt.minRtt,
+      this.cc.onAcked(p, {
+        bytesInFlight,
+        rttSample: i === result.acked.length - 1 ? sample : null,
+        smoothedRtt: rtt.smoothedRtt,
         now,
-      );
+      });
     });
-    for (const p of result.lost) this.cc.onLost(p.bytes, now);
+    for (const p of result.lost) this.cc.onLost(p, bytesInFlight, now);
+    return result;
+  }
+
+  /** The loss detection timer fired: feeds what it declared lost to congestion control. */
+  onLossTimeout(now: number) {
+    const result = this.loss.onLossDetectionTimeout(now);
+    if (result.kind === 'loss') {
+      if (result.persistentCongestion) this.cc.onPersistentCongestion();
+      for (const p of result.lost) this.cc.onLost(p, this.loss.bytesInFlight, now);
+    }
     return result;
   }
 
@@ -213,6 +261,34 @@ export class PeerOutbound {
       }
     }
     this.retransmit.unshift(...again);
+  }
+}
+
+/**
+ * Hands out the blocks of transmission numbers of a device's peers. The end of the blocks
+ * handed out is persisted (by `persist`, committed on its own) before any number of a new
+ * block is used, and the next run starts there (`load`), so each peer's numbers only grow
+ * across restarts. At one block per active peer and run, 2^53 / 2^32 allows two million.
+ */
+export class TransmissionSpaces {
+  private end: number | null = null;
+  private readonly load: () => number;
+  private readonly persist: (end: number) => void;
+
+  constructor(load: () => number, persist: (end: number) => void) {
+    this.load = load;
+    this.persist = persist;
+  }
+
+  /** Gives `out` a new block when its own runs low. */
+  ensure(out: PeerOutbound): void {
+    if (out.transmissionRoom >= MIN_SPACE_ROOM) return;
+    const first = this.end ?? this.load();
+    const end = first + TRANSMISSION_SPACE;
+    if (!Number.isSafeInteger(end)) throw new RangeError('transmission numbers exhausted');
+    this.persist(end);
+    this.end = end;
+    out.useSpace(first, TRANSMISSION_SPACE);
   }
 }
 

@@ -118,4 +118,15 @@ describe('RttEstimator.update (RFC 9002 §5.3)', () => {
     expect(rtt.rttVar).toBeLessThan(1e-9);
     expect(rtt.pto(MAX_ACK_DELAY)).toBeCloseTo(40 + 1 + 25, 9);
   });
+
+  it('takes min_rtt afresh from the newest sample after persistent congestion (§5.2)', () => {
+    const rtt = new RttEstimator();
+    rtt.update(20, 0, MAX_ACK_DELAY);
+    rtt.update(400, 0, MAX_ACK_DELAY);
+    expect(rtt.minRtt).toBe(20);
+    rtt.onPersistentCongestion();
+    expect(rtt.minRtt).toBe(400);
+    rtt.update(420, 0, MAX_ACK_DELAY);
+    expect(rtt.minRtt).toBe(400);
+  });
 });

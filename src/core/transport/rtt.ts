@@ -108,6 +108,14 @@ export class RttEstimator {
   }
 
   /**
+   * Persistent congestion was established (RFC 9002 §5.2): the path may have changed, so
+   * min_rtt starts again from the newest sample.
+   */
+  onPersistentCongestion(): void {
+    if (this.#hasSample) this.#minRtt = this.#latestRtt;
+  }
+
+  /**
    * The probe timeout before backoff (RFC 9002 §6.2.1):
    * smoothed_rtt + max(4 × rttvar, kGranularity) + max_ack_delay.
    */

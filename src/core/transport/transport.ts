@@ -26,7 +26,7 @@ import { LOG_CAPACITY } from '../../shared/contract.ts';
 import type { RelayConnection } from '../connection.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import { AckScheduler } from './ack-ranges.ts';
-import { PeerOutbound, numbersIn, type SegmentRef } from './outbound.ts';
+import { PeerOutbound, TransmissionSpaces, numbersIn, type SegmentRef } from './outbound.ts';
 import { SegmentLog } from './segment-log.ts';
 import { checkRoom, DiskFullError } from '../files/disk.ts';
 import { PartialFiles } from '../files/partial.ts';
@@ -40,12 +40,6 @@ import { MIN_SEGMENT_SIZE, segmentBounds, segmentCount } from './segments.ts';
  */
 export const MAX_SENDS_PER_SEGMENT = 10;
 export const FAIL_AFTER_MS = 30_000;
-/**
- * Transmission numbers are one sequence per device (the relay's `held` frames and the
- * peers' acks name them), reserved in blocks so that they only grow across restarts
- * without a database write per frame.
- */
-const TRANSMISSION_BLOCK = 100_000;
 /**
  * After a peer comes back, how long its acknowledgements may stop short of what the relay
  * held for it before this sender sends the rest itself.
@@ -133,9 +127,8 @@ export class Transport extends EventEmitter<TransportEvents> {
   /** Quitting: nothing more is sent; `drained` settles drain() once nothing is in flight. */
   private draining = false;
   private drained: (() => void) | null = null;
-  /** The next transmission number, and the end of the block reserved in the database. */
-  private nextTransmission = 0;
-  private reservedUpTo = 0;
+  /** Each peer's block of transmission numbers (outbound.ts). */
+  private readonly spaces: TransmissionSpaces;
   private closed = false;
   private readonly q;
 
@@ -257,6 +250,10 @@ export class Transport extends EventEmitter<TransportEvents> {
       reserve: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('transmission', ?)"),
       reserved: db.prepare("SELECT value FROM meta WHERE key = 'transmission'"),
     };
+    this.spaces = new TransmissionSpaces(
+      () => Number((this.q.reserved.get() as { value: string } | undefined)?.value ?? 0),
+      (end) => this.q.reserve.run(String(end)),
+    );
     // The socket took what was waiting: send more, if anything is queued.
     conn.on('drain', () => {
       for (const out of this.outbound.values()) {
@@ -273,12 +270,6 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   /** Loads unfinished outgoing messages and starts the assembly pass. */
   start(): void {
-    // Start past every number a previous run may have used, and reserve the next block in
-    // a transaction of its own: frames leave before a burst's transaction commits.
-    const reserved = this.q.reserved.get() as { value: string } | undefined;
-    this.nextTransmission = Number(reserved?.value ?? 0);
-    this.reservedUpTo = this.nextTransmission + TRANSMISSION_BLOCK;
-    this.q.reserve.run(String(this.reservedUpTo));
     const messages = this.q.pendingOut.all(this.me.user, this.me.device) as (OutRow & {
       id: number;
     })[];
@@ -610,11 +601,9 @@ export class Transport extends EventEmitter<TransportEvents> {
       return;
     }
     this.pumping = true;
-    // Reserve well ahead, committed on its own before any frame of the burst leaves.
-    if (this.reservedUpTo - this.nextTransmission < TRANSMISSION_BLOCK / 2) {
-      this.reservedUpTo = this.nextTransmission + TRANSMISSION_BLOCK;
-      this.q.reserve.run(String(this.reservedUpTo));
-    }
+    // Blocks of numbers are reserved, committed on their own, before a frame of the burst
+    // leaves: frames leave before the burst's transaction commits.
+    for (const out of this.outbound.values()) if (out.hasWork) this.spaces.ensure(out);
     try {
       // One transaction for the bookkeeping of a whole burst, not one commit per segment.
       this.db
@@ -662,7 +651,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       return;
     }
     const bytes = msg.file && ref.index > 0 ? payload.length - CHUNK_OFFSET_BYTES : payload.length;
-    const transmission = this.nextTransmission++;
+    const transmission = out.nextTransmission;
     const frame: DataFrame = {
       type: 'data',
       from: this.me.user,
@@ -1324,11 +1313,10 @@ export class Transport extends EventEmitter<TransportEvents> {
     for (const out of this.outbound.values()) {
       const t = out.loss.lossDetectionTimer();
       if (t === null || t > now + 1) continue;
-      const result = out.loss.onLossDetectionTimeout(now);
+      const result = out.onLossTimeout(now);
       if (result.kind === 'loss') {
         for (const p of result.lost) {
           this.logLost(out.peer, p.meta, p.bytes);
-          out.cc.onLost(p.bytes, now);
           if (!this.settled(p.meta)) out.enqueue(p.meta, true);
         }
       } else if (result.kind === 'probe') {

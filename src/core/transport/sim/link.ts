@@ -8,24 +8,23 @@
 // the propagation delay. Acks come back after the propagation delay again and are never
 // lost. The sender learns of a loss when the packet's ack would have come (about one RTT
 // after sending, the simplified loss detection). RTT estimates per flow follow RFC 9002
-// without ack delay. A capacity change applies to packets entering the queue after it.
+// without ack delay. A change of capacity or delay applies to packets entering the queue
+// after it.
 
 import { TimeQueue } from '../../../shared/time-queue.ts';
 import { seededRandom, type Random } from '../../../shared/random.ts';
+import type { AckSample, CcPacket } from '../congestion.ts';
 
-/** What the simulator needs from a congestion controller. */
+/**
+ * What the simulator needs from a congestion controller. The simulator owns the bytes in
+ * flight (as loss detection does in the transport) and numbers each flow's packets.
+ */
 export interface SimController {
   readonly window: number;
   canSend(bytesInFlight: number, socketBuffered: number): boolean;
-  onPacketSent(bytes: number): void;
-  onAcked(
-    bytes: number,
-    rttSample: number | null,
-    smoothedRtt: number,
-    minRtt: number,
-    now: number,
-  ): void;
-  onLost(bytes: number, now: number): void;
+  onPacketSent(packet: CcPacket, bytesInFlight: number): void;
+  onAcked(packet: CcPacket, ack: AckSample): void;
+  onLost(packet: CcPacket, bytesInFlight: number, now: number): void;
 }
 
 export interface LinkConfig {
@@ -56,6 +55,8 @@ export interface SimulationConfig {
   durationMs: number;
   /** Changes of the link's capacity (bytes per second) at given times. */
   capacityChanges?: { atMs: number; capacity: number }[];
+  /** Changes of the one-way propagation delay (ms) at given times. */
+  delayChanges?: { atMs: number; delayMs: number }[];
   /** Interval of the recorded samples, ms. Default 10. */
   sampleMs?: number;
 }
@@ -99,6 +100,7 @@ export interface SimulationResult {
 
 interface Packet {
   flow: number;
+  transmission: number;
   bytes: number;
   sentAt: number;
 }
@@ -109,16 +111,17 @@ type Event =
   | { kind: 'ack'; packet: Packet }
   | { kind: 'lost'; packet: Packet }
   | { kind: 'capacity'; capacity: number }
+  | { kind: 'delay'; delayMs: number }
   | { kind: 'sample' };
 
 interface FlowState {
   config: FlowConfig;
   started: boolean;
+  nextTransmission: number;
   inFlight: number;
   socketBuffered: number;
   socketFreeAt: number;
   srtt: number;
-  minRtt: number;
   result: FlowResult;
 }
 
@@ -128,6 +131,7 @@ export function simulate(config: SimulationConfig): SimulationResult {
   const random: Random = seededRandom(link.seed);
   const events = new TimeQueue<Event>();
   let capacity = link.capacity / 1000; // bytes per ms
+  let delayMs = link.delayMs;
   // The bottleneck FIFO: departure times and sizes of packets waiting or in service.
   const departures: { at: number; bytes: number }[] = [];
   let head = 0;
@@ -141,11 +145,11 @@ export function simulate(config: SimulationConfig): SimulationResult {
   const flows: FlowState[] = config.flows.map((f) => ({
     config: f,
     started: false,
+    nextTransmission: 0,
     inFlight: 0,
     socketBuffered: 0,
     socketFreeAt: 0,
     srtt: 0,
-    minRtt: Infinity,
     result: {
       delivered: 0,
       packetsSent: 0,
@@ -187,7 +191,7 @@ export function simulate(config: SimulationConfig): SimulationResult {
     const f = flows[p.flow]!;
     if (queued + p.bytes > link.queueLimit) {
       f.result.packetsDropped++;
-      events.push(now + queued / capacity + 2 * link.delayMs, { kind: 'lost', packet: p });
+      events.push(now + queued / capacity + 2 * delayMs, { kind: 'lost', packet: p });
       return;
     }
     const at = Math.max(now, lastDeparture) + p.bytes / capacity;
@@ -197,7 +201,7 @@ export function simulate(config: SimulationConfig): SimulationResult {
     maxQueue = Math.max(maxQueue, queued);
     const lost = random() < link.loss;
     if (lost) f.result.packetsLost++;
-    events.push(at + 2 * link.delayMs, { kind: lost ? 'lost' : 'ack', packet: p });
+    events.push(at + 2 * delayMs, { kind: lost ? 'lost' : 'ack', packet: p });
   };
 
   const trySend = (index: number, now: number): void => {
@@ -206,9 +210,14 @@ export function simulate(config: SimulationConfig): SimulationResult {
     const c = f.config.controller;
     const bytes = f.config.packetSize;
     while (c.canSend(f.inFlight, f.socketBuffered)) {
-      const packet: Packet = { flow: index, bytes, sentAt: now };
-      c.onPacketSent(bytes);
+      const packet: Packet = {
+        flow: index,
+        transmission: f.nextTransmission++,
+        bytes,
+        sentAt: now,
+      };
       f.inFlight += bytes;
+      c.onPacketSent(packet, f.inFlight);
       f.result.packetsSent++;
       f.result.maxInFlight = Math.max(f.result.maxInFlight, f.inFlight);
       if (f.config.socketRate === undefined) {
@@ -225,6 +234,9 @@ export function simulate(config: SimulationConfig): SimulationResult {
   config.flows.forEach((f, i) => events.push(f.startMs ?? 0, { kind: 'start', flow: i }));
   for (const change of config.capacityChanges ?? []) {
     events.push(change.atMs, { kind: 'capacity', capacity: change.capacity });
+  }
+  for (const change of config.delayChanges ?? []) {
+    events.push(change.atMs, { kind: 'delay', delayMs: change.delayMs });
   }
   events.push(0, { kind: 'sample' });
 
@@ -248,11 +260,15 @@ export function simulate(config: SimulationConfig): SimulationResult {
         const p = event.packet;
         const f = flows[p.flow]!;
         const sample = now - p.sentAt;
-        f.minRtt = Math.min(f.minRtt, sample);
         f.srtt = f.srtt === 0 ? sample : (7 * f.srtt + sample) / 8;
         f.inFlight -= p.bytes;
         f.result.delivered += p.bytes;
-        f.config.controller.onAcked(p.bytes, sample, f.srtt, f.minRtt, now);
+        f.config.controller.onAcked(p, {
+          bytesInFlight: f.inFlight,
+          rttSample: sample,
+          smoothedRtt: f.srtt,
+          now,
+        });
         noteWindow(f);
         trySend(p.flow, now);
         break;
@@ -261,13 +277,17 @@ export function simulate(config: SimulationConfig): SimulationResult {
         const p = event.packet;
         const f = flows[p.flow]!;
         f.inFlight -= p.bytes;
-        f.config.controller.onLost(p.bytes, now);
+        f.config.controller.onLost(p, f.inFlight, now);
         noteWindow(f);
         trySend(p.flow, now);
         break;
       }
       case 'capacity': {
         capacity = event.capacity / 1000;
+        break;
+      }
+      case 'delay': {
+        delayMs = event.delayMs;
         break;
       }
       case 'sample': {
