@@ -20,6 +20,7 @@ import '../src/core/native-crc32.ts';
 import { DelayLine } from './channel/delay-line.ts';
 import { ChannelEmulator, type Fate } from './channel/emulator.ts';
 import { Custody } from './custody.ts';
+import { startHeartbeat } from './heartbeat.ts';
 import { handleHttp } from './http-api.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
@@ -159,6 +160,7 @@ export class Relay {
     this.timers.push(expire);
     this.expireStored();
     this.custody.start();
+    this.timers.push(...startHeartbeat(this.wss, this.options.heartbeatMs, this.log, this.metrics));
     if (this.options.summaryIntervalMs > 0) {
       let last = '';
       this.timers.push(
