@@ -19,6 +19,8 @@ export interface RelayOptions {
   maxConnections: number;
   maxFramesPerSec: number;
   helloTimeoutMs: number;
+  /** Ping every connection this often; one silent since the last ping is dropped (0: off). */
+  heartbeatMs: number;
   summaryIntervalMs: number;
   store: StoreLimits;
   channel: ChannelConfig;
@@ -42,6 +44,7 @@ export function defaultOptions(): RelayOptions {
     maxConnections: 10_000,
     maxFramesPerSec: 50_000,
     helloTimeoutMs: 10_000,
+    heartbeatMs: 15_000,
     summaryIntervalMs: 10_000,
     store: {
       maxFramesPerUser: 200_000,
@@ -173,6 +176,12 @@ const OPTIONS: OptionSpec[] = [
     arg: 'N',
     help: 'frames per second one connection may send (default 50000)',
     set: (o, v) => (o.maxFramesPerSec = int('max-frames-per-sec', v, 1, 10_000_000)),
+  },
+  {
+    flag: 'heartbeat',
+    arg: 'SEC',
+    help: 'seconds between pings; a connection silent since the last one is dropped (default 15; 0: off)',
+    set: (o, v) => (o.heartbeatMs = int('heartbeat', v, 0, 3600) * 1000),
   },
   {
     flag: 'summary-interval',

@@ -12,6 +12,7 @@ import { Admission, CLOSE } from './admission.ts';
 import { ChannelEmulator } from './channel/emulator.ts';
 import { relayCounters, type RelayCounters } from './counters.ts';
 import { Custody } from './custody.ts';
+import { startHeartbeat } from './heartbeat.ts';
 import { handleHttp } from './http-api.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
@@ -132,6 +133,7 @@ export class Relay {
     this.timers.push(expire);
     this.expireStored();
     this.custody.start();
+    this.timers.push(...startHeartbeat(this.wss, this.options.heartbeatMs, this.log, this.metrics));
     if (this.options.summaryIntervalMs > 0) {
       let last = '';
       this.timers.push(

@@ -1,6 +1,9 @@
 // The engine's link to the relay: one WebSocket that says hello, waits for the welcome,
 // and comes back by itself after any failure, with exponential backoff and full jitter
-// (so that a relay restart is not met by every client at the same instant).
+// (so that a relay restart is not met by every client at the same instant). A heartbeat
+// finds the failures that TCP does not report: a link that dies silently (no FIN, no RST)
+// looks open for as long as the engine only listens, and after an outage TCP would only
+// try again at the next step of its retransmission back-off (tens of seconds).
 import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
 import '../node/native-crc32.ts';
@@ -14,8 +17,18 @@ import {
 
 export const RECONNECT_MIN_MS = 250;
 export const RECONNECT_MAX_MS = 10_000;
-/** How long a hello may wait for its welcome before the attempt counts as failed. */
-const WELCOME_TIMEOUT_MS = 10_000;
+
+/**
+ * The heartbeat: a ping every `intervalMs` (0: none, only the pings that `confirmAlive()`
+ * sends); a ping after which nothing at all comes from the relay for `timeoutMs` drops the
+ * link. A connection attempt that is not welcomed within `timeoutMs` fails as well.
+ */
+export interface HeartbeatOptions {
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+export const DEFAULT_HEARTBEAT: HeartbeatOptions = { intervalMs: 15_000, timeoutMs: 10_000 };
 
 export interface ConnectionEvents {
   online: [welcome: WelcomeFrame];
@@ -47,13 +60,32 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   private readonly random: () => number;
+  private readonly heartbeat: HeartbeatOptions;
+  private beat: ReturnType<typeof setInterval> | null = null;
+  /** The unanswered ping: when it went, and the timer that drops the link without an answer. */
+  private ping: { deadline: ReturnType<typeof setTimeout> } | null = null;
+  /** Settled by the next answer (true) or by the link dropping first (false). */
+  private aliveWaiters: ((alive: boolean) => void)[] = [];
 
-  constructor(url: string, user: string, device: number, random: () => number = Math.random) {
+  constructor(
+    url: string,
+    user: string,
+    device: number,
+    random: () => number = Math.random,
+    heartbeat: HeartbeatOptions = DEFAULT_HEARTBEAT,
+  ) {
     super();
     this.url = url;
     this.user = user;
     this.device = device;
     this.random = random;
+    if (
+      !(heartbeat.intervalMs >= 0 && heartbeat.timeoutMs > 0) ||
+      !Number.isFinite(heartbeat.intervalMs + heartbeat.timeoutMs)
+    ) {
+      throw new RangeError('the heartbeat needs an interval >= 0 and a timeout > 0 (ms)');
+    }
+    this.heartbeat = heartbeat;
   }
 
   get isOnline(): boolean {
@@ -93,6 +125,57 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     return true;
   }
 
+  /**
+   * Resolves true once the relay is heard from after a ping sent now (or the one already
+   * out), false if the link drops first: whoever would give up on the relay asks this first,
+   * so that a link that died silently is dropped (and comes back) rather than blamed on the
+   * relay.
+   */
+  confirmAlive(): Promise<boolean> {
+    const ws = this.ws;
+    if (!this.online || !ws) return Promise.resolve(false);
+    const answered = new Promise<boolean>((resolve) => this.aliveWaiters.push(resolve));
+    this.sendPing(ws);
+    return answered;
+  }
+
+  private sendPing(ws: WebSocket): void {
+    if (this.ping) return;
+    const deadline = setTimeout(() => {
+      if (this.ws !== ws) return;
+      this.deadReason = `no answer from the relay for ${this.heartbeat.timeoutMs / 1000} s`;
+      // No close handshake: nothing on the other side of this link can take part in one.
+      ws.terminate();
+    }, this.heartbeat.timeoutMs);
+    this.ping = { deadline };
+    ws.ping();
+  }
+
+  /** Anything from the relay answers the ping: behind a queue of data, a pong may be late. */
+  private heard(): void {
+    if (!this.ping) return;
+    clearTimeout(this.ping.deadline);
+    this.ping = null;
+    this.settleAlive(true);
+  }
+
+  private settleAlive(alive: boolean): void {
+    const waiters = this.aliveWaiters;
+    this.aliveWaiters = [];
+    for (const w of waiters) w(alive);
+  }
+
+  /** Why the heartbeat dropped the current link, for the offline event. */
+  private deadReason: string | null = null;
+
+  private stopHeartbeat(): void {
+    if (this.beat) clearInterval(this.beat);
+    this.beat = null;
+    if (this.ping) clearTimeout(this.ping.deadline);
+    this.ping = null;
+    this.settleAlive(false);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
@@ -110,7 +193,7 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     if (this.stopped) return;
     const ws = new WebSocket(this.url, {
       perMessageDeflate: false,
-      handshakeTimeout: WELCOME_TIMEOUT_MS,
+      handshakeTimeout: this.heartbeat.timeoutMs,
       // A zero masking key: RFC 6455 masking protects proxies from scripts in a browser, and
       // this client is no browser; with a zero key neither end XORs the payload, which is a
       // quarter of the CPU a file costs on both the engine and the relay (docs/protocol.md).
@@ -118,7 +201,8 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     });
     this.ws = ws;
     let welcomed = false;
-    const welcomeTimer = setTimeout(() => ws.terminate(), WELCOME_TIMEOUT_MS);
+    this.deadReason = null;
+    const welcomeTimer = setTimeout(() => ws.terminate(), this.heartbeat.timeoutMs);
     ws.on('open', () => {
       ws.send(
         encodeFrame({
@@ -132,7 +216,9 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
         }),
       );
     });
+    ws.on('pong', () => this.heard());
     ws.on('message', (data: Buffer) => {
+      this.heard();
       const result = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       if (!result.ok) {
         this.emit('damaged', `${result.error.kind}: ${result.error.message}`);
@@ -145,6 +231,8 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
         clearTimeout(welcomeTimer);
         this.attempts = 0;
         this.online = true;
+        if (this.heartbeat.intervalMs > 0)
+          this.beat = setInterval(() => this.sendPing(ws), this.heartbeat.intervalMs);
         this.emit('online', frame);
         return;
       }
@@ -155,7 +243,9 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       const wasOnline = this.online;
       this.online = false;
       if (this.ws === ws) this.ws = null;
-      const why = `${code}${reason.length ? ` ${reason.toString()}` : ''}`;
+      this.stopHeartbeat();
+      const said = this.deadReason ?? reason.toString();
+      const why = `${code}${said.length ? ` ${said}` : ''}`;
       if (wasOnline || this.attempts === 0) this.emit('offline', why);
       this.scheduleReconnect();
     });

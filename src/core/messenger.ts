@@ -14,7 +14,7 @@ import type {
 } from '../shared/api.ts';
 import type { SegmentLogEntry } from '../shared/contract.ts';
 import { isValidUserName, type Frame } from '../shared/protocol/index.ts';
-import { RelayConnection } from './connection.ts';
+import { RelayConnection, type HeartbeatOptions } from './connection.ts';
 import { closeDatabase, openDatabase, statementCache, type Db } from './store/database.ts';
 import { MessageClock, sentAtOf } from './transport/message-clock.ts';
 import { DEFAULT_SEGMENT_SIZE, checkSegmentSize } from './transport/segments.ts';
@@ -61,6 +61,8 @@ export interface MessengerOptions {
   /** Where received files go (saved in the profile); default: the system's Downloads/Strata. */
   downloadsDir?: string;
   maxFileBytes?: number;
+  /** The relay link's heartbeat (DEFAULT_HEARTBEAT); tests shorten it. */
+  heartbeat?: HeartbeatOptions;
 }
 
 export function checkSettings(s: TransportSettings): void {
@@ -117,6 +119,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     clock: number,
     profileDir: string,
     fileSettings: FileSettings,
+    heartbeat?: HeartbeatOptions,
   ) {
     super();
     this.db = db;
@@ -126,7 +129,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.relayUrl = relayUrl;
     this.settingsValue = settings;
     this.clock = new MessageClock(clock);
-    this.conn = new RelayConnection(relayUrl, user, device);
+    this.conn = new RelayConnection(relayUrl, user, device, undefined, heartbeat);
     this.transport = new Transport(db, this.conn, { user, device }, settings, undefined, {
       partialDir: join(profileDir, 'partial'),
       maxFileBytes: fileSettings.maxFileBytes,
@@ -221,6 +224,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         clock,
         options.profileDir,
         fileSettings,
+        options.heartbeat,
       );
     } catch (e) {
       closeDatabase(db);

@@ -21,6 +21,7 @@ type DriverEvent =
 export interface EngineOptions {
   downloadsDir?: string;
   maxFileBytes?: number;
+  heartbeat?: { intervalMs: number; timeoutMs: number };
 }
 
 export class EngineProcess {
@@ -35,10 +36,21 @@ export class EngineProcess {
     user: string,
     settings: object = {},
     options: EngineOptions = {},
+    /** A command that runs node elsewhere, such as `ip netns exec NS` (netns.ts). */
+    launcher: string[] = [],
   ) {
+    const [command, ...prefix] = [...launcher, process.execPath];
     this.proc = spawn(
-      process.execPath,
-      [DRIVER, profileDir, relayUrl, user, JSON.stringify(settings), JSON.stringify(options)],
+      command!,
+      [
+        ...prefix,
+        DRIVER,
+        profileDir,
+        relayUrl,
+        user,
+        JSON.stringify(settings),
+        JSON.stringify(options),
+      ],
       {
         stdio: ['pipe', 'pipe', 'inherit'],
       },

@@ -38,12 +38,16 @@ export async function startRelay(
     env?: Record<string, string>;
     /** null starts the relay with no admin token (the admin API refused). */
     adminToken?: string | null;
+    /** A command that runs node elsewhere, such as `ip netns exec NS` (netns.ts). */
+    launcher?: string[];
   } = {},
 ): Promise<RelayProcess> {
   const dataDir = opts.dataDir ?? tempDir('strata-relay-');
+  const [command, ...prefix] = [...(opts.launcher ?? []), process.execPath];
   const proc = spawn(
-    process.execPath,
+    command!,
     [
+      ...prefix,
       RELAY_MAIN,
       '--port',
       String(opts.port ?? 0),

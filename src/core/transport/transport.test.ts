@@ -10,8 +10,11 @@ import type { RelayConnection } from '../connection.ts';
 import { closeDatabase, openDatabase, type Db } from '../store/database.ts';
 import { FAIL_AFTER_MS, MAX_SENDS_PER_SEGMENT, Transport, type MessageKey } from './transport.ts';
 
-/** A relay link that accepts every frame and never answers. */
-function silentLink(sent: Frame[]): RelayConnection {
+/**
+ * A relay link that accepts every frame and never answers one; it answers pings (the relay
+ * is up but takes nothing) unless `alive` is false (the link has died silently).
+ */
+function silentLink(sent: Frame[], alive = true): RelayConnection {
   return {
     isOnline: true,
     buffered: 0,
@@ -20,6 +23,7 @@ function silentLink(sent: Frame[]): RelayConnection {
       sent.push(f);
       return true;
     },
+    confirmAlive: () => Promise.resolve(alive),
   } as unknown as RelayConnection;
 }
 
@@ -39,10 +43,10 @@ function status(key: MessageKey): string {
 }
 
 /** A started transport for alice over a silent link that records what it sends. */
-function startTransport(sent: Frame[]): Transport {
+function startTransport(sent: Frame[], alive = true): Transport {
   const t = new Transport(
     db,
-    silentLink(sent),
+    silentLink(sent, alive),
     { user: 'alice', device: 1 },
     { segmentSize: 1024, assemblyPeriodMs: 1000, idleCycles: 3 },
     () => Date.now(),
@@ -52,7 +56,7 @@ function startTransport(sent: Frame[]): Transport {
 }
 
 describe('the attempt limit', () => {
-  it('fails a message the relay never holds, after enough sends and enough time', () => {
+  it('fails a message the relay never holds, after enough sends and enough time', async () => {
     const sent: Frame[] = [];
     const t = startTransport(sent);
     const key = t.submit('bob', 1, new Uint8Array(10));
@@ -62,11 +66,39 @@ describe('the attempt limit', () => {
     expect(status(key)).toBe('pending');
     const sends = sent.filter((f) => f.type === 'data').length;
     expect(sends).toBeGreaterThan(1);
-    vi.advanceTimersByTime(10 * 60_000);
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
     expect(sent.filter((f) => f.type === 'data').length).toBeGreaterThanOrEqual(
       MAX_SENDS_PER_SEGMENT,
     );
     expect(status(key)).toBe('failed');
+    t.close();
+  });
+
+  it('does not fail a message whose attempts went into a link that does not answer', async () => {
+    const sent: Frame[] = [];
+    const t = startTransport(sent, false);
+    const key = t.submit('bob', 1, new Uint8Array(10));
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    expect(sent.filter((f) => f.type === 'data').length).toBeGreaterThanOrEqual(
+      MAX_SENDS_PER_SEGMENT,
+    );
+    expect(status(key)).toBe('pending');
+    // The dropped link comes back: the message goes again, and the relay takes it.
+    const before = sent.length;
+    t.onOffline();
+    t.onOnline();
+    const again = sent.slice(before).find((f) => f.type === 'data')!;
+    if (again.type !== 'data') throw new Error('expected data');
+    t.onFrame({
+      type: 'held',
+      from: '',
+      fromDevice: 0,
+      to: 'alice',
+      toDevice: 1,
+      ackDelayMicros: 0,
+      ranges: [[again.transmission, again.transmission]],
+    });
+    expect(status(key)).toBe('sent');
     t.close();
   });
 

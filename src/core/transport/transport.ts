@@ -34,9 +34,11 @@ import { FileSource, FileSourceError, type FileIdentity } from '../files/source.
 import { MIN_SEGMENT_SIZE, segmentBounds, segmentCount } from './segments.ts';
 
 /**
- * The attempt limit: a segment sent this many times, over at least FAIL_AFTER_MS, without
- * the relay ever confirming it holds it, fails its message (the user can retry). Both
- * conditions, so that a slow, loaded machine does not fail messages that are merely late.
+ * The attempt limit: a segment sent this many times, over at least FAIL_AFTER_MS of the
+ * current link, without the relay ever confirming it holds it, fails its message (the user
+ * can retry). Both conditions, so that a slow, loaded machine does not fail messages that
+ * are merely late; and only once the relay answers a ping, so that attempts lost in a link
+ * that died silently do not fail it: that link is dropped and the message sent again.
  */
 export const MAX_SENDS_PER_SEGMENT = 10;
 export const FAIL_AFTER_MS = 30_000;
@@ -322,6 +324,8 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   /** The relay link came up: send whatever waits. */
   onOnline(): void {
+    // The attempt limit counts time on this link: what went into a dead one proves nothing.
+    for (const msg of this.sending.values()) msg.since = this.now();
     for (const out of this.outbound.values()) out.requeueInFlight();
     this.pump();
   }
@@ -687,13 +691,18 @@ export class Transport extends EventEmitter<TransportEvents> {
       count,
       bytes,
     );
-    // A segment that keeps failing to reach even the relay fails its message.
+    // A segment that keeps failing to reach even the relay fails its message, if the relay
+    // answers a ping meanwhile (a link that does not is dropped, and this one goes again).
     if (
       sends >= MAX_SENDS_PER_SEGMENT &&
       !msg.held[ref.index] &&
       this.now() - msg.since >= FAIL_AFTER_MS
     ) {
-      this.fail(ref.messageId, 'the relay did not take it: it is unreachable or overloaded');
+      void this.conn.confirmAlive().then((alive) => {
+        if (!alive || this.closed || this.sending.get(ref.messageId) !== msg) return;
+        if (msg.held[ref.index] || msg.acked[ref.index]) return;
+        this.fail(ref.messageId, 'the relay did not take it: it is overloaded or refuses it');
+      });
     }
   }
 
