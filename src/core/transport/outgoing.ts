@@ -252,9 +252,20 @@ export class Outgoing {
     const status: MessageStatus = frame.kind === 'read' ? 'read' : 'delivered';
     for (const id of frame.messageIds) {
       const key = { author: this.ctx.me.user, authorDevice: frame.messageDevice, id };
+      // Only the message's peer says it has or read it: the relay passes any user's receipt
+      // on. Our copies of what our other devices sent take their peer's receipts too (the
+      // relay sends them to every device of ours).
+      if (this.peerOf(key) !== frame.from) continue;
       if (frame.messageDevice === this.ctx.me.device && status === 'delivered') this.finish(id);
       this.setStatus(key, status);
     }
+  }
+
+  /** The peer of one of our messages (sent from this device or another of ours). */
+  private peerOf(key: MessageKey): string | undefined {
+    const row = this.ctx.q.message.get(key.author, key.authorDevice, key.id) as
+      { peer: string } | undefined;
+    return row?.peer;
   }
 
   /**
