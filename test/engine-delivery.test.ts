@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageView } from '../src/shared/api.ts';
 import { MAX_MISSING_LISTED } from '../src/core/transport/transport.ts';
+import { TestClient } from './helpers/client.ts';
 import { TestEngine } from './helpers/engine.ts';
 import { EngineProcess } from './helpers/engine-process.ts';
 import { startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
@@ -100,6 +101,43 @@ describe('"sent" is a promise', () => {
     await alice.kill();
     await bob.until(() => bob.unread('alice') === texts.length);
     expect(bob.received('alice').map((v) => v.text)).toEqual(texts);
+  });
+});
+
+describe('receipts', () => {
+  it("another user's forged receipt does not change the status of alice's message to bob", async () => {
+    const r = await relay();
+    const bobDir = tempDir();
+    const first = engine(r.url, 'bob', { profileDir: bobDir });
+    await first.online();
+    await first.close();
+    const alice = engine(r.url, 'alice');
+    await alice.online();
+    const sent = alice.m.send('bob', 'for bob only');
+    await alice.until(() => alice.m.message(sent.key)?.status === 'sent');
+    const mallory = await TestClient.connect(r.url, 'mallory', 66);
+    cleanup.push(() => mallory.close());
+    const [, device, id] = sent.key.split('/').map(Number);
+    for (const kind of ['delivered', 'read'] as const) {
+      mallory.send({
+        type: 'receipt',
+        from: 'mallory',
+        fromDevice: 66,
+        to: 'alice',
+        toDevice: 0,
+        kind,
+        messageDevice: device!,
+        messageIds: [id!],
+      });
+    }
+    // The relay passes mallory's frames on in order: once the typing arrives, so have both.
+    mallory.send(mallory.typing('alice'));
+    await alice.until(() => alice.events.some((e) => e.type === 'typing' && e.user === 'mallory'));
+    expect(alice.m.message(sent.key)?.status).toBe('sent');
+    // Bob's own receipt, when he comes, does count.
+    const bob = engine(r.url, 'bob', { profileDir: bobDir });
+    await bob.online();
+    await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
   });
 });
 

@@ -192,3 +192,38 @@ describe('draining before a quit', () => {
     t.close();
   });
 });
+
+describe('receipts', () => {
+  /** A delivered or read receipt for alice's message `id` (from device 1), sent by `from`. */
+  function receipt(from: string, kind: 'delivered' | 'read', id: number): Frame {
+    return {
+      type: 'receipt',
+      from,
+      fromDevice: 7,
+      to: 'alice',
+      toDevice: 0,
+      kind,
+      messageDevice: 1,
+      messageIds: [id],
+    };
+  }
+
+  it("moves a message's status only when it comes from the message's peer", () => {
+    const sent: Frame[] = [];
+    const t = startTransport(sent);
+    const key = t.submit('bob', 1, new Uint8Array(10));
+    // Another user of the relay forges receipts for alice's message to bob: nothing changes,
+    // and the message is still being sent.
+    t.onFrame(receipt('mallory', 'delivered', 1));
+    t.onFrame(receipt('mallory', 'read', 1));
+    expect(status(key)).toBe('pending');
+    vi.advanceTimersByTime(2000);
+    expect(sent.filter((f) => f.type === 'data').length).toBeGreaterThan(1);
+    // Bob's own receipts count.
+    t.onFrame(receipt('bob', 'delivered', 1));
+    expect(status(key)).toBe('delivered');
+    t.onFrame(receipt('bob', 'read', 1));
+    expect(status(key)).toBe('read');
+    t.close();
+  });
+});

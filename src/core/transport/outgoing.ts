@@ -1,0 +1,318 @@
+// Our own messages from acceptance to their last status: each is written to SQLite with its
+// segment state before its first segment leaves, reloaded after a restart, paused, resumed,
+// cancelled, retried or refused, and moved on (sent, delivered, read, failed) by what the
+// sender and the peer's receipts report. The segments themselves go out through sender.ts.
+import { statusAdvances, type MessageStatus } from '../../shared/api.ts';
+import { fileSegmentCount, type ReceiptFrame } from '../../shared/protocol/index.ts';
+import type { FileIdentity } from '../files/source.ts';
+import { ownKey, type MessageKey, type TransportContext } from './context.ts';
+import {
+  outMessageOf,
+  restoreMarks,
+  textMessage,
+  type OutMessage,
+  type OutRow,
+  type SegmentMarks,
+} from './out-message.ts';
+import type { Sender } from './sender.ts';
+import { segmentCount } from './segments.ts';
+
+/** The largest message the transport accepts, sent or received (files stream separately). */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+export class Outgoing {
+  private readonly ctx: TransportContext;
+  private readonly sender: Sender;
+
+  constructor(ctx: TransportContext, sender: Sender) {
+    this.ctx = ctx;
+    this.sender = sender;
+  }
+
+  private key(id: number): MessageKey {
+    return ownKey(this.ctx.me, id);
+  }
+
+  /** Loads unfinished outgoing messages with their segments' state, and queues what is left. */
+  load(): void {
+    const { q, me, now } = this.ctx;
+    const { sending } = this.sender;
+    const messages = q.pendingOut.all(me.user, me.device) as (OutRow & { id: number })[];
+    for (const r of messages) {
+      // A paused file waits for resumeFile() with its marks in the database.
+      if (r.fileState === 'paused') continue;
+      const msg = outMessageOf(r, now());
+      sending.set(r.id, msg);
+      // Iterated, not loaded: a file of a million segments costs no million objects here.
+      for (const s of q.segmentState.iterate(r.id) as Iterable<SegmentMarks & { sends: number }>) {
+        msg.sends[s.idx] = Math.min(s.sends, 0xffff);
+        restoreMarks(msg, [s]);
+        if (!s.acked && !msg.file) {
+          this.sender.peerOut(r.peer).enqueue({ messageId: r.id, index: s.idx }, s.sends > 0);
+        }
+      }
+    }
+    for (const [id, msg] of sending) {
+      if (msg.file) this.sender.peerOut(msg.peer).enqueueStream(id, 0, msg.count);
+    }
+    // A crash between marking segments and updating the status is repaired here.
+    for (const id of [...sending.keys()]) this.advance(id);
+  }
+
+  /**
+   * Accepts a message: written to SQLite with its segment state in one transaction before
+   * the first segment leaves. Returns its key; the message then moves on by itself.
+   */
+  submit(peer: string, id: number, body: Uint8Array): MessageKey {
+    if (body.length > MAX_MESSAGE_BYTES) {
+      throw new RangeError(`a message may be at most ${MAX_MESSAGE_BYTES} bytes`);
+    }
+    const size = this.ctx.settings().segmentSize;
+    const count = segmentCount(body.length, size);
+    const key = this.record(peer, id, body, count, size);
+    this.sender.sending.set(id, textMessage(peer, body, size, this.ctx.now()));
+    const out = this.sender.peerOut(peer);
+    for (let i = 0; i < count; i++) out.enqueue({ messageId: id, index: i }, false);
+    this.sender.pump();
+    return key;
+  }
+
+  /**
+   * Accepts a file for `peer`: `header` is the message body (the file's description), the bytes
+   * stay in the file at `path` and are read as segments go out, `chunk` bytes at a time.
+   */
+  submitFile(
+    peer: string,
+    id: number,
+    header: Uint8Array,
+    path: string,
+    identity: FileIdentity,
+    chunk: number,
+  ): MessageKey {
+    const { q, me } = this.ctx;
+    const count = fileSegmentCount(identity.size, chunk);
+    const key = this.record(peer, id, header, count, chunk, () =>
+      q.insertFile.run(me.user, me.device, id, path, identity.size, identity.mtimeMs),
+    );
+    const msg = outMessageOf(
+      {
+        peer,
+        body: Buffer.from(header),
+        size: chunk,
+        count,
+        path,
+        fileSize: identity.size,
+        mtimeMs: identity.mtimeMs,
+        fileState: 'sending',
+      },
+      this.ctx.now(),
+    );
+    this.sender.sending.set(id, msg);
+    this.sender.peerOut(peer).enqueueStream(id, 0, count);
+    this.ctx.emit('fileActivity');
+    this.sender.pump();
+    return key;
+  }
+
+  /**
+   * Writes one of our messages and its segment state in one transaction, before its first
+   * segment leaves; `alsoRecord` adds to the same transaction (a file's row).
+   */
+  private record(
+    peer: string,
+    id: number,
+    body: Uint8Array,
+    count: number,
+    segmentSize: number,
+    alsoRecord: () => void = () => {},
+  ): MessageKey {
+    const { db, q } = this.ctx;
+    const key = this.key(id);
+    db.transaction(() => {
+      q.insertMessage.run({
+        ...key,
+        peer,
+        direction: 'out',
+        body,
+        segmentCount: count,
+        segmentSize,
+        status: 'pending',
+        received: count,
+      });
+      alsoRecord();
+      for (let i = 0; i < count; i++) q.insertOutSegment.run(id, i);
+    }).immediate();
+    return key;
+  }
+
+  /** Stops sending a file for now (its progress is kept); false if it is not being sent. */
+  pauseFile(id: number): boolean {
+    if (!this.sender.sending.get(id)?.file) return false;
+    this.sender.stop(id);
+    this.setFileState(id, 'paused');
+    this.ctx.emit('changed', this.key(id));
+    return true;
+  }
+
+  /** Continues a paused file from where it stopped. */
+  resumeFile(id: number): boolean {
+    const r = this.row(id);
+    if (!r || r.fileState !== 'paused') return false;
+    this.setFileState(id, 'sending');
+    const msg = this.restore(id, { ...r, fileState: 'sending' });
+    this.sender.peerOut(msg.peer).enqueueStream(id, 0, msg.count);
+    this.ctx.emit('changed', this.key(id));
+    this.sender.pump();
+    return true;
+  }
+
+  /** Gives up sending a file: it fails, and its file state says cancelled. */
+  cancelFile(id: number): boolean {
+    const r = this.row(id);
+    if (!r?.path || (r.fileState !== 'sending' && r.fileState !== 'paused')) return false;
+    this.fail(id);
+    this.setFileState(id, 'cancelled');
+    this.setStatus(this.key(id), 'failed');
+    return true;
+  }
+
+  /** Sends a failed message again (its status returns to pending). */
+  retry(id: number): boolean {
+    const { db, q, me } = this.ctx;
+    if (this.status(id) !== 'failed') return false;
+    const m = this.row(id)!;
+    db.transaction(() => {
+      q.setStatus.run('pending', me.user, me.device, id);
+      q.resetOutSegments.run(id);
+    }).immediate();
+    if (m.path !== null) {
+      this.setFileState(id, 'sending');
+      m.fileState = 'sending';
+    }
+    const msg = this.restore(id, m);
+    const out = this.sender.peerOut(m.peer);
+    if (msg.file) out.enqueueStream(id, 0, msg.count);
+    else
+      for (let i = 0; i < msg.count; i++)
+        if (!msg.acked[i]) out.enqueue({ messageId: id, index: i }, false);
+    this.ctx.emit('changed', this.key(id));
+    this.advance(id);
+    this.sender.pump();
+    return true;
+  }
+
+  /** The message a row describes, with its marks from the database, being sent again. */
+  private restore(id: number, r: OutRow): OutMessage {
+    const msg = outMessageOf(r, this.ctx.now());
+    restoreMarks(msg, this.ctx.q.segmentMarks.all(id) as SegmentMarks[]);
+    this.sender.sending.set(id, msg);
+    return msg;
+  }
+
+  /** The relay refused a message (unknown recipient, full store): it fails unless already sent. */
+  refuse(id: number, reason?: string): void {
+    // A message the relay already holds in full is its to deliver; a late refusal of a
+    // retransmission changes nothing.
+    if (this.status(id) === 'pending') this.fail(id, reason && `the relay refused it: ${reason}`);
+  }
+
+  /** Stops sending a message and fails it (a file's state fails with the reason). */
+  fail(id: number, reason = 'it could not be sent'): void {
+    const msg = this.sender.stop(id);
+    if (!msg) return;
+    if (msg.file) this.setFileState(id, 'failed', reason);
+    this.setStatus(this.key(id), 'failed');
+  }
+
+  /** Moves an outgoing message to sent (the relay holds it) or delivered (the peer does). */
+  advance(id: number): void {
+    const msg = this.sender.sending.get(id);
+    if (!msg) return;
+    if (msg.ackedCount === msg.count) {
+      this.finish(id);
+      // A file is delivered when the peer has verified it (its receipt), not when it has
+      // every segment.
+      this.setStatus(this.key(id), msg.file ? 'sent' : 'delivered');
+    } else if (msg.coveredCount === msg.count) {
+      this.setStatus(this.key(id), 'sent');
+    }
+  }
+
+  private finish(id: number): void {
+    const msg = this.sender.stop(id);
+    if (msg?.file) this.setFileState(id, 'done');
+  }
+
+  onReceipt(frame: ReceiptFrame): void {
+    if (frame.kind === 'cancelled' || frame.kind === 'refused') {
+      if (frame.messageDevice !== this.ctx.me.device) return;
+      for (const id of frame.messageIds) this.declined(id, frame.from, frame.kind);
+      return;
+    }
+    const status: MessageStatus = frame.kind === 'read' ? 'read' : 'delivered';
+    for (const id of frame.messageIds) {
+      const key = { author: this.ctx.me.user, authorDevice: frame.messageDevice, id };
+      // Only the message's peer says it has or read it: the relay passes any user's receipt
+      // on. Our copies of what our other devices sent take their peer's receipts too (the
+      // relay sends them to every device of ours).
+      if (this.peerOf(key) !== frame.from) continue;
+      if (frame.messageDevice === this.ctx.me.device && status === 'delivered') this.finish(id);
+      this.setStatus(key, status);
+    }
+  }
+
+  /** The peer of one of our messages (sent from this device or another of ours). */
+  private peerOf(key: MessageKey): string | undefined {
+    const row = this.ctx.q.message.get(key.author, key.authorDevice, key.id) as
+      { peer: string } | undefined;
+    return row?.peer;
+  }
+
+  /**
+   * The recipient will not take one of our files: it cancelled it, or its app could not keep
+   * it. Sending stops, and the file fails with the reason (unless it is over already).
+   */
+  private declined(id: number, peer: string, kind: 'cancelled' | 'refused'): void {
+    const r = this.row(id);
+    if (!r?.path || r.peer !== peer) return;
+    // Sent in full ('done') but not delivered: it did not get there after all.
+    if (r.fileState === 'failed' || r.fileState === 'cancelled') return;
+    const status = this.status(id);
+    if (status === 'delivered' || status === 'read') return;
+    const reason =
+      kind === 'cancelled'
+        ? `${peer} cancelled the file`
+        : `${peer}'s app could not keep the file (too large, no room, or damaged on the way)`;
+    if (this.sender.sending.has(id)) this.fail(id, reason);
+    else this.setFileState(id, 'failed', reason);
+    this.ctx.emit('changed', this.key(id));
+  }
+
+  /** Moves a message's status forward (never back: `statusAdvances`). */
+  setStatus(key: MessageKey, next: MessageStatus): void {
+    const { q, me } = this.ctx;
+    const row = q.status.get(key.author, key.authorDevice, key.id) as
+      { status: MessageStatus } | undefined;
+    if (!row || !statusAdvances(row.status, next)) return;
+    q.setStatus.run(next, key.author, key.authorDevice, key.id);
+    const own = key.author === me.user && key.authorDevice === me.device;
+    if (own && (next === 'delivered' || next === 'read')) q.dropOutSegments.run(key.id);
+    this.ctx.emit('changed', key);
+  }
+
+  private status(id: number): MessageStatus | undefined {
+    const { q, me } = this.ctx;
+    const row = q.status.get(me.user, me.device, id) as { status: MessageStatus } | undefined;
+    return row?.status;
+  }
+
+  private row(id: number): OutRow | undefined {
+    const { q, me } = this.ctx;
+    return q.outMessage.get(me.user, me.device, id) as OutRow | undefined;
+  }
+
+  private setFileState(id: number, state: string, error: string | null = null): void {
+    const { q, me } = this.ctx;
+    q.fileState.run(state, error, me.user, me.device, id);
+  }
+}
