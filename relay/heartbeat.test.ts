@@ -20,7 +20,13 @@ async function server() {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   const metrics = new Metrics();
-  const timers = startHeartbeat(wss, INTERVAL_MS, createLogger('error'), metrics);
+  const connections = new Set<{ ws: WebSocket; label: string }>();
+  wss.on('connection', (ws) => {
+    const c = { ws, label: 'a client' };
+    connections.add(c);
+    ws.once('close', () => connections.delete(c));
+  });
+  const timers = startHeartbeat(connections, INTERVAL_MS, createLogger('error'), metrics);
   const clients: WebSocket[] = [];
   cleanup = async () => {
     for (const t of timers) clearInterval(t);
