@@ -21,7 +21,10 @@ async function server() {
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   const metrics = new Metrics();
   const connections = new Set<{ ws: WebSocket; label: string }>();
+  /** The server's side of each connection, in the order they came. */
+  const accepted: WebSocket[] = [];
   wss.on('connection', (ws) => {
+    accepted.push(ws);
     const c = { ws, label: 'a client' };
     connections.add(c);
     ws.once('close', () => connections.delete(c));
@@ -38,7 +41,8 @@ async function server() {
     const ws = new WebSocket(url, { autoPong });
     clients.push(ws);
     await new Promise((resolve) => ws.once('open', resolve));
-    return ws;
+    // The server's side is accepted by the time the client's opens; pause it in the same turn.
+    return { ws, server: accepted[clients.length - 1]! };
   };
   return { metrics, connect };
 }
@@ -55,8 +59,8 @@ function pinged(ws: WebSocket, n: number): Promise<void> {
 
 it('keeps connections that answer pings, or that send frames instead, for many intervals', async () => {
   const { metrics, connect } = await server();
-  const ponging = await connect(true);
-  const talking = await connect(false);
+  const ponging = (await connect(true)).ws;
+  const talking = (await connect(false)).ws;
   talking.on('ping', () => talking.send('still here'));
   await Promise.all([pinged(ponging, 6), pinged(talking, 6)]);
   expect(ponging.readyState).toBe(WebSocket.OPEN);
@@ -66,8 +70,21 @@ it('keeps connections that answer pings, or that send frames instead, for many i
 
 it('drops a connection that answers nothing, without a close handshake', async () => {
   const { metrics, connect } = await server();
-  const silent = await connect(false);
+  const silent = (await connect(false)).ws;
   const code = await new Promise<number>((resolve) => silent.once('close', resolve));
   expect(code).toBe(1006);
+  expect(metrics.value('heartbeat_timeouts')).toBe(1);
+});
+
+it('does not drop a connection while backpressure has stopped reading it', async () => {
+  const { metrics, connect } = await server();
+  const clock = (await connect(true)).ws;
+  const { ws: silent, server: paused } = await connect(false);
+  paused.pause();
+  await pinged(clock, 5);
+  expect(silent.readyState).toBe(WebSocket.OPEN);
+  // Read again and still silent: dropped.
+  paused.resume();
+  await new Promise((resolve) => silent.once('close', resolve));
   expect(metrics.value('heartbeat_timeouts')).toBe(1);
 });

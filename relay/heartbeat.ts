@@ -36,6 +36,12 @@ export function startHeartbeat(
     for (const { ws, label } of connections) {
       if (ws.readyState !== ws.OPEN) continue;
       let state = heard.get(ws);
+      if (ws.isPaused) {
+        // Backpressure stopped reading it (relay.ts): its silence is ours. Once reading
+        // resumes it has a whole interval again.
+        if (state) state.since = true;
+        continue;
+      }
       if (!state) {
         const fresh = { since: false };
         const mark = () => (fresh.since = true);
