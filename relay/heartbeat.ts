@@ -5,16 +5,22 @@
 // until TCP gave up after some fifteen minutes. A dead link is now dropped after one to two
 // intervals, and presence goes offline. Clients answer pings themselves (ws does, and so
 // does every browser), so this needs nothing from them. docs/relay.md, "Heartbeat".
-import type { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 
+/** A connection as the heartbeat needs it: its socket, and its name for the log. */
+export interface Beating {
+  readonly ws: WebSocket;
+  readonly label: string;
+}
+
 /**
- * Starts pinging the server's connections every `intervalMs` (none if 0) and returns the
- * timers to clear when the relay closes.
+ * Starts pinging the open connections every `intervalMs` (none if 0) and returns the timers
+ * to clear when the relay closes.
  */
 export function startHeartbeat(
-  wss: WebSocketServer,
+  connections: Iterable<Beating>,
   intervalMs: number,
   log: Logger,
   metrics: Metrics,
@@ -27,9 +33,15 @@ export function startHeartbeat(
   /** Per connection: whether anything came from it since the last ping. */
   const heard = new WeakMap<WebSocket, { since: boolean }>();
   const sweep = () => {
-    for (const ws of wss.clients) {
+    for (const { ws, label } of connections) {
       if (ws.readyState !== ws.OPEN) continue;
       let state = heard.get(ws);
+      if (ws.isPaused) {
+        // Backpressure stopped reading it (relay.ts): its silence is ours. Once reading
+        // resumes it has a whole interval again.
+        if (state) state.since = true;
+        continue;
+      }
       if (!state) {
         const fresh = { since: false };
         const mark = () => (fresh.since = true);
@@ -40,7 +52,7 @@ export function startHeartbeat(
         state = fresh;
       } else if (!state.since) {
         dropped();
-        log.info(`dropping a connection that has not answered for ${intervalMs / 1000} s`);
+        log.info(`dropping ${label}: nothing from it, not even a pong, for ${intervalMs / 1000} s`);
         // No close handshake: whatever is on the other side of this link cannot take part.
         ws.terminate();
         continue;

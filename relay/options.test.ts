@@ -46,6 +46,7 @@ const FLAGS: { flag: string; value: string; read: (o: RelayOptions) => unknown; 
     { flag: 'send-buffer-bytes', value: '65536', read: (o) => o.sendBufferBytes, want: 65536 },
     { flag: 'max-connections', value: '5', read: (o) => o.maxConnections, want: 5 },
     { flag: 'max-frames-per-sec', value: '100', read: (o) => o.maxFramesPerSec, want: 100 },
+    { flag: 'heartbeat', value: '2', read: (o) => o.heartbeatMs, want: 2000 },
     { flag: 'summary-interval', value: '5', read: (o) => o.summaryIntervalMs, want: 5000 },
     { flag: 'store-max-frames', value: '10', read: (o) => o.store.maxFramesPerUser, want: 10 },
     { flag: 'store-max-bytes', value: '2048', read: (o) => o.store.maxBytesPerUser, want: 2048 },

@@ -133,7 +133,9 @@ export class Relay {
     this.timers.push(expire);
     this.expireStored();
     this.custody.start();
-    this.timers.push(...startHeartbeat(this.wss, this.options.heartbeatMs, this.log, this.metrics));
+    this.timers.push(
+      ...startHeartbeat(this.sessions, this.options.heartbeatMs, this.log, this.metrics),
+    );
     if (this.options.summaryIntervalMs > 0) {
       let last = '';
       this.timers.push(

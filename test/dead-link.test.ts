@@ -20,7 +20,7 @@ afterEach(async () => {
   scene = null;
 });
 
-/** The relay, alice and bob, each on a host of its own, online and seeing each other. */
+/** The relay, alice and bob, each on a host of its own, online and in a conversation. */
 async function threeHosts() {
   scene = new Scene();
   const relay = await scene.startRelay(RELAY_ENV);
@@ -28,10 +28,12 @@ async function threeHosts() {
   await within(20_000, 'alice online', alice.online());
   const bob = scene.engine(scene.lan.bob, 'bob', CLIENT);
   await within(20_000, 'bob online', bob.online());
+  // Presence concerns those who share a conversation.
+  await alice.send('bob', ['hello bob']);
   await within(
     20_000,
-    'bob sees alice online',
-    bob.until(() => presenceOf(bob, 'alice') === true),
+    'bob has it',
+    bob.until(() => bob.incoming().includes('hello bob')),
   );
   return { scene, relay, alice, bob };
 }

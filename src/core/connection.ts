@@ -62,7 +62,7 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
   private readonly random: () => number;
   private readonly heartbeat: HeartbeatOptions;
   private beat: ReturnType<typeof setInterval> | null = null;
-  /** The unanswered ping: when it went, and the timer that drops the link without an answer. */
+  /** The unanswered ping: the timer that drops the link if nothing answers it. */
   private ping: { deadline: ReturnType<typeof setTimeout> } | null = null;
   /** Settled by the next answer (true) or by the link dropping first (false). */
   private aliveWaiters: ((alive: boolean) => void)[] = [];
@@ -183,7 +183,12 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     const ws = this.ws;
     if (ws && ws.readyState !== WebSocket.CLOSED) {
       await new Promise<void>((resolve) => {
-        ws.once('close', () => resolve());
+        // A relay that does not answer the close (a dead link) is not waited for longer.
+        const deadline = setTimeout(() => ws.terminate(), this.heartbeat.timeoutMs);
+        ws.once('close', () => {
+          clearTimeout(deadline);
+          resolve();
+        });
         ws.close(1000, 'bye');
       });
     }
@@ -202,7 +207,10 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     this.ws = ws;
     let welcomed = false;
     this.deadReason = null;
-    const welcomeTimer = setTimeout(() => ws.terminate(), this.heartbeat.timeoutMs);
+    const welcomeTimer = setTimeout(() => {
+      this.deadReason = `no welcome from the relay within ${this.heartbeat.timeoutMs / 1000} s`;
+      ws.terminate();
+    }, this.heartbeat.timeoutMs);
     ws.on('open', () => {
       ws.send(
         encodeFrame({
