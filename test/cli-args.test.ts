@@ -1,6 +1,7 @@
 // The command-line reading shared by the CLI, the relay, the desktop app and npm start.
 import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../src/cli/strata.ts';
 import { readArgs, tokenConfig, type OptionTypes } from '../src/shared/args.ts';
 
 const TYPES: OptionTypes = { host: 'string', port: 'string', json: 'boolean' };
@@ -35,5 +36,26 @@ describe('readArgs', () => {
       { kind: 'word', value: '-' },
       { kind: 'word', value: '--json' },
     ]);
+  });
+});
+
+describe('the strata command line', () => {
+  it('reads the command, its arguments and options in any order, and text after --', () => {
+    const args = parseCommandLine(['--profile=p', 'send', 'bob', '--json', '--', '--verbose']);
+    expect(args.command).toBe('send');
+    expect(args.positional).toEqual(['bob', '--verbose']);
+    expect([...args.flags]).toEqual([
+      ['profile', 'p'],
+      ['json', true],
+    ]);
+    expect(parseCommandLine(['send', 'bob', '-5']).positional).toEqual(['bob', '-5']);
+  });
+
+  it('refuses an unknown option and a missing value, with the messages it always gave', () => {
+    expect(() => parseCommandLine(['--bogus'])).toThrow('unknown option --bogus');
+    expect(() => parseCommandLine(['--profile', '--relay', 'x'])).toThrow(
+      '--profile needs a value',
+    );
+    expect(() => parseCommandLine(['history', '--profile'])).toThrow('--profile needs a value');
   });
 });
