@@ -38,8 +38,10 @@ export default defineConfig({
       rolldownOptions: {
         input: {
           index: resolve(root, 'src/main/index.ts'),
-          // The engine's WAL-checkpoint thread: a Worker needs a file of its own, which
-          // checkpointWorkerUrl() (src/node/checkpoints.ts) finds next to index.js.
+          // The host process (an Electron utilityProcess): the core Host, off the main thread.
+          'host-process': resolve(root, 'src/main/host-process.ts'),
+          // The core's WAL-checkpoint thread: a Worker needs a file of its own, which
+          // checkpointWorkerUrl() (src/node/checkpoints.ts) finds next to host-process.js.
           'checkpoint-worker': resolve(root, 'src/node/checkpoint-worker.ts'),
         },
       },

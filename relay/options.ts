@@ -2,6 +2,8 @@
 // win). One table describes every option once: its flag, its variable, its parser and its
 // help line. Channel options are checked by the same schema as PUT /api/channel.
 import { randomInt } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { readArgs, tokenConfig } from '../src/shared/args.ts';
 import { MAX_FRAME_BYTES } from '../src/shared/protocol/index.ts';
 import { applyChannelPatch, defaultChannelConfig, type ChannelConfig } from './channel/config.ts';
 import { isLogLevel, type LogLevel } from './log.ts';
@@ -334,24 +336,13 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     }
   }
   const ch: Record<string, unknown> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') return { help: true };
-    if (!arg.startsWith('--')) throw new OptionsError(`unexpected argument "${arg}" (see --help)`);
-    const eq = arg.indexOf('=');
-    const flag = arg.slice(2, eq === -1 ? undefined : eq);
-    const spec = byFlag.get(flag);
-    if (!spec) throw new OptionsError(`unknown option --${flag} (see --help)`);
-    let value: string | undefined;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      i++;
-    }
-    if (value === undefined || (eq === -1 && value.startsWith('--'))) {
-      throw new OptionsError(`--${flag} needs a value (${spec.arg})`);
-    }
-    spec.set(o, value, ch);
+  const types = Object.fromEntries(OPTIONS.map((spec) => [spec.flag, 'string' as const]));
+  for (const a of readArgs(parseArgs(tokenConfig(argv, types)).tokens, argv, types)) {
+    if (a.kind === 'word') throw new OptionsError(`unexpected argument "${a.value}" (see --help)`);
+    if (a.kind === 'unknown') throw new OptionsError(`unknown option --${a.name} (see --help)`);
+    const spec = byFlag.get(a.name)!;
+    if (a.kind === 'missing') throw new OptionsError(`--${a.name} needs a value (${spec.arg})`);
+    if (a.kind === 'value') spec.set(o, a.value, ch);
   }
   applyChannel(o, ch);
   return { help: false, options: o };

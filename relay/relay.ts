@@ -134,7 +134,7 @@ export class Relay {
     this.expireStored();
     this.custody.start();
     this.timers.push(
-      ...startHeartbeat(this.sessions, this.options.heartbeatMs, this.log, this.metrics),
+      ...startHeartbeat(this.router.sessions, this.options.heartbeatMs, this.log, this.metrics),
     );
     if (this.options.summaryIntervalMs > 0) {
       let last = '';

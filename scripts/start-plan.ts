@@ -2,6 +2,8 @@
 // checks without starting anything: the command line, whether Electron can run here, and
 // what to launch for Alice and Bob.
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readArgs, tokenConfig, type OptionTypes } from '../src/shared/args.ts';
 
 export const HELP = `Usage: npm start [-- OPTIONS]
 
@@ -37,26 +39,30 @@ export class StartUsageError extends Error {
   override name = 'StartUsageError';
 }
 
+const OPTIONS: OptionTypes = {
+  relay: 'string',
+  data: 'string',
+  browser: 'boolean',
+  help: 'boolean',
+};
+
 export function parseStartArgs(argv: readonly string[], defaultDataDir: string): StartOptions {
   const options: StartOptions = { browser: false, dataDir: defaultDataDir, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new StartUsageError(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === '--help' || arg === '-h') options.help = true;
-    else if (arg === '--browser') options.browser = true;
-    else if (arg === '--data') options.dataDir = value();
-    else if (arg === '--relay') {
-      const url = value();
-      const parsed = URL.parse(url);
+  for (const a of readArgs(parseArgs(tokenConfig(argv, OPTIONS)).tokens, argv, OPTIONS)) {
+    if (a.kind === 'word' && a.value === '-h') options.help = true;
+    else if (a.kind === 'word') throw new StartUsageError(`unknown option ${a.value} (see --help)`);
+    else if (a.kind === 'unknown')
+      throw new StartUsageError(`unknown option --${a.name} (see --help)`);
+    else if (a.kind === 'missing') throw new StartUsageError(`--${a.name} needs a value`);
+    else if (a.kind === 'flag') options[a.name as 'browser' | 'help'] = true;
+    else if (a.name === 'data') options.dataDir = a.value;
+    else {
+      const parsed = URL.parse(a.value);
       if (parsed === null || (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')) {
-        throw new StartUsageError(`--relay must be a ws:// or wss:// address: ${url}`);
+        throw new StartUsageError(`--relay must be a ws:// or wss:// address: ${a.value}`);
       }
-      options.relayUrl = url;
-    } else throw new StartUsageError(`unknown option ${arg} (see --help)`);
+      options.relayUrl = a.value;
+    }
   }
   return options;
 }

@@ -44,13 +44,14 @@ function track(name: string, child: ChildProcess): Running {
   return entry;
 }
 
-async function stopAll(exitCode: number): Promise<never> {
+/** Stops every process started; this one then ends by itself, once its output is written. */
+async function stopAll(exitCode: number): Promise<void> {
   stopping = true;
+  process.exitCode = exitCode;
   for (const { child } of running) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   }
   await Promise.all(running.map((r) => r.exited));
-  process.exit(exitCode);
 }
 
 /** Resolves with the first line `child` writes to stdout; rejects if it exits first. */
@@ -142,7 +143,8 @@ async function main(): Promise<void> {
   } catch (e) {
     if (!(e instanceof StartUsageError)) throw e;
     process.stderr.write(`start: ${e.message}\n`);
-    process.exit(2);
+    process.exitCode = 2;
+    return;
   }
   if (options.help) {
     say(HELP);

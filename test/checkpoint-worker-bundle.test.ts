@@ -1,5 +1,5 @@
-// The Electron main bundle (out/main, built by `npm run build` before the tests) carries the
-// checkpoint worker (src/node) as a file of its own. This runs that very file in a worker thread, as
+// The Electron bundle of the host process (out/main/host-process.js, built by `npm run build`
+// before the tests), which runs the core, carries the core's checkpoint worker as a file of its own. This runs that very file in a worker thread, as
 // the bundle would, found the way the bundle finds it.
 import Database from 'better-sqlite3';
 import { existsSync, statSync, watch } from 'node:fs';
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { checkpointWorkerUrl } from '../src/node/checkpoints.ts';
 import { tempDir } from './helpers/relay-process.ts';
 
-const MAIN_BUNDLE = new URL('../out/main/index.js', import.meta.url);
+const MAIN_BUNDLE = new URL('../out/main/host-process.js', import.meta.url);
 
 describe('the bundled checkpoint worker', () => {
   it('sits next to the main bundle and checkpoints a database until told to close', async () => {

@@ -9,12 +9,14 @@ import type { MessageView, MessengerEvent, TransportSettings } from '../shared/a
 import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { ensureDownloadsDir } from '../core/files/downloads.ts';
 import { formatBytes } from '../core/files/disk.ts';
 import { Host } from '../core/host/host.ts';
 import { startWebServer, WebServerError } from '../core/host/web-server.ts';
 import { Messenger, MessengerError } from '../core/messenger.ts';
 import { ProgressMeter, fileJson, messageJson, messageLine } from './format.ts';
+import { readArgs, tokenConfig, type OptionTypes } from '../shared/args.ts';
 import { untilStopped, watchOutput } from './stdio.ts';
 
 export { fileJson, messageJson, progressLine } from './format.ts';
@@ -54,6 +56,8 @@ Options:
                           the app to the network, guarded only by the token)
   --token T               web: the access token (default: a random one)
   --help                  this text
+  --                      the end of the options: what follows are arguments, even if
+                          they start with -- (send bob -- "--verbose is on")
 `;
 
 class UsageError extends Error {}
@@ -82,44 +86,33 @@ interface Args {
   flags: Map<string, string | true>;
 }
 
-const VALUED = new Set([
-  'profile',
-  'relay',
-  'wait',
-  'for',
-  'timeout',
-  'segment-size',
-  'assembly-period',
-  'idle-cycles',
-  'user',
-  'port',
-  'bind',
-  'token',
-  'downloads',
-]);
-const BOOLEAN = new Set(['json', 'help']);
+/** The CLI's options: with a value, or (json, help) without. */
+const OPTIONS: OptionTypes = {
+  profile: 'string',
+  relay: 'string',
+  wait: 'string',
+  for: 'string',
+  timeout: 'string',
+  'segment-size': 'string',
+  'assembly-period': 'string',
+  'idle-cycles': 'string',
+  user: 'string',
+  port: 'string',
+  bind: 'string',
+  token: 'string',
+  downloads: 'string',
+  json: 'boolean',
+  help: 'boolean',
+};
 
-export function parseArgs(argv: string[]): Args {
+export function parseCommandLine(argv: string[]): Args {
   const flags = new Map<string, string | true>();
   const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq === -1 ? undefined : eq);
-    if (BOOLEAN.has(name)) {
-      flags.set(name, true);
-    } else if (VALUED.has(name)) {
-      const v = eq === -1 ? argv[++i] : a.slice(eq + 1);
-      if (v === undefined || (eq === -1 && v.startsWith('--')))
-        throw new UsageError(`--${name} needs a value`);
-      flags.set(name, v);
-    } else {
-      throw new UsageError(`unknown option --${name}`);
-    }
+  for (const a of readArgs(parseArgs(tokenConfig(argv, OPTIONS)).tokens, argv, OPTIONS)) {
+    if (a.kind === 'word') positional.push(a.value);
+    else if (a.kind === 'unknown') throw new UsageError(`unknown option --${a.name}`);
+    else if (a.kind === 'missing') throw new UsageError(`--${a.name} needs a value`);
+    else flags.set(a.name, a.kind === 'value' ? a.value : true);
   }
   const [command = '', ...rest] = positional;
   return { command, positional: rest, flags };
@@ -173,7 +166,7 @@ export async function main(
   watchOutput(err);
   let args: Args;
   try {
-    args = parseArgs(argv);
+    args = parseCommandLine(argv);
   } catch (e) {
     err.write(`strata: ${(e as Error).message} (see --help)\n`);
     return EXIT.usage;

@@ -1,7 +1,9 @@
-// The Electron main process: a thin, hardened shell around the core Host (src/core/host). It
-// picks the profile from the command line, opens one window on the renderer, carries the
-// renderer's calls and the host's events over the IPC bridge (ipc.ts), and wires the policy of
-// security.ts into Electron's hooks. All messaging logic lives in the core.
+// The Electron main process: a thin, hardened shell around the core Host (src/core/host), which
+// runs in a utilityProcess of its own (host-process.ts) so that the engine's SQLite calls and
+// file reads never hold up the window. This process picks the profile from the command line,
+// opens one window on the renderer, checks the renderer's calls on the IPC bridge (ipc.ts) and
+// forwards them to the host process (host-client.ts), and wires the policy of security.ts into
+// Electron's hooks. All messaging logic lives in the core.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,10 +17,12 @@ import {
   screen,
   session,
   shell,
+  utilityProcess,
 } from 'electron';
-import { Host } from '../core/host/host.ts';
 import type { Params } from '../shared/contract.ts';
 import { Attention } from './attention.ts';
+import { HostClient } from './host-client.ts';
+import type { Link } from './host-link.ts';
 import {
   forwardEvents,
   registerFileGrants,
@@ -66,7 +70,7 @@ const appOrigin = devServerUrl ?? pathToFileURL(rendererFile).href;
 const csp = contentSecurityPolicy(devServerUrl === undefined ? {} : { devServerUrl });
 
 let mainWindow: BrowserWindow | null = null;
-let host: Host | null = null;
+let host: HostClient | null = null;
 const attention = new Attention();
 /** Shown notifications, referenced until closed so that their click handlers survive GC. */
 const notifications = new Set<Notification>();
@@ -83,7 +87,7 @@ function updateBadge(): void {
   app.setBadgeCount(attention.badgeCount);
 }
 
-function createWindow(openHost: Host): void {
+function createWindow(openHost: HostClient): void {
   const bounds =
     position === undefined
       ? undefined
@@ -117,7 +121,7 @@ function createWindow(openHost: Host): void {
 }
 
 /** The host as the bridge sees it: every call goes through, and a markRead clears the badge. */
-function bridgeTarget(openHost: Host): CallTarget {
+function bridgeTarget(openHost: HostClient): CallTarget {
   return {
     async call(method, params) {
       const result = await openHost.call(method, params);
@@ -130,7 +134,7 @@ function bridgeTarget(openHost: Host): CallTarget {
   };
 }
 
-function watchForAttention(openHost: Host): void {
+function watchForAttention(openHost: HostClient): void {
   openHost.on('event', (event) => {
     const text = attention.onEvent(event, mainWindow?.isFocused() ?? false);
     if (event.type === 'message') updateBadge();
@@ -197,9 +201,25 @@ async function start(): Promise<void> {
     ),
   );
 
-  let opened: Host;
+  // The host process: Node with the core, no window. Its messages come only from this process.
+  const child = utilityProcess.fork(join(import.meta.dirname, 'host-process.js'), [], {
+    serviceName: 'Strata host',
+    stdio: 'inherit',
+  });
+  const link: Link = {
+    post: (message) => child.postMessage(message),
+    onMessage: (listener) => child.on('message', listener),
+  };
+  const client = new HostClient(link);
+  let started = false;
+  child.once('exit', (code) => {
+    client.gone(`the host process exited (code ${code})`);
+    if (closing || !started) return;
+    dialog.showErrorBox('Strata stopped', `The profile's host process ended (code ${code}).`);
+    app.exit(1);
+  });
   try {
-    opened = await Host.open({
+    await client.open({
       profileDir: userData,
       kind: 'electron',
       ...(relayUrl === undefined ? {} : { relayUrl }),
@@ -211,31 +231,37 @@ async function start(): Promise<void> {
       'Strata cannot start',
       `The profile "${profile}" (${userData}) could not be opened: ${(e as Error).message}`,
     );
+    child.kill();
     app.exit(1);
     return;
   }
-  host = opened;
+  started = true;
+  host = client;
+  hostProcess = child;
   // openFile({ key }): the Host finds the path by message key; the renderer never names one.
-  opened.opener = createOpener(shell);
-  const grants = registerFileGrants(ipcMain, trustedSenderCheck(appOrigin));
-  opened.pathPolicy = grants.allowed;
-  const unregisterCalls = registerIpc(ipcMain, bridgeTarget(opened), trustedSenderCheck(appOrigin));
+  client.opener = createOpener(shell);
+  const grants = registerFileGrants(ipcMain, trustedSenderCheck(appOrigin), (path) =>
+    client.grant(path),
+  );
+  const unregisterCalls = registerIpc(ipcMain, bridgeTarget(client), trustedSenderCheck(appOrigin));
   unregisterIpc = () => {
     unregisterCalls();
     grants.unregister();
   };
-  watchForAttention(opened);
-  createWindow(opened);
+  watchForAttention(client);
+  createWindow(client);
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow(opened);
+    if (BrowserWindow.getAllWindows().length === 0) createWindow(client);
   });
 }
 
 let unregisterIpc = (): void => {};
 let closing = false;
+let hostProcess: Electron.UtilityProcess | null = null;
 
 // Quitting waits for the host to close (the engine's database, its relay connection): the first
-// before-quit is held back, and app.exit() ends the process once the host has closed.
+// before-quit is held back, and app.exit() ends the process once the host has closed and its
+// process has been stopped.
 app.on('before-quit', (event) => {
   event.preventDefault();
   if (closing) return;
@@ -243,7 +269,10 @@ app.on('before-quit', (event) => {
   unregisterIpc();
   const closed = host === null ? Promise.resolve() : host.close();
   closed.then(
-    () => app.exit(0),
+    () => {
+      hostProcess?.kill();
+      app.exit(0);
+    },
     (e: unknown) => {
       process.stderr.write(`strata: closing the profile failed: ${String(e)}\n`);
       app.exit(1);

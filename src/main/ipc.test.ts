@@ -175,4 +175,16 @@ describe('registerFileGrants', () => {
     grants.unregister();
     expect(ipcMain.listenerCount(IPC_GRANT_FILE_CHANNEL)).toBe(0);
   });
+
+  it('passes on only the paths it grants (to the host process)', () => {
+    const ipcMain = new EventEmitter();
+    const passed: string[] = [];
+    registerFileGrants(ipcMain as never, trustedSenderCheck(app), (path) => passed.push(path));
+    const send = (url: string, path: unknown) =>
+      ipcMain.emit(IPC_GRANT_FILE_CHANNEL, { senderFrame: { url } }, path);
+    send('https://evil.example/', '/home/ann/.ssh/id_ed25519');
+    send(app, 42);
+    send(app, '/home/ann/photo.jpg');
+    expect(passed).toEqual(['/home/ann/photo.jpg']);
+  });
 });

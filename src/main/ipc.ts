@@ -39,17 +39,20 @@ export function trustedSenderCheck(appOrigin: string): (frame: SenderFrame) => b
 /**
  * Paths the user chose (dropped or picked in the page, resolved by the preload), the only ones
  * `sendFile` may send: a page that was taken over cannot name /home/you/.ssh/id_ed25519.
- * Returns the policy for Host.pathPolicy and the function removing the listener.
+ * Returns the policy for Host.pathPolicy and the function removing the listener; `onGrant`
+ * hears each path granted (to pass it on to the host process).
  */
 export function registerFileGrants(
   ipcMain: Pick<IpcMain, 'on' | 'removeListener'>,
   isTrustedSender: (frame: SenderFrame) => boolean,
+  onGrant: (path: string) => void = () => {},
 ): { allowed: (path: string) => boolean; unregister: () => void } {
   const granted = new Set<string>();
   const listener = (event: { senderFrame: SenderFrame }, path: unknown) => {
     if (!isTrustedSender(event.senderFrame)) return;
     if (typeof path !== 'string' || path === '' || path.length > 4096) return;
     granted.add(path);
+    onGrant(path);
   };
   ipcMain.on(IPC_GRANT_FILE_CHANNEL, listener as never);
   return {

@@ -7,6 +7,8 @@
 // Any other argument is Electron's or Chromium's (the app path, --no-sandbox, --enable-logging...)
 // and is left to them.
 import { isAbsolute, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readArgs, tokenConfig, type OptionTypes } from '../shared/args.ts';
 
 export const DEFAULT_PROFILE = 'default';
 const NAME_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;
@@ -31,7 +33,7 @@ function isSafeName(value: string): boolean {
 }
 
 const FLAGS: Record<string, (options: MainOptions, value: string) => void> = {
-  '--profile': (options, value) => {
+  profile: (options, value) => {
     if (!isSafeName(value)) {
       throw new OptionsError(
         `--profile must be 1 to 32 letters, digits, '.', '_' or '-' (not only dots): ${JSON.stringify(value)}`,
@@ -39,7 +41,7 @@ const FLAGS: Record<string, (options: MainOptions, value: string) => void> = {
     }
     options.profile = value;
   },
-  '--relay': (options, value) => {
+  relay: (options, value) => {
     const url = URL.parse(value);
     if (url === null || (url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.host === '') {
       throw new OptionsError(
@@ -48,7 +50,7 @@ const FLAGS: Record<string, (options: MainOptions, value: string) => void> = {
     }
     options.relayUrl = value;
   },
-  '--user': (options, value) => {
+  user: (options, value) => {
     if (!NAME_PATTERN.test(value)) {
       throw new OptionsError(
         `--user must be 1 to 32 letters, digits, '.', '_' or '-': ${JSON.stringify(value)}`,
@@ -56,13 +58,13 @@ const FLAGS: Record<string, (options: MainOptions, value: string) => void> = {
     }
     options.user = value;
   },
-  '--position': (options, value) => {
+  position: (options, value) => {
     if (value !== 'left' && value !== 'right') {
       throw new OptionsError(`--position must be left or right: ${JSON.stringify(value)}`);
     }
     options.position = value;
   },
-  '--downloads': (options, value) => {
+  downloads: (options, value) => {
     if (!isAbsolute(value)) {
       throw new OptionsError(`--downloads must be an absolute path: ${JSON.stringify(value)}`);
     }
@@ -70,25 +72,14 @@ const FLAGS: Record<string, (options: MainOptions, value: string) => void> = {
   },
 };
 
+const TYPES: OptionTypes = Object.fromEntries(Object.keys(FLAGS).map((name) => [name, 'string']));
+
 /** Parses the app's own flags out of `argv` (process.argv without the executable). */
 export function parseMainArgs(argv: readonly string[]): MainOptions {
   const options: MainOptions = { profile: DEFAULT_PROFILE };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg : arg.slice(0, eq);
-    const apply = Object.hasOwn(FLAGS, name) ? FLAGS[name] : undefined;
-    if (apply === undefined) continue;
-    let value: string | undefined;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) {
-        throw new OptionsError(`${name} needs a value`);
-      }
-      i++;
-    }
-    apply(options, value);
+  for (const a of readArgs(parseArgs(tokenConfig(argv, TYPES)).tokens, argv, TYPES)) {
+    if (a.kind === 'missing') throw new OptionsError(`--${a.name} needs a value`);
+    if (a.kind === 'value') FLAGS[a.name]!(options, a.value);
   }
   return options;
 }
