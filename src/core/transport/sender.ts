@@ -152,7 +152,7 @@ export class Sender {
 
   /** Sends as much as congestion control and the socket allow, peer by peer in turn. */
   pump(): void {
-    const { conn, db, q } = this.ctx;
+    const { conn, db } = this.ctx;
     if (this.pumping || this.ctx.closed() || this.draining || !conn.isOnline) return;
     // Most calls (one per incoming ack) find nothing to send: no transaction for those.
     let ready = false;
