@@ -25,6 +25,11 @@ const core = {
   group: ['**/core/**', '**/relay/**', '**/main/**'],
   message: 'The renderer reaches the core only through the API contract in src/shared.',
 };
+const files = {
+  group: ['**/files', '**/files/**'],
+  message:
+    'The transport moves segments and knows nothing of files: src/core/files implements its stream interfaces (transport/stream.ts).',
+};
 
 export default tseslint.config(
   {
@@ -59,6 +64,13 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { patterns: [electron, dom] }],
       'no-restricted-globals': ['error', 'window', 'document', 'navigator'],
+    },
+  },
+  {
+    // The transport layer sits below the files: files/ imports the transport, never back.
+    files: ['src/core/transport/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [electron, dom, files] }],
     },
   },
   {

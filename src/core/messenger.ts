@@ -22,6 +22,8 @@ import { Transport, type MessageKey } from './transport/transport.ts';
 import { isAbsolute, join } from 'node:path';
 import { defaultDownloadsDir } from './files/downloads.ts';
 import { FileError, FileTransfers, type FileSettings } from './files/transfers.ts';
+import { IncomingFiles } from './files/incoming.ts';
+import { fileStreams } from './files/source.ts';
 
 export const DEFAULT_SETTINGS: TransportSettings = {
   segmentSize: DEFAULT_SEGMENT_SIZE,
@@ -99,6 +101,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   private readonly transport: Transport;
   private readonly clock: MessageClock;
   private readonly files: FileTransfers;
+  private readonly incomingFiles: IncomingFiles;
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private settingsValue: TransportSettings;
   /** Why the relay refused a message, by message key. */
@@ -124,12 +127,22 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.settingsValue = settings;
     this.clock = clock;
     this.conn = new RelayConnection(relayUrl, user, device);
-    this.transport = new Transport(db, this.conn, { user, device }, settings, undefined, {
+    // Files stream through the transport: their bytes come from disk and go to partial files.
+    this.incomingFiles = new IncomingFiles(db, {
       partialDir: join(profileDir, 'partial'),
       maxFileBytes: fileSettings.maxFileBytes,
     });
-    this.files = new FileTransfers(db, this.transport, { user, device }, fileSettings, (key) =>
-      this.emitMessage(key),
+    this.transport = new Transport(db, this.conn, { user, device }, settings, undefined, {
+      source: fileStreams,
+      sink: this.incomingFiles,
+    });
+    this.files = new FileTransfers(
+      db,
+      this.transport,
+      this.incomingFiles,
+      { user, device },
+      fileSettings,
+      (key) => this.emitMessage(key),
     );
     this.transport.on('fileFailed', (key, reason) => {
       this.refusals.set(`${key.author}/${key.authorDevice}/${key.id}`, reason);
@@ -360,7 +373,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       JSON.stringify(next),
     );
     this.files.settings = next;
-    this.transport.maxFileBytes = next.maxFileBytes;
+    this.incomingFiles.maxFileBytes = next.maxFileBytes;
     return { ...next };
   }
 
