@@ -39,6 +39,11 @@ const appOrRelay = {
   group: ['**/core/**', '**/relay/**'],
   message: 'src/node is shared by the engine and the relay: it imports neither.',
 };
+const files = {
+  group: ['**/files', '**/files/**'],
+  message:
+    'The transport moves segments and knows nothing of files: src/core/files implements its stream interfaces (transport/stream.ts).',
+};
 
 export default tseslint.config(
   {
@@ -86,6 +91,14 @@ export default tseslint.config(
   {
     files: ['src/node/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [electron, dom, appOrRelay] }] },
+  },
+  {
+    // The transport layer sits below the files: files/ imports the transport, never back.
+    // (Flat config replaces a rule's options per file, so src/core's patterns come along.)
+    files: ['src/core/transport/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [electron, dom, relay, files] }],
+    },
   },
   {
     // The browser: no Node, no Electron, no direct reach into the core.

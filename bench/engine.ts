@@ -59,7 +59,7 @@ function counter(m: Messenger): { count: number } {
  * Starts a relay (with `args`) and two engines, alice and bob, both online; runs `fn`
  * with a counter of bob's complete incoming messages; then stops everything.
  */
-async function withPair<T>(
+export async function withPair<T>(
   args: string[],
   settings: Partial<TransportSettings>,
   fn: (alice: Messenger, bob: Messenger, got: { count: number }) => Promise<T>,

@@ -6,6 +6,7 @@ import { runCodecBench } from './codecs.ts';
 import { runEngineBench } from './engine.ts';
 import { runFilesBench } from './files.ts';
 import { runRelayBench } from './relay.ts';
+import { runSegmentsBench } from './segments.ts';
 import { runUiBench } from './ui.ts';
 import { scopeTmpdir } from '../scripts/scoped-tmpdir.ts';
 
@@ -13,6 +14,7 @@ const suites: Record<string, (report: Report) => Promise<void> | void> = {
   codecs: runCodecBench,
   relay: runRelayBench,
   engine: runEngineBench,
+  segments: runSegmentsBench,
   files: runFilesBench,
   ui: runUiBench,
 };

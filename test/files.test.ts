@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MessageView } from '../src/shared/api.ts';
 import { encodeChunk, encodeFileHeader, type DataFrame } from '../src/shared/protocol/index.ts';
 import { identify } from '../src/core/files/source.ts';
+import type { IncomingFiles } from '../src/core/files/incoming.ts';
 import type { Transport } from '../src/core/transport/transport.ts';
 import { TestClient } from './helpers/client.ts';
 import { TestEngine } from './helpers/engine.ts';
@@ -276,7 +277,7 @@ describe('files through the relay', () => {
     const bob = engine('bob');
     await Promise.all([alice.online(), bob.online()]);
     type Writer = { write(path: string, offset: number, bytes: Uint8Array): Promise<void> };
-    const partial = (bob.m as unknown as { transport: Transport }).transport
+    const partial = (bob.m as unknown as { incomingFiles: IncomingFiles }).incomingFiles
       .partial as unknown as Writer;
     const write = partial.write.bind(partial);
     let refused = 0;

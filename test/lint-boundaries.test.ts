@@ -56,3 +56,37 @@ describe('where code may run', () => {
     expect(await restrictedImports(file, code)).toEqual([]);
   });
 });
+
+describe('layers', () => {
+  it.each([
+    [
+      'src/core/transport/x.ts',
+      "import { FileSource } from '../files/source.ts';\nvoid FileSource;\n",
+    ],
+    [
+      'src/core/transport/x.ts',
+      "import type { FileView } from '../files/transfers.ts';\nexport type F = FileView;\n",
+    ],
+    ['src/core/transport/x.ts', "export * from '../files/partial.ts';\n"],
+    [
+      'src/core/transport/sub/x.ts',
+      "import { checkRoom } from '../../files/disk.ts';\nvoid checkRoom;\n",
+    ],
+    ['src/core/transport/x.ts', "import { app } from 'electron';\nvoid app;\n"],
+  ])('%s refuses %j', async (file, code) => {
+    expect(await restrictedImports(file, code)).not.toEqual([]);
+  });
+
+  it.each([
+    [
+      'src/core/files/x.ts',
+      "import type { StreamSink } from '../transport/stream.ts';\nexport type S = StreamSink;\n",
+    ],
+    [
+      'src/core/transport/x.ts',
+      "import { AckScheduler } from './ack-ranges.ts';\nvoid AckScheduler;\n",
+    ],
+  ])('%s allows %j', async (file, code) => {
+    expect(await restrictedImports(file, code)).toEqual([]);
+  });
+});

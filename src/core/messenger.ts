@@ -22,6 +22,8 @@ import { Transport, type MessageKey } from './transport/transport.ts';
 import { isAbsolute, join } from 'node:path';
 import { defaultDownloadsDir } from './files/downloads.ts';
 import { FileError, FileTransfers, type FileSettings } from './files/transfers.ts';
+import { IncomingFiles } from './files/incoming.ts';
+import { fileStreams } from './files/source.ts';
 
 export const DEFAULT_SETTINGS: TransportSettings = {
   segmentSize: DEFAULT_SEGMENT_SIZE,
@@ -104,6 +106,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   private readonly transport: Transport;
   private readonly clock: MessageClock;
   private readonly files: FileTransfers;
+  private readonly incomingFiles: IncomingFiles;
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private settingsValue: TransportSettings;
   /** Why the relay refused a message, by message key. */
@@ -116,7 +119,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     device: number,
     relayUrl: string,
     settings: TransportSettings,
-    clock: number,
+    clock: MessageClock,
     profileDir: string,
     fileSettings: FileSettings,
     heartbeat?: HeartbeatOptions,
@@ -128,14 +131,24 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.device = device;
     this.relayUrl = relayUrl;
     this.settingsValue = settings;
-    this.clock = new MessageClock(clock);
+    this.clock = clock;
     this.conn = new RelayConnection(relayUrl, user, device, undefined, heartbeat);
-    this.transport = new Transport(db, this.conn, { user, device }, settings, undefined, {
+    // Files stream through the transport: their bytes come from disk and go to partial files.
+    this.incomingFiles = new IncomingFiles(db, {
       partialDir: join(profileDir, 'partial'),
       maxFileBytes: fileSettings.maxFileBytes,
     });
-    this.files = new FileTransfers(db, this.transport, { user, device }, fileSettings, (key) =>
-      this.emitMessage(key),
+    this.transport = new Transport(db, this.conn, { user, device }, settings, undefined, {
+      source: fileStreams,
+      sink: this.incomingFiles,
+    });
+    this.files = new FileTransfers(
+      db,
+      this.transport,
+      this.incomingFiles,
+      { user, device },
+      fileSettings,
+      (key) => this.emitMessage(key),
     );
     this.transport.on('fileFailed', (key, reason) => {
       this.refusals.set(`${key.author}/${key.authorDevice}/${key.id}`, reason);
@@ -210,11 +223,15 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         put.run('files', JSON.stringify(fileSettings));
       })();
       // Ids must never repeat, even after a crash that lost the saved clock: resume past
-      // every id this device has used.
+      // every id this device has used (and no further ahead than a peer's id may take us).
       const lastOwn = db
         .prepare('SELECT max(id) AS id FROM messages WHERE author = ? AND author_device = ?')
         .get(user, device) as { id: number | null };
-      const clock = Math.max(Number(meta.get('clock') ?? 0), lastOwn.id ?? 0);
+      const clock = MessageClock.restore(
+        Number(meta.get('clock') ?? 0),
+        lastOwn.id ?? 0,
+        Date.now(),
+      );
       return new Messenger(
         db,
         user,
@@ -363,7 +380,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       JSON.stringify(next),
     );
     this.files.settings = next;
-    this.transport.maxFileBytes = next.maxFileBytes;
+    this.incomingFiles.maxFileBytes = next.maxFileBytes;
     return { ...next };
   }
 
@@ -423,15 +440,18 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   history(peer: string, options: { before?: string; limit?: number } = {}): MessageView[] {
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
     const b = options.before === undefined ? null : parseKey(options.before);
-    const rows = this.sql(
-      `SELECT * FROM messages WHERE peer = ? AND (id, author, author_device) < (?, ?, ?)
-         ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
-    ).all(
-      peer,
-      b?.id ?? Number.MAX_SAFE_INTEGER,
-      b?.author ?? '',
-      b?.authorDevice ?? 0,
-      limit,
+    // Without `before`, from the newest: no bound, so that an id as large as 2^53 - 1 (a
+    // peer's clock far ahead) is shown too.
+    const rows = (
+      b === null
+        ? this.sql(
+            `SELECT * FROM messages WHERE peer = ?
+               ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
+          ).all(peer, limit)
+        : this.sql(
+            `SELECT * FROM messages WHERE peer = ? AND (id, author, author_device) < (?, ?, ?)
+               ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
+          ).all(peer, b.id, b.author, b.authorDevice, limit)
     ) as MessageRow[];
     return rows.reverse().map((r) => this.toView(r));
   }
@@ -498,7 +518,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         this.onTyping(frame.from, frame.typing);
         return;
       case 'data':
-        this.clock.observe(frame.messageId);
+        this.clock.observe(frame.messageId, Date.now());
         break;
       case 'error': {
         // The relay refused one of our messages outright: it will never arrive as it is.

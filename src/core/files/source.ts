@@ -3,16 +3,57 @@
 // with, so that a file edited, truncated, replaced or deleted mid-transfer fails the transfer
 // with a clear reason instead of sending a mix of two files.
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { CHUNK_OFFSET_BYTES, writeChunkOffset } from '../../shared/protocol/index.ts';
+import {
+  StreamSourceError,
+  type SourceIdentity,
+  type StreamReader,
+  type StreamSource,
+  type StreamSpec,
+} from '../transport/stream.ts';
 
-export class FileSourceError extends Error {
+/** A file being sent changed or vanished: the transport fails its message. */
+export class FileSourceError extends StreamSourceError {
   override name = 'FileSourceError';
 }
 
 /** What identifies the file's version: its size and modification time when it was sent. */
-export interface FileIdentity {
-  size: number;
-  mtimeMs: number;
-}
+export type FileIdentity = SourceIdentity;
+
+/**
+ * Files as the transport's stream source (transport/stream.ts): segment 0 is the file's
+ * header, every later one a chunk of the file after its offset, read as it goes out.
+ */
+export const fileStreams: StreamSource = {
+  open(spec: StreamSpec): StreamReader {
+    const { header, chunk } = spec;
+    const size = spec.identity.size;
+    const file = new FileSource(spec.path, spec.identity);
+    let scratch: Uint8Array | null = null;
+    return {
+      read(index) {
+        if (index === 0) return header;
+        const offset = (index - 1) * chunk;
+        const length = Math.min(chunk, size - offset);
+        // One buffer per file, read into again for every segment: the frame is encoded
+        // (copied) before send() returns, and nothing keeps a payload after that.
+        if (scratch === null || scratch.length < CHUNK_OFFSET_BYTES + length) {
+          scratch = new Uint8Array(CHUNK_OFFSET_BYTES + chunk);
+        }
+        const payload = scratch.subarray(0, CHUNK_OFFSET_BYTES + length);
+        writeChunkOffset(payload, offset);
+        file.readInto(payload, CHUNK_OFFSET_BYTES, offset, length);
+        return payload;
+      },
+      dataBytes(index, payload) {
+        return index === 0 ? payload.length : payload.length - CHUNK_OFFSET_BYTES;
+      },
+      close() {
+        file.close();
+      },
+    };
+  },
+};
 
 export function identify(path: string): FileIdentity {
   const st = statSync(path);

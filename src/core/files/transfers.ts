@@ -1,7 +1,8 @@
 // Files as messages, the application layer's part: hashing and describing a file before it is
 // sent, verifying one that has arrived (SHA-256 from disk) before it is shown as received,
 // placing it in the downloads folder under a sanitised, unique name, and reporting progress.
-// The transport moves the segments (transport.ts); this file decides what they mean.
+// The transport moves the segments (transport.ts), and incoming.ts and source.ts give it and
+// take from it the files' bytes; this file decides what they mean.
 import { openSync, readSync, closeSync } from 'node:fs';
 import { sha256OfFile } from './hash.ts';
 import { basename } from 'node:path';
@@ -14,6 +15,7 @@ import {
 } from '../../shared/protocol/index.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey, Transport } from '../transport/transport.ts';
+import type { IncomingFiles } from './incoming.ts';
 import { ensureDownloadsDir } from './downloads.ts';
 import { mediaTypeOf, SNIFF_BYTES } from './media-type.ts';
 import { moveToUniqueDestination, sanitizeFileName } from './names.ts';
@@ -44,6 +46,7 @@ export class FileTransfers {
   private readonly db: Db;
   private readonly sql: ReturnType<typeof statementCache>;
   private readonly transport: Transport;
+  private readonly incoming: IncomingFiles;
   private readonly me: { user: string; device: number };
   settings: FileSettings;
   private readonly changed: (key: MessageKey) => void;
@@ -56,6 +59,7 @@ export class FileTransfers {
   constructor(
     db: Db,
     transport: Transport,
+    incoming: IncomingFiles,
     me: { user: string; device: number },
     settings: FileSettings,
     changed: (key: MessageKey) => void,
@@ -63,6 +67,7 @@ export class FileTransfers {
     this.db = db;
     this.sql = statementCache(db);
     this.transport = transport;
+    this.incoming = incoming;
     this.me = me;
     this.settings = settings;
     this.changed = changed;
@@ -102,7 +107,7 @@ export class FileTransfers {
 
   /** Verifies files whose last segment arrived before a restart. */
   start(): void {
-    for (const key of this.transport.filesAwaitingVerification()) void this.verify(key);
+    for (const key of this.incoming.awaitingVerification()) void this.verify(key);
     this.watchProgress();
   }
 
@@ -182,9 +187,9 @@ export class FileTransfers {
    */
   private async verify(key: MessageKey): Promise<void> {
     const id = `${key.author}/${key.authorDevice}/${key.id}`;
-    if (this.verifying.has(id) || this.closed || this.transport.partial === null) return;
+    if (this.verifying.has(id) || this.closed) return;
     this.verifying.add(id);
-    const partial = this.transport.partial;
+    const partial = this.incoming.partial;
     try {
       const row = this.row(key);
       if (!row || row.header === null) return;
@@ -234,10 +239,10 @@ export class FileTransfers {
   /** Stops receiving a file: its partial file is deleted; segments still coming are dropped. */
   cancelIncoming(key: MessageKey): boolean {
     const row = this.row(key);
-    if (!row || row.state !== 'receiving' || this.transport.partial === null) return false;
+    if (!row || row.state !== 'receiving') return false;
     this.setState(key, 'cancelled', null);
     this.tellSender(key, 'cancelled');
-    this.transport.partial.remove(row.path);
+    this.incoming.partial.remove(row.path);
     this.sql(
       'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
     ).run(key.author, key.authorDevice, key.id);

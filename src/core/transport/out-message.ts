@@ -1,16 +1,15 @@
 // One outgoing message while it is being sent: where each segment's bytes come from (a slice
 // of the text, or a file read segment by segment) and each segment's state (sent how often,
 // held by the relay, acknowledged by the peer).
-import { CHUNK_OFFSET_BYTES, writeChunkOffset } from '../../shared/protocol/index.ts';
-import { FileSource } from '../files/source.ts';
 import { segmentBounds, segmentCount } from './segments.ts';
+import type { StreamReader, StreamSource } from './stream.ts';
 
 export interface OutMessage {
   peer: string;
   /** The payload of segment `index`: a slice of the text, or a file's header or chunk. */
   read: (index: number) => Uint8Array;
-  /** A file's source, open while the file is being sent; null for text. */
-  file: FileSource | null;
+  /** A streamed message's (a file's) reader, open while it is being sent; null for text. */
+  file: StreamReader | null;
   size: number;
   count: number;
   /** When this run started sending it (for the attempt limit). */
@@ -43,32 +42,17 @@ export interface SegmentMarks {
   acked: number;
 }
 
-/** The message a row describes, with no segment marked yet. */
-export function outMessageOf(r: OutRow, now: number): OutMessage {
+/** The message a row describes, with no segment marked yet; a stream's comes from `streams`. */
+export function outMessageOf(r: OutRow, now: number, streams: StreamSource | null): OutMessage {
   if (r.path === null) return textMessage(r.peer, new Uint8Array(r.body), r.size, now);
-  const header = new Uint8Array(r.body);
-  const file = new FileSource(r.path, { size: r.fileSize!, mtimeMs: r.mtimeMs! });
-  const size = r.fileSize!;
-  const chunk = r.size;
-  let scratch: Uint8Array | null = null;
-  return {
-    ...emptyOutMessage(r.peer, r.size, r.count, now),
-    file,
-    read: (index) => {
-      if (index === 0) return header;
-      const offset = (index - 1) * chunk;
-      const length = Math.min(chunk, size - offset);
-      // One buffer per file, read into again for every segment: the frame is encoded
-      // (copied) before send() returns, and nothing keeps a payload after that.
-      if (scratch === null || scratch.length < CHUNK_OFFSET_BYTES + length) {
-        scratch = new Uint8Array(CHUNK_OFFSET_BYTES + chunk);
-      }
-      const payload = scratch.subarray(0, CHUNK_OFFSET_BYTES + length);
-      writeChunkOffset(payload, offset);
-      file.readInto(payload, CHUNK_OFFSET_BYTES, offset, length);
-      return payload;
-    },
-  };
+  if (streams === null) throw new Error('this transport sends no streamed messages');
+  const file = streams.open({
+    header: new Uint8Array(r.body),
+    path: r.path,
+    identity: { size: r.fileSize!, mtimeMs: r.mtimeMs! },
+    chunk: r.size,
+  });
+  return { ...emptyOutMessage(r.peer, r.size, r.count, now), file, read: (i) => file.read(i) };
 }
 
 /** A text message, cut into segments of `size` bytes. */

@@ -4,7 +4,6 @@
 // sender and the peer's receipts report. The segments themselves go out through sender.ts.
 import { statusAdvances, type MessageStatus } from '../../shared/api.ts';
 import { fileSegmentCount, type ReceiptFrame } from '../../shared/protocol/index.ts';
-import type { FileIdentity } from '../files/source.ts';
 import { ownKey, type MessageKey, type TransportContext } from './context.ts';
 import {
   outMessageOf,
@@ -16,6 +15,7 @@ import {
 } from './out-message.ts';
 import type { Sender } from './sender.ts';
 import { segmentCount } from './segments.ts';
+import type { SourceIdentity, StreamSource } from './stream.ts';
 
 /** The largest message the transport accepts, sent or received (files stream separately). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -23,10 +23,13 @@ export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 export class Outgoing {
   private readonly ctx: TransportContext;
   private readonly sender: Sender;
+  /** Where streamed messages' (files') segments come from; null: none are sent. */
+  private readonly streams: StreamSource | null;
 
-  constructor(ctx: TransportContext, sender: Sender) {
+  constructor(ctx: TransportContext, sender: Sender, streams: StreamSource | null) {
     this.ctx = ctx;
     this.sender = sender;
+    this.streams = streams;
   }
 
   private key(id: number): MessageKey {
@@ -41,7 +44,7 @@ export class Outgoing {
     for (const r of messages) {
       // A paused file waits for resumeFile() with its marks in the database.
       if (r.fileState === 'paused') continue;
-      const msg = outMessageOf(r, now());
+      const msg = outMessageOf(r, now(), this.streams);
       sending.set(r.id, msg);
       // Iterated, not loaded: a file of a million segments costs no million objects here.
       for (const s of q.segmentState.iterate(r.id) as Iterable<SegmentMarks & { sends: number }>) {
@@ -78,15 +81,15 @@ export class Outgoing {
   }
 
   /**
-   * Accepts a file for `peer`: `header` is the message body (the file's description), the bytes
-   * stay in the file at `path` and are read as segments go out, `chunk` bytes at a time.
+   * Accepts a streamed message (a file) for `peer`: `header` is the message body (its
+   * description); the source at `path` is read as segments go out, `chunk` bytes at a time.
    */
   submitFile(
     peer: string,
     id: number,
     header: Uint8Array,
     path: string,
-    identity: FileIdentity,
+    identity: SourceIdentity,
     chunk: number,
   ): MessageKey {
     const { q, me } = this.ctx;
@@ -106,6 +109,7 @@ export class Outgoing {
         fileState: 'sending',
       },
       this.ctx.now(),
+      this.streams,
     );
     this.sender.sending.set(id, msg);
     this.sender.peerOut(peer).enqueueStream(id, 0, count);
@@ -203,7 +207,7 @@ export class Outgoing {
 
   /** The message a row describes, with its marks from the database, being sent again. */
   private restore(id: number, r: OutRow): OutMessage {
-    const msg = outMessageOf(r, this.ctx.now());
+    const msg = outMessageOf(r, this.ctx.now(), this.streams);
     restoreMarks(msg, this.ctx.q.segmentMarks.all(id) as SegmentMarks[]);
     this.sender.sending.set(id, msg);
     return msg;

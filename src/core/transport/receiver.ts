@@ -6,7 +6,8 @@ import type { ReceiptKind, DataFrame } from '../../shared/protocol/index.ts';
 import { MAX_RECEIPT_IDS } from '../../shared/protocol/index.ts';
 import { AckScheduler } from './ack-ranges.ts';
 import type { MessageKey, TransportContext } from './context.ts';
-import { IncomingFiles, type FileOptions, type PendingWrite } from './file-segments.ts';
+import { IncomingStreams, type PendingWrite } from './incoming-streams.ts';
+import type { StreamSink } from './stream.ts';
 import { MAX_MESSAGE_BYTES } from './outgoing.ts';
 import { MIN_SEGMENT_SIZE } from './segments.ts';
 
@@ -33,8 +34,8 @@ export class Receiver {
   /** Acknowledgement state per sending device, keyed `user/device`. */
   private readonly inbound = new Map<string, InboundPeer>();
   private readonly inboundCounters = new Map<string, InboundCounters>();
-  /** Incoming files: their headers, chunks and partial files. */
-  readonly files: IncomingFiles;
+  /** Incoming streamed messages (files). */
+  readonly streams: IncomingStreams;
   /** Data frames wait here for the end of the current I/O burst: one transaction for all. */
   private incoming: DataFrame[] = [];
   /** When each of `incoming` arrived: an ack's delay counts from there (see settleIncoming). */
@@ -43,16 +44,16 @@ export class Receiver {
   /** A burst's chunks are being written. */
   private writing = false;
 
-  constructor(ctx: TransportContext, files: FileOptions, afterBurst: () => void) {
+  constructor(ctx: TransportContext, sink: StreamSink | null, afterBurst: () => void) {
     this.ctx = ctx;
     this.afterBurst = afterBurst;
-    this.files = new IncomingFiles(ctx, files, (frame, peer, size) =>
+    this.streams = new IncomingStreams(ctx, sink, (frame, peer, size) =>
       this.incomingRow(frame, peer, size),
     );
   }
 
   close(): void {
-    this.files.close();
+    this.streams.close();
   }
 
   /** What has come from `peer` so far. */
@@ -97,7 +98,7 @@ export class Receiver {
         batch.map((f, at): StoreResult => {
           const r = this.storeSegment(f, f.from === me.user ? f.to : f.from);
           if (typeof r === 'string') return r;
-          const slot = `${r.path}#${r.frame.segmentIndex}`;
+          const slot = r.write.slot;
           if (writing.has(slot)) return 'duplicate';
           writing.add(slot);
           writes.push({ at, write: r });
@@ -111,12 +112,12 @@ export class Receiver {
     }
     // The chunks go to disk on the thread pool; recorded and acknowledged once there.
     this.writing = true;
-    void Promise.all(writes.map(({ write }) => this.files.write(write))).then((errors) => {
+    void Promise.all(writes.map(({ write }) => this.streams.write(write))).then((errors) => {
       this.writing = false;
       if (this.ctx.closed()) return;
       db.transaction(() => {
         writes.forEach(({ at, write }, i) => {
-          results[at] = this.files.recordWritten(write, errors[i]!);
+          results[at] = this.streams.recordWritten(write, errors[i]!);
         });
       }).immediate();
       this.settleIncoming(batch, results, arrivals);
@@ -198,7 +199,7 @@ export class Receiver {
    * message when it was the last one.
    */
   private storeSegment(frame: DataFrame, peer: string): StoreResult | PendingWrite {
-    if (frame.file === true) return this.files.store(frame, peer);
+    if (frame.file === true) return this.streams.store(frame, peer);
     const { q } = this.ctx;
     const { from, fromDevice, messageId: id, segmentCount: count, segmentIndex: index } = frame;
     // No message is larger than MAX_MESSAGE_BYTES, even in the smallest segments.

@@ -4,11 +4,10 @@
 // relay's presence word on each peer. Which messages are being sent, and their statuses,
 // are outgoing.ts's; the per-peer queues and recovery state are outbound.ts's.
 import type { DataFrame } from '../../shared/protocol/index.ts';
-import { CHUNK_OFFSET_BYTES } from '../../shared/protocol/index.ts';
-import { FileSourceError } from '../files/source.ts';
 import { ownKey, type TransportContext } from './context.ts';
 import { markSegment, type OutMessage } from './out-message.ts';
 import { PeerOutbound, TransmissionSpaces, numbersIn, type SegmentRef } from './outbound.ts';
+import { StreamSourceError } from './stream.ts';
 
 /**
  * The attempt limit: a segment sent this many times, over at least FAIL_AFTER_MS of the
@@ -205,13 +204,13 @@ export class Sender {
     try {
       payload = msg.read(ref.index);
     } catch (e) {
-      if (!(e instanceof FileSourceError)) throw e;
-      // The file changed or vanished: no segment of it may go out any more.
+      if (!(e instanceof StreamSourceError)) throw e;
+      // The source changed or vanished: no segment of it may go out any more.
       this.hooks.failed(ref.messageId, e.message);
       this.ctx.emit('fileFailed', ownKey(me, ref.messageId), e.message);
       return;
     }
-    const bytes = msg.file && ref.index > 0 ? payload.length - CHUNK_OFFSET_BYTES : payload.length;
+    const bytes = msg.file ? msg.file.dataBytes(ref.index, payload) : payload.length;
     const transmission = out.nextTransmission;
     const frame: DataFrame = {
       type: 'data',

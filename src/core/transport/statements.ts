@@ -72,19 +72,6 @@ export function prepareStatements(db: Db) {
       `UPDATE messages SET body = ?, error = 0, idle_passes = 0
        WHERE author = ? AND author_device = ? AND id = ?`,
     ),
-    insertInFile: db.prepare(
-      `INSERT INTO files (author, author_device, id, path, state) VALUES (?, ?, ?, ?, 'receiving')
-       ON CONFLICT DO NOTHING`,
-    ),
-    fileOf: db.prepare(
-      'SELECT path, header, state FROM files WHERE author = ? AND author_device = ? AND id = ?',
-    ),
-    fileHeader: db.prepare(
-      'UPDATE files SET header = ? WHERE author = ? AND author_device = ? AND id = ?',
-    ),
-    fileFailedIn: db.prepare(
-      `UPDATE files SET state = 'failed', error = ? WHERE author = ? AND author_device = ? AND id = ?`,
-    ),
     insertInFileSegment: db.prepare(
       `INSERT INTO in_file_segments (author, author_device, message_id, idx) VALUES (?, ?, ?, ?)
        ON CONFLICT DO NOTHING`,
@@ -101,11 +88,6 @@ export function prepareStatements(db: Db) {
     newlyFlagged: db.prepare(
       `UPDATE messages SET error = 1 WHERE body IS NULL AND error = 0 AND idle_passes >= ?
        RETURNING author, author_device AS authorDevice, id`,
-    ),
-    awaitingVerification: db.prepare(
-      `SELECT m.author, m.author_device AS authorDevice, m.id FROM messages m
-         JOIN files f ON f.author = m.author AND f.author_device = m.author_device AND f.id = m.id
-       WHERE m.body IS NULL AND m.received = m.segment_count AND f.state IN ('receiving', 'verifying')`,
     ),
     arrivedIndices: db.prepare(
       `SELECT idx FROM in_segments WHERE author = @author AND author_device = @authorDevice

@@ -14,22 +14,27 @@ import type { Frame, ReceiptKind } from '../../shared/protocol/index.ts';
 import { LOG_CAPACITY } from '../../shared/contract.ts';
 import type { RelayConnection } from '../connection.ts';
 import type { Db } from '../store/database.ts';
-import type { FileIdentity } from '../files/source.ts';
-import type { PartialFiles } from '../files/partial.ts';
 import type { Me, MessageKey, TransportContext, TransportEvents } from './context.ts';
 import { Outgoing } from './outgoing.ts';
 import { Receiver } from './receiver.ts';
-import type { FileOptions } from './file-segments.ts';
 import { SegmentLog } from './segment-log.ts';
 import { Sender } from './sender.ts';
 import { prepareStatements } from './statements.ts';
+import type { SourceIdentity, StreamSink, StreamSource } from './stream.ts';
 import { TransportTimer } from './timer.ts';
 
 export type { MessageKey, TransportEvents } from './context.ts';
-export type { FileOptions } from './file-segments.ts';
 export { MAX_MISSING_LISTED } from './receiver.ts';
 export { MAX_MESSAGE_BYTES } from './outgoing.ts';
 export { FAIL_AFTER_MS, HELD_SWEEP_MS, MAX_SENDS_PER_SEGMENT } from './sender.ts';
+
+/** Streamed messages (files): where their segments come from and go (see stream.ts). */
+export interface Streams {
+  /** Reads our streamed messages' segments; without it none can be sent. */
+  source?: StreamSource | null;
+  /** Takes incoming streamed messages; without it they are dropped. */
+  sink?: StreamSink | null;
+}
 
 export class Transport extends EventEmitter<TransportEvents> {
   settings: TransportSettings;
@@ -47,7 +52,7 @@ export class Transport extends EventEmitter<TransportEvents> {
     me: Me,
     settings: TransportSettings,
     now = () => performance.now(),
-    files: FileOptions = { partialDir: null, maxFileBytes: 0 },
+    streams: Streams = {},
   ) {
     super();
     this.settings = settings;
@@ -67,8 +72,8 @@ export class Transport extends EventEmitter<TransportEvents> {
       failed: (id, reason) => this.outgoing.fail(id, reason),
       arm: () => this.timer.arm(),
     });
-    this.outgoing = new Outgoing(ctx, this.sender);
-    this.receiver = new Receiver(ctx, files, () => this.sender.pump());
+    this.outgoing = new Outgoing(ctx, this.sender, streams.source ?? null);
+    this.receiver = new Receiver(ctx, streams.sink ?? null, () => this.sender.pump());
     this.timer = new TransportTimer(now, [this.receiver, this.sender], () => this.sender.pump());
     conn.on('drain', () => this.sender.onSocketDrain());
   }
@@ -128,15 +133,15 @@ export class Transport extends EventEmitter<TransportEvents> {
   }
 
   /**
-   * Accepts a file for `peer`: `header` is the message body (the file's description), the bytes
-   * stay in the file at `path` and are read as segments go out, `chunk` bytes at a time.
+   * Accepts a streamed message (a file) for `peer`: `header` is the message body (its
+   * description); the source at `path` is read as segments go out, `chunk` bytes at a time.
    */
   submitFile(
     peer: string,
     id: number,
     header: Uint8Array,
     path: string,
-    identity: FileIdentity,
+    identity: SourceIdentity,
     chunk: number,
   ): MessageKey {
     return this.outgoing.submitFile(peer, id, header, path, identity, chunk);
@@ -201,28 +206,6 @@ export class Transport extends EventEmitter<TransportEvents> {
 
   sendReceipt(to: string, device: number, ids: number[], kind: ReceiptKind): void {
     this.receiver.sendReceipt(to, device, ids, kind);
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // Incoming files
-
-  /** Incoming files' partial files; null when this transport takes no files. */
-  get partial(): PartialFiles | null {
-    return this.receiver.files.partial;
-  }
-
-  /** The largest incoming file accepted (the profile's setting; it may change). */
-  get maxFileBytes(): number {
-    return this.receiver.files.maxFileBytes;
-  }
-
-  set maxFileBytes(bytes: number) {
-    this.receiver.files.maxFileBytes = bytes;
-  }
-
-  /** Incoming files whose segments are all in but which are not verified yet. */
-  filesAwaitingVerification(): MessageKey[] {
-    return this.receiver.files.awaitingVerification();
   }
 
   // ---------------------------------------------------------------------------------------

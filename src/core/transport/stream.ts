@@ -1,0 +1,77 @@
+// Streamed messages (files): the transport moves their segments, with the same acks,
+// retransmission and custody as any message, but their bytes live elsewhere. These two small
+// interfaces are all it knows of them; src/core/files implements both (disks, file headers,
+// size limits and refusals are its business, not the transport's).
+import type { DataFrame } from '../../shared/protocol/index.ts';
+import type { MessageKey } from './context.ts';
+
+/** The source of a streamed message cannot be read any more (changed, gone): it fails. */
+export class StreamSourceError extends Error {
+  override name = 'StreamSourceError';
+}
+
+/** What identifies the version of a source the message was sent from. */
+export interface SourceIdentity {
+  size: number;
+  mtimeMs: number;
+}
+
+/** One of our streamed messages as stored: segment 0 is `header`, the rest come from `path`. */
+export interface StreamSpec {
+  header: Uint8Array;
+  path: string;
+  identity: SourceIdentity;
+  /** The bytes of the source in each segment after the first. */
+  chunk: number;
+}
+
+/** The sending side: where a streamed message's segments come from. */
+export interface StreamSource {
+  open(spec: StreamSpec): StreamReader;
+}
+
+export interface StreamReader {
+  /**
+   * Segment `index`'s payload, valid until the next read (the frame is encoded before that);
+   * throws StreamSourceError when the source changed or vanished.
+   */
+  read(index: number): Uint8Array;
+  /** The source's own bytes in segment `index`'s payload (without its framing). */
+  dataBytes(index: number, payload: Uint8Array): number;
+  close(): void;
+}
+
+/** Where an incoming stream stands, as its sink keeps it. */
+export type StreamState = 'receiving' | 'cancelled' | 'refused' | 'over';
+
+/** Bytes of a later segment to be written off the event loop, then recorded. */
+export interface SinkWrite {
+  /** Where they go: a second copy of a segment in one burst is written once. */
+  readonly slot: string;
+}
+
+/**
+ * The receiving side: where an incoming streamed message's segments go. The transport calls
+ * it inside the transaction that stores a burst, after its own checks (the message's row,
+ * duplicates); it records which segments arrived and acknowledges only those.
+ */
+export interface StreamSink<W extends SinkWrite = SinkWrite> {
+  /**
+   * Whether a segment may belong to an acceptable stream at all, checked before anything is
+   * stored for it: the source's bytes it carries, or null to drop it.
+   */
+  measure(frame: DataFrame): number | null;
+  /** The stream's state, its record made (and its state `receiving`) on its first segment. */
+  open(key: MessageKey): StreamState;
+  /** The stream's state, or null when it has no record. */
+  state(key: MessageKey): StreamState | null;
+  /** Its first segment (the description): null when taken, or why the stream is refused. */
+  begin(key: MessageKey, count: number, payload: Uint8Array): string | null;
+  /** A later segment: what to write, or null to drop it (it does not fit the stream). */
+  place(key: MessageKey, index: number, payload: Uint8Array): W | null;
+  /** Writes it; rejects when the bytes could not be written (the disk is full...). */
+  write(w: W): Promise<void>;
+  /** A write that is on disk was recorded as arrived. */
+  recorded(w: W): void;
+  close(): void;
+}
