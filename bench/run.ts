@@ -5,6 +5,7 @@ import { Report } from './harness.ts';
 import { runCodecBench } from './codecs.ts';
 import { runEngineBench } from './engine.ts';
 import { runFilesBench } from './files.ts';
+import { runLossyPathBench } from './lossy-path.ts';
 import { runRelayBench } from './relay.ts';
 import { runUiBench } from './ui.ts';
 import { scopeTmpdir } from '../scripts/scoped-tmpdir.ts';
@@ -14,6 +15,7 @@ const suites: Record<string, (report: Report) => Promise<void> | void> = {
   relay: runRelayBench,
   engine: runEngineBench,
   files: runFilesBench,
+  'lossy-path': runLossyPathBench,
   ui: runUiBench,
 };
 
