@@ -29,8 +29,9 @@ import type { Report } from './harness.ts';
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_LOSSY_MIB ?? 64) * MiB;
 const ROUNDS = Number(process.env.BENCH_LOSSY_ROUNDS ?? 3);
-const LOSSES = [0, 0.02];
-const RATE = '100mbit';
+/** BENCH_LOSSY_LOSSES (e.g. `0.02`) and BENCH_LOSSY_RATE (`25mbit`) narrow a run. */
+const LOSSES = (process.env.BENCH_LOSSY_LOSSES ?? '0,0.02').split(',').map(Number);
+const RATE = process.env.BENCH_LOSSY_RATE ?? '100mbit';
 /** The raw sender keeps at most this much unsent, as bench/files.ts's does. */
 const SEND_BUFFER = 4 * 1024 * 1024;
 /** A transfer that takes longer than this has failed (at 100 Mbit/s, 64 MiB takes ~6 s). */
