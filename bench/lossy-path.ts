@@ -12,8 +12,8 @@
 // minimal forwarder (bench/forwarder.ts) on the relay's host, to a client on the third.
 // Timed from the sender's start until the receiver has every byte (the engine: verified and
 // saved). The rows run at 0% and 2% loss, three rounds each, interleaved, by their median.
-// The file is 64 MiB (BENCH_LOSSY_MIB) rather than the 256 MiB of the issue's report: the
-// ratio to TCP is the same, and a run stays near two minutes.
+// The file is 64 MiB (BENCH_LOSSY_MIB) rather than the 256 MiB of the issue's report, so
+// that a run stays near three minutes; slow start weighs a little more in a shorter file.
 //
 // `node bench/lossy-path.ts ROLE ...` runs one of the processes placed in a namespace.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
