@@ -1,9 +1,11 @@
 // The baseline for the relay's figures: the least a WebSocket forwarder can do. The two
 // clients say who they are in their first message ("a" or "b"); every later binary message
-// goes to the other one, untouched. Started as its own process, like the relay.
+// goes to the other one, untouched. Started as its own process, like the relay, on the
+// address given as its argument (default loopback).
 import { WebSocketServer, type WebSocket } from 'ws';
 
-const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+const host = process.argv[2] ?? '127.0.0.1';
+const wss = new WebSocketServer({ host, port: 0, perMessageDeflate: false });
 const peers = new Map<string, WebSocket>();
 wss.on('connection', (ws) => {
   let me: string | null = null;
@@ -20,6 +22,6 @@ wss.on('connection', (ws) => {
 wss.on('listening', () => {
   const address = wss.address();
   if (address && typeof address === 'object') {
-    process.stdout.write(`listening ws://127.0.0.1:${address.port}/\n`);
+    process.stdout.write(`listening ws://${host}:${address.port}/\n`);
   }
 });

@@ -5,6 +5,7 @@ import { Report } from './harness.ts';
 import { runCodecBench } from './codecs.ts';
 import { runEngineBench } from './engine.ts';
 import { runFilesBench } from './files.ts';
+import { runLossyPathBench } from './lossy-path.ts';
 import { runRelayBench } from './relay.ts';
 import { runSegmentsBench } from './segments.ts';
 import { runUiBench } from './ui.ts';
@@ -16,6 +17,7 @@ const suites: Record<string, (report: Report) => Promise<void> | void> = {
   engine: runEngineBench,
   segments: runSegmentsBench,
   files: runFilesBench,
+  'lossy-path': runLossyPathBench,
   ui: runUiBench,
 };
 

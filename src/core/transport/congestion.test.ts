@@ -457,14 +457,14 @@ describe('CongestionController when the path changes under it', () => {
     const result = simulate({
       link: link(0, { queueLimit: 20 * BDP }),
       flows: [{ controller: c, packetSize: SEGMENT }],
-      durationMs: 45_000,
+      durationMs: 50_000,
       delayChanges: [{ atMs: 5000, delayMs: 200 }],
     });
     // The new pipe is ten times the old one: 500 segments over a 400 ms RTT.
-    expect(goodputBetween(result, 0, 30_000, 45_000)).toBeGreaterThanOrEqual(0.85 * CAPACITY);
-    expect(windowAt(result, 44_000)).toBeGreaterThanOrEqual(0.8 * 10 * BDP);
-    // And it still keeps the queue short there.
-    expect(averageQueue(result, 30_000, 45_000)).toBeLessThan(8 * SEGMENT);
+    expect(goodputBetween(result, 0, 30_000, 50_000)).toBeGreaterThanOrEqual(0.85 * CAPACITY);
+    expect(windowAt(result, 49_000)).toBeGreaterThanOrEqual(0.8 * 10 * BDP);
+    // And once settled (rounds of 400 ms), it keeps the queue short there.
+    expect(averageQueue(result, 38_000, 50_000)).toBeLessThan(8 * SEGMENT);
   });
 
   it('comes back down when the delay falls again, keeping the queue short', () => {
@@ -480,5 +480,19 @@ describe('CongestionController when the path changes under it', () => {
     });
     expect(goodputBetween(result, 0, 20_000, 30_000)).toBeGreaterThanOrEqual(0.85 * CAPACITY);
     expect(averageQueue(result, 20_000, 30_000)).toBeLessThan(8 * SEGMENT);
+  });
+
+  it('keeps sending through the stalls of a reliable layer below (TCP under WebSocket)', () => {
+    // One packet in 200 starts a 50 ms head-of-line stall: the layer below repairs a loss
+    // the flow never sees, and holds everything behind it meanwhile.
+    const result = simulate({
+      link: link(0, { stalls: { probability: 0.005, ms: 50 } }),
+      flows: [
+        { controller: new CongestionController({ segmentSize: SEGMENT }), packetSize: SEGMENT },
+      ],
+      durationMs: RUN_MS,
+    });
+    // A window at the pipe plus the Vegas band runs dry in every stall (0.82 of capacity).
+    expect(goodputBetween(result, 0, 2000, RUN_MS)).toBeGreaterThanOrEqual(0.95 * CAPACITY);
   });
 });

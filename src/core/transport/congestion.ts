@@ -34,6 +34,16 @@
 //   adds one segment per round (after 3 such rounds in a row, doubling each round, capped
 //   at cwnd/8, so that a freed-up path is filled in a few rounds); above BETA it removes
 //   half the excess, at least one segment and at most cwnd/8 per round.
+// - Stalls. Strata's frames ride on WebSocket, i.e. TCP: a packet lost on the path reaches
+//   Strata as a head-of-line stall while TCP repairs it (a fast retransmit, a 200 ms RTO),
+//   never as a lost frame. A window of the pipe plus the band then runs dry in every stall,
+//   and the stalled samples read as a queue: with 2% loss per link, files went at 0.6x
+//   plain TCP's speed. So each round notes the spread of its samples (largest - smallest,
+//   remembered as a maximum that decays by 1/16 per round; slow start's bursts do not
+//   count) and, beyond the slow-start threshold, the band moves up by that much time at the
+//   round's rate: enough window to keep sending through a stall, and no cut for its delay.
+//   A smooth path (an ack-clocked flow, a queue building slowly) has a spread below the
+//   threshold and keeps the band as it is.
 // - Loss alone never shrinks the window. A loss while the queue is far above the band
 //   (2 * BETA, i.e. a drop-tail buffer overflowing) cuts it mildly (x 7/8), once per
 //   recovery period (until a packet sent after the cut is acknowledged, RFC 9002 §7.3.2). So
@@ -92,6 +102,8 @@ export const EXCESS_LOSS_FRACTION = 0.2;
 const EXCESS_LOSS_SAMPLE_SEGMENTS = 128;
 /** Delay evidence older than this many smoothed RTTs does not turn a loss into congestion. */
 const STALE_DELAY_RTTS = 2;
+/** Per round, the remembered RTT spread decays by this factor (unless a round renews it). */
+const STALL_DECAY = 15 / 16;
 /** minRtt expires after this long without a sample confirming it (BBR's min_rtt window). */
 export const MIN_RTT_WINDOW_MS = 10_000;
 /** The shortest probe for a new minRtt, at the floor window (BBR's ProbeRTT duration). */
@@ -191,6 +203,7 @@ export class CongestionController {
   // The current round: it ends with the ack of a packet numbered above roundEnd.
   private roundEnd = -Infinity;
   private roundMinRtt = Infinity;
+  private roundMaxRtt = 0;
   private roundSamples = 0;
   private roundMaxInFlight = 0;
   private lastRoundMaxInFlight = 0;
@@ -200,6 +213,8 @@ export class CongestionController {
 
   // Latest delay evidence. minRtt is 0 until the first sample.
   private minRtt = 0;
+  /** The recent rounds' largest spread of RTT samples (a decaying maximum), ms. */
+  private stall = 0;
   /** When a sample last confirmed minRtt. */
   private minRttAt = -Infinity;
   /** A probe for a new minRtt under way: the window is held at its floor meanwhile. */
@@ -317,6 +332,7 @@ export class CongestionController {
     if (rttSample !== null && Number.isFinite(rttSample) && rttSample > 0) {
       this.sampleMinRtt(transmission, rttSample, now);
       this.roundMinRtt = Math.min(this.roundMinRtt, rttSample);
+      this.roundMaxRtt = Math.max(this.roundMaxRtt, rttSample);
       this.roundSamples++;
       if (this.roundSamples >= HYSTART_MIN_SAMPLES) this.measureQueue(now);
       this.recent[this.recentNext] = rttSample;
@@ -375,6 +391,7 @@ export class CongestionController {
     this.cwnd = this.minWindow;
     this.minRtt = 0;
     this.minRttAt = -Infinity;
+    this.stall = 0;
     this.probe = null;
     this.inSlowStart = true;
     this.recoveryEnd = null;
@@ -430,6 +447,7 @@ export class CongestionController {
       // The path's own delay rose: a new minimum, and slow start to find the new pipe.
       this.counters.minRttRaises++;
       this.minRtt = probe.min;
+      this.stall = 0;
       this.inSlowStart = true;
       this.recoveryEnd = null;
       this.underRounds = 0;
@@ -472,6 +490,7 @@ export class CongestionController {
 
   private exitSlowStart(rtt: number): void {
     this.inSlowStart = false;
+    this.stall = 0;
     this.counters.slowStartExits++;
     // Keep the pipe (cwnd * minRtt / rtt) plus the band's lower edge; drop the queue.
     const pipe = (this.cwnd * this.minRtt) / rtt;
@@ -506,6 +525,10 @@ export class CongestionController {
 
   private endRound(now: number): void {
     this.counters.rounds++;
+    // Slow start's bursts spread a round's samples by themselves: only avoidance counts.
+    if (this.roundSamples >= 2 && !this.inSlowStart && this.probe === null) {
+      this.stall = Math.max(this.roundMaxRtt - this.roundMinRtt, this.stall * STALL_DECAY);
+    }
     if (this.minRtt > 0) {
       this.measureQueue(now);
       if (this.recoveryEnd === null && this.probe === null) {
@@ -522,13 +545,16 @@ export class CongestionController {
   /** Vegas: steer the queue into [alpha, beta] once per round. */
   private avoid(): void {
     const s = this.segmentSize;
-    if (this.queue > this.beta) {
-      const excess = (this.queue - this.beta) * DECREASE_GAIN;
+    const extra = this.stallAllowance();
+    const alpha = this.alpha + extra;
+    const beta = this.beta + extra;
+    if (this.queue > beta) {
+      const excess = (this.queue - beta) * DECREASE_GAIN;
       const decrease = Math.min(Math.max(excess, s), this.cwnd * MAX_DECREASE_FRACTION);
       this.cwnd = this.clamp(this.cwnd - decrease);
       this.counters.delayDecreases++;
       this.underRounds = 0;
-    } else if (this.queue < this.alpha && this.roundMaxInFlight + s > this.cwnd && !this.lossy) {
+    } else if (this.queue < alpha && this.roundMaxInFlight + s > this.cwnd && !this.lossy) {
       this.underRounds++;
       const doublings = Math.max(0, this.underRounds - PROBE_CALM_ROUNDS);
       const increase = Math.min(s * 2 ** doublings, Math.max(s, this.cwnd * MAX_PROBE_FRACTION));
@@ -538,9 +564,21 @@ export class CongestionController {
     }
   }
 
+  /**
+   * Bytes the band moves up by on a path whose delivery stalls (a reliable layer below
+   * repairing its own losses): the stall beyond the slow-start threshold, at this round's
+   * rate. Enough window to keep sending through a stall, and no cut for the delay it adds.
+   */
+  private stallAllowance(): number {
+    if (!Number.isFinite(this.roundMinRtt)) return 0;
+    const stallMs = this.stall - this.delayThreshold();
+    return stallMs > 0 ? (stallMs * this.cwnd) / this.roundMinRtt : 0;
+  }
+
   private startRound(): void {
     this.roundEnd = this.largestSent;
     this.roundMinRtt = Infinity;
+    this.roundMaxRtt = 0;
     this.roundSamples = 0;
     this.lastRoundMaxInFlight = this.roundMaxInFlight;
     this.roundMaxInFlight = this.reportedInFlight;

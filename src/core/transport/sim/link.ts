@@ -9,7 +9,10 @@
 // lost. The sender learns of a loss when the packet's ack would have come (about one RTT
 // after sending, the simplified loss detection). RTT estimates per flow follow RFC 9002
 // without ack delay. A change of capacity or delay applies to packets entering the queue
-// after it.
+// after it. Optionally the link delivers in order through a reliable layer below (TCP
+// under a WebSocket) that repairs its own losses: a packet that hits one is held, with
+// every packet behind it, for the repair time (a head-of-line stall); the flow never sees
+// that loss, only the delay.
 
 import { TimeQueue } from '../../../shared/time-queue.ts';
 import { seededRandom, type Random } from '../../../shared/random.ts';
@@ -37,6 +40,8 @@ export interface LinkConfig {
   /** Independent random loss probability, 0..1. */
   loss: number;
   seed: number;
+  /** Losses the layer below repairs: each packet starts a stall of `ms` with `probability`. */
+  stalls?: { probability: number; ms: number };
 }
 
 export interface FlowConfig {
@@ -137,6 +142,8 @@ export function simulate(config: SimulationConfig): SimulationResult {
   let head = 0;
   let queued = 0;
   let lastDeparture = 0;
+  /** Deliveries wait until this time (a stall of the reliable layer below). */
+  let stalledUntil = 0;
   let queueArea = 0;
   let queueAreaAt = 0;
   let maxQueue = 0;
@@ -201,7 +208,14 @@ export function simulate(config: SimulationConfig): SimulationResult {
     maxQueue = Math.max(maxQueue, queued);
     const lost = random() < link.loss;
     if (lost) f.result.packetsLost++;
-    events.push(at + 2 * delayMs, { kind: lost ? 'lost' : 'ack', packet: p });
+    let delivered = at + delayMs;
+    if (link.stalls) {
+      if (random() < link.stalls.probability) {
+        stalledUntil = Math.max(stalledUntil, delivered + link.stalls.ms);
+      }
+      delivered = Math.max(delivered, stalledUntil);
+    }
+    events.push(delivered + delayMs, { kind: lost ? 'lost' : 'ack', packet: p });
   };
 
   const trySend = (index: number, now: number): void => {
