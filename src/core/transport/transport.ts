@@ -6,7 +6,12 @@
 //   - this file: persistence, the single timer that serves every peer, statuses, and the
 //     assembly pass that hands over incomplete messages with the error flag.
 import { EventEmitter } from 'node:events';
-import { statusAdvances, type MessageStatus, type TransportSettings } from '../../shared/api.ts';
+import {
+  statusAdvances,
+  type MessageStatus,
+  type TransportSettings,
+  type TransportStats,
+} from '../../shared/api.ts';
 import type {
   AckFrame,
   DataFrame,
@@ -27,7 +32,9 @@ import type { RelayConnection } from '../connection.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import { AckScheduler } from './ack-ranges.ts';
 import { PeerOutbound, TransmissionSpaces, numbersIn, type SegmentRef } from './outbound.ts';
+import type { Sent } from './loss-detection.ts';
 import { SegmentLog } from './segment-log.ts';
+import { ReceiveTally, SendTally, transportStats } from './tally.ts';
 import { checkRoom, DiskFullError } from '../files/disk.ts';
 import { PartialFiles } from '../files/partial.ts';
 import { FileSource, FileSourceError, type FileIdentity } from '../files/source.ts';
@@ -85,12 +92,6 @@ interface Me {
   device: number;
 }
 
-interface InboundCounters {
-  segmentsReceived: number;
-  duplicatesDropped: number;
-  bytesReceived: number;
-}
-
 export class Transport extends EventEmitter<TransportEvents> {
   private readonly db: Db;
   private readonly sql: ReturnType<typeof statementCache>;
@@ -104,7 +105,9 @@ export class Transport extends EventEmitter<TransportEvents> {
     string,
     { user: string; device: number; acks: AckScheduler }
   >();
-  private readonly inboundCounters = new Map<string, InboundCounters>();
+  /** The network view's counters, per peer (tally.ts defines them). */
+  private readonly sendTallies = new Map<string, SendTally>();
+  private readonly receiveTallies = new Map<string, ReceiveTally>();
   /** What happened to recent segments, for the network view. */
   readonly log = new SegmentLog(LOG_CAPACITY);
   /** Incoming files' partial files; null when this transport takes no files. */
@@ -326,13 +329,13 @@ export class Transport extends EventEmitter<TransportEvents> {
   onOnline(): void {
     // The attempt limit counts time on this link: what went into a dead one proves nothing.
     for (const msg of this.sending.values()) msg.since = this.now();
-    for (const out of this.outbound.values()) out.requeueInFlight();
+    for (const out of this.outbound.values()) this.withdraw(out, out.requeueInFlight());
     this.pump();
   }
 
   /** The relay link went down: what was in flight is sent again later. */
   onOffline(): void {
-    for (const out of this.outbound.values()) out.requeueInFlight();
+    for (const out of this.outbound.values()) this.withdraw(out, out.requeueInFlight());
     this.drained?.();
   }
 
@@ -463,7 +466,7 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.sending.delete(id);
     msg.file.close();
     this.outbound.get(msg.peer)?.dropStream(id);
-    this.outbound.get(msg.peer)?.forget((ref) => ref.messageId === id);
+    this.withdrawMessage(msg.peer, id);
     this.q.fileState.run('paused', null, this.me.user, this.me.device, id);
     this.changed({ author: this.me.user, authorDevice: this.me.device, id });
     return true;
@@ -654,7 +657,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       );
       return;
     }
-    const bytes = msg.file && ref.index > 0 ? payload.length - CHUNK_OFFSET_BYTES : payload.length;
+    const bytes = payload.length;
     const transmission = out.nextTransmission;
     const frame: DataFrame = {
       type: 'data',
@@ -679,10 +682,8 @@ export class Transport extends EventEmitter<TransportEvents> {
     const sends = Math.min(msg.sends[ref.index]! + 1, 0xffff);
     msg.sends[ref.index] = sends;
     this.q.markSent.run(ref.messageId, ref.index);
-    out.onSent(transmission, ref, payload.length, this.now());
-    out.counters.segmentsSent++;
-    out.counters.bytesSent += bytes;
-    if (retransmission) out.counters.retransmissions++;
+    out.onSent(transmission, ref, bytes, this.now());
+    this.sendTally(out.peer).sent(retransmission, bytes);
     this.log.record(
       out.peer,
       retransmission ? 'retransmitted' : 'sent',
@@ -722,7 +723,7 @@ export class Transport extends EventEmitter<TransportEvents> {
     msg.file?.close();
     if (msg.file) this.q.fileState.run('failed', reason, this.me.user, this.me.device, id);
     this.outbound.get(msg.peer)?.dropStream(id);
-    this.outbound.get(msg.peer)?.forget((ref) => ref.messageId === id);
+    this.withdrawMessage(msg.peer, id);
     this.setStatus({ author: this.me.user, authorDevice: this.me.device, id }, 'failed');
   }
 
@@ -757,8 +758,10 @@ export class Transport extends EventEmitter<TransportEvents> {
     // The relay's stored copies of what it held while the peer was away, arriving.
     const unparked = out.unpark(frame.ranges);
     const touched = new Set<number>();
-    for (const p of result.acked) {
-      // Logged whatever the message's state: a receipt may have finished it first.
+    const tally = this.sendTally(out.peer);
+    tally.settle('acked', result.acked);
+    tally.spurious += result.spurious.length;
+    for (const p of [...result.acked, ...tally.deliverHeld(frame.ranges)]) {
       const count = this.sending.get(p.meta.messageId)?.count ?? 0;
       this.log.record(out.peer, 'acked', p.meta.messageId, p.meta.index, count, p.bytes);
     }
@@ -769,7 +772,6 @@ export class Transport extends EventEmitter<TransportEvents> {
           const msg = this.sending.get(ref.messageId);
           if (!msg || !markSegment(msg, 'acked', ref.index)) continue;
           this.q.markAcked.run(ref.messageId, ref.index);
-          out.counters.segmentsAcked++;
           touched.add(ref.messageId);
         }
       })
@@ -779,10 +781,7 @@ export class Transport extends EventEmitter<TransportEvents> {
     if (unparked.length > 0 && this.heldSweeps.has(out.peer)) {
       this.heldSweeps.set(out.peer, this.now() + HELD_SWEEP_MS);
     }
-    for (const p of result.lost) {
-      this.logLost(out.peer, p.meta, p.bytes);
-      if (!this.settled(p.meta)) out.enqueue(p.meta, true);
-    }
+    this.declareLost(out, result.lost);
     for (const id of touched) this.advanceOutgoing(id);
     this.emit('stats', out.peer);
   }
@@ -813,7 +812,11 @@ export class Transport extends EventEmitter<TransportEvents> {
       const gone = new Set(released.map((r) => `${r.messageId}:${r.index}`));
       for (const peer of new Set(released.map((r) => this.sending.get(r.messageId)?.peer))) {
         if (peer !== undefined) {
-          this.outbound.get(peer)?.park((r) => gone.has(`${r.messageId}:${r.index}`));
+          const out = this.outbound.get(peer);
+          if (out) {
+            const parked = out.park((r) => gone.has(`${r.messageId}:${r.index}`));
+            this.sendTally(peer).hold(parked);
+          }
         }
       }
     }
@@ -880,8 +883,24 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.sending.delete(id);
     msg.file?.close();
     if (msg.file) this.q.fileState.run('done', null, this.me.user, this.me.device, id);
-    this.outbound.get(msg.peer)?.dropStream(id);
-    this.outbound.get(msg.peer)?.forget((ref) => ref.messageId === id);
+    const out = this.outbound.get(msg.peer);
+    if (!out) return;
+    out.dropStream(id);
+    // Still in flight or held when the peer has the whole message: the segment arrived
+    // (acked), or another copy of it did (superseded).
+    const tally = this.sendTally(msg.peer);
+    const forgotten = out.forget((ref) => ref.messageId === id);
+    for (const [p, fate] of [
+      ...tally.releaseHeld(id).map((p) => [p, 'held'] as const),
+      ...forgotten.map((p) => [p, null] as const),
+    ]) {
+      const to = msg.acked[p.meta.index] ? 'superseded' : 'acked';
+      if (fate === null) tally.settle(to, [p]);
+      else tally.move(fate, to, p);
+      if (to === 'superseded') continue;
+      msg.acked[p.meta.index] = 1;
+      this.log.record(msg.peer, 'acked', id, p.meta.index, msg.count, p.bytes);
+    }
   }
 
   private onReceipt(frame: ReceiptFrame): void {
@@ -1004,19 +1023,11 @@ export class Transport extends EventEmitter<TransportEvents> {
       const result = results[i]!;
       const ownCopy = frame.from === this.me.user;
       const peer = ownCopy ? frame.to : frame.from;
-      const counters = this.inboundCounters.get(peer) ?? {
-        segmentsReceived: 0,
-        duplicatesDropped: 0,
-        bytesReceived: 0,
-      };
-      this.inboundCounters.set(peer, counters);
       // A segment that could not be stored is dropped unacknowledged: the sender will resend it.
       if (result === 'refused') return;
-      counters.segmentsReceived++;
-      counters.bytesReceived += frame.payload.length;
       const dropped =
         result === 'duplicate' || result === 'cancelledFile' || result === 'refusedFile';
-      if (dropped) counters.duplicatesDropped++;
+      this.receiveTally(peer).received(frame.payload.length, dropped);
       this.log.record(
         peer,
         dropped ? 'duplicate' : 'received',
@@ -1324,10 +1335,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       if (t === null || t > now + 1) continue;
       const result = out.onLossTimeout(now);
       if (result.kind === 'loss') {
-        for (const p of result.lost) {
-          this.logLost(out.peer, p.meta, p.bytes);
-          if (!this.settled(p.meta)) out.enqueue(p.meta, true);
-        }
+        this.declareLost(out, result.lost);
       } else if (result.kind === 'probe') {
         // RFC 9002 §6.2.4: probes go out whatever the window says, and carry new data when
         // there is some; otherwise they resend the oldest unacknowledged segments.
@@ -1377,35 +1385,87 @@ export class Transport extends EventEmitter<TransportEvents> {
     return out;
   }
 
-  stats(peer: string) {
+  stats(peer: string): TransportStats {
     const out = this.outbound.get(peer);
-    const inb = this.inboundCounters.get(peer) ?? {
-      segmentsReceived: 0,
-      duplicatesDropped: 0,
-      bytesReceived: 0,
+    const gauges = out && {
+      inFlight: { segments: out.loss.inFlightCount, bytes: out.loss.bytesInFlight },
+      rttMs: out.loss.rtt.smoothedRtt,
+      minRttMs: out.loss.rtt.minRtt,
+      windowBytes: out.cc.window,
     };
-    const sent = out?.counters.segmentsSent ?? 0;
-    return {
-      peer,
-      segmentsSent: sent,
-      segmentsAcked: out?.counters.segmentsAcked ?? 0,
-      retransmissions: out?.counters.retransmissions ?? 0,
-      spuriousRetransmissions: out?.loss.spuriousCount ?? 0,
-      segmentsReceived: inb.segmentsReceived,
-      duplicatesDropped: inb.duplicatesDropped,
-      bytesSent: out?.counters.bytesSent ?? 0,
-      bytesReceived: inb.bytesReceived,
-      rttMs: out?.loss.rtt.smoothedRtt ?? 0,
-      minRttMs: out?.loss.rtt.minRtt ?? 0,
-      windowBytes: out?.cc.window ?? 0,
-      bytesInFlight: out?.loss.bytesInFlight ?? 0,
-      lossRate: sent > 0 ? (out?.loss.lostCount ?? 0) / sent : 0,
-    };
+    return transportStats(peer, this.sendTallies.get(peer), this.receiveTallies.get(peer), gauges);
   }
 
-  private logLost(peer: string, ref: SegmentRef, bytes: number): void {
-    const msg = this.sending.get(ref.messageId);
-    this.log.record(peer, 'lost', ref.messageId, ref.index, msg?.count ?? 0, bytes);
+  /** Starts the network view's counters and log again, for `peer` or for every peer. */
+  resetStats(peer?: string): void {
+    const peers =
+      peer === undefined
+        ? new Set([...this.sendTallies.keys(), ...this.receiveTallies.keys()])
+        : [peer];
+    for (const p of peers) {
+      const out = this.outbound.get(p);
+      this.sendTallies
+        .get(p)
+        ?.reset({ segments: out?.loss.inFlightCount ?? 0, bytes: out?.loss.bytesInFlight ?? 0 });
+      this.receiveTallies.delete(p);
+    }
+    this.log.clear(peer);
+    if (peer !== undefined) this.emit('stats', peer);
+    else for (const p of peers) this.emit('stats', p);
+  }
+
+  private receiveTally(peer: string): ReceiveTally {
+    let t = this.receiveTallies.get(peer);
+    if (!t) {
+      t = new ReceiveTally();
+      this.receiveTallies.set(peer, t);
+    }
+    return t;
+  }
+
+  private sendTally(peer: string): SendTally {
+    let t = this.sendTallies.get(peer);
+    if (!t) {
+      t = new SendTally();
+      this.sendTallies.set(peer, t);
+    }
+    return t;
+  }
+
+  /**
+   * Transmissions loss detection declared lost: a segment already acknowledged through another
+   * copy has lost nothing (superseded); the others are logged lost and go again.
+   */
+  private declareLost(out: PeerOutbound, lost: readonly Sent<SegmentRef>[]): void {
+    const tally = this.sendTally(out.peer);
+    for (const p of lost) {
+      const msg = this.sending.get(p.meta.messageId);
+      if (!msg) {
+        tally.settle('withdrawn', [p]);
+      } else if (msg.acked[p.meta.index]) {
+        tally.settle('superseded', [p]);
+      } else {
+        tally.settle('lost', [p]);
+        this.log.record(out.peer, 'lost', p.meta.messageId, p.meta.index, msg.count, p.bytes);
+        out.enqueue(p.meta, true);
+      }
+    }
+  }
+
+  /** Transmissions no longer awaited (their message paused or failed, or the link down). */
+  private withdraw(out: PeerOutbound, gone: readonly Sent<SegmentRef>[]): void {
+    this.sendTally(out.peer).settle('withdrawn', gone);
+  }
+
+  private withdrawMessage(peer: string, id: number): void {
+    const out = this.outbound.get(peer);
+    if (!out) return;
+    this.withdraw(
+      out,
+      out.forget((ref) => ref.messageId === id),
+    );
+    // What the relay holds of it stays held: the relay may still deliver it.
+    this.sendTally(peer).releaseHeld(id);
   }
 
   private changed(key: MessageKey): void {
