@@ -170,6 +170,9 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           const { peer, since } = p as Params<'network'>;
           return { stats: m.stats(peer), log: m.segmentLog(peer, since ?? 0), at: Date.now() };
         }
+        case 'resetNetwork':
+          m.resetStats((p as Params<'resetNetwork'>).peer);
+          return null;
         case 'updateSettings': {
           const settings = m.updateSettings((p as Params<'updateSettings'>).patch);
           this.emitSession();
@@ -365,7 +368,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           Authorization: `Bearer ${token}`,
           ...(patch ? { 'Content-Type': 'application/json' } : {}),
         },
-        ...(patch ? { body: JSON.stringify(patch) } : {}),
+        ...(patch ? { body: JSON.stringify(relayChannelPatch(patch)) } : {}),
         signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
       });
     } catch (e) {
@@ -380,15 +383,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
       throw new ApiError('invalid', `${String(body['error'] ?? 'invalid settings')}${details}`);
     }
     if (!res.ok) throw new ApiError('internal', `the relay answered HTTP ${res.status}`);
-    return {
-      loss: Number(body['loss']),
-      ber: Number(body['ber']),
-      code: String(body['code']),
-      delayMs: Number(body['delayMs']),
-      jitterMs: Number(body['jitterMs']),
-      duplicate: Number(body['duplicate']),
-      reorder: Number(body['reorder']),
-    };
+    return channelView(body);
   }
 
   async close(): Promise<void> {
@@ -398,6 +393,51 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
     await this.stopEngine();
     this.removeAllListeners();
   }
+}
+
+/** The relay's channel field behind each flattened Gilbert-Elliott field of the view. */
+const GE_FIELDS = {
+  geGoodToBad: 'pGoodToBad',
+  geBadToGood: 'pBadToGood',
+  geLossGood: 'lossGood',
+  geLossBad: 'lossBad',
+} as const;
+
+/** The view's patch in the relay's shape: the `ge*` fields go into `gilbertElliott`. */
+export function relayChannelPatch(patch: Partial<ChannelSettingsView>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const ge: Record<string, number> = {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (Object.hasOwn(GE_FIELDS, key))
+      ge[GE_FIELDS[key as keyof typeof GE_FIELDS]] = value as number;
+    else out[key] = value;
+  }
+  if (Object.keys(ge).length > 0) out['gilbertElliott'] = ge;
+  return out;
+}
+
+/** The relay's GET/PUT /api/channel answer as the view. */
+export function channelView(body: Record<string, unknown>): ChannelSettingsView {
+  const ge = (
+    typeof body['gilbertElliott'] === 'object' && body['gilbertElliott'] !== null
+      ? body['gilbertElliott']
+      : {}
+  ) as Record<string, unknown>;
+  return {
+    loss: Number(body['loss']),
+    lossModel: body['lossModel'] === 'gilbert-elliott' ? 'gilbert-elliott' : 'bernoulli',
+    geGoodToBad: Number(ge['pGoodToBad']),
+    geBadToGood: Number(ge['pBadToGood']),
+    geLossGood: Number(ge['lossGood']),
+    geLossBad: Number(ge['lossBad']),
+    ber: Number(body['ber']),
+    burstBits: Number(body['burstBits']),
+    code: String(body['code']),
+    delayMs: Number(body['delayMs']),
+    jitterMs: Number(body['jitterMs']),
+    duplicate: Number(body['duplicate']),
+    reorder: Number(body['reorder']),
+  };
 }
 
 /** The relay's HTTP base from its WebSocket address (same host and port). */
