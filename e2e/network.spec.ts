@@ -4,6 +4,7 @@ import { expect, test } from './fixtures.ts';
 import {
   applyChannel,
   changeSettings,
+  counter,
   expectOnline,
   expectTexts,
   incoming,
@@ -62,4 +63,104 @@ test('through loss and bit errors set from the network view, messages arrive int
   );
   await expect(view.getByTestId('counter-channel-lost')).toHaveAttribute('data-value', POSITIVE);
   await expect(view.getByTestId('segment-log').locator('[data-event]').first()).toBeVisible();
+});
+
+const SENDER = [
+  'segmentsAcked',
+  'segmentsLost',
+  'segmentsSuperseded',
+  'segmentsHeld',
+  'segmentsWithdrawn',
+  'segmentsInFlight',
+] as const;
+
+test('the counters add up, can be reset, the charts window is chosen, and a burst beats the code', async ({
+  app,
+  relay,
+}) => {
+  const alice = await app('alice');
+  const bob = await app('bob');
+  await expectOnline(alice.page, 'bob');
+  await applyChannel(alice.page, relay.adminToken, {
+    lossModel: 'bernoulli',
+    loss: 0,
+    ber: 0,
+    burstBits: 1,
+    code: 'none',
+  });
+  await openChat(alice.page, 'bob');
+  await openChat(bob.page, 'alice');
+
+  // Five texts on a clean channel, all read: five sent, and every one acknowledged.
+  const texts = Array.from({ length: 5 }, (_, i) => `count me ${i + 1}`);
+  for (const text of texts) await send(alice.page, text);
+  await expectTexts(incoming(bob.page), texts);
+  for (let i = 0; i < texts.length; i++) {
+    await expect(outgoing(alice.page).nth(i)).toHaveAttribute('data-status', 'read');
+  }
+  const view = await openNetworkView(alice.page);
+  await expect(view.getByTestId('counter-transport-firstTransmissions')).toHaveAttribute(
+    'data-value',
+    '5',
+  );
+  await expect
+    .poll(async () => {
+      const fates = await Promise.all(SENDER.map((n) => counter(alice.page, `transport-${n}`)));
+      const sent = await counter(alice.page, 'transport-segmentsSent');
+      const carried = await counter(alice.page, 'transport-segmentsCarried');
+      return fates.reduce((a, b) => a + b, 0) - sent - carried;
+    })
+    .toBe(0);
+  expect(await counter(alice.page, 'transport-segmentsAcked')).toBeGreaterThanOrEqual(5);
+  expect(await counter(alice.page, 'transport-segmentsLost')).toBe(0);
+
+  // Reset: this chat's counters and log start from zero.
+  await view.getByTestId('network-reset').click();
+  await expect(view.getByTestId('counter-transport-segmentsSent')).toHaveAttribute(
+    'data-value',
+    '0',
+  );
+  await expect(view.getByTestId('counter-transport-bytesAcked')).toHaveAttribute('data-value', '0');
+  await expect(view.getByTestId('segment-log').locator('[data-event]')).toHaveCount(0);
+
+  // The charts' window.
+  await view.getByTestId('network-window').selectOption('600');
+  await expect(view.getByTestId('network-charts')).toHaveAttribute('data-window', '600');
+  await view.getByTestId('network-window').selectOption('30');
+  await expect(view.getByTestId('network-charts')).toHaveAttribute('data-window', '30');
+
+  // Burst loss and bit-error bursts from the channel settings; the relay has them.
+  await applyChannel(alice.page, relay.adminToken, {
+    lossModel: 'gilbert-elliott',
+    geGoodToBad: 0.05,
+    geBadToGood: 0.25,
+    geLossBad: 0.3,
+    ber: 0.3,
+    burstBits: 3,
+    code: 'hamming74',
+  });
+  await expect(view.getByTestId('channel-mean-burst')).toContainText('4');
+  await expect
+    .poll(async () => {
+      const c = await relay.channel();
+      return [c['lossModel'], c['gilbertElliott'], c['burstBits'], c['code']];
+    })
+    .toEqual([
+      'gilbert-elliott',
+      { pGoodToBad: 0.05, pBadToGood: 0.25, lossGood: 0, lossBad: 0.3 },
+      3,
+      'hamming74',
+    ]);
+  const before = await counter(alice.page, 'channel-uncorrectable');
+  // Hamming [7,4] repairs one bit per codeword: a burst of three beats it, and the
+  // transport sends again what the code could not repair.
+  const burst = Array.from({ length: 3 }, (_, i) => `${TEXTS[i]} (through bursts)`);
+  for (const text of burst) await send(alice.page, text);
+  await expectTexts(incoming(bob.page), [...texts, ...burst], 60_000);
+  await expect
+    .poll(() => counter(alice.page, 'channel-uncorrectable'), { timeout: 10_000 })
+    .toBeGreaterThan(before);
+  await expect
+    .poll(() => counter(alice.page, 'transport-retransmissions'), { timeout: 10_000 })
+    .toBeGreaterThan(0);
 });

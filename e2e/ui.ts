@@ -77,7 +77,13 @@ export async function openNetworkView(page: Page): Promise<Locator> {
 
 export interface ChannelInput {
   loss?: number;
+  lossModel?: 'bernoulli' | 'gilbert-elliott';
+  geGoodToBad?: number;
+  geBadToGood?: number;
+  geLossGood?: number;
+  geLossBad?: number;
   ber?: number;
+  burstBits?: number;
   code?: string;
   delayMs?: number;
   jitterMs?: number;
@@ -95,10 +101,19 @@ export async function applyChannel(page: Page, token: string, c: ChannelInput): 
   await view.getByTestId('channel-token').fill(token);
   await view.getByTestId('channel-load').click();
   await expect(view.getByTestId('channel-status')).toHaveAttribute('data-state', 'ok');
-  await expect(view.getByTestId('channel-loss')).toBeEnabled();
+  await expect(view.getByTestId('channel-ber')).toBeEnabled();
+  // The model first: it shows its own fields.
+  if (c.lossModel !== undefined) {
+    await view.getByTestId('channel-loss-model').selectOption(c.lossModel);
+  }
   const fields: [keyof ChannelInput, string][] = [
     ['loss', 'channel-loss'],
+    ['geGoodToBad', 'channel-ge-good-to-bad'],
+    ['geBadToGood', 'channel-ge-bad-to-good'],
+    ['geLossGood', 'channel-ge-loss-good'],
+    ['geLossBad', 'channel-ge-loss-bad'],
     ['ber', 'channel-ber'],
+    ['burstBits', 'channel-burst-bits'],
     ['delayMs', 'channel-delay'],
     ['jitterMs', 'channel-jitter'],
     ['duplicate', 'channel-duplicate'],

@@ -282,6 +282,56 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     await api.call('setChannel', { token: ADMIN_TOKEN, patch: { loss: 0, code: 'none' } });
   });
 
+  it('sets the burst loss model, its parameters and the bit-error burst length on the relay', async () => {
+    const { api } = await instance({ relayUrl: relay.url, user: 'frank' });
+    const channel = await api.call('setChannel', {
+      token: ADMIN_TOKEN,
+      patch: { lossModel: 'gilbert-elliott', geGoodToBad: 0.05, geBadToGood: 0.2, burstBits: 9 },
+    });
+    expect(channel).toMatchObject({
+      lossModel: 'gilbert-elliott',
+      geGoodToBad: 0.05,
+      geBadToGood: 0.2,
+      geLossGood: 0,
+      geLossBad: 0.5,
+      burstBits: 9,
+    });
+    // The relay itself has them, in its own shape.
+    expect(await relay.admin({})).toMatchObject({
+      lossModel: 'gilbert-elliott',
+      gilbertElliott: { pGoodToBad: 0.05, pBadToGood: 0.2, lossGood: 0, lossBad: 0.5 },
+      burstBits: 9,
+    });
+    const bad = await apiError(
+      api.call('setChannel', { token: ADMIN_TOKEN, patch: { burstBits: 65 } }),
+    );
+    expect(bad.message).toMatch(/burstBits/);
+    await api.call('setChannel', {
+      token: ADMIN_TOKEN,
+      patch: { lossModel: 'bernoulli', geGoodToBad: 0.01, geBadToGood: 0.25, burstBits: 1 },
+    });
+  });
+
+  it('resets the network counters of one chat or of all', async () => {
+    await peer('bob');
+    const { api } = await instance({ relayUrl: relay.url, user: 'iris' });
+    const events = new Events(api);
+    const sent = await api.call('send', { to: 'bob', text: 'count me' });
+    await events.until(
+      (e) =>
+        (e.type === 'message' && e.message.key === sent.key && e.message.status === 'delivered') ||
+        undefined,
+    );
+    expect((await api.call('network', { peer: 'bob' })).stats.segmentsSent).toBe(1);
+    expect(await api.call('resetNetwork', { peer: 'bob' })).toBeNull();
+    const after = await api.call('network', { peer: 'bob' });
+    expect(after.stats).toMatchObject({ segmentsSent: 0, segmentsAcked: 0, bytesSent: 0 });
+    expect(after.log).toEqual([]);
+    expect(await api.call('resetNetwork', {})).toBeNull();
+    const notAUser = await apiError(api.call('resetNetwork', { peer: '' }));
+    expect(notAUser.code).toBe('invalid');
+  });
+
   it('sends a file by path, controls it, and refuses what a renderer may not do with files', async () => {
     const bob = await peer('bob');
     const { api, host } = await instance({ relayUrl: relay.url, user: 'hana' });

@@ -492,6 +492,11 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     return this.transport.stats(peer);
   }
 
+  /** Starts the network view's counters and segment log again, for `peer` or everyone. */
+  resetStats(peer?: string): void {
+    this.transport.resetStats(peer);
+  }
+
   /** What happened to recent segments exchanged with `peer`, after log entry `since`. */
   segmentLog(peer: string, since = 0): SegmentLogEntry[] {
     return this.transport.log.since(since, peer);

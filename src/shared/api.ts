@@ -75,23 +75,52 @@ export interface ConversationView {
 }
 
 /** What the network view shows for one conversation. */
+/**
+ * One conversation's transport counters since the last reset (docs/transport.md, "Counters").
+ * A transmission is one data frame sent. segmentsSent = firstTransmissions + retransmissions;
+ * segmentsSent + segmentsCarried = segmentsAcked + segmentsLost + segmentsSuperseded +
+ * segmentsHeld + segmentsWithdrawn + segmentsInFlight, and the same for bytes. Bytes are
+ * segment payloads as the frames carry them.
+ */
 export interface TransportStats {
   peer: string;
+  /** Transmissions to the peer: first transmissions and retransmissions. */
   segmentsSent: number;
-  segmentsAcked: number;
+  firstTransmissions: number;
   retransmissions: number;
+  /** Transmissions the peer acknowledged (an ack, or a delivery receipt while in flight). */
+  segmentsAcked: number;
+  /** Transmissions declared lost while their segment was unacknowledged. */
+  segmentsLost: number;
+  /** Transmissions made needless by an acknowledged copy of the same segment. */
+  segmentsSuperseded: number;
+  /** Transmissions the relay took into custody for a peer who is away. */
+  segmentsHeld: number;
+  /** Transmissions no longer awaited: message paused, cancelled or failed, or link down. */
+  segmentsWithdrawn: number;
+  /** Transmissions awaiting their fate now. */
+  segmentsInFlight: number;
+  /** Transmissions already in flight at the last reset (their fates count after it). */
+  segmentsCarried: number;
+  /** Transmissions declared lost that arrived after all (their retransmission was needless). */
   spuriousRetransmissions: number;
+  /** Data frames taken from the peer, copies included (those are duplicatesDropped). */
   segmentsReceived: number;
   duplicatesDropped: number;
-  /** Payload bytes sent to the peer, retransmissions included. */
   bytesSent: number;
-  /** Payload bytes received from the peer, duplicates included. */
+  bytesAcked: number;
+  bytesLost: number;
+  bytesSuperseded: number;
+  bytesHeld: number;
+  bytesWithdrawn: number;
+  bytesInFlight: number;
+  bytesCarried: number;
+  /** Payload bytes received from the peer, copies included. */
   bytesReceived: number;
   rttMs: number;
   minRttMs: number;
   windowBytes: number;
-  bytesInFlight: number;
-  /** Fraction of transmissions declared lost so far. */
+  /** segmentsLost / segmentsSent. */
   lossRate: number;
 }
 

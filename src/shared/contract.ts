@@ -89,10 +89,29 @@ export type RelayStatsView =
   | { reachable: true; counters: RelayCounters; at: number }
   | { reachable: false; error: string; at: number };
 
-/** The channel settings the network view can change (a subset of the relay's). */
+/** The relay's frame-loss models: independent losses, or bursts (a two-state Markov chain). */
+export const LOSS_MODELS = ['bernoulli', 'gilbert-elliott'] as const;
+export type LossModelName = (typeof LOSS_MODELS)[number];
+/** The longest bit-error burst the relay takes (its MAX_BURST_BITS). */
+export const MAX_BURST_BITS = 64;
+
+/**
+ * The channel settings the network view can change (a subset of the relay's; the relay's
+ * `gilbertElliott` object is flattened into the `ge*` fields).
+ */
 export interface ChannelSettingsView {
+  /** Bernoulli: the chance that a frame is lost. */
   loss: number;
+  lossModel: LossModelName;
+  /** Gilbert-Elliott: chance per frame of entering the bad state. */
+  geGoodToBad: number;
+  /** Gilbert-Elliott: chance per frame of leaving it (a loss burst lasts 1 / this frames on average). */
+  geBadToGood: number;
+  geLossGood: number;
+  geLossBad: number;
   ber: number;
+  /** Adjacent coded bits one bit error flips: the burst a code must repair. */
+  burstBits: number;
   code: string;
   delayMs: number;
   jitterMs: number;
@@ -199,7 +218,13 @@ const settingsPatch = object({
 });
 const channelPatch = object({
   loss: opt(num(0, 1)),
+  lossModel: opt(oneOf(LOSS_MODELS)),
+  geGoodToBad: opt(num(0, 1)),
+  geBadToGood: opt(num(0, 1)),
+  geLossGood: opt(num(0, 1)),
+  geLossBad: opt(num(0, 1)),
   ber: opt(num(0, 1)),
+  burstBits: opt(int(1, MAX_BURST_BITS)),
   code: opt(oneOf(CHANNEL_CODES)),
   delayMs: opt(int(0, 600_000)),
   jitterMs: opt(int(0, 600_000)),
@@ -240,6 +265,8 @@ export const METHODS = {
   network: method<{ peer: string; since?: number }, NetworkSnapshot>(
     object({ peer: req(userName), since: opt(int(0, Number.MAX_SAFE_INTEGER)) }),
   ),
+  /** Starts the network view's transport counters and segment log again: one peer's, or all. */
+  resetNetwork: method<{ peer?: string }, null>(object({ peer: opt(userName) })),
   relayStats: method<Record<string, never>, RelayStatsView>(none),
   getChannel: method<{ token: string }, ChannelSettingsView>(object({ token: req(adminToken) })),
   setChannel: method<{ token: string; patch: Partial<ChannelSettingsView> }, ChannelSettingsView>(

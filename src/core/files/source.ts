@@ -45,9 +45,6 @@ export const fileStreams: StreamSource = {
         file.readInto(payload, CHUNK_OFFSET_BYTES, offset, length);
         return payload;
       },
-      dataBytes(index, payload) {
-        return index === 0 ? payload.length : payload.length - CHUNK_OFFSET_BYTES;
-      },
       close() {
         file.close();
       },

@@ -15,12 +15,12 @@ import {
   type HostEvent,
   type MethodName,
   type Params,
-  type RelayCounters,
   type RelayStatsView,
   type Result,
   type SessionView,
 } from '../../shared/contract.ts';
 import { DEFAULT_SETTINGS, Messenger, MessengerError } from '../messenger.ts';
+import { channelView, httpBase, relayChannelPatch, relayCounters } from './relay-admin.ts';
 
 export interface HostOptions {
   profileDir: string;
@@ -170,6 +170,9 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           const { peer, since } = p as Params<'network'>;
           return { stats: m.stats(peer), log: m.segmentLog(peer, since ?? 0), at: Date.now() };
         }
+        case 'resetNetwork':
+          m.resetStats((p as Params<'resetNetwork'>).peer);
+          return null;
         case 'updateSettings': {
           const settings = m.updateSettings((p as Params<'updateSettings'>).patch);
           this.emitSession();
@@ -365,7 +368,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           Authorization: `Bearer ${token}`,
           ...(patch ? { 'Content-Type': 'application/json' } : {}),
         },
-        ...(patch ? { body: JSON.stringify(patch) } : {}),
+        ...(patch ? { body: JSON.stringify(relayChannelPatch(patch)) } : {}),
         signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
       });
     } catch (e) {
@@ -380,15 +383,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
       throw new ApiError('invalid', `${String(body['error'] ?? 'invalid settings')}${details}`);
     }
     if (!res.ok) throw new ApiError('internal', `the relay answered HTTP ${res.status}`);
-    return {
-      loss: Number(body['loss']),
-      ber: Number(body['ber']),
-      code: String(body['code']),
-      delayMs: Number(body['delayMs']),
-      jitterMs: Number(body['jitterMs']),
-      duplicate: Number(body['duplicate']),
-      reorder: Number(body['reorder']),
-    };
+    return channelView(body);
   }
 
   async close(): Promise<void> {
@@ -398,42 +393,6 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
     await this.stopEngine();
     this.removeAllListeners();
   }
-}
-
-/** The relay's HTTP base from its WebSocket address (same host and port). */
-export function httpBase(relayUrl: string): URL {
-  const u = new URL(relayUrl);
-  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
-  u.pathname = u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`;
-  u.search = '';
-  u.hash = '';
-  return u;
-}
-
-/** Picks the channel-layer counters out of the relay's /api/stats. */
-export function relayCounters(stats: unknown): RelayCounters {
-  const s = (typeof stats === 'object' && stats !== null ? stats : {}) as Record<string, unknown>;
-  const n = (name: string): number => {
-    const v = s[name];
-    if (typeof v === 'number') return v;
-    if (typeof v === 'object' && v !== null) {
-      return Object.values(v).reduce<number>((sum, x) => sum + (typeof x === 'number' ? x : 0), 0);
-    }
-    return 0;
-  };
-  return {
-    framesIn: n('frames_in'),
-    framesOut: n('frames_out'),
-    bytesIn: n('bytes_in'),
-    bytesOut: n('bytes_out'),
-    lost: n('channel_lost'),
-    flipped: n('channel_bits_flipped'),
-    corrected: n('channel_corrected'),
-    uncorrectable: n('channel_uncorrectable'),
-    duplicated: n('channel_duplicated'),
-    reordered: n('channel_reordered'),
-    delayed: n('channel_delayed'),
-  };
 }
 
 function reason(e: unknown): string {

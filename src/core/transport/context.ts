@@ -1,5 +1,5 @@
 // What the parts of the transport share: the keys and events of its messages, and one
-// context (database, statements, relay link, clock, log) handed to the sender, the receiver
+// context (database, statements, relay link, clock, log, counters) handed to the sender, the receiver
 // and the outgoing messages' bookkeeping by the Transport facade (transport.ts).
 import type { EventEmitter } from 'node:events';
 import type { TransportSettings } from '../../shared/api.ts';
@@ -7,6 +7,7 @@ import type { RelayConnection } from '../connection.ts';
 import type { Db } from '../store/database.ts';
 import type { SegmentLog } from './segment-log.ts';
 import type { Statements } from './statements.ts';
+import type { Tallies } from './tally.ts';
 
 export interface MessageKey {
   author: string;
@@ -44,6 +45,8 @@ export interface TransportContext {
   readonly now: () => number;
   /** What happened to recent segments, for the network view. */
   readonly log: SegmentLog;
+  /** The network view's counters, per peer (tally.ts defines them). */
+  readonly tallies: Tallies;
   /** The settings in force (they change at run time). */
   settings(): TransportSettings;
   /** Emits one of the transport's events. */

@@ -34,15 +34,6 @@ export interface SegmentRef {
   index: number;
 }
 
-/** Counters for the network view. */
-export interface OutboundCounters {
-  segmentsSent: number;
-  segmentsAcked: number;
-  retransmissions: number;
-  /** Payload bytes sent, retransmissions included. */
-  bytesSent: number;
-}
-
 export class PeerOutbound {
   readonly peer: string;
   readonly loss = new LossDetector<SegmentRef>();
@@ -57,12 +48,6 @@ export class PeerOutbound {
    * the window, but an ack for one (the relay's stored copy reached the peer) still counts.
    */
   private readonly parked = new Map<number, SegmentRef>();
-  readonly counters: OutboundCounters = {
-    segmentsSent: 0,
-    segmentsAcked: 0,
-    retransmissions: 0,
-    bytesSent: 0,
-  };
   /** The next transmission number of this peer's sequence, and the end of its block. */
   private nextNumber = 0;
   private spaceEnd = 0;
@@ -225,14 +210,15 @@ export class PeerOutbound {
   /**
    * Takes segments `held` names out of the window (no loss detection, no probes) while the
    * peer is away and the relay holds them; their transmissions stay known for `unpark`.
+   * Returns those that left the window.
    */
-  park(held: (ref: SegmentRef) => boolean): void {
+  park(held: (ref: SegmentRef) => boolean): Sent<SegmentRef>[] {
     for (const [n, ref] of this.transmissions) {
       if (!held(ref)) continue;
       this.transmissions.delete(n);
       this.parked.set(n, ref);
     }
-    this.loss.forget((p) => held(p.meta));
+    return this.loss.forget((p) => held(p.meta));
   }
 
   /** The parked segments an ack names; they leave the parking. */
@@ -248,8 +234,11 @@ export class PeerOutbound {
     return out;
   }
 
-  /** The link went down: whatever was in flight will be sent again when it is back. */
-  requeueInFlight(): void {
+  /**
+   * The link went down: whatever was in flight will be sent again when it is back. Returns
+   * the transmissions that left the window.
+   */
+  requeueInFlight(): Sent<SegmentRef>[] {
     const inFlight = this.loss.forget(() => true);
     const seen = new Set<string>();
     const again: SegmentRef[] = [];
@@ -261,6 +250,7 @@ export class PeerOutbound {
       }
     }
     this.retransmit.unshift(...again);
+    return inFlight;
   }
 }
 

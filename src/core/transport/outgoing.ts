@@ -152,7 +152,7 @@ export class Outgoing {
   /** Stops sending a file for now (its progress is kept); false if it is not being sent. */
   pauseFile(id: number): boolean {
     if (!this.sender.sending.get(id)?.file) return false;
-    this.sender.stop(id);
+    this.sender.stop(id, 'withdrawn');
     this.setFileState(id, 'paused');
     this.ctx.emit('changed', this.key(id));
     return true;
@@ -222,7 +222,7 @@ export class Outgoing {
 
   /** Stops sending a message and fails it (a file's state fails with the reason). */
   fail(id: number, reason = 'it could not be sent'): void {
-    const msg = this.sender.stop(id);
+    const msg = this.sender.stop(id, 'withdrawn');
     if (!msg) return;
     if (msg.file) this.setFileState(id, 'failed', reason);
     this.setStatus(this.key(id), 'failed');
@@ -242,8 +242,9 @@ export class Outgoing {
     }
   }
 
+  /** The peer has the whole message: what is still in flight of it arrived (sender.stop). */
   private finish(id: number): void {
-    const msg = this.sender.stop(id);
+    const msg = this.sender.stop(id, 'finished');
     if (msg?.file) this.setFileState(id, 'done');
   }
 

@@ -14,12 +14,6 @@ import { MIN_SEGMENT_SIZE } from './segments.ts';
 /** The list of missing segments names at most this many (the first ones). */
 export const MAX_MISSING_LISTED = 1000;
 
-export interface InboundCounters {
-  segmentsReceived: number;
-  duplicatesDropped: number;
-  bytesReceived: number;
-}
-
 /** Acknowledgement state for one sending device. */
 interface InboundPeer {
   user: string;
@@ -33,7 +27,6 @@ export class Receiver {
   private readonly afterBurst: () => void;
   /** Acknowledgement state per sending device, keyed `user/device`. */
   private readonly inbound = new Map<string, InboundPeer>();
-  private readonly inboundCounters = new Map<string, InboundCounters>();
   /** Incoming streamed messages (files). */
   readonly streams: IncomingStreams;
   /** Data frames wait here for the end of the current I/O burst: one transaction for all. */
@@ -54,16 +47,6 @@ export class Receiver {
 
   close(): void {
     this.streams.close();
-  }
-
-  /** What has come from `peer` so far. */
-  counters(peer: string): InboundCounters {
-    let counters = this.inboundCounters.get(peer);
-    if (!counters) {
-      counters = { segmentsReceived: 0, duplicatesDropped: 0, bytesReceived: 0 };
-      this.inboundCounters.set(peer, counters);
-    }
-    return counters;
   }
 
   onData(frame: DataFrame): void {
@@ -145,14 +128,11 @@ export class Receiver {
       const result = results[i]!;
       const ownCopy = frame.from === this.ctx.me.user;
       const peer = ownCopy ? frame.to : frame.from;
-      const counters = this.counters(peer);
       // A segment that could not be stored is dropped unacknowledged: the sender will resend it.
       if (result === 'refused') return;
-      counters.segmentsReceived++;
-      counters.bytesReceived += frame.payload.length;
       const dropped =
         result === 'duplicate' || result === 'cancelledFile' || result === 'refusedFile';
-      if (dropped) counters.duplicatesDropped++;
+      this.ctx.tallies.receive(peer).received(frame.payload.length, dropped);
       this.ctx.log.record(
         peer,
         dropped ? 'duplicate' : 'received',

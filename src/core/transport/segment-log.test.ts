@@ -34,6 +34,23 @@ describe('SegmentLog', () => {
     expect(log.since(0, 'carol').map((e) => e.event)).toEqual(['received']);
   });
 
+  it("clears one peer's entries or everyone's, and keeps what comes after", () => {
+    const log = new SegmentLog(16);
+    log.record('bob', 'sent', 1, 0, 1, 10);
+    log.record('carol', 'sent', 2, 0, 1, 10);
+    log.clear('bob');
+    log.record('bob', 'acked', 1, 0, 1, 10);
+    expect(log.since(0).map((e) => [e.peer, e.event])).toEqual([
+      ['carol', 'sent'],
+      ['bob', 'acked'],
+    ]);
+    log.clear();
+    expect(log.since(0)).toEqual([]);
+    log.record('carol', 'acked', 2, 0, 1, 10);
+    expect(log.since(0, 'carol').map((e) => e.event)).toEqual(['acked']);
+    expect(log.last).toBe(4);
+  });
+
   it('refuses a capacity below one', () => {
     expect(() => new SegmentLog(0)).toThrow(RangeError);
   });

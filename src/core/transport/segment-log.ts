@@ -7,6 +7,9 @@ import type { SegmentLogEntry } from '../../shared/contract.ts';
 export class SegmentLog {
   private readonly ring: (SegmentLogEntry | undefined)[];
   private seq = 0;
+  /** Entries up to this sequence number are cleared, for every peer or for one. */
+  private clearedAll = 0;
+  private readonly cleared = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(capacity: number, now: () => number = Date.now) {
@@ -45,12 +48,21 @@ export class SegmentLog {
     };
   }
 
+  /** Forgets the entries so far, of `peer` or of every peer (the counters were reset). */
+  clear(peer?: string): void {
+    if (peer === undefined) {
+      this.clearedAll = this.seq;
+      this.cleared.clear();
+    } else this.cleared.set(peer, this.seq);
+  }
+
   /** Entries after `since` (for `peer` if given), oldest first; at most the ring's capacity. */
   since(since: number, peer?: string): SegmentLogEntry[] {
-    const from = Math.max(since + 1, this.seq - this.ring.length + 1, 1);
+    const from = Math.max(since + 1, this.seq - this.ring.length + 1, this.clearedAll + 1, 1);
     const out: SegmentLogEntry[] = [];
     for (let s = from; s <= this.seq; s++) {
       const e = this.ring[s % this.ring.length]!;
+      if (e.seq <= (this.cleared.get(e.peer) ?? 0)) continue;
       if (peer === undefined || e.peer === peer) out.push(e);
     }
     return out;

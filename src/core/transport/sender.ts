@@ -2,9 +2,11 @@
 // the socket allow, retransmission (loss detection's verdicts and probes), and what comes
 // back for our segments: the peer's acks and the relay's `held` custody receipts, with the
 // relay's presence word on each peer. Which messages are being sent, and their statuses,
-// are outgoing.ts's; the per-peer queues and recovery state are outbound.ts's.
+// are outgoing.ts's; the per-peer queues and recovery state are outbound.ts's. Each
+// transmission's fate is counted as it is decided (tally.ts).
 import type { DataFrame } from '../../shared/protocol/index.ts';
 import { ownKey, type TransportContext } from './context.ts';
+import type { Sent } from './loss-detection.ts';
 import { markSegment, type OutMessage } from './out-message.ts';
 import { PeerOutbound, TransmissionSpaces, numbersIn, type SegmentRef } from './outbound.ts';
 import { StreamSourceError } from './stream.ts';
@@ -73,14 +75,38 @@ export class Sender {
     return out;
   }
 
-  /** Stops sending message `id` (finished, failed or paused); returns what was being sent. */
-  stop(id: number): OutMessage | undefined {
+  /**
+   * Stops sending message `id`; returns what was being sent. Its transmissions still in
+   * flight or held are settled: when the peer has the whole message (`finished`), each
+   * arrived (acked) or another copy of its segment did (superseded); when it was paused or
+   * given up, those in flight are withdrawn, and those the relay holds stay held (the relay
+   * may still deliver them) but are no longer followed.
+   */
+  stop(id: number, ending: 'finished' | 'withdrawn'): OutMessage | undefined {
     const msg = this.sending.get(id);
     if (!msg) return undefined;
     this.sending.delete(id);
     msg.file?.close();
-    this.outbound.get(msg.peer)?.dropStream(id);
-    this.outbound.get(msg.peer)?.forget((ref) => ref.messageId === id);
+    const out = this.outbound.get(msg.peer);
+    if (!out) return msg;
+    out.dropStream(id);
+    const tally = this.ctx.tallies.send(msg.peer);
+    const inFlight = out.forget((ref) => ref.messageId === id);
+    const held = tally.releaseHeld(id);
+    if (ending === 'withdrawn') {
+      tally.settle('withdrawn', inFlight);
+      return msg;
+    }
+    for (const [p, from] of [
+      ...held.map((p) => [p, 'held'] as const),
+      ...inFlight.map((p) => [p, null] as const),
+    ]) {
+      const to = markSegment(msg, 'acked', p.meta.index) ? 'acked' : 'superseded';
+      if (from === null) tally.settle(to, [p]);
+      else tally.move(from, to, p);
+      if (to === 'acked')
+        this.ctx.log.record(msg.peer, 'acked', id, p.meta.index, msg.count, p.bytes);
+    }
     return msg;
   }
 
@@ -105,14 +131,21 @@ export class Sender {
   onOnline(): void {
     // The attempt limit counts time on this link: what went into a dead one proves nothing.
     for (const msg of this.sending.values()) msg.since = this.ctx.now();
-    for (const out of this.outbound.values()) out.requeueInFlight();
+    this.requeueInFlight();
     this.pump();
   }
 
   /** The relay link went down: what was in flight is sent again later. */
   onOffline(): void {
-    for (const out of this.outbound.values()) out.requeueInFlight();
+    this.requeueInFlight();
     this.drained?.();
+  }
+
+  /** What was in flight is no longer awaited (withdrawn); its segments go again. */
+  private requeueInFlight(): void {
+    for (const out of this.outbound.values()) {
+      this.ctx.tallies.send(out.peer).settle('withdrawn', out.requeueInFlight());
+    }
   }
 
   /** A frame was handled: a drain may be over, and there may be more to send. */
@@ -210,7 +243,8 @@ export class Sender {
       this.ctx.emit('fileFailed', ownKey(me, ref.messageId), e.message);
       return;
     }
-    const bytes = msg.file ? msg.file.dataBytes(ref.index, payload) : payload.length;
+    // Bytes as the frame carries them (a file chunk's offset included), wherever counted.
+    const bytes = payload.length;
     const transmission = out.nextTransmission;
     const frame: DataFrame = {
       type: 'data',
@@ -235,10 +269,8 @@ export class Sender {
     const sends = Math.min(msg.sends[ref.index]! + 1, 0xffff);
     msg.sends[ref.index] = sends;
     this.ctx.q.markSent.run(ref.messageId, ref.index);
-    out.onSent(transmission, ref, payload.length, now());
-    out.counters.segmentsSent++;
-    out.counters.bytesSent += bytes;
-    if (retransmission) out.counters.retransmissions++;
+    out.onSent(transmission, ref, bytes, now());
+    this.ctx.tallies.send(out.peer).sent(retransmission, bytes);
     this.ctx.log.record(
       out.peer,
       retransmission ? 'retransmitted' : 'sent',
@@ -275,8 +307,10 @@ export class Sender {
     // The relay's stored copies of what it held while the peer was away, arriving.
     const unparked = out.unpark(ranges);
     const touched = new Set<number>();
-    for (const p of result.acked) {
-      // Logged whatever the message's state: a receipt may have finished it first.
+    const tally = this.ctx.tallies.send(out.peer);
+    tally.settle('acked', result.acked);
+    tally.spurious += result.spurious.length;
+    for (const p of [...result.acked, ...tally.deliverHeld(ranges)]) {
       const count = this.sending.get(p.meta.messageId)?.count ?? 0;
       this.ctx.log.record(out.peer, 'acked', p.meta.messageId, p.meta.index, count, p.bytes);
     }
@@ -287,7 +321,6 @@ export class Sender {
           const msg = this.sending.get(ref.messageId);
           if (!msg || !markSegment(msg, 'acked', ref.index)) continue;
           this.ctx.q.markAcked.run(ref.messageId, ref.index);
-          out.counters.segmentsAcked++;
           touched.add(ref.messageId);
         }
       })
@@ -297,10 +330,7 @@ export class Sender {
     if (unparked.length > 0 && this.heldSweeps.has(out.peer)) {
       this.heldSweeps.set(out.peer, this.ctx.now() + HELD_SWEEP_MS);
     }
-    for (const p of result.lost) {
-      this.logLost(out.peer, p.meta, p.bytes);
-      if (!this.settled(p.meta)) out.enqueue(p.meta, true);
-    }
+    this.declareLost(out, result.lost);
     for (const id of touched) this.hooks.progressed(id);
     this.ctx.emit('stats', out.peer);
   }
@@ -330,8 +360,10 @@ export class Sender {
     if (released.length > 0) {
       const gone = new Set(released.map((r) => `${r.messageId}:${r.index}`));
       for (const peer of new Set(released.map((r) => this.sending.get(r.messageId)?.peer))) {
-        if (peer !== undefined) {
-          this.outbound.get(peer)?.park((r) => gone.has(`${r.messageId}:${r.index}`));
+        const out = peer === undefined ? undefined : this.outbound.get(peer);
+        if (out) {
+          const parked = out.park((r) => gone.has(`${r.messageId}:${r.index}`));
+          this.ctx.tallies.send(out.peer).hold(parked);
         }
       }
     }
@@ -398,10 +430,7 @@ export class Sender {
       if (t === null || t > now + 1) continue;
       const result = out.onLossTimeout(now);
       if (result.kind === 'loss') {
-        for (const p of result.lost) {
-          this.logLost(out.peer, p.meta, p.bytes);
-          if (!this.settled(p.meta)) out.enqueue(p.meta, true);
-        }
+        this.declareLost(out, result.lost);
       } else if (result.kind === 'probe') {
         // RFC 9002 §6.2.4: probes go out whatever the window says, and carry new data when
         // there is some; otherwise they resend the oldest unacknowledged segments.
@@ -414,8 +443,23 @@ export class Sender {
     }
   }
 
-  private logLost(peer: string, ref: SegmentRef, bytes: number): void {
-    const msg = this.sending.get(ref.messageId);
-    this.ctx.log.record(peer, 'lost', ref.messageId, ref.index, msg?.count ?? 0, bytes);
+  /**
+   * Transmissions loss detection declared lost: a segment already acknowledged through another
+   * copy has lost nothing (superseded); the others are logged lost and go again.
+   */
+  private declareLost(out: PeerOutbound, lost: readonly Sent<SegmentRef>[]): void {
+    const tally = this.ctx.tallies.send(out.peer);
+    for (const p of lost) {
+      const msg = this.sending.get(p.meta.messageId);
+      if (!msg) {
+        tally.settle('withdrawn', [p]);
+      } else if (msg.acked[p.meta.index]) {
+        tally.settle('superseded', [p]);
+      } else {
+        tally.settle('lost', [p]);
+        this.ctx.log.record(out.peer, 'lost', p.meta.messageId, p.meta.index, msg.count, p.bytes);
+        out.enqueue(p.meta, true);
+      }
+    }
   }
 }

@@ -36,8 +36,6 @@ export interface StreamReader {
    * throws StreamSourceError when the source changed or vanished.
    */
   read(index: number): Uint8Array;
-  /** The source's own bytes in segment `index`'s payload (without its framing). */
-  dataBytes(index: number, payload: Uint8Array): number;
   close(): void;
 }
 

@@ -9,7 +9,7 @@
 //   - timer.ts: the one timer serving every peer, and the assembly pass's period;
 //   - statements.ts: the prepared SQL.
 import { EventEmitter } from 'node:events';
-import type { MessageStatus, TransportSettings } from '../../shared/api.ts';
+import type { MessageStatus, TransportSettings, TransportStats } from '../../shared/api.ts';
 import type { Frame, ReceiptKind } from '../../shared/protocol/index.ts';
 import { LOG_CAPACITY } from '../../shared/contract.ts';
 import type { RelayConnection } from '../connection.ts';
@@ -21,6 +21,7 @@ import { SegmentLog } from './segment-log.ts';
 import { Sender } from './sender.ts';
 import { prepareStatements } from './statements.ts';
 import type { SourceIdentity, StreamSink, StreamSource } from './stream.ts';
+import { Tallies } from './tally.ts';
 import { TransportTimer } from './timer.ts';
 
 export type { MessageKey, TransportEvents } from './context.ts';
@@ -40,6 +41,8 @@ export class Transport extends EventEmitter<TransportEvents> {
   settings: TransportSettings;
   /** What happened to recent segments, for the network view. */
   readonly log = new SegmentLog(LOG_CAPACITY);
+  /** The network view's counters, per peer. */
+  private readonly tallies = new Tallies();
   private readonly sender: Sender;
   private readonly outgoing: Outgoing;
   private readonly receiver: Receiver;
@@ -63,6 +66,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       me,
       now,
       log: this.log,
+      tallies: this.tallies,
       settings: () => this.settings,
       emit: this.emit.bind(this),
       closed: () => this.closed,
@@ -221,25 +225,29 @@ export class Transport extends EventEmitter<TransportEvents> {
     return this.receiver.missing(key, count);
   }
 
-  stats(peer: string) {
+  /** The network view's counters for `peer` (docs/transport.md, "Counters"). */
+  stats(peer: string): TransportStats {
     const out = this.sender.outbound.get(peer);
-    const inb = this.receiver.counters(peer);
-    const sent = out?.counters.segmentsSent ?? 0;
-    return {
-      peer,
-      segmentsSent: sent,
-      segmentsAcked: out?.counters.segmentsAcked ?? 0,
-      retransmissions: out?.counters.retransmissions ?? 0,
-      spuriousRetransmissions: out?.loss.spuriousCount ?? 0,
-      segmentsReceived: inb.segmentsReceived,
-      duplicatesDropped: inb.duplicatesDropped,
-      bytesSent: out?.counters.bytesSent ?? 0,
-      bytesReceived: inb.bytesReceived,
-      rttMs: out?.loss.rtt.smoothedRtt ?? 0,
-      minRttMs: out?.loss.rtt.minRtt ?? 0,
-      windowBytes: out?.cc.window ?? 0,
-      bytesInFlight: out?.loss.bytesInFlight ?? 0,
-      lossRate: sent > 0 ? (out?.loss.lostCount ?? 0) / sent : 0,
+    const gauges = out && {
+      inFlight: { segments: out.loss.inFlightCount, bytes: out.loss.bytesInFlight },
+      rttMs: out.loss.rtt.smoothedRtt,
+      minRttMs: out.loss.rtt.minRtt,
+      windowBytes: out.cc.window,
     };
+    return this.tallies.stats(peer, gauges);
+  }
+
+  /** Starts the network view's counters and log again, for `peer` or for every peer. */
+  resetStats(peer?: string): void {
+    const peers = peer === undefined ? this.tallies.peers() : [peer];
+    for (const p of peers) {
+      const loss = this.sender.outbound.get(p)?.loss;
+      this.tallies.reset(p, {
+        segments: loss?.inFlightCount ?? 0,
+        bytes: loss?.bytesInFlight ?? 0,
+      });
+    }
+    this.log.clear(peer);
+    for (const p of peers) this.emit('stats', p);
   }
 }

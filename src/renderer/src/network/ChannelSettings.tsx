@@ -1,26 +1,26 @@
-// The relay's channel, changed from the app: loss, bit errors and the code that repairs them,
+// The relay's channel, changed from the app: frame loss (independent, or in bursts by the
+// Gilbert-Elliott model), bit errors with their burst length and the code that repairs them,
 // delay, jitter, duplication and reordering. The relay's admin token guards it; the app only
 // passes the token on.
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import {
-  ApiError,
-  CHANNEL_CODES,
-  type ChannelSettingsView,
-  type StrataApi,
-} from '../../../shared/contract.ts';
+import { ApiError, type ChannelSettingsView, type StrataApi } from '../../../shared/contract.ts';
 import { useLanguage, useT, type Translate } from '../i18n.ts';
 import { formatNumberField, parseNumberField } from '../settings/number-field.ts';
 import {
   CHANNEL_RULES,
+  CHOICE_FIELDS,
   channelPatch,
+  isChoice,
   isProbability,
+  meanBurstFrames,
   shownValue,
+  type ChoiceField,
   type ChannelField,
   type ChannelFieldError,
   type ChannelForm,
   type NumericField,
 } from './channel-form.ts';
-import { formatPercent } from './format.ts';
+import { formatCount, formatPercent } from './format.ts';
 
 const TOKEN_KEY = 'strata.relayAdminToken';
 
@@ -53,7 +53,7 @@ function callFailure(t: Translate, e: unknown): string {
 }
 
 function fieldError(t: Translate, field: ChannelField, error: ChannelFieldError): string {
-  if (error === 'outOfRange' && field !== 'code') {
+  if (error === 'outOfRange' && !isChoice(field)) {
     const rule = CHANNEL_RULES[field];
     return t('network.field.outOfRange', {
       min: formatNumberField(rule.min),
@@ -63,10 +63,11 @@ function fieldError(t: Translate, field: ChannelField, error: ChannelFieldError)
   return t(`network.field.${error}`);
 }
 
-function codeLabel(t: Translate, code: string): string {
-  return (CHANNEL_CODES as readonly string[]).includes(code)
-    ? t(`network.code.${code as (typeof CHANNEL_CODES)[number]}`)
-    : code;
+function choiceLabel(t: Translate, field: ChoiceField, value: string): string {
+  if (!(CHOICE_FIELDS[field] as readonly string[]).includes(value)) return value;
+  return field === 'code'
+    ? t(`network.code.${value as (typeof CHOICE_FIELDS)['code'][number]}`)
+    : t(`network.lossModel.${value as (typeof CHOICE_FIELDS)['lossModel'][number]}`);
 }
 
 /** What was applied, as the relay now has it: "Frame loss = 0.2; Code = Hamming [7,4]". */
@@ -78,7 +79,7 @@ function appliedSummary(
   return (Object.keys(patch) as ChannelField[])
     .map((field) => {
       const value = applied[field];
-      const shown = field === 'code' ? codeLabel(t, String(value)) : String(value);
+      const shown = isChoice(field) ? choiceLabel(t, field, String(value)) : String(value);
       return `${t(`network.channel.${field}`)} = ${shown}`;
     })
     .join('; ');
@@ -86,7 +87,13 @@ function appliedSummary(
 
 const TEST_IDS: Record<ChannelField, string> = {
   loss: 'channel-loss',
+  lossModel: 'channel-loss-model',
+  geGoodToBad: 'channel-ge-good-to-bad',
+  geBadToGood: 'channel-ge-bad-to-good',
+  geLossGood: 'channel-ge-loss-good',
+  geLossBad: 'channel-ge-loss-bad',
   ber: 'channel-ber',
+  burstBits: 'channel-burst-bits',
   code: 'channel-code',
   delayMs: 'channel-delay',
   jitterMs: 'channel-jitter',
@@ -179,9 +186,11 @@ export function ChannelSettings(props: { api: StrataApi }) {
     const error = errors[field];
     const value = shownValue(field, loaded, edits);
     const parsed = isProbability(field) ? parseNumberField(value, CHANNEL_RULES[field]) : null;
+    const burst = field === 'geBadToGood' && parsed?.ok ? meanBurstFrames(parsed.value) : undefined;
     const describedBy = [
       error !== undefined && `${id}-error`,
       error === undefined && parsed?.ok && `${id}-percent`,
+      error === undefined && burst !== undefined && `${id}-burst`,
     ]
       .filter(Boolean)
       .join(' ');
@@ -195,6 +204,15 @@ export function ChannelSettings(props: { api: StrataApi }) {
             </span>
           )}
         </div>
+        {error === undefined && burst !== undefined && (
+          <span id={`${id}-burst`} className="net-hint" data-testid="channel-mean-burst">
+            {burst === null
+              ? t('network.channel.burstForever')
+              : t('network.channel.meanBurst', {
+                  frames: formatCount(language, Math.round(burst * 10) / 10),
+                })}
+          </span>
+        )}
         <input
           id={id}
           className="input"
@@ -217,9 +235,39 @@ export function ChannelSettings(props: { api: StrataApi }) {
     );
   };
 
+  const choiceField = (field: ChoiceField) => {
+    const id = `${idBase}-${field}`;
+    const value = shownValue(field, loaded, edits);
+    const values = CHOICE_FIELDS[field] as readonly string[];
+    return (
+      <div className="net-field" key={field}>
+        <label htmlFor={id}>{t(`network.channel.${field}`)}</label>
+        <select
+          id={id}
+          className="select"
+          data-testid={TEST_IDS[field]}
+          value={value}
+          aria-invalid={errors[field] !== undefined}
+          onChange={(e) => edit(field, e.target.value)}
+        >
+          {loaded === null && <option value="">{t('network.channel.unchanged')}</option>}
+          {value !== '' && !values.includes(value) && <option value={value}>{value}</option>}
+          {values.map((v) => (
+            <option key={v} value={v}>
+              {choiceLabel(t, field, v)}
+            </option>
+          ))}
+        </select>
+        {errors[field] !== undefined && (
+          <span className="net-field-error">{fieldError(t, field, errors[field])}</span>
+        )}
+      </div>
+    );
+  };
+
   const tokenId = `${idBase}-token`;
-  const codeId = `${idBase}-code`;
-  const code = shownValue('code', loaded, edits);
+  // The loss model's own fields; both sets while the relay's model is not known.
+  const model = shownValue('lossModel', loaded, edits);
   return (
     <section className="net-section" aria-labelledby={`${idBase}-title`}>
       <h3 id={`${idBase}-title`}>{t('network.channel.title')}</h3>
@@ -265,32 +313,19 @@ export function ChannelSettings(props: { api: StrataApi }) {
           {t(loaded === null ? 'network.channel.notLoaded' : 'network.channel.probabilityNote')}
         </p>
         <div className="net-fields">
-          {numericField('loss')}
+          {choiceField('lossModel')}
+          {model !== 'gilbert-elliott' && numericField('loss')}
+          {model !== 'bernoulli' && (
+            <>
+              {numericField('geGoodToBad')}
+              {numericField('geBadToGood')}
+              {numericField('geLossGood')}
+              {numericField('geLossBad')}
+            </>
+          )}
           {numericField('ber')}
-          <div className="net-field">
-            <label htmlFor={codeId}>{t('network.channel.code')}</label>
-            <select
-              id={codeId}
-              className="select"
-              data-testid="channel-code"
-              value={code}
-              aria-invalid={errors.code !== undefined}
-              onChange={(e) => edit('code', e.target.value)}
-            >
-              {loaded === null && <option value="">{t('network.channel.unchanged')}</option>}
-              {code !== '' && !(CHANNEL_CODES as readonly string[]).includes(code) && (
-                <option value={code}>{code}</option>
-              )}
-              {CHANNEL_CODES.map((c) => (
-                <option key={c} value={c}>
-                  {codeLabel(t, c)}
-                </option>
-              ))}
-            </select>
-            {errors.code !== undefined && (
-              <span className="net-field-error">{fieldError(t, 'code', errors.code)}</span>
-            )}
-          </div>
+          {numericField('burstBits')}
+          {choiceField('code')}
           {numericField('delayMs')}
           {numericField('jitterMs')}
           {numericField('duplicate')}

@@ -1,5 +1,6 @@
 // The per-layer counters: each is an element tests can read by its test id, with the raw
-// number in data-value.
+// number in data-value. The transport's are defined so that they add up (the note under them
+// says how; docs/transport.md defines each).
 import type { TransportStats } from '../../../shared/api.ts';
 import type { RelayCounters, RelayStatsView } from '../../../shared/contract.ts';
 import { useLanguage, useT } from '../i18n.ts';
@@ -7,14 +8,22 @@ import { formatCount, formatPercent } from './format.ts';
 
 const TRANSPORT_COUNTERS = [
   'segmentsSent',
-  'segmentsAcked',
+  'firstTransmissions',
   'retransmissions',
+  'segmentsAcked',
+  'segmentsLost',
+  'segmentsSuperseded',
+  'segmentsHeld',
+  'segmentsWithdrawn',
+  'segmentsInFlight',
+  'segmentsCarried',
   'spuriousRetransmissions',
+  'lossRate',
+  'bytesSent',
+  'bytesAcked',
   'segmentsReceived',
   'duplicatesDropped',
-  'bytesSent',
   'bytesReceived',
-  'lossRate',
 ] as const satisfies readonly (keyof TransportStats)[];
 
 const CHANNEL_COUNTERS = [
@@ -32,7 +41,13 @@ const CHANNEL_COUNTERS = [
 ] as const satisfies readonly (keyof RelayCounters)[];
 
 /** Counters that show something went wrong on the way, highlighted when non-zero. */
-const ALARMING = new Set<string>(['retransmissions', 'lost', 'uncorrectable', 'lossRate']);
+const ALARMING = new Set<string>([
+  'retransmissions',
+  'segmentsLost',
+  'lost',
+  'uncorrectable',
+  'lossRate',
+]);
 
 function Counter(props: {
   layer: string;
@@ -58,23 +73,28 @@ export function TransportCounters(props: { stats: TransportStats }) {
   const t = useT();
   const language = useLanguage();
   return (
-    <dl className="net-counters">
-      {TRANSPORT_COUNTERS.map((name) => {
-        const value = props.stats[name];
-        return (
-          <Counter
-            key={name}
-            layer="transport"
-            name={name}
-            label={t(`network.counter.transport.${name}`)}
-            value={value}
-            shown={
-              name === 'lossRate' ? formatPercent(language, value) : formatCount(language, value)
-            }
-          />
-        );
-      })}
-    </dl>
+    <>
+      <dl className="net-counters">
+        {TRANSPORT_COUNTERS.map((name) => {
+          const value = props.stats[name];
+          return (
+            <Counter
+              key={name}
+              layer="transport"
+              name={name}
+              label={t(`network.counter.transport.${name}`)}
+              value={value}
+              shown={
+                name === 'lossRate' ? formatPercent(language, value) : formatCount(language, value)
+              }
+            />
+          );
+        })}
+      </dl>
+      <p className="net-hint" data-testid="counter-sum-note">
+        {t('network.counter.sum')}
+      </p>
+    </>
   );
 }
 

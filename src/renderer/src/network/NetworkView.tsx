@@ -1,6 +1,6 @@
 // The network view: beside the open chat, what its transport and the relay's channel are doing
 // right now. It polls the host (the transport twice a second, the relay every second) only
-// while it is shown.
+// while it is shown. The charts show a window the user chooses; the counters can be reset.
 import { useEffect, useState } from 'react';
 import type { RelayStatsView, SegmentLogEntry, StrataApi } from '../../../shared/contract.ts';
 import { CloseIcon } from '../components/Icons.tsx';
@@ -17,8 +17,11 @@ import './network.css';
 
 const TRANSPORT_POLL_MS = 500;
 const RELAY_POLL_MS = 1000;
-const WINDOW_SECONDS = 60;
-const WINDOW_MS = WINDOW_SECONDS * 1000;
+/** The charts' time windows to choose from, in seconds; samples are kept for the longest. */
+const CHART_WINDOWS = [30, 120, 600] as const;
+type ChartWindow = (typeof CHART_WINDOWS)[number];
+const DEFAULT_WINDOW: ChartWindow = 120;
+const KEPT_MS = Math.max(...CHART_WINDOWS) * 1000;
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -29,8 +32,11 @@ interface TransportState {
 }
 const EMPTY: TransportState = { samples: [], log: [], error: null };
 
-/** Polls one conversation's transport; state is reset when the peer changes. */
-function useTransport(api: StrataApi, peer: string | null): TransportState {
+/**
+ * Polls one conversation's transport; state starts again when the peer changes or `generation`
+ * does (the counters were reset).
+ */
+function useTransport(api: StrataApi, peer: string | null, generation: number): TransportState {
   const [state, setState] = useState<TransportState & { peer: string | null }>({
     ...EMPTY,
     peer,
@@ -55,7 +61,7 @@ function useTransport(api: StrataApi, peer: string | null): TransportState {
         since = reset ? undefined : nextSince(since, snapshot.log);
         setState((s) => ({
           peer,
-          samples: trimSamples([...(reset ? [] : s.samples), sample], WINDOW_MS),
+          samples: trimSamples([...(reset ? [] : s.samples), sample], KEPT_MS),
           log: reset ? [] : mergeLog(s.log, snapshot.log),
           error: null,
         }));
@@ -67,7 +73,7 @@ function useTransport(api: StrataApi, peer: string | null): TransportState {
       active = false;
       stop();
     };
-  }, [api, peer]);
+  }, [api, peer, generation]);
   // Until the effect has reset it, state may still belong to the previous peer.
   return state.peer === peer ? state : EMPTY;
 }
@@ -97,9 +103,22 @@ function useRelayStats(api: StrataApi): { relay: RelayStatsView | null; error: s
 
 export function NetworkView(props: { api: StrataApi; peer: string | null; onClose: () => void }) {
   const t = useT();
-  const transport = useTransport(props.api, props.peer);
+  const [generation, setGeneration] = useState(0);
+  const [windowSeconds, setWindowSeconds] = useState<ChartWindow>(DEFAULT_WINDOW);
+  const [resetError, setResetError] = useState<string | null>(null);
+  const transport = useTransport(props.api, props.peer, generation);
   const relay = useRelayStats(props.api);
   const latest = transport.samples.at(-1);
+
+  const reset = async (peer: string | undefined) => {
+    try {
+      await props.api.call('resetNetwork', peer === undefined ? {} : { peer });
+      setResetError(null);
+      setGeneration((g) => g + 1);
+    } catch (e) {
+      setResetError(errorText(e));
+    }
+  };
 
   return (
     <section
@@ -139,12 +158,51 @@ export function NetworkView(props: { api: StrataApi; peer: string | null; onClos
                 {t('network.transportError', { error: transport.error })}
               </p>
             )}
+            <div className="net-toolbar">
+              <button
+                type="button"
+                className="btn btn-small"
+                data-testid="network-reset"
+                title={t('network.reset.peerHint')}
+                onClick={() => void reset(props.peer ?? undefined)}
+              >
+                {t('network.reset.peer')}
+              </button>
+              <button
+                type="button"
+                className="btn btn-small"
+                data-testid="network-reset-all"
+                onClick={() => void reset(undefined)}
+              >
+                {t('network.reset.all')}
+              </button>
+              <label className="net-window">
+                {t('network.window.label')}
+                <select
+                  className="select"
+                  data-testid="network-window"
+                  value={windowSeconds}
+                  onChange={(e) => setWindowSeconds(Number(e.target.value) as ChartWindow)}
+                >
+                  {CHART_WINDOWS.map((w) => (
+                    <option key={w} value={w}>
+                      {t(`network.window.${w}`)}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            </div>
+            {resetError !== null && (
+              <p className="net-state net-error" role="alert" data-testid="network-reset-error">
+                {t('network.reset.failed', { error: resetError })}
+              </p>
+            )}
             {latest === undefined ? (
               transport.error === null && <p className="net-state">{t('network.waiting')}</p>
             ) : (
               <>
                 <TransportCounters stats={latest.stats} />
-                <Charts samples={transport.samples} />
+                <Charts samples={transport.samples} windowSeconds={windowSeconds} />
               </>
             )}
           </>
@@ -168,17 +226,24 @@ export function NetworkView(props: { api: StrataApi; peer: string | null; onClos
   );
 }
 
-function Charts(props: { samples: readonly NetworkSample[] }) {
+function Charts(props: { samples: readonly NetworkSample[]; windowSeconds: ChartWindow }) {
   const t = useT();
-  const rates = deriveRates(props.samples);
-  const to = props.samples.at(-1)?.at ?? 0;
-  const from = to - WINDOW_MS;
+  const samples = trimSamples(props.samples, props.windowSeconds * 1000);
+  const rates = deriveRates(samples);
+  const to = samples.at(-1)?.at ?? 0;
+  const from = to - props.windowSeconds * 1000;
   const rate = (key: RateCounter): ChartPoint[] => rates.map((r) => ({ at: r.at, value: r[key] }));
   const gauge = (value: (s: NetworkSample) => number | null): ChartPoint[] =>
-    props.samples.map((s) => ({ at: s.at, value: value(s) }));
-  const common = { from, to, windowSeconds: WINDOW_SECONDS };
+    samples.map((s) => ({ at: s.at, value: value(s) }));
+  const common = { from, to, windowSeconds: props.windowSeconds };
   return (
-    <div className="net-charts" aria-label={t('network.charts')} role="group">
+    <div
+      className="net-charts"
+      aria-label={t('network.charts', { window: t(`network.window.${props.windowSeconds}`) })}
+      role="group"
+      data-testid="network-charts"
+      data-window={props.windowSeconds}
+    >
       <LineChart
         {...common}
         testId="chart-throughput"

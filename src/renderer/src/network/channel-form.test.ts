@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { ChannelSettingsView } from '../../../shared/contract.ts';
-import { channelForm, channelPatch, shownValue } from './channel-form.ts';
+import { channelForm, channelPatch, meanBurstFrames, shownValue } from './channel-form.ts';
 
 const loaded: ChannelSettingsView = {
   loss: 0.015,
+  lossModel: 'bernoulli',
+  geGoodToBad: 0.01,
+  geBadToGood: 0.25,
+  geLossGood: 0,
+  geLossBad: 0.5,
   ber: 0.08,
+  burstBits: 1,
   code: 'hamming74',
   delayMs: 20,
   jitterMs: 5,
@@ -16,7 +22,13 @@ describe('channelForm and shownValue', () => {
   it('shows the relay values as text', () => {
     expect(channelForm(loaded)).toEqual({
       loss: '0.015',
+      lossModel: 'bernoulli',
+      geGoodToBad: '0.01',
+      geBadToGood: '0.25',
+      geLossGood: '0',
+      geLossBad: '0.5',
       ber: '0.08',
+      burstBits: '1',
       code: 'hamming74',
       delayMs: '20',
       jitterMs: '5',
@@ -77,8 +89,54 @@ describe('channelPatch', () => {
         ber: 'notNumber',
         delayMs: 'notInteger',
         duplicate: 'outOfRange',
-        code: 'unknownCode',
+        code: 'unknownChoice',
       },
     });
+  });
+
+  it('sets the burst model and its parameters, and the bit-error burst length', () => {
+    expect(
+      channelPatch(loaded, {
+        lossModel: 'gilbert-elliott',
+        geGoodToBad: '0.05',
+        geBadToGood: '0,2',
+        geLossBad: '1',
+        burstBits: '9',
+      }),
+    ).toEqual({
+      ok: true,
+      patch: {
+        lossModel: 'gilbert-elliott',
+        geGoodToBad: 0.05,
+        geBadToGood: 0.2,
+        geLossBad: 1,
+        burstBits: 9,
+      },
+    });
+  });
+
+  it('refuses an unknown loss model, a burst of 0 or over 64 bits, and probabilities over 1', () => {
+    expect(
+      channelPatch(loaded, { lossModel: 'markov', burstBits: '65', geLossBad: '1.5' }),
+    ).toEqual({
+      ok: false,
+      errors: { lossModel: 'unknownChoice', burstBits: 'outOfRange', geLossBad: 'outOfRange' },
+    });
+    expect(channelPatch(loaded, { burstBits: '0' })).toEqual({
+      ok: false,
+      errors: { burstBits: 'outOfRange' },
+    });
+    expect(channelPatch(loaded, { burstBits: '2.5' })).toEqual({
+      ok: false,
+      errors: { burstBits: 'notInteger' },
+    });
+  });
+});
+
+describe('meanBurstFrames', () => {
+  it('is 1 / P(bad -> good), and null when the bad state never ends', () => {
+    expect(meanBurstFrames(0.25)).toBe(4);
+    expect(meanBurstFrames(1)).toBe(1);
+    expect(meanBurstFrames(0)).toBeNull();
   });
 });

@@ -1,0 +1,84 @@
+// The relay's HTTP API as the host reads it: its address from the WebSocket's, its stats as
+// the network view's channel counters, and its channel settings in the view's flat shape.
+import type { ChannelSettingsView, RelayCounters } from '../../shared/contract.ts';
+
+/** The relay's channel field behind each flattened Gilbert-Elliott field of the view. */
+const GE_FIELDS = {
+  geGoodToBad: 'pGoodToBad',
+  geBadToGood: 'pBadToGood',
+  geLossGood: 'lossGood',
+  geLossBad: 'lossBad',
+} as const;
+
+/** The view's patch in the relay's shape: the `ge*` fields go into `gilbertElliott`. */
+export function relayChannelPatch(patch: Partial<ChannelSettingsView>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const ge: Record<string, number> = {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (Object.hasOwn(GE_FIELDS, key))
+      ge[GE_FIELDS[key as keyof typeof GE_FIELDS]] = value as number;
+    else out[key] = value;
+  }
+  if (Object.keys(ge).length > 0) out['gilbertElliott'] = ge;
+  return out;
+}
+
+/** The relay's GET/PUT /api/channel answer as the view. */
+export function channelView(body: Record<string, unknown>): ChannelSettingsView {
+  const ge = (
+    typeof body['gilbertElliott'] === 'object' && body['gilbertElliott'] !== null
+      ? body['gilbertElliott']
+      : {}
+  ) as Record<string, unknown>;
+  return {
+    loss: Number(body['loss']),
+    lossModel: body['lossModel'] === 'gilbert-elliott' ? 'gilbert-elliott' : 'bernoulli',
+    geGoodToBad: Number(ge['pGoodToBad']),
+    geBadToGood: Number(ge['pBadToGood']),
+    geLossGood: Number(ge['lossGood']),
+    geLossBad: Number(ge['lossBad']),
+    ber: Number(body['ber']),
+    burstBits: Number(body['burstBits']),
+    code: String(body['code']),
+    delayMs: Number(body['delayMs']),
+    jitterMs: Number(body['jitterMs']),
+    duplicate: Number(body['duplicate']),
+    reorder: Number(body['reorder']),
+  };
+}
+
+/** The relay's HTTP base from its WebSocket address (same host and port). */
+export function httpBase(relayUrl: string): URL {
+  const u = new URL(relayUrl);
+  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+  u.pathname = u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`;
+  u.search = '';
+  u.hash = '';
+  return u;
+}
+
+/** Picks the channel-layer counters out of the relay's /api/stats. */
+export function relayCounters(stats: unknown): RelayCounters {
+  const s = (typeof stats === 'object' && stats !== null ? stats : {}) as Record<string, unknown>;
+  const n = (name: string): number => {
+    const v = s[name];
+    if (typeof v === 'number') return v;
+    if (typeof v === 'object' && v !== null) {
+      return Object.values(v).reduce<number>((sum, x) => sum + (typeof x === 'number' ? x : 0), 0);
+    }
+    return 0;
+  };
+  return {
+    framesIn: n('frames_in'),
+    framesOut: n('frames_out'),
+    bytesIn: n('bytes_in'),
+    bytesOut: n('bytes_out'),
+    lost: n('channel_lost'),
+    flipped: n('channel_bits_flipped'),
+    corrected: n('channel_corrected'),
+    uncorrectable: n('channel_uncorrectable'),
+    duplicated: n('channel_duplicated'),
+    reordered: n('channel_reordered'),
+    delayed: n('channel_delayed'),
+  };
+}
