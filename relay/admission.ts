@@ -17,7 +17,13 @@ import type { Router } from './routing.ts';
 import { Session } from './session.ts';
 
 /** Frames a client may send after its hello. */
-const FROM_CLIENT: ReadonlySet<FrameTypeName> = new Set(['data', 'ack', 'typing', 'receipt']);
+const FROM_CLIENT: ReadonlySet<FrameTypeName> = new Set([
+  'data',
+  'ack',
+  'typing',
+  'receipt',
+  'watch',
+]);
 /** Protocol violations tolerated within STRIKE_WINDOW_MS before the connection is closed. */
 const MAX_STRIKES = 20;
 const STRIKE_WINDOW_MS = 30_000;
@@ -38,6 +44,8 @@ export interface AdmissionHost {
   frame(s: Session, frame: Frame, bytes: Uint8Array): void;
   /** An open connection closed; `gone` when its user has no device left. */
   left(s: Session, gone: boolean): void;
+  /** Any connection closed, open or not. */
+  closed(s: Session): void;
 }
 
 export class Admission {
@@ -129,6 +137,7 @@ export class Admission {
     for (const slow of s.pausedBy) slow.blockedSources.delete(s);
     s.pausedBy.clear();
     this.log.debug(`connection ${s.label} closed (${code}${reason ? ` ${reason}` : ''})`);
+    this.host.closed(s);
     if (!wasOpen) return;
     this.host.left(s, this.router.leave(s));
   }

@@ -7,10 +7,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameTypeName } from '../src/shared/protocol/index.ts';
-import {
-  checkpointInBackground,
-  type BackgroundCheckpoints,
-} from '../src/node/checkpoints.ts';
+import { checkpointInBackground, type BackgroundCheckpoints } from '../src/node/checkpoints.ts';
 
 export interface StoreLimits {
   /** Frames held per recipient user. */

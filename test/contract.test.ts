@@ -178,7 +178,20 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     await events.until((e) => (e.type === 'session' && e.session.user === 'alice') || undefined);
     await events.until((e) => (e.type === 'connection' && e.state === 'online') || undefined);
 
-    // Presence: bob is online, and alice does not list herself.
+    // Presence: alice asks the relay for bob, who exists and is online, and for a name nobody
+    // has used; she then hears of bob, and does not list herself.
+    expect(await alice.api.call('lookupUser', { user: 'bob' })).toEqual({
+      user: 'bob',
+      exists: true,
+      online: true,
+      lastSeen: expect.any(Number),
+    });
+    expect(await alice.api.call('lookupUser', { user: 'nobody-here' })).toEqual({
+      user: 'nobody-here',
+      exists: false,
+      online: false,
+      lastSeen: null,
+    });
     await events.until(
       (e) => (e.type === 'presence' && e.presence.user === 'bob' && e.presence.online) || undefined,
     );

@@ -220,6 +220,15 @@ describe('shutdown', () => {
     await b.whenClosed();
     const again = await startRelay([], { dataDir: dir });
     const c = await TestClient.connect(again.url, 'walter', 1);
+    c.send({
+      type: 'watch',
+      from: 'walter',
+      fromDevice: 1,
+      to: '',
+      toDevice: 0,
+      kind: 'set',
+      users: ['ursula'],
+    });
     const snapshot = await c.waitFor((f) => f.type === 'presence' && f.kind === 'snapshot');
     const ursula =
       snapshot.type === 'presence' ? snapshot.entries.find((e) => e.user === 'ursula') : undefined;

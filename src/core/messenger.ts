@@ -12,9 +12,10 @@ import type {
   TransportSettings,
   TransportStats,
 } from '../shared/api.ts';
-import type { SegmentLogEntry } from '../shared/contract.ts';
+import type { SegmentLogEntry, UserLookupView } from '../shared/contract.ts';
 import { isValidUserName, type Frame } from '../shared/protocol/index.ts';
 import { RelayConnection } from './connection.ts';
+import { LookupError, PresenceBook } from './presence.ts';
 import { closeDatabase, openDatabase, statementCache, type Db } from './store/database.ts';
 import { MessageClock, sentAtOf } from './transport/message-clock.ts';
 import { DEFAULT_SEGMENT_SIZE, checkSegmentSize } from './transport/segments.ts';
@@ -106,6 +107,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   private settingsValue: TransportSettings;
   /** Why the relay refused a message, by message key. */
   private readonly refusals = new Map<string, string>();
+  private readonly peers: PresenceBook;
   private closed = false;
 
   private constructor(
@@ -127,6 +129,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.settingsValue = settings;
     this.clock = new MessageClock(clock);
     this.conn = new RelayConnection(relayUrl, user, device);
+    this.peers = new PresenceBook(db, { user, device }, this.conn);
     this.transport = new Transport(db, this.conn, { user, device }, settings, undefined, {
       partialDir: join(profileDir, 'partial'),
       maxFileBytes: fileSettings.maxFileBytes,
@@ -153,6 +156,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.transport.on('changed', (key) => this.emitMessage(key));
     this.transport.on('stats', (peer) => this.statsChanged(peer));
     this.conn.on('online', () => {
+      this.peers.connected();
       this.emit('event', { type: 'connection', state: 'online' });
       this.transport.onOnline();
     });
@@ -300,6 +304,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     const body = new Uint8Array(1 + utf8.length);
     body[0] = KIND_TEXT;
     body.set(utf8, 1);
+    this.peers.watch(to);
     const id = this.clock.next(Date.now());
     const key = this.transport.submit(to, id, body);
     this.setTyping(to, false);
@@ -322,6 +327,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       throw e;
     }
     if (this.closed) throw new MessengerError('the messenger is closed');
+    this.peers.watch(to);
     const id = this.clock.next(Date.now());
     const key = this.files.submit(to, id, path, described, this.settingsValue.segmentSize);
     const view = this.view(key)!;
@@ -368,6 +374,20 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     const k = parseKey(key);
     if (!k || k.author !== this.user || k.authorDevice !== this.device) return false;
     return this.transport.retry(k.id);
+  }
+
+  /**
+   * Asks the relay about `user`: whether anyone of that name has ever connected to it, and
+   * their presence. From then on this device hears of their presence too.
+   */
+  async lookup(user: string): Promise<UserLookupView> {
+    if (!isValidUserName(user)) throw new MessengerError(`"${user}" is not a valid user name`);
+    try {
+      return await this.peers.lookup(user);
+    } catch (e) {
+      if (e instanceof LookupError) throw new MessengerError(e.message);
+      throw e;
+    }
   }
 
   /** Marks everything received from `peer` as read and tells the peer. */
@@ -447,21 +467,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   }
 
   presence(): PresenceView[] {
-    return (
-      this.sql(
-        'SELECT name, online, devices, last_seen AS lastSeen FROM peers ORDER BY name',
-      ).all() as {
-        name: string;
-        online: number;
-        devices: number;
-        lastSeen: number;
-      }[]
-    ).map((r) => ({
-      user: r.name,
-      online: r.online === 1,
-      devices: r.devices,
-      lastSeen: r.lastSeen,
-    }));
+    return this.peers.list();
   }
 
   stats(peer: string): TransportStats {
@@ -516,16 +522,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   }
 
   private onPresence(frame: Frame & { type: 'presence' }): void {
-    const upsert = this.sql(
-      `INSERT INTO peers (name, online, devices, last_seen) VALUES (?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET online = excluded.online, devices = excluded.devices,
-         last_seen = excluded.last_seen`,
-    );
-    this.db.transaction(() => {
-      for (const e of frame.entries) upsert.run(e.user, e.online ? 1 : 0, e.devices, e.lastSeen);
-    })();
-    for (const e of frame.entries) {
-      if (e.user === this.user) continue;
+    for (const e of this.peers.onFrame(frame)) {
       this.transport.peerPresence(e.user, e.online);
       this.emit('event', {
         type: 'presence',

@@ -41,6 +41,16 @@ export interface SessionView {
   host: 'electron' | 'browser';
 }
 
+/** What the relay says of a name: whether it was ever used, and its presence. */
+export interface UserLookupView {
+  user: string;
+  /** Whether anyone of this name has ever connected to the relay. */
+  exists: boolean;
+  online: boolean;
+  /** Epoch ms; null when the name was never used. */
+  lastSeen: number | null;
+}
+
 export interface FileSettingsView {
   /** An absolute folder; received files are saved there under sanitised, unique names. */
   downloadsDir: string;
@@ -237,6 +247,8 @@ export const METHODS = {
   ),
   conversations: method<Record<string, never>, ConversationView[]>(none),
   presence: method<Record<string, never>, PresenceView[]>(none),
+  /** Asks the relay whether a name exists (and from then on follows its presence). */
+  lookupUser: method<{ user: string }, UserLookupView>(object({ user: req(userName) })),
   network: method<{ peer: string; since?: number }, NetworkSnapshot>(
     object({ peer: req(userName), since: opt(int(0, Number.MAX_SAFE_INTEGER)) }),
   ),

@@ -161,6 +161,8 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           return m.conversations();
         case 'presence':
           return m.presence().filter((pr) => pr.user !== m.user);
+        case 'lookupUser':
+          return await m.lookup((p as Params<'lookupUser'>).user);
         case 'network': {
           const { peer, since } = p as Params<'network'>;
           return { stats: m.stats(peer), log: m.segmentLog(peer, since ?? 0), at: Date.now() };

@@ -24,14 +24,17 @@ import {
   MAX_PRESENCE_ENTRIES,
   MAX_RECEIPT_IDS,
   MAX_SEGMENT_PAYLOAD,
+  MAX_WATCH_NAMES,
   PRESENCE_KINDS,
   PROTOCOL_VERSION,
   RECEIPT_KINDS,
+  WATCH_KINDS,
   type AuthScheme,
   type ErrorCodeName,
   type FrameTypeName,
   type PresenceKind,
   type ReceiptKind,
+  type WatchKind,
 } from './constants.ts';
 import { isValidUserName } from './names.ts';
 
@@ -95,6 +98,12 @@ export interface PresenceFrame extends Envelope {
   kind: PresenceKind;
   entries: PresenceEntry[];
 }
+/** The users whose presence this connection hears of (docs/protocol.md, "Presence"). */
+export interface WatchFrame extends Envelope {
+  type: 'watch';
+  kind: WatchKind;
+  users: string[];
+}
 export interface TypingFrame extends Envelope {
   type: 'typing';
   typing: boolean;
@@ -123,7 +132,8 @@ export type Frame =
   | TypingFrame
   | ReceiptFrame
   | ErrorFrame
-  | HeldFrame;
+  | HeldFrame
+  | WatchFrame;
 
 export type DecodeErrorKind =
   'truncated' | 'oversized' | 'unsupported-version' | 'unknown-type' | 'malformed' | 'checksum';
@@ -144,6 +154,7 @@ const AUTH_BY_CODE = invert(AUTH_SCHEMES);
 const PRESENCE_BY_CODE = invert(PRESENCE_KINDS);
 const RECEIPT_BY_CODE = invert(RECEIPT_KINDS);
 const ERROR_BY_CODE = invert(ERROR_CODES);
+const WATCH_BY_CODE = invert(WATCH_KINDS);
 
 function invert<K extends string>(table: Record<K, number>): Map<number, K> {
   return new Map(Object.entries(table).map(([k, v]) => [v as number, k as K]));
@@ -406,7 +417,46 @@ const error: BodyCodec<ErrorFrame> = {
   },
 };
 
-const CODECS: Codecs = { hello, welcome, data, ack, presence, typing, receipt, error, held };
+const watch: BodyCodec<WatchFrame> = {
+  from: 'user',
+  to: 'relay',
+  size: (f) => 1 + 2 + f.users.reduce((n, u) => n + 1 + encodeUtf8(u).length, 0),
+  write(w, f) {
+    w.u8(WATCH_KINDS[f.kind]);
+    w.u16(f.users.length);
+    for (const u of f.users) {
+      const name = encodeUtf8(u);
+      w.u8(name.length);
+      w.bytesFrom(name);
+    }
+  },
+  read(r, env) {
+    const kind = WATCH_BY_CODE.get(r.u8('watch.kind'));
+    if (kind === undefined) throw new ReadFailure('malformed', 'watch: unknown kind');
+    const count = r.u16('watch.count');
+    if (count > MAX_WATCH_NAMES) throw new ReadFailure('malformed', 'watch: too many names');
+    // Each name is at least 2 bytes: check before building the array.
+    if (r.remaining < count * 2) throw new ReadFailure('truncated', 'watch: names');
+    const users: string[] = [];
+    for (let i = 0; i < count; i++) {
+      users.push(readName(r, r.u8('watch.nameLength'), 'watch.name', false));
+    }
+    return { type: 'watch', ...env, kind, users };
+  },
+};
+
+const CODECS: Codecs = {
+  hello,
+  welcome,
+  data,
+  ack,
+  presence,
+  typing,
+  receipt,
+  error,
+  held,
+  watch,
+};
 
 // ---------------------------------------------------------------------------------------
 
@@ -609,6 +659,10 @@ function validateForEncoding(frame: Frame, codec: BodyCodec<Frame>): void {
         if (!Number.isInteger(e.devices) || e.devices < 0 || e.devices > 0xffff) bad('devices');
         safe(e.lastSeen, 'lastSeen');
       }
+      break;
+    case 'watch':
+      if (frame.users.length > MAX_WATCH_NAMES) bad('too many names');
+      for (const u of frame.users) if (!isValidUserName(u)) bad(`watch name "${u}"`);
       break;
     case 'typing':
       break;
