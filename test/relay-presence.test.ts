@@ -233,3 +233,41 @@ describe('the engine', () => {
     });
   });
 });
+
+describe('starting and deleting a chat', () => {
+  it('a name that never connected is no such user; its failed chat and any other can be deleted', async () => {
+    const { url } = await relayKnowing(0);
+    const start = (user: string) => {
+      const e = TestEngine.start(url, user);
+      cleanup.push(() => e.close());
+      return e;
+    };
+    const bob = start('bob');
+    const alice = start('alice');
+    await Promise.all([alice.online(), bob.online()]);
+    expect((await alice.m.lookup('zoe')).exists).toBe(false);
+    const refused = alice.m.send('zoe', 'anyone there?');
+    await alice.until(() => alice.m.message(refused.key)?.status === 'failed');
+    const hi = alice.m.send('bob', 'hi bob');
+    await alice.until(() => alice.m.message(hi.key)?.status === 'delivered');
+    expect(
+      alice.m
+        .conversations()
+        .map((c) => c.peer)
+        .sort(),
+    ).toEqual(['bob', 'zoe']);
+
+    expect(alice.m.deleteConversation('zoe')).toBe(true);
+    expect(alice.m.conversations().map((c) => c.peer)).toEqual(['bob']);
+    expect(alice.m.history('zoe')).toEqual([]);
+    expect(alice.m.deleteConversation('zoe')).toBe(false);
+
+    expect(alice.m.deleteConversation('bob')).toBe(true);
+    expect(alice.m.conversations()).toEqual([]);
+    expect(alice.m.presence()).toEqual([]);
+    // bob writes again: a new conversation with only what came after.
+    bob.m.send('alice', 'still there?');
+    await alice.until(() => alice.received('bob').length === 1);
+    expect(alice.conversation('bob').map((m) => m.text)).toEqual(['still there?']);
+  });
+});

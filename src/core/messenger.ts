@@ -16,20 +16,23 @@ import type { SegmentLogEntry, UserLookupView } from '../shared/contract.ts';
 import { isValidUserName, type Frame } from '../shared/protocol/index.ts';
 import { RelayConnection } from './connection.ts';
 import { LookupError, PresenceBook } from './presence.ts';
+import { deleteConversationRows, unfinishedIncomingFiles } from './conversations.ts';
 import { closeDatabase, openDatabase, statementCache, type Db } from './store/database.ts';
 import { MessageClock, sentAtOf } from './transport/message-clock.ts';
-import { DEFAULT_SEGMENT_SIZE, checkSegmentSize } from './transport/segments.ts';
 import { Transport, type MessageKey } from './transport/transport.ts';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { defaultDownloadsDir } from './files/downloads.ts';
 import { FileError, FileTransfers, type FileSettings } from './files/transfers.ts';
+import { MessengerError } from './errors.ts';
+import {
+  DEFAULT_MAX_FILE_BYTES,
+  DEFAULT_SETTINGS,
+  checkFileSettings,
+  checkSettings,
+} from './settings.ts';
 
-export const DEFAULT_SETTINGS: TransportSettings = {
-  segmentSize: DEFAULT_SEGMENT_SIZE,
-  assemblyPeriodMs: 1000,
-  idleCycles: 3,
-};
-export const DEFAULT_MAX_FILE_BYTES = 8 * 1024 ** 3;
+export { MessengerError } from './errors.ts';
+export { DEFAULT_MAX_FILE_BYTES, DEFAULT_SETTINGS, checkSettings } from './settings.ts';
 
 /** The shortest interval between two `stats` events for one peer. */
 export const STATS_EVENT_MS = 250;
@@ -49,10 +52,6 @@ const REFUSALS: ReadonlySet<string> = new Set([
 /** Application-layer message kinds (the first byte of a message body). */
 const KIND_TEXT = 1;
 
-export class MessengerError extends Error {
-  override name = 'MessengerError';
-}
-
 export interface MessengerOptions {
   profileDir: string;
   relayUrl: string;
@@ -62,20 +61,6 @@ export interface MessengerOptions {
   /** Where received files go (saved in the profile); default: the system's Downloads/Strata. */
   downloadsDir?: string;
   maxFileBytes?: number;
-}
-
-export function checkSettings(s: TransportSettings): void {
-  checkSegmentSize(s.segmentSize);
-  if (
-    !Number.isInteger(s.assemblyPeriodMs) ||
-    s.assemblyPeriodMs < 50 ||
-    s.assemblyPeriodMs > 60_000
-  ) {
-    throw new MessengerError('the assembly period must be 50 to 60000 ms');
-  }
-  if (!Number.isInteger(s.idleCycles) || s.idleCycles < 1 || s.idleCycles > 3) {
-    throw new MessengerError('idle cycles (K) must be 1, 2 or 3');
-  }
 }
 
 interface MessageRow {
@@ -390,6 +375,20 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     }
   }
 
+  /**
+   * Deletes the conversation with `peer` on this device: its messages both ways and what is
+   * still in flight (an incoming file is cancelled and its partial file removed; the sender
+   * hears so). Saved files stay in the downloads folder. False when there was none.
+   */
+  deleteConversation(peer: string): boolean {
+    if (!isValidUserName(peer)) throw new MessengerError(`"${peer}" is not a valid user name`);
+    for (const key of unfinishedIncomingFiles(this.db, peer)) this.files.cancelIncoming(key);
+    this.transport.forgetPeer(peer);
+    const deleted = deleteConversationRows(this.db, this, peer);
+    this.peers.forget(peer);
+    return deleted > 0;
+  }
+
   /** Marks everything received from `peer` as read and tells the peer. */
   markRead(peer: string): number {
     const rows = this.sql(
@@ -591,15 +590,6 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)").run(
       String(this.clock.current),
     );
-  }
-}
-
-function checkFileSettings(s: FileSettings): void {
-  if (typeof s.downloadsDir !== 'string' || !isAbsolute(s.downloadsDir)) {
-    throw new MessengerError('the downloads folder must be an absolute path');
-  }
-  if (!Number.isSafeInteger(s.maxFileBytes) || s.maxFileBytes < 1) {
-    throw new MessengerError('the largest file must be a positive number of bytes');
   }
 }
 

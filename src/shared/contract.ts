@@ -247,6 +247,8 @@ export const METHODS = {
   ),
   conversations: method<Record<string, never>, ConversationView[]>(none),
   presence: method<Record<string, never>, PresenceView[]>(none),
+  /** Deletes a conversation on this device (messages both ways, transfers in flight). */
+  deleteConversation: method<{ peer: string }, boolean>(object({ peer: req(userName) })),
   /** Asks the relay whether a name exists (and from then on follows its presence). */
   lookupUser: method<{ user: string }, UserLookupView>(object({ user: req(userName) })),
   network: method<{ peer: string; since?: number }, NetworkSnapshot>(

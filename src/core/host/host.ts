@@ -161,6 +161,8 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           return m.conversations();
         case 'presence':
           return m.presence().filter((pr) => pr.user !== m.user);
+        case 'deleteConversation':
+          return m.deleteConversation((p as Params<'deleteConversation'>).peer);
         case 'lookupUser':
           return await m.lookup((p as Params<'lookupUser'>).user);
         case 'network': {

@@ -514,6 +514,18 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.changed({ author: this.me.user, authorDevice: this.me.device, id });
   }
 
+  /** Forgets everything in flight with `peer`: their conversation is being deleted. */
+  forgetPeer(peer: string): void {
+    for (const [id, msg] of this.sending) {
+      if (msg.peer !== peer) continue;
+      this.sending.delete(id);
+      msg.file?.close();
+    }
+    this.outbound.delete(peer);
+    this.offlinePeers.delete(peer);
+    this.heldSweeps.delete(peer);
+  }
+
   /** Gives up sending a file: it fails with `reason`, and its file state says cancelled. */
   cancelFile(id: number): boolean {
     const r = this.q.outMessage.get(this.me.user, this.me.device, id) as OutRow | undefined;
