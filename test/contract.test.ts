@@ -368,6 +368,31 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     expect(await api.call('filePreview', { key: 'nobody/1/1' })).toBeNull();
   });
 
+  it('keeps the UI preferences in the profile through a login and a restart', async () => {
+    const profileDir = tempDir('strata-host-');
+    const first = await instance({ profileDir });
+    const events = new Events(first.api);
+    expect((await first.api.call('session', {})).preferences).toEqual({ language: null });
+    await first.api.call('setPreferences', { patch: { language: 'ru' } });
+    await events.until(
+      (e) => (e.type === 'session' && e.session.preferences.language === 'ru') || undefined,
+    );
+    const bad = await apiError(
+      first.api.call('setPreferences', { patch: { language: 'xx' as 'ru' } }),
+    );
+    expect(bad.code).toBe('invalid');
+    // Remembering the relay at login keeps what else the profile remembers.
+    await first.api.call('login', { user: 'hana', relayUrl: relay.url });
+    await first.close();
+    open.splice(open.indexOf(first), 1);
+
+    const again = await instance({ profileDir });
+    expect(await again.api.call('session', {})).toMatchObject({
+      relayUrl: relay.url,
+      preferences: { language: 'ru' },
+    });
+  });
+
   it('changes the transport settings, saved in the profile, and refuses bad ones', async () => {
     const { api } = await instance({ relayUrl: relay.url, user: 'gina' });
     const events = new Events(api);

@@ -23,6 +23,16 @@ export const isUserName = isValidUserName;
 export const HOST_LOST = 'hostLost';
 export const HOST_BACK = 'hostBack';
 
+/** The languages the UI speaks. */
+export const UI_LANGUAGES = ['en', 'ru'] as const;
+export type UiLanguage = (typeof UI_LANGUAGES)[number];
+
+/** The UI's preferences, kept in the profile so that they survive restarts of either host. */
+export interface PreferencesView {
+  /** The language the user picked; null follows the system's. */
+  language: UiLanguage | null;
+}
+
 /** What the renderer knows of the app instance it runs in. */
 export interface SessionView {
   /** The profile's name (its directory's name): Alice's window, Bob's window. */
@@ -39,6 +49,8 @@ export interface SessionView {
   files: FileSettingsView | null;
   /** 'electron' or 'browser': where the host runs. */
   host: 'electron' | 'browser';
+  /** Known before login: the login screen speaks the chosen language too. */
+  preferences: PreferencesView;
 }
 
 /** What the relay says of a name: whether it was ever used, and its presence. */
@@ -158,6 +170,10 @@ const oneOf =
     typeof v === 'string' && (values as readonly string[]).includes(v)
       ? (v as T)
       : fail(path, `one of ${values.join(', ')}`);
+const nullable =
+  <T>(check: Check<T>): Check<T | null> =>
+  (v, path) =>
+    v === null ? null : check(v, path);
 const relayUrl: Check<string> = (v, path) => {
   const s = str(2048)(v, path);
   const u = URL.parse(s);
@@ -298,6 +314,10 @@ export const METHODS = {
         }),
       ),
     }),
+  ),
+  /** Changes the UI's preferences (no login needed); the host saves them in the profile. */
+  setPreferences: method<{ patch: Partial<PreferencesView> }, PreferencesView>(
+    object({ patch: req(object({ language: opt(nullable(oneOf(UI_LANGUAGES))) })) }),
   ),
 } as const;
 

@@ -4,16 +4,17 @@ import { useEffect } from 'react';
 import { LoginScreen } from './components/LoginScreen.tsx';
 import { MainLayout } from './components/MainLayout.tsx';
 import { useT, useLanguage } from './i18n.ts';
-import { boot, useSessionStore } from './store.ts';
+import { useStrata, useStrataStore } from './store/index.ts';
 
 export function App() {
-  const phase = useSessionStore((s) => s.phase);
+  const { boot } = useStrataStore().getState();
+  const phase = useStrata((s) => s.phase);
   const t = useT();
   const language = useLanguage();
 
   useEffect(() => {
     void boot();
-  }, []);
+  }, [boot]);
 
   useEffect(() => {
     document.documentElement.lang = language;

@@ -1,10 +1,10 @@
 // Every string the user sees goes through t(). The language follows the system
-// (navigator.language: Russian for ru*, English otherwise) unless the user picked one, which
-// is remembered in localStorage. Dictionaries are plain modules, one per part of the UI.
+// (navigator.language: Russian for ru*, English otherwise) unless the user picked one (the
+// store's preferences slice keeps it). Dictionaries are plain modules, one per part of the UI.
 import { useCallback } from 'react';
-import { create } from 'zustand';
 import { strings as appStrings } from './strings/app.ts';
 import { strings as networkStrings } from './strings/network.ts';
+import { useStrata } from './store/context.ts';
 
 export const LANGUAGES = ['en', 'ru'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -45,62 +45,18 @@ export function detectLanguage(saved: string | null, systemLanguages: readonly s
   return 'en';
 }
 
-const STORAGE_KEY = 'strata.language';
-
-function readSaved(): string | null {
-  try {
-    return globalThis.localStorage?.getItem(STORAGE_KEY) ?? null;
-  } catch {
-    return null; // storage disabled: follow the system
-  }
-}
-
-function systemLanguages(): readonly string[] {
-  const nav = globalThis.navigator as Navigator | undefined;
-  if (nav === undefined) return [];
-  return nav.languages?.length ? nav.languages : [nav.language];
-}
-
-interface LanguageState {
-  language: Language;
-  /** What the user picked, or null to follow the system. */
-  choice: Language | null;
-}
-
-const initialChoice = readSaved();
-export const useLanguageStore = create<LanguageState>(() => ({
-  language: detectLanguage(initialChoice, systemLanguages()),
-  choice: isLanguage(initialChoice) ? initialChoice : null,
-}));
-
-/** Picks a language (null: follow the system again) and remembers the choice. */
-export function setLanguage(choice: Language | null): void {
-  try {
-    if (choice === null) globalThis.localStorage?.removeItem(STORAGE_KEY);
-    else globalThis.localStorage?.setItem(STORAGE_KEY, choice);
-  } catch {
-    // Not remembered, but still applied for this session.
-  }
-  useLanguageStore.setState({ language: detectLanguage(choice, systemLanguages()), choice });
-}
-
 export function translate(language: Language, key: StringKey, vars?: Vars): string {
   return interpolate(tables[language][key], vars);
-}
-
-/** Translates in the current language (outside React, or where a re-render is not needed). */
-export function t(key: StringKey, vars?: Vars): string {
-  return translate(useLanguageStore.getState().language, key, vars);
 }
 
 export type Translate = (key: StringKey, vars?: Vars) => string;
 
 /** The translator for a component: it re-renders when the language changes. */
 export function useT(): Translate {
-  const language = useLanguageStore((s) => s.language);
+  const language = useLanguage();
   return useCallback((key: StringKey, vars?: Vars) => translate(language, key, vars), [language]);
 }
 
 export function useLanguage(): Language {
-  return useLanguageStore((s) => s.language);
+  return useStrata((s) => s.language);
 }

@@ -5,15 +5,7 @@ import { useRef, useState, type DragEvent } from 'react';
 import type { SessionView } from '../../../shared/contract.ts';
 import { useLanguage, useT } from '../i18n.ts';
 import { dragHasFiles, formatSize } from '../model/files.ts';
-import {
-  cancelUpload,
-  closeChat,
-  retryFirstPage,
-  sendFiles,
-  useContactsStore,
-  useMessagesStore,
-  useUiStore,
-} from '../store.ts';
+import { useStrata, useStrataStore } from '../store/index.ts';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
 import { presenceLine } from './format.ts';
@@ -23,7 +15,7 @@ import { useNow } from './useNow.ts';
 
 export function ChatPane({ session }: { session: SessionView }) {
   const t = useT();
-  const peer = useUiStore((s) => s.selected);
+  const peer = useStrata((s) => s.selected);
   if (peer === null) {
     return (
       <div className="chat-placeholder" data-testid="no-chat">
@@ -41,6 +33,7 @@ function hasFiles(e: DragEvent): boolean {
 
 function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
   const t = useT();
+  const { sendFiles } = useStrataStore().getState();
   const [dragging, setDragging] = useState(false);
   // dragenter/dragleave fire for every child crossed: the overlay stays while any is entered.
   const depth = useRef(0);
@@ -101,7 +94,8 @@ function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
 function Uploads({ peer }: { peer: string }) {
   const t = useT();
   const language = useLanguage();
-  const all = useUiStore((s) => s.uploads);
+  const { cancelUpload } = useStrataStore().getState();
+  const all = useStrata((s) => s.uploads);
   const uploads = all.filter((u) => u.peer === peer);
   if (uploads.length === 0) return null;
   return (
@@ -142,10 +136,9 @@ function ChatHeader({ peer, connected }: { peer: string; connected: boolean }) {
   const t = useT();
   const language = useLanguage();
   const now = useNow();
-  const presence = useContactsStore(
-    (s) => s.presence[peer] ?? s.conversations[peer]?.presence ?? null,
-  );
-  const typing = useContactsStore((s) => s.typing[peer] === true);
+  const { closeChat } = useStrataStore().getState();
+  const presence = useStrata((s) => s.presence[peer] ?? s.conversations[peer]?.presence ?? null);
+  const typing = useStrata((s) => s.typing[peer] === true);
   // Out of touch with the relay, we cannot know who is online.
   const online = connected && (presence?.online ?? false);
   const lastSeen = presence !== null && presence.lastSeen > 0 ? presence.lastSeen : null;
@@ -183,7 +176,8 @@ function ChatHeader({ peer, connected }: { peer: string; connected: boolean }) {
 
 function ChatBody({ peer }: { peer: string }) {
   const t = useT();
-  const state = useMessagesStore((s) => s.byPeer[peer]);
+  const { retryFirstPage } = useStrataStore().getState();
+  const state = useStrata((s) => s.byPeer[peer]);
   if (state === undefined || (!state.loaded && state.list.length === 0)) {
     if (state !== undefined && state.error !== null) {
       return (

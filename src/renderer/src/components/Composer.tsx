@@ -5,20 +5,15 @@ import { useEffect, useMemo, useRef, type KeyboardEvent } from 'react';
 import { MAX_TEXT_CHARS } from '../../../shared/contract.ts';
 import { useT } from '../i18n.ts';
 import { TypingNotifier } from '../model/typing.ts';
-import {
-  describeError,
-  sendFiles,
-  sendText,
-  setDraft,
-  setTyping,
-  showToast,
-  useUiStore,
-} from '../store.ts';
+import { describeError } from '../errors.ts';
+import { useStrata, useStrataStore } from '../store/index.ts';
 import { AttachIcon, SendIcon } from './Icons.tsx';
 
 export function Composer({ peer }: { peer: string }) {
   const t = useT();
-  const draft = useUiStore((s) => s.drafts[peer] ?? '');
+  const store = useStrataStore();
+  const { sendFiles, sendText, setDraft, setTyping, showToast } = store.getState();
+  const draft = useStrata((s) => s.drafts[peer] ?? '');
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const fileRef = useRef<HTMLInputElement>(null);
   const typing = useMemo(() => new TypingNotifier((on) => setTyping(peer, on)), [peer]);
@@ -42,8 +37,8 @@ export function Composer({ peer }: { peer: string }) {
       await sendText(peer, text);
     } catch (e) {
       // Not accepted: the text comes back unless something new was typed meanwhile.
-      if ((useUiStore.getState().drafts[peer] ?? '') === '') setDraft(peer, text);
-      showToast(t('composer.sendFailed', { detail: describeError(e) }));
+      if ((store.getState().drafts[peer] ?? '') === '') setDraft(peer, text);
+      showToast(t('composer.sendFailed', { detail: describeError(e, t) }));
     }
     inputRef.current?.focus();
   }

@@ -14,13 +14,7 @@ import {
 } from '../model/files.ts';
 import { useEffect, useState } from 'react';
 import { PREVIEW_MAX_BYTES } from '../../../shared/preview.ts';
-import {
-  controlFile,
-  loadFilePreview,
-  openFile,
-  useSessionStore,
-  useTransferRatesStore,
-} from '../store.ts';
+import { useStrata, useStrataStore } from '../store/index.ts';
 import {
   CloseIcon,
   DownloadIcon,
@@ -39,6 +33,7 @@ export function fileUrl(key: string, inline = false): string {
 /** The data URL of a finished image's preview, once loaded; null while loading or without. */
 function useFilePreview(key: string, wanted: boolean): string | null {
   const [loaded, setLoaded] = useState<{ key: string; url: string | null } | null>(null);
+  const { loadFilePreview } = useStrataStore().getState();
   useEffect(() => {
     if (!wanted) return;
     let live = true;
@@ -48,14 +43,15 @@ function useFilePreview(key: string, wanted: boolean): string | null {
     return () => {
       live = false;
     };
-  }, [key, wanted]);
+  }, [key, wanted, loadFilePreview]);
   return wanted && loaded?.key === key ? loaded.url : null;
 }
 
 export function FileBubble({ m, file }: { m: MessageView; file: FileView }) {
   const t = useT();
   const language = useLanguage();
-  const host = useSessionStore((s) => (s.phase.kind === 'ready' ? s.phase.session.host : null));
+  const { openFile } = useStrataStore().getState();
+  const host = useStrata((s) => (s.phase.kind === 'ready' ? s.phase.session.host : null));
   const kind = fileKind(file.type, file.name);
   const name = file.name ?? t('file.unknownName');
   const own = m.direction === 'out';
@@ -143,6 +139,7 @@ function FileActions({
   host: 'electron' | 'browser' | null;
   t: Translate;
 }) {
+  const { controlFile, openFile } = useStrataStore().getState();
   const buttons = [];
   if (own && (file.state === 'sending' || file.state === 'paused')) {
     buttons.push(
@@ -259,7 +256,7 @@ function FileProgress({
   t: Translate;
   language: Language;
 }) {
-  const rate = useTransferRatesStore((s) => s.byKey[m.key]);
+  const rate = useStrata((s) => s.rates[m.key]);
   const fraction = fileFraction(file);
   const percent = Math.floor(fraction * 100);
   const parts: string[] = [];

@@ -1,13 +1,14 @@
 // The top bar: who is logged in, whether the relay is reachable, and the two panels.
 import { HOST_BACK, HOST_LOST, type SessionView } from '../../../shared/contract.ts';
 import { useT, type Translate } from '../i18n.ts';
-import { setSettingsOpen, toggleNetwork, useUiStore } from '../store.ts';
+import { useStrata, useStrataStore } from '../store/index.ts';
 import { Avatar } from './Avatar.tsx';
 import { NetworkIcon, SettingsIcon } from './Icons.tsx';
 
 export function Header({ session }: { session: SessionView }) {
   const t = useT();
-  const networkOpen = useUiStore((s) => s.networkOpen);
+  const { setSettingsOpen, toggleNetwork } = useStrataStore().getState();
+  const networkOpen = useStrata((s) => s.networkOpen);
   const detail = connectionDetail(session, t);
   return (
     <header className="app-header">

@@ -2,14 +2,16 @@
 // after a successful login; a failed one keeps everything typed.
 import { useId, useState, type FormEvent } from 'react';
 import { ApiError, type SessionView } from '../../../shared/contract.ts';
-import { LANGUAGES, setLanguage, useLanguageStore, useT, type Language } from '../i18n.ts';
+import { LANGUAGES, useT, type Language } from '../i18n.ts';
 import { isUserName } from '../model/contacts.ts';
-import { describeError, login } from '../store.ts';
+import { describeError } from '../errors.ts';
+import { useStrata, useStrataStore } from '../store/index.ts';
 
 const DEFAULT_RELAY = 'ws://127.0.0.1:7000/';
 
 export function LoginScreen({ session }: { session: SessionView }) {
   const t = useT();
+  const { login } = useStrataStore().getState();
   const [user, setUser] = useState('');
   const [relay, setRelay] = useState(session.relayUrl ?? DEFAULT_RELAY);
   const [busy, setBusy] = useState(false);
@@ -109,12 +111,13 @@ function loginError(
     }
     if (err.code === 'refused' || err.code === 'invalid') return { field: null, text: err.message };
   }
-  return { field: null, text: describeError(err) };
+  return { field: null, text: describeError(err, t) };
 }
 
 export function LanguagePicker() {
   const t = useT();
-  const choice = useLanguageStore((s) => s.choice);
+  const { setLanguage } = useStrataStore().getState();
+  const choice = useStrata((s) => s.languageChoice);
   const id = useId();
   return (
     <div className="language-picker">

@@ -6,13 +6,7 @@ import { useT } from '../i18n.ts';
 import { totalUnread } from '../model/contacts.ts';
 import { NetworkView } from '../network/NetworkView.tsx';
 import { SettingsPanel } from '../settings/SettingsPanel.tsx';
-import {
-  markReadIfViewing,
-  setSettingsOpen,
-  toggleNetwork,
-  useContactsStore,
-  useUiStore,
-} from '../store.ts';
+import { useStrata, useStrataStore } from '../store/index.ts';
 import { ChatPane } from './ChatPane.tsx';
 import { Header } from './Header.tsx';
 import { Sidebar } from './Sidebar.tsx';
@@ -20,10 +14,11 @@ import { Toasts } from './Toasts.tsx';
 
 export function MainLayout({ api, session }: { api: StrataApi; session: SessionView }) {
   const t = useT();
-  const selected = useUiStore((s) => s.selected);
-  const networkOpen = useUiStore((s) => s.networkOpen);
-  const settingsOpen = useUiStore((s) => s.settingsOpen);
-  const unread = useContactsStore((s) => totalUnread(s.conversations));
+  const { markReadIfViewing, setSettingsOpen, toggleNetwork } = useStrataStore().getState();
+  const selected = useStrata((s) => s.selected);
+  const networkOpen = useStrata((s) => s.networkOpen);
+  const settingsOpen = useStrata((s) => s.settingsOpen);
+  const unread = useStrata((s) => totalUnread(s.conversations));
   const searchRef = useRef<HTMLInputElement>(null);
 
   // The Electron shell mirrors the title to the dock badge.
@@ -40,7 +35,7 @@ export function MainLayout({ api, session }: { api: StrataApi; session: SessionV
       window.removeEventListener('focus', onActive);
       document.removeEventListener('visibilitychange', onActive);
     };
-  }, []);
+  }, [markReadIfViewing]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

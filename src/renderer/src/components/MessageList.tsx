@@ -6,7 +6,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useLanguage, useT } from '../i18n.ts';
 import { startOfDay, updateRows, type Row } from '../model/rows.ts';
-import { loadOlder, type PeerMessages } from '../store.ts';
+import { useStrataStore, type PeerMessages } from '../store/index.ts';
 import { ArrowDownIcon } from './Icons.tsx';
 import { dayText, MessageRow } from './MessageRow.tsx';
 import { useNow } from './useNow.ts';
@@ -26,6 +26,7 @@ const LOAD_OLDER_WITHIN_SCREENS = 2;
 
 export function MessageList({ peer, state }: { peer: string; state: PeerMessages }) {
   const t = useT();
+  const { loadOlder } = useStrataStore().getState();
   const language = useLanguage();
   const now = useNow();
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -87,7 +88,7 @@ export function MessageList({ peer, state }: { peer: string; state: PeerMessages
     const el = scrollRef.current;
     if (el === null || complete || loading) return;
     if (el.scrollTop < el.clientHeight * LOAD_OLDER_WITHIN_SCREENS) void loadOlder(peer);
-  }, [complete, loading, peer]);
+  }, [complete, loading, peer, loadOlder]);
   useEffect(loadOlderIfNearTop, [loadOlderIfNearTop]);
 
   useEffect(() => {

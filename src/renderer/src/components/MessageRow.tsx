@@ -6,7 +6,7 @@ import type { MessageStatus, MessageView } from '../../../shared/api.ts';
 import { useLanguage, useT, type Language, type Translate } from '../i18n.ts';
 import { dayLabel } from '../model/rows.ts';
 import { formatClock } from '../model/time.ts';
-import { retryMessage } from '../store.ts';
+import { useStrataStore } from '../store/index.ts';
 import { FileBubble } from './FileBubble.tsx';
 import { formatDate } from './format.ts';
 import { AlertIcon, CheckIcon, ClockIcon, DoubleCheckIcon, RetryIcon } from './Icons.tsx';
@@ -27,6 +27,7 @@ export const MessageRow = memo(function MessageRow({
 }) {
   const t = useT();
   const language = useLanguage();
+  const { retryMessage } = useStrataStore().getState();
   // A file that failed (its source changed or vanished) can be sent again like a message.
   const failed = m.direction === 'out' && (m.status === 'failed' || m.file?.state === 'failed');
   const className = ['msg-line', m.direction, runStart ? 'run-start' : ''].join(' ').trim();

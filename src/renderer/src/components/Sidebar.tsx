@@ -10,7 +10,7 @@ import {
   startChatCandidate,
   type Contact,
 } from '../model/contacts.ts';
-import { openChat, setSearch, useContactsStore, useUiStore } from '../store.ts';
+import { useStrata, useStrataStore } from '../store/index.ts';
 import { Avatar } from './Avatar.tsx';
 import { presenceLine, previewText, shortStamp } from './format.ts';
 import { ChatIcon, CloseIcon, SearchIcon } from './Icons.tsx';
@@ -24,12 +24,13 @@ export function Sidebar({
   searchRef: RefObject<HTMLInputElement | null>;
 }) {
   const t = useT();
-  const conversations = useContactsStore((s) => s.conversations);
-  const presence = useContactsStore((s) => s.presence);
-  const started = useContactsStore((s) => s.started);
-  const typing = useContactsStore((s) => s.typing);
-  const search = useUiStore((s) => s.search);
-  const selected = useUiStore((s) => s.selected);
+  const { openChat, setSearch } = useStrataStore().getState();
+  const conversations = useStrata((s) => s.conversations);
+  const presence = useStrata((s) => s.presence);
+  const started = useStrata((s) => s.started);
+  const typing = useStrata((s) => s.typing);
+  const search = useStrata((s) => s.search);
+  const selected = useStrata((s) => s.selected);
   const listRef = useRef<HTMLUListElement>(null);
 
   const contacts = useMemo(
@@ -181,6 +182,7 @@ function ContactRow({
   const t = useT();
   const language = useLanguage();
   const now = useNow();
+  const { openChat } = useStrataStore().getState();
   const m = contact.lastMessage;
   const presence = presenceLine(
     contact.online,

@@ -1,11 +1,12 @@
 // Notices that are not tied to one place: the relay refusing something, a failed retry.
 import { useT } from '../i18n.ts';
-import { dismissToast, useUiStore } from '../store.ts';
+import { useStrata, useStrataStore } from '../store/index.ts';
 import { CloseIcon } from './Icons.tsx';
 
 export function Toasts() {
   const t = useT();
-  const toasts = useUiStore((s) => s.toasts);
+  const { dismissToast } = useStrataStore().getState();
+  const toasts = useStrata((s) => s.toasts);
   return (
     <div className="toasts" aria-live="polite">
       {toasts.map((toast) => (

@@ -2,7 +2,8 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { FileSettingsView } from '../../../shared/contract.ts';
 import { useT } from '../i18n.ts';
-import { describeError, updateFileSettings } from '../store.ts';
+import { describeError } from '../errors.ts';
+import { useStrataStore } from '../store/index.ts';
 import {
   fileSettingsForm,
   fileSettingsPatch,
@@ -27,6 +28,7 @@ export function FileSettingsSection({ files }: { files: FileSettingsView | null 
 
 function FilesForm({ files }: { files: FileSettingsView }) {
   const t = useT();
+  const { updateFileSettings } = useStrataStore().getState();
   const idBase = useId();
   const [current, setCurrent] = useState(files);
   const [form, setForm] = useState<FileSettingsForm>(() => fileSettingsForm(files));
@@ -54,7 +56,10 @@ function FilesForm({ files }: { files: FileSettingsView }) {
       setForm(fileSettingsForm(saved));
       setStatus({ kind: 'ok', text: t('settings.saved') });
     } catch (err) {
-      setStatus({ kind: 'error', text: t('settings.saveFailed', { message: describeError(err) }) });
+      setStatus({
+        kind: 'error',
+        text: t('settings.saveFailed', { message: describeError(err, t) }),
+      });
     }
   };
 

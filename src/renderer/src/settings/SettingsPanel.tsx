@@ -5,7 +5,8 @@ import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { TransportSettings } from '../../../shared/api.ts';
 import type { SessionView, StrataApi } from '../../../shared/contract.ts';
 import { CloseIcon } from '../components/Icons.tsx';
-import { setLanguage, useLanguageStore, useT, type Language, type StringKey } from '../i18n.ts';
+import { useT, type Language, type StringKey } from '../i18n.ts';
+import { useStrata, useStrataStore } from '../store/index.ts';
 import { FileSettingsSection } from './FileSettingsSection.tsx';
 import { FOCUSABLE, wrapFocus } from './focus-trap.ts';
 import { SettingsActions, type SaveStatus } from './SettingsActions.tsx';
@@ -56,7 +57,8 @@ export function SettingsPanel(props: {
   const [form, setForm] = useState<SettingsForm>(() => settingsForm(props.session.settings));
   const [errors, setErrors] = useState<Partial<Record<SettingsField, NumberFieldError>>>({});
   const [status, setStatus] = useState<SaveStatus>({ kind: 'idle', text: '' });
-  const languageChoice = useLanguageStore((s) => s.choice);
+  const { setLanguage } = useStrataStore().getState();
+  const languageChoice = useStrata((s) => s.languageChoice);
 
   const onCloseRef = useRef(props.onClose);
   useEffect(() => {

@@ -102,6 +102,7 @@ export const strings = {
     'toast.dismiss': 'Dismiss',
     'error.hostUnreachable': 'The app host cannot be reached ({detail})',
     'error.loadContacts': 'The contact list could not be loaded: {detail}',
+    'error.savePreferences': 'The language could not be saved in the profile: {detail}',
     'error.retryRefused': 'This message cannot be sent again',
 
     'settings.files': 'Files',
@@ -263,6 +264,7 @@ export const strings = {
     'toast.dismiss': 'Закрыть',
     'error.hostUnreachable': 'Приложение недоступно ({detail})',
     'error.loadContacts': 'Не удалось загрузить список контактов: {detail}',
+    'error.savePreferences': 'Не удалось сохранить язык в профиле: {detail}',
     'error.retryRefused': 'Это сообщение нельзя отправить снова',
 
     'settings.files': 'Файлы',

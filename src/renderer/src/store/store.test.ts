@@ -1,22 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ConversationView } from '../../shared/api.ts';
-import { ApiError, HOST_LOST, type SessionView, type StrataApi } from '../../shared/contract.ts';
-import { message } from './model/testing.ts';
+import type { ConversationView } from '../../../shared/api.ts';
+import { ApiError, HOST_LOST, type SessionView, type StrataApi } from '../../../shared/contract.ts';
+import { StageError, type HostClient } from '../api/index.ts';
+import { message } from '../model/testing.ts';
 import {
   MAX_TOASTS,
-  boot,
-  loadOlder,
-  markReadIfViewing,
-  openChat,
-  onEvent,
-  dismissToast,
-  showToast,
-  useUiStore,
-  useContactsStore,
-  useMessagesStore,
-  useSessionStore,
+  browserEnv,
+  createStrataStore,
   type PeerMessages,
-} from './store.ts';
+  type StrataStore,
+} from './index.ts';
 
 const SESSION: SessionView = {
   profile: 'alice',
@@ -27,21 +20,39 @@ const SESSION: SessionView = {
   settings: { segmentSize: 1024, assemblyPeriodMs: 1000, idleCycles: 2 },
   files: null,
   host: 'browser',
+  preferences: { language: null },
 };
 
-/** A host stand-in whose `history` answers come from `answer`; every call is recorded. */
-function ready(answer: (params: unknown) => unknown): { calls: string[] } {
-  const calls: string[] = [];
-  const api: StrataApi = {
-    call: async (method, params) => {
-      calls.push(method);
-      if (method !== 'history') throw new Error(`unexpected ${method}`);
-      return answer(params) as never;
-    },
+/** A fresh store, in a window that is visible and focused unless told otherwise. */
+function makeStore(windowIsActive = () => true): StrataStore {
+  return createStrataStore({
+    ...browserEnv(),
+    windowIsActive,
+    systemLanguages: () => ['en'],
+    pageLanguage: () => null,
+  });
+}
+
+/** A host whose calls go to `call`; it hands over no file. */
+function host(call: StrataApi['call']): HostClient {
+  return {
+    call,
     subscribe: () => () => undefined,
+    stageFile: () => Promise.reject(new Error('no files here')),
   };
-  useSessionStore.setState({ phase: { kind: 'ready', api, session: SESSION } });
-  return { calls };
+}
+
+/** A store logged in to a host whose `history` answers come from `answer`; calls are recorded. */
+function ready(answer: (params: unknown) => unknown): { store: StrataStore; calls: string[] } {
+  const calls: string[] = [];
+  const api = host(async (method, params) => {
+    calls.push(method);
+    if (method !== 'history') throw new Error(`unexpected ${method}`);
+    return answer(params) as never;
+  });
+  const store = makeStore();
+  store.setState({ phase: { kind: 'ready', api, session: SESSION } });
+  return { store, calls };
 }
 
 /** A promise and the function that resolves it, for answers a test holds back. */
@@ -52,15 +63,19 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
 }
 
 /** Resolves once a chat's messages pass `test` (checked on every change of the store). */
-function chatWhen(peer: string, test: (state: PeerMessages) => boolean): Promise<void> {
+function chatWhen(
+  store: StrataStore,
+  peer: string,
+  test: (state: PeerMessages) => boolean,
+): Promise<void> {
   return new Promise((resolve) => {
     const check = (): void => {
-      const state = useMessagesStore.getState().byPeer[peer];
+      const state = store.getState().byPeer[peer];
       if (state === undefined || !test(state)) return;
       stop();
       resolve();
     };
-    const stop = useMessagesStore.subscribe(check);
+    const stop = store.subscribe(check);
     check();
   });
 }
@@ -68,11 +83,6 @@ function chatWhen(peer: string, test: (state: PeerMessages) => boolean): Promise
 afterEach(() => {
   vi.useRealTimers();
   vi.unstubAllGlobals();
-  useUiStore.setState({ selected: null });
-  useSessionStore.setState({ phase: { kind: 'connecting' } });
-  useMessagesStore.setState({ byPeer: {} });
-  useContactsStore.setState({ conversations: {}, presence: {}, typing: {}, started: [] });
-  for (const toast of useUiStore.getState().toasts) dismissToast(toast.id);
 });
 
 /**
@@ -123,15 +133,17 @@ describe('boot', () => {
     HostSocket.made = [];
     HostSocket.session = () => ({ error: { code: 'internal', message: 'profile locked' } });
 
+    const store = makeStore();
+    const { boot } = store.getState();
     await boot();
-    expect(useSessionStore.getState().phase).toMatchObject({ kind: 'failed' });
+    expect(store.getState().phase).toMatchObject({ kind: 'failed' });
     // The link itself works: left open, its client would go on reconnecting after every drop.
     expect(HostSocket.made.map((x) => x.closed)).toEqual([true]);
 
     // Retry, as StrictMode does in development: two calls at once make one start.
     HostSocket.session = () => ({ result: { ...SESSION, user: null } });
     await Promise.all([boot(), boot()]);
-    expect(useSessionStore.getState().phase).toMatchObject({ kind: 'ready' });
+    expect(store.getState().phase).toMatchObject({ kind: 'ready' });
     expect(HostSocket.made.map((x) => x.closed)).toEqual([true, false]);
     await boot();
     expect(HostSocket.made).toHaveLength(2);
@@ -140,35 +152,35 @@ describe('boot', () => {
 
 describe('first page', () => {
   it('is asked for again when its chat is selected again after a failure', async () => {
-    vi.stubGlobal('document', { visibilityState: 'visible', hasFocus: () => true });
     let down = true;
-    const { calls } = ready(() => {
+    const { store, calls } = ready(() => {
       if (down) throw new ApiError('unreachable', 'the app host is not connected');
       return [message({ id: 1, direction: 'out' })];
     });
+    const { openChat } = store.getState();
     openChat('bob');
-    await chatWhen('bob', (x) => x.error !== null);
+    await chatWhen(store, 'bob', (x) => x.error !== null);
     expect(calls).toEqual(['history']);
 
     down = false;
     openChat('bob');
-    expect(useMessagesStore.getState().byPeer['bob']).toMatchObject({ loading: true, error: null });
-    await chatWhen('bob', (x) => x.loaded);
+    expect(store.getState().byPeer['bob']).toMatchObject({ loading: true, error: null });
+    await chatWhen(store, 'bob', (x) => x.loaded);
     expect(calls).toEqual(['history', 'history']);
-    expect(useMessagesStore.getState().byPeer['bob']).toMatchObject({ error: null });
-    expect(useMessagesStore.getState().byPeer['bob']!.list).toHaveLength(1);
+    expect(store.getState().byPeer['bob']).toMatchObject({ error: null });
+    expect(store.getState().byPeer['bob']!.list).toHaveLength(1);
   });
 });
 
 describe('loadOlder', () => {
   it('does not ask again by itself after a failure, only when retried', async () => {
-    vi.stubGlobal('document', { visibilityState: 'visible', hasFocus: () => true });
     let down = true;
-    const { calls } = ready(() => {
+    const { store, calls } = ready(() => {
       if (down) throw new ApiError('unreachable', 'the app host is not connected');
       return [];
     });
-    useMessagesStore.setState({
+    const { loadOlder } = store.getState();
+    store.setState({
       byPeer: {
         bob: {
           list: [message({ id: 5, direction: 'in' })],
@@ -181,8 +193,8 @@ describe('loadOlder', () => {
     });
     await loadOlder('bob');
     expect(calls).toEqual(['history']);
-    expect(useMessagesStore.getState().byPeer['bob']).toMatchObject({ loading: false });
-    expect(useMessagesStore.getState().byPeer['bob']!.error).not.toBeNull();
+    expect(store.getState().byPeer['bob']).toMatchObject({ loading: false });
+    expect(store.getState().byPeer['bob']!.error).not.toBeNull();
 
     // The list re-asks whenever its state changes: that must not become a loop.
     await loadOlder('bob');
@@ -191,7 +203,7 @@ describe('loadOlder', () => {
     down = false;
     await loadOlder('bob', { retry: true });
     expect(calls).toEqual(['history', 'history']);
-    expect(useMessagesStore.getState().byPeer['bob']).toMatchObject({
+    expect(store.getState().byPeer['bob']).toMatchObject({
       error: null,
       complete: true,
     });
@@ -209,20 +221,17 @@ describe('loading contacts', () => {
     });
     const late = deferred<ConversationView[]>();
     let asked = 0;
-    const api: StrataApi = {
-      call: async (method) => {
-        // The first answer is held back; later ones are the host's current truth.
-        if (method === 'conversations') {
-          return (++asked === 1 ? await late.promise : [conversation(6, 3)]) as never;
-        }
-        if (method === 'presence') return [] as never;
-        throw new Error(`unexpected ${method}`);
-      },
-      subscribe: () => () => undefined,
-    };
-    useSessionStore.setState({
-      phase: { kind: 'ready', api, session: { ...SESSION, user: null } },
+    const api = host(async (method) => {
+      // The first answer is held back; later ones are the host's current truth.
+      if (method === 'conversations') {
+        return (++asked === 1 ? await late.promise : [conversation(6, 3)]) as never;
+      }
+      if (method === 'presence') return [] as never;
+      throw new Error(`unexpected ${method}`);
     });
+    const store = makeStore();
+    const { onEvent } = store.getState();
+    store.setState({ phase: { kind: 'ready', api, session: { ...SESSION, user: null } } });
     // A returning user logs in: the contact list is asked for, and answered late.
     onEvent({ type: 'session', session: SESSION });
     onEvent({ type: 'message', message: message({ id: 6, direction: 'in' }) });
@@ -230,11 +239,11 @@ describe('loading contacts', () => {
     // The batch is applied and the unread counts re-read, all before the late answer.
     await vi.advanceTimersByTimeAsync(1000);
     expect(asked).toBe(2);
-    expect(useContactsStore.getState().conversations['bob']).toMatchObject({ unread: 3 });
+    expect(store.getState().conversations['bob']).toMatchObject({ unread: 3 });
 
     late.resolve([conversation(5, 2)]);
     await vi.advanceTimersByTimeAsync(1000);
-    const { conversations } = useContactsStore.getState();
+    const { conversations } = store.getState();
     expect(conversations['bob']!.lastMessage!.id).toBe(6);
     expect(conversations['bob']!.unread).toBe(3);
     expect(conversations['carol']!.lastMessage!.id).toBe(1);
@@ -245,24 +254,22 @@ describe('loading contacts', () => {
 
 describe('marking read', () => {
   it('queues one call per chat, for the chat still open when its turn comes', async () => {
-    // The window is visible and focused.
-    vi.stubGlobal('document', { visibilityState: 'visible', hasFocus: () => true });
     const started = deferred<void>();
     const first = deferred<void>();
     const marked: string[] = [];
-    const api: StrataApi = {
-      call: async (method, params) => {
-        if (method !== 'markRead') throw new Error(`unexpected ${method}`);
-        marked.push((params as { peer: string }).peer);
-        if (marked.length === 1) {
-          started.resolve();
-          await first.promise;
-        }
-        return undefined as never;
-      },
-      subscribe: () => () => undefined,
-    };
-    useSessionStore.setState({ phase: { kind: 'ready', api, session: SESSION } });
+    const api = host(async (method, params) => {
+      if (method !== 'markRead') throw new Error(`unexpected ${method}`);
+      marked.push((params as { peer: string }).peer);
+      if (marked.length === 1) {
+        started.resolve();
+        await first.promise;
+      }
+      return undefined as never;
+    });
+    // The window is visible and focused.
+    const store = makeStore();
+    const { openChat, markReadIfViewing } = store.getState();
+    store.setState({ phase: { kind: 'ready', api, session: SESSION } });
     const chat = (peer: string): PeerMessages => ({
       list: [message({ id: 1, direction: 'in', peer })],
       loaded: true,
@@ -270,7 +277,7 @@ describe('marking read', () => {
       complete: true,
       error: null,
     });
-    useMessagesStore.setState({ byPeer: { bob: chat('bob'), carol: chat('carol') } });
+    store.setState({ byPeer: { bob: chat('bob'), carol: chat('carol') } });
 
     openChat('bob');
     await started.promise;
@@ -282,28 +289,108 @@ describe('marking read', () => {
 
     // bob's queued call is moot (the user left bob); carol's was not dropped.
     expect(marked).toEqual(['bob', 'carol']);
-    expect(useMessagesStore.getState().byPeer['carol']!.list[0]!.status).toBe('read');
+    expect(store.getState().byPeer['carol']!.list[0]!.status).toBe('read');
   });
 });
 
 describe('typing', () => {
   it('clears every indicator when the link to the host is lost', () => {
-    ready(() => []);
+    const { store } = ready(() => []);
+    const { onEvent } = store.getState();
     onEvent({ type: 'typing', user: 'bob', typing: true });
-    expect(useContactsStore.getState().typing['bob']).toBe(true);
+    expect(store.getState().typing['bob']).toBe(true);
     // The "stopped" event that the host sends meanwhile never arrives.
     onEvent({ type: 'connection', state: 'offline', detail: HOST_LOST });
-    expect(useContactsStore.getState().typing['bob']).not.toBe(true);
+    expect(store.getState().typing['bob']).not.toBe(true);
   });
 });
 
 describe('toasts', () => {
   it('keeps only the newest few of a burst of different errors', () => {
+    const store = makeStore();
+    const { onEvent, showToast } = store.getState();
     for (let i = 0; i < 50; i++) onEvent({ type: 'error', code: 'refused', text: `refused ${i}` });
     showToast('one more');
-    const texts = useUiStore.getState().toasts.map((x) => x.text);
+    const texts = store.getState().toasts.map((x) => x.text);
     expect(texts).toHaveLength(MAX_TOASTS);
     expect(texts.at(-1)).toBe('one more');
     expect(texts.at(-2)).toBe('refused 49');
+  });
+});
+
+describe('sending files', () => {
+  it('sends what the host adapter made of each file, showing its upload meanwhile', async () => {
+    const sent: unknown[] = [];
+    const staged = deferred<{ upload: string }>();
+    let progress: ((loaded: number) => void) | null = null;
+    const store = makeStore();
+    const api: HostClient = {
+      ...host(async (method, params) => {
+        if (method !== 'sendFile') throw new Error(`unexpected ${method}`);
+        sent.push(params);
+        return message({ id: 9, direction: 'out' }) as never;
+      }),
+      stageFile: (_file, options) => {
+        progress = options.onProgress;
+        return staged.promise;
+      },
+    };
+    store.setState({
+      phase: {
+        kind: 'ready',
+        api,
+        session: { ...SESSION, files: { downloadsDir: '/tmp/d', maxFileBytes: 1000 } },
+      },
+    });
+    const sending = store.getState().sendFiles('bob', [new File(['hello'], 'a.txt')]);
+    await vi.waitFor(() => expect(progress).not.toBeNull());
+    progress!(3);
+    expect(store.getState().uploads).toMatchObject([{ peer: 'bob', name: 'a.txt', loaded: 3 }]);
+    staged.resolve({ upload: 'u'.repeat(16) });
+    await sending;
+    expect(sent).toEqual([{ to: 'bob', upload: 'u'.repeat(16) }]);
+    expect(store.getState().uploads).toEqual([]);
+    expect(store.getState().byPeer['bob']!.list.map((m) => m.id)).toEqual([9]);
+  });
+
+  it('says which file a cancelled upload was, and sends nothing', async () => {
+    const store = makeStore();
+    const api: HostClient = {
+      ...host(async (method) => {
+        throw new Error(`unexpected ${method}`);
+      }),
+      stageFile: (_file, { onProgress, signal }) => {
+        onProgress(0);
+        return new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(new StageError({ kind: 'aborted' }))),
+        );
+      },
+    };
+    store.setState({
+      phase: {
+        kind: 'ready',
+        api,
+        session: { ...SESSION, files: { downloadsDir: '/tmp/d', maxFileBytes: 1000 } },
+      },
+    });
+    const sending = store.getState().sendFiles('bob', [new File(['hello'], 'a.txt')]);
+    await vi.waitFor(() => expect(store.getState().uploads).toHaveLength(1));
+    store.getState().cancelUpload(store.getState().uploads[0]!.id);
+    await sending;
+    expect(store.getState().uploads).toEqual([]);
+    expect(store.getState().toasts.map((x) => x.text)).toEqual([
+      '“a.txt” was not sent: its upload was stopped',
+    ]);
+  });
+});
+
+describe('stores', () => {
+  it('share no state: each has its own toasts and chats', () => {
+    const one = makeStore();
+    const two = makeStore();
+    one.getState().showToast('only here');
+    one.getState().setDraft('bob', 'hi');
+    expect(two.getState().toasts).toEqual([]);
+    expect(two.getState().drafts).toEqual({});
   });
 });

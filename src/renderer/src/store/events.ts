@@ -1,0 +1,60 @@
+// The host's events, applied to the slices they concern. Message events come in bursts (a long
+// message arrives as many), so they are applied in batches.
+import type { MessageView } from '../../../shared/api.ts';
+import { HOST_BACK, HOST_LOST, type HostEvent } from '../../../shared/contract.ts';
+import type { Slice } from './types.ts';
+
+/** Message events are applied in batches this often at most. */
+const EVENT_FLUSH_MS = 16;
+
+export interface EventsSlice {
+  onEvent(event: HostEvent): void;
+}
+
+export const createEventsSlice: Slice<EventsSlice> = () => (set, get) => {
+  let pending: MessageView[] = [];
+  let flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+  function flush(): void {
+    flushTimer = null;
+    const batch = pending;
+    pending = [];
+    get().applyMessages(batch, 'batch');
+    if (batch.some((m) => m.direction === 'in')) get().scheduleUnreadRefresh();
+  }
+
+  return {
+    onEvent(event) {
+      switch (event.type) {
+        case 'message':
+          get().sampleTransfer(event.message);
+          pending.push(event.message);
+          flushTimer ??= setTimeout(flush, EVENT_FLUSH_MS);
+          return;
+        case 'presence':
+          set((s) => ({ presence: { ...s.presence, [event.presence.user]: event.presence } }));
+          return;
+        case 'typing':
+          set((s) => ({ typing: { ...s.typing, [event.user]: event.typing } }));
+          return;
+        case 'connection': {
+          const detail = event.detail ?? null;
+          get().patchSession({ connection: event.state, connectionDetail: detail });
+          // The host's "stopped typing" events are lost with its link: no indicator may
+          // outlive it (a peer still typing refreshes theirs within seconds once it is back).
+          if (detail === HOST_LOST) set({ typing: {} });
+          if (detail === HOST_BACK) void get().resync();
+          return;
+        }
+        case 'session':
+          get().onSession(event.session);
+          return;
+        case 'error':
+          get().showToast(event.text);
+          return;
+        case 'stats':
+          return; // the network view polls for its numbers
+      }
+    },
+  };
+};
