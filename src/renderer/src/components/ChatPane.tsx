@@ -9,7 +9,7 @@ import { useStrata, useStrataStore } from '../store/index.ts';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
 import { presenceLine } from './format.ts';
-import { AttachIcon, BackIcon, ChatIcon, CloseIcon } from './Icons.tsx';
+import { AttachIcon, BackIcon, ChatIcon, CloseIcon, TrashIcon } from './Icons.tsx';
 import { MessageList } from './MessageList.tsx';
 import { useNow } from './useNow.ts';
 
@@ -136,7 +136,8 @@ function ChatHeader({ peer, connected }: { peer: string; connected: boolean }) {
   const t = useT();
   const language = useLanguage();
   const now = useNow();
-  const { closeChat } = useStrataStore().getState();
+  const { closeChat, deleteChat } = useStrataStore().getState();
+  const [confirming, setConfirming] = useState(false);
   const presence = useStrata((s) => s.presence[peer] ?? s.conversations[peer]?.presence ?? null);
   const typing = useStrata((s) => s.typing[peer] === true);
   // Out of touch with the relay, we cannot know who is online.
@@ -170,6 +171,42 @@ function ChatHeader({ peer, connected }: { peer: string; connected: boolean }) {
           </span>
         )}
       </div>
+      <button
+        type="button"
+        className="icon-btn chat-delete"
+        data-testid="chat-delete"
+        aria-label={t('chat.delete')}
+        title={t('chat.delete')}
+        aria-expanded={confirming}
+        onClick={() => setConfirming(true)}
+      >
+        <TrashIcon />
+      </button>
+      {confirming && (
+        <div className="chat-delete-confirm" role="alertdialog" aria-label={t('chat.delete')}>
+          <span>{t('chat.deleteConfirm', { name: peer })}</span>
+          <button
+            type="button"
+            className="btn btn-small"
+            data-testid="chat-delete-confirm"
+            onClick={() => {
+              setConfirming(false);
+              void deleteChat(peer);
+            }}
+          >
+            {t('chat.deleteYes')}
+          </button>
+          <button
+            type="button"
+            className="btn btn-small btn-ghost"
+            data-testid="chat-delete-cancel"
+            autoFocus
+            onClick={() => setConfirming(false)}
+          >
+            {t('chat.deleteNo')}
+          </button>
+        </div>
+      )}
     </header>
   );
 }
