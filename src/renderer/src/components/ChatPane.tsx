@@ -1,4 +1,5 @@
-// The open chat: who it is with (and whether they are typing), its messages and the composer.
+// The open chat: who it is with (and whether they are typing), its messages and the composer;
+// Escape closes it, and its header deletes it.
 // Files dropped on it (one or several) are sent to the peer; uploads to the browser host show
 // their progress above the composer until they become messages.
 import { useRef, useState, type DragEvent } from 'react';
@@ -33,7 +34,7 @@ function hasFiles(e: DragEvent): boolean {
 
 function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
   const t = useT();
-  const { sendFiles } = useStrataStore().getState();
+  const { sendFiles, closeChat } = useStrataStore().getState();
   const [dragging, setDragging] = useState(false);
   // dragenter/dragleave fire for every child crossed: the overlay stays while any is entered.
   const depth = useRef(0);
@@ -43,6 +44,10 @@ function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
       className="chat"
       data-testid="chat"
       data-peer={peer}
+      onKeyDown={(e) => {
+        // Escape closes the chat, unless something inside it used the key already.
+        if (e.key === 'Escape' && !e.defaultPrevented) closeChat();
+      }}
       onDragEnter={(e) => {
         if (!hasFiles(e)) return;
         e.preventDefault();
@@ -183,7 +188,16 @@ function ChatHeader({ peer, connected }: { peer: string; connected: boolean }) {
         <TrashIcon />
       </button>
       {confirming && (
-        <div className="chat-delete-confirm" role="alertdialog" aria-label={t('chat.delete')}>
+        <div
+          className="chat-delete-confirm"
+          role="alertdialog"
+          aria-label={t('chat.delete')}
+          onKeyDown={(e) => {
+            if (e.key !== 'Escape') return;
+            e.preventDefault();
+            setConfirming(false);
+          }}
+        >
           <span>{t('chat.deleteConfirm', { name: peer })}</span>
           <button
             type="button"
