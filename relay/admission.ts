@@ -4,6 +4,7 @@
 // answered with an error frame and counted as strikes; too many close the connection.
 import type { RawData, WebSocket } from 'ws';
 import {
+  RELAY_CLOSE_CODES,
   decodeFrame,
   type ErrorCodeName,
   type Frame,
@@ -28,13 +29,8 @@ const FROM_CLIENT: ReadonlySet<FrameTypeName> = new Set([
 const MAX_STRIKES = 20;
 const STRIKE_WINDOW_MS = 30_000;
 
-/** WebSocket close codes (RFC 6455 section 7.4.1, and the private range for our own). */
-export const CLOSE = {
-  goingAway: 1001,
-  policy: 1008,
-  internalError: 1011,
-  replaced: 4000,
-} as const;
+/** WebSocket close codes (src/shared/protocol/constants.ts). */
+export const CLOSE = RELAY_CLOSE_CODES;
 
 /** What the relay does with a connection once it is admitted. */
 export interface AdmissionHost {

@@ -85,6 +85,22 @@ export type WatchKind = keyof typeof WATCH_KINDS;
 export const RECEIPT_KINDS = { delivered: 1, read: 2, cancelled: 3, refused: 4 } as const;
 export type ReceiptKind = keyof typeof RECEIPT_KINDS;
 
+/**
+ * WebSocket close codes the relay closes with (RFC 6455 section 7.4.1, and the private range
+ * for its own), so that a client can say what happened in its user's language.
+ */
+export const RELAY_CLOSE_CODES = {
+  /** The relay is shutting down. */
+  goingAway: 1001,
+  /** A policy violation: no hello in time, a frame before the hello, too many invalid frames. */
+  policy: 1008,
+  /** A message far over the frame limit (closed by the WebSocket library). */
+  tooBig: 1009,
+  internalError: 1011,
+  /** Another connection said hello as the same user and device. */
+  replaced: 4000,
+} as const;
+
 /** Error codes carried by error frames, relay to client. */
 export const ERROR_CODES = {
   /** The frame did not decode; the detail text says why. */
