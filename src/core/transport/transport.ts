@@ -122,6 +122,11 @@ export class Transport extends EventEmitter<TransportEvents> {
   private readonly heldSweeps = new Map<string, number>();
   /** Peers the relay says are away. */
   private readonly offlinePeers = new Set<string>();
+  /**
+   * Peers of messages the relay held before this start: their acks and receipts may be
+   * waiting at the relay, so what it held is not sent again before HELD_SWEEP_MS online.
+   */
+  private readonly heldAtStart = new Set<string>();
   /** Incoming files whose last segment could not be written (disk full...). */
   private readonly writeFailures = new Set<string>();
   /** Our own messages still being sent, with their segments' state. */
@@ -297,13 +302,18 @@ export class Transport extends EventEmitter<TransportEvents> {
         msg.sends[s.idx] = Math.min(s.sends, 0xffff);
         if (s.held) markSegment(msg, 'held', s.idx);
         if (s.acked) markSegment(msg, 'acked', s.idx);
+        else if (s.held) this.heldAtStart.add(r.peer);
         else if (!msg.file) {
           this.peerOut(r.peer).enqueue({ messageId: r.id, index: s.idx }, s.sends > 0);
         }
       }
     }
     for (const [id, msg] of this.sending) {
-      if (msg.file) this.peerOut(msg.peer).enqueueStream(id, 0, msg.count);
+      if (!msg.file) continue;
+      // From the first segment the relay does not hold (what it holds waits, as above).
+      let first = 0;
+      while (first < msg.count && (msg.held[first] || msg.acked[first])) first++;
+      this.peerOut(msg.peer).enqueueStream(id, first, msg.count);
     }
     // A crash between marking segments and updating the status is repaired here.
     for (const id of [...this.sending.keys()]) this.advanceOutgoing(id);
@@ -332,6 +342,11 @@ export class Transport extends EventEmitter<TransportEvents> {
   /** The relay link came up: send whatever waits. */
   onOnline(): void {
     for (const out of this.outbound.values()) out.requeueInFlight();
+    for (const peer of this.heldAtStart) {
+      if (!this.offlinePeers.has(peer)) this.heldSweeps.set(peer, this.now() + HELD_SWEEP_MS);
+    }
+    this.heldAtStart.clear();
+    this.arm();
     this.pump();
   }
 
