@@ -1,6 +1,7 @@
 // The relay's own cost: round-trip latency of a small frame and throughput of 16 KiB
 // frames through the relay process, next to the same through a minimal WebSocket
-// forwarder process (bench/forwarder.ts) measured in the same run.
+// forwarder process (bench/forwarder.ts) measured in the same run; and the rate of
+// sequential connects as the relay's users grow (3,000 users, each staying connected).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,9 @@ import { zeroMask } from '../src/core/connection.ts';
 import type { Report } from './harness.ts';
 
 const ROUND_TRIPS = 2000;
+/** Connects measured first, then as many more again twice over: a cost that grows with users shows. */
+const CONNECTS_FIRST = 1000;
+const CONNECTS_MORE = 2000;
 const BULK_FRAMES = 8000;
 const BULK_PAYLOAD = 16 * 1024;
 /** BENCH_PROFILE=1 writes a V8 CPU profile of each server process to bench/results/. */
@@ -141,29 +145,81 @@ async function pairOn(
   };
 }
 
-async function relayPair(): Promise<Pair> {
+function startRelay(): Promise<{ proc: ChildProcess; url: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
-  const { proc, url } = await start('../relay/main.ts', [
+  return start('../relay/main.ts', [
     '--port',
     '0',
     '--data-dir',
     dir,
     '--log-level',
     'warn',
+    '--max-connections',
+    String(CONNECTS_FIRST + CONNECTS_MORE + 10),
   ]);
+}
+
+function hello(user: string): Uint8Array {
+  return encodeFrame({
+    type: 'hello',
+    from: user,
+    fromDevice: 1,
+    to: '',
+    toDevice: 0,
+    auth: { scheme: 'none', data: new Uint8Array(0) },
+    agent: 'strata-bench',
+  });
+}
+
+async function relayPair(): Promise<Pair> {
+  const { proc, url } = await startRelay();
   // The relay answers a hello with its welcome; later presence frames are not data
   // frames, which is all the measurements below count.
-  return pairOn(proc, url, (side) =>
-    encodeFrame({
-      type: 'hello',
-      from: side,
-      fromDevice: 1,
-      to: '',
-      toDevice: 0,
-      auth: { scheme: 'none', data: new Uint8Array(0) },
-      agent: 'strata-bench',
-    }),
-  );
+  return pairOn(proc, url, hello);
+}
+
+/**
+ * `count` users connect one after the other, as an app does: hello, welcome, then the watch
+ * of its two peers (earlier users) and the relay's answer; each stays connected. Connects/s.
+ */
+async function connects(
+  url: string,
+  first: number,
+  count: number,
+  keep: WebSocket[],
+): Promise<number> {
+  const t0 = performance.now();
+  for (let i = first; i < first + count; i++) {
+    const ws = await open(url);
+    const welcome = firstMessage(ws);
+    ws.send(hello(`user${i}`));
+    await welcome;
+    const answer = firstMessage(ws);
+    ws.send(
+      encodeFrame({
+        type: 'watch',
+        from: `user${i}`,
+        fromDevice: 1,
+        to: '',
+        toDevice: 0,
+        kind: 'set',
+        users: [`user${Math.max(0, i - 1)}`, `user${Math.max(0, i - 2)}`],
+      }),
+    );
+    await answer;
+    keep.push(ws);
+  }
+  return count / ((performance.now() - t0) / 1000);
+}
+
+async function connectRates(): Promise<[first: number, more: number]> {
+  const { proc, url } = await startRelay();
+  const sockets: WebSocket[] = [];
+  const first = await connects(url, 0, CONNECTS_FIRST, sockets);
+  const more = await connects(url, CONNECTS_FIRST, CONNECTS_MORE, sockets);
+  for (const ws of sockets) ws.close();
+  await stop(proc);
+  return [first, more];
 }
 
 export async function forwarderPair(mask: MaskKey = 'zero'): Promise<Pair> {
@@ -241,5 +297,12 @@ export async function runRelayBench(report: Report): Promise<void> {
   }
   report.add('relay.throughput.16KiB', relayRate, 'MB/s', {
     baseline: { name: 'raw ws forwarder', value: rawRate },
+  });
+
+  // The same cost per connect with 1,000 users or 3,000 (presence is O(1) in users).
+  const [first, more] = await connectRates();
+  report.add(`relay.connects.first${CONNECTS_FIRST}`, first, 'connects/s');
+  report.add(`relay.connects.next${CONNECTS_MORE}`, more, 'connects/s', {
+    baseline: { name: `first ${CONNECTS_FIRST}`, value: first },
   });
 }

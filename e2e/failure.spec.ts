@@ -1,7 +1,8 @@
 // Scenario 6: what a person sees when a message cannot arrive whole.
 //  - Receiver side: an incoming message whose segments stopped arriving is shown with the
 //    error flag, and the segments that never came, after K assembly passes without progress.
-//  - Sender side: a message the relay refuses fails, with Retry; Retry sends it again.
+//  - Sender side: a name nobody has used is said to be no user; a message the relay refuses
+//    fails, with Retry; Retry sends it again.
 import { expect, test } from './fixtures.ts';
 import {
   changeSettings,
@@ -11,7 +12,7 @@ import {
   incoming,
   openChat,
   outgoing,
-  send,
+  startChat,
 } from './ui.ts';
 
 /** At 64-byte segments, 40 segments (the body is one kind byte and the text). */
@@ -64,26 +65,41 @@ test.describe('a sender that leaves half-way', () => {
   });
 });
 
-test('a message the relay refuses fails with Retry, and Retry delivers it once it can', async ({
-  app,
-}) => {
-  const alice = await app('alice');
-  await alice.page.getByTestId('contact-search').fill('dave');
-  await alice.page.getByTestId('start-chat').click();
-  await expect(alice.page.getByTestId('composer-input')).toBeVisible();
+test.describe('a message the relay cannot take', () => {
+  test.use({ relayArgs: ['--store-max-frames', String(QUOTA)] });
 
-  // No user "dave" has ever connected to this relay: it refuses the message.
-  const first = await send(alice.page, 'Dave, are you on Strata yet?');
-  await expect(first).toHaveAttribute('data-status', 'failed');
-  const retry = alice.page.getByTestId('message-retry');
-  await expect(retry).toBeVisible();
+  test('a name nobody has used is no user; a message the relay refuses fails with Retry, and Retry delivers it once it can', async ({
+    app,
+  }) => {
+    const alice = await app('alice');
+    // Nobody called dave has ever connected: the app says so instead of opening a chat.
+    await startChat(alice.page, 'dave');
+    await expect(alice.page.getByTestId('no-such-user')).toContainText('dave');
+    await expect(contact(alice.page, 'dave')).toHaveCount(0);
 
-  const dave = await app('dave');
-  await expectOnline(alice.page, 'dave');
-  await retry.click();
-  await expect(first).toHaveAttribute('data-status', 'delivered');
-  await expect(retry).toBeHidden();
-  await openChat(dave.page, 'alice');
-  await expectTexts(incoming(dave.page), ['Dave, are you on Strata yet?']);
-  await expect(outgoing(alice.page).first()).toHaveAttribute('data-status', 'read');
+    const dave = await app('dave');
+    await expectOnline(alice.page, 'dave');
+    await changeSettings(alice.page, { segmentSize: SEGMENT_SIZE });
+    await dave.close();
+    await expect(contact(alice.page, 'dave')).toHaveAttribute('data-presence', 'offline');
+
+    // dave is away and the relay holds at most QUOTA frames for him: it refuses the message.
+    await openChat(alice.page, 'dave');
+    await alice.page.getByTestId('composer-input').fill(LONG_TEXT);
+    await alice.page.getByTestId('composer-send').click();
+    const first = outgoing(alice.page).first();
+    await expect(first).toHaveAttribute('data-status', 'failed');
+    const retry = alice.page.getByTestId('message-retry');
+    await expect(retry).toBeVisible();
+
+    // Back online, dave takes it straight away: Retry delivers it.
+    const back = await app('dave');
+    await expectOnline(alice.page, 'dave');
+    await retry.click();
+    await expect(first).toHaveAttribute('data-status', 'delivered');
+    await expect(retry).toBeHidden();
+    await openChat(back.page, 'alice');
+    await expectTexts(incoming(back.page), [LONG_TEXT]);
+    await expect(first).toHaveAttribute('data-status', 'read');
+  });
 });

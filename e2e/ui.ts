@@ -21,11 +21,45 @@ export async function login(page: Page, user: string, relayUrl: string): Promise
   await page.getByTestId('login-submit').click();
 }
 
+/**
+ * Waits for `peer` to show online. Presence goes only to whoever follows a user: a peer not in
+ * the list yet is looked up first, as a person starting a chat from search would.
+ */
 export async function expectOnline(page: Page, peer: string): Promise<void> {
+  await follow(page, peer);
   await expect(contact(page, peer)).toHaveAttribute('data-presence', 'online');
 }
 
+/** Types `name` in search and starts a chat with it (the relay says whether it exists). */
+export async function startChat(page: Page, name: string): Promise<void> {
+  await page.getByTestId('contact-search').fill(name);
+  await page.getByTestId('start-chat').click();
+}
+
+/**
+ * Makes sure `peer` is in the contact list: starts a chat from search if it is not, then
+ * closes that chat again (Escape), so that nothing arriving in it counts as read.
+ */
+async function follow(page: Page, peer: string): Promise<void> {
+  if ((await contact(page, peer).count()) > 0) return;
+  const search = page.getByTestId('contact-search');
+  await search.fill(peer);
+  const start = page.getByTestId('start-chat');
+  // The peer may have appeared meanwhile (a message came): then there is nothing to start.
+  await expect(start.or(contact(page, peer))).toBeVisible();
+  if (await start.isVisible()) {
+    await start.click();
+    await expect(page.getByTestId('chat-peer')).toHaveText(peer);
+    await page.getByTestId('composer-input').press('Escape');
+    await expect(page.getByTestId('no-chat')).toBeVisible();
+  }
+  await expect(contact(page, peer)).toBeVisible();
+  await search.fill('');
+}
+
+/** Opens the chat with `peer`, starting it from search if they are not in the list yet. */
 export async function openChat(page: Page, peer: string): Promise<void> {
+  await follow(page, peer);
   await contact(page, peer).click();
   await expect(page.getByTestId('composer-input')).toBeVisible();
 }

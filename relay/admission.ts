@@ -4,6 +4,7 @@
 // answered with an error frame and counted as strikes; too many close the connection.
 import type { RawData, WebSocket } from 'ws';
 import {
+  RELAY_CLOSE_CODES,
   decodeFrame,
   type ErrorCodeName,
   type Frame,
@@ -17,18 +18,19 @@ import type { Router } from './routing.ts';
 import { Session } from './session.ts';
 
 /** Frames a client may send after its hello. */
-const FROM_CLIENT: ReadonlySet<FrameTypeName> = new Set(['data', 'ack', 'typing', 'receipt']);
+const FROM_CLIENT: ReadonlySet<FrameTypeName> = new Set([
+  'data',
+  'ack',
+  'typing',
+  'receipt',
+  'watch',
+]);
 /** Protocol violations tolerated within STRIKE_WINDOW_MS before the connection is closed. */
 const MAX_STRIKES = 20;
 const STRIKE_WINDOW_MS = 30_000;
 
-/** WebSocket close codes (RFC 6455 section 7.4.1, and the private range for our own). */
-export const CLOSE = {
-  goingAway: 1001,
-  policy: 1008,
-  internalError: 1011,
-  replaced: 4000,
-} as const;
+/** WebSocket close codes (src/shared/protocol/constants.ts). */
+export const CLOSE = RELAY_CLOSE_CODES;
 
 /** What the relay does with a connection once it is admitted. */
 export interface AdmissionHost {
@@ -38,6 +40,8 @@ export interface AdmissionHost {
   frame(s: Session, frame: Frame, bytes: Uint8Array): void;
   /** An open connection closed; `gone` when its user has no device left. */
   left(s: Session, gone: boolean): void;
+  /** Any connection closed, open or not. */
+  closed(s: Session): void;
 }
 
 export class Admission {
@@ -129,6 +133,7 @@ export class Admission {
     for (const slow of s.pausedBy) slow.blockedSources.delete(s);
     s.pausedBy.clear();
     this.log.debug(`connection ${s.label} closed (${code}${reason ? ` ${reason}` : ''})`);
+    this.host.closed(s);
     if (!wasOpen) return;
     this.host.left(s, this.router.leave(s));
   }

@@ -457,6 +457,41 @@ describe('acks and receipts', () => {
     expect(store.unackedFor('alice', 1, 'bob', 10)).toHaveLength(2);
   });
 
+  it('copies of a message delivered while its sender was away leave no custody behind', () => {
+    start();
+    const alice = relay.connect('alice', 1);
+    send(alice, 'bob', 1, 2);
+    custody.flush();
+    expect(store.custodyFrames).toBe(2);
+    relay.disconnect(alice);
+    // bob takes the message from custody and says it is delivered; alice is away.
+    relay.connect('bob', 1);
+    custody.onReceipt({
+      type: 'receipt',
+      from: 'bob',
+      fromDevice: 1,
+      to: 'alice',
+      toDevice: 1,
+      kind: 'delivered',
+      messageDevice: 1,
+      messageIds: [1],
+    });
+    custody.flush();
+    expect(store.custodyFrames).toBe(0);
+    // Restarted before hearing so, alice sends the message again; bob acknowledges the copies.
+    const again = relay.connect('alice', 1);
+    custody.take(again, ...data(again, 'bob', 1, 0, 2, 500), false);
+    custody.take(again, ...data(again, 'bob', 1, 1, 2, 501), false);
+    custody.flush();
+    ack('bob', 'alice', 1, [[500, 501]]);
+    expect(store.custodyFrames).toBe(0);
+    expect(metrics.value('custody_frames')).toBe(0);
+    // A message not yet delivered is held as before.
+    send(again, 'bob', 2);
+    custody.flush();
+    expect(store.custodyFrames).toBe(1);
+  });
+
   it('a delivered, cancelled or refused receipt releases the message; a read receipt does not', () => {
     start();
     const alice = relay.connect('alice', 1);

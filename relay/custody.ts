@@ -117,7 +117,8 @@ export class Custody {
   private acks: { key: CustodyKey; ranges: AckRange[] }[] = [];
   /** Segments spared while an earlier copy of them may be written: marked by segment. */
   private segmentAcks: { key: CustodyKey; segments: [number, number][] }[] = [];
-  private releases: { key: CustodyKey; messageIds: number[] }[] = [];
+  /** Releases to apply, with the messages among them that had frames waiting to be written. */
+  private releases: { key: CustodyKey; messageIds: number[]; pending: Set<number> }[] = [];
   private scheduled: ReturnType<typeof setImmediate> | null = null;
   private holdTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly holdDelayMs: number;
@@ -292,8 +293,13 @@ export class Custody {
     const key = { sender: frame.to, senderDevice: frame.messageDevice, recipient: frame.from };
     const k = keyOf(key);
     const ids = new Set(frame.messageIds);
-    this.dropPending(k, (row) => ids.has(row.messageId));
-    this.releases.push({ key, messageIds: frame.messageIds });
+    const pending = new Set<number>();
+    this.dropPending(k, (row) => {
+      if (!ids.has(row.messageId)) return false;
+      pending.add(row.messageId);
+      return true;
+    });
+    this.releases.push({ key, messageIds: frame.messageIds, pending });
     this.schedule();
   }
 
@@ -363,9 +369,16 @@ export class Custody {
         if (n > 0) touched.set(keyOf(key), key);
       });
     }
-    for (const { key, messageIds } of releases) {
+    for (const { key, messageIds, pending } of releases) {
       this.safely('releasing custody', () => {
-        const n = this.store.release(key.sender, key.senderDevice, key.recipient, messageIds);
+        const n = this.store.release(
+          key.sender,
+          key.senderDevice,
+          key.recipient,
+          messageIds,
+          this.now(),
+          pending,
+        );
         if (n === 0) return;
         this.count.released('', n);
         touched.set(keyOf(key), key);

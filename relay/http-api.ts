@@ -1,6 +1,7 @@
 // HTTP on the relay's port: health, metrics, statistics, and the admin API that changes the
 // channel at run time. The admin API needs `Authorization: Bearer <token>`; a relay started
-// without a token refuses it altogether.
+// without a token refuses it altogether. Every error answer carries a machine-readable `code`
+// (for programs and translations) next to its English `error` text.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeChannel } from './channel/config.ts';
@@ -13,7 +14,7 @@ export function handleHttp(relay: Relay, req: IncomingMessage, res: ServerRespon
   // A fault in one request answers 500 and is logged; it never takes the relay down.
   const fail = (e: unknown) => {
     relay.log.error(`internal error on ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
-    if (!res.headersSent) json(res, 500, { error: 'internal error' });
+    if (!res.headersSent) fault(res, 500, 'internal', 'internal error');
     else res.destroy();
   };
   try {
@@ -58,7 +59,9 @@ function route(
         (body) => {
           const result = relay.channel.update(body);
           if (!result.ok)
-            return json(res, 400, { error: 'invalid channel settings', details: result.errors });
+            return fault(res, 400, 'invalidSettings', 'invalid channel settings', {
+              details: result.errors,
+            });
           relay.log.info(`channel set: ${JSON.stringify(body)}`);
           json(res, 200, describeChannel(result.config, Date.now()));
         },
@@ -68,8 +71,29 @@ function route(
   }
   const known = ['/', '/healthz', '/metrics', '/api/stats', '/api/channel'];
   if (known.includes(url.pathname))
-    return json(res, 405, { error: `${method} is not allowed here` });
-  json(res, 404, { error: `no such endpoint: ${url.pathname}` });
+    return fault(res, 405, 'methodNotAllowed', `${method} is not allowed here`);
+  fault(res, 404, 'notFound', `no such endpoint: ${url.pathname}`);
+}
+
+/** The codes of the HTTP API's error answers. */
+export type HttpErrorCode =
+  | 'internal'
+  | 'invalidSettings'
+  | 'methodNotAllowed'
+  | 'notFound'
+  | 'adminDisabled'
+  | 'unauthorized'
+  | 'bodyTooLarge'
+  | 'badJson';
+
+function fault(
+  res: ServerResponse,
+  status: number,
+  code: HttpErrorCode,
+  error: string,
+  more: Record<string, unknown> = {},
+): void {
+  json(res, status, { code, error, ...more });
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -84,7 +108,12 @@ function digest(s: string): Buffer {
 function authorised(relay: Relay, req: IncomingMessage, res: ServerResponse): boolean {
   const token = relay.options.adminToken;
   if (token === null) {
-    json(res, 403, { error: 'the admin API is disabled: start the relay with --admin-token' });
+    fault(
+      res,
+      403,
+      'adminDisabled',
+      'the admin API is disabled: start the relay with --admin-token',
+    );
     return false;
   }
   const header = req.headers.authorization ?? '';
@@ -92,7 +121,12 @@ function authorised(relay: Relay, req: IncomingMessage, res: ServerResponse): bo
   // Comparing digests keeps the comparison constant-time whatever the lengths.
   if (!given || !timingSafeEqual(digest(given), digest(token))) {
     res.setHeader('WWW-Authenticate', 'Bearer realm="strata-relay"');
-    json(res, 401, { error: 'a valid admin token is required (Authorization: Bearer <token>)' });
+    fault(
+      res,
+      401,
+      'unauthorized',
+      'a valid admin token is required (Authorization: Bearer <token>)',
+    );
     return false;
   }
   return true;
@@ -111,7 +145,7 @@ function readJson(
     size += chunk.length;
     if (size > MAX_BODY_BYTES && !failed) {
       failed = true;
-      json(res, 413, { error: `request body over ${MAX_BODY_BYTES} bytes` });
+      fault(res, 413, 'bodyTooLarge', `request body over ${MAX_BODY_BYTES} bytes`);
       req.destroy();
       return;
     }
@@ -123,7 +157,7 @@ function readJson(
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch {
-      json(res, 400, { error: 'the body is not valid JSON' });
+      fault(res, 400, 'badJson', 'the body is not valid JSON');
       return;
     }
     try {

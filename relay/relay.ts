@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import type { Frame } from '../src/shared/protocol/index.ts';
+import { MAX_WATCHED_USERS, type Frame } from '../src/shared/protocol/index.ts';
 import '../src/node/native-crc32.ts';
 import { Admission, CLOSE } from './admission.ts';
 import { ChannelEmulator } from './channel/emulator.ts';
@@ -72,6 +72,7 @@ export class Relay {
         opened: (s) => this.opened(s),
         frame: (s, frame, bytes) => this.onFrame(s, frame, bytes),
         left: (s, gone) => this.presence.disconnected(s.user, gone, Date.now()),
+        closed: (s) => this.presence.closed(s),
       },
       log,
       this.count,
@@ -182,7 +183,7 @@ export class Relay {
     this.store.close();
   }
 
-  /** A device said hello: welcome it, tell of presence, deliver what waited for it. */
+  /** A device said hello: welcome it, tell its watchers, deliver what waited for it. */
   private opened(s: Session): void {
     const now = Date.now();
     const queued = this.router.queue.waitingFor(s.user, s.device);
@@ -199,6 +200,18 @@ export class Relay {
 
   /** A checked frame from a client: routed, then seen by custody. */
   private onFrame(s: Session, frame: Frame, bytes: Uint8Array): void {
+    if (frame.type === 'watch') {
+      if (!this.presence.watch(s, frame)) {
+        this.count.rejected('watch-limit');
+        this.router.sendError(
+          s,
+          'watchLimit',
+          0,
+          `a connection may watch at most ${MAX_WATCHED_USERS} users`,
+        );
+      }
+      return;
+    }
     if (!this.presence.knows(frame.to)) {
       this.count.rejected('unknown-recipient');
       this.router.sendError(

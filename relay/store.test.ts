@@ -283,10 +283,10 @@ describe('durability', () => {
   it('refuses a database written by a newer relay', () => {
     closeStore(openStore());
     const db = new Database(join(dir, 'relay.db'));
-    db.pragma('user_version = 3');
+    db.pragma('user_version = 4');
     db.close();
     expect(() => openStore()).toThrow(
-      'relay database schema 3 is newer than this relay understands (2)',
+      'relay database schema 4 is newer than this relay understands (3)',
     );
   });
 });
@@ -528,14 +528,14 @@ describe('custody', () => {
       0,
     );
     const total = store.custodyBytes;
-    expect(store.release('alice', 1, 'bob', [1, 99])).toBe(2);
+    expect(store.release('alice', 1, 'bob', [1, 99], 0)).toBe(2);
     expect(segmentsOf(store)).toEqual([[2, 0]]);
     expect(segmentsOf(store, 'alice', 2)).toEqual([[1, 0]]);
     expect(segmentsOf(store, 'alice', 1, 'carol')).toEqual([[1, 0]]);
     expect(store.custodyFrames).toBe(3);
     expect(store.custodyBytes).toBe(total - 10 - 11);
-    expect(store.release('alice', 1, 'bob', [1])).toBe(0);
-    expect(store.release('alice', 1, 'bob', [2])).toBe(1);
+    expect(store.release('alice', 1, 'bob', [1], 0)).toBe(0);
+    expect(store.release('alice', 1, 'bob', [2], 0)).toBe(1);
     expect(store.senderDevicesWithCustody()).toEqual([
       { sender: 'alice', senderDevice: 1, recipient: 'carol' },
       { sender: 'alice', senderDevice: 2, recipient: 'bob' },
@@ -564,8 +564,22 @@ describe('custody', () => {
     // Another recipient has its own quota.
     expect(store.holdBatch([row(1, 0, { recipient: 'carol' })], 0)).toEqual(held(1));
     // Releasing frees the room.
-    store.release('alice', 1, 'bob', [1]);
+    store.release('alice', 1, 'bob', [1], 0);
     expect(store.holdBatch([row(2, 0)], 0)).toEqual(held(1));
+  });
+
+  it('does not hold a copy of a released message again, until the age limit forgets it', () => {
+    const store = openStore({ maxAgeMs: 1000 });
+    store.holdBatch([row(1, 0), row(1, 1)], 0);
+    expect(store.release('alice', 1, 'bob', [1, 99], 0)).toBe(2);
+    expect(store.holdBatch([row(1, 0, { transmission: 900 })], 500)).toEqual(held(1));
+    expect(store.custodyFrames).toBe(0);
+    // A message custody never had (99) was not remembered: it is held like any other.
+    expect(store.holdBatch([row(99, 0)], 500)).toEqual(held(1));
+    expect(store.custodyFrames).toBe(1);
+    store.expireCustody(1001);
+    expect(store.holdBatch([row(1, 0, { transmission: 901 })], 1001)).toEqual(held(1));
+    expect(store.custodyFrames).toBe(2);
   });
 
   it('holds custody to the per-user byte limit', () => {
@@ -705,7 +719,7 @@ describe('custody', () => {
     expect(store.holdBatch([row(1, 0)], 0)).toEqual(held(1));
     closeStore(store);
     const db = new Database(join(dir, 'relay.db'));
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
     db.close();
     // And it opens again without migrating twice.
     expect(segmentsOf(openStore())).toEqual([[1, 0]]);

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameTypeName } from '../src/shared/protocol/index.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 import { checkpointInBackground, type BackgroundCheckpoints } from '../src/node/checkpoints.ts';
 
 export interface StoreLimits {
@@ -64,50 +65,6 @@ export interface CustodyKey {
   senderDevice: number;
   recipient: string;
 }
-
-const SCHEMA_VERSION = 2;
-
-const MIGRATIONS: Record<number, string> = {
-  1: `
-    CREATE TABLE users (
-      name TEXT PRIMARY KEY,
-      first_seen INTEGER NOT NULL,
-      last_seen INTEGER NOT NULL
-    ) STRICT;
-    CREATE TABLE queue (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      user TEXT NOT NULL,
-      device INTEGER NOT NULL,
-      enqueued_at INTEGER NOT NULL,
-      type TEXT NOT NULL,
-      sender TEXT NOT NULL,
-      frame BLOB NOT NULL
-    ) STRICT;
-    CREATE INDEX queue_by_user ON queue (user, id);
-  `,
-  // Custody: every data frame the relay accepted, kept until its recipient says the message
-  // was delivered. One row per segment; a retransmission replaces the frame in place.
-  2: `
-    CREATE TABLE custody (
-      sender TEXT NOT NULL,
-      sender_device INTEGER NOT NULL,
-      recipient TEXT NOT NULL,
-      recipient_device INTEGER NOT NULL,
-      message_id INTEGER NOT NULL,
-      segment_index INTEGER NOT NULL,
-      transmission INTEGER NOT NULL,
-      acked INTEGER NOT NULL DEFAULT 0,
-      stored_at INTEGER NOT NULL,
-      frame BLOB NOT NULL,
-      UNIQUE (sender, sender_device, recipient, message_id, segment_index)
-    ) STRICT;
-    CREATE INDEX custody_by_transmission ON custody (sender, sender_device, recipient, transmission)
-      WHERE acked = 0;
-    CREATE INDEX custody_unacked ON custody (sender, sender_device, recipient, message_id, segment_index)
-      WHERE acked = 0;
-    CREATE INDEX custody_by_age ON custody (stored_at);
-  `,
-};
 
 type Usage = { frames: number; bytes: number };
 
@@ -201,6 +158,15 @@ export class RelayStore {
          WHERE sender = ? AND sender_device = ? AND recipient = ? AND message_id = ?
            AND segment_index = ? AND acked = 0`,
       ),
+      wasReleased: this.db.prepare(
+        `SELECT 1 FROM custody_released
+         WHERE sender = ? AND sender_device = ? AND recipient = ? AND message_id = ?`,
+      ),
+      rememberReleased: this.db.prepare(
+        `INSERT OR REPLACE INTO custody_released
+           (sender, sender_device, recipient, message_id, released_at) VALUES (?, ?, ?, ?, ?)`,
+      ),
+      releasedExpired: this.db.prepare('DELETE FROM custody_released WHERE released_at < ?'),
       custodyRelease: this.db.prepare(
         `DELETE FROM custody
          WHERE sender = ? AND sender_device = ? AND recipient = ? AND message_id = ?
@@ -395,8 +361,17 @@ export class RelayStore {
               row.messageId,
               row.segmentIndex,
             ) as { bytes: number; transmission: number; acked: number } | undefined;
-            // The recipient has this segment already: a late copy of it needs no custody.
-            if (old?.acked) {
+            // The recipient has this segment already, or the whole message: a late copy of it
+            // needs no custody.
+            const released =
+              old === undefined &&
+              this.stmt.wasReleased.get(
+                row.sender,
+                row.senderDevice,
+                row.recipient,
+                row.messageId,
+              ) !== undefined;
+            if (old?.acked || released) {
               results.push({ ok: true });
               continue;
             }
@@ -523,8 +498,19 @@ export class RelayStore {
     return marked;
   }
 
-  /** Lets go of messages their recipient has: deletes every segment. Returns how many. */
-  release(sender: string, senderDevice: number, recipient: string, messageIds: number[]): number {
+  /**
+   * Lets go of messages their recipient has: deletes every segment, and remembers (up to the
+   * age limit) the messages of `remember` and those that had segments here, so that a later
+   * copy of one is not held again. Returns how many segments went.
+   */
+  release(
+    sender: string,
+    senderDevice: number,
+    recipient: string,
+    messageIds: number[],
+    now: number,
+    remember: ReadonlySet<number> = new Set(),
+  ): number {
     const sizes: number[] = [];
     this.db
       .transaction(() => {
@@ -533,6 +519,9 @@ export class RelayStore {
             bytes: number;
           }[];
           for (const r of rows) sizes.push(r.bytes);
+          // Only messages custody knew: a receipt naming anything else costs no row.
+          if (rows.length > 0 || remember.has(id))
+            this.stmt.rememberReleased.run(sender, senderDevice, recipient, id, now);
         }
       })
       .immediate();
@@ -565,6 +554,7 @@ export class RelayStore {
 
   /** Discards custody past the age limit; returns how many frames went, per recipient. */
   expireCustody(now: number): Map<string, number> {
+    this.stmt.releasedExpired.run(now - this.limits.maxAgeMs);
     const rows = this.stmt.custodyExpired.all(now - this.limits.maxAgeMs) as {
       recipient: string;
       bytes: number;

@@ -178,7 +178,20 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     await events.until((e) => (e.type === 'session' && e.session.user === 'alice') || undefined);
     await events.until((e) => (e.type === 'connection' && e.state === 'online') || undefined);
 
-    // Presence: bob is online, and alice does not list herself.
+    // Presence: alice asks the relay for bob, who exists and is online, and for a name nobody
+    // has used; she then hears of bob, and does not list herself.
+    expect(await alice.api.call('lookupUser', { user: 'bob' })).toEqual({
+      user: 'bob',
+      exists: true,
+      online: true,
+      lastSeen: expect.any(Number),
+    });
+    expect(await alice.api.call('lookupUser', { user: 'nobody-here' })).toEqual({
+      user: 'nobody-here',
+      exists: false,
+      online: false,
+      lastSeen: null,
+    });
     await events.until(
       (e) => (e.type === 'presence' && e.presence.user === 'bob' && e.presence.online) || undefined,
     );
@@ -403,6 +416,31 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     expect(await api.call('filePreview', { key: poster })).toBeNull();
     expect(await api.call('filePreview', { key: notes })).toBeNull();
     expect(await api.call('filePreview', { key: 'nobody/1/1' })).toBeNull();
+  });
+
+  it('keeps the UI preferences in the profile through a login and a restart', async () => {
+    const profileDir = tempDir('strata-host-');
+    const first = await instance({ profileDir });
+    const events = new Events(first.api);
+    expect((await first.api.call('session', {})).preferences).toEqual({ language: null });
+    await first.api.call('setPreferences', { patch: { language: 'ru' } });
+    await events.until(
+      (e) => (e.type === 'session' && e.session.preferences.language === 'ru') || undefined,
+    );
+    const bad = await apiError(
+      first.api.call('setPreferences', { patch: { language: 'xx' as 'ru' } }),
+    );
+    expect(bad.code).toBe('invalid');
+    // Remembering the relay at login keeps what else the profile remembers.
+    await first.api.call('login', { user: 'hana', relayUrl: relay.url });
+    await first.close();
+    open.splice(open.indexOf(first), 1);
+
+    const again = await instance({ profileDir });
+    expect(await again.api.call('session', {})).toMatchObject({
+      relayUrl: relay.url,
+      preferences: { language: 'ru' },
+    });
   });
 
   it('changes the transport settings, saved in the profile, and refuses bad ones', async () => {

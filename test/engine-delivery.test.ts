@@ -223,6 +223,8 @@ describe('application layer', () => {
     const alice = engine(r.url, 'alice');
     const bob = engine(r.url, 'bob');
     await Promise.all([alice.online(), bob.online()]);
+    // alice asks for bob (presence goes only to who asks) and hears he is there.
+    expect(await alice.m.lookup('bob')).toMatchObject({ exists: true, online: true });
     await alice.until(() => alice.m.presence().some((p) => p.user === 'bob' && p.online));
     alice.m.setTyping('bob', true);
     await bob.until(() =>

@@ -249,7 +249,9 @@ describe('admin API', () => {
     });
 
   it('refuses requests without the token or with a wrong one', async () => {
-    expect((await put(null, { loss: 0.5 })).status).toBe(401);
+    const refused = await put(null, { loss: 0.5 });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ code: 'unauthorized' });
     expect((await put('wrong-token', { loss: 0.5 })).status).toBe(401);
     expect((await fetch(`${relay.http}/api/channel`)).status).toBe(401);
     const current = (await (
@@ -262,14 +264,17 @@ describe('admin API', () => {
 
   it('is disabled on a relay started without a token', async () => {
     const bare = await startRelay([], { adminToken: null });
-    expect((await put(ADMIN_TOKEN, { loss: 0.5 }, bare.http)).status).toBe(403);
+    const disabled = await put(ADMIN_TOKEN, { loss: 0.5 }, bare.http);
+    expect(disabled.status).toBe(403);
+    expect(await disabled.json()).toMatchObject({ code: 'adminDisabled' });
     await bare.stop();
   });
 
   it('rejects invalid settings with every problem named', async () => {
     const res = await put(ADMIN_TOKEN, { loss: 2, code: 'reed-solomon', colour: 'blue' });
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { details: string[] };
+    const body = (await res.json()) as { code: string; details: string[] };
+    expect(body.code).toBe('invalidSettings');
     expect(body.details.join('\n')).toMatch(/loss/);
     expect(body.details.join('\n')).toMatch(/code/);
     expect(body.details.join('\n')).toMatch(/colour/);

@@ -305,3 +305,39 @@ describe('a transient disk error', () => {
     }
   });
 });
+
+describe('a sender restarted after its messages were delivered', () => {
+  it('does not send them again, and leaves no custody behind', async () => {
+    const r = await relayOn(tempDir());
+    const bobDir = tempDir();
+    const first = TestEngine.start(r.url, 'bob', { profileDir: bobDir });
+    await first.online();
+    await first.close();
+    const aliceDir = tempDir();
+    const alice = TestEngine.start(r.url, 'alice', { profileDir: aliceDir });
+    await alice.online();
+    const texts = ['one', 'two', 'three'];
+    const keys = texts.map((t) => alice.m.send('bob', t).key);
+    await alice.until(() => keys.every((k) => alice.m.message(k)?.status === 'sent'));
+    await alice.close();
+    // bob gets them from the relay while alice is away; her receipts wait at the relay.
+    const bob = TestEngine.start(r.url, 'bob', { profileDir: bobDir });
+    try {
+      await bob.until(() => bob.received('alice').length === 3);
+      const again = TestEngine.start(r.url, 'alice', { profileDir: aliceDir });
+      try {
+        await again.until(() => keys.every((k) => again.m.message(k)?.status === 'delivered'));
+        // Frames from alice reach bob in order: once this one is in, any copy sent before is too.
+        again.m.send('bob', 'after');
+        await bob.until(() => bob.received('alice').length === 4);
+        expect(again.m.stats('bob').segmentsSent).toBe(1);
+        expect(bob.m.stats('alice').duplicatesDropped).toBe(0);
+        expect(count(await r.stats(), 'custody_frames')).toBe(0);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await bob.close();
+    }
+  });
+});

@@ -143,8 +143,13 @@ describe('HTTP', () => {
       unknown
     >;
     expect(typeof stats.connections).toBe('number');
-    expect((await fetch(`${relay.http}/nope`)).status).toBe(404);
-    expect((await fetch(`${relay.http}/metrics`, { method: 'POST' })).status).toBe(405);
+    const missing = await fetch(`${relay.http}/nope`);
+    expect(missing.status).toBe(404);
+    // Errors carry a code for programs (and translations) next to their English text.
+    expect(await missing.json()).toEqual({ code: 'notFound', error: 'no such endpoint: /nope' });
+    const wrongMethod = await fetch(`${relay.http}/metrics`, { method: 'POST' });
+    expect(wrongMethod.status).toBe(405);
+    expect(await wrongMethod.json()).toMatchObject({ code: 'methodNotAllowed' });
     expect((await fetch(`${relay.http}/`)).status).toBe(426);
   });
 });
@@ -220,6 +225,15 @@ describe('shutdown', () => {
     await b.whenClosed();
     const again = await startRelay([], { dataDir: dir });
     const c = await TestClient.connect(again.url, 'walter', 1);
+    c.send({
+      type: 'watch',
+      from: 'walter',
+      fromDevice: 1,
+      to: '',
+      toDevice: 0,
+      kind: 'set',
+      users: ['ursula'],
+    });
     const snapshot = await c.waitFor((f) => f.type === 'presence' && f.kind === 'snapshot');
     const ursula =
       snapshot.type === 'presence' ? snapshot.entries.find((e) => e.user === 'ursula') : undefined;

@@ -1,4 +1,5 @@
-// The relay as a router: devices, presence, typing, and refusals, against the real process.
+// The relay as a router: devices, typing, and refusals, against the real process
+// (presence: relay-presence.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient, bytesOf } from './helpers/client.ts';
 import { startRelay, type RelayProcess } from './helpers/relay-process.ts';
@@ -67,32 +68,6 @@ describe('routing', () => {
     });
     const r = await erin.waitFor((f) => f.type === 'receipt');
     expect(r.type === 'receipt' && r.messageIds).toEqual([1, 2, 3]);
-  });
-});
-
-describe('presence', () => {
-  it('gives a snapshot on hello and pushes joins and leaves', async () => {
-    const gina = await connect('gina', 1);
-    const snapshot = await gina.waitFor((f) => f.type === 'presence' && f.kind === 'snapshot');
-    expect(
-      snapshot.type === 'presence' && snapshot.entries.find((e) => e.user === 'gina')?.online,
-    ).toBe(true);
-
-    const hank = await TestClient.connect(relay.url, 'hank', 1);
-    const joined = await gina.waitFor(
-      (f) =>
-        f.type === 'presence' &&
-        f.kind === 'update' &&
-        f.entries.some((e) => e.user === 'hank' && e.online),
-    );
-    expect(joined.type).toBe('presence');
-    await hank.close();
-    const left = await gina.waitFor(
-      (f) => f.type === 'presence' && f.entries.some((e) => e.user === 'hank' && !e.online),
-    );
-    const entry = left.type === 'presence' ? left.entries.find((e) => e.user === 'hank')! : null;
-    expect(entry?.devices).toBe(0);
-    expect(entry?.lastSeen).toBeGreaterThan(Date.now() - 60_000);
   });
 });
 

@@ -12,25 +12,29 @@ import type {
   TransportSettings,
   TransportStats,
 } from '../shared/api.ts';
-import type { SegmentLogEntry } from '../shared/contract.ts';
+import type { SegmentLogEntry, UserLookupView } from '../shared/contract.ts';
 import { isValidUserName, type Frame } from '../shared/protocol/index.ts';
 import { RelayConnection, type HeartbeatOptions } from './connection.ts';
+import { LookupError, PresenceBook } from './presence.ts';
+import { deleteConversationRows, unfinishedIncomingFiles } from './conversations.ts';
 import { closeDatabase, openDatabase, statementCache, type Db } from './store/database.ts';
 import { MessageClock, sentAtOf } from './transport/message-clock.ts';
-import { DEFAULT_SEGMENT_SIZE, checkSegmentSize } from './transport/segments.ts';
 import { Transport, type MessageKey } from './transport/transport.ts';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { defaultDownloadsDir } from './files/downloads.ts';
 import { FileError, FileTransfers, type FileSettings } from './files/transfers.ts';
 import { IncomingFiles } from './files/incoming.ts';
 import { fileStreams } from './files/source.ts';
+import { MessengerError } from './errors.ts';
+import {
+  DEFAULT_MAX_FILE_BYTES,
+  DEFAULT_SETTINGS,
+  checkFileSettings,
+  checkSettings,
+} from './settings.ts';
 
-export const DEFAULT_SETTINGS: TransportSettings = {
-  segmentSize: DEFAULT_SEGMENT_SIZE,
-  assemblyPeriodMs: 1000,
-  idleCycles: 3,
-};
-export const DEFAULT_MAX_FILE_BYTES = 8 * 1024 ** 3;
+export { MessengerError } from './errors.ts';
+export { DEFAULT_MAX_FILE_BYTES, DEFAULT_SETTINGS, checkSettings } from './settings.ts';
 
 /** The shortest interval between two `stats` events for one peer. */
 export const STATS_EVENT_MS = 250;
@@ -50,10 +54,6 @@ const REFUSALS: ReadonlySet<string> = new Set([
 /** Application-layer message kinds (the first byte of a message body). */
 const KIND_TEXT = 1;
 
-export class MessengerError extends Error {
-  override name = 'MessengerError';
-}
-
 export interface MessengerOptions {
   profileDir: string;
   relayUrl: string;
@@ -65,20 +65,6 @@ export interface MessengerOptions {
   maxFileBytes?: number;
   /** The relay link's heartbeat (DEFAULT_HEARTBEAT); tests shorten it. */
   heartbeat?: HeartbeatOptions;
-}
-
-export function checkSettings(s: TransportSettings): void {
-  checkSegmentSize(s.segmentSize);
-  if (
-    !Number.isInteger(s.assemblyPeriodMs) ||
-    s.assemblyPeriodMs < 50 ||
-    s.assemblyPeriodMs > 60_000
-  ) {
-    throw new MessengerError('the assembly period must be 50 to 60000 ms');
-  }
-  if (!Number.isInteger(s.idleCycles) || s.idleCycles < 1 || s.idleCycles > 3) {
-    throw new MessengerError('idle cycles (K) must be 1, 2 or 3');
-  }
 }
 
 interface MessageRow {
@@ -111,6 +97,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   private settingsValue: TransportSettings;
   /** Why the relay refused a message, by message key. */
   private readonly refusals = new Map<string, string>();
+  private readonly peers: PresenceBook;
   private closed = false;
 
   private constructor(
@@ -133,6 +120,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.settingsValue = settings;
     this.clock = clock;
     this.conn = new RelayConnection(relayUrl, user, device, undefined, heartbeat);
+    this.peers = new PresenceBook(db, { user, device }, this.conn);
     // Files stream through the transport: their bytes come from disk and go to partial files.
     this.incomingFiles = new IncomingFiles(db, {
       partialDir: join(profileDir, 'partial'),
@@ -169,6 +157,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.transport.on('changed', (key) => this.emitMessage(key));
     this.transport.on('stats', (peer) => this.statsChanged(peer));
     this.conn.on('online', () => {
+      this.peers.connected();
       this.emit('event', { type: 'connection', state: 'online' });
       this.transport.onOnline();
     });
@@ -321,6 +310,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     const body = new Uint8Array(1 + utf8.length);
     body[0] = KIND_TEXT;
     body.set(utf8, 1);
+    this.peers.watch(to);
     const id = this.clock.next(Date.now());
     const key = this.transport.submit(to, id, body);
     this.setTyping(to, false);
@@ -343,6 +333,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       throw e;
     }
     if (this.closed) throw new MessengerError('the messenger is closed');
+    this.peers.watch(to);
     const id = this.clock.next(Date.now());
     const key = this.files.submit(to, id, path, described, this.settingsValue.segmentSize);
     const view = this.view(key)!;
@@ -389,6 +380,34 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     const k = parseKey(key);
     if (!k || k.author !== this.user || k.authorDevice !== this.device) return false;
     return this.transport.retry(k.id);
+  }
+
+  /**
+   * Asks the relay about `user`: whether anyone of that name has ever connected to it, and
+   * their presence. From then on this device hears of their presence too.
+   */
+  async lookup(user: string): Promise<UserLookupView> {
+    if (!isValidUserName(user)) throw new MessengerError(`"${user}" is not a valid user name`);
+    try {
+      return await this.peers.lookup(user);
+    } catch (e) {
+      if (e instanceof LookupError) throw new MessengerError(e.message);
+      throw e;
+    }
+  }
+
+  /**
+   * Deletes the conversation with `peer` on this device: its messages both ways and what is
+   * still in flight (an incoming file is cancelled and its partial file removed; the sender
+   * hears so). Saved files stay in the downloads folder. False when there was none.
+   */
+  deleteConversation(peer: string): boolean {
+    if (!isValidUserName(peer)) throw new MessengerError(`"${peer}" is not a valid user name`);
+    for (const key of unfinishedIncomingFiles(this.db, peer)) this.files.cancelIncoming(key);
+    this.transport.forgetPeer(peer);
+    const deleted = deleteConversationRows(this.db, this, peer);
+    this.peers.forget(peer);
+    return deleted > 0;
   }
 
   /** Marks everything received from `peer` as read and tells the peer. */
@@ -471,21 +490,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   }
 
   presence(): PresenceView[] {
-    return (
-      this.sql(
-        'SELECT name, online, devices, last_seen AS lastSeen FROM peers ORDER BY name',
-      ).all() as {
-        name: string;
-        online: number;
-        devices: number;
-        lastSeen: number;
-      }[]
-    ).map((r) => ({
-      user: r.name,
-      online: r.online === 1,
-      devices: r.devices,
-      lastSeen: r.lastSeen,
-    }));
+    return this.peers.list();
   }
 
   stats(peer: string): TransportStats {
@@ -545,16 +550,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   }
 
   private onPresence(frame: Frame & { type: 'presence' }): void {
-    const upsert = this.sql(
-      `INSERT INTO peers (name, online, devices, last_seen) VALUES (?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET online = excluded.online, devices = excluded.devices,
-         last_seen = excluded.last_seen`,
-    );
-    this.db.transaction(() => {
-      for (const e of frame.entries) upsert.run(e.user, e.online ? 1 : 0, e.devices, e.lastSeen);
-    })();
-    for (const e of frame.entries) {
-      if (e.user === this.user) continue;
+    for (const e of this.peers.onFrame(frame)) {
       this.transport.peerPresence(e.user, e.online);
       this.emit('event', {
         type: 'presence',
@@ -623,15 +619,6 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)").run(
       String(this.clock.current),
     );
-  }
-}
-
-function checkFileSettings(s: FileSettings): void {
-  if (typeof s.downloadsDir !== 'string' || !isAbsolute(s.downloadsDir)) {
-    throw new MessengerError('the downloads folder must be an absolute path');
-  }
-  if (!Number.isSafeInteger(s.maxFileBytes) || s.maxFileBytes < 1) {
-    throw new MessengerError('the largest file must be a positive number of bytes');
   }
 }
 

@@ -23,6 +23,16 @@ export const isUserName = isValidUserName;
 export const HOST_LOST = 'hostLost';
 export const HOST_BACK = 'hostBack';
 
+/** The languages the UI speaks. */
+export const UI_LANGUAGES = ['en', 'ru'] as const;
+export type UiLanguage = (typeof UI_LANGUAGES)[number];
+
+/** The UI's preferences, kept in the profile so that they survive restarts of either host. */
+export interface PreferencesView {
+  /** The language the user picked; null follows the system's. */
+  language: UiLanguage | null;
+}
+
 /** What the renderer knows of the app instance it runs in. */
 export interface SessionView {
   /** The profile's name (its directory's name): Alice's window, Bob's window. */
@@ -39,6 +49,18 @@ export interface SessionView {
   files: FileSettingsView | null;
   /** 'electron' or 'browser': where the host runs. */
   host: 'electron' | 'browser';
+  /** Known before login: the login screen speaks the chosen language too. */
+  preferences: PreferencesView;
+}
+
+/** What the relay says of a name: whether it was ever used, and its presence. */
+export interface UserLookupView {
+  user: string;
+  /** Whether anyone of this name has ever connected to the relay. */
+  exists: boolean;
+  online: boolean;
+  /** Epoch ms; null when the name was never used. */
+  lastSeen: number | null;
 }
 
 export interface FileSettingsView {
@@ -167,6 +189,10 @@ const oneOf =
     typeof v === 'string' && (values as readonly string[]).includes(v)
       ? (v as T)
       : fail(path, `one of ${values.join(', ')}`);
+const nullable =
+  <T>(check: Check<T>): Check<T | null> =>
+  (v, path) =>
+    v === null ? null : check(v, path);
 const relayUrl: Check<string> = (v, path) => {
   const s = str(2048)(v, path);
   const u = URL.parse(s);
@@ -262,6 +288,10 @@ export const METHODS = {
   ),
   conversations: method<Record<string, never>, ConversationView[]>(none),
   presence: method<Record<string, never>, PresenceView[]>(none),
+  /** Deletes a conversation on this device (messages both ways, transfers in flight). */
+  deleteConversation: method<{ peer: string }, boolean>(object({ peer: req(userName) })),
+  /** Asks the relay whether a name exists (and from then on follows its presence). */
+  lookupUser: method<{ user: string }, UserLookupView>(object({ user: req(userName) })),
   network: method<{ peer: string; since?: number }, NetworkSnapshot>(
     object({ peer: req(userName), since: opt(int(0, Number.MAX_SAFE_INTEGER)) }),
   ),
@@ -311,6 +341,10 @@ export const METHODS = {
         }),
       ),
     }),
+  ),
+  /** Changes the UI's preferences (no login needed); the host saves them in the profile. */
+  setPreferences: method<{ patch: Partial<PreferencesView> }, PreferencesView>(
+    object({ patch: req(object({ language: opt(nullable(oneOf(UI_LANGUAGES))) })) }),
   ),
 } as const;
 

@@ -3,9 +3,9 @@
 // browser host both embed this class and only carry its calls and events; every payload is
 // validated here (as well as at their own edges) so that no carrier can skip the checks.
 import { EventEmitter } from 'node:events';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { ConnectionState, FileView } from '../../shared/api.ts';
 import { PREVIEW_MAX_BYTES, isPreviewableImage } from '../../shared/preview.ts';
 import {
@@ -21,6 +21,7 @@ import {
 } from '../../shared/contract.ts';
 import { DEFAULT_SETTINGS, Messenger, MessengerError } from '../messenger.ts';
 import { channelView, httpBase, relayChannelPatch, relayCounters } from './relay-admin.ts';
+import { readRemembered, writeRemembered, type Remembered } from './remembered.ts';
 
 export interface HostOptions {
   profileDir: string;
@@ -35,11 +36,6 @@ export interface HostOptions {
   downloadsDir?: string;
 }
 
-/** What the host remembers in the profile besides the engine's database. */
-interface Remembered {
-  relayUrl?: string;
-}
-const REMEMBERED_FILE = 'host.json';
 const HTTP_TIMEOUT_MS = 3000;
 
 export class Host extends EventEmitter<{ event: [HostEvent] }> {
@@ -47,6 +43,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
   readonly kind: 'electron' | 'browser';
   private messenger: Messenger | null = null;
   private relayUrl: string | null;
+  private remembered: Remembered;
   private connection: ConnectionState = 'offline';
   private connectionDetail: string | null = null;
   private readonly probeTimeoutMs: number;
@@ -55,8 +52,9 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
   /** Calls run one at a time per host for login (it swaps the engine). */
   private loginChain: Promise<unknown> = Promise.resolve();
 
-  private constructor(options: HostOptions, relayUrl: string | null) {
+  private constructor(options: HostOptions, relayUrl: string | null, remembered: Remembered) {
     super();
+    this.remembered = remembered;
     this.profileDir = resolve(options.profileDir);
     this.kind = options.kind;
     this.relayUrl = relayUrl;
@@ -73,7 +71,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
     mkdirSync(options.profileDir, { recursive: true });
     const remembered = readRemembered(options.profileDir);
     const relayUrl = options.relayUrl ?? remembered.relayUrl ?? null;
-    const host = new Host(options, relayUrl);
+    const host = new Host(options, relayUrl, remembered);
     if (relayUrl !== null) {
       if (options.user !== undefined) {
         await host.login({ user: options.user, relayUrl }, { probe: false });
@@ -94,6 +92,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
       settings: this.messenger?.settings ?? { ...DEFAULT_SETTINGS },
       files: this.messenger?.fileSettings ?? null,
       host: this.kind,
+      preferences: { ...this.remembered.preferences },
     };
   }
 
@@ -140,6 +139,12 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
         const { token, patch } = p as Params<'setChannel'>;
         return this.channel('PUT', token, patch);
       }
+      case 'setPreferences': {
+        const { patch } = p as Params<'setPreferences'>;
+        this.remember({ preferences: { ...this.remembered.preferences, ...patch } });
+        this.emitSession();
+        return this.session.preferences;
+      }
     }
     const m = this.requireEngine();
     try {
@@ -166,6 +171,10 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           return m.conversations();
         case 'presence':
           return m.presence().filter((pr) => pr.user !== m.user);
+        case 'deleteConversation':
+          return m.deleteConversation((p as Params<'deleteConversation'>).peer);
+        case 'lookupUser':
+          return await m.lookup((p as Params<'lookupUser'>).user);
         case 'network': {
           const { peer, since } = p as Params<'network'>;
           return { stats: m.stats(peer), log: m.segmentLog(peer, since ?? 0), at: Date.now() };
@@ -280,7 +289,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
         throw e;
       }
       this.relayUrl = relayUrl;
-      writeRemembered(this.profileDir, { relayUrl });
+      this.remember({ relayUrl });
       this.emitSession();
       return this.session;
     });
@@ -319,6 +328,12 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
     const m = this.messenger;
     this.messenger = null;
     await m?.close();
+  }
+
+  /** Changes what the profile remembers, keeping the rest. */
+  private remember(patch: Partial<Remembered>): void {
+    this.remembered = { ...this.remembered, ...patch };
+    writeRemembered(this.profileDir, this.remembered);
   }
 
   private emitSession(): void {
@@ -399,24 +414,6 @@ function reason(e: unknown): string {
   if (e instanceof DOMException && e.name === 'TimeoutError') return 'no answer in time';
   const cause = (e as { cause?: { code?: string } }).cause?.code;
   return cause ?? (e instanceof Error ? e.message : String(e));
-}
-
-function readRemembered(profileDir: string): Remembered {
-  try {
-    const v = JSON.parse(readFileSync(join(profileDir, REMEMBERED_FILE), 'utf8')) as unknown;
-    if (typeof v !== 'object' || v === null) return {};
-    const url = (v as Remembered).relayUrl;
-    return typeof url === 'string' ? { relayUrl: url } : {};
-  } catch {
-    return {};
-  }
-}
-
-function writeRemembered(profileDir: string, value: Remembered): void {
-  const file = join(profileDir, REMEMBERED_FILE);
-  // Write then rename: a crash leaves the old file or the new one, never half of one.
-  writeFileSync(`${file}.tmp`, JSON.stringify(value) + '\n');
-  renameSync(`${file}.tmp`, file);
 }
 
 /** An image's bytes for its preview, or null when it is too large or no longer there. */

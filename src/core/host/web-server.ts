@@ -182,7 +182,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         'Content-Security-Policy': csp,
         'Cache-Control': 'no-store',
       });
-      res.end(req.method === 'HEAD' ? undefined : indexHtml);
+      res.end(req.method === 'HEAD' ? undefined : withLanguage(indexHtml, options.host));
       return;
     }
     const file = resolve(root, `.${path}`);
@@ -387,6 +387,19 @@ function loadIndex(root: string): { indexHtml: string; csp: string } {
   const csp = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(indexHtml)?.[1];
   if (csp === undefined) throw new WebServerError('index.html carries no Content-Security-Policy');
   return { indexHtml, csp };
+}
+
+/**
+ * The page in the profile's language, so that its first paint already speaks it (the renderer
+ * reads data-language before it has the session). Only the contract's language codes get in.
+ */
+export function withLanguage(indexHtml: string, host: Pick<Host, 'session'>): string {
+  const language = host.session.preferences.language;
+  if (language === null) return indexHtml;
+  return indexHtml.replace(
+    /<html lang="[a-z]*">/,
+    `<html lang="${language}" data-language="${language}">`,
+  );
 }
 
 function digest(s: string): Buffer {

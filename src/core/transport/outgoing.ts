@@ -50,13 +50,19 @@ export class Outgoing {
       for (const s of q.segmentState.iterate(r.id) as Iterable<SegmentMarks & { sends: number }>) {
         msg.sends[s.idx] = Math.min(s.sends, 0xffff);
         restoreMarks(msg, [s]);
-        if (!s.acked && !msg.file) {
+        if (s.acked) continue;
+        if (s.held) this.sender.heldAtStart.add(r.peer);
+        else if (!msg.file) {
           this.sender.peerOut(r.peer).enqueue({ messageId: r.id, index: s.idx }, s.sends > 0);
         }
       }
     }
     for (const [id, msg] of sending) {
-      if (msg.file) this.sender.peerOut(msg.peer).enqueueStream(id, 0, msg.count);
+      if (!msg.file) continue;
+      // From the first segment the relay does not hold (what it holds waits, as above).
+      let first = 0;
+      while (first < msg.count && (msg.held[first] || msg.acked[first])) first++;
+      this.sender.peerOut(msg.peer).enqueueStream(id, first, msg.count);
     }
     // A crash between marking segments and updating the status is repaired here.
     for (const id of [...sending.keys()]) this.advance(id);

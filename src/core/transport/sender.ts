@@ -50,6 +50,11 @@ export class Sender {
   private readonly heldSweeps = new Map<string, number>();
   /** Peers the relay says are away. */
   private readonly offlinePeers = new Set<string>();
+  /**
+   * Peers of messages the relay held before this start: their acks and receipts may be
+   * waiting at the relay, so what it held is not sent again before HELD_SWEEP_MS online.
+   */
+  readonly heldAtStart = new Set<string>();
   private pumping = false;
   /** Quitting: nothing more is sent; `drained` settles drain() once nothing is in flight. */
   private draining = false;
@@ -132,7 +137,24 @@ export class Sender {
     // The attempt limit counts time on this link: what went into a dead one proves nothing.
     for (const msg of this.sending.values()) msg.since = this.ctx.now();
     this.requeueInFlight();
+    for (const peer of this.heldAtStart) {
+      if (!this.offlinePeers.has(peer)) this.heldSweeps.set(peer, this.ctx.now() + HELD_SWEEP_MS);
+    }
+    this.heldAtStart.clear();
+    this.hooks.arm();
     this.pump();
+  }
+
+  /** Forgets everything in flight with `peer`: their conversation is being deleted. */
+  forgetPeer(peer: string): void {
+    for (const [id, msg] of this.sending) {
+      if (msg.peer !== peer) continue;
+      this.sending.delete(id);
+      msg.file?.close();
+    }
+    this.outbound.delete(peer);
+    this.offlinePeers.delete(peer);
+    this.heldSweeps.delete(peer);
   }
 
   /** The relay link went down: what was in flight is sent again later. */

@@ -166,6 +166,11 @@ export class Transport extends EventEmitter<TransportEvents> {
     return this.outgoing.cancelFile(id);
   }
 
+  /** Forgets everything in flight with `peer`: their conversation is being deleted. */
+  forgetPeer(peer: string): void {
+    this.sender.forgetPeer(peer);
+  }
+
   /** Sends a failed message again (its status returns to pending). */
   retry(id: number): boolean {
     return this.outgoing.retry(id);

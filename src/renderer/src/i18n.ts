@@ -23,6 +23,11 @@ const tables: Record<Language, Readonly<Record<StringKey, string>>> = {
 
 export type Vars = Readonly<Record<string, string | number>>;
 
+/** Whether `key` names a string (for keys built at run time, such as an error code's). */
+export function isStringKey(key: string): key is StringKey {
+  return Object.hasOwn(dictionaries.en, key);
+}
+
 /** Replaces {name} with vars.name; a placeholder without a value stays visible. */
 export function interpolate(template: string, vars?: Vars): string {
   if (vars === undefined) return template;

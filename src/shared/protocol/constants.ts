@@ -13,6 +13,7 @@ export const FRAME_TYPE_CODES = {
   receipt: 0x07,
   error: 0x08,
   held: 0x09,
+  watch: 0x0a,
 } as const;
 export type FrameTypeName = keyof typeof FRAME_TYPE_CODES;
 
@@ -36,6 +37,10 @@ export const MAX_AUTH_BYTES = 4096;
 export const MAX_AGENT_BYTES = 64;
 export const MAX_ACK_RANGES = 256;
 export const MAX_PRESENCE_ENTRIES = 512;
+/** Names in one watch frame; a longer list is sent as a `set` then `add` frames. */
+export const MAX_WATCH_NAMES = 512;
+/** Users one connection may watch at once. */
+export const MAX_WATCHED_USERS = 4096;
 export const MAX_RECEIPT_IDS = 1024;
 export const MAX_ERROR_TEXT_BYTES = 1024;
 export const MAX_DEVICE_ID = 0xffff_ffff;
@@ -55,8 +60,21 @@ export const MAX_FRAME_BYTES =
 export const AUTH_SCHEMES = { none: 0 } as const;
 export type AuthScheme = keyof typeof AUTH_SCHEMES;
 
+/**
+ * `snapshot`: the relay's answer to a watch frame, one entry per name it named; `update`: a
+ * watched user's devices came or went. An entry with `lastSeen` 0 is a user who has never
+ * connected to this relay.
+ */
 export const PRESENCE_KINDS = { snapshot: 0, update: 1 } as const;
 export type PresenceKind = keyof typeof PRESENCE_KINDS;
+
+/**
+ * What a watch frame does to the connection's list of watched users: `set` replaces it, `add`
+ * and `remove` change it. The relay answers `set` and `add` with a presence snapshot of the
+ * names, and from then on pushes their changes to this connection only.
+ */
+export const WATCH_KINDS = { set: 0, add: 1, remove: 2 } as const;
+export type WatchKind = keyof typeof WATCH_KINDS;
 
 /**
  * `delivered`: the recipient has the message whole (a file: verified and saved); `read`: it
@@ -66,6 +84,22 @@ export type PresenceKind = keyof typeof PRESENCE_KINDS;
  */
 export const RECEIPT_KINDS = { delivered: 1, read: 2, cancelled: 3, refused: 4 } as const;
 export type ReceiptKind = keyof typeof RECEIPT_KINDS;
+
+/**
+ * WebSocket close codes the relay closes with (RFC 6455 section 7.4.1, and the private range
+ * for its own), so that a client can say what happened in its user's language.
+ */
+export const RELAY_CLOSE_CODES = {
+  /** The relay is shutting down. */
+  goingAway: 1001,
+  /** A policy violation: no hello in time, a frame before the hello, too many invalid frames. */
+  policy: 1008,
+  /** A message far over the frame limit (closed by the WebSocket library). */
+  tooBig: 1009,
+  internalError: 1011,
+  /** Another connection said hello as the same user and device. */
+  replaced: 4000,
+} as const;
 
 /** Error codes carried by error frames, relay to client. */
 export const ERROR_CODES = {
@@ -95,5 +129,7 @@ export const ERROR_CODES = {
    * stored. Transient: the sender keeps the message and sends it again later.
    */
   storeUnavailable: 14,
+  /** A watch frame would take the connection past MAX_WATCHED_USERS; it was not applied. */
+  watchLimit: 15,
 } as const;
 export type ErrorCodeName = keyof typeof ERROR_CODES;

@@ -24,116 +24,34 @@ import {
   MAX_PRESENCE_ENTRIES,
   MAX_RECEIPT_IDS,
   MAX_SEGMENT_PAYLOAD,
+  MAX_WATCH_NAMES,
   PRESENCE_KINDS,
   PROTOCOL_VERSION,
   RECEIPT_KINDS,
-  type AuthScheme,
-  type ErrorCodeName,
+  WATCH_KINDS,
   type FrameTypeName,
-  type PresenceKind,
-  type ReceiptKind,
 } from './constants.ts';
 import { isValidUserName } from './names.ts';
+import type {
+  Envelope,
+  HelloFrame,
+  WelcomeFrame,
+  DataFrame,
+  AckRange,
+  AckFrame,
+  HeldFrame,
+  PresenceEntry,
+  PresenceFrame,
+  WatchFrame,
+  TypingFrame,
+  ReceiptFrame,
+  ErrorFrame,
+  Frame,
+  DecodeErrorKind,
+  DecodeResult,
+} from './frame-types.ts';
 
-/** Who a frame is from and for. An empty name with device 0 is the relay itself. */
-export interface Envelope {
-  from: string;
-  fromDevice: number;
-  to: string;
-  /** 0 addresses every device of `to`. */
-  toDevice: number;
-}
-
-export interface HelloFrame extends Envelope {
-  type: 'hello';
-  auth: { scheme: AuthScheme; data: Uint8Array };
-  agent: string;
-}
-export interface WelcomeFrame extends Envelope {
-  type: 'welcome';
-  serverTime: number;
-  maxFrameBytes: number;
-  queued: number;
-}
-export interface DataFrame extends Envelope {
-  type: 'data';
-  messageId: number;
-  /** A fresh number for every transmission, retransmissions included (RFC 9002's packet number). */
-  transmission: number;
-  segmentCount: number;
-  segmentIndex: number;
-  payload: Uint8Array;
-  /** Set on every segment of a file message (envelope flag DATA_FLAG_FILE). */
-  file?: true;
-}
-/** An inclusive range of transmission numbers, `[low, high]`. */
-export type AckRange = readonly [low: number, high: number];
-export interface AckFrame extends Envelope {
-  type: 'ack';
-  ackDelayMicros: number;
-  /** Disjoint, non-adjacent, in descending order: ranges[0] holds the largest acknowledged. */
-  ranges: AckRange[];
-}
-/**
- * The relay's custody receipt: the transmission numbers of the recipient's own data frames
- * that the relay now holds durably. The body is exactly an ack body (ackDelayMicros is 0).
- */
-export interface HeldFrame extends Envelope {
-  type: 'held';
-  ackDelayMicros: number;
-  /** Disjoint, non-adjacent, in descending order, as in an ack frame. */
-  ranges: AckRange[];
-}
-export interface PresenceEntry {
-  user: string;
-  online: boolean;
-  devices: number;
-  lastSeen: number;
-}
-export interface PresenceFrame extends Envelope {
-  type: 'presence';
-  kind: PresenceKind;
-  entries: PresenceEntry[];
-}
-export interface TypingFrame extends Envelope {
-  type: 'typing';
-  typing: boolean;
-}
-export interface ReceiptFrame extends Envelope {
-  type: 'receipt';
-  kind: ReceiptKind;
-  /** The device that sent the messages this receipt is about. */
-  messageDevice: number;
-  messageIds: number[];
-}
-export interface ErrorFrame extends Envelope {
-  type: 'error';
-  code: ErrorCodeName;
-  /** The message the error concerns, or 0. */
-  messageId: number;
-  text: string;
-}
-
-export type Frame =
-  | HelloFrame
-  | WelcomeFrame
-  | DataFrame
-  | AckFrame
-  | PresenceFrame
-  | TypingFrame
-  | ReceiptFrame
-  | ErrorFrame
-  | HeldFrame;
-
-export type DecodeErrorKind =
-  'truncated' | 'oversized' | 'unsupported-version' | 'unknown-type' | 'malformed' | 'checksum';
-
-export interface DecodeError {
-  kind: DecodeErrorKind;
-  message: string;
-}
-
-export type DecodeResult = { ok: true; frame: Frame } | { ok: false; error: DecodeError };
+export type * from './frame-types.ts';
 
 export class FrameEncodeError extends Error {
   override name = 'FrameEncodeError';
@@ -144,6 +62,7 @@ const AUTH_BY_CODE = invert(AUTH_SCHEMES);
 const PRESENCE_BY_CODE = invert(PRESENCE_KINDS);
 const RECEIPT_BY_CODE = invert(RECEIPT_KINDS);
 const ERROR_BY_CODE = invert(ERROR_CODES);
+const WATCH_BY_CODE = invert(WATCH_KINDS);
 
 function invert<K extends string>(table: Record<K, number>): Map<number, K> {
   return new Map(Object.entries(table).map(([k, v]) => [v as number, k as K]));
@@ -406,7 +325,46 @@ const error: BodyCodec<ErrorFrame> = {
   },
 };
 
-const CODECS: Codecs = { hello, welcome, data, ack, presence, typing, receipt, error, held };
+const watch: BodyCodec<WatchFrame> = {
+  from: 'user',
+  to: 'relay',
+  size: (f) => 1 + 2 + f.users.reduce((n, u) => n + 1 + encodeUtf8(u).length, 0),
+  write(w, f) {
+    w.u8(WATCH_KINDS[f.kind]);
+    w.u16(f.users.length);
+    for (const u of f.users) {
+      const name = encodeUtf8(u);
+      w.u8(name.length);
+      w.bytesFrom(name);
+    }
+  },
+  read(r, env) {
+    const kind = WATCH_BY_CODE.get(r.u8('watch.kind'));
+    if (kind === undefined) throw new ReadFailure('malformed', 'watch: unknown kind');
+    const count = r.u16('watch.count');
+    if (count > MAX_WATCH_NAMES) throw new ReadFailure('malformed', 'watch: too many names');
+    // Each name is at least 2 bytes: check before building the array.
+    if (r.remaining < count * 2) throw new ReadFailure('truncated', 'watch: names');
+    const users: string[] = [];
+    for (let i = 0; i < count; i++) {
+      users.push(readName(r, r.u8('watch.nameLength'), 'watch.name', false));
+    }
+    return { type: 'watch', ...env, kind, users };
+  },
+};
+
+const CODECS: Codecs = {
+  hello,
+  welcome,
+  data,
+  ack,
+  presence,
+  typing,
+  receipt,
+  error,
+  held,
+  watch,
+};
 
 // ---------------------------------------------------------------------------------------
 
@@ -609,6 +567,10 @@ function validateForEncoding(frame: Frame, codec: BodyCodec<Frame>): void {
         if (!Number.isInteger(e.devices) || e.devices < 0 || e.devices > 0xffff) bad('devices');
         safe(e.lastSeen, 'lastSeen');
       }
+      break;
+    case 'watch':
+      if (frame.users.length > MAX_WATCH_NAMES) bad('too many names');
+      for (const u of frame.users) if (!isValidUserName(u)) bad(`watch name "${u}"`);
       break;
     case 'typing':
       break;

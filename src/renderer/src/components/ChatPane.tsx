@@ -1,4 +1,5 @@
-// The open chat: who it is with (and whether they are typing), its messages and the composer.
+// The open chat: who it is with (and whether they are typing), its messages and the composer;
+// Escape closes it, and its header deletes it.
 // Files dropped on it (one or several) are sent to the peer; uploads to the browser host show
 // their progress above the composer until they become messages.
 import { useRef, useState, type DragEvent } from 'react';
@@ -9,7 +10,7 @@ import { useStrata, useStrataStore } from '../store/index.ts';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
 import { presenceLine } from './format.ts';
-import { AttachIcon, BackIcon, ChatIcon, CloseIcon } from './Icons.tsx';
+import { AttachIcon, BackIcon, ChatIcon, CloseIcon, TrashIcon } from './Icons.tsx';
 import { MessageList } from './MessageList.tsx';
 import { useNow } from './useNow.ts';
 
@@ -33,7 +34,7 @@ function hasFiles(e: DragEvent): boolean {
 
 function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
   const t = useT();
-  const { sendFiles } = useStrataStore().getState();
+  const { sendFiles, closeChat } = useStrataStore().getState();
   const [dragging, setDragging] = useState(false);
   // dragenter/dragleave fire for every child crossed: the overlay stays while any is entered.
   const depth = useRef(0);
@@ -43,6 +44,10 @@ function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
       className="chat"
       data-testid="chat"
       data-peer={peer}
+      onKeyDown={(e) => {
+        // Escape closes the chat, unless something inside it used the key already.
+        if (e.key === 'Escape' && !e.defaultPrevented) closeChat();
+      }}
       onDragEnter={(e) => {
         if (!hasFiles(e)) return;
         e.preventDefault();
@@ -136,7 +141,8 @@ function ChatHeader({ peer, connected }: { peer: string; connected: boolean }) {
   const t = useT();
   const language = useLanguage();
   const now = useNow();
-  const { closeChat } = useStrataStore().getState();
+  const { closeChat, deleteChat } = useStrataStore().getState();
+  const [confirming, setConfirming] = useState(false);
   const presence = useStrata((s) => s.presence[peer] ?? s.conversations[peer]?.presence ?? null);
   const typing = useStrata((s) => s.typing[peer] === true);
   // Out of touch with the relay, we cannot know who is online.
@@ -170,6 +176,51 @@ function ChatHeader({ peer, connected }: { peer: string; connected: boolean }) {
           </span>
         )}
       </div>
+      <button
+        type="button"
+        className="icon-btn chat-delete"
+        data-testid="chat-delete"
+        aria-label={t('chat.delete')}
+        title={t('chat.delete')}
+        aria-expanded={confirming}
+        onClick={() => setConfirming(true)}
+      >
+        <TrashIcon />
+      </button>
+      {confirming && (
+        <div
+          className="chat-delete-confirm"
+          role="alertdialog"
+          aria-label={t('chat.delete')}
+          onKeyDown={(e) => {
+            if (e.key !== 'Escape') return;
+            e.preventDefault();
+            setConfirming(false);
+          }}
+        >
+          <span>{t('chat.deleteConfirm', { name: peer })}</span>
+          <button
+            type="button"
+            className="btn btn-small"
+            data-testid="chat-delete-confirm"
+            onClick={() => {
+              setConfirming(false);
+              void deleteChat(peer);
+            }}
+          >
+            {t('chat.deleteYes')}
+          </button>
+          <button
+            type="button"
+            className="btn btn-small btn-ghost"
+            data-testid="chat-delete-cancel"
+            autoFocus
+            onClick={() => setConfirming(false)}
+          >
+            {t('chat.deleteNo')}
+          </button>
+        </div>
+      )}
     </header>
   );
 }

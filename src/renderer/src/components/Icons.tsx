@@ -90,6 +90,12 @@ export const CloseIcon = () => (
   </Svg>
 );
 
+export const TrashIcon = () => (
+  <Svg>
+    <path d="M5 7h14M10 7V5h4v2M7 7l1 12h8l1-12" />
+  </Svg>
+);
+
 export const ArrowDownIcon = () => (
   <Svg>
     <path d="M12 5v14M6 13l6 6 6-6" />

@@ -1,5 +1,5 @@
-// The contact list: search, everyone the relay knows and everyone we talked to, newest chat
-// first. Up/Down move between contacts, Enter opens one, Ctrl+K jumps to search, Escape
+// The contact list: search, everyone we talked to or asked the relay about, newest chat
+// first. A name typed in search starts a chat once the relay says it exists. Up/Down move between contacts, Enter opens one, Ctrl+K jumps to search, Escape
 // clears it.
 import { useMemo, useRef, type KeyboardEvent, type RefObject } from 'react';
 import type { SessionView } from '../../../shared/contract.ts';
@@ -24,7 +24,8 @@ export function Sidebar({
   searchRef: RefObject<HTMLInputElement | null>;
 }) {
   const t = useT();
-  const { openChat, setSearch } = useStrataStore().getState();
+  const { openChat, setSearch, startChat } = useStrataStore().getState();
+  const unknownUser = useStrata((s) => s.unknownUser);
   const conversations = useStrata((s) => s.conversations);
   const presence = useStrata((s) => s.presence);
   const started = useStrata((s) => s.started);
@@ -51,8 +52,9 @@ export function Sidebar({
     Array.from(listRef.current?.querySelectorAll<HTMLButtonElement>('[data-contact-row]') ?? []);
 
   function start(name: string) {
-    setSearch('');
-    openChat(name);
+    void startChat(name).then((opened) => {
+      if (opened) setSearch('');
+    });
   }
 
   function onSearchKey(e: KeyboardEvent<HTMLInputElement>) {
@@ -144,6 +146,11 @@ export function Sidebar({
           <ChatIcon />
           <span>{t('sidebar.startChat', { name: candidate })}</span>
         </button>
+      )}
+      {candidate !== null && unknownUser === candidate && (
+        <p className="sidebar-empty" role="alert" data-testid="no-such-user">
+          {t('sidebar.noSuchUser', { name: candidate })}
+        </p>
       )}
       {contacts.length === 0 && search === '' ? (
         <p className="sidebar-empty" data-testid="contacts-empty">

@@ -1,5 +1,5 @@
-// The sidebar's list: everyone the relay knows plus everyone we have talked to (and any chat
-// the user just started), without the user themself.
+// The sidebar's list: everyone we have talked to or asked the relay about (presence goes only
+// to who asks), and any chat the user just started, without the user themself.
 import type { ConversationView, MessageView, PresenceView } from '../../../shared/api.ts';
 import { isUserName as isContractUserName } from '../../../shared/contract.ts';
 import { compareMessages, mergeView } from './messages.ts';

@@ -15,6 +15,16 @@ export interface ContactsSlice {
   typing: Record<string, boolean>;
   /** Chats started from search that have no message yet. */
   started: string[];
+  /** A name the relay said nobody has ever used (looked up from search), or null. */
+  unknownUser: string | null;
+
+  /**
+   * Asks the relay about a name typed in search: opens a chat with it if it exists (or if the
+   * relay cannot be asked now), else sets `unknownUser`. True when the chat opened.
+   */
+  startChat(name: string): Promise<boolean>;
+  /** Deletes a conversation on this device and forgets it here. */
+  deleteChat(peer: string): Promise<void>;
 
   // For the other slices.
   loadContacts(): Promise<void>;
@@ -57,6 +67,50 @@ export const createContactsSlice: Slice<ContactsSlice> = () => (set, get) => {
     presence: {},
     typing: {},
     started: [],
+    unknownUser: null,
+
+    async startChat(name) {
+      const client = get().client();
+      if (client === null) return false;
+      set({ unknownUser: null });
+      try {
+        const found = await client.call('lookupUser', { user: name });
+        if (!found.exists) {
+          set({ unknownUser: name });
+          return false;
+        }
+        if (found.lastSeen !== null) {
+          const p = { user: name, online: found.online, devices: 0, lastSeen: found.lastSeen };
+          set((s) => ({ presence: { ...s.presence, [name]: s.presence[name] ?? p } }));
+        }
+      } catch (e) {
+        // Offline: the chat opens all the same; the relay says no later if it must.
+        const { t, showToast } = get();
+        showToast(t('sidebar.lookupFailed', { detail: describeError(e, t) }));
+      }
+      get().openChat(name);
+      return true;
+    },
+
+    async deleteChat(peer) {
+      const client = get().client();
+      if (client === null) return;
+      try {
+        await client.call('deleteConversation', { peer });
+      } catch (e) {
+        const { t, showToast } = get();
+        showToast(t('chat.deleteFailed', { detail: describeError(e, t) }));
+        return;
+      }
+      if (get().selected === peer) get().closeChat();
+      set((s) => ({
+        conversations: without(s.conversations, peer),
+        presence: without(s.presence, peer),
+        typing: without(s.typing, peer),
+        started: s.started.filter((n) => n !== peer),
+        byPeer: without(s.byPeer, peer),
+      }));
+    },
 
     async loadContacts() {
       const client = get().client();
@@ -88,3 +142,8 @@ export const createContactsSlice: Slice<ContactsSlice> = () => (set, get) => {
     },
   };
 };
+
+function without<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
+  const { [key]: _gone, ...rest } = record;
+  return rest;
+}

@@ -2,6 +2,7 @@
 // message arrives as many), so they are applied in batches.
 import type { MessageView } from '../../../shared/api.ts';
 import { HOST_BACK, HOST_LOST, type HostEvent } from '../../../shared/contract.ts';
+import { isStringKey, type Translate } from '../i18n.ts';
 import type { Slice } from './types.ts';
 
 /** Message events are applied in batches this often at most. */
@@ -50,7 +51,7 @@ export const createEventsSlice: Slice<EventsSlice> = () => (set, get) => {
           get().onSession(event.session);
           return;
         case 'error':
-          get().showToast(event.text);
+          get().showToast(relayErrorText(event.code, event.text, get().t));
           return;
         case 'stats':
           return; // the network view polls for its numbers
@@ -58,3 +59,9 @@ export const createEventsSlice: Slice<EventsSlice> = () => (set, get) => {
     },
   };
 };
+
+/** The relay's error in the user's language when its code has words here, else its own text. */
+function relayErrorText(code: string, text: string, t: Translate): string {
+  const key = `relayError.${code}`;
+  return isStringKey(key) ? t(key) : text;
+}

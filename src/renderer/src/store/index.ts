@@ -31,6 +31,7 @@ export function browserEnv(): StoreEnv {
   return {
     connect: connectApi,
     windowIsActive: () => document.visibilityState === 'visible' && document.hasFocus(),
+    pageLanguage: () => document.documentElement.dataset['language'] ?? null,
     systemLanguages() {
       const nav = globalThis.navigator as Navigator | undefined;
       if (nav === undefined) return [];

@@ -55,6 +55,7 @@ export const createSessionSlice: Slice<SessionSlice> = (env) => (set, get) => {
       // Subscribe before asking, so that nothing that happens in between is missed.
       link = { client, unsubscribe: client.subscribe((e) => get().onEvent(e)) };
       const current = await client.call('session', {});
+      get().applyPreferences(current.preferences);
       set({ phase: { kind: 'ready', api: client, session: current } });
       if (current.user !== null) await get().loadContacts();
     } catch (e) {
@@ -100,6 +101,7 @@ export const createSessionSlice: Slice<SessionSlice> = (env) => (set, get) => {
       const ready = readyPhase(get());
       if (ready === null) return;
       const before = ready.session;
+      get().applyPreferences(next.preferences);
       set({ phase: { ...ready, session: next } });
       if (next.user === null || before.user === next.user) return;
       if (before.user !== null) {

@@ -20,11 +20,17 @@ const SESSION: SessionView = {
   settings: { segmentSize: 1024, assemblyPeriodMs: 1000, idleCycles: 2 },
   files: null,
   host: 'browser',
+  preferences: { language: null },
 };
 
 /** A fresh store, in a window that is visible and focused unless told otherwise. */
 function makeStore(windowIsActive = () => true): StrataStore {
-  return createStrataStore({ ...browserEnv(), windowIsActive, systemLanguages: () => ['en'] });
+  return createStrataStore({
+    ...browserEnv(),
+    windowIsActive,
+    systemLanguages: () => ['en'],
+    pageLanguage: () => null,
+  });
 }
 
 /** A host whose calls go to `call`; it hands over no file. */

@@ -29,6 +29,8 @@ export interface StoreEnv {
   windowIsActive(): boolean;
   /** The system's languages, most preferred first. */
   systemLanguages(): readonly string[];
+  /** The language the page was served in (the browser host writes the profile's choice). */
+  pageLanguage(): string | null;
 }
 
 /** A slice's creator, given the store's surroundings. */

@@ -44,6 +44,9 @@ export const strings = {
     'sidebar.searchLabel': 'Search contacts (Ctrl+K)',
     'sidebar.clearSearch': 'Clear search',
     'sidebar.startChat': 'Start chat with {name}',
+    'sidebar.noSuchUser':
+      'There is no user “{name}” on this relay: nobody of that name has ever connected. Check the spelling.',
+    'sidebar.lookupFailed': 'Cannot check the name now ({detail}); the chat opens anyway.',
     'sidebar.empty': 'No one here yet — type a name in search to start a chat',
     'sidebar.noMatch': 'No one matches “{query}”',
     'sidebar.typing': 'typing…',
@@ -76,6 +79,12 @@ export const strings = {
     'chat.loadOlderFailed': 'Earlier messages could not be loaded. Try again',
     'chat.newMessages': 'New messages: {n}',
     'chat.toLatest': 'Go to the newest message',
+    'chat.delete': 'Delete chat',
+    'chat.deleteConfirm':
+      'Delete the chat with {name} on this device? Its messages go; files already saved stay.',
+    'chat.deleteYes': 'Delete',
+    'chat.deleteNo': 'Cancel',
+    'chat.deleteFailed': 'The chat could not be deleted: {detail}',
 
     'day.today': 'Today',
     'day.yesterday': 'Yesterday',
@@ -102,7 +111,18 @@ export const strings = {
     'toast.dismiss': 'Dismiss',
     'error.hostUnreachable': 'The app host cannot be reached ({detail})',
     'error.loadContacts': 'The contact list could not be loaded: {detail}',
+    'error.savePreferences': 'The language could not be saved in the profile: {detail}',
     'error.retryRefused': 'This message cannot be sent again',
+    'relayError.unknownRecipient':
+      'There is no such user on this relay: nobody of that name has ever connected.',
+    'relayError.quotaExceeded':
+      'The relay holds too much for this recipient: the message was not sent.',
+    'relayError.storeUnavailable':
+      'The relay cannot store messages right now; it will be tried again.',
+    'relayError.frameTooLarge': 'The relay refused a frame that is too large.',
+    'relayError.rateLimited': 'Too many frames per second for the relay; some were dropped.',
+    'relayError.overloaded': 'The recipient is not keeping up; the relay dropped a frame.',
+    'relayError.watchLimit': 'The relay follows at most 4,096 users per connection.',
 
     'settings.files': 'Files',
     'settings.downloadsDir': 'Downloads folder',
@@ -205,6 +225,9 @@ export const strings = {
     'sidebar.searchLabel': 'Поиск контактов (Ctrl+K)',
     'sidebar.clearSearch': 'Очистить поиск',
     'sidebar.startChat': 'Начать чат с {name}',
+    'sidebar.noSuchUser':
+      'Пользователя «{name}» на этом ретрансляторе нет: под таким именем никто не подключался. Проверьте написание.',
+    'sidebar.lookupFailed': 'Не удалось проверить имя ({detail}); чат всё равно открыт.',
     'sidebar.empty': 'Здесь пока никого — введите имя в поиске, чтобы начать чат',
     'sidebar.noMatch': 'Никто не найден по запросу «{query}»',
     'sidebar.typing': 'печатает…',
@@ -237,6 +260,12 @@ export const strings = {
     'chat.loadOlderFailed': 'Не удалось загрузить ранние сообщения. Повторить',
     'chat.newMessages': 'Новые сообщения: {n}',
     'chat.toLatest': 'К последнему сообщению',
+    'chat.delete': 'Удалить чат',
+    'chat.deleteConfirm':
+      'Удалить чат с {name} на этом устройстве? Сообщения исчезнут; сохранённые файлы останутся.',
+    'chat.deleteYes': 'Удалить',
+    'chat.deleteNo': 'Отмена',
+    'chat.deleteFailed': 'Не удалось удалить чат: {detail}',
 
     'day.today': 'Сегодня',
     'day.yesterday': 'Вчера',
@@ -263,7 +292,19 @@ export const strings = {
     'toast.dismiss': 'Закрыть',
     'error.hostUnreachable': 'Приложение недоступно ({detail})',
     'error.loadContacts': 'Не удалось загрузить список контактов: {detail}',
+    'error.savePreferences': 'Не удалось сохранить язык в профиле: {detail}',
     'error.retryRefused': 'Это сообщение нельзя отправить снова',
+    'relayError.unknownRecipient':
+      'Такого пользователя на этом ретрансляторе нет: под этим именем никто не подключался.',
+    'relayError.quotaExceeded':
+      'Ретранслятор хранит для этого получателя слишком много: сообщение не отправлено.',
+    'relayError.storeUnavailable':
+      'Ретранслятор сейчас не может сохранить сообщения; отправка будет повторена.',
+    'relayError.frameTooLarge': 'Ретранслятор отклонил слишком большой кадр.',
+    'relayError.rateLimited': 'Слишком много кадров в секунду для ретранслятора; часть отброшена.',
+    'relayError.overloaded': 'Получатель не успевает; ретранслятор отбросил кадр.',
+    'relayError.watchLimit':
+      'Ретранслятор следит не более чем за 4096 пользователями на соединение.',
 
     'settings.files': 'Файлы',
     'settings.downloadsDir': 'Папка загрузок',

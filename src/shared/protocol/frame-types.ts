@@ -1,0 +1,116 @@
+// The frames of the Strata wire format as TypeScript types: what frames.ts encodes and
+// decodes. docs/protocol.md describes the same fields byte by byte.
+import type {
+  AuthScheme,
+  ErrorCodeName,
+  PresenceKind,
+  ReceiptKind,
+  WatchKind,
+} from './constants.ts';
+
+/** Who a frame is from and for. An empty name with device 0 is the relay itself. */
+export interface Envelope {
+  from: string;
+  fromDevice: number;
+  to: string;
+  /** 0 addresses every device of `to`. */
+  toDevice: number;
+}
+
+export interface HelloFrame extends Envelope {
+  type: 'hello';
+  auth: { scheme: AuthScheme; data: Uint8Array };
+  agent: string;
+}
+export interface WelcomeFrame extends Envelope {
+  type: 'welcome';
+  serverTime: number;
+  maxFrameBytes: number;
+  queued: number;
+}
+export interface DataFrame extends Envelope {
+  type: 'data';
+  messageId: number;
+  /** A fresh number for every transmission, retransmissions included (RFC 9002's packet number). */
+  transmission: number;
+  segmentCount: number;
+  segmentIndex: number;
+  payload: Uint8Array;
+  /** Set on every segment of a file message (envelope flag DATA_FLAG_FILE). */
+  file?: true;
+}
+/** An inclusive range of transmission numbers, `[low, high]`. */
+export type AckRange = readonly [low: number, high: number];
+export interface AckFrame extends Envelope {
+  type: 'ack';
+  ackDelayMicros: number;
+  /** Disjoint, non-adjacent, in descending order: ranges[0] holds the largest acknowledged. */
+  ranges: AckRange[];
+}
+/**
+ * The relay's custody receipt: the transmission numbers of the recipient's own data frames
+ * that the relay now holds durably. The body is exactly an ack body (ackDelayMicros is 0).
+ */
+export interface HeldFrame extends Envelope {
+  type: 'held';
+  ackDelayMicros: number;
+  /** Disjoint, non-adjacent, in descending order, as in an ack frame. */
+  ranges: AckRange[];
+}
+export interface PresenceEntry {
+  user: string;
+  online: boolean;
+  devices: number;
+  lastSeen: number;
+}
+export interface PresenceFrame extends Envelope {
+  type: 'presence';
+  kind: PresenceKind;
+  entries: PresenceEntry[];
+}
+/** The users whose presence this connection hears of (docs/protocol.md, "Presence"). */
+export interface WatchFrame extends Envelope {
+  type: 'watch';
+  kind: WatchKind;
+  users: string[];
+}
+export interface TypingFrame extends Envelope {
+  type: 'typing';
+  typing: boolean;
+}
+export interface ReceiptFrame extends Envelope {
+  type: 'receipt';
+  kind: ReceiptKind;
+  /** The device that sent the messages this receipt is about. */
+  messageDevice: number;
+  messageIds: number[];
+}
+export interface ErrorFrame extends Envelope {
+  type: 'error';
+  code: ErrorCodeName;
+  /** The message the error concerns, or 0. */
+  messageId: number;
+  text: string;
+}
+
+export type Frame =
+  | HelloFrame
+  | WelcomeFrame
+  | DataFrame
+  | AckFrame
+  | PresenceFrame
+  | TypingFrame
+  | ReceiptFrame
+  | ErrorFrame
+  | HeldFrame
+  | WatchFrame;
+
+export type DecodeErrorKind =
+  'truncated' | 'oversized' | 'unsupported-version' | 'unknown-type' | 'malformed' | 'checksum';
+
+export interface DecodeError {
+  kind: DecodeErrorKind;
+  message: string;
+}
+
+export type DecodeResult = { ok: true; frame: Frame } | { ok: false; error: DecodeError };
