@@ -22,6 +22,7 @@ import { Transport, type MessageKey } from './transport/transport.ts';
 import { isAbsolute, join } from 'node:path';
 import { defaultDownloadsDir } from './files/downloads.ts';
 import { FileError, FileTransfers, type FileSettings } from './files/transfers.ts';
+import { relayRefusalReason } from '../shared/failures.ts';
 
 export const DEFAULT_SETTINGS: TransportSettings = {
   segmentSize: DEFAULT_SEGMENT_SIZE,
@@ -498,7 +499,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         const refused = frame.messageId !== 0 && REFUSALS.has(frame.code);
         if (refused) {
           this.refusals.set(`${this.user}/${this.device}/${frame.messageId}`, frame.text);
-          this.transport.refuse(frame.messageId, frame.text);
+          this.transport.refuse(frame.messageId, relayRefusalReason(frame.code, frame.text));
         }
         this.emit('event', {
           type: 'error',

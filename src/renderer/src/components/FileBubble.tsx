@@ -14,6 +14,7 @@ import {
 } from '../model/files.ts';
 import { useEffect, useState } from 'react';
 import { PREVIEW_MAX_BYTES } from '../../../shared/preview.ts';
+import { describeFileFailure } from '../model/reasons.ts';
 import { useStrata, useStrataStore } from '../store/index.ts';
 import {
   CloseIcon,
@@ -115,9 +116,9 @@ export function FileBubble({ m, file }: { m: MessageView; file: FileView }) {
             !
           </span>
           <span>
-            {file.error === null
+            {file.reason === null
               ? t('file.failedUnknown')
-              : t('file.failed', { detail: file.error })}
+              : t('file.failed', { detail: describeFileFailure(file.reason, t, language) })}
           </span>
         </span>
       )}

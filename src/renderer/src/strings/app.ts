@@ -82,7 +82,10 @@ export const strings = {
 
     'message.incomplete': 'Incomplete: segments {missing} missing (received {received} of {total})',
     'message.missingMore': '{list} and {n} more',
-    'message.receiving': 'receiving {received}/{total} segments',
+    'message.receiving': {
+      one: 'receiving {received}/{n} segment',
+      other: 'receiving {received}/{n} segments',
+    },
     'message.retry': 'Send again',
     'status.pending': 'Waiting to be sent',
     'status.sent': 'Sent',
@@ -96,7 +99,10 @@ export const strings = {
     'composer.sendHint': 'Send (Enter). Shift+Enter starts a new line',
     'composer.attach': 'Attach a file',
     'composer.attachHint': 'Attach files (or drop them on the chat)',
-    'composer.tooLong': '{n} characters over the limit',
+    'composer.tooLong': {
+      one: '{n} character over the limit',
+      other: '{n} characters over the limit',
+    },
     'composer.sendFailed': 'The message was not sent: {detail}',
 
     'toast.dismiss': 'Dismiss',
@@ -244,7 +250,12 @@ export const strings = {
 
     'message.incomplete': 'Неполное: нет сегментов {missing} (получено {received} из {total})',
     'message.missingMore': '{list} и ещё {n}',
-    'message.receiving': 'получено {received}/{total} сегментов',
+    'message.receiving': {
+      one: 'получено {received}/{n} сегмента',
+      few: 'получено {received}/{n} сегментов',
+      many: 'получено {received}/{n} сегментов',
+      other: 'получено {received}/{n} сегмента',
+    },
     'message.retry': 'Отправить снова',
     'status.pending': 'Ожидает отправки',
     'status.sent': 'Отправлено',
@@ -258,7 +269,12 @@ export const strings = {
     'composer.sendHint': 'Отправить (Enter). Shift+Enter — новая строка',
     'composer.attach': 'Прикрепить файл',
     'composer.attachHint': 'Прикрепить файлы (или перетащите их в чат)',
-    'composer.tooLong': 'Лимит превышен на {n} символов',
+    'composer.tooLong': {
+      one: 'Лимит превышен на {n} символ',
+      few: 'Лимит превышен на {n} символа',
+      many: 'Лимит превышен на {n} символов',
+      other: 'Лимит превышен на {n} символа',
+    },
     'composer.sendFailed': 'Сообщение не отправлено: {detail}',
 
     'toast.dismiss': 'Закрыть',
@@ -272,7 +288,7 @@ export const strings = {
     'settings.downloadsDirHint': 'Абсолютный путь. Полученные файлы сохраняются туда.',
     'settings.downloadsDirNotAbsolute':
       'Укажите абсолютный путь, например /home/alice/Downloads/Strata или C:\\Users\\alice\\Downloads',
-    'settings.maxFileMb': 'Самый большой файл, МБ',
+    'settings.maxFileMb': 'Максимальный размер файла, МБ',
     'settings.maxFileMbHint':
       'Файлы крупнее не отправляются и не принимаются ({min}–{max} МБ; 1 МБ = 1 048 576 байт).',
     'settings.filesNotLoggedIn': 'Настройки файлов доступны после входа.',
@@ -313,7 +329,7 @@ export const strings = {
     'file.uploadCancel': 'Остановить загрузку {name}',
     'file.dropHere': 'Отпустите файлы, чтобы отправить их {name}',
     'file.tooLarge':
-      '«{name}» весит {size}; самый большой файл, который можно отправить, — {max} (Настройки)',
+      '«{name}» весит {size}; максимальный размер файла для отправки — {max} (Настройки)',
     'file.noPath': '«{name}» нельзя отправить: это не файл на этом компьютере',
     'file.notReady': 'Файлы можно отправлять после входа',
     'file.badUploadReply': 'приложение не вернуло номер загрузки',
