@@ -104,6 +104,7 @@ export const strings = {
       other: '{n} characters over the limit',
     },
     'composer.sendFailed': 'The message was not sent: {detail}',
+    'composer.sendAsFile': 'Send it as a .txt file',
 
     'toast.dismiss': 'Dismiss',
     'error.hostUnreachable': 'The app host cannot be reached ({detail})',
@@ -276,6 +277,7 @@ export const strings = {
       other: 'Лимит превышен на {n} символа',
     },
     'composer.sendFailed': 'Сообщение не отправлено: {detail}',
+    'composer.sendAsFile': 'Отправить файлом .txt',
 
     'toast.dismiss': 'Закрыть',
     'error.hostUnreachable': 'Приложение недоступно ({detail})',
