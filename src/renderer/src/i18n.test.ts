@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FILE_FAILURES, fileFailureText, type FileFailureCode } from '../../shared/failures.ts';
+import { ApiError } from '../../shared/contract.ts';
 import { ERROR_CODES } from '../../shared/protocol/constants.ts';
+import { describeError } from './errors.ts';
 import {
   detectLanguage,
   dictionaries,
@@ -92,6 +94,10 @@ describe('the Russian UI', () => {
   cases.push(['close 4000', describeClose('4000 replaced', ru)]);
   cases.push(['close unknown code', describeClose('4321 whatever', ru)]);
   cases.push(['close without a code', describeClose('ping timeout', ru)]);
+  // The renderer's link to its host failing, as the WebSocket client reports it.
+  const lost = new ApiError('unreachable', 'the app host is not connected');
+  cases.push(['host unreachable', describeError(lost, ru)]);
+  cases.push(['not logged in', describeError(new ApiError('notLoggedIn', 'log in first'), ru)]);
   for (const key of ['network.channel.loaded', 'network.channel.applied'] as StringKey[]) {
     cases.push([key, ru(key, { summary: 'потери 2 %' })]);
   }

@@ -107,7 +107,8 @@ export const strings = {
     'composer.sendAsFile': 'Send it as a .txt file',
 
     'toast.dismiss': 'Dismiss',
-    'error.hostUnreachable': 'The app host cannot be reached ({detail})',
+    'error.hostUnreachable': 'The app host cannot be reached',
+    'error.notLoggedIn': 'Log in first',
     'error.loadContacts': 'The contact list could not be loaded: {detail}',
     'error.savePreferences': 'The language could not be saved in the profile: {detail}',
     'error.retryRefused': 'This message cannot be sent again',
@@ -281,7 +282,8 @@ export const strings = {
     'composer.sendAsFile': 'Отправить файлом .txt',
 
     'toast.dismiss': 'Закрыть',
-    'error.hostUnreachable': 'Приложение недоступно ({detail})',
+    'error.hostUnreachable': 'Приложение недоступно',
+    'error.notLoggedIn': 'Сначала войдите',
     'error.loadContacts': 'Не удалось загрузить список контактов: {detail}',
     'error.savePreferences': 'Не удалось сохранить язык в профиле: {detail}',
     'error.retryRefused': 'Это сообщение нельзя отправить снова',
