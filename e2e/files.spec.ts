@@ -73,8 +73,14 @@ test('a file dropped on one window arrives in the other with progress, byte-iden
   await expect(sent).toHaveAttribute('data-state', 'done');
 
   expect(sha256(await fileBytes(bob.page, received))).toBe(sha256(bytes));
-  // Saved in the downloads folder chosen in Bob's Settings.
+  // Saved in the downloads folder chosen in Bob's Settings, and the bubble says where.
   expect(readdirSync(downloads)).toEqual(['lecture notes.bin']);
+  await expect(received.getByTestId('file-saved')).toHaveText(`Saved in ${downloads}`);
+  await expect(received.getByTestId('file-saved')).toHaveAttribute(
+    'title',
+    join(downloads, 'lecture notes.bin'),
+  );
+  await expect(sent.getByTestId('file-saved')).toHaveCount(0);
   expect(sha256(readFileSync(join(downloads, 'lecture notes.bin')))).toBe(sha256(bytes));
   // The sender can fetch its own copy too.
   expect(sha256(await fileBytes(alice.page, sent))).toBe(sha256(bytes));

@@ -32,6 +32,7 @@ import {
   checkFileSettings,
   checkSettings,
 } from './settings.ts';
+import { relayRefusalReason } from '../shared/failures.ts';
 
 export { MessengerError } from './errors.ts';
 export { DEFAULT_MAX_FILE_BYTES, DEFAULT_SETTINGS, checkSettings } from './settings.ts';
@@ -535,7 +536,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         const refused = frame.messageId !== 0 && REFUSALS.has(frame.code);
         if (refused) {
           this.refusals.set(`${this.user}/${this.device}/${frame.messageId}`, frame.text);
-          this.transport.refuse(frame.messageId, frame.text);
+          this.transport.refuse(frame.messageId, relayRefusalReason(frame.code, frame.text));
         }
         this.emit('event', {
           type: 'error',

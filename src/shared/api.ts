@@ -1,6 +1,7 @@
 // The contract between the engine (src/core) and whatever shows it: the desktop app's
 // preload, the browser host, the command-line client, tests and benchmarks. Plain data
 // only, so that it crosses IPC and WebSockets unchanged.
+import type { FileFailure } from './failures.ts';
 
 /** An outgoing message's status only ever moves forward along this order (or to failed). */
 export const OUTGOING_STATUSES = ['pending', 'sent', 'delivered', 'read'] as const;
@@ -56,8 +57,10 @@ export interface FileView {
   bytesDone: number;
   /** The file on this machine: the source (outgoing), the saved file (incoming, when done). */
   path: string | null;
-  /** Why it failed, when it did. */
+  /** Why it failed, when it did, in English. */
   error: string | null;
+  /** The same as a code and its values, for the UI to say in its language. */
+  reason: FileFailure | null;
 }
 
 export interface PresenceView {

@@ -7,6 +7,7 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import { sha256OfFile } from './hash.ts';
 import { basename } from 'node:path';
 import type { FileState, FileView } from '../../shared/api.ts';
+import { fileFailure, fileFailureText } from '../../shared/failures.ts';
 import {
   CHUNK_OFFSET_BYTES,
   decodeFileHeader,
@@ -200,7 +201,7 @@ export class FileTransfers {
       if (this.closed) return;
       if (sha256 !== header.sha256) {
         partial.remove(row.path);
-        this.fail(key, 'the file arrived damaged: its SHA-256 does not match what was sent');
+        this.fail(key, fileFailureText('damaged'));
         return;
       }
       let saved: string;
@@ -208,7 +209,7 @@ export class FileTransfers {
         const dir = ensureDownloadsDir(this.settings.downloadsDir);
         saved = moveToUniqueDestination(row.path, dir, sanitizeFileName(header.name));
       } catch (e) {
-        this.fail(key, `could not save the file: ${(e as Error).message}`);
+        this.fail(key, fileFailureText('notSaved', { detail: (e as Error).message }));
         return;
       }
       this.db.transaction(() => {
@@ -230,7 +231,9 @@ export class FileTransfers {
       }
       this.changed(key);
     } catch (e) {
-      if (!this.closed) this.fail(key, `could not verify the file: ${(e as Error).message}`);
+      if (!this.closed) {
+        this.fail(key, fileFailureText('notVerified', { detail: (e as Error).message }));
+      }
     } finally {
       this.verifying.delete(id);
     }
@@ -320,6 +323,7 @@ export class FileTransfers {
       bytesDone: size === null ? done : Math.min(done, size),
       path: direction === 'out' || row.state === 'done' ? row.path : null,
       error: row.error,
+      reason: row.error === null ? null : fileFailure(row.error),
     };
   }
 }

@@ -1,32 +1,36 @@
 // Every string the user sees goes through t(). The language follows the system
 // (navigator.language: Russian for ru*, English otherwise) unless the user picked one (the
 // store's preferences slice keeps it). Dictionaries are plain modules, one per part of the UI.
+// An entry that depends on a count is a set of plural forms ({ one, few, many, other }, the
+// categories of Intl.PluralRules), chosen by the value of its {n}.
 import { useCallback } from 'react';
 import { strings as appStrings } from './strings/app.ts';
 import { strings as networkStrings } from './strings/network.ts';
+import { strings as reasonStrings } from './strings/reasons.ts';
 import { useStrata } from './store/context.ts';
 
 export const LANGUAGES = ['en', 'ru'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-const dictionaries = {
-  en: { ...appStrings.en, ...networkStrings.en },
-  ru: { ...appStrings.ru, ...networkStrings.ru },
+/** The forms of an entry that depends on the count {n}; `other` is the fallback. */
+export type PluralForms = { readonly [rule in Intl.LDMLPluralRule]?: string } & {
+  readonly other: string;
+};
+export type Entry = string | PluralForms;
+
+export const dictionaries = {
+  en: { ...appStrings.en, ...networkStrings.en, ...reasonStrings.en },
+  ru: { ...appStrings.ru, ...networkStrings.ru, ...reasonStrings.ru },
 };
 export type StringKey = keyof typeof dictionaries.en;
 // A Russian dictionary missing an English key fails the type check, not the user.
-const russianIsComplete: Readonly<Record<StringKey, string>> = dictionaries.ru;
-const tables: Record<Language, Readonly<Record<StringKey, string>>> = {
+const russianIsComplete: Readonly<Record<StringKey, Entry>> = dictionaries.ru;
+const tables: Record<Language, Readonly<Record<StringKey, Entry>>> = {
   en: dictionaries.en,
   ru: russianIsComplete,
 };
 
 export type Vars = Readonly<Record<string, string | number>>;
-
-/** Whether `key` names a string (for keys built at run time, such as an error code's). */
-export function isStringKey(key: string): key is StringKey {
-  return Object.hasOwn(dictionaries.en, key);
-}
 
 /** Replaces {name} with vars.name; a placeholder without a value stays visible. */
 export function interpolate(template: string, vars?: Vars): string {
@@ -50,8 +54,21 @@ export function detectLanguage(saved: string | null, systemLanguages: readonly s
   return 'en';
 }
 
+const PLURAL_RULES: Record<Language, Intl.PluralRules> = {
+  en: new Intl.PluralRules('en'),
+  ru: new Intl.PluralRules('ru'),
+};
+
+/** The form of `forms` for the count vars.n in `language` (`other` without a count). */
+export function pluralForm(language: Language, forms: PluralForms, vars?: Vars): string {
+  const n = vars?.['n'];
+  if (typeof n !== 'number') return forms.other;
+  return forms[PLURAL_RULES[language].select(n)] ?? forms.other;
+}
+
 export function translate(language: Language, key: StringKey, vars?: Vars): string {
-  return interpolate(tables[language][key], vars);
+  const entry = tables[language][key];
+  return interpolate(typeof entry === 'string' ? entry : pluralForm(language, entry, vars), vars);
 }
 
 export type Translate = (key: StringKey, vars?: Vars) => string;

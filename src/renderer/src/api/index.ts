@@ -19,6 +19,11 @@ export function browserApiUrl(location: Pick<Location, 'protocol' | 'host' | 'se
 export interface HostClient extends StrataApi {
   /** Hands a picked or dropped file to the host, for `sendFile`. */
   stageFile: StageFile;
+  /**
+   * Whether stageFile takes a File made in the page (a long text sent as a file): the browser
+   * host copies any File's bytes; Electron sends only files on disk, by path.
+   */
+  stagesPageFiles: boolean;
 }
 
 /** A HostClient the renderer can let go of: `close` ends its link (and any reconnecting). */
@@ -32,10 +37,11 @@ export async function connectApi(): Promise<ApiClient> {
     return {
       ...apiFromBridge(window.strataBridge),
       stageFile: stageByPath(window.strataFiles),
+      stagesPageFiles: false,
       close: () => undefined,
     };
   }
   const client = new WsApiClient({ url: browserApiUrl(window.location) });
   await client.connect();
-  return Object.assign(client, { stageFile: stageByUpload });
+  return Object.assign(client, { stageFile: stageByUpload, stagesPageFiles: true });
 }

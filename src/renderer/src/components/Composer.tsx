@@ -12,7 +12,9 @@ import { AttachIcon, SendIcon } from './Icons.tsx';
 export function Composer({ peer }: { peer: string }) {
   const t = useT();
   const store = useStrataStore();
-  const { sendFiles, sendText, setDraft, setTyping, showToast } = store.getState();
+  const { sendFiles, sendText, sendTextAsFile, setDraft, setTyping, showToast } = store.getState();
+  // A text over the limit can go as a file where the host takes files made in the page.
+  const canSendAsFile = useStrata((s) => s.phase.kind === 'ready' && s.phase.api.stagesPageFiles);
   const draft = useStrata((s) => s.drafts[peer] ?? '');
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const fileRef = useRef<HTMLInputElement>(null);
@@ -39,6 +41,16 @@ export function Composer({ peer }: { peer: string }) {
       // Not accepted: the text comes back unless something new was typed meanwhile.
       if ((store.getState().drafts[peer] ?? '') === '') setDraft(peer, text);
       showToast(t('composer.sendFailed', { detail: describeError(e, t) }));
+    }
+    inputRef.current?.focus();
+  }
+
+  async function sendAsFile() {
+    const text = draft;
+    typing.stop();
+    // The text stays in the field until the host has taken the file (and if it does not).
+    if ((await sendTextAsFile(peer, text)) && store.getState().drafts[peer] === text) {
+      setDraft(peer, '');
     }
     inputRef.current?.focus();
   }
@@ -95,8 +107,18 @@ export function Composer({ peer }: { peer: string }) {
           onBlur={() => typing.stop()}
         />
         {tooLong && (
-          <span className="composer-limit" role="alert">
+          <span className="composer-limit" role="alert" data-testid="composer-limit">
             {t('composer.tooLong', { n: draft.length - MAX_TEXT_CHARS })}
+            {canSendAsFile && (
+              <button
+                type="button"
+                className="btn btn-small composer-as-file"
+                data-testid="composer-send-as-file"
+                onClick={() => void sendAsFile()}
+              >
+                {t('composer.sendAsFile')}
+              </button>
+            )}
           </span>
         )}
       </div>

@@ -7,6 +7,7 @@ import { useLanguage, useT, type Language, type Translate } from '../i18n.ts';
 import {
   fileFraction,
   fileKind,
+  folderOf,
   formatSize,
   isInFlight,
   isPreviewable,
@@ -14,6 +15,7 @@ import {
 } from '../model/files.ts';
 import { useEffect, useState } from 'react';
 import { PREVIEW_MAX_BYTES } from '../../../shared/preview.ts';
+import { describeFileFailure } from '../model/reasons.ts';
 import { useStrata, useStrataStore } from '../store/index.ts';
 import {
   CloseIcon,
@@ -109,15 +111,21 @@ export function FileBubble({ m, file }: { m: MessageView; file: FileView }) {
         <FileActions m={m} file={file} own={own} host={host} t={t} />
       </div>
       {isInFlight(file.state) && <FileProgress m={m} file={file} t={t} language={language} />}
+      {!own && file.state === 'done' && file.path !== null && (
+        // Where the file is on the host's machine (the desktop app can also show it there).
+        <span className="file-note file-saved" data-testid="file-saved" title={file.path}>
+          {t('file.savedIn', { folder: folderOf(file.path) })}
+        </span>
+      )}
       {file.state === 'failed' && (
         <span className="file-error" data-testid="file-error" role="alert">
           <span className="status-failed-mark" aria-hidden="true">
             !
           </span>
           <span>
-            {file.error === null
+            {file.reason === null
               ? t('file.failedUnknown')
-              : t('file.failed', { detail: file.error })}
+              : t('file.failed', { detail: describeFileFailure(file.reason, t, language) })}
           </span>
         </span>
       )}

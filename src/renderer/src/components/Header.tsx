@@ -1,6 +1,7 @@
 // The top bar: who is logged in, whether the relay is reachable, and the two panels.
 import { HOST_BACK, HOST_LOST, type SessionView } from '../../../shared/contract.ts';
 import { useT, type Translate } from '../i18n.ts';
+import { describeClose } from '../model/reasons.ts';
 import { useStrata, useStrataStore } from '../store/index.ts';
 import { Avatar } from './Avatar.tsx';
 import { NetworkIcon, SettingsIcon } from './Icons.tsx';
@@ -63,5 +64,5 @@ function connectionDetail(session: SessionView, t: Translate): string | null {
   if (session.connection === 'online' || d === null || d === '') return null;
   if (d === HOST_LOST) return t('connection.hostLost');
   if (d === HOST_BACK) return t('connection.hostBack');
-  return d;
+  return describeClose(d, t);
 }

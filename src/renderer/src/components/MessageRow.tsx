@@ -101,7 +101,7 @@ function MessageBody({ m, t }: { m: MessageView; t: Translate }) {
   if (m.text === null) {
     return (
       <span className="msg-receiving" data-testid="message-receiving">
-        <span>{t('message.receiving', { received: m.received, total: m.segmentCount })}</span>
+        <span>{t('message.receiving', { received: m.received, n: m.segmentCount })}</span>
         <progress max={m.segmentCount} value={m.received} aria-hidden="true" />
       </span>
     );

@@ -13,6 +13,7 @@ import {
   splitSize,
   uploadFailure,
   uploadIdOf,
+  folderOf,
 } from './files.ts';
 import { message } from './testing.ts';
 
@@ -127,6 +128,7 @@ describe('filePreview', () => {
       bytesDone: 10,
       path: null,
       error: null,
+      reason: null,
     };
     expect(filePreview(message({ id: 1, text: null, file }))).toBe('📎 slides.pdf');
     expect(filePreview(message({ id: 2, text: null, file: { ...file, name: null } }))).toBe('📎 …');
@@ -246,5 +248,15 @@ describe('uploadIdOf', () => {
     expect(uploadIdOf('{"id":"abcdefghijklmnop_1234"}')).toBeNull();
     expect(uploadIdOf('[1]')).toBeNull();
     expect(uploadIdOf('not json')).toBeNull();
+  });
+});
+
+describe('folderOf', () => {
+  it('is the folder a received file was saved in, on any host', () => {
+    expect(folderOf('/home/amy/Downloads/Strata/notes.txt')).toBe('/home/amy/Downloads/Strata');
+    expect(folderOf('C:\\Users\\amy\\Downloads\\notes.txt')).toBe('C:\\Users\\amy\\Downloads');
+    expect(folderOf('/notes.txt')).toBe('/');
+    expect(folderOf('C:\\notes.txt')).toBe('C:\\');
+    expect(folderOf('notes.txt')).toBe('notes.txt');
   });
 });

@@ -243,3 +243,14 @@ function field(body: string, name: string): string | null {
     return null;
   }
 }
+
+/**
+ * The folder of a path on the host's machine (either separator: the host may run on Windows),
+ * for "Saved in …"; the path itself when it names no folder.
+ */
+export function folderOf(path: string): string {
+  const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  if (cut < 0) return path;
+  // The root keeps its separator: "/" or "C:\".
+  return cut === 0 || path[cut - 1] === ':' ? path.slice(0, cut + 1) : path.slice(0, cut);
+}

@@ -41,7 +41,8 @@ function saveToken(token: string): void {
   }
 }
 
-type Status = { kind: 'idle' | 'busy' | 'ok' | 'error'; text: string };
+/** A status in words of the current language (it follows a change of language). */
+type Status = { kind: 'idle' | 'busy' | 'ok' | 'error'; say: (t: Translate) => string };
 
 function callFailure(t: Translate, e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
@@ -110,7 +111,7 @@ export function ChannelSettings(props: { api: StrataApi }) {
   const [loaded, setLoaded] = useState<ChannelSettingsView | null>(null);
   const [edits, setEdits] = useState<Partial<ChannelForm>>({});
   const [errors, setErrors] = useState<Partial<Record<ChannelField, ChannelFieldError>>>({});
-  const [status, setStatus] = useState<Status>({ kind: 'idle', text: '' });
+  const [status, setStatus] = useState<Status>({ kind: 'idle', say: () => '' });
   // Buttons stay enabled while busy (a disabled button drops keyboard focus); clicks wait.
   const busy = status.kind === 'busy';
 
@@ -118,10 +119,10 @@ export function ChannelSettings(props: { api: StrataApi }) {
   const load = async (keepEdits: boolean) => {
     if (busy) return;
     if (token.trim() === '') {
-      setStatus({ kind: 'error', text: t('network.channel.needToken') });
+      setStatus({ kind: 'error', say: (t) => t('network.channel.needToken') });
       return;
     }
-    setStatus({ kind: 'busy', text: t('network.channel.loading') });
+    setStatus({ kind: 'busy', say: (t) => t('network.channel.loading') });
     try {
       const view = await props.api.call('getChannel', { token });
       setLoaded(view);
@@ -129,9 +130,9 @@ export function ChannelSettings(props: { api: StrataApi }) {
         setEdits({});
         setErrors({});
       }
-      setStatus({ kind: 'ok', text: t('network.channel.loaded') });
+      setStatus({ kind: 'ok', say: (t) => t('network.channel.loaded') });
     } catch (e) {
-      setStatus({ kind: 'error', text: callFailure(t, e) });
+      setStatus({ kind: 'error', say: (t) => callFailure(t, e) });
     }
   };
 
@@ -148,31 +149,32 @@ export function ChannelSettings(props: { api: StrataApi }) {
     e.preventDefault();
     if (busy) return;
     if (token.trim() === '') {
-      setStatus({ kind: 'error', text: t('network.channel.needToken') });
+      setStatus({ kind: 'error', say: (t) => t('network.channel.needToken') });
       return;
     }
     const result = channelPatch(loaded, edits);
     if (!result.ok) {
       setErrors(result.errors);
-      setStatus({ kind: 'error', text: t('network.channel.fixFields') });
+      setStatus({ kind: 'error', say: (t) => t('network.channel.fixFields') });
       return;
     }
     setErrors({});
     if (Object.keys(result.patch).length === 0) {
-      setStatus({ kind: 'ok', text: t('network.channel.nothingChanged') });
+      setStatus({ kind: 'ok', say: (t) => t('network.channel.nothingChanged') });
       return;
     }
-    setStatus({ kind: 'busy', text: t('network.channel.applying') });
+    setStatus({ kind: 'busy', say: (t) => t('network.channel.applying') });
     try {
       const applied = await props.api.call('setChannel', { token, patch: result.patch });
       setLoaded(applied);
       setEdits({});
       setStatus({
         kind: 'ok',
-        text: t('network.channel.applied', { summary: appliedSummary(t, result.patch, applied) }),
+        say: (t) =>
+          t('network.channel.applied', { summary: appliedSummary(t, result.patch, applied) }),
       });
     } catch (err) {
-      setStatus({ kind: 'error', text: callFailure(t, err) });
+      setStatus({ kind: 'error', say: (t) => callFailure(t, err) });
     }
   };
 
@@ -346,7 +348,7 @@ export function ChannelSettings(props: { api: StrataApi }) {
         data-state={status.kind}
         role={status.kind === 'error' ? 'alert' : 'status'}
       >
-        {status.text}
+        {status.say(t)}
       </p>
     </section>
   );

@@ -33,7 +33,7 @@ function FilesForm({ files }: { files: FileSettingsView }) {
   const [current, setCurrent] = useState(files);
   const [form, setForm] = useState<FileSettingsForm>(() => fileSettingsForm(files));
   const [errors, setErrors] = useState<FileSettingsErrors>({});
-  const [status, setStatus] = useState<SaveStatus>({ kind: 'idle', text: '' });
+  const [status, setStatus] = useState<SaveStatus>({ kind: 'idle', say: () => '' });
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -41,24 +41,24 @@ function FilesForm({ files }: { files: FileSettingsView }) {
     const result = fileSettingsPatch(current, form);
     if (!result.ok) {
       setErrors(result.errors);
-      setStatus({ kind: 'error', text: t('settings.fixFields') });
+      setStatus({ kind: 'error', say: (t) => t('settings.fixFields') });
       return;
     }
     setErrors({});
     if (Object.keys(result.patch).length === 0) {
-      setStatus({ kind: 'ok', text: t('settings.unchanged') });
+      setStatus({ kind: 'ok', say: (t) => t('settings.unchanged') });
       return;
     }
-    setStatus({ kind: 'busy', text: t('settings.saving') });
+    setStatus({ kind: 'busy', say: (t) => t('settings.saving') });
     try {
       const saved = await updateFileSettings(result.patch);
       setCurrent(saved);
       setForm(fileSettingsForm(saved));
-      setStatus({ kind: 'ok', text: t('settings.saved') });
+      setStatus({ kind: 'ok', say: (t) => t('settings.saved') });
     } catch (err) {
       setStatus({
         kind: 'error',
-        text: t('settings.saveFailed', { message: describeError(err, t) }),
+        say: (t) => t('settings.saveFailed', { message: describeError(err, t) }),
       });
     }
   };

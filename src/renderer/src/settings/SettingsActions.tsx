@@ -1,7 +1,8 @@
 // The foot of a settings form: its Save button and what became of the last save.
-import { useT } from '../i18n.ts';
+import { useT, type Translate } from '../i18n.ts';
 
-export type SaveStatus = { kind: 'idle' | 'busy' | 'ok' | 'error'; text: string };
+/** What became of a save, in words of the current language (it follows a change of language). */
+export type SaveStatus = { kind: 'idle' | 'busy' | 'ok' | 'error'; say: (t: Translate) => string };
 
 /** `testId` names the pair: `${testId}-save` and `${testId}-status`. */
 export function SettingsActions({ status, testId }: { status: SaveStatus; testId: string }) {
@@ -22,7 +23,7 @@ export function SettingsActions({ status, testId }: { status: SaveStatus; testId
         data-state={status.kind}
         role={status.kind === 'error' ? 'alert' : 'status'}
       >
-        {status.text}
+        {status.say(t)}
       </span>
     </div>
   );

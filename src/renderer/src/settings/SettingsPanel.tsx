@@ -56,7 +56,7 @@ export function SettingsPanel(props: {
   const [current, setCurrent] = useState<TransportSettings>(props.session.settings);
   const [form, setForm] = useState<SettingsForm>(() => settingsForm(props.session.settings));
   const [errors, setErrors] = useState<Partial<Record<SettingsField, NumberFieldError>>>({});
-  const [status, setStatus] = useState<SaveStatus>({ kind: 'idle', text: '' });
+  const [status, setStatus] = useState<SaveStatus>({ kind: 'idle', say: () => '' });
   const { setLanguage } = useStrataStore().getState();
   const languageChoice = useStrata((s) => s.languageChoice);
 
@@ -104,23 +104,23 @@ export function SettingsPanel(props: {
     const result = settingsPatch(current, form);
     if (!result.ok) {
       setErrors(result.errors);
-      setStatus({ kind: 'error', text: t('settings.fixFields') });
+      setStatus({ kind: 'error', say: (t) => t('settings.fixFields') });
       return;
     }
     setErrors({});
     if (Object.keys(result.patch).length === 0) {
-      setStatus({ kind: 'ok', text: t('settings.unchanged') });
+      setStatus({ kind: 'ok', say: (t) => t('settings.unchanged') });
       return;
     }
-    setStatus({ kind: 'busy', text: t('settings.saving') });
+    setStatus({ kind: 'busy', say: (t) => t('settings.saving') });
     try {
       const saved = await props.api.call('updateSettings', { patch: result.patch });
       setCurrent(saved);
       setForm(settingsForm(saved));
-      setStatus({ kind: 'ok', text: t('settings.saved') });
+      setStatus({ kind: 'ok', say: (t) => t('settings.saved') });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      setStatus({ kind: 'error', text: t('settings.saveFailed', { message }) });
+      setStatus({ kind: 'error', say: (t) => t('settings.saveFailed', { message }) });
     }
   };
 

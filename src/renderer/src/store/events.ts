@@ -2,14 +2,24 @@
 // message arrives as many), so they are applied in batches.
 import type { MessageView } from '../../../shared/api.ts';
 import { HOST_BACK, HOST_LOST, type HostEvent } from '../../../shared/contract.ts';
-import { isStringKey, type Translate } from '../i18n.ts';
-import type { Slice } from './types.ts';
+import { describeEngineError } from '../model/reasons.ts';
+import type { Slice, Strata } from './types.ts';
 
 /** Message events are applied in batches this often at most. */
 const EVENT_FLUSH_MS = 16;
 
 export interface EventsSlice {
   onEvent(event: HostEvent): void;
+}
+
+/** The peer of the message with this key, if this window has seen it. */
+function peerOf(s: Strata, key: string | undefined): string | null {
+  if (key === undefined) return null;
+  for (const [peer, chat] of Object.entries(s.byPeer)) {
+    if (chat.list.some((m) => m.key === key)) return peer;
+  }
+  for (const c of Object.values(s.conversations)) if (c.lastMessage?.key === key) return c.peer;
+  return null;
 }
 
 export const createEventsSlice: Slice<EventsSlice> = () => (set, get) => {
@@ -50,18 +60,15 @@ export const createEventsSlice: Slice<EventsSlice> = () => (set, get) => {
         case 'session':
           get().onSession(event.session);
           return;
-        case 'error':
-          get().showToast(relayErrorText(event.code, event.text, get().t));
+        case 'error': {
+          const s = get();
+          const peer = peerOf(s, event.message);
+          s.showToast(describeEngineError(event, peer, s.t, s.language));
           return;
+        }
         case 'stats':
           return; // the network view polls for its numbers
       }
     },
   };
 };
-
-/** The relay's error in the user's language when its code has words here, else its own text. */
-function relayErrorText(code: string, text: string, t: Translate): string {
-  const key = `relayError.${code}`;
-  return isStringKey(key) ? t(key) : text;
-}

@@ -39,6 +39,7 @@ function host(call: StrataApi['call']): HostClient {
     call,
     subscribe: () => () => undefined,
     stageFile: () => Promise.reject(new Error('no files here')),
+    stagesPageFiles: true,
   };
 }
 
@@ -392,5 +393,41 @@ describe('stores', () => {
     one.getState().setDraft('bob', 'hi');
     expect(two.getState().toasts).toEqual([]);
     expect(two.getState().drafts).toEqual({});
+  });
+});
+
+describe('a text too long for a message', () => {
+  it('goes as a .txt file through the host adapter, its bytes the text in UTF-8', async () => {
+    const store = makeStore();
+    let staged: File | null = null;
+    const api: HostClient = {
+      ...host(async (method) => {
+        if (method !== 'sendFile') throw new Error(`unexpected ${method}`);
+        return message({ id: 3, direction: 'out' }) as never;
+      }),
+      stageFile: async (file) => {
+        staged = file;
+        return { upload: 'u'.repeat(16) };
+      },
+    };
+    store.setState({
+      phase: {
+        kind: 'ready',
+        api,
+        session: { ...SESSION, files: { downloadsDir: '/tmp/d', maxFileBytes: 1_000_000 } },
+      },
+    });
+    const text = 'Привет, '.repeat(20_000);
+    expect(await store.getState().sendTextAsFile('bob', text)).toBe(true);
+    expect(staged!.name).toMatch(/^message-\d{4}-\d{2}-\d{2}-\d{4}\.txt$/);
+    expect(staged!.type).toMatch(/^text\/plain/);
+    expect(await staged!.text()).toBe(text);
+    expect(store.getState().byPeer['bob']!.list.map((m) => m.id)).toEqual([3]);
+
+    // Over the file limit too: refused at once, and nothing is staged.
+    staged = null;
+    store.getState().patchSession({ files: { downloadsDir: '/tmp/d', maxFileBytes: 1000 } });
+    expect(await store.getState().sendTextAsFile('bob', text)).toBe(false);
+    expect(staged).toBeNull();
   });
 });

@@ -37,6 +37,11 @@ export interface TransfersSlice {
    * once, and each failure is a toast that names its file.
    */
   sendFiles(peer: string, files: readonly File[]): Promise<void>;
+  /**
+   * Sends a text too long for a message as a .txt file, through the same path as a picked
+   * file; resolves true once the host has taken it (a failure is a toast, and false).
+   */
+  sendTextAsFile(peer: string, text: string): Promise<boolean>;
   /** Stops an upload still on its way to the host (its file is then not sent). */
   cancelUpload(id: number): void;
   controlFile(key: string, action: 'pause' | 'resume' | 'cancel'): Promise<void>;
@@ -76,6 +81,13 @@ function describeFileError(name: string, e: unknown, t: Translate): string {
     }
   }
   return t('file.sendFailed', { name, detail: describeError(e, t) });
+}
+
+/** A long text's file name, from when it was sent: message-2026-12-03-1405.txt. */
+export function textFileName(at: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  const day = `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}`;
+  return `message-${day}-${two(at.getHours())}${two(at.getMinutes())}.txt`;
 }
 
 export const createTransfersSlice: Slice<TransfersSlice> = () => (set, get) => {
@@ -124,6 +136,21 @@ export const createTransfersSlice: Slice<TransfersSlice> = () => (set, get) => {
     }
   }
 
+  /** Sends one file; a failure is a toast that names it. */
+  async function sendOne(peer: string, file: File): Promise<boolean> {
+    try {
+      const source = await stage(peer, file);
+      const view = await get()
+        .requireClient()
+        .call('sendFile', { to: peer, ...source });
+      get().addSent(peer, view);
+      return true;
+    } catch (e) {
+      get().showToast(describeFileError(file.name, e, get().t));
+      return false;
+    }
+  }
+
   async function fetchPreview(key: string): Promise<string | null> {
     const client = get().client();
     if (client === null) return null;
@@ -165,17 +192,28 @@ export const createTransfersSlice: Slice<TransfersSlice> = () => (set, get) => {
           }),
         );
       }
-      for (const file of plan.send) {
-        try {
-          const source = await stage(peer, file);
-          const view = await get()
-            .requireClient()
-            .call('sendFile', { to: peer, ...source });
-          get().addSent(peer, view);
-        } catch (e) {
-          get().showToast(describeFileError(file.name, e, get().t));
-        }
+      for (const file of plan.send) await sendOne(peer, file);
+    },
+
+    async sendTextAsFile(peer, text) {
+      const { session, showToast, t, language } = get();
+      const limit = session()?.files?.maxFileBytes;
+      if (limit === undefined) {
+        showToast(t('file.notReady'));
+        return false;
       }
+      const file = new File([text], textFileName(new Date()), { type: 'text/plain' });
+      if (file.size > limit) {
+        showToast(
+          t('file.tooLarge', {
+            name: file.name,
+            size: formatSize(file.size, language),
+            max: formatSize(limit, language),
+          }),
+        );
+        return false;
+      }
+      return sendOne(peer, file);
     },
 
     cancelUpload(id) {

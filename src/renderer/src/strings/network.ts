@@ -228,7 +228,7 @@ export const strings = {
     'network.counter.channel.lost': 'Кадров потеряно',
     'network.counter.channel.flipped': 'Битов искажено',
     'network.counter.channel.corrected': 'Кодовых слов исправлено',
-    'network.counter.channel.uncorrectable': 'Кадров не исправить',
+    'network.counter.channel.uncorrectable': 'Неисправимых кадров',
     'network.counter.channel.duplicated': 'Кадров продублировано',
     'network.counter.channel.reordered': 'Кадров переставлено',
     'network.counter.channel.delayed': 'Кадров задержано',
