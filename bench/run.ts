@@ -7,6 +7,7 @@ import { runEngineBench } from './engine.ts';
 import { runFilesBench } from './files.ts';
 import { runRelayBench } from './relay.ts';
 import { runSegmentsBench } from './segments.ts';
+import { runSmallSegmentsUiBench } from './small-segments-ui.ts';
 import { runUiBench } from './ui.ts';
 import { scopeTmpdir } from '../scripts/scoped-tmpdir.ts';
 
@@ -17,6 +18,7 @@ const suites: Record<string, (report: Report) => Promise<void> | void> = {
   segments: runSegmentsBench,
   files: runFilesBench,
   ui: runUiBench,
+  'ui-segments': runSmallSegmentsUiBench,
 };
 
 const only = process.argv.slice(2);
