@@ -8,6 +8,7 @@ import { runFilesBench } from './files.ts';
 import { runLossyPathBench } from './lossy-path.ts';
 import { runRelayBench } from './relay.ts';
 import { runSegmentsBench } from './segments.ts';
+import { runSmallSegmentsUiBench } from './small-segments-ui.ts';
 import { runUiBench } from './ui.ts';
 import { scopeTmpdir } from '../scripts/scoped-tmpdir.ts';
 
@@ -19,6 +20,7 @@ const suites: Record<string, (report: Report) => Promise<void> | void> = {
   files: runFilesBench,
   'lossy-path': runLossyPathBench,
   ui: runUiBench,
+  'ui-segments': runSmallSegmentsUiBench,
 };
 
 const only = process.argv.slice(2);

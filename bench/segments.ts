@@ -8,12 +8,12 @@ import { withPair } from './engine.ts';
 import { until, type Report } from './harness.ts';
 
 /** 100 KB of text (the largest text message), as one message. */
-const TEXT = 'small segments, many of them. '.repeat(3334).slice(0, 100_000);
+export const TEXT = 'small segments, many of them. '.repeat(3334).slice(0, 100_000);
 /** Messages timed per row; the best one counts (the machine is shared). */
 const ROUNDS = 3;
 /** The course's text variant: P = 8 % of copies with a bit error (Hamming (7,4)), R = 1.5 %. */
 const COURSE = ['--ber', '0.08', '--burst-bits', '1', '--code', 'hamming74', '--loss', '0.015'];
-const CHANNELS = { clean: [], course: [...COURSE, '--seed', '7'] } as const;
+export const CHANNELS = { clean: [], course: [...COURSE, '--seed', '7'] } as const;
 
 /** The best time, in seconds, for one 100 KB message from alice to bob. */
 async function bestSeconds(args: readonly string[], segmentSize: number): Promise<number> {
