@@ -2,6 +2,7 @@
 // and comes back by itself after any failure, with exponential backoff and full jitter
 // (so that a relay restart is not met by every client at the same instant).
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import './native-crc32.ts';
 import {
@@ -42,6 +43,8 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
   private readonly user: string;
   private readonly device: number;
   private ws: WebSocket | null = null;
+  /** The current connection's TCP socket, corked while a burst of frames is sent. */
+  private socket: Socket | null = null;
   private online = false;
   private attempts = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -93,6 +96,20 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     return true;
   }
 
+  /**
+   * Runs `fn` with the socket corked, so that the frames it sends leave in one write (one
+   * system call for a burst of small segments and acks, not one each).
+   */
+  batch<T>(fn: () => T): T {
+    const socket = this.socket;
+    socket?.cork();
+    try {
+      return fn();
+    } finally {
+      socket?.uncork();
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
@@ -117,6 +134,10 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       generateMask: zeroMask,
     });
     this.ws = ws;
+    this.socket = null;
+    ws.on('upgrade', (res) => {
+      if (this.ws === ws) this.socket = res.socket;
+    });
     let welcomed = false;
     const welcomeTimer = setTimeout(() => ws.terminate(), WELCOME_TIMEOUT_MS);
     ws.on('open', () => {

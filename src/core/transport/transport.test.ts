@@ -16,6 +16,7 @@ function silentLink(sent: Frame[]): RelayConnection {
     isOnline: true,
     buffered: 0,
     on: () => undefined,
+    batch: <T>(fn: () => T): T => fn(),
     send: (f: Frame) => {
       sent.push(f);
       return true;
