@@ -195,4 +195,30 @@ describe('receipts', () => {
     expect(status(key)).toBe('read');
     t.close();
   });
+
+  it("moves our other device's copy only on its peer's receipt", () => {
+    const t = startTransport([]);
+    // Alice's device 2 sent message 9 to bob; the relay copied it to this device.
+    t.onFrame({
+      type: 'data',
+      from: 'alice',
+      fromDevice: 2,
+      to: 'bob',
+      toDevice: 0,
+      messageId: 9,
+      transmission: 1,
+      segmentCount: 1,
+      segmentIndex: 0,
+      payload: new Uint8Array(10),
+    });
+    vi.advanceTimersByTime(0);
+    const copy = { author: 'alice', authorDevice: 2, id: 9 };
+    expect(status(copy)).toBe('sent');
+    const about = (from: string): Frame => ({ ...receipt(from, 'read', 9), messageDevice: 2 });
+    t.onFrame(about('mallory'));
+    expect(status(copy)).toBe('sent');
+    t.onFrame(about('bob'));
+    expect(status(copy)).toBe('read');
+    t.close();
+  });
 });
