@@ -163,8 +163,8 @@ describe('draining before a quit', () => {
 });
 
 describe('receipts', () => {
-  /** A delivered or read receipt for alice's message `id` (from device 1), sent by `from`. */
-  function receipt(from: string, kind: 'delivered' | 'read', id: number): Frame {
+  /** A delivered or read receipt for alice's message `id` (from `device`), sent by `from`. */
+  function receipt(from: string, kind: 'delivered' | 'read', id: number, device = 1): Frame {
     return {
       type: 'receipt',
       from,
@@ -172,7 +172,7 @@ describe('receipts', () => {
       to: 'alice',
       toDevice: 0,
       kind,
-      messageDevice: 1,
+      messageDevice: device,
       messageIds: [id],
     };
   }
@@ -214,10 +214,9 @@ describe('receipts', () => {
     vi.advanceTimersByTime(0);
     const copy = { author: 'alice', authorDevice: 2, id: 9 };
     expect(status(copy)).toBe('sent');
-    const about = (from: string): Frame => ({ ...receipt(from, 'read', 9), messageDevice: 2 });
-    t.onFrame(about('mallory'));
+    t.onFrame(receipt('mallory', 'read', 9, 2));
     expect(status(copy)).toBe('sent');
-    t.onFrame(about('bob'));
+    t.onFrame(receipt('bob', 'read', 9, 2));
     expect(status(copy)).toBe('read');
     t.close();
   });
