@@ -5,6 +5,7 @@
 // looks open for as long as the engine only listens, and after an outage TCP would only
 // try again at the next step of its retransmission back-off (tens of seconds).
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import '../node/native-crc32.ts';
 import {
@@ -55,6 +56,8 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
   private readonly user: string;
   private readonly device: number;
   private ws: WebSocket | null = null;
+  /** The current connection's TCP socket, corked while a burst of frames is sent. */
+  private socket: Socket | null = null;
   private online = false;
   private attempts = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -176,6 +179,20 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     this.settleAlive(false);
   }
 
+  /**
+   * Runs `fn` with the socket corked, so that the frames it sends leave in one write (one
+   * system call for a burst of small segments and acks, not one each).
+   */
+  batch<T>(fn: () => T): T {
+    const socket = this.socket;
+    socket?.cork();
+    try {
+      return fn();
+    } finally {
+      socket?.uncork();
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
@@ -205,6 +222,10 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       generateMask: zeroMask,
     });
     this.ws = ws;
+    this.socket = null;
+    ws.on('upgrade', (res) => {
+      if (this.ws === ws) this.socket = res.socket;
+    });
     let welcomed = false;
     this.deadReason = null;
     const welcomeTimer = setTimeout(() => {

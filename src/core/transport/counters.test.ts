@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DataFrame, Frame } from '../../shared/protocol/index.ts';
-import type { RelayConnection } from '../connection.ts';
+import { recordingLink } from './test-link.ts';
 import { closeDatabase, openDatabase, type Db } from '../store/database.ts';
 import { Transport } from './transport.ts';
 
@@ -16,16 +16,7 @@ beforeEach(() => {
   vi.useFakeTimers();
   db = openDatabase(mkdtempSync(join(tmpdir(), 'strata-counters-test-')));
   sent = [];
-  const link = {
-    isOnline: true,
-    buffered: 0,
-    on: () => undefined,
-    send: (f: Frame) => {
-      sent.push(f);
-      return true;
-    },
-    confirmAlive: () => Promise.resolve(true),
-  } as unknown as RelayConnection;
+  const link = recordingLink(sent);
   t = new Transport(
     db,
     link,

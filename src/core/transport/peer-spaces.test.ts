@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DataFrame, Frame } from '../../shared/protocol/index.ts';
-import type { RelayConnection } from '../connection.ts';
+import { recordingLink } from './test-link.ts';
 import { closeDatabase, openDatabase, type Db } from '../store/database.ts';
 import { AckScheduler } from './ack-ranges.ts';
 import { Transport } from './transport.ts';
@@ -32,17 +32,7 @@ afterEach(() => {
  */
 function startTransport(sent: Frame[], database = db): Transport & { goOnline(): void } {
   let online = false;
-  const link = {
-    get isOnline() {
-      return online;
-    },
-    buffered: 0,
-    on: () => undefined,
-    send: (f: Frame) => {
-      sent.push(f);
-      return true;
-    },
-  } as unknown as RelayConnection;
+  const link = recordingLink(sent, { online: () => online });
   const t = new Transport(
     database,
     link,

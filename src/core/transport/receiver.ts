@@ -124,49 +124,57 @@ export class Receiver {
     >();
     const changed = new Map<string, MessageKey>();
     const fileComplete: MessageKey[] = [];
-    batch.forEach((frame, i) => {
-      const result = results[i]!;
-      const ownCopy = frame.from === this.ctx.me.user;
-      const peer = ownCopy ? frame.to : frame.from;
-      // A segment that could not be stored is dropped unacknowledged: the sender will resend it.
-      if (result === 'refused') return;
-      const dropped =
-        result === 'duplicate' || result === 'cancelledFile' || result === 'refusedFile';
-      this.ctx.tallies.receive(peer).received(frame.payload.length, dropped);
-      this.ctx.log.record(
-        peer,
-        dropped ? 'duplicate' : 'received',
-        frame.messageId,
-        frame.segmentIndex,
-        frame.segmentCount,
-        frame.payload.length,
-      );
-      const key = { author: frame.from, authorDevice: frame.fromDevice, id: frame.messageId };
-      // Completion, and the first segment of a message (so that progress can be shown);
-      // once per message and burst.
-      if (result === 'fileComplete') fileComplete.push(key);
-      if (result === 'completed' || result === 'first' || result === 'failed') {
-        changed.set(`${frame.from}/${frame.fromDevice}/${frame.messageId}`, key);
-      }
-      // Copies of our own messages from another device are history, not ours to acknowledge.
-      if (ownCopy) return;
-      const senderKey = `${frame.from}/${frame.fromDevice}`;
-      let state = this.inbound.get(senderKey);
-      if (!state) {
-        state = { user: frame.from, device: frame.fromDevice, acks: new AckScheduler() };
-        this.inbound.set(senderKey, state);
-      }
-      // The segment is committed: now it may be acknowledged.
-      if (state.acks.onReceived(frame.transmission, arrivals[i]!).ackNow) this.sendAck(state);
-      // A file refused at its header (too large, no room) is final: the sender hears so.
-      const kind = RECEIPT_FOR[result];
-      if (kind !== undefined) {
-        const at = `${kind} ${senderKey}`;
-        const r = receipts.get(at) ?? { user: frame.from, device: frame.fromDevice, kind, ids: [] };
-        if (!r.ids.includes(frame.messageId)) r.ids.push(frame.messageId);
-        receipts.set(at, r);
-      }
-    });
+    // The burst's acks leave in one write.
+    this.ctx.conn.batch(() =>
+      batch.forEach((frame, i) => {
+        const result = results[i]!;
+        const ownCopy = frame.from === this.ctx.me.user;
+        const peer = ownCopy ? frame.to : frame.from;
+        // A segment that could not be stored is dropped unacknowledged: the sender will resend it.
+        if (result === 'refused') return;
+        const dropped =
+          result === 'duplicate' || result === 'cancelledFile' || result === 'refusedFile';
+        this.ctx.tallies.receive(peer).received(frame.payload.length, dropped);
+        this.ctx.log.record(
+          peer,
+          dropped ? 'duplicate' : 'received',
+          frame.messageId,
+          frame.segmentIndex,
+          frame.segmentCount,
+          frame.payload.length,
+        );
+        const key = { author: frame.from, authorDevice: frame.fromDevice, id: frame.messageId };
+        // Completion, and the first segment of a message (so that progress can be shown);
+        // once per message and burst.
+        if (result === 'fileComplete') fileComplete.push(key);
+        if (result === 'completed' || result === 'first' || result === 'failed') {
+          changed.set(`${frame.from}/${frame.fromDevice}/${frame.messageId}`, key);
+        }
+        // Copies of our own messages from another device are history, not ours to acknowledge.
+        if (ownCopy) return;
+        const senderKey = `${frame.from}/${frame.fromDevice}`;
+        let state = this.inbound.get(senderKey);
+        if (!state) {
+          state = { user: frame.from, device: frame.fromDevice, acks: new AckScheduler() };
+          this.inbound.set(senderKey, state);
+        }
+        // The segment is committed: now it may be acknowledged.
+        if (state.acks.onReceived(frame.transmission, arrivals[i]!).ackNow) this.sendAck(state);
+        // A file refused at its header (too large, no room) is final: the sender hears so.
+        const kind = RECEIPT_FOR[result];
+        if (kind !== undefined) {
+          const at = `${kind} ${senderKey}`;
+          const r = receipts.get(at) ?? {
+            user: frame.from,
+            device: frame.fromDevice,
+            kind,
+            ids: [],
+          };
+          if (!r.ids.includes(frame.messageId)) r.ids.push(frame.messageId);
+          receipts.set(at, r);
+        }
+      }),
+    );
     for (const key of changed.values()) this.ctx.emit('changed', key);
     for (const r of receipts.values()) this.sendReceipt(r.user, r.device, r.ids, r.kind);
     // A file is delivered once verified: its receipt comes from whoever verifies it.

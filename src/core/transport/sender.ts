@@ -61,6 +61,10 @@ export class Sender {
   private drained: (() => void) | null = null;
   /** Each peer's block of transmission numbers (outbound.ts). */
   private readonly spaces: TransmissionSpaces;
+  /** Segments acknowledged this turn, marked in memory, and their messages: see afterFrame. */
+  private ackedToRecord: SegmentRef[] = [];
+  private touched = new Set<number>();
+  private turnScheduled = false;
 
   constructor(ctx: TransportContext, hooks: SenderHooks) {
     this.ctx = ctx;
@@ -116,6 +120,9 @@ export class Sender {
   }
 
   close(): void {
+    // What was acknowledged this turn is not sent again by the next run.
+    this.markAcked(this.ackedToRecord);
+    this.ackedToRecord = [];
     for (const msg of this.sending.values()) msg.file?.close();
   }
 
@@ -170,10 +177,46 @@ export class Sender {
     }
   }
 
-  /** A frame was handled: a drain may be over, and there may be more to send. */
+  /**
+   * A frame was handled. At the end of this turn (after every frame that came in one read
+   * from the socket), what the acks settled is recorded, a drain may be over, and the pump
+   * sends what the window now allows: one transaction and one write for a burst of acks, not
+   * one each.
+   */
   afterFrame(): void {
-    this.drained?.();
-    this.pump();
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    queueMicrotask(() => {
+      this.turnScheduled = false;
+      if (this.ctx.closed()) return;
+      this.recordAcked();
+      this.drained?.();
+      this.pump();
+    });
+  }
+
+  /**
+   * Records the segments acknowledged this turn and moves their messages on. Marks are a
+   * promise to ourselves only: one lost in a crash costs a segment sent again, which the
+   * receiver drops as a duplicate.
+   */
+  private recordAcked(): void {
+    const refs = this.ackedToRecord;
+    const touched = this.touched;
+    if (refs.length === 0 && touched.size === 0) return;
+    this.ackedToRecord = [];
+    this.touched = new Set();
+    this.markAcked(refs);
+    for (const id of touched) this.hooks.progressed(id);
+  }
+
+  private markAcked(refs: readonly SegmentRef[]): void {
+    if (refs.length === 0) return;
+    this.ctx.db
+      .transaction(() => {
+        for (const ref of refs) this.ctx.q.markAcked.run(ref.messageId, ref.index);
+      })
+      .immediate();
   }
 
   /**
@@ -225,20 +268,25 @@ export class Sender {
     // leaves: frames leave before the burst's transaction commits.
     for (const out of this.outbound.values()) if (out.hasWork) this.spaces.ensure(out);
     try {
-      // One transaction for the bookkeeping of a whole burst, not one commit per segment.
-      db.transaction(() => {
-        let progress = true;
-        while (progress) {
-          progress = false;
-          for (const out of this.outbound.values()) {
-            if (!out.hasWork || !out.canSend(conn.buffered)) continue;
-            const next = out.next((ref) => this.settled(ref));
-            if (!next) continue;
-            this.sendSegment(out, next.ref, next.retransmission);
-            progress = true;
-          }
-        }
-      }).immediate();
+      // One transaction for the bookkeeping of a whole burst, not one commit per segment, and
+      // one write to the socket for its frames.
+      conn.batch(() =>
+        db
+          .transaction(() => {
+            let progress = true;
+            while (progress) {
+              progress = false;
+              for (const out of this.outbound.values()) {
+                if (!out.hasWork || !out.canSend(conn.buffered)) continue;
+                const next = out.next((ref) => this.settled(ref));
+                if (!next) continue;
+                this.sendSegment(out, next.ref, next.retransmission);
+                progress = true;
+              }
+            }
+          })
+          .immediate(),
+      );
     } finally {
       this.pumping = false;
     }
@@ -328,32 +376,27 @@ export class Sender {
     const result = out.onAck(ranges, ackDelayMs, this.ctx.now());
     // The relay's stored copies of what it held while the peer was away, arriving.
     const unparked = out.unpark(ranges);
-    const touched = new Set<number>();
     const tally = this.ctx.tallies.send(out.peer);
     tally.settle('acked', result.acked);
     tally.spurious += result.spurious.length;
     for (const p of [...result.acked, ...tally.deliverHeld(ranges)]) {
+      // Logged whatever the message's state: a receipt may have finished it first.
       const count = this.sending.get(p.meta.messageId)?.count ?? 0;
       this.ctx.log.record(out.peer, 'acked', p.meta.messageId, p.meta.index, count, p.bytes);
     }
     const settled = [...result.acked, ...result.spurious];
-    this.ctx.db
-      .transaction(() => {
-        for (const ref of [...settled.map((p) => p.meta), ...unparked]) {
-          const msg = this.sending.get(ref.messageId);
-          if (!msg || !markSegment(msg, 'acked', ref.index)) continue;
-          this.ctx.q.markAcked.run(ref.messageId, ref.index);
-          touched.add(ref.messageId);
-        }
-      })
-      .immediate();
+    for (const ref of [...settled.map((p) => p.meta), ...unparked]) {
+      const msg = this.sending.get(ref.messageId);
+      if (!msg || !markSegment(msg, 'acked', ref.index)) continue;
+      this.ackedToRecord.push(ref);
+      this.touched.add(ref.messageId);
+    }
     out.release(settled.map((p) => p.transmission));
     // A returning peer making progress through what the relay stored: let it go on.
     if (unparked.length > 0 && this.heldSweeps.has(out.peer)) {
       this.heldSweeps.set(out.peer, this.ctx.now() + HELD_SWEEP_MS);
     }
     this.declareLost(out, result.lost);
-    for (const id of touched) this.hooks.progressed(id);
     this.ctx.emit('stats', out.peer);
   }
 

@@ -6,26 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Frame } from '../../shared/protocol/index.ts';
-import type { RelayConnection } from '../connection.ts';
+import { recordingLink } from './test-link.ts';
 import { closeDatabase, openDatabase, type Db } from '../store/database.ts';
 import { FAIL_AFTER_MS, MAX_SENDS_PER_SEGMENT, Transport, type MessageKey } from './transport.ts';
 
-/**
- * A relay link that accepts every frame and never answers one; it answers pings (the relay
- * is up but takes nothing) unless `alive` is false (the link has died silently).
- */
-function silentLink(sent: Frame[], alive = true): RelayConnection {
-  return {
-    isOnline: true,
-    buffered: 0,
-    on: () => undefined,
-    send: (f: Frame) => {
-      sent.push(f);
-      return true;
-    },
-    confirmAlive: () => Promise.resolve(alive),
-  } as unknown as RelayConnection;
-}
+const silentLink = (sent: Frame[], alive = true) => recordingLink(sent, { alive });
 
 let db: Db;
 beforeEach(() => {
@@ -194,8 +179,8 @@ describe('draining before a quit', () => {
 });
 
 describe('receipts', () => {
-  /** A delivered or read receipt for alice's message `id` (from device 1), sent by `from`. */
-  function receipt(from: string, kind: 'delivered' | 'read', id: number): Frame {
+  /** A delivered or read receipt for alice's message `id` (from `device`), sent by `from`. */
+  function receipt(from: string, kind: 'delivered' | 'read', id: number, device = 1): Frame {
     return {
       type: 'receipt',
       from,
@@ -203,7 +188,7 @@ describe('receipts', () => {
       to: 'alice',
       toDevice: 0,
       kind,
-      messageDevice: 1,
+      messageDevice: device,
       messageIds: [id],
     };
   }
@@ -224,6 +209,31 @@ describe('receipts', () => {
     expect(status(key)).toBe('delivered');
     t.onFrame(receipt('bob', 'read', 1));
     expect(status(key)).toBe('read');
+    t.close();
+  });
+
+  it("moves our other device's copy only on its peer's receipt", () => {
+    const t = startTransport([]);
+    // Alice's device 2 sent message 9 to bob; the relay copied it to this device.
+    t.onFrame({
+      type: 'data',
+      from: 'alice',
+      fromDevice: 2,
+      to: 'bob',
+      toDevice: 0,
+      messageId: 9,
+      transmission: 1,
+      segmentCount: 1,
+      segmentIndex: 0,
+      payload: new Uint8Array(10),
+    });
+    vi.advanceTimersByTime(0);
+    const copy = { author: 'alice', authorDevice: 2, id: 9 };
+    expect(status(copy)).toBe('sent');
+    t.onFrame(receipt('mallory', 'read', 9, 2));
+    expect(status(copy)).toBe('sent');
+    t.onFrame(receipt('bob', 'read', 9, 2));
+    expect(status(copy)).toBe('read');
     t.close();
   });
 });

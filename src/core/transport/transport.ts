@@ -6,6 +6,8 @@
 //   - sender.ts: the pump, retransmission, and the acks and custody receipts that come back
 //     (per peer, outbound.ts holds the queue, loss detection and congestion control);
 //   - receiver.ts: incoming segments stored in bursts, assembly, the acks and receipts sent;
+//   - incoming-streams.ts, stream.ts: streamed messages (files), whose bytes only pass
+//     through the source and sink that src/core/files implements;
 //   - timer.ts: the one timer serving every peer, and the assembly pass's period;
 //   - statements.ts: the prepared SQL.
 import { EventEmitter } from 'node:events';
