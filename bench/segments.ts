@@ -2,7 +2,7 @@
 // message in the other) at the course's segment sizes X = 100, 200 and 1,000 B, on a clean
 // channel and at the course's P and R, in segments per second. Baseline: the same message
 // at the default X (64 KiB, two segments) in the same run, so that the figure shows what
-// the per-segment cost adds. Goal (issue 10): at least 5,000 segments/s at X = 100 B, clean.
+// the per-segment cost adds. Goal: at least 5,000 segments/s at X = 100 B, clean.
 import { DEFAULT_SEGMENT_SIZE, segmentCount } from '../src/core/transport/segments.ts';
 import { withPair } from './engine.ts';
 import { until, type Report } from './harness.ts';

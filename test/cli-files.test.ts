@@ -235,8 +235,7 @@ describe('strata send-file and listen --downloads', () => {
     }
   });
 
-  // The issue's promise: send-file exits once the relay holds the whole file, whether or not
-  // the peer is online. Fails today (core): see the report of issue 5's CLI work.
+  // send-file exits once the relay holds the whole file, whether or not the peer is online.
   it('exits 0 once the relay holds the whole file while the peer is offline', async () => {
     const a = tempDir();
     const b = tempDir();
