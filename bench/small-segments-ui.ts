@@ -17,6 +17,7 @@ import { withPair } from './engine.ts';
 import { until, type Report } from './harness.ts';
 import { quantile } from './relay.ts';
 import { CHANNELS, TEXT } from './segments.ts';
+import { openWindow } from './ui.ts';
 
 const SIZES = [100, 200, 1000] as const;
 /** Messages timed per row, engine and UI each; the median counts. */
@@ -60,18 +61,6 @@ function engineSeconds(args: readonly string[], segmentSize: number): Promise<nu
       0.5,
     );
   });
-}
-
-async function openWindow(browser: Browser, host: WebHost, peer: string): Promise<Page> {
-  const page = await (
-    await browser.newContext({ viewport: { width: 1100, height: 720 } })
-  ).newPage();
-  await page.goto(host.url);
-  // A new profile may not list the peer yet: find them by name, as a first-time user does.
-  await page.getByTestId('contact-search').fill(peer);
-  await page.getByTestId(`contact-${peer}`).or(page.getByTestId('start-chat')).first().click();
-  await page.getByTestId('composer-input').waitFor();
-  return page;
 }
 
 /** Sets X in the Settings panel and waits until the host has taken it. */

@@ -126,7 +126,8 @@ function stampSocket(): void {
   };
 }
 
-async function openWindow(
+/** A window on `host` with the chat with `peer` open (`init` runs in the page before its scripts). */
+export async function openWindow(
   browser: Browser,
   host: WebHost,
   peer: string,
@@ -137,9 +138,9 @@ async function openWindow(
   ).newPage();
   if (init) await page.addInitScript(init);
   await page.goto(host.url);
-  const contact = page.getByTestId(`contact-${peer}`);
-  await contact.and(page.locator('[data-presence="online"]')).waitFor();
-  await contact.click();
+  // A new profile may not list the peer yet: find them by name, as a first-time user does.
+  await page.getByTestId('contact-search').fill(peer);
+  await page.getByTestId(`contact-${peer}`).or(page.getByTestId('start-chat')).first().click();
   await page.getByTestId('composer-input').waitFor();
   return page;
 }
