@@ -92,6 +92,6 @@ if (isMain) {
     console.log(`seeded ${count} messages between ${user} and ${values.peer}`);
   } catch (e) {
     console.error(`seed-history: ${(e as Error).message}`);
-    process.exit(2);
+    process.exitCode = 2;
   }
 }
