@@ -576,6 +576,9 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   private emitMessage(key: MessageKey): void {
     const view = this.view(key);
     if (!view) return;
+    // Whoever writes to us (or to whom another of our devices wrote) is someone we talk with:
+    // their presence is ours to see from now on.
+    this.peers.watch(view.peer);
     // A message from someone ends their typing indicator.
     if (view.direction === 'in' && view.text !== null && this.typingTimers.has(view.peer)) {
       this.onTyping(view.peer, false);
