@@ -104,6 +104,13 @@ const EXCESS_LOSS_SAMPLE_SEGMENTS = 128;
 const STALE_DELAY_RTTS = 2;
 /** Per round, the remembered RTT spread decays by this factor (unless a round renews it). */
 const STALL_DECAY = 15 / 16;
+/**
+ * The most the stall allowance adds to the window: a 200 ms repair (Linux's minimum RTO) on
+ * a 100 Mbit/s link. Beyond it, the queue costs more than the stall it bridges: a text waits
+ * behind it, and a sender killed mid-file sends all of it again (on loopback, a scheduling
+ * hiccup of a loaded machine reads as a long stall at a high rate).
+ */
+const MAX_STALL_ALLOWANCE = 4 * 1024 * 1024;
 /** minRtt expires after this long without a sample confirming it (BBR's min_rtt window). */
 export const MIN_RTT_WINDOW_MS = 10_000;
 /** The shortest probe for a new minRtt, at the floor window (BBR's ProbeRTT duration). */
@@ -572,7 +579,8 @@ export class CongestionController {
   private stallAllowance(): number {
     if (!Number.isFinite(this.roundMinRtt)) return 0;
     const stallMs = this.stall - this.delayThreshold();
-    return stallMs > 0 ? (stallMs * this.cwnd) / this.roundMinRtt : 0;
+    if (stallMs <= 0) return 0;
+    return Math.min((stallMs * this.cwnd) / this.roundMinRtt, MAX_STALL_ALLOWANCE);
   }
 
   private startRound(): void {
