@@ -10,6 +10,7 @@ import { encodeChunk, encodeFileHeader, type DataFrame } from '../src/shared/pro
 import { identify } from '../src/core/files/source.ts';
 import type { Transport } from '../src/core/transport/transport.ts';
 import { TestClient } from './helpers/client.ts';
+import { EngineProcess } from './helpers/engine-process.ts';
 import { TestEngine } from './helpers/engine.ts';
 import { startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
 
@@ -315,6 +316,53 @@ describe('files through the relay', () => {
     expect(alice.m.controlFile(sent.key, 'resume')).toBe(true);
     await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
     expect(sha256(readFileSync(bob.m.message(sent.key)!.file!.path!))).toBe(sha256(bytes));
+  });
+});
+
+describe('files across a crash', () => {
+  it('a crash between saving a verified file and committing it: the next start finds it saved, and nothing is refused', async () => {
+    const bobProfile = tempDir('strata-bob-');
+    const downloads = tempDir('strata-bob-downloads-');
+    // Bob's engine in its own process stops dead once the file is in his downloads folder,
+    // before that is committed; then it is killed there.
+    const frozen = new EngineProcess(
+      bobProfile,
+      relay.url,
+      'bob',
+      {},
+      {
+        downloadsDir: downloads,
+        freezeAt: 'saveCommit',
+      },
+    );
+    try {
+      await frozen.online();
+      const alice = engine('alice');
+      await alice.online();
+      const bytes = randomBytes(3 * 1024 * 1024 + 5);
+      const sent = await alice.m.sendFile('bob', sourceFile(bytes, 'notes.bin'));
+      await frozen.until(() => frozen.events.some((e) => e.type === 'frozen'));
+      await frozen.kill();
+      expect(readdirSync(downloads)).toEqual(['notes.bin']);
+      expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
+
+      const bob = engine('bob', { profileDir: bobProfile, downloadsDir: downloads });
+      const settled = () => bob.m.message(sent.key)?.file?.state;
+      await bob.until(() => settled() === 'done' || settled() === 'failed');
+      expect(bob.m.message(sent.key)!.file).toMatchObject({
+        state: 'done',
+        path: join(downloads, 'notes.bin'),
+        error: null,
+      });
+      await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
+      expect(alice.m.message(sent.key)!.file!.state).toBe('done');
+      // One copy, whole; nothing left behind.
+      expect(readdirSync(downloads)).toEqual(['notes.bin']);
+      expect(sha256(readFileSync(join(downloads, 'notes.bin')))).toBe(sha256(bytes));
+      expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
+    } finally {
+      await frozen.kill();
+    }
   });
 });
 

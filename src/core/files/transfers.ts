@@ -2,7 +2,7 @@
 // sent, verifying one that has arrived (SHA-256 from disk) before it is shown as received,
 // placing it in the downloads folder under a sanitised, unique name, and reporting progress.
 // The transport moves the segments (transport.ts); this file decides what they mean.
-import { openSync, readSync, closeSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { sha256OfFile } from './hash.ts';
 import { basename } from 'node:path';
 import type { FileState, FileView } from '../../shared/api.ts';
@@ -38,6 +38,24 @@ interface FileRow {
   header: string | null;
   state: FileState;
   error: string | null;
+  /** Where a verified incoming file is being saved (until 'done' is committed). */
+  savingTo: string | null;
+}
+
+/**
+ * Whether `path` holds the file `header` describes, whole: a regular file (not a link to
+ * one) of its size and SHA-256.
+ */
+async function isSavedCopy(path: string, header: FileHeader): Promise<boolean> {
+  let stats;
+  try {
+    stats = lstatSync(path);
+  } catch {
+    return false;
+  }
+  return (
+    stats.isFile() && stats.size === header.size && (await sha256OfFile(path)) === header.sha256
+  );
 }
 
 export class FileTransfers {
@@ -179,6 +197,10 @@ export class FileTransfers {
   /**
    * Checks a complete incoming file against its SHA-256 and moves it into the downloads
    * folder; a mismatch fails it, with the reason, and the damaged bytes are deleted.
+   *
+   * The move and the commit of 'done' cannot be one atomic step, so the destination is
+   * recorded first (`saving_to`): after a crash between the two, the next start finds the
+   * file there, whole, and commits it, instead of verifying a partial file that is gone.
    */
   private async verify(key: MessageKey): Promise<void> {
     const id = `${key.author}/${key.authorDevice}/${key.id}`;
@@ -189,6 +211,12 @@ export class FileTransfers {
       const row = this.row(key);
       if (!row || row.header === null) return;
       const header = JSON.parse(row.header) as FileHeader;
+      if (row.savingTo !== null && (await isSavedCopy(row.savingTo, header))) {
+        if (this.closed) return;
+        partial.remove(row.path);
+        this.saved(key, header, row.savingTo);
+        return;
+      }
       this.setState(key, 'verifying', null);
       partial.truncate(row.path, header.size);
       const sha256 = await partial.sha256(row.path, header.size);
@@ -201,34 +229,48 @@ export class FileTransfers {
       let saved: string;
       try {
         const dir = ensureDownloadsDir(this.settings.downloadsDir);
-        saved = moveToUniqueDestination(row.path, dir, sanitizeFileName(header.name));
+        saved = moveToUniqueDestination(row.path, dir, sanitizeFileName(header.name), (path) =>
+          this.sql(
+            'UPDATE files SET saving_to = ? WHERE author = ? AND author_device = ? AND id = ?',
+          ).run(path, key.author, key.authorDevice, key.id),
+        );
       } catch (e) {
         this.fail(key, `could not save the file: ${(e as Error).message}`);
         return;
       }
-      this.db.transaction(() => {
-        this.sql(
-          `UPDATE files SET path = ?, state = 'done', error = NULL
-           WHERE author = ? AND author_device = ? AND id = ?`,
-        ).run(saved, key.author, key.authorDevice, key.id);
-        this.sql(
-          `UPDATE messages SET body = ?, error = 0, idle_passes = 0
-           WHERE author = ? AND author_device = ? AND id = ?`,
-        ).run(encodeFileHeader(header), key.author, key.authorDevice, key.id);
-        this.sql(
-          'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
-        ).run(key.author, key.authorDevice, key.id);
-      })();
-      // Delivered now, not when the last segment came: the file is whole and in its place.
-      if (key.author !== this.me.user) {
-        this.transport.sendReceipt(key.author, key.authorDevice, [key.id], 'delivered');
-      }
-      this.changed(key);
+      this.saved(key, header, saved);
     } catch (e) {
       if (!this.closed) this.fail(key, `could not verify the file: ${(e as Error).message}`);
     } finally {
       this.verifying.delete(id);
     }
+  }
+
+  /** Commits a verified file saved at `path` as received, and tells its sender. */
+  private saved(key: MessageKey, header: FileHeader, path: string): void {
+    this.commitSaved(key, header, path);
+    // Delivered now, not when the last segment came: the file is whole and in its place.
+    if (key.author !== this.me.user) {
+      this.transport.sendReceipt(key.author, key.authorDevice, [key.id], 'delivered');
+    }
+    this.changed(key);
+  }
+
+  /** Records, in one transaction, that the file of `key` is done and saved at `path`. */
+  private commitSaved(key: MessageKey, header: FileHeader, path: string): void {
+    this.db.transaction(() => {
+      this.sql(
+        `UPDATE files SET path = ?, state = 'done', error = NULL, saving_to = NULL
+         WHERE author = ? AND author_device = ? AND id = ?`,
+      ).run(path, key.author, key.authorDevice, key.id);
+      this.sql(
+        `UPDATE messages SET body = ?, error = 0, idle_passes = 0
+         WHERE author = ? AND author_device = ? AND id = ?`,
+      ).run(encodeFileHeader(header), key.author, key.authorDevice, key.id);
+      this.sql(
+        'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
+      ).run(key.author, key.authorDevice, key.id);
+    })();
   }
 
   /** Stops receiving a file: its partial file is deleted; segments still coming are dropped. */
@@ -266,7 +308,8 @@ export class FileTransfers {
 
   private row(key: MessageKey): FileRow | undefined {
     return this.sql(
-      'SELECT path, size, header, state, error FROM files WHERE author = ? AND author_device = ? AND id = ?',
+      `SELECT path, size, header, state, error, saving_to AS savingTo FROM files
+       WHERE author = ? AND author_device = ? AND id = ?`,
     ).get(key.author, key.authorDevice, key.id) as FileRow | undefined;
   }
 

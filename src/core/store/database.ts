@@ -93,6 +93,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (author, author_device, message_id, idx)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 3: where a verified incoming file is being saved, recorded before it is moved there, so
+  // that a crash between the move and the commit of 'done' finds it there on the next start.
+  `
+  ALTER TABLE files ADD COLUMN saving_to TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
