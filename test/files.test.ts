@@ -366,6 +366,149 @@ describe('files across a crash', () => {
   });
 });
 
+/**
+ * Holds bob's writes of file chunks once `budget` more bytes are on disk, until `open()`:
+ * a transfer that cannot finish before the test has looked at it.
+ */
+function throttleWrites(bob: TestEngine) {
+  type Writer = { write(path: string, offset: number, bytes: Uint8Array): Promise<void> };
+  const partial = (bob.m as unknown as { transport: Transport }).transport
+    .partial as unknown as Writer;
+  const write = partial.write.bind(partial);
+  let budget = Infinity;
+  let opened: () => void = () => {};
+  let gate = Promise.resolve();
+  partial.write = async (path, offset, bytes) => {
+    while (budget < bytes.length) await gate;
+    budget -= bytes.length;
+    return write(path, offset, bytes);
+  };
+  return {
+    allow(bytes: number) {
+      budget = bytes;
+      gate = new Promise<void>((resolve) => (opened = resolve));
+    },
+    open() {
+      budget = Infinity;
+      opened();
+    },
+  };
+}
+
+describe('pausing and cancelling, as both ends see it', () => {
+  it("after pause and resume, the sender's own progress keeps moving", async () => {
+    const alice = engine('alice');
+    const bob = engine('bob');
+    await Promise.all([alice.online(), bob.online()]);
+    const size = 24 * 1024 * 1024;
+    const bytes = randomBytes(size);
+    const sent = await alice.m.sendFile('bob', sourceFile(bytes));
+    await alice.until(() => (latest(alice, sent.key)?.file?.bytesDone ?? 0) > 0);
+    expect(alice.m.controlFile(sent.key, 'pause')).toBe(true);
+    const paused = alice.m.message(sent.key)!.file!.bytesDone;
+    // A pause of more than a progress tick (250 ms): the tick that finds nothing in flight
+    // runs now rather than after a wait.
+    (alice.m as unknown as { files: { reportProgress(): void } }).files.reportProgress();
+    // After the resume, bob takes 8 MiB more and then nothing, so the file cannot finish.
+    const writes = throttleWrites(bob);
+    writes.allow(8 * 1024 * 1024);
+    expect(alice.m.controlFile(sent.key, 'resume')).toBe(true);
+    // Progress as it goes, not only when the whole file is sent (held or acknowledged).
+    await alice.until(() => {
+      const view = latest(alice, sent.key);
+      return (
+        view?.status === 'pending' &&
+        view.file?.state === 'sending' &&
+        view.file.bytesDone >= paused + 4 * 1024 * 1024
+      );
+    });
+    writes.open();
+    await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
+    expect(sha256(readFileSync(bob.m.message(sent.key)!.file!.path!))).toBe(sha256(bytes));
+  });
+
+  it('when the sender cancels, the receiver shows it cancelled by the sender and deletes what it had', async () => {
+    const bobProfile = tempDir('strata-bob-');
+    const alice = engine('alice');
+    const bob = engine('bob', { profileDir: bobProfile });
+    await Promise.all([alice.online(), bob.online()]);
+    const writes = throttleWrites(bob);
+    writes.allow(4 * 1024 * 1024);
+    const sent = await alice.m.sendFile('bob', sourceFile(randomBytes(24 * 1024 * 1024)));
+    await bob.until(() => (latest(bob, sent.key)?.file?.bytesDone ?? 0) > 0);
+    expect(alice.m.controlFile(sent.key, 'cancel')).toBe(true);
+    expect(alice.m.message(sent.key)!.file).toMatchObject({
+      state: 'cancelled',
+      cancelledBy: 'me',
+    });
+    await bob.until(() => bob.m.message(sent.key)?.file?.state === 'cancelled');
+    expect(bob.m.message(sent.key)!.file).toMatchObject({ cancelledBy: 'peer', error: null });
+    expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
+    writes.open();
+  });
+
+  it('a receiver away when the sender cancels learns it when it comes back, after a restart', async () => {
+    const bobProfile = tempDir('strata-bob-');
+    const alice = engine('alice');
+    let bob = engine('bob', { profileDir: bobProfile });
+    await Promise.all([alice.online(), bob.online()]);
+    throttleWrites(bob).allow(4 * 1024 * 1024);
+    const sent = await alice.m.sendFile('bob', sourceFile(randomBytes(24 * 1024 * 1024)));
+    await bob.until(() => (latest(bob, sent.key)?.file?.bytesDone ?? 0) > 0);
+    await bob.close();
+    engines.splice(engines.indexOf(bob), 1);
+    expect(readdirSync(join(bobProfile, 'partial'))).toHaveLength(1);
+    expect(alice.m.controlFile(sent.key, 'cancel')).toBe(true);
+    bob = engine('bob', { profileDir: bobProfile });
+    await bob.until(() => bob.m.message(sent.key)?.file?.state === 'cancelled');
+    expect(bob.m.message(sent.key)!.file!.cancelledBy).toBe('peer');
+    expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
+    await bob.close();
+    engines.splice(engines.indexOf(bob), 1);
+    // And it stays so.
+    bob = engine('bob', { profileDir: bobProfile });
+    expect(bob.m.message(sent.key)!.file).toMatchObject({
+      state: 'cancelled',
+      cancelledBy: 'peer',
+    });
+  });
+
+  it('a paused sender shows as paused at the receiver, and as moving again once resumed', async () => {
+    const alice = engine('alice');
+    const bob = engine('bob');
+    await Promise.all([alice.online(), bob.online()]);
+    const writes = throttleWrites(bob);
+    writes.allow(4 * 1024 * 1024);
+    const bytes = randomBytes(24 * 1024 * 1024);
+    const sent = await alice.m.sendFile('bob', sourceFile(bytes));
+    await bob.until(() => (latest(bob, sent.key)?.file?.bytesDone ?? 0) > 0);
+    expect(alice.m.controlFile(sent.key, 'pause')).toBe(true);
+    await bob.until(() => latest(bob, sent.key)?.file?.state === 'paused');
+    expect(bob.m.message(sent.key)!.file!.state).toBe('paused');
+    expect(alice.m.controlFile(sent.key, 'resume')).toBe(true);
+    await bob.until(() => latest(bob, sent.key)?.file?.state === 'receiving');
+    writes.open();
+    await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
+    expect(sha256(readFileSync(bob.m.message(sent.key)!.file!.path!))).toBe(sha256(bytes));
+  });
+
+  it('cancelling our own file shows it cancelled by us, not failed, and it is not sent again', async () => {
+    const alice = engine('alice');
+    const bob = engine('bob');
+    await Promise.all([alice.online(), bob.online()]);
+    throttleWrites(bob).allow(1024 * 1024);
+    const sent = await alice.m.sendFile('bob', sourceFile(randomBytes(8 * 1024 * 1024)));
+    expect(alice.m.controlFile(sent.key, 'cancel')).toBe(true);
+    expect(alice.m.message(sent.key)!.file).toMatchObject({
+      state: 'cancelled',
+      cancelledBy: 'me',
+      error: null,
+    });
+    expect(alice.m.retry(sent.key)).toBe(false);
+    expect(alice.m.message(sent.key)!.file!.state).toBe('cancelled');
+  });
+});
+
 /** A header of a file of `size` bytes named `name` whose SHA-256 is said to be `digest`. */
 function fileHeader(name: string, size: number, digest: string): Uint8Array {
   return encodeFileHeader({ name, size, type: 'application/octet-stream', sha256: digest });

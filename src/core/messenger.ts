@@ -134,8 +134,13 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       partialDir: join(profileDir, 'partial'),
       maxFileBytes: fileSettings.maxFileBytes,
     });
-    this.files = new FileTransfers(db, this.transport, { user, device }, fileSettings, (key) =>
-      this.emitMessage(key),
+    this.files = new FileTransfers(
+      db,
+      this.transport,
+      { user, device },
+      fileSettings,
+      (key) => this.emitMessage(key),
+      () => this.conn.isOnline,
     );
     this.transport.on('fileFailed', (key, reason) => {
       this.refusals.set(`${key.author}/${key.authorDevice}/${key.id}`, reason);
@@ -158,6 +163,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.conn.on('online', () => {
       this.emit('event', { type: 'connection', state: 'online' });
       this.transport.onOnline();
+      this.files.online();
     });
     this.conn.on('offline', (why) => {
       this.transport.onOffline();
@@ -341,9 +347,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     if (k.author !== this.user || k.authorDevice !== this.device) {
       return action === 'cancel' && this.files.cancelIncoming(k);
     }
-    if (action === 'pause') return this.transport.pauseFile(k.id);
-    if (action === 'resume') return this.transport.resumeFile(k.id);
-    return this.transport.cancelFile(k.id);
+    return this.files.control(k, action);
   }
 
   /** The file of a message on this machine (source or saved file), or null. */
@@ -371,7 +375,11 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.refusals.delete(key);
     const k = parseKey(key);
     if (!k || k.author !== this.user || k.authorDevice !== this.device) return false;
-    return this.transport.retry(k.id);
+    // A file we cancelled is over: its receiver has deleted what it had (send it anew instead).
+    if (this.view(k)?.file?.state === 'cancelled') return false;
+    if (!this.transport.retry(k.id)) return false;
+    this.files.watchProgress();
+    return true;
   }
 
   /** Marks everything received from `peer` as read and tells the peer. */

@@ -51,6 +51,7 @@ export interface FileView {
   size: number | null;
   type: string | null;
   sha256: string | null;
+  /** An incoming file shows 'paused' while its sender has paused it. */
   state: FileState;
   /** Bytes the peer has acknowledged (outgoing) or that are written here (incoming). */
   bytesDone: number;
@@ -58,6 +59,8 @@ export interface FileView {
   path: string | null;
   /** Why it failed, when it did. */
   error: string | null;
+  /** Who cancelled it, when it is cancelled: this end ('me') or the other ('peer'). */
+  cancelledBy: 'me' | 'peer' | null;
 }
 
 export interface PresenceView {

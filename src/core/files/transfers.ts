@@ -11,10 +11,12 @@ import {
   decodeFileHeader,
   encodeFileHeader,
   type FileHeader,
+  type SenderReceiptKind,
 } from '../../shared/protocol/index.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey, Transport } from '../transport/transport.ts';
 import { ensureDownloadsDir } from './downloads.ts';
+import { FileReceipts } from './receipts.ts';
 import { mediaTypeOf, SNIFF_BYTES } from './media-type.ts';
 import { moveToUniqueDestination, sanitizeFileName } from './names.ts';
 import { identify, type FileIdentity } from './source.ts';
@@ -40,7 +42,13 @@ interface FileRow {
   error: string | null;
   /** Where a verified incoming file is being saved (until 'done' is committed). */
   savingTo: string | null;
+  /** Which end cancelled it (null in rows from before this was recorded: this end). */
+  cancelledBy: 'sender' | 'receiver' | null;
+  /** An incoming file's sender has paused it. */
+  senderPaused: 0 | 1;
 }
+
+export type FileAction = 'pause' | 'resume' | 'cancel';
 
 /**
  * Whether `path` holds the file `header` describes, whole: a regular file (not a link to
@@ -70,6 +78,8 @@ export class FileTransfers {
   /** Reports progress of files in flight while there are any. */
   private progressTimer: ReturnType<typeof setInterval> | null = null;
   private readonly lastProgress = new Map<string, number>();
+  /** Receipts about files, kept until the connection takes them. */
+  private readonly receipts: FileReceipts;
 
   constructor(
     db: Db,
@@ -77,6 +87,8 @@ export class FileTransfers {
     me: { user: string; device: number },
     settings: FileSettings,
     changed: (key: MessageKey) => void,
+    /** Whether the relay is connected (receipts wait for it). */
+    online: () => boolean,
   ) {
     this.db = db;
     this.sql = statementCache(db);
@@ -84,12 +96,26 @@ export class FileTransfers {
     this.me = me;
     this.settings = settings;
     this.changed = changed;
+    this.receipts = new FileReceipts(
+      db,
+      (to, device, ids, kind) => transport.sendReceipt(to, device, ids, kind),
+      online,
+    );
     transport.on('fileComplete', (key) => void this.verify(key));
     transport.on('fileActivity', () => this.watchProgress());
+    transport.on('senderReceipt', (key, kind) => this.onSenderReceipt(key, kind));
   }
 
-  /** While files are in flight, emits each one's view when its progress moved (4 times a second). */
-  private watchProgress(): void {
+  /** The relay is connected: the receipts that waited for it go. */
+  online(): void {
+    this.receipts.flush();
+  }
+
+  /**
+   * While files are in flight, emits each one's view when its progress moved (4 times a
+   * second). Called whenever a file starts moving again (a resume, a retry).
+   */
+  watchProgress(): void {
     if (this.progressTimer !== null || this.closed) return;
     this.progressTimer = setInterval(() => this.reportProgress(), PROGRESS_INTERVAL_MS);
     this.progressTimer.unref();
@@ -116,6 +142,70 @@ export class FileTransfers {
       this.lastProgress.set(id, a.done);
       this.changed({ author: a.author, authorDevice: a.authorDevice, id: a.id });
     }
+  }
+
+  /**
+   * Pauses, resumes or cancels one of our files in flight, and tells its receiver, whose
+   * bubble would otherwise show a transfer that is no longer moving as live.
+   */
+  control(key: MessageKey, action: FileAction): boolean {
+    const id = key.id;
+    const done =
+      action === 'pause'
+        ? this.transport.pauseFile(id)
+        : action === 'resume'
+          ? this.transport.resumeFile(id)
+          : this.transport.cancelFile(id);
+    if (!done) return false;
+    const { peer } = this.sql(
+      'SELECT peer FROM messages WHERE author = ? AND author_device = ? AND id = ?',
+    ).get(key.author, key.authorDevice, id) as { peer: string };
+    const receipt: Record<FileAction, SenderReceiptKind> = {
+      pause: 'paused',
+      resume: 'resumed',
+      cancel: 'withdrawn',
+    };
+    this.receipts.post(peer, key.authorDevice, id, receipt[action]);
+    if (action === 'resume') this.watchProgress();
+    if (action === 'cancel') {
+      this.sql(
+        `UPDATE files SET cancelled_by = 'sender' WHERE author = ? AND author_device = ? AND id = ?`,
+      ).run(key.author, key.authorDevice, id);
+      this.changed(key);
+    }
+    return true;
+  }
+
+  /**
+   * The sender of an incoming file withdrew it (its partial file goes, and later segments
+   * are dropped), paused it or resumed it: the bubble shows so, across restarts.
+   */
+  private onSenderReceipt(key: MessageKey, kind: SenderReceiptKind): void {
+    const partial = this.transport.partial;
+    if (this.closed || partial === null || key.author === this.me.user) return;
+    const row = this.row(key);
+    if (kind === 'withdrawn' && !row) {
+      // Withdrawn before any segment came (or after ours were lost): none that follows is kept.
+      this.sql(
+        `INSERT OR IGNORE INTO files (author, author_device, id, path, state, cancelled_by)
+         VALUES (?, ?, ?, ?, 'cancelled', 'sender')`,
+      ).run(
+        key.author,
+        key.authorDevice,
+        key.id,
+        partial.pathOf(key.author, key.authorDevice, key.id),
+      );
+      return;
+    }
+    if (row?.state !== 'receiving') return;
+    if (kind === 'withdrawn') {
+      this.stopReceiving(key, row.path, 'sender');
+      return;
+    }
+    this.sql(
+      'UPDATE files SET sender_paused = ? WHERE author = ? AND author_device = ? AND id = ?',
+    ).run(kind === 'paused' ? 1 : 0, key.author, key.authorDevice, key.id);
+    this.changed(key);
   }
 
   /** Verifies files whose last segment arrived before a restart. */
@@ -250,9 +340,7 @@ export class FileTransfers {
   private saved(key: MessageKey, header: FileHeader, path: string): void {
     this.commitSaved(key, header, path);
     // Delivered now, not when the last segment came: the file is whole and in its place.
-    if (key.author !== this.me.user) {
-      this.transport.sendReceipt(key.author, key.authorDevice, [key.id], 'delivered');
-    }
+    this.tellSender(key, 'delivered');
     this.changed(key);
   }
 
@@ -277,14 +365,24 @@ export class FileTransfers {
   cancelIncoming(key: MessageKey): boolean {
     const row = this.row(key);
     if (!row || row.state !== 'receiving' || this.transport.partial === null) return false;
-    this.setState(key, 'cancelled', null);
     this.tellSender(key, 'cancelled');
-    this.transport.partial.remove(row.path);
-    this.sql(
-      'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
-    ).run(key.author, key.authorDevice, key.id);
-    this.changed(key);
+    this.stopReceiving(key, row.path, 'receiver');
     return true;
+  }
+
+  /** An incoming file is cancelled by either end: what has arrived of it goes. */
+  private stopReceiving(key: MessageKey, path: string, by: 'sender' | 'receiver'): void {
+    this.db.transaction(() => {
+      this.sql(
+        `UPDATE files SET state = 'cancelled', error = NULL, cancelled_by = ?, sender_paused = 0
+         WHERE author = ? AND author_device = ? AND id = ?`,
+      ).run(by, key.author, key.authorDevice, key.id);
+      this.sql(
+        'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
+      ).run(key.author, key.authorDevice, key.id);
+    })();
+    this.transport.partial?.remove(path);
+    this.changed(key);
   }
 
   /** An incoming file fails for good: the sender hears that it was refused, and stops. */
@@ -294,10 +392,8 @@ export class FileTransfers {
     this.changed(key);
   }
 
-  private tellSender(key: MessageKey, kind: 'cancelled' | 'refused'): void {
-    if (key.author !== this.me.user) {
-      this.transport.sendReceipt(key.author, key.authorDevice, [key.id], kind);
-    }
+  private tellSender(key: MessageKey, kind: 'delivered' | 'cancelled' | 'refused'): void {
+    if (key.author !== this.me.user) this.receipts.post(key.author, key.authorDevice, key.id, kind);
   }
 
   private setState(key: MessageKey, state: FileState, error: string | null): void {
@@ -308,7 +404,8 @@ export class FileTransfers {
 
   private row(key: MessageKey): FileRow | undefined {
     return this.sql(
-      `SELECT path, size, header, state, error, saving_to AS savingTo FROM files
+      `SELECT path, size, header, state, error, saving_to AS savingTo,
+         cancelled_by AS cancelledBy, sender_paused AS senderPaused FROM files
        WHERE author = ? AND author_device = ? AND id = ?`,
     ).get(key.author, key.authorDevice, key.id) as FileRow | undefined;
   }
@@ -348,16 +445,19 @@ export class FileTransfers {
         size !== null && segmentCount > 1 ? Math.ceil(size / (segmentCount - 1)) : segmentSize;
       done = row.state === 'done' || body !== null ? (size ?? 0) : chunks.n * chunk;
     }
+    const thisEnd = direction === 'out' ? 'sender' : 'receiver';
     return {
       name:
         direction === 'in' && row.state === 'done' ? basename(row.path) : (header?.name ?? null),
       size,
       type: header?.type ?? null,
       sha256: header?.sha256 ?? null,
-      state: row.state,
+      state: row.state === 'receiving' && row.senderPaused === 1 ? 'paused' : row.state,
       bytesDone: size === null ? done : Math.min(done, size),
       path: direction === 'out' || row.state === 'done' ? row.path : null,
       error: row.error,
+      cancelledBy:
+        row.state !== 'cancelled' ? null : (row.cancelledBy ?? thisEnd) === thisEnd ? 'me' : 'peer',
     };
   }
 }

@@ -98,6 +98,20 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE files ADD COLUMN saving_to TEXT;
   `,
+  // 4: who cancelled a file (either end can), whether the sender of an incoming file has
+  // paused it, and the receipts about files still to be sent (a connection that is down must
+  // not lose them: the peer would wait forever).
+  `
+  ALTER TABLE files ADD COLUMN cancelled_by TEXT CHECK (cancelled_by IN ('sender', 'receiver'));
+  ALTER TABLE files ADD COLUMN sender_paused INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE file_receipts (
+    to_user TEXT NOT NULL,
+    message_device INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    PRIMARY KEY (to_user, message_device, message_id)
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

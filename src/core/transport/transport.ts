@@ -17,6 +17,8 @@ import type {
 import {
   CHUNK_OFFSET_BYTES,
   MAX_RECEIPT_IDS,
+  SENDER_RECEIPT_KINDS,
+  type SenderReceiptKind,
   decodeChunk,
   decodeFileHeader,
   writeChunkOffset,
@@ -71,6 +73,8 @@ export interface TransportEvents {
   fileActivity: [];
   /** A file segment could not be written (disk full...): it is not acknowledged. */
   fileWriteFailed: [key: MessageKey, reason: string];
+  /** The sender of an incoming file withdrew, paused or resumed it. */
+  senderReceipt: [key: MessageKey, kind: SenderReceiptKind];
 }
 
 /** Where incoming files are written, and how large one may be. */
@@ -885,6 +889,19 @@ export class Transport extends EventEmitter<TransportEvents> {
   }
 
   private onReceipt(frame: ReceiptFrame): void {
+    // About the sender's own file on its way here: the files layer's business. Only the
+    // device sending a file speaks for it.
+    if (SENDER_RECEIPT_KINDS.has(frame.kind)) {
+      if (frame.messageDevice !== frame.fromDevice || frame.from === this.me.user) return;
+      for (const id of frame.messageIds) {
+        this.emit(
+          'senderReceipt',
+          { author: frame.from, authorDevice: frame.messageDevice, id },
+          frame.kind as SenderReceiptKind,
+        );
+      }
+      return;
+    }
     if (frame.kind === 'cancelled' || frame.kind === 'refused') {
       if (frame.messageDevice !== this.me.device) return;
       for (const id of frame.messageIds) this.declined(id, frame.from, frame.kind);

@@ -127,6 +127,7 @@ describe('filePreview', () => {
       bytesDone: 10,
       path: null,
       error: null,
+      cancelledBy: null,
     };
     expect(filePreview(message({ id: 1, text: null, file }))).toBe('📎 slides.pdf');
     expect(filePreview(message({ id: 2, text: null, file: { ...file, name: null } }))).toBe('📎 …');
