@@ -573,6 +573,40 @@ describe('files from a hostile or broken peer', () => {
     await mallory.close();
   });
 
+  it("a file withdrawn before its segments come is not received, and only its sender's device can withdraw or pause it", async () => {
+    const bob = engine('bob');
+    await bob.online();
+    const mallory = await TestClient.connect(relay.url, 'mallory', 9);
+    const receipt = (kind: 'withdrawn' | 'paused', id: number, messageDevice = 9) =>
+      mallory.send({
+        type: 'receipt',
+        from: 'mallory',
+        fromDevice: 9,
+        to: 'bob',
+        toDevice: 0,
+        kind,
+        messageDevice,
+        messageIds: [id],
+      });
+    const bytes = randomBytes(1000);
+    const header = fileHeader('late.bin', bytes.length, sha256(bytes));
+    receipt('withdrawn', 84);
+    // Another device's word counts for nothing: file 85 arrives whole.
+    receipt('withdrawn', 85, 10);
+    receipt('paused', 85, 10);
+    for (const id of [84, 85]) {
+      sendFileSegment(mallory, id, header, 0, 2);
+      sendFileSegment(mallory, id, encodeChunk(0, bytes), 1, 2);
+    }
+    await bob.until(() => bob.m.message('mallory/9/85')?.file?.state === 'done');
+    expect(bob.m.message('mallory/9/84')!.file).toMatchObject({
+      state: 'cancelled',
+      cancelledBy: 'peer',
+    });
+    expect(readdirSync(bob.m.fileSettings.downloadsDir)).toEqual(['late.bin']);
+    await mallory.close();
+  });
+
   it('a file that arrives damaged fails at the receiver, and the sender hears it was refused', async () => {
     const bob = engine('bob');
     await bob.online();
