@@ -458,6 +458,7 @@ describe('pausing and cancelling, as both ends see it', () => {
     await bob.close();
     engines.splice(engines.indexOf(bob), 1);
     expect(readdirSync(join(bobProfile, 'partial'))).toHaveLength(1);
+    await alice.until(() => alice.m.presence().find((p) => p.user === 'bob')?.online === false);
     expect(alice.m.controlFile(sent.key, 'cancel')).toBe(true);
     bob = engine('bob', { profileDir: bobProfile });
     await bob.until(() => bob.m.message(sent.key)?.file?.state === 'cancelled');

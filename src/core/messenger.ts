@@ -339,15 +339,10 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     return view;
   }
 
-  /** Pauses, resumes or cancels one of our files in flight; false if that does not apply. */
+  /** Pauses, resumes or cancels a file in flight (see FileTransfers.control). */
   controlFile(key: string, action: 'pause' | 'resume' | 'cancel'): boolean {
     const k = parseKey(key);
-    if (!k) return false;
-    // An incoming file can only be cancelled: its partial file goes, later segments are dropped.
-    if (k.author !== this.user || k.authorDevice !== this.device) {
-      return action === 'cancel' && this.files.cancelIncoming(k);
-    }
-    return this.files.control(k, action);
+    return k !== null && this.files.control(k, action);
   }
 
   /** The file of a message on this machine (source or saved file), or null. */
@@ -375,11 +370,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.refusals.delete(key);
     const k = parseKey(key);
     if (!k || k.author !== this.user || k.authorDevice !== this.device) return false;
-    // A file we cancelled is over: its receiver has deleted what it had (send it anew instead).
-    if (this.view(k)?.file?.state === 'cancelled') return false;
-    if (!this.transport.retry(k.id)) return false;
-    this.files.watchProgress();
-    return true;
+    return this.files.retry(k);
   }
 
   /** Marks everything received from `peer` as read and tells the peer. */

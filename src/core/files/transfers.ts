@@ -115,7 +115,7 @@ export class FileTransfers {
    * While files are in flight, emits each one's view when its progress moved (4 times a
    * second). Called whenever a file starts moving again (a resume, a retry).
    */
-  watchProgress(): void {
+  private watchProgress(): void {
     if (this.progressTimer !== null || this.closed) return;
     this.progressTimer = setInterval(() => this.reportProgress(), PROGRESS_INTERVAL_MS);
     this.progressTimer.unref();
@@ -146,9 +146,13 @@ export class FileTransfers {
 
   /**
    * Pauses, resumes or cancels one of our files in flight, and tells its receiver, whose
-   * bubble would otherwise show a transfer that is no longer moving as live.
+   * bubble would otherwise show a transfer that is no longer moving as live; an incoming file
+   * can only be cancelled. False if that does not apply.
    */
   control(key: MessageKey, action: FileAction): boolean {
+    if (key.author !== this.me.user || key.authorDevice !== this.me.device) {
+      return action === 'cancel' && this.cancelIncoming(key);
+    }
     const id = key.id;
     const done =
       action === 'pause'
@@ -173,6 +177,16 @@ export class FileTransfers {
       ).run(key.author, key.authorDevice, id);
       this.changed(key);
     }
+    return true;
+  }
+
+  /**
+   * Sends one of our failed messages again (a file's progress shows again). A file we
+   * cancelled is over, its receiver has deleted what it had: it is sent anew instead.
+   */
+  retry(key: MessageKey): boolean {
+    if (this.row(key)?.state === 'cancelled' || !this.transport.retry(key.id)) return false;
+    this.watchProgress();
     return true;
   }
 
@@ -362,7 +376,7 @@ export class FileTransfers {
   }
 
   /** Stops receiving a file: its partial file is deleted; segments still coming are dropped. */
-  cancelIncoming(key: MessageKey): boolean {
+  private cancelIncoming(key: MessageKey): boolean {
     const row = this.row(key);
     if (!row || row.state !== 'receiving' || this.transport.partial === null) return false;
     this.tellSender(key, 'cancelled');
