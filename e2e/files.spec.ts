@@ -1,8 +1,9 @@
 // Scenario: files between two windows. A file dropped on Alice's chat appears in Bob's with its
 // progress, then as the file itself, byte-identical (its SHA-256 as served by Bob's host); files
 // picked with the attach button (several at once, an image previewed); a file over the size
-// limit refused before any upload; a large file paused and resumed; one cancelled by its
-// receiver.
+// limit refused before any upload; a large file paused and resumed (both windows show the
+// pause, and the sender's progress moves on after it); one cancelled by its receiver, and
+// one by its sender (each window says who cancelled it, and nothing is offered to retry).
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -165,7 +166,11 @@ test('a file over the size limit is refused before it is uploaded', async ({ app
  */
 const SLOW_CHANNEL = { rateBytesPerSec: 1024 * 1024 };
 
-test('a large file is paused and resumed, and arrives whole', async ({ app, relay, downloads }) => {
+test("a large file is paused and resumed: both windows show the pause, the sender's progress moves on, and it arrives whole", async ({
+  app,
+  relay,
+  downloads,
+}) => {
   // 64 MiB through a relay on a shared two-core machine takes tens of seconds.
   test.setTimeout(150_000);
   await relay.admin(SLOW_CHANNEL);
@@ -192,14 +197,23 @@ test('a large file is paused and resumed, and arrives whole', async ({ app, rela
     await expect(sent).toHaveAttribute('data-state', 'paused');
     await expect(sent.getByTestId('file-resume')).toBeVisible();
     await expect(sent.getByTestId('file-pause')).toHaveCount(0);
-    const pausedAt = Number(await sent.getByTestId('file-progress').getAttribute('data-value'));
+    const progress = async () =>
+      Number(await sent.getByTestId('file-progress').getAttribute('data-value'));
+    const pausedAt = await progress();
     expect(pausedAt).toBeLessThan(1);
+    // Bob's window says so, rather than showing a transfer that is still moving.
+    await expect(received).toHaveAttribute('data-state', 'paused');
+    await expect(received.getByTestId('file-progress-text')).toContainText('Paused by the sender');
+
+    // Alice's own progress moves on after the resume, before the file is through.
+    await sent.getByTestId('file-resume').click();
+    await expect(sent).toHaveAttribute('data-state', 'sending');
     await expect(received).toHaveAttribute('data-state', 'receiving');
+    await expect.poll(progress, { timeout: 60_000 }).toBeGreaterThan(pausedAt + 0.02);
+    await expect(sent).toHaveAttribute('data-state', 'sending');
 
     // The rest goes at full speed.
     await relay.admin({ rateBytesPerSec: 0 });
-    await sent.getByTestId('file-resume').click();
-    await expect(sent).not.toHaveAttribute('data-state', 'paused');
     await expect(received).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
     expect(sha256(await fileBytes(bob.page, received))).toBe(sha256(bytes));
   } finally {
@@ -237,6 +251,45 @@ test('the receiver cancels a file on its way; nothing is saved, and the sender i
     const sent = fileBubble(alice.page, 'out');
     await expect(sent).toHaveAttribute('data-state', 'failed');
     await expect(sent.getByTestId('file-error')).toContainText('bob cancelled the file');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the sender cancels a file on its way: both windows say who cancelled it, and nothing is offered to retry', async ({
+  app,
+  relay,
+  downloads,
+}) => {
+  await relay.admin(SLOW_CHANNEL);
+  const alice = await app('alice');
+  const bob = await app('bob');
+  await expectOnline(alice.page, 'bob');
+  await openChat(alice.page, 'bob');
+  await setDownloadsDir(bob.page, downloads);
+  await openChat(bob.page, 'alice');
+
+  const dir = tempDir('strata-e2e-file-');
+  try {
+    const path = join(dir, 'draft.bin');
+    writeFileSync(path, randomBytes(64 * 1024 * 1024));
+    await alice.page.getByTestId('composer-file-input').setInputFiles(path);
+
+    const sent = fileBubble(alice.page, 'out');
+    const received = fileBubble(bob.page, 'in');
+    await expect(received).toHaveAttribute('data-state', 'receiving', { timeout: 30_000 });
+    await sent.getByTestId('file-cancel').click();
+    // Alice's window: cancelled by her, not a failure to send.
+    await expect(sent).toHaveAttribute('data-state', 'cancelled');
+    await expect(sent.getByTestId('file-cancelled')).toHaveText('Cancelled by you');
+    await expect(sent.getByTestId('file-error')).toHaveCount(0);
+    await expect(alice.page.getByTestId('message-retry')).toHaveCount(0);
+    // Bob's window: no longer receiving, no speed or time left, and nothing kept.
+    await expect(received).toHaveAttribute('data-state', 'cancelled');
+    await expect(received.getByTestId('file-cancelled')).toHaveText('Cancelled by the sender');
+    await expect(received.getByTestId('file-progress')).toHaveCount(0);
+    await expect(received.getByTestId('file-cancel')).toHaveCount(0);
+    expect(readdirSync(downloads)).toEqual([]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -525,6 +525,35 @@ describe('acks and receipts', () => {
     custody.flush();
     expect(store.custodyFrames).toBe(1);
   });
+
+  it("a sender's withdrawn receipt releases its own message; paused and resumed release nothing", () => {
+    start();
+    const alice = relay.connect('alice', 1);
+    const bob = relay.connect('bob', 1);
+    send(alice, 'bob', 5, 2);
+    // Bob's message to alice with the same id and device: a sender's receipt must not touch it.
+    send(bob, 'alice', 5);
+    custody.flush();
+    const fromAlice = (kind: ReceiptKind) =>
+      custody.onReceipt({
+        type: 'receipt',
+        from: 'alice',
+        fromDevice: 1,
+        to: 'bob',
+        toDevice: 0,
+        kind,
+        messageDevice: 1,
+        messageIds: [5],
+      });
+    fromAlice('paused');
+    fromAlice('resumed');
+    custody.flush();
+    expect(store.custodyFrames).toBe(3);
+    fromAlice('withdrawn');
+    custody.flush();
+    expect(store.unackedFor('alice', 1, 'bob', 10)).toHaveLength(0);
+    expect(store.unackedFor('bob', 1, 'alice', 10)).toHaveLength(1);
+  });
 });
 
 describe('retransmission by the relay', () => {

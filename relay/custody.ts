@@ -285,12 +285,17 @@ export class Custody {
 
   /**
    * A `delivered` receipt (the recipient has the whole message), or `cancelled` or `refused`
-   * (it will not take it): custody lets go of it, written or waiting.
+   * (it will not take it), or the sender's `withdrawn` (it cancelled the message): custody
+   * lets go of it, written or waiting. `read`, `paused` and `resumed` change nothing here.
    */
   onReceipt(frame: ReceiptFrame): void {
-    // Delivered, or cancelled or refused by the recipient: either way nothing more is owed.
-    if (this.closed || frame.kind === 'read') return;
-    const key = { sender: frame.to, senderDevice: frame.messageDevice, recipient: frame.from };
+    if (this.closed || frame.kind === 'read' || frame.kind === 'paused') return;
+    if (frame.kind === 'resumed') return;
+    // Either way nothing more is owed; a withdrawal names the sender's own messages.
+    const key =
+      frame.kind === 'withdrawn'
+        ? { sender: frame.from, senderDevice: frame.messageDevice, recipient: frame.to }
+        : { sender: frame.to, senderDevice: frame.messageDevice, recipient: frame.from };
     const k = keyOf(key);
     const ids = new Set(frame.messageIds);
     const pending = new Set<number>();

@@ -11,6 +11,7 @@ import { identify } from '../src/core/files/source.ts';
 import type { IncomingFiles } from '../src/core/files/incoming.ts';
 import type { Transport } from '../src/core/transport/transport.ts';
 import { TestClient } from './helpers/client.ts';
+import { EngineProcess } from './helpers/engine-process.ts';
 import { TestEngine } from './helpers/engine.ts';
 import { startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
 
@@ -311,14 +312,214 @@ describe('files through the relay', () => {
     const bob = engine('bob');
     await Promise.all([alice.online(), bob.online()]);
     const bytes = randomBytes(24 * 1024 * 1024);
+    // Bob takes 4 MiB until the resume: the file is still on its way when it is paused.
+    const writes = throttleWrites(bob);
+    writes.allow(4 * 1024 * 1024);
     const sent = await alice.m.sendFile('bob', sourceFile(bytes));
     await alice.until(() => (latest(alice, sent.key)?.file?.bytesDone ?? 0) > 0);
     expect(alice.m.controlFile(sent.key, 'pause')).toBe(true);
     expect(alice.m.message(sent.key)!.file!.state).toBe('paused');
     expect(alice.m.controlFile(sent.key, 'pause')).toBe(false);
     expect(alice.m.controlFile(sent.key, 'resume')).toBe(true);
+    writes.open();
     await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
     expect(sha256(readFileSync(bob.m.message(sent.key)!.file!.path!))).toBe(sha256(bytes));
+  });
+});
+
+describe('files across a crash', () => {
+  it('a crash between saving a verified file and committing it: the next start finds it saved, and nothing is refused', async () => {
+    const bobProfile = tempDir('strata-bob-');
+    const downloads = tempDir('strata-bob-downloads-');
+    // Bob's engine in its own process stops dead once the file is in his downloads folder,
+    // before that is committed; then it is killed there.
+    const frozen = new EngineProcess(
+      bobProfile,
+      relay.url,
+      'bob',
+      {},
+      {
+        downloadsDir: downloads,
+        freezeAt: 'saveCommit',
+      },
+    );
+    try {
+      await frozen.online();
+      const alice = engine('alice');
+      await alice.online();
+      const bytes = randomBytes(3 * 1024 * 1024 + 5);
+      const sent = await alice.m.sendFile('bob', sourceFile(bytes, 'notes.bin'));
+      await frozen.until(() => frozen.events.some((e) => e.type === 'frozen'));
+      await frozen.kill();
+      expect(readdirSync(downloads)).toEqual(['notes.bin']);
+      expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
+
+      const bob = engine('bob', { profileDir: bobProfile, downloadsDir: downloads });
+      const settled = () => bob.m.message(sent.key)?.file?.state;
+      await bob.until(() => settled() === 'done' || settled() === 'failed');
+      expect(bob.m.message(sent.key)!.file).toMatchObject({
+        state: 'done',
+        path: join(downloads, 'notes.bin'),
+        error: null,
+      });
+      await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
+      expect(alice.m.message(sent.key)!.file!.state).toBe('done');
+      // One copy, whole; nothing left behind.
+      expect(readdirSync(downloads)).toEqual(['notes.bin']);
+      expect(sha256(readFileSync(join(downloads, 'notes.bin')))).toBe(sha256(bytes));
+      expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
+    } finally {
+      await frozen.kill();
+    }
+  });
+});
+
+/**
+ * Holds bob's writes of file chunks once `budget` more bytes are on disk, until `open()`:
+ * a transfer that cannot finish before the test has looked at it.
+ */
+function throttleWrites(bob: TestEngine) {
+  type Writer = { write(path: string, offset: number, bytes: Uint8Array): Promise<void> };
+  const partial = (bob.m as unknown as { incomingFiles: IncomingFiles }).incomingFiles
+    .partial as unknown as Writer;
+  const write = partial.write.bind(partial);
+  let budget = Infinity;
+  let opened: () => void = () => {};
+  let gate = Promise.resolve();
+  partial.write = async (path, offset, bytes) => {
+    while (budget < bytes.length) await gate;
+    budget -= bytes.length;
+    return write(path, offset, bytes);
+  };
+  return {
+    allow(bytes: number) {
+      budget = bytes;
+      // Writes waiting on the last gate look again at the new budget.
+      const waiting = opened;
+      gate = new Promise<void>((resolve) => (opened = resolve));
+      waiting();
+    },
+    open() {
+      budget = Infinity;
+      opened();
+    },
+  };
+}
+
+describe('pausing and cancelling, as both ends see it', () => {
+  it("after pause and resume, the sender's own progress keeps moving", async () => {
+    const alice = engine('alice');
+    const bob = engine('bob');
+    await Promise.all([alice.online(), bob.online()]);
+    const size = 24 * 1024 * 1024;
+    const bytes = randomBytes(size);
+    // Bob takes 4 MiB before the pause and 8 MiB after the resume, and then nothing, so the
+    // file cannot finish before its progress after the resume has been seen.
+    const writes = throttleWrites(bob);
+    writes.allow(4 * 1024 * 1024);
+    const sent = await alice.m.sendFile('bob', sourceFile(bytes));
+    await alice.until(() => (latest(alice, sent.key)?.file?.bytesDone ?? 0) > 0);
+    expect(alice.m.controlFile(sent.key, 'pause')).toBe(true);
+    const paused = alice.m.message(sent.key)!.file!.bytesDone;
+    // A pause of more than a progress tick (250 ms): the tick that finds nothing in flight
+    // runs now rather than after a wait.
+    (alice.m as unknown as { files: { reportProgress(): void } }).files.reportProgress();
+    writes.allow(8 * 1024 * 1024);
+    expect(alice.m.controlFile(sent.key, 'resume')).toBe(true);
+    // Progress as it goes, not only when the whole file is sent (held or acknowledged).
+    await alice.until(() => {
+      const view = latest(alice, sent.key);
+      return (
+        view?.status === 'pending' &&
+        view.file?.state === 'sending' &&
+        view.file.bytesDone >= paused + 4 * 1024 * 1024
+      );
+    });
+    writes.open();
+    await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
+    expect(sha256(readFileSync(bob.m.message(sent.key)!.file!.path!))).toBe(sha256(bytes));
+  });
+
+  it('when the sender cancels, the receiver shows it cancelled by the sender and deletes what it had', async () => {
+    const bobProfile = tempDir('strata-bob-');
+    const alice = engine('alice');
+    const bob = engine('bob', { profileDir: bobProfile });
+    await Promise.all([alice.online(), bob.online()]);
+    const writes = throttleWrites(bob);
+    writes.allow(4 * 1024 * 1024);
+    const sent = await alice.m.sendFile('bob', sourceFile(randomBytes(24 * 1024 * 1024)));
+    await bob.until(() => (latest(bob, sent.key)?.file?.bytesDone ?? 0) > 0);
+    expect(alice.m.controlFile(sent.key, 'cancel')).toBe(true);
+    expect(alice.m.message(sent.key)!.file).toMatchObject({
+      state: 'cancelled',
+      cancelledBy: 'me',
+    });
+    await bob.until(() => bob.m.message(sent.key)?.file?.state === 'cancelled');
+    expect(bob.m.message(sent.key)!.file).toMatchObject({ cancelledBy: 'peer', error: null });
+    expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
+    writes.open();
+  });
+
+  it('a receiver away when the sender cancels learns it when it comes back, after a restart', async () => {
+    const bobProfile = tempDir('strata-bob-');
+    const alice = engine('alice');
+    let bob = engine('bob', { profileDir: bobProfile });
+    await Promise.all([alice.online(), bob.online()]);
+    throttleWrites(bob).allow(4 * 1024 * 1024);
+    const sent = await alice.m.sendFile('bob', sourceFile(randomBytes(24 * 1024 * 1024)));
+    await bob.until(() => (latest(bob, sent.key)?.file?.bytesDone ?? 0) > 0);
+    await bob.close();
+    engines.splice(engines.indexOf(bob), 1);
+    expect(readdirSync(join(bobProfile, 'partial'))).toHaveLength(1);
+    await alice.until(() => alice.m.presence().find((p) => p.user === 'bob')?.online === false);
+    expect(alice.m.controlFile(sent.key, 'cancel')).toBe(true);
+    bob = engine('bob', { profileDir: bobProfile });
+    await bob.until(() => bob.m.message(sent.key)?.file?.state === 'cancelled');
+    expect(bob.m.message(sent.key)!.file!.cancelledBy).toBe('peer');
+    expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
+    await bob.close();
+    engines.splice(engines.indexOf(bob), 1);
+    // And it stays so.
+    bob = engine('bob', { profileDir: bobProfile });
+    expect(bob.m.message(sent.key)!.file).toMatchObject({
+      state: 'cancelled',
+      cancelledBy: 'peer',
+    });
+  });
+
+  it('a paused sender shows as paused at the receiver, and as moving again once resumed', async () => {
+    const alice = engine('alice');
+    const bob = engine('bob');
+    await Promise.all([alice.online(), bob.online()]);
+    const writes = throttleWrites(bob);
+    writes.allow(4 * 1024 * 1024);
+    const bytes = randomBytes(24 * 1024 * 1024);
+    const sent = await alice.m.sendFile('bob', sourceFile(bytes));
+    await bob.until(() => (latest(bob, sent.key)?.file?.bytesDone ?? 0) > 0);
+    expect(alice.m.controlFile(sent.key, 'pause')).toBe(true);
+    await bob.until(() => latest(bob, sent.key)?.file?.state === 'paused');
+    expect(bob.m.message(sent.key)!.file!.state).toBe('paused');
+    expect(alice.m.controlFile(sent.key, 'resume')).toBe(true);
+    await bob.until(() => latest(bob, sent.key)?.file?.state === 'receiving');
+    writes.open();
+    await alice.until(() => alice.m.message(sent.key)?.status === 'delivered');
+    expect(sha256(readFileSync(bob.m.message(sent.key)!.file!.path!))).toBe(sha256(bytes));
+  });
+
+  it('cancelling our own file shows it cancelled by us, not failed, and it is not sent again', async () => {
+    const alice = engine('alice');
+    const bob = engine('bob');
+    await Promise.all([alice.online(), bob.online()]);
+    throttleWrites(bob).allow(1024 * 1024);
+    const sent = await alice.m.sendFile('bob', sourceFile(randomBytes(8 * 1024 * 1024)));
+    expect(alice.m.controlFile(sent.key, 'cancel')).toBe(true);
+    expect(alice.m.message(sent.key)!.file).toMatchObject({
+      state: 'cancelled',
+      cancelledBy: 'me',
+      error: null,
+    });
+    expect(alice.m.retry(sent.key)).toBe(false);
+    expect(alice.m.message(sent.key)!.file!.state).toBe('cancelled');
   });
 });
 
@@ -383,6 +584,40 @@ describe('files from a hostile or broken peer', () => {
     segment(2, encodeChunk(chunk, randomBytes(chunk)));
     await mallory.until(() => receipts() === 2, 'a second cancelled receipt');
     expect(bob.m.message('mallory/9/82')!.file!.state).toBe('cancelled');
+    await mallory.close();
+  });
+
+  it("a file withdrawn before its segments come is not received, and only its sender's device can withdraw or pause it", async () => {
+    const bob = engine('bob');
+    await bob.online();
+    const mallory = await TestClient.connect(relay.url, 'mallory', 9);
+    const receipt = (kind: 'withdrawn' | 'paused', id: number, messageDevice = 9) =>
+      mallory.send({
+        type: 'receipt',
+        from: 'mallory',
+        fromDevice: 9,
+        to: 'bob',
+        toDevice: 0,
+        kind,
+        messageDevice,
+        messageIds: [id],
+      });
+    const bytes = randomBytes(1000);
+    const header = fileHeader('late.bin', bytes.length, sha256(bytes));
+    receipt('withdrawn', 84);
+    // Another device's word counts for nothing: file 85 arrives whole.
+    receipt('withdrawn', 85, 10);
+    receipt('paused', 85, 10);
+    for (const id of [84, 85]) {
+      sendFileSegment(mallory, id, header, 0, 2);
+      sendFileSegment(mallory, id, encodeChunk(0, bytes), 1, 2);
+    }
+    await bob.until(() => bob.m.message('mallory/9/85')?.file?.state === 'done');
+    expect(bob.m.message('mallory/9/84')!.file).toMatchObject({
+      state: 'cancelled',
+      cancelledBy: 'peer',
+    });
+    expect(readdirSync(bob.m.fileSettings.downloadsDir)).toEqual(['late.bin']);
     await mallory.close();
   });
 

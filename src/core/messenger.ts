@@ -1,7 +1,6 @@
 // The engine: one profile directory, one relay, the transport and the application layer.
 // The desktop app, the browser host, the command-line client, the tests and the benchmarks
 // all embed this same class and speak to it through the contract in src/shared/api.ts.
-import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type {
   ConversationView,
@@ -18,20 +17,16 @@ import { RelayConnection, type HeartbeatOptions } from './connection.ts';
 import { LookupError, PresenceBook } from './presence.ts';
 import { deleteConversationRows, unfinishedIncomingFiles } from './conversations.ts';
 import { closeDatabase, openDatabase, statementCache, type Db } from './store/database.ts';
-import { MessageClock, sentAtOf } from './transport/message-clock.ts';
+import type { MessageClock } from './transport/message-clock.ts';
+import { sentAtOf } from './transport/message-clock.ts';
 import { Transport, type MessageKey } from './transport/transport.ts';
 import { join } from 'node:path';
-import { defaultDownloadsDir } from './files/downloads.ts';
 import { FileError, FileTransfers, type FileSettings } from './files/transfers.ts';
 import { IncomingFiles } from './files/incoming.ts';
 import { fileStreams } from './files/source.ts';
 import { MessengerError } from './errors.ts';
-import {
-  DEFAULT_MAX_FILE_BYTES,
-  DEFAULT_SETTINGS,
-  checkFileSettings,
-  checkSettings,
-} from './settings.ts';
+import { checkFileSettings, checkSettings } from './settings.ts';
+import { loadProfile } from './profile.ts';
 import { relayRefusalReason } from '../shared/failures.ts';
 
 export { MessengerError } from './errors.ts';
@@ -138,6 +133,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       { user, device },
       fileSettings,
       (key) => this.emitMessage(key),
+      () => this.conn.isOnline,
     );
     this.transport.on('fileFailed', (key, reason) => {
       this.refusals.set(`${key.author}/${key.authorDevice}/${key.id}`, reason);
@@ -161,6 +157,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       this.peers.connected();
       this.emit('event', { type: 'connection', state: 'online' });
       this.transport.onOnline();
+      this.files.online();
     });
     this.conn.on('offline', (why) => {
       this.transport.onOffline();
@@ -173,55 +170,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   static open(options: MessengerOptions): Messenger {
     const db = openDatabase(options.profileDir);
     try {
-      const meta = new Map(
-        (db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map(
-          (r) => [r.key, r.value],
-        ),
-      );
-      let user = meta.get('user');
-      if (options.user !== undefined && user !== undefined && options.user !== user) {
-        throw new MessengerError(`this profile belongs to ${user}, not ${options.user}`);
-      }
-      if (user === undefined) {
-        if (options.user === undefined)
-          throw new MessengerError('this profile has no user yet: log in first');
-        if (!isValidUserName(options.user)) {
-          throw new MessengerError(
-            `"${options.user}" is not a valid user name (1 to 32 letters, digits, '.', '_' or '-')`,
-          );
-        }
-        user = options.user;
-      }
-      const device = Number(meta.get('device') ?? randomInt(1, 0xffff_ffff));
-      const settings = {
-        ...DEFAULT_SETTINGS,
-        ...JSON.parse(meta.get('settings') ?? '{}'),
-        ...options.settings,
-      };
-      checkSettings(settings);
-      const savedFiles = JSON.parse(meta.get('files') ?? '{}') as Partial<FileSettings>;
-      const fileSettings: FileSettings = {
-        downloadsDir: options.downloadsDir ?? savedFiles.downloadsDir ?? defaultDownloadsDir(),
-        maxFileBytes: options.maxFileBytes ?? savedFiles.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
-      };
-      checkFileSettings(fileSettings);
-      const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
-      db.transaction(() => {
-        put.run('user', user);
-        put.run('device', String(device));
-        put.run('settings', JSON.stringify(settings));
-        put.run('files', JSON.stringify(fileSettings));
-      })();
-      // Ids must never repeat, even after a crash that lost the saved clock: resume past
-      // every id this device has used (and no further ahead than a peer's id may take us).
-      const lastOwn = db
-        .prepare('SELECT max(id) AS id FROM messages WHERE author = ? AND author_device = ?')
-        .get(user, device) as { id: number | null };
-      const clock = MessageClock.restore(
-        Number(meta.get('clock') ?? 0),
-        lastOwn.id ?? 0,
-        Date.now(),
-      );
+      const { user, device, settings, fileSettings, clock } = loadProfile(db, options);
       return new Messenger(
         db,
         user,
@@ -342,17 +291,10 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     return view;
   }
 
-  /** Pauses, resumes or cancels one of our files in flight; false if that does not apply. */
+  /** Pauses, resumes or cancels a file in flight (see FileTransfers.control). */
   controlFile(key: string, action: 'pause' | 'resume' | 'cancel'): boolean {
     const k = parseKey(key);
-    if (!k) return false;
-    // An incoming file can only be cancelled: its partial file goes, later segments are dropped.
-    if (k.author !== this.user || k.authorDevice !== this.device) {
-      return action === 'cancel' && this.files.cancelIncoming(k);
-    }
-    if (action === 'pause') return this.transport.pauseFile(k.id);
-    if (action === 'resume') return this.transport.resumeFile(k.id);
-    return this.transport.cancelFile(k.id);
+    return k !== null && this.files.control(k, action);
   }
 
   /** The file of a message on this machine (source or saved file), or null. */
@@ -380,7 +322,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.refusals.delete(key);
     const k = parseKey(key);
     if (!k || k.author !== this.user || k.authorDevice !== this.device) return false;
-    return this.transport.retry(k.id);
+    return this.files.retry(k);
   }
 
   /**

@@ -52,6 +52,7 @@ export interface FileView {
   size: number | null;
   type: string | null;
   sha256: string | null;
+  /** An incoming file shows 'paused' while its sender has paused it. */
   state: FileState;
   /** Bytes the peer has acknowledged (outgoing) or that are written here (incoming). */
   bytesDone: number;
@@ -61,6 +62,8 @@ export interface FileView {
   error: string | null;
   /** The same as a code and its values, for the UI to say in its language. */
   reason: FileFailure | null;
+  /** Who cancelled it, when it is cancelled: this end ('me') or the other ('peer'). */
+  cancelledBy: 'me' | 'peer' | null;
 }
 
 export interface PresenceView {

@@ -15,13 +15,16 @@ type DriverEvent =
   | { type: 'fileAccepted'; key: string }
   | { type: 'fileRefused'; error: string }
   | { type: 'statsReply'; stats: TransportStats }
-  | { type: 'memory'; rss: number; peak: number };
+  | { type: 'memory'; rss: number; peak: number }
+  | { type: 'frozen'; at: string };
 
 /** Messenger options beyond the transport settings (see MessengerOptions). */
 export interface EngineOptions {
   downloadsDir?: string;
   maxFileBytes?: number;
   heartbeat?: { intervalMs: number; timeoutMs: number };
+  /** Where the driver stops its thread, for a test to kill it there (engine-driver.ts). */
+  freezeAt?: 'saveCommit';
 }
 
 export class EngineProcess {

@@ -2,7 +2,7 @@
 // segment is its header, checked against the size limit, its segment count and the room on
 // disk (a file that does not fit is refused, and its sender hears so); every later segment
 // is a chunk at an offset, written into the file's partial file in the profile.
-import type { DataFrame } from '../../shared/protocol/index.ts';
+import type { DataFrame, SenderReceiptKind } from '../../shared/protocol/index.ts';
 import { decodeChunk, decodeFileHeader } from '../../shared/protocol/index.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey } from '../transport/context.ts';
@@ -24,6 +24,9 @@ interface ChunkWrite extends SinkWrite {
   bytes: Uint8Array;
 }
 
+/** Takes what the sender of an incoming file says about it (see FileTransfers). */
+export type SenderReceiptListener = (key: MessageKey, kind: SenderReceiptKind) => void;
+
 type FileRow = { path: string; header: string | null; state: string };
 
 const STATES: Record<string, StreamState> = {
@@ -40,6 +43,7 @@ export class IncomingFiles implements StreamSink<ChunkWrite> {
   maxFileBytes: number;
   /** Sizes from stored file headers (JSON), parsed once per file rather than per segment. */
   private readonly headerSizes = new Map<string, number>();
+  private senderReceiptListener: SenderReceiptListener | null = null;
 
   constructor(db: Db, options: IncomingFileOptions) {
     this.sql = statementCache(db);
@@ -136,6 +140,15 @@ export class IncomingFiles implements StreamSink<ChunkWrite> {
 
   recorded(w: ChunkWrite): void {
     this.partial.recorded(w.path, w.offset, w.bytes);
+  }
+
+  senderReceipt(key: MessageKey, kind: SenderReceiptKind): void {
+    this.senderReceiptListener?.(key, kind);
+  }
+
+  /** Whoever decides what a sender's withdrawal, pause or resume means (one listener). */
+  onSenderReceipt(listener: SenderReceiptListener): void {
+    this.senderReceiptListener = listener;
   }
 
   /** Incoming files whose segments are all in but which are not verified yet. */

@@ -220,12 +220,18 @@ export interface UniqueFile {
  * directly in dir under the sanitized name, or 'stem (1).ext', 'stem (2).ext', … when taken.
  * The exclusive create (O_CREAT|O_EXCL) fails on anything already there, a symlink included,
  * so nothing is overwritten and no link is followed. Returns the canonical path and an fd
- * open for writing.
+ * open for writing. `intend` hears each candidate path before it is tried (a caller records
+ * it, to recognise the file after a crash).
  */
-export function uniqueDestination(dir: string, name: string): UniqueFile {
+export function uniqueDestination(
+  dir: string,
+  name: string,
+  intend: (path: string) => void = () => {},
+): UniqueFile {
   const realDir = realDirectory(dir);
   for (const candidate of candidateNames(name)) {
     const path = childPath(realDir, candidate);
+    intend(path);
     let fd: number;
     try {
       fd = openSync(path, 'wx', 0o600);
@@ -251,20 +257,27 @@ const LINK_UNSUPPORTED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EM
  * Moves a finished temporary file to a unique destination in dir without overwriting
  * anything: link(tmp, candidate) fails with EEXIST when the name is taken (symlinks
  * included), then tmp is unlinked. Where a hard link is impossible (another file system,
- * FAT), falls back to copyToUniqueDestination. Returns the destination path.
+ * FAT), falls back to copyToUniqueDestination. Returns the destination path. `intend` hears
+ * each candidate path before it is tried, as in uniqueDestination.
  */
-export function moveToUniqueDestination(tempPath: string, dir: string, name: string): string {
+export function moveToUniqueDestination(
+  tempPath: string,
+  dir: string,
+  name: string,
+  intend: (path: string) => void = () => {},
+): string {
   const source = regularFile(tempPath);
   const realDir = realDirectory(dir);
   for (const candidate of candidateNames(name)) {
     const path = childPath(realDir, candidate);
+    intend(path);
     try {
       linkSync(tempPath, path);
     } catch (error) {
       const code = errorCode(error);
       if (code === 'EEXIST') continue;
       if (code !== undefined && LINK_UNSUPPORTED.has(code)) {
-        return copyToUniqueDestination(tempPath, dir, name);
+        return copyToUniqueDestination(tempPath, dir, name, intend);
       }
       throw error;
     }
@@ -282,9 +295,14 @@ const COPY_CHUNK_BYTES = 1024 * 1024;
  * Copies tempPath into a file created by uniqueDestination, flushes it to disk, then deletes
  * tempPath. A failed copy removes the partial destination and keeps tempPath.
  */
-export function copyToUniqueDestination(tempPath: string, dir: string, name: string): string {
+export function copyToUniqueDestination(
+  tempPath: string,
+  dir: string,
+  name: string,
+  intend: (path: string) => void = () => {},
+): string {
   regularFile(tempPath);
-  const { path, fd } = uniqueDestination(dir, name);
+  const { path, fd } = uniqueDestination(dir, name, intend);
   try {
     const source = openSync(tempPath, 'r');
     try {

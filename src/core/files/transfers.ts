@@ -3,7 +3,7 @@
 // placing it in the downloads folder under a sanitised, unique name, and reporting progress.
 // The transport moves the segments (transport.ts), and incoming.ts and source.ts give it and
 // take from it the files' bytes; this file decides what they mean.
-import { openSync, readSync, closeSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { sha256OfFile } from './hash.ts';
 import { basename } from 'node:path';
 import type { FileState, FileView } from '../../shared/api.ts';
@@ -13,11 +13,13 @@ import {
   decodeFileHeader,
   encodeFileHeader,
   type FileHeader,
+  type SenderReceiptKind,
 } from '../../shared/protocol/index.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey, Transport } from '../transport/transport.ts';
 import type { IncomingFiles } from './incoming.ts';
 import { ensureDownloadsDir } from './downloads.ts';
+import { FileReceipts } from './receipts.ts';
 import { mediaTypeOf, SNIFF_BYTES } from './media-type.ts';
 import { moveToUniqueDestination, sanitizeFileName } from './names.ts';
 import { identify, type FileIdentity } from './source.ts';
@@ -41,6 +43,30 @@ interface FileRow {
   header: string | null;
   state: FileState;
   error: string | null;
+  /** Where a verified incoming file is being saved (until 'done' is committed). */
+  savingTo: string | null;
+  /** Which end cancelled it (null in rows from before this was recorded: this end). */
+  cancelledBy: 'sender' | 'receiver' | null;
+  /** An incoming file's sender has paused it. */
+  senderPaused: 0 | 1;
+}
+
+export type FileAction = 'pause' | 'resume' | 'cancel';
+
+/**
+ * Whether `path` holds the file `header` describes, whole: a regular file (not a link to
+ * one) of its size and SHA-256.
+ */
+async function isSavedCopy(path: string, header: FileHeader): Promise<boolean> {
+  let stats;
+  try {
+    stats = lstatSync(path);
+  } catch {
+    return false;
+  }
+  return (
+    stats.isFile() && stats.size === header.size && (await sha256OfFile(path)) === header.sha256
+  );
 }
 
 export class FileTransfers {
@@ -56,6 +82,8 @@ export class FileTransfers {
   /** Reports progress of files in flight while there are any. */
   private progressTimer: ReturnType<typeof setInterval> | null = null;
   private readonly lastProgress = new Map<string, number>();
+  /** Receipts about files, kept until the connection takes them. */
+  private readonly receipts: FileReceipts;
 
   constructor(
     db: Db,
@@ -64,6 +92,8 @@ export class FileTransfers {
     me: { user: string; device: number },
     settings: FileSettings,
     changed: (key: MessageKey) => void,
+    /** Whether the relay is connected (receipts wait for it). */
+    online: () => boolean,
   ) {
     this.db = db;
     this.sql = statementCache(db);
@@ -72,11 +102,25 @@ export class FileTransfers {
     this.me = me;
     this.settings = settings;
     this.changed = changed;
+    this.receipts = new FileReceipts(
+      db,
+      (to, device, ids, kind) => transport.sendReceipt(to, device, ids, kind),
+      online,
+    );
     transport.on('fileComplete', (key) => void this.verify(key));
     transport.on('fileActivity', () => this.watchProgress());
+    incoming.onSenderReceipt((key, kind) => this.onSenderReceipt(key, kind));
   }
 
-  /** While files are in flight, emits each one's view when its progress moved (4 times a second). */
+  /** The relay is connected: the receipts that waited for it go. */
+  online(): void {
+    this.receipts.flush();
+  }
+
+  /**
+   * While files are in flight, emits each one's view when its progress moved (4 times a
+   * second). Called whenever a file starts moving again (a resume, a retry).
+   */
   private watchProgress(): void {
     if (this.progressTimer !== null || this.closed) return;
     this.progressTimer = setInterval(() => this.reportProgress(), PROGRESS_INTERVAL_MS);
@@ -104,6 +148,84 @@ export class FileTransfers {
       this.lastProgress.set(id, a.done);
       this.changed({ author: a.author, authorDevice: a.authorDevice, id: a.id });
     }
+  }
+
+  /**
+   * Pauses, resumes or cancels one of our files in flight, and tells its receiver, whose
+   * bubble would otherwise show a transfer that is no longer moving as live; an incoming file
+   * can only be cancelled. False if that does not apply.
+   */
+  control(key: MessageKey, action: FileAction): boolean {
+    if (key.author !== this.me.user || key.authorDevice !== this.me.device) {
+      return action === 'cancel' && this.cancelIncoming(key);
+    }
+    const id = key.id;
+    const done =
+      action === 'pause'
+        ? this.transport.pauseFile(id)
+        : action === 'resume'
+          ? this.transport.resumeFile(id)
+          : this.transport.cancelFile(id);
+    if (!done) return false;
+    const { peer } = this.sql(
+      'SELECT peer FROM messages WHERE author = ? AND author_device = ? AND id = ?',
+    ).get(key.author, key.authorDevice, id) as { peer: string };
+    const receipt: Record<FileAction, SenderReceiptKind> = {
+      pause: 'paused',
+      resume: 'resumed',
+      cancel: 'withdrawn',
+    };
+    this.receipts.post(peer, key.authorDevice, id, receipt[action]);
+    if (action === 'resume') this.watchProgress();
+    if (action === 'cancel') {
+      this.sql(
+        `UPDATE files SET cancelled_by = 'sender' WHERE author = ? AND author_device = ? AND id = ?`,
+      ).run(key.author, key.authorDevice, id);
+      this.changed(key);
+    }
+    return true;
+  }
+
+  /**
+   * Sends one of our failed messages again (a file's progress shows again). A file we
+   * cancelled is over, its receiver has deleted what it had: it is sent anew instead.
+   */
+  retry(key: MessageKey): boolean {
+    if (this.row(key)?.state === 'cancelled' || !this.transport.retry(key.id)) return false;
+    this.watchProgress();
+    return true;
+  }
+
+  /**
+   * The sender of an incoming file withdrew it (its partial file goes, and later segments
+   * are dropped), paused it or resumed it: the bubble shows so, across restarts.
+   */
+  private onSenderReceipt(key: MessageKey, kind: SenderReceiptKind): void {
+    const partial = this.incoming.partial;
+    if (this.closed || key.author === this.me.user) return;
+    const row = this.row(key);
+    if (kind === 'withdrawn' && !row) {
+      // Withdrawn before any segment came (or after ours were lost): none that follows is kept.
+      this.sql(
+        `INSERT OR IGNORE INTO files (author, author_device, id, path, state, cancelled_by)
+         VALUES (?, ?, ?, ?, 'cancelled', 'sender')`,
+      ).run(
+        key.author,
+        key.authorDevice,
+        key.id,
+        partial.pathOf(key.author, key.authorDevice, key.id),
+      );
+      return;
+    }
+    if (row?.state !== 'receiving') return;
+    if (kind === 'withdrawn') {
+      this.stopReceiving(key, row.path, 'sender');
+      return;
+    }
+    this.sql(
+      'UPDATE files SET sender_paused = ? WHERE author = ? AND author_device = ? AND id = ?',
+    ).run(kind === 'paused' ? 1 : 0, key.author, key.authorDevice, key.id);
+    this.changed(key);
   }
 
   /** Verifies files whose last segment arrived before a restart. */
@@ -185,6 +307,10 @@ export class FileTransfers {
   /**
    * Checks a complete incoming file against its SHA-256 and moves it into the downloads
    * folder; a mismatch fails it, with the reason, and the damaged bytes are deleted.
+   *
+   * The move and the commit of 'done' cannot be one atomic step, so the destination is
+   * recorded first (`saving_to`): after a crash between the two, the next start finds the
+   * file there, whole, and commits it, instead of verifying a partial file that is gone.
    */
   private async verify(key: MessageKey): Promise<void> {
     const id = `${key.author}/${key.authorDevice}/${key.id}`;
@@ -195,6 +321,12 @@ export class FileTransfers {
       const row = this.row(key);
       if (!row || row.header === null) return;
       const header = JSON.parse(row.header) as FileHeader;
+      if (row.savingTo !== null && (await isSavedCopy(row.savingTo, header))) {
+        if (this.closed) return;
+        partial.remove(row.path);
+        this.saved(key, header, row.savingTo);
+        return;
+      }
       this.setState(key, 'verifying', null);
       partial.truncate(row.path, header.size);
       const sha256 = await partial.sha256(row.path, header.size);
@@ -207,29 +339,16 @@ export class FileTransfers {
       let saved: string;
       try {
         const dir = ensureDownloadsDir(this.settings.downloadsDir);
-        saved = moveToUniqueDestination(row.path, dir, sanitizeFileName(header.name));
+        saved = moveToUniqueDestination(row.path, dir, sanitizeFileName(header.name), (path) =>
+          this.sql(
+            'UPDATE files SET saving_to = ? WHERE author = ? AND author_device = ? AND id = ?',
+          ).run(path, key.author, key.authorDevice, key.id),
+        );
       } catch (e) {
         this.fail(key, fileFailureText('notSaved', { detail: (e as Error).message }));
         return;
       }
-      this.db.transaction(() => {
-        this.sql(
-          `UPDATE files SET path = ?, state = 'done', error = NULL
-           WHERE author = ? AND author_device = ? AND id = ?`,
-        ).run(saved, key.author, key.authorDevice, key.id);
-        this.sql(
-          `UPDATE messages SET body = ?, error = 0, idle_passes = 0
-           WHERE author = ? AND author_device = ? AND id = ?`,
-        ).run(encodeFileHeader(header), key.author, key.authorDevice, key.id);
-        this.sql(
-          'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
-        ).run(key.author, key.authorDevice, key.id);
-      })();
-      // Delivered now, not when the last segment came: the file is whole and in its place.
-      if (key.author !== this.me.user) {
-        this.transport.sendReceipt(key.author, key.authorDevice, [key.id], 'delivered');
-      }
-      this.changed(key);
+      this.saved(key, header, saved);
     } catch (e) {
       if (!this.closed) {
         this.fail(key, fileFailureText('notVerified', { detail: (e as Error).message }));
@@ -239,18 +358,53 @@ export class FileTransfers {
     }
   }
 
+  /** Commits a verified file saved at `path` as received, and tells its sender. */
+  private saved(key: MessageKey, header: FileHeader, path: string): void {
+    this.commitSaved(key, header, path);
+    // Delivered now, not when the last segment came: the file is whole and in its place.
+    this.tellSender(key, 'delivered');
+    this.changed(key);
+  }
+
+  /** Records, in one transaction, that the file of `key` is done and saved at `path`. */
+  private commitSaved(key: MessageKey, header: FileHeader, path: string): void {
+    this.db.transaction(() => {
+      this.sql(
+        `UPDATE files SET path = ?, state = 'done', error = NULL, saving_to = NULL
+         WHERE author = ? AND author_device = ? AND id = ?`,
+      ).run(path, key.author, key.authorDevice, key.id);
+      this.sql(
+        `UPDATE messages SET body = ?, error = 0, idle_passes = 0
+         WHERE author = ? AND author_device = ? AND id = ?`,
+      ).run(encodeFileHeader(header), key.author, key.authorDevice, key.id);
+      this.sql(
+        'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
+      ).run(key.author, key.authorDevice, key.id);
+    })();
+  }
+
   /** Stops receiving a file: its partial file is deleted; segments still coming are dropped. */
   cancelIncoming(key: MessageKey): boolean {
     const row = this.row(key);
     if (!row || row.state !== 'receiving') return false;
-    this.setState(key, 'cancelled', null);
     this.tellSender(key, 'cancelled');
-    this.incoming.partial.remove(row.path);
-    this.sql(
-      'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
-    ).run(key.author, key.authorDevice, key.id);
-    this.changed(key);
+    this.stopReceiving(key, row.path, 'receiver');
     return true;
+  }
+
+  /** An incoming file is cancelled by either end: what has arrived of it goes. */
+  private stopReceiving(key: MessageKey, path: string, by: 'sender' | 'receiver'): void {
+    this.db.transaction(() => {
+      this.sql(
+        `UPDATE files SET state = 'cancelled', error = NULL, cancelled_by = ?, sender_paused = 0
+         WHERE author = ? AND author_device = ? AND id = ?`,
+      ).run(by, key.author, key.authorDevice, key.id);
+      this.sql(
+        'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
+      ).run(key.author, key.authorDevice, key.id);
+    })();
+    this.incoming.partial.remove(path);
+    this.changed(key);
   }
 
   /** An incoming file fails for good: the sender hears that it was refused, and stops. */
@@ -260,10 +414,8 @@ export class FileTransfers {
     this.changed(key);
   }
 
-  private tellSender(key: MessageKey, kind: 'cancelled' | 'refused'): void {
-    if (key.author !== this.me.user) {
-      this.transport.sendReceipt(key.author, key.authorDevice, [key.id], kind);
-    }
+  private tellSender(key: MessageKey, kind: 'delivered' | 'cancelled' | 'refused'): void {
+    if (key.author !== this.me.user) this.receipts.post(key.author, key.authorDevice, key.id, kind);
   }
 
   private setState(key: MessageKey, state: FileState, error: string | null): void {
@@ -274,7 +426,9 @@ export class FileTransfers {
 
   private row(key: MessageKey): FileRow | undefined {
     return this.sql(
-      'SELECT path, size, header, state, error FROM files WHERE author = ? AND author_device = ? AND id = ?',
+      `SELECT path, size, header, state, error, saving_to AS savingTo,
+         cancelled_by AS cancelledBy, sender_paused AS senderPaused FROM files
+       WHERE author = ? AND author_device = ? AND id = ?`,
     ).get(key.author, key.authorDevice, key.id) as FileRow | undefined;
   }
 
@@ -313,17 +467,20 @@ export class FileTransfers {
         size !== null && segmentCount > 1 ? Math.ceil(size / (segmentCount - 1)) : segmentSize;
       done = row.state === 'done' || body !== null ? (size ?? 0) : chunks.n * chunk;
     }
+    const thisEnd = direction === 'out' ? 'sender' : 'receiver';
     return {
       name:
         direction === 'in' && row.state === 'done' ? basename(row.path) : (header?.name ?? null),
       size,
       type: header?.type ?? null,
       sha256: header?.sha256 ?? null,
-      state: row.state,
+      state: row.state === 'receiving' && row.senderPaused === 1 ? 'paused' : row.state,
       bytesDone: size === null ? done : Math.min(done, size),
       path: direction === 'out' || row.state === 'done' ? row.path : null,
       error: row.error,
       reason: row.error === null ? null : fileFailure(row.error),
+      cancelledBy:
+        row.state !== 'cancelled' ? null : (row.cancelledBy ?? thisEnd) === thisEnd ? 'me' : 'peer',
     };
   }
 }

@@ -93,6 +93,25 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (author, author_device, message_id, idx)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 3: where a verified incoming file is being saved, recorded before it is moved there, so
+  // that a crash between the move and the commit of 'done' finds it there on the next start.
+  `
+  ALTER TABLE files ADD COLUMN saving_to TEXT;
+  `,
+  // 4: who cancelled a file (either end can), whether the sender of an incoming file has
+  // paused it, and the receipts about files still to be sent (a connection that is down must
+  // not lose them: the peer would wait forever).
+  `
+  ALTER TABLE files ADD COLUMN cancelled_by TEXT CHECK (cancelled_by IN ('sender', 'receiver'));
+  ALTER TABLE files ADD COLUMN sender_paused INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE file_receipts (
+    to_user TEXT NOT NULL,
+    message_device INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    PRIMARY KEY (to_user, message_device, message_id)
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,7 +2,7 @@
 // each segment against its message and its duplicates and hands its bytes to the sink
 // (stream.ts), which files/ implements. A later segment is written before it is recorded,
 // so that only what is on disk is acknowledged.
-import type { DataFrame } from '../../shared/protocol/index.ts';
+import type { DataFrame, ReceiptFrame, SenderReceiptKind } from '../../shared/protocol/index.ts';
 import type { TransportContext } from './context.ts';
 import type { StoreResult } from './receiver.ts';
 import type { SinkWrite, StreamSink, StreamState } from './stream.ts';
@@ -36,6 +36,19 @@ export class IncomingStreams {
 
   close(): void {
     this.sink?.close();
+  }
+
+  /**
+   * A receipt from a stream's sender about it (withdrawn, paused, resumed), handed to the
+   * sink. Only the device sending a stream speaks for it: any other receipt is ignored.
+   */
+  onSenderReceipt(frame: ReceiptFrame): void {
+    if (this.sink === null || frame.from === this.ctx.me.user) return;
+    if (frame.messageDevice !== frame.fromDevice) return;
+    for (const id of frame.messageIds) {
+      const key = { author: frame.from, authorDevice: frame.messageDevice, id };
+      this.sink.senderReceipt(key, frame.kind as SenderReceiptKind);
+    }
   }
 
   /**

@@ -2,7 +2,7 @@
 // retransmission and custody as any message, but their bytes live elsewhere. These two small
 // interfaces are all it knows of them; src/core/files implements both (disks, file headers,
 // size limits and refusals are its business, not the transport's).
-import type { DataFrame } from '../../shared/protocol/index.ts';
+import type { DataFrame, SenderReceiptKind } from '../../shared/protocol/index.ts';
 import type { MessageKey } from './context.ts';
 
 /** The source of a streamed message cannot be read any more (changed, gone): it fails. */
@@ -71,5 +71,10 @@ export interface StreamSink<W extends SinkWrite = SinkWrite> {
   write(w: W): Promise<void>;
   /** A write that is on disk was recorded as arrived. */
   recorded(w: W): void;
+  /**
+   * The stream's sender withdrew it (final), paused it or resumed it. Its record may not
+   * exist yet: a withdrawal can overtake the segments.
+   */
+  senderReceipt(key: MessageKey, kind: SenderReceiptKind): void;
   close(): void;
 }

@@ -13,6 +13,7 @@
 import { EventEmitter } from 'node:events';
 import type { MessageStatus, TransportSettings, TransportStats } from '../../shared/api.ts';
 import type { Frame, ReceiptKind } from '../../shared/protocol/index.ts';
+import { SENDER_RECEIPT_KINDS } from '../../shared/protocol/index.ts';
 import { LOG_CAPACITY } from '../../shared/contract.ts';
 import type { RelayConnection } from '../connection.ts';
 import type { Db } from '../store/database.ts';
@@ -207,7 +208,9 @@ export class Transport extends EventEmitter<TransportEvents> {
         this.sender.onHeld(frame.ranges);
         break;
       case 'receipt':
-        this.outgoing.onReceipt(frame);
+        // From a message's sender, about a stream on its way here; the others are about ours.
+        if (SENDER_RECEIPT_KINDS.has(frame.kind)) this.receiver.streams.onSenderReceipt(frame);
+        else this.outgoing.onReceipt(frame);
         break;
       default:
         return;

@@ -77,13 +77,33 @@ export const WATCH_KINDS = { set: 0, add: 1, remove: 2 } as const;
 export type WatchKind = keyof typeof WATCH_KINDS;
 
 /**
- * `delivered`: the recipient has the message whole (a file: verified and saved); `read`: it
- * was read; `cancelled`: the recipient cancelled it (a file on its way); `refused`: the
- * recipient's app could not keep it (a file too large, no room, or damaged on arrival).
- * The last two are final: the sender stops sending and shows the message as failed.
+ * From a message's recipient to its sender: `delivered`: the recipient has the message whole
+ * (a file: verified and saved); `read`: it was read; `cancelled`: the recipient cancelled it
+ * (a file on its way); `refused`: the recipient's app could not keep it (a file too large,
+ * no room, or damaged on arrival). The last two are final: the sender stops sending and
+ * shows the message as failed.
+ *
+ * From a message's sender to its recipient (SENDER_RECEIPT_KINDS), about a file on its way:
+ * `withdrawn`: the sender cancelled it (final: the recipient deletes what it has);
+ * `paused` and `resumed`: the sender paused it, or goes on with it.
  */
-export const RECEIPT_KINDS = { delivered: 1, read: 2, cancelled: 3, refused: 4 } as const;
+export const RECEIPT_KINDS = {
+  delivered: 1,
+  read: 2,
+  cancelled: 3,
+  refused: 4,
+  withdrawn: 5,
+  paused: 6,
+  resumed: 7,
+} as const;
 export type ReceiptKind = keyof typeof RECEIPT_KINDS;
+/** The kinds a message's sender sends to its recipient (the others go the other way). */
+export type SenderReceiptKind = 'withdrawn' | 'paused' | 'resumed';
+export const SENDER_RECEIPT_KINDS: ReadonlySet<ReceiptKind> = new Set<SenderReceiptKind>([
+  'withdrawn',
+  'paused',
+  'resumed',
+]);
 
 /**
  * WebSocket close codes the relay closes with (RFC 6455 section 7.4.1, and the private range

@@ -80,6 +80,7 @@ export function sampleFrames(): Frame[] {
     { type: 'typing', ...env, typing: true },
     { type: 'typing', ...env, typing: false },
     { type: 'receipt', ...env, kind: 'read', messageDevice: 9, messageIds: [1, 2, 2 ** 50] },
+    { type: 'receipt', ...env, kind: 'withdrawn', messageDevice: 7, messageIds: [3] },
     { type: 'error', ...relay, code: 'quotaExceeded', messageId: 42, text: 'очередь полна' },
     {
       type: 'held',

@@ -1,7 +1,7 @@
 // A file message: its type icon, name and size, a preview for a finished image,
 // while it moves a progress bar with the speed and time left, and what can be done with it:
 // Pause / Resume / Cancel our own file in flight, Cancel one arriving; Open and Show in folder (desktop app) or
-// Download (browser) once it is here; the reason when it failed.
+// Download (browser) once it is here; the reason when it failed; who paused or cancelled it.
 import type { FileView, MessageView } from '../../../shared/api.ts';
 import { useLanguage, useT, type Language, type Translate } from '../i18n.ts';
 import {
@@ -129,7 +129,17 @@ export function FileBubble({ m, file }: { m: MessageView; file: FileView }) {
           </span>
         </span>
       )}
-      {file.state === 'cancelled' && <span className="file-note">{t('file.state.cancelled')}</span>}
+      {file.state === 'cancelled' && (
+        <span className="file-note" data-testid="file-cancelled">
+          {t(
+            file.cancelledBy === 'peer'
+              ? own
+                ? 'file.cancelledByReceiver'
+                : 'file.cancelledBySender'
+              : 'file.cancelledByYou',
+          )}
+        </span>
+      )}
     </div>
   );
 }
@@ -180,8 +190,9 @@ function FileActions({
       </IconButton>,
     );
   }
-  if (!own && file.state === 'receiving') {
-    // The receiver may refuse the rest: its partial file goes and later segments are dropped.
+  if (!own && (file.state === 'receiving' || file.state === 'paused')) {
+    // The receiver may refuse the rest (also while its sender has paused it): its partial file
+    // goes and later segments are dropped.
     buttons.push(
       <IconButton
         key="cancel"
@@ -271,7 +282,9 @@ function FileProgress({
   if (file.state === 'verifying') {
     parts.push(t('file.state.verifying'));
   } else {
-    if (file.state === 'paused') parts.push(t('file.state.paused'));
+    if (file.state === 'paused') {
+      parts.push(t(m.direction === 'out' ? 'file.state.paused' : 'file.pausedBySender'));
+    }
     parts.push(t('file.percent', { n: percent }));
     if (file.size !== null) {
       parts.push(

@@ -28,8 +28,11 @@ export const MessageRow = memo(function MessageRow({
   const t = useT();
   const language = useLanguage();
   const { retryMessage } = useStrataStore().getState();
-  // A file that failed (its source changed or vanished) can be sent again like a message.
-  const failed = m.direction === 'out' && (m.status === 'failed' || m.file?.state === 'failed');
+  // A file that failed (its source changed or vanished) can be sent again like a message; one
+  // we cancelled did not fail, and is over.
+  const cancelled = m.file?.state === 'cancelled';
+  const failed =
+    m.direction === 'out' && !cancelled && (m.status === 'failed' || m.file?.state === 'failed');
   const className = ['msg-line', m.direction, runStart ? 'run-start' : ''].join(' ').trim();
   return (
     <>
@@ -53,7 +56,7 @@ export const MessageRow = memo(function MessageRow({
           {(m.file === null || m.error) && <MessageBody m={m} t={t} />}
           <span className="meta">
             <time dateTime={new Date(m.sentAt).toISOString()}>{formatClock(m.sentAt)}</time>
-            {m.direction === 'out' && <StatusMark status={m.status} t={t} />}
+            {m.direction === 'out' && !cancelled && <StatusMark status={m.status} t={t} />}
           </span>
         </div>
         {failed && (

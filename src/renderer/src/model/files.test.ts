@@ -129,6 +129,7 @@ describe('filePreview', () => {
       path: null,
       error: null,
       reason: null,
+      cancelledBy: null,
     };
     expect(filePreview(message({ id: 1, text: null, file }))).toBe('📎 slides.pdf');
     expect(filePreview(message({ id: 2, text: null, file: { ...file, name: null } }))).toBe('📎 …');
