@@ -1,5 +1,5 @@
-// A MessageView for tests, with only what a test cares about spelled out.
-import type { MessageView } from '../../../shared/api.ts';
+// A MessageView and TransportStats for tests, with only what a test cares about spelled out.
+import type { MessageView, TransportStats } from '../../../shared/api.ts';
 
 export function message(over: Partial<MessageView> & { id: number }): MessageView {
   const author = over.author ?? (over.direction === 'in' ? 'bob' : 'alice');
@@ -18,6 +18,40 @@ export function message(over: Partial<MessageView> & { id: number }): MessageVie
     segmentCount: 1,
     received: 1,
     file: null,
+    ...over,
+  };
+}
+
+/** Transport counters, all zero but `over`. */
+export function transportStats(over: Partial<TransportStats> = {}): TransportStats {
+  return {
+    peer: 'bob',
+    segmentsSent: 0,
+    firstTransmissions: 0,
+    segmentsLost: 0,
+    segmentsSuperseded: 0,
+    segmentsHeld: 0,
+    segmentsWithdrawn: 0,
+    segmentsInFlight: 0,
+    segmentsCarried: 0,
+    bytesAcked: 0,
+    bytesLost: 0,
+    bytesSuperseded: 0,
+    bytesHeld: 0,
+    bytesWithdrawn: 0,
+    bytesCarried: 0,
+    segmentsAcked: 0,
+    retransmissions: 0,
+    spuriousRetransmissions: 0,
+    segmentsReceived: 0,
+    duplicatesDropped: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    rttMs: 0,
+    minRttMs: 0,
+    windowBytes: 0,
+    bytesInFlight: 0,
+    lossRate: 0,
     ...over,
   };
 }

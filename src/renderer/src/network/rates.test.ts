@@ -1,37 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { TransportStats } from '../../../shared/api.ts';
+import { transportStats } from '../model/testing.ts';
 import { deriveRates, MAX_SAMPLE_GAP_MS, trimSamples, type NetworkSample } from './rates.ts';
 
-const stats = (over: Partial<TransportStats> = {}): TransportStats => ({
-  peer: 'bob',
-  segmentsSent: 0,
-  firstTransmissions: 0,
-  segmentsLost: 0,
-  segmentsSuperseded: 0,
-  segmentsHeld: 0,
-  segmentsWithdrawn: 0,
-  segmentsInFlight: 0,
-  segmentsCarried: 0,
-  bytesAcked: 0,
-  bytesLost: 0,
-  bytesSuperseded: 0,
-  bytesHeld: 0,
-  bytesWithdrawn: 0,
-  bytesCarried: 0,
-  segmentsAcked: 0,
-  retransmissions: 0,
-  spuriousRetransmissions: 0,
-  segmentsReceived: 0,
-  duplicatesDropped: 0,
-  bytesSent: 0,
-  bytesReceived: 0,
-  rttMs: 0,
-  minRttMs: 0,
-  windowBytes: 0,
-  bytesInFlight: 0,
-  lossRate: 0,
-  ...over,
-});
+const stats = transportStats;
 
 const sample = (at: number, over: Partial<TransportStats> = {}): NetworkSample => ({
   at,

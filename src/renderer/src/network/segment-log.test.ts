@@ -1,3 +1,4 @@
+import { transportStats } from '../model/testing.ts';
 import { describe, expect, it } from 'vitest';
 import type { TransportStats } from '../../../shared/api.ts';
 import type { SegmentLogEntry } from '../../../shared/contract.ts';
@@ -60,36 +61,22 @@ describe('nextSince', () => {
 });
 
 describe('countersReset', () => {
-  const stats = (over: Partial<TransportStats>): TransportStats => ({
-    peer: 'bob',
-    segmentsSent: 10,
-    firstTransmissions: 0,
-    segmentsLost: 0,
-    segmentsSuperseded: 0,
-    segmentsHeld: 0,
-    segmentsWithdrawn: 0,
-    segmentsInFlight: 0,
-    segmentsCarried: 0,
-    bytesAcked: 0,
-    bytesLost: 0,
-    bytesSuperseded: 0,
-    bytesHeld: 0,
-    bytesWithdrawn: 0,
-    bytesCarried: 0,
-    segmentsAcked: 10,
-    retransmissions: 1,
-    spuriousRetransmissions: 0,
-    segmentsReceived: 10,
-    duplicatesDropped: 1,
-    bytesSent: 5000,
-    bytesReceived: 4000,
-    rttMs: 50,
-    minRttMs: 40,
-    windowBytes: 1000,
-    bytesInFlight: 10,
-    lossRate: 0.1,
-    ...over,
-  });
+  const stats = (over: Partial<TransportStats>): TransportStats =>
+    transportStats({
+      segmentsSent: 10,
+      segmentsAcked: 10,
+      retransmissions: 1,
+      segmentsReceived: 10,
+      duplicatesDropped: 1,
+      bytesSent: 5000,
+      bytesReceived: 4000,
+      rttMs: 50,
+      minRttMs: 40,
+      windowBytes: 1000,
+      bytesInFlight: 10,
+      lossRate: 0.1,
+      ...over,
+    });
 
   it('is true when any cumulative counter went down', () => {
     expect(countersReset(stats({}), stats({ segmentsSent: 11, rttMs: 1, windowBytes: 1 }))).toBe(
