@@ -398,8 +398,14 @@ export class CongestionController {
     this.cwnd = this.minWindow;
     this.minRtt = 0;
     this.minRttAt = -Infinity;
-    this.stall = 0;
     this.probe = null;
+    this.forgetPath();
+    this.startRound();
+  }
+
+  /** The path changed: what was learnt of its delays goes, and slow start finds its pipe. */
+  private forgetPath(): void {
+    this.stall = 0;
     this.inSlowStart = true;
     this.recoveryEnd = null;
     this.underRounds = 0;
@@ -407,7 +413,6 @@ export class CongestionController {
     this.queueAt = -Infinity;
     this.recent.length = 0;
     this.recentNext = 0;
-    this.startRound();
   }
 
   /** A sample within this of minRtt confirms it; also slow start's exit threshold. */
@@ -454,14 +459,7 @@ export class CongestionController {
       // The path's own delay rose: a new minimum, and slow start to find the new pipe.
       this.counters.minRttRaises++;
       this.minRtt = probe.min;
-      this.stall = 0;
-      this.inSlowStart = true;
-      this.recoveryEnd = null;
-      this.underRounds = 0;
-      this.queue = 0;
-      this.queueAt = -Infinity;
-      this.recent.length = 0;
-      this.recentNext = 0;
+      this.forgetPath();
     }
     this.startRound();
   }
