@@ -10,6 +10,7 @@ import { seededRandom } from '../src/shared/random.ts';
 import { TestClient, bytesOf } from './helpers/client.ts';
 import { TestEngine } from './helpers/engine.ts';
 import { startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
+import { heldFrame } from '../src/shared/protocol/testing.ts';
 
 const running: RelayProcess[] = [];
 const clients: TestClient[] = [];
@@ -87,15 +88,7 @@ describe('held', () => {
     alice.send(alice.data('bob', 42, payload));
     const held = await alice.waitFor((f) => f.type === 'held');
     await first.stop('SIGKILL');
-    expect(held).toEqual({
-      type: 'held',
-      from: '',
-      fromDevice: 0,
-      to: 'alice',
-      toDevice: 1,
-      ackDelayMicros: 0,
-      ranges: [[42_000, 42_000]],
-    });
+    expect(held).toEqual(heldFrame([[42_000, 42_000]]));
     expect(bob.dataFrames()).toHaveLength(0);
 
     const second = await relayOn(dir);
@@ -130,15 +123,7 @@ describe('held', () => {
   it('may not be sent by a client', async () => {
     const r = await relayOn(tempDir());
     const alice = await connect(r, 'alice', 1);
-    alice.send({
-      type: 'held',
-      from: '',
-      fromDevice: 0,
-      to: 'alice',
-      toDevice: 1,
-      ackDelayMicros: 0,
-      ranges: [[1, 1]],
-    });
+    alice.send(heldFrame([[1, 1]]));
     const error = await alice.waitFor((f) => f.type === 'error');
     expect(error).toMatchObject({ code: 'notAllowed' });
   });

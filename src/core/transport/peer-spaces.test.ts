@@ -10,6 +10,7 @@ import { recordingLink } from './test-link.ts';
 import { closeDatabase, openDatabase, type Db } from '../store/database.ts';
 import { AckScheduler } from './ack-ranges.ts';
 import { Transport } from './transport.ts';
+import { heldFrame } from '../../shared/protocol/testing.ts';
 
 const PEERS = ['bob', 'carol', 'dave'];
 
@@ -120,15 +121,7 @@ describe('transmission numbers with several active peers', () => {
     for (const [i, peer] of PEERS.entries()) t.submit(peer, i + 1, new Uint8Array(1024));
     t.goOnline();
     const carol = dataTo(sent, 'carol')[0]!;
-    t.onFrame({
-      type: 'held',
-      from: '',
-      fromDevice: 0,
-      to: 'alice',
-      toDevice: 1,
-      ackDelayMicros: 0,
-      ranges: [[carol.transmission, carol.transmission]],
-    });
+    t.onFrame(heldFrame([[carol.transmission, carol.transmission]]));
     const status = (id: number) =>
       (db.prepare('SELECT status FROM messages WHERE id = ?').get(id) as { status: string }).status;
     expect([status(1), status(2), status(3)]).toEqual(['pending', 'sent', 'pending']);

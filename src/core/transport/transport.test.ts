@@ -9,6 +9,7 @@ import type { Frame } from '../../shared/protocol/index.ts';
 import { recordingLink } from './test-link.ts';
 import { closeDatabase, openDatabase, type Db } from '../store/database.ts';
 import { FAIL_AFTER_MS, MAX_SENDS_PER_SEGMENT, Transport, type MessageKey } from './transport.ts';
+import { heldFrame } from '../../shared/protocol/testing.ts';
 
 const silentLink = (sent: Frame[], alive = true) => recordingLink(sent, { alive });
 
@@ -74,15 +75,7 @@ describe('the attempt limit', () => {
     t.onOnline();
     const again = sent.slice(before).find((f) => f.type === 'data')!;
     if (again.type !== 'data') throw new Error('expected data');
-    t.onFrame({
-      type: 'held',
-      from: '',
-      fromDevice: 0,
-      to: 'alice',
-      toDevice: 1,
-      ackDelayMicros: 0,
-      ranges: [[again.transmission, again.transmission]],
-    });
+    t.onFrame(heldFrame([[again.transmission, again.transmission]]));
     expect(status(key)).toBe('sent');
     t.close();
   });
@@ -93,15 +86,7 @@ describe('the attempt limit', () => {
     const key = t.submit('bob', 1, new Uint8Array(10));
     const first = sent.find((f) => f.type === 'data')!;
     if (first.type !== 'data') throw new Error('expected data');
-    t.onFrame({
-      type: 'held',
-      from: '',
-      fromDevice: 0,
-      to: 'alice',
-      toDevice: 1,
-      ackDelayMicros: 0,
-      ranges: [[first.transmission, first.transmission]],
-    });
+    t.onFrame(heldFrame([[first.transmission, first.transmission]]));
     expect(status(key)).toBe('sent');
     vi.advanceTimersByTime(30 * 60_000);
     expect(status(key)).toBe('sent');

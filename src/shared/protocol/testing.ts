@@ -1,5 +1,5 @@
 // Deterministic generators of frames for the protocol's tests and the relay's tests.
-import type { Frame } from './frames.ts';
+import type { Frame, HeldFrame } from './frames.ts';
 
 export { seededRandom } from '../random.ts';
 
@@ -101,4 +101,21 @@ export function sampleFrames(): Frame[] {
       ranges: [[7, 7]],
     },
   ];
+}
+
+/** The relay's custody receipt to `to`'s device `toDevice`, naming the transmissions in `ranges`. */
+export function heldFrame(
+  ranges: readonly (readonly [number, number])[],
+  to = 'alice',
+  toDevice = 1,
+): HeldFrame {
+  return {
+    type: 'held',
+    from: '',
+    fromDevice: 0,
+    to,
+    toDevice,
+    ackDelayMicros: 0,
+    ranges: [...ranges],
+  };
 }
