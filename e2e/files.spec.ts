@@ -7,8 +7,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test as base } from './fixtures.ts';
-import { tempDir } from './processes.ts';
+import { expect, test as base, type OpenApp } from './fixtures.ts';
+import { tempDir, type RelayProcess } from './processes.ts';
 import {
   attachFiles,
   dropFiles,
@@ -166,13 +166,14 @@ test('a file over the size limit is refused before it is uploaded', async ({ app
  */
 const SLOW_CHANNEL = { rateBytesPerSec: 1024 * 1024 };
 
-test("a large file is paused and resumed: both windows show the pause, the sender's progress moves on, and it arrives whole", async ({
-  app,
-  relay,
-  downloads,
-}) => {
-  // 64 MiB through a relay on a shared two-core machine takes tens of seconds.
-  test.setTimeout(150_000);
+/**
+ * Alice sends Bob a 64 MiB file named `name` through the slow channel, with both chats open;
+ * resolves once Bob's window shows it arriving. `cleanup` removes the source file.
+ */
+async function slowTransfer(
+  { app, relay, downloads }: { app: OpenApp; relay: RelayProcess; downloads: string },
+  name: string,
+) {
   await relay.admin(SLOW_CHANNEL);
   const alice = await app('alice');
   const bob = await app('bob');
@@ -180,18 +181,36 @@ test("a large file is paused and resumed: both windows show the pause, the sende
   await openChat(alice.page, 'bob');
   await setDownloadsDir(bob.page, downloads);
   await openChat(bob.page, 'alice');
-
   const dir = tempDir('strata-e2e-file-');
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  const bytes = randomBytes(64 * 1024 * 1024);
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  await alice.page.getByTestId('composer-file-input').setInputFiles(path);
+  const sent = fileBubble(alice.page, 'out');
+  const received = fileBubble(bob.page, 'in');
   try {
-    const bytes = randomBytes(64 * 1024 * 1024);
-    const path = join(dir, 'dataset.bin');
-    writeFileSync(path, bytes);
-    await alice.page.getByTestId('composer-file-input').setInputFiles(path);
-
-    // Paused in the middle: Bob's window already shows it arriving.
-    const sent = fileBubble(alice.page, 'out');
-    const received = fileBubble(bob.page, 'in');
     await expect(received).toHaveAttribute('data-state', 'receiving', { timeout: 30_000 });
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+  return { alice, bob, bytes, sent, received, cleanup };
+}
+
+test("a large file is paused and resumed: both windows show the pause, the sender's progress moves on, and it arrives whole", async ({
+  app,
+  relay,
+  downloads,
+}) => {
+  // 64 MiB through a relay on a shared two-core machine takes tens of seconds.
+  test.setTimeout(150_000);
+  const { bob, bytes, sent, received, cleanup } = await slowTransfer(
+    { app, relay, downloads },
+    'dataset.bin',
+  );
+  try {
+    // Paused in the middle: Bob's window already shows it arriving.
     await expect(sent).toHaveAttribute('data-state', 'sending');
     await sent.getByTestId('file-pause').click();
     await expect(sent).toHaveAttribute('data-state', 'paused');
@@ -217,7 +236,7 @@ test("a large file is paused and resumed: both windows show the pause, the sende
     await expect(received).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
     expect(sha256(await fileBytes(bob.page, received))).toBe(sha256(bytes));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 });
 
@@ -226,33 +245,18 @@ test('the receiver cancels a file on its way; nothing is saved, and the sender i
   relay,
   downloads,
 }) => {
-  await relay.admin(SLOW_CHANNEL);
-  const alice = await app('alice');
-  const bob = await app('bob');
-  await expectOnline(alice.page, 'bob');
-  await openChat(alice.page, 'bob');
-  await setDownloadsDir(bob.page, downloads);
-  await openChat(bob.page, 'alice');
-
-  const dir = tempDir('strata-e2e-file-');
+  const { sent, received, cleanup } = await slowTransfer({ app, relay, downloads }, 'unwanted.bin');
   try {
-    const path = join(dir, 'unwanted.bin');
-    writeFileSync(path, randomBytes(64 * 1024 * 1024));
-    await alice.page.getByTestId('composer-file-input').setInputFiles(path);
-
-    const received = fileBubble(bob.page, 'in');
-    await expect(received).toHaveAttribute('data-state', 'receiving', { timeout: 30_000 });
     await received.getByTestId('file-cancel').click();
     await expect(received).toHaveAttribute('data-state', 'cancelled');
     await expect(received.getByTestId('file-progress')).toHaveCount(0);
     await expect(received.getByTestId('file-cancel')).toHaveCount(0);
     expect(readdirSync(downloads)).toEqual([]);
     // Alice hears of it: she stops sending, and her bubble says why.
-    const sent = fileBubble(alice.page, 'out');
     await expect(sent).toHaveAttribute('data-state', 'failed');
     await expect(sent.getByTestId('file-error')).toContainText('bob cancelled the file');
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 });
 
@@ -261,23 +265,11 @@ test('the sender cancels a file on its way: both windows say who cancelled it, a
   relay,
   downloads,
 }) => {
-  await relay.admin(SLOW_CHANNEL);
-  const alice = await app('alice');
-  const bob = await app('bob');
-  await expectOnline(alice.page, 'bob');
-  await openChat(alice.page, 'bob');
-  await setDownloadsDir(bob.page, downloads);
-  await openChat(bob.page, 'alice');
-
-  const dir = tempDir('strata-e2e-file-');
+  const { alice, sent, received, cleanup } = await slowTransfer(
+    { app, relay, downloads },
+    'draft.bin',
+  );
   try {
-    const path = join(dir, 'draft.bin');
-    writeFileSync(path, randomBytes(64 * 1024 * 1024));
-    await alice.page.getByTestId('composer-file-input').setInputFiles(path);
-
-    const sent = fileBubble(alice.page, 'out');
-    const received = fileBubble(bob.page, 'in');
-    await expect(received).toHaveAttribute('data-state', 'receiving', { timeout: 30_000 });
     await sent.getByTestId('file-cancel').click();
     // Alice's window: cancelled by her, not a failure to send.
     await expect(sent).toHaveAttribute('data-state', 'cancelled');
@@ -291,6 +283,6 @@ test('the sender cancels a file on its way: both windows say who cancelled it, a
     await expect(received.getByTestId('file-cancel')).toHaveCount(0);
     expect(readdirSync(downloads)).toEqual([]);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 });
