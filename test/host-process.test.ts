@@ -37,6 +37,17 @@ afterAll(async () => {
 });
 
 /** A host process for `user`, as index.ts forks it, and the client that drives it. */
+/**
+ * The link to a forked host process. As Electron's utilityProcess.postMessage, a message to a
+ * process that is gone is dropped (its exit tells the client), rather than thrown as EPIPE.
+ */
+function linkTo(child: ChildProcess): Link {
+  return {
+    post: (message) => child.send(message as never, () => undefined),
+    onMessage: (listener) => child.on('message', listener),
+  };
+}
+
 async function hostProcess(
   user: string,
   entry = ENTRY,
@@ -48,11 +59,7 @@ async function hostProcess(
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.push(child);
-  const link: Link = {
-    post: (message) => child.send(message as never),
-    onMessage: (listener) => child.on('message', listener),
-  };
-  const client = new HostClient(link);
+  const client = new HostClient(linkTo(child));
   child.once('exit', (code) => client.gone(`the host process exited (${code})`));
   await client.open({
     profileDir,
@@ -139,10 +146,7 @@ describe('the host process', () => {
       serialization: 'advanced',
     });
     children.push(child);
-    const client = new HostClient({
-      post: (message) => child.send(message as never),
-      onMessage: (listener) => child.on('message', listener),
-    });
+    const client = new HostClient(linkTo(child));
     child.once('exit', (code) => client.gone(`the host process exited (${code})`));
     child.kill('SIGKILL');
     await expect(
