@@ -55,4 +55,4 @@ for (const suite of SUITES) {
 }
 const { passed, failed, skipped } = total;
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(failed > 0 || passed === 0 ? 1 : 0);
+process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
