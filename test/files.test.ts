@@ -235,11 +235,17 @@ describe('files through the relay', () => {
     expect(bob.m.controlFile(sent.key, 'cancel')).toBe(true);
     expect(bob.m.message(sent.key)!.file!.state).toBe('cancelled');
     expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
-    // Bob's `cancelled` receipt reaches alice: she stops sending, long before the end of the
-    // file, and shows why. Nothing more is written on bob's side.
+    // Bob's `cancelled` receipt reaches alice: she stops sending before the end of the file
+    // and shows why. How far she got depends on how busy the machine is, so the test checks
+    // that she sent less than the file and nothing of it after the receipt: a text sent
+    // afterwards is delivered and adds only its own bytes. Nothing more is written on bob's side.
     await alice.until(() => alice.m.message(sent.key)?.file?.state === 'failed');
     expect(alice.m.message(sent.key)!.file!.error).toBe('bob cancelled the file');
-    expect(alice.m.stats('bob').bytesSent).toBeLessThan(size / 2);
+    const stoppedAt = alice.m.stats('bob').bytesSent;
+    expect(stoppedAt).toBeLessThan(size);
+    const after = alice.m.send('bob', 'after the cancel');
+    await alice.until(() => latest(alice, after.key)?.status === 'delivered');
+    expect(alice.m.stats('bob').bytesSent - stoppedAt).toBeLessThan(1024);
     expect(alice.m.message(sent.key)!.status).not.toBe('delivered');
     expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
     expect(bob.m.message(sent.key)!.file!.state).toBe('cancelled');
