@@ -14,6 +14,8 @@ export const FRAME_TYPE_CODES = {
   error: 0x08,
   held: 0x09,
   watch: 0x0a,
+  challenge: 0x0b,
+  account: 0x0c,
 } as const;
 export type FrameTypeName = keyof typeof FRAME_TYPE_CODES;
 
@@ -57,7 +59,21 @@ export const MAX_FRAME_BYTES =
   MAX_SEGMENT_PAYLOAD +
   CHECKSUM_BYTES;
 
-export const AUTH_SCHEMES = { none: 0 } as const;
+/**
+ * How a hello proves who it is (docs/protocol.md, "Accounts"). `none` is kept only so that an
+ * old client's hello decodes and is refused with a clear error. `device`: a device already on
+ * the account signs the relay's challenge. `register`: the first device of a new name creates
+ * the account. `recover`: a fresh device takes an account back with its recovery code.
+ * `link`: a fresh device asks to join an account with a one-time link code.
+ */
+export const AUTH_SCHEMES = { none: 0, device: 1, register: 2, recover: 3, link: 4 } as const;
+/** The random challenge and the relay's identity in a challenge frame. */
+export const CHALLENGE_NONCE_BYTES = 32;
+export const RELAY_ID_BYTES = 32;
+/** The JSON body of an account frame. */
+export const MAX_ACCOUNT_BYTES = 16 * 1024;
+/** Devices one account may have, the first included. */
+export const MAX_DEVICES = 16;
 export type AuthScheme = keyof typeof AUTH_SCHEMES;
 
 /**
@@ -119,6 +135,10 @@ export const RELAY_CLOSE_CODES = {
   internalError: 1011,
   /** Another connection said hello as the same user and device. */
   replaced: 4000,
+  /** This device was removed from its account (unlinked, or the account was recovered). */
+  removed: 4001,
+  /** A link connection is done: the new device was added (or refused); it reconnects. */
+  linkDone: 4002,
 } as const;
 
 /** Error codes carried by error frames, relay to client. */
@@ -151,5 +171,15 @@ export const ERROR_CODES = {
   storeUnavailable: 14,
   /** A watch frame would take the connection past MAX_WATCHED_USERS; it was not applied. */
   watchLimit: 15,
+  /** A `register` hello for a name that already has an account. Final. */
+  nameTaken: 16,
+  /** A hello whose proof did not check (bad signature, unknown device, stale challenge). */
+  authFailed: 17,
+  /** This device is no longer on its account. Final. */
+  deviceRemoved: 18,
+  /** A link code that is unknown, expired or used, or a link the account's device refused. */
+  linkFailed: 19,
+  /** An account frame the relay could not act on (the text says why). */
+  accountRefused: 20,
 } as const;
 export type ErrorCodeName = keyof typeof ERROR_CODES;

@@ -93,6 +93,25 @@ export interface ErrorFrame extends Envelope {
   text: string;
 }
 
+/**
+ * The relay's first frame on every connection: a fresh random challenge, valid only on this
+ * connection, and the relay's identity (the SHA-256 of its TLS certificate, or of the random
+ * id in its data folder). Every hello signs both (src/shared/protocol/account.ts).
+ */
+export interface ChallengeFrame extends Envelope {
+  type: 'challenge';
+  nonce: Uint8Array;
+  relayId: Uint8Array;
+}
+/**
+ * Account operations between a device and the relay (linking, the device list, identity
+ * keys): a JSON object with a `kind`, checked by parseAccountMessage.
+ */
+export interface AccountFrame extends Envelope {
+  type: 'account';
+  body: Uint8Array;
+}
+
 export type Frame =
   | HelloFrame
   | WelcomeFrame
@@ -103,7 +122,9 @@ export type Frame =
   | ReceiptFrame
   | ErrorFrame
   | HeldFrame
-  | WatchFrame;
+  | WatchFrame
+  | ChallengeFrame
+  | AccountFrame;
 
 export type DecodeErrorKind =
   'truncated' | 'oversized' | 'unsupported-version' | 'unknown-type' | 'malformed' | 'checksum';

@@ -8,12 +8,14 @@ import { crc32 } from './crc32.ts';
 import { Reader, ReadFailure, Writer, encodeUtf8 } from './bytes.ts';
 import {
   AUTH_SCHEMES,
+  CHALLENGE_NONCE_BYTES,
   CHECKSUM_BYTES,
   DATA_FLAG_FILE,
   DATA_HEADER_BYTES,
   ENVELOPE_FIXED_BYTES,
   ERROR_CODES,
   FRAME_TYPE_CODES,
+  MAX_ACCOUNT_BYTES,
   MAX_ACK_RANGES,
   MAX_AGENT_BYTES,
   MAX_AUTH_BYTES,
@@ -28,6 +30,7 @@ import {
   PRESENCE_KINDS,
   PROTOCOL_VERSION,
   RECEIPT_KINDS,
+  RELAY_ID_BYTES,
   WATCH_KINDS,
   type FrameTypeName,
 } from './constants.ts';
@@ -46,6 +49,8 @@ import type {
   TypingFrame,
   ReceiptFrame,
   ErrorFrame,
+  ChallengeFrame,
+  AccountFrame,
   Frame,
   DecodeErrorKind,
   DecodeResult,
@@ -77,7 +82,7 @@ interface BodyCodec<F extends Frame> {
    * Which envelope names must be present: `user` = a valid user name, `relay` = empty,
    * `any` = either (an error may go to a connection that has not said who it is yet).
    */
-  from: 'user' | 'relay';
+  from: 'user' | 'relay' | 'any';
   to: 'user' | 'relay' | 'any';
   size(f: F): number;
   write(w: Writer, f: F): void;
@@ -87,7 +92,8 @@ interface BodyCodec<F extends Frame> {
 type Codecs = { [T in FrameTypeName]: BodyCodec<Extract<Frame, { type: T }>> };
 
 const hello: BodyCodec<HelloFrame> = {
-  from: 'user',
+  // Empty only in a `link` hello: a new device does not know its account's name yet.
+  from: 'any',
   to: 'relay',
   size: (f) => 1 + 2 + f.auth.data.length + 1 + encodeUtf8(f.agent).length,
   write(w, f) {
@@ -353,6 +359,38 @@ const watch: BodyCodec<WatchFrame> = {
   },
 };
 
+const challenge: BodyCodec<ChallengeFrame> = {
+  from: 'relay',
+  to: 'relay',
+  size: () => CHALLENGE_NONCE_BYTES + RELAY_ID_BYTES,
+  write(w, f) {
+    w.bytesFrom(f.nonce);
+    w.bytesFrom(f.relayId);
+  },
+  read(r, env) {
+    const nonce = r.bytesView(CHALLENGE_NONCE_BYTES, 'challenge.nonce');
+    const relayId = r.bytesView(RELAY_ID_BYTES, 'challenge.relayId');
+    return { type: 'challenge', ...env, nonce, relayId };
+  },
+};
+
+const account: BodyCodec<AccountFrame> = {
+  // From a device to the relay, or from the relay to a device (or to a link connection,
+  // which has no name yet).
+  from: 'any',
+  to: 'any',
+  size: (f) => 2 + f.body.length,
+  write(w, f) {
+    w.u16(f.body.length);
+    w.bytesFrom(f.body);
+  },
+  read(r, env) {
+    const length = r.u16('account.length');
+    if (length > MAX_ACCOUNT_BYTES) throw new ReadFailure('malformed', 'account: body too long');
+    return { type: 'account', ...env, body: r.bytesView(length, 'account.body') };
+  },
+};
+
 const CODECS: Codecs = {
   hello,
   welcome,
@@ -364,6 +402,8 @@ const CODECS: Codecs = {
   error,
   held,
   watch,
+  challenge,
+  account,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -478,7 +518,7 @@ export function decodeFrame(bytes: Uint8Array, options: DecodeOptions = {}): Dec
     const codec = CODECS[type] as BodyCodec<Frame>;
     checkEnvelopeRole(codec.from, from, fromDevice, 'from');
     checkEnvelopeRole(codec.to, to, toDevice, 'to');
-    if (codec.from === 'user' && fromDevice === 0) {
+    if ((codec.from === 'user' || type === 'hello') && fromDevice === 0) {
       return fail('malformed', 'fromDevice: 0 is reserved for the relay');
     }
     const frame = codec.read(r, { from, fromDevice, to, toDevice });
@@ -518,7 +558,8 @@ function validateForEncoding(frame: Frame, codec: BodyCodec<Frame>): void {
     if (role === 'any' && name !== '' && !isValidUserName(name))
       bad(`${what} "${name}" is not a valid name`);
   }
-  if (codec.from === 'user' && frame.fromDevice === 0) bad('fromDevice 0 is the relay');
+  if ((codec.from === 'user' || frame.type === 'hello') && frame.fromDevice === 0)
+    bad('fromDevice 0 is the relay');
   if (codec.from === 'relay' && frame.fromDevice !== 0) bad('the relay is device 0');
   const safe = (n: number, what: string) => {
     if (!Number.isSafeInteger(n) || n < 0) bad(`${what} must be a non-negative safe integer`);
@@ -582,6 +623,13 @@ function validateForEncoding(frame: Frame, codec: BodyCodec<Frame>): void {
     case 'error':
       safe(frame.messageId, 'messageId');
       if (encodeUtf8(frame.text).length > MAX_ERROR_TEXT_BYTES) bad('text too long');
+      break;
+    case 'challenge':
+      if (frame.nonce.length !== CHALLENGE_NONCE_BYTES) bad('nonce length');
+      if (frame.relayId.length !== RELAY_ID_BYTES) bad('relayId length');
+      break;
+    case 'account':
+      if (frame.body.length > MAX_ACCOUNT_BYTES) bad('body too long');
       break;
   }
 }

@@ -131,6 +131,11 @@ export const strings = {
     'relayError.rateLimited': 'Too many frames per second for the relay; some were dropped.',
     'relayError.overloaded': 'The recipient is not keeping up; the relay dropped a frame.',
     'relayError.watchLimit': 'The relay follows at most 4,096 users per connection.',
+    'relayError.nameTaken': 'That name already has an account on this relay. Choose another.',
+    'relayError.authFailed': 'The relay could not confirm this device’s keys.',
+    'relayError.deviceRemoved': 'This device was removed from its account.',
+    'relayError.linkFailed': 'The link code is wrong, expired or already used, or was declined.',
+    'relayError.accountRefused': 'The relay refused the account change.',
 
     'settings.files': 'Files',
     'settings.downloadsDir': 'Downloads folder',
@@ -330,6 +335,11 @@ export const strings = {
     'relayError.overloaded': 'Получатель не успевает; ретранслятор отбросил кадр.',
     'relayError.watchLimit':
       'Ретранслятор следит не более чем за 4096 пользователями на соединение.',
+    'relayError.nameTaken': 'Это имя на ретрансляторе уже занято. Выберите другое.',
+    'relayError.authFailed': 'Ретранслятор не смог подтвердить ключи этого устройства.',
+    'relayError.deviceRemoved': 'Это устройство удалено из учётной записи.',
+    'relayError.linkFailed': 'Код привязки неверен, истёк, уже использован или привязку отклонили.',
+    'relayError.accountRefused': 'Ретранслятор отклонил изменение учётной записи.',
 
     'settings.files': 'Файлы',
     'settings.downloadsDir': 'Папка загрузок',
