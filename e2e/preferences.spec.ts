@@ -6,8 +6,14 @@ test('the language picked in Settings survives restarting the app', async ({ app
   const alice = await app('alice');
   await expect(alice.page.getByTestId('no-chat')).toContainText('Choose a chat');
   await alice.page.getByTestId('settings-open').click();
+  await expect(alice.page.getByTestId('settings-license')).toContainText(
+    'Free software under the GNU AGPL v3 (AGPL-3.0-only)',
+  );
   await alice.page.getByTestId('settings-language-ru').check();
   await expect(alice.page.locator('html')).toHaveAttribute('lang', 'ru');
+  await expect(alice.page.getByTestId('settings-license')).toContainText(
+    'Свободная программа под лицензией GNU AGPL v3 (AGPL-3.0-only)',
+  );
   await alice.page.getByTestId('settings-close').click();
   await expect(alice.page.getByTestId('no-chat')).toContainText('Выберите чат');
   await alice.close();

@@ -30,6 +30,8 @@ describe('electron-builder.yml', () => {
     expect(config['productName']).toBe('Strata');
     const files = (config['files'] as { filter: string[] }[])[0]!.filter;
     expect(files).toEqual(expect.arrayContaining(['out/**', 'package.json']));
+    // The AGPL's text goes with every copy: LICENSE next to the executable.
+    expect(config['extraFiles']).toEqual([{ filter: ['LICENSE'] }]);
     expect(config['asarUnpack']).toEqual(['**/*.node']);
     expect(config['npmRebuild']).toBe(false);
     const linux = config['linux'] as { target: string[]; icon: string };

@@ -190,7 +190,12 @@ async function start(): Promise<void> {
     });
   });
 
-  app.setAboutPanelOptions({ applicationName: 'Strata', applicationVersion: app.getVersion() });
+  app.setAboutPanelOptions({
+    applicationName: 'Strata',
+    applicationVersion: app.getVersion(),
+    copyright:
+      'Copyright © Strata contributors. Free software under the GNU AGPL v3 (AGPL-3.0-only), with no warranty; see the LICENSE file.',
+  });
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(
       menuTemplate({

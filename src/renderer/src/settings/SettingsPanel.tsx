@@ -1,6 +1,6 @@
 // Settings, as a modal dialog: the transport's X, N and K (the course's parameters), where
-// received files go and how large they may be, the language, and what this app instance is
-// connected as.
+// received files go and how large they may be, the language, what this app instance is
+// connected as, and its license.
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { TransportSettings } from '../../../shared/api.ts';
 import type { SessionView, StrataApi } from '../../../shared/contract.ts';
@@ -232,6 +232,8 @@ export function SettingsPanel(props: {
             <dd data-testid="settings-profile">{session.profile}</dd>
             <dt>{t('settings.host')}</dt>
             <dd data-testid="settings-host">{t(`settings.host.${session.host}`)}</dd>
+            <dt>{t('settings.license')}</dt>
+            <dd data-testid="settings-license">{t('settings.licenseText')}</dd>
           </dl>
         </section>
       </div>

@@ -163,6 +163,9 @@ export const strings = {
     'settings.host.electron': 'the desktop app (Electron)',
     'settings.host.browser': 'a browser, through the local host',
     'settings.notSet': 'not set',
+    'settings.license': 'License',
+    'settings.licenseText':
+      'Free software under the GNU AGPL v3 (AGPL-3.0-only), with no warranty; its full text is the LICENSE file that comes with Strata.',
   },
   ru: {
     'network.title': 'Сеть',
@@ -327,5 +330,8 @@ export const strings = {
     'settings.host.electron': 'приложении для компьютера (Electron)',
     'settings.host.browser': 'браузере, через локальный хост',
     'settings.notSet': 'не задан',
+    'settings.license': 'Лицензия',
+    'settings.licenseText':
+      'Свободная программа под лицензией GNU AGPL v3 (AGPL-3.0-only), без каких-либо гарантий; полный текст лицензии — в файле LICENSE, который поставляется со Strata.',
   },
 } as const;
