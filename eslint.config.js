@@ -47,7 +47,7 @@ const files = {
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'out/', 'dist/', 'bench/results/', 'relay-data/', 'test-results/'],
+    ignores: ['node_modules/', 'out/', 'dist/', 'bench/results/', 'relay-data/', 'test-results/', 'playwright-report/'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
