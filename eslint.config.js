@@ -47,7 +47,15 @@ const files = {
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'out/', 'dist/', 'bench/results/', 'relay-data/', 'test-results/', 'playwright-report/'],
+    ignores: [
+      'node_modules/',
+      'out/',
+      'dist/',
+      'bench/results/',
+      'relay-data/',
+      'test-results/',
+      'playwright-report/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
