@@ -6,7 +6,9 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 
 /** The files of the generated certificate, in the relay's data folder. */
 export const SELF_SIGNED_CERT = 'tls-cert.pem';
@@ -141,7 +143,7 @@ export function createSelfSigned(options: SelfSignedOptions): CertificatePair {
   const der = sequence(tbs, algorithm, bitString(signature));
   return {
     cert: pem('CERTIFICATE', der),
-    key: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
   };
 }
 
@@ -179,4 +181,62 @@ export function loadOrCreateSelfSigned(
   writeFileSync(certFile, pair.cert, { mode: 0o600 });
   chmodSync(certFile, 0o600);
   return { ...pair, created: true };
+}
+
+/** The certificate the relay serves, and what clients pin. */
+export interface RelayTls extends CertificatePair {
+  /** certificateFingerprint() of `cert`. */
+  fingerprint: string;
+  /** Made by the relay itself (else given by --tls-cert), and whether on this start. */
+  selfSigned: boolean;
+  created: boolean;
+}
+
+/** The TLS files cannot be used: unreadable, not PEM, or a key that is not the cert's. */
+export class TlsSetupError extends Error {
+  override name = 'TlsSetupError';
+}
+
+/**
+ * The relay's certificate: the files of --tls-cert and --tls-key, or the self-signed one
+ * in `dataDir` (made now if there is none yet), checked to be a usable pair.
+ */
+export function relayTls(o: {
+  tlsCert: string | null;
+  tlsKey: string | null;
+  dataDir: string;
+}): RelayTls {
+  let pair: CertificatePair & { created: boolean };
+  const selfSigned = o.tlsCert === null || o.tlsKey === null;
+  if (selfSigned) {
+    pair = loadOrCreateSelfSigned(o.dataDir, machineNames());
+  } else {
+    const read = (file: string, what: string) => {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new TlsSetupError(`cannot read the TLS ${what} ${file}: ${(e as Error).message}`);
+      }
+    };
+    pair = { cert: read(o.tlsCert!, 'certificate'), key: read(o.tlsKey!, 'key'), created: false };
+  }
+  let fingerprint: string;
+  try {
+    fingerprint = certificateFingerprint(pair.cert);
+    createSecureContext({ cert: pair.cert, key: pair.key });
+  } catch (e) {
+    const where = selfSigned ? `in ${o.dataDir}` : `${o.tlsCert} with ${o.tlsKey}`;
+    throw new TlsSetupError(`the TLS certificate ${where} cannot be used: ${(e as Error).message}`);
+  }
+  return { ...pair, fingerprint, selfSigned };
+}
+
+/** The names this machine goes by now, for a new certificate's subjectAltName. */
+function machineNames(): string[] {
+  const names = new Set(['localhost', '127.0.0.1', '::1']);
+  if (/^[a-zA-Z0-9.-]+$/.test(hostname())) names.add(hostname());
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal) names.add(a.address.replace(/%.*$/, ''));
+  }
+  return [...names];
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const RELAY_MAIN = fileURLToPath(new URL('../../relay/main.ts', import.meta.url));
 
-export const ADMIN_TOKEN = 'test-admin-token';
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export interface RelayProcess {
   url: string;
@@ -78,7 +78,7 @@ export async function startRelay(
     let out = '';
     proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
-      const m = /^listening (ws:\/\/\S+)/m.exec(out);
+      const m = /^listening (wss?:\/\/\S+)/m.exec(out);
       if (m) resolve(m[1]!);
     });
     void exited.then((code) =>
