@@ -95,16 +95,17 @@ async function main(): Promise<void> {
         : options.tlsCert;
       process.stdout.write(`certificate sha256 ${tls.fingerprint} (${source})\n`);
     }
+    if (tokenGenerated)
+      process.stdout.write(
+        `admin token: ${options.adminToken} (made for this run; --admin-token sets one)\n`,
+      );
+    // Last: whoever reads the start-up (tests, npm start) knows it is complete after it.
     const admin = relay.adminAddressInfo;
     const scheme = tls ? 'https' : 'http';
     process.stdout.write(
       `admin API (/metrics, /api/stats, /api/channel): ${scheme}://${hostPort(admin ?? address)}/` +
         `${admin ? '' : ' (the main port)'}\n`,
     );
-    if (tokenGenerated)
-      process.stdout.write(
-        `admin token: ${options.adminToken} (made for this run; --admin-token sets one)\n`,
-      );
     if (!tls && options.insecure)
       log.warn(
         `plain ws:// and http:// on ${options.host} (--insecure): anyone on the path can read ` +

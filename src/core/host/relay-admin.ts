@@ -110,13 +110,13 @@ export async function relayRequest(
     method: init.method ?? 'GET',
     headers: init.headers ?? {},
     timeout: init.timeoutMs,
-    agent: false,
   };
   const tls = url.protocol === 'https:';
+  // Without an agent, the request goes over the socket createConnection gives it.
   if (tls) {
     const socket = await pinnedSocket(url, pin, init.timeoutMs);
     options.createConnection = () => socket;
-  }
+  } else options.agent = false;
   return new Promise<RelayAnswer>((resolve, reject) => {
     const req = (tls ? httpsRequest : httpRequest)(url, options, (res) => {
       const chunks: Buffer[] = [];
