@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { Host } from '../src/core/host/host.ts';
 import { relayRequest } from '../src/core/host/relay-admin.ts';
+import type { SessionView } from '../src/shared/contract.ts';
 import type { MessengerEvent } from '../src/shared/api.ts';
 import { certificateFingerprint, createSelfSigned } from '../relay/tls-cert.ts';
 import { TestEngine } from './helpers/engine.ts';
@@ -188,6 +190,59 @@ describe('a relay whose certificate changed', () => {
       tofuProfile,
     );
     await renewed.online();
+  });
+});
+
+describe('the app host', () => {
+  it('logs in to a wss:// relay, shows its fingerprint, and sends the admin token only to it', async () => {
+    const cert = certificateFiles();
+    const r = await relay(cert.args);
+    const profileDir = tempDir('strata-host-');
+    const host = await Host.open({ profileDir, kind: 'browser' });
+    try {
+      const sessions: SessionView[] = [];
+      host.on('event', (e) => {
+        if (e.type === 'session') sessions.push(e.session);
+      });
+      const url = `wss://127.0.0.1:${r.port}/`;
+      await host.call('login', { user: 'alice', relayUrl: url });
+      await new Promise<void>((resolve) => {
+        const check = () => sessions.some((s) => s.relayFingerprint !== null) && resolve();
+        host.on('event', check);
+        check();
+      });
+      const session = (await host.call('session', {})) as SessionView;
+      expect(session).toMatchObject({ relayUrl: url, relayFingerprint: cert.fingerprint });
+      expect(await host.call('getChannel', { token: ADMIN_TOKEN })).toMatchObject({ loss: 0 });
+      expect(await host.call('relayStats', {})).toMatchObject({ reachable: true });
+      // Plain ws:// off loopback is refused before anything is sent.
+      const other = await Host.open({ profileDir: tempDir('strata-host-'), kind: 'browser' });
+      await expect(
+        other.call('login', { user: 'bob', relayUrl: 'ws://192.0.2.55:7000/' }),
+      ).rejects.toThrow(/is plain ws:\/\/: .*--insecure/);
+      await other.close();
+    } finally {
+      await host.close();
+    }
+    // Another relay at the address, with another certificate: the token is not sent to it.
+    await r.stop();
+    relays.splice(0);
+    await relay(certificateFiles().args, { port: r.port });
+    const again = await Host.open({ profileDir, kind: 'browser' });
+    try {
+      const failed = new Promise<void>((resolve) => {
+        again.on('event', (e) => {
+          if (e.type === 'connection' && /certificate changed/.test(e.detail ?? '')) resolve();
+        });
+      });
+      await failed;
+      // The impostor has the same token: had it been sent, the answer would be the channel.
+      await expect(again.call('getChannel', { token: ADMIN_TOKEN })).rejects.toThrow(
+        /certificate changed|certificate is unknown/,
+      );
+    } finally {
+      await again.close();
+    }
   });
 });
 
