@@ -150,7 +150,16 @@ export class Relay {
   async listen(): Promise<AddressInfo> {
     await listenOn(this.http, this.options);
     const admin = adminAddress(this.options);
-    if (this.adminHttp && admin) await listenOn(this.adminHttp, admin);
+    if (this.adminHttp && admin) {
+      try {
+        await listenOn(this.adminHttp, admin);
+      } catch (e) {
+        throw new Error(
+          `the admin address ${admin.host}:${admin.port} (--admin-listen): ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+    }
     const expire = setInterval(() => this.expireStored(), EXPIRE_INTERVAL_MS);
     this.timers.push(expire);
     this.expireStored();
