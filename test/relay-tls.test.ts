@@ -2,14 +2,18 @@
 // proxy that records every byte), a relay whose certificate changes under clients that pinned
 // it, and plain ws:// off loopback refused by both the relay and the engine.
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
+import { RelayConnection } from '../src/core/connection.ts';
 import { Host } from '../src/core/host/host.ts';
 import { relayRequest } from '../src/core/host/relay-admin.ts';
 import type { SessionView } from '../src/shared/contract.ts';
@@ -190,6 +194,63 @@ describe('a relay whose certificate changed', () => {
       tofuProfile,
     );
     await renewed.online();
+  });
+});
+
+describe('a link that met another certificate', () => {
+  it('stops trying (no reconnect is even scheduled), where a link that merely dropped retries', async () => {
+    const real = createSelfSigned({ commonName: 'real', names: ['127.0.0.1'] });
+    const impostor = createSelfSigned({ commonName: 'impostor', names: ['127.0.0.1'] });
+    const server = createHttpsServer({ cert: impostor.cert, key: impostor.key });
+    let upgrades = 0;
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      upgrades++;
+      // It accepts the upgrade and hangs up at once, as a relay that went away; by hand, so
+      // that no WebSocket timer of its own runs in this process.
+      const accept = createHash('sha1')
+        .update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+        .digest('base64');
+      socket.end(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    // Only the link's own timers are faked: the reconnect would be one of them.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      const attempt = async (pin: string) => {
+        const conn = new RelayConnection(
+          `wss://127.0.0.1:${port}/#sha256=${pin}`,
+          'alice',
+          1,
+          () => 0,
+          { intervalMs: 0, timeoutMs: 10_000 },
+        );
+        const offline = new Promise<string>((resolve) => conn.once('offline', resolve));
+        conn.start();
+        const why = await offline;
+        // What is pending once the link is down: a reconnect, or nothing at all.
+        const pending = vi.getTimerCount();
+        await conn.stop();
+        return { why, pending, failure: conn.failure };
+      };
+      const changed = await attempt(certificateFingerprint(real.cert));
+      expect(changed.failure).toMatch(/^the relay's certificate changed: /);
+      expect(changed.why).toBe(changed.failure);
+      expect(changed.pending).toBe(0);
+      // The control: the right pin, a relay that just closes: the link will try again.
+      const dropped = await attempt(certificateFingerprint(impostor.cert));
+      expect(dropped.failure).toBeNull();
+      expect(dropped.why).toMatch(/^1006/);
+      expect(dropped.pending).toBe(1);
+      expect(upgrades).toBe(2);
+    } finally {
+      vi.useRealTimers();
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
 
