@@ -70,7 +70,7 @@ export function start(
     let out = '';
     proc.stdout!.setEncoding('utf8').on('data', (c: string) => {
       out += c;
-      const m = /^listening (ws:\/\/\S+)/m.exec(out);
+      const m = /^listening (wss?:\/\/\S+)/m.exec(out);
       if (m) resolve({ proc, url: m[1]! });
     });
     proc.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));

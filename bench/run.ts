@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Report } from './harness.ts';
 import { runCodecBench } from './codecs.ts';
+import { runConnectBench } from './connect.ts';
 import { runEngineBench } from './engine.ts';
 import { runFilesBench } from './files.ts';
 import { runLossyPathBench } from './lossy-path.ts';
@@ -15,6 +16,7 @@ import { scopeTmpdir } from '../scripts/scoped-tmpdir.ts';
 const suites: Record<string, (report: Report) => Promise<void> | void> = {
   codecs: runCodecBench,
   relay: runRelayBench,
+  connect: runConnectBench,
   engine: runEngineBench,
   segments: runSegmentsBench,
   files: runFilesBench,

@@ -1,16 +1,33 @@
 // HTTP on the relay's port: health, metrics, statistics, and the admin API that changes the
-// channel at run time. The admin API needs `Authorization: Bearer <token>`; a relay started
-// without a token refuses it altogether. Every error answer carries a machine-readable `code`
-// (for programs and translations) next to its English `error` text.
+// channel at run time. The admin API needs `Authorization: Bearer <token>`; wrong tokens are
+// answered slowly (admin-guard.ts); a relay embedded without a token refuses it altogether.
+// Metrics, statistics and the admin API may live on an address of their own (--admin-listen).
+// Every error answer carries a machine-readable `code` (for programs and translations) next
+// to its English `error` text.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeChannel } from './channel/config.ts';
+import { addressKey } from './admin-guard.ts';
 import type { Relay } from './relay.ts';
+
+/**
+ * What one server answers: everything (the main port of a loopback relay), all but the
+ * admin endpoints (the main port when they have their own address), or those and /healthz.
+ */
+export type Endpoints = 'all' | 'public' | 'admin';
+
+/** The endpoints --admin-listen moves off the main port. */
+const ADMIN_PATHS: ReadonlySet<string> = new Set(['/metrics', '/api/stats', '/api/channel']);
 
 /** The largest request body accepted (PUT /api/channel takes a small JSON object). */
 const MAX_BODY_BYTES = 64 * 1024;
 
-export function handleHttp(relay: Relay, req: IncomingMessage, res: ServerResponse): void {
+export function handleHttp(
+  relay: Relay,
+  req: IncomingMessage,
+  res: ServerResponse,
+  endpoints: Endpoints = 'all',
+): void {
   // A fault in one request answers 500 and is logged; it never takes the relay down.
   const fail = (e: unknown) => {
     relay.log.error(`internal error on ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
@@ -18,7 +35,7 @@ export function handleHttp(relay: Relay, req: IncomingMessage, res: ServerRespon
     else res.destroy();
   };
   try {
-    route(relay, req, res, fail);
+    route(relay, req, res, fail, endpoints);
   } catch (e) {
     fail(e);
   }
@@ -29,11 +46,17 @@ function route(
   req: IncomingMessage,
   res: ServerResponse,
   fail: (e: unknown) => void,
+  endpoints: Endpoints,
 ): void {
   const url = new URL(req.url ?? '/', 'http://relay');
   const method = req.method ?? 'GET';
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
+  const admin = ADMIN_PATHS.has(url.pathname);
+  if (endpoints === 'public' && admin)
+    return fault(res, 404, 'notFound', `${url.pathname} is served on the relay's admin address`);
+  if (endpoints === 'admin' && !admin && url.pathname !== '/healthz')
+    return fault(res, 404, 'notFound', `no such endpoint on the admin address: ${url.pathname}`);
   const route = `${method} ${url.pathname}`;
   switch (route) {
     case 'GET /':
@@ -83,6 +106,7 @@ export type HttpErrorCode =
   | 'notFound'
   | 'adminDisabled'
   | 'unauthorized'
+  | 'tooManyAttempts'
   | 'bodyTooLarge'
   | 'badJson';
 
@@ -116,19 +140,37 @@ function authorised(relay: Relay, req: IncomingMessage, res: ServerResponse): bo
     );
     return false;
   }
+  const address = addressKey(req.socket.remoteAddress);
+  const guard = relay.adminGuard;
+  if (!guard.mayTry(address)) {
+    res.setHeader('Retry-After', String(Math.ceil(guard.limits.maxDelayMs / 1000)));
+    fault(
+      res,
+      429,
+      'tooManyAttempts',
+      'too many wrong admin tokens from this address: wait for their answers first',
+    );
+    return false;
+  }
   const header = req.headers.authorization ?? '';
   const given = header.startsWith('Bearer ') ? header.slice(7) : '';
   // Comparing digests keeps the comparison constant-time whatever the lengths.
   if (!given || !timingSafeEqual(digest(given), digest(token))) {
-    res.setHeader('WWW-Authenticate', 'Bearer realm="strata-relay"');
-    fault(
-      res,
-      401,
-      'unauthorized',
-      'a valid admin token is required (Authorization: Bearer <token>)',
-    );
+    // The request's body is not needed: stop reading it while the answer waits.
+    req.resume();
+    guard.failed(address, (delayMs) => {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="strata-relay"');
+      fault(
+        res,
+        401,
+        'unauthorized',
+        'a valid admin token is required (Authorization: Bearer <token>)',
+        { delayedMs: delayMs },
+      );
+    });
     return false;
   }
+  guard.succeeded(address);
   return true;
 }
 

@@ -1,8 +1,32 @@
 // `npm run relay -- [options]`: starts the relay and prints where it listens.
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { createLogger } from './log.ts';
 import { OptionsError, helpText, parseOptions } from './options.ts';
 import { Relay } from './relay.ts';
+import { TlsSetupError } from './tls-cert.ts';
+
+/** The bytes of a generated admin token: 128 bits. */
+const ADMIN_TOKEN_BYTES = 16;
+
+/** `host:port` as a URL writes it (an IPv6 address in brackets). */
+function hostPort(a: AddressInfo): string {
+  return `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+}
+
+/** The addresses other machines reach a relay bound to every interface (0.0.0.0 or ::) on. */
+function networkAddresses(bound: string): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal) continue;
+      if (a.family === 'IPv4') out.push(a.address);
+      else if (bound === '::' && !a.address.startsWith('fe80:')) out.push(`[${a.address}]`);
+    }
+  }
+  return out;
+}
 
 /**
  * Ends the process with `code` once stdout and stderr have taken everything written before:
@@ -36,10 +60,17 @@ async function main(): Promise<void> {
 
   const options = parsed.options;
   const log = createLogger(options.logLevel);
+  const tokenGenerated = options.adminToken === null;
+  options.adminToken ??= randomBytes(ADMIN_TOKEN_BYTES).toString('hex');
   let relay: Relay;
   try {
     relay = new Relay(options, log);
   } catch (e) {
+    if (e instanceof TlsSetupError) {
+      process.stderr.write(`relay: ${e.message}\n`);
+      exitWhenWritten(2);
+      return;
+    }
     process.stderr.write(
       `relay: cannot open the data directory ${options.dataDir}: ${(e as Error).message}\n`,
     );
@@ -49,20 +80,40 @@ async function main(): Promise<void> {
 
   try {
     const address = await relay.listen();
-    const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const tls = relay.tls;
+    // Clients pin the certificate by the fingerprint in the URL's fragment.
+    const url = (at: string) => (tls ? `wss://${at}/#sha256=${tls.fingerprint}` : `ws://${at}/`);
     // The first line on stdout is for scripts and tests: the WebSocket URL.
-    process.stdout.write(`listening ws://${shown}:${address.port}/\n`);
+    process.stdout.write(`listening ${url(hostPort(address))}\n`);
     if (options.host === '0.0.0.0' || options.host === '::') {
-      for (const list of Object.values(networkInterfaces())) {
-        for (const a of list ?? []) {
-          if (!a.internal && a.family === 'IPv4')
-            process.stdout.write(`  on your network: ws://${a.address}:${address.port}/\n`);
-        }
-      }
+      for (const a of networkAddresses(options.host))
+        process.stdout.write(`  on your network: ${url(`${a}:${address.port}`)}\n`);
     }
+    if (tls) {
+      const source = tls.selfSigned
+        ? `self-signed, ${tls.created ? 'made now' : 'kept'} in ${options.dataDir}`
+        : options.tlsCert;
+      process.stdout.write(`certificate sha256 ${tls.fingerprint} (${source})\n`);
+    }
+    if (tokenGenerated)
+      process.stdout.write(
+        `admin token: ${options.adminToken} (made for this run; --admin-token sets one)\n`,
+      );
+    // Last: whoever reads the start-up (tests, npm start) knows it is complete after it.
+    const admin = relay.adminAddressInfo;
+    const scheme = tls ? 'https' : 'http';
+    process.stdout.write(
+      `admin API (/metrics, /api/stats, /api/channel): ${scheme}://${hostPort(admin ?? address)}/` +
+        `${admin ? '' : ' (the main port)'}\n`,
+    );
+    if (!tls && options.insecure)
+      log.warn(
+        `plain ws:// and http:// on ${options.host} (--insecure): anyone on the path can read ` +
+          'and change the traffic, and the admin token',
+      );
     const c = options.channel;
     log.info(
-      `relay ready: data in ${options.dataDir}; admin API ${options.adminToken ? 'on' : 'off (no --admin-token)'}; ` +
+      `relay ready: data in ${options.dataDir}; ` +
         `channel loss=${c.loss} ber=${c.ber} code=${c.code} delay=${c.delayMs}ms seed=${c.seed}`,
     );
   } catch (e) {

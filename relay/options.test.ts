@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { defaultChannelConfig } from './channel/config.ts';
 import {
   OptionsError,
+  adminAddress,
   defaultOptions,
+  servesTls,
   helpText,
   parseOptions,
   type RelayOptions,
@@ -30,82 +32,111 @@ function errorOf(argv: string[], env: Record<string, string | undefined> = {}): 
  * Every option the relay accepts: a valid value that differs from the default, and where the
  * parsed value lands. Kept by hand so that a flag dropped from the parser or the help fails.
  */
-const FLAGS: { flag: string; value: string; read: (o: RelayOptions) => unknown; want: unknown }[] =
-  [
-    { flag: 'host', value: '0.0.0.0', read: (o) => o.host, want: '0.0.0.0' },
-    { flag: 'port', value: '8080', read: (o) => o.port, want: 8080 },
-    { flag: 'data-dir', value: '/tmp/relay', read: (o) => o.dataDir, want: '/tmp/relay' },
-    {
-      flag: 'admin-token',
-      value: 'sesame-1234',
-      read: (o) => o.adminToken,
-      want: 'sesame-1234',
-    },
-    { flag: 'log-level', value: 'debug', read: (o) => o.logLevel, want: 'debug' },
-    { flag: 'max-frame-bytes', value: '4096', read: (o) => o.maxFrameBytes, want: 4096 },
-    { flag: 'send-buffer-bytes', value: '65536', read: (o) => o.sendBufferBytes, want: 65536 },
-    { flag: 'max-connections', value: '5', read: (o) => o.maxConnections, want: 5 },
-    { flag: 'max-frames-per-sec', value: '100', read: (o) => o.maxFramesPerSec, want: 100 },
-    { flag: 'heartbeat', value: '2', read: (o) => o.heartbeatMs, want: 2000 },
-    { flag: 'summary-interval', value: '5', read: (o) => o.summaryIntervalMs, want: 5000 },
-    { flag: 'store-max-frames', value: '10', read: (o) => o.store.maxFramesPerUser, want: 10 },
-    { flag: 'store-max-bytes', value: '2048', read: (o) => o.store.maxBytesPerUser, want: 2048 },
-    {
-      flag: 'store-max-total-bytes',
-      value: '4096',
-      read: (o) => o.store.maxBytesTotal,
-      want: 4096,
-    },
-    { flag: 'store-max-age', value: '60', read: (o) => o.store.maxAgeMs, want: 60_000 },
-    { flag: 'loss', value: '0.25', read: (o) => o.channel.loss, want: 0.25 },
-    {
-      flag: 'loss-model',
-      value: 'gilbert-elliott',
-      read: (o) => o.channel.lossModel,
-      want: 'gilbert-elliott',
-    },
-    {
-      flag: 'ge-good-to-bad',
-      value: '0.1',
-      read: (o) => o.channel.gilbertElliott.pGoodToBad,
-      want: 0.1,
-    },
-    {
-      flag: 'ge-bad-to-good',
-      value: '0.3',
-      read: (o) => o.channel.gilbertElliott.pBadToGood,
-      want: 0.3,
-    },
-    {
-      flag: 'ge-loss-good',
-      value: '0.01',
-      read: (o) => o.channel.gilbertElliott.lossGood,
-      want: 0.01,
-    },
-    {
-      flag: 'ge-loss-bad',
-      value: '0.9',
-      read: (o) => o.channel.gilbertElliott.lossBad,
-      want: 0.9,
-    },
-    { flag: 'ber', value: '0.001', read: (o) => o.channel.ber, want: 0.001 },
-    { flag: 'burst-bits', value: '3', read: (o) => o.channel.burstBits, want: 3 },
-    { flag: 'code', value: 'hamming1511', read: (o) => o.channel.code, want: 'hamming1511' },
-    {
-      flag: 'on-uncorrectable',
-      value: 'pass',
-      read: (o) => o.channel.onUncorrectable,
-      want: 'pass',
-    },
-    { flag: 'delay-ms', value: '250', read: (o) => o.channel.delayMs, want: 250 },
-    { flag: 'jitter-ms', value: '50', read: (o) => o.channel.jitterMs, want: 50 },
-    { flag: 'duplicate', value: '0.05', read: (o) => o.channel.duplicate, want: 0.05 },
-    { flag: 'reorder', value: '0.1', read: (o) => o.channel.reorder, want: 0.1 },
-    { flag: 'reorder-delay-ms', value: '40', read: (o) => o.channel.reorderDelayMs, want: 40 },
-    { flag: 'rate', value: '100000', read: (o) => o.channel.rateBytesPerSec, want: 100_000 },
-    { flag: 'queue-bytes', value: '2048', read: (o) => o.channel.queueBytes, want: 2048 },
-    { flag: 'seed', value: '42', read: (o) => o.channel.seed, want: 42 },
-  ];
+const FLAGS: {
+  flag: string;
+  value: string;
+  read: (o: RelayOptions) => unknown;
+  want: unknown;
+  /** A flag without a value (its variable takes 1 or true). */
+  bare?: true;
+  /** Another flag and value it needs beside it. */
+  with?: [string, string];
+}[] = [
+  { flag: 'host', value: '0.0.0.0', read: (o) => o.host, want: '0.0.0.0' },
+  { flag: 'port', value: '8080', read: (o) => o.port, want: 8080 },
+  { flag: 'data-dir', value: '/tmp/relay', read: (o) => o.dataDir, want: '/tmp/relay' },
+  {
+    flag: 'admin-token',
+    value: 'sesame-0123456789abcdef0123456789',
+    read: (o) => o.adminToken,
+    want: 'sesame-0123456789abcdef0123456789',
+  },
+  {
+    flag: 'tls-cert',
+    value: '/etc/relay/cert.pem',
+    read: (o) => o.tlsCert,
+    want: '/etc/relay/cert.pem',
+    with: ['tls-key', '/etc/relay/key.pem'],
+  },
+  {
+    flag: 'tls-key',
+    value: '/etc/relay/key.pem',
+    read: (o) => o.tlsKey,
+    want: '/etc/relay/key.pem',
+    with: ['tls-cert', '/etc/relay/cert.pem'],
+  },
+  { flag: 'insecure', value: 'true', read: (o) => o.insecure, want: true, bare: true },
+  {
+    flag: 'admin-listen',
+    value: '[::1]:7100',
+    read: (o) => o.adminListen,
+    want: { host: '::1', port: 7100 },
+  },
+  { flag: 'log-level', value: 'debug', read: (o) => o.logLevel, want: 'debug' },
+  { flag: 'max-frame-bytes', value: '4096', read: (o) => o.maxFrameBytes, want: 4096 },
+  { flag: 'send-buffer-bytes', value: '65536', read: (o) => o.sendBufferBytes, want: 65536 },
+  { flag: 'max-connections', value: '5', read: (o) => o.maxConnections, want: 5 },
+  { flag: 'max-frames-per-sec', value: '100', read: (o) => o.maxFramesPerSec, want: 100 },
+  { flag: 'heartbeat', value: '2', read: (o) => o.heartbeatMs, want: 2000 },
+  { flag: 'summary-interval', value: '5', read: (o) => o.summaryIntervalMs, want: 5000 },
+  { flag: 'store-max-frames', value: '10', read: (o) => o.store.maxFramesPerUser, want: 10 },
+  { flag: 'store-max-bytes', value: '2048', read: (o) => o.store.maxBytesPerUser, want: 2048 },
+  {
+    flag: 'store-max-total-bytes',
+    value: '4096',
+    read: (o) => o.store.maxBytesTotal,
+    want: 4096,
+  },
+  { flag: 'store-max-age', value: '60', read: (o) => o.store.maxAgeMs, want: 60_000 },
+  { flag: 'loss', value: '0.25', read: (o) => o.channel.loss, want: 0.25 },
+  {
+    flag: 'loss-model',
+    value: 'gilbert-elliott',
+    read: (o) => o.channel.lossModel,
+    want: 'gilbert-elliott',
+  },
+  {
+    flag: 'ge-good-to-bad',
+    value: '0.1',
+    read: (o) => o.channel.gilbertElliott.pGoodToBad,
+    want: 0.1,
+  },
+  {
+    flag: 'ge-bad-to-good',
+    value: '0.3',
+    read: (o) => o.channel.gilbertElliott.pBadToGood,
+    want: 0.3,
+  },
+  {
+    flag: 'ge-loss-good',
+    value: '0.01',
+    read: (o) => o.channel.gilbertElliott.lossGood,
+    want: 0.01,
+  },
+  {
+    flag: 'ge-loss-bad',
+    value: '0.9',
+    read: (o) => o.channel.gilbertElliott.lossBad,
+    want: 0.9,
+  },
+  { flag: 'ber', value: '0.001', read: (o) => o.channel.ber, want: 0.001 },
+  { flag: 'burst-bits', value: '3', read: (o) => o.channel.burstBits, want: 3 },
+  { flag: 'code', value: 'hamming1511', read: (o) => o.channel.code, want: 'hamming1511' },
+  {
+    flag: 'on-uncorrectable',
+    value: 'pass',
+    read: (o) => o.channel.onUncorrectable,
+    want: 'pass',
+  },
+  { flag: 'delay-ms', value: '250', read: (o) => o.channel.delayMs, want: 250 },
+  { flag: 'jitter-ms', value: '50', read: (o) => o.channel.jitterMs, want: 50 },
+  { flag: 'duplicate', value: '0.05', read: (o) => o.channel.duplicate, want: 0.05 },
+  { flag: 'reorder', value: '0.1', read: (o) => o.channel.reorder, want: 0.1 },
+  { flag: 'reorder-delay-ms', value: '40', read: (o) => o.channel.reorderDelayMs, want: 40 },
+  { flag: 'rate', value: '100000', read: (o) => o.channel.rateBytesPerSec, want: 100_000 },
+  { flag: 'queue-bytes', value: '2048', read: (o) => o.channel.queueBytes, want: 2048 },
+  { flag: 'seed', value: '42', read: (o) => o.channel.seed, want: 42 },
+];
 
 const envName = (flag: string) => 'RELAY_' + flag.toUpperCase().replace(/-/g, '_');
 
@@ -150,12 +181,17 @@ describe('defaults', () => {
 });
 
 describe('every option', () => {
-  for (const { flag, value, read, want } of FLAGS) {
+  for (const { flag, value, read, want, bare, with: other } of FLAGS) {
     it(`--${flag} is read as "--${flag} V", "--${flag}=V" and ${envName(flag)}`, () => {
+      const also = other ? [`--${other[0]}`, other[1]] : [];
+      const alsoEnv = other ? { [envName(other[0])]: other[1] } : {};
       expect(read(parse([]))).not.toEqual(want);
-      expect(read(parse([`--${flag}`, value]))).toEqual(want);
-      expect(read(parse([`--${flag}=${value}`]))).toEqual(want);
-      expect(read(parse([], { [envName(flag)]: value }))).toEqual(want);
+      if (bare) expect(read(parse([`--${flag}`]))).toEqual(want);
+      else {
+        expect(read(parse([`--${flag}`, value, ...also]))).toEqual(want);
+        expect(read(parse([`--${flag}=${value}`, ...also]))).toEqual(want);
+      }
+      expect(read(parse([], { [envName(flag)]: value, ...alsoEnv }))).toEqual(want);
     });
   }
 });
@@ -214,15 +250,43 @@ describe('flags and environment together', () => {
   });
 
   it('keeps an "=" inside a value', () => {
-    expect(parse(['--admin-token=abc=def=ghi']).adminToken).toBe('abc=def=ghi');
+    const token = 'abc=def=ghi=0123456789abcdef0123456789';
+    expect(parse([`--admin-token=${token}`]).adminToken).toBe(token);
   });
 
   it('accepts the edges of a range', () => {
     expect(parse(['--port', '0']).port).toBe(0);
     expect(parse(['--port', '65535']).port).toBe(65535);
-    expect(parse(['--admin-token', '12345678']).adminToken).toBe('12345678');
+    const token = '0123456789abcdef0123456789abcdef';
+    expect(parse(['--admin-token', token]).adminToken).toBe(token);
     expect(parse(['--loss', '1']).channel.loss).toBe(1);
     expect(parse(['--delay-ms', '600000']).channel.delayMs).toBe(600_000);
+  });
+});
+
+describe('transport security', () => {
+  it('serves plain ws:// on loopback, TLS elsewhere unless --insecure, TLS with a certificate', () => {
+    expect(servesTls(parse([]))).toBe(false);
+    expect(servesTls(parse(['--host', 'localhost']))).toBe(false);
+    expect(servesTls(parse(['--host', '::1']))).toBe(false);
+    expect(servesTls(parse(['--host', '0.0.0.0']))).toBe(true);
+    expect(servesTls(parse(['--host', '192.168.1.20']))).toBe(true);
+    expect(servesTls(parse(['--host', '0.0.0.0', '--insecure']))).toBe(false);
+    expect(servesTls(parse(['--tls-cert', 'c', '--tls-key', 'k']))).toBe(true);
+  });
+
+  it('keeps the admin endpoints on the main port on loopback, on 127.0.0.1 elsewhere', () => {
+    expect(adminAddress(parse([]))).toBeNull();
+    expect(adminAddress(parse(['--host', '0.0.0.0']))).toEqual({ host: '127.0.0.1', port: 7001 });
+    expect(adminAddress(parse(['--host', '0.0.0.0', '--port', '0']))).toEqual({
+      host: '127.0.0.1',
+      port: 0,
+    });
+    expect(adminAddress(parse(['--host', '0.0.0.0', '--admin-listen', 'main']))).toBeNull();
+    expect(adminAddress(parse(['--admin-listen', '127.0.0.1:9100']))).toEqual({
+      host: '127.0.0.1',
+      port: 9100,
+    });
   });
 });
 
@@ -237,10 +301,10 @@ describe('--help', () => {
     const text = helpText();
     const listed = [...text.matchAll(/^ {2}--([a-z-]+)/gm)].map((m) => m[1]);
     expect(listed.sort()).toEqual([...FLAGS.map((f) => f.flag), 'help'].sort());
-    for (const { flag } of FLAGS) {
+    for (const { flag, bare } of FLAGS) {
       const line = text.split('\n').find((l) => l.startsWith(`  --${flag} `));
-      // A flag, its argument name and a description.
-      expect(line).toMatch(new RegExp(`^ {2}--${flag} [A-Z]+ +\\S.*$`));
+      // A flag, its argument name (unless it takes none) and a description.
+      expect(line).toMatch(new RegExp(`^ {2}--${flag}${bare ? '' : ' [A-Z:]+'} +\\S.*$`));
     }
   });
 
@@ -307,9 +371,34 @@ describe('errors', () => {
     );
   });
 
-  it('a short admin token', () => {
-    expect(errorOf(['--admin-token', '1234567']).message).toBe(
-      '--admin-token must be at least 8 characters',
+  it('an admin token shorter than 128 bits as hex (32 characters)', () => {
+    expect(errorOf(['--admin-token', '0123456789abcdef0123456789abcde']).message).toBe(
+      '--admin-token must be at least 32 characters (128 bits as hex: openssl rand -hex 16), not 31',
+    );
+    expect(errorOf([], { RELAY_ADMIN_TOKEN: 'sesame-1234' }).message).toMatch(
+      /^RELAY_ADMIN_TOKEN: --admin-token must be at least 32 characters/,
+    );
+  });
+
+  it('a TLS certificate without its key, or with --insecure', () => {
+    expect(errorOf(['--tls-cert', 'c.pem']).message).toBe(
+      '--tls-cert and --tls-key go together: give both or neither',
+    );
+    expect(errorOf(['--tls-key', 'k.pem']).message).toMatch(/go together/);
+    expect(errorOf(['--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--insecure']).message).toBe(
+      '--insecure serves plain ws://: it does not go with --tls-cert',
+    );
+  });
+
+  it('an admin address that is not HOST:PORT', () => {
+    expect(errorOf(['--admin-listen', '7001']).message).toBe(
+      '--admin-listen must be HOST:PORT (or [IPv6]:PORT), not "7001"',
+    );
+    expect(errorOf(['--admin-listen', 'localhost:99999']).message).toMatch(
+      /^--admin-listen must be an integer from 0 to 65535/,
+    );
+    expect(errorOf([], { RELAY_INSECURE: 'yes' }).message).toBe(
+      'RELAY_INSECURE: --insecure is true or false (1 or 0), not "yes"',
     );
   });
 

@@ -4,6 +4,7 @@
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { readArgs, tokenConfig } from '../src/shared/args.ts';
+import { isLoopbackHost } from '../src/shared/loopback.ts';
 import { MAX_FRAME_BYTES } from '../src/shared/protocol/index.ts';
 import { applyChannelPatch, defaultChannelConfig, type ChannelConfig } from './channel/config.ts';
 import { isLogLevel, type LogLevel } from './log.ts';
@@ -13,7 +14,18 @@ export interface RelayOptions {
   host: string;
   port: number;
   dataDir: string;
+  /** The admin API's bearer token; main.ts makes one when none is given. */
   adminToken: string | null;
+  /** PEM files of the TLS certificate and its key: both or neither. */
+  tlsCert: string | null;
+  tlsKey: string | null;
+  /** Plain ws:// and http:// on an address other than loopback (else a self-signed cert). */
+  insecure: boolean;
+  /**
+   * Where /metrics, /api/stats and /api/channel are served: `main` (the main port), an
+   * address of their own, or null for the default (see adminAddress()).
+   */
+  adminListen: 'main' | ListenAddress | null;
   logLevel: LogLevel;
   maxFrameBytes: number;
   /** Bytes queued towards one connection before the relay stops reading its senders. */
@@ -28,6 +40,11 @@ export interface RelayOptions {
   channel: ChannelConfig;
 }
 
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
 export class OptionsError extends Error {
   override name = 'OptionsError';
 }
@@ -40,6 +57,10 @@ export function defaultOptions(): RelayOptions {
     port: 7000,
     dataDir: './relay-data',
     adminToken: null,
+    tlsCert: null,
+    tlsKey: null,
+    insecure: false,
+    adminListen: null,
     logLevel: 'info',
     maxFrameBytes: MAX_FRAME_BYTES,
     sendBufferBytes: 8 * MiB,
@@ -62,10 +83,14 @@ type Setter = (o: RelayOptions, value: string, channel: Record<string, unknown>)
 
 interface OptionSpec {
   flag: string;
+  /** The value's name in the help; '' for a flag that takes none. */
   arg: string;
   help: string;
   set: Setter;
 }
+
+/** The shortest admin token accepted: 128 bits written as hex. */
+export const MIN_ADMIN_TOKEN_CHARS = 32;
 
 /** Plain decimal notation only: `0x10` or `1e3` for a port is more likely a mistake. */
 const INTEGER = /^\d+$/;
@@ -85,6 +110,20 @@ function num(name: string, value: string): number {
     throw new OptionsError(`--${name} must be a number, not "${value}"`);
   }
   return n;
+}
+
+/** A flag without a value on the command line; in the environment 1/true or 0/false. */
+function bool(name: string, value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new OptionsError(`--${name} is true or false (1 or 0), not "${value}"`);
+}
+
+/** `HOST:PORT`, with an IPv6 host in brackets (`[::1]:7001`). */
+function listenAddress(name: string, value: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(value);
+  if (!m) throw new OptionsError(`--${name} must be HOST:PORT (or [IPv6]:PORT), not "${value}"`);
+  return { host: m[1] ?? m[2]!, port: int(name, m[3]!, 0, 65535) };
 }
 
 /** A channel option: parsed here for its type, range-checked by the channel schema. */
@@ -139,11 +178,39 @@ const OPTIONS: OptionSpec[] = [
   {
     flag: 'admin-token',
     arg: 'TOKEN',
-    help: 'bearer token for /api/channel; without one the admin API is refused',
+    help: `bearer token for /api/channel, at least ${MIN_ADMIN_TOKEN_CHARS} characters (default: a random one, printed at start)`,
     set: (o, v) => {
-      if (v.length < 8) throw new OptionsError('--admin-token must be at least 8 characters');
+      if (v.length < MIN_ADMIN_TOKEN_CHARS)
+        throw new OptionsError(
+          `--admin-token must be at least ${MIN_ADMIN_TOKEN_CHARS} characters (128 bits as hex: ` +
+            `openssl rand -hex 16), not ${v.length}`,
+        );
       o.adminToken = v;
     },
+  },
+  {
+    flag: 'tls-cert',
+    arg: 'FILE',
+    help: 'serve wss:// and https:// with this PEM certificate (with --tls-key)',
+    set: (o, v) => (o.tlsCert = v),
+  },
+  {
+    flag: 'tls-key',
+    arg: 'FILE',
+    help: 'the PEM private key of --tls-cert',
+    set: (o, v) => (o.tlsKey = v),
+  },
+  {
+    flag: 'insecure',
+    arg: '',
+    help: 'plain ws:// and http:// on an address other than loopback (default there: TLS with a self-signed certificate)',
+    set: (o, v) => (o.insecure = bool('insecure', v)),
+  },
+  {
+    flag: 'admin-listen',
+    arg: 'HOST:PORT',
+    help: 'serve /metrics, /api/stats and /api/channel there, or "main" for the main port (default: the main port on loopback, else 127.0.0.1 on the next port)',
+    set: (o, v) => (o.adminListen = v === 'main' ? 'main' : listenAddress('admin-listen', v)),
   },
   {
     flag: 'log-level',
@@ -292,7 +359,7 @@ const OPTIONS: OptionSpec[] = [
 ];
 
 export function helpText(): string {
-  const rows = OPTIONS.map((o) => [`  --${o.flag} ${o.arg}`, o.help]);
+  const rows = OPTIONS.map((o) => [`  --${o.flag}${o.arg ? ` ${o.arg}` : ''}`, o.help]);
   const width = Math.max(...rows.map((r) => r[0]!.length));
   return [
     'Strata relay: routes frames between users, holds them for offline users and emulates a',
@@ -304,8 +371,10 @@ export function helpText(): string {
     ...rows.map(([a, b]) => `${a!.padEnd(width)}  ${b}`),
     `${'  --help'.padEnd(width)}  this text`,
     '',
-    'HTTP on the same port: GET /healthz, GET /metrics, GET /api/stats,',
-    'GET and PUT /api/channel (Authorization: Bearer <admin token>).',
+    'On loopback the relay serves ws:// and http://; on any other address wss:// and https://',
+    '(--tls-cert and --tls-key, or a self-signed certificate it makes in the data directory),',
+    'unless --insecure. HTTP on the same port: GET /healthz; GET /metrics, GET /api/stats, GET',
+    'and PUT /api/channel (Authorization: Bearer <admin token>) there or on --admin-listen.',
   ].join('\n');
 }
 
@@ -336,16 +405,45 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     }
   }
   const ch: Record<string, unknown> = {};
-  const types = Object.fromEntries(OPTIONS.map((spec) => [spec.flag, 'string' as const]));
+  const types = Object.fromEntries(
+    OPTIONS.map((spec) => [spec.flag, spec.arg ? ('string' as const) : ('boolean' as const)]),
+  );
   for (const a of readArgs(parseArgs(tokenConfig(argv, types)).tokens, argv, types)) {
     if (a.kind === 'word') throw new OptionsError(`unexpected argument "${a.value}" (see --help)`);
     if (a.kind === 'unknown') throw new OptionsError(`unknown option --${a.name} (see --help)`);
     const spec = byFlag.get(a.name)!;
     if (a.kind === 'missing') throw new OptionsError(`--${a.name} needs a value (${spec.arg})`);
     if (a.kind === 'value') spec.set(o, a.value, ch);
+    if (a.kind === 'flag') spec.set(o, 'true', ch);
   }
   applyChannel(o, ch);
+  checkTransport(o);
   return { help: false, options: o };
+}
+
+/** The TLS options make sense together. */
+function checkTransport(o: RelayOptions): void {
+  if ((o.tlsCert === null) !== (o.tlsKey === null))
+    throw new OptionsError('--tls-cert and --tls-key go together: give both or neither');
+  if (o.insecure && o.tlsCert !== null)
+    throw new OptionsError('--insecure serves plain ws://: it does not go with --tls-cert');
+}
+
+/** Whether the relay serves TLS: with a certificate given, or on anything but loopback. */
+export function servesTls(o: RelayOptions): boolean {
+  return o.tlsCert !== null || (!isLoopbackHost(o.host) && !o.insecure);
+}
+
+/**
+ * Where the admin endpoints are served: null for the main port (a loopback relay, or
+ * `--admin-listen main`), else their own address (default 127.0.0.1 on the port after the
+ * main one, any free port when the main one is picked by the system).
+ */
+export function adminAddress(o: RelayOptions): ListenAddress | null {
+  if (o.adminListen === 'main') return null;
+  if (o.adminListen !== null) return o.adminListen;
+  if (isLoopbackHost(o.host)) return null;
+  return { host: '127.0.0.1', port: o.port === 0 || o.port === 65535 ? 0 : o.port + 1 };
 }
 
 function applyChannel(o: RelayOptions, patch: Record<string, unknown>): void {

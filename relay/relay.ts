@@ -3,24 +3,27 @@
 // admission.ts (connections, hello, limits), routing.ts (frames to devices, through the
 // channel emulator), offline-queue.ts (frames for devices away), custody.ts (the relay's
 // durable copy of every data frame) and presence.ts (who is online, and who hears of it).
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { MAX_WATCHED_USERS, type Frame } from '../src/shared/protocol/index.ts';
 import '../src/node/native-crc32.ts';
+import { AdminGuard } from './admin-guard.ts';
 import { Admission, CLOSE } from './admission.ts';
 import { ChannelEmulator } from './channel/emulator.ts';
 import { relayCounters, type RelayCounters } from './counters.ts';
 import { Custody } from './custody.ts';
 import { startHeartbeat } from './heartbeat.ts';
-import { handleHttp } from './http-api.ts';
+import { handleHttp, type Endpoints } from './http-api.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
-import type { RelayOptions } from './options.ts';
+import { adminAddress, servesTls, type RelayOptions } from './options.ts';
 import { Presence } from './presence.ts';
 import { Router, fromRelay } from './routing.ts';
 import type { Session } from './session.ts';
 import { RelayStore } from './store.ts';
+import { relayTls, type RelayTls } from './tls-cert.ts';
 
 const EXPIRE_INTERVAL_MS = 60_000;
 
@@ -34,7 +37,13 @@ export class Relay {
   private readonly router: Router;
   private readonly admission: Admission;
   private readonly presence: Presence;
+  /** The certificate served (wss:// and https://), or null: plain ws:// and http://. */
+  readonly tls: RelayTls | null;
+  /** Slows down and counts wrong admin tokens. */
+  readonly adminGuard: AdminGuard;
   private readonly http: Server;
+  /** The admin endpoints' own server (--admin-listen), or null: on the main port. */
+  private readonly adminHttp: Server | null;
   private readonly wss: WebSocketServer;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   /** Set by close(): nothing touches the store after it. */
@@ -46,6 +55,13 @@ export class Relay {
     this.options = options;
     this.log = log;
     this.store = new RelayStore(options.dataDir, options.store);
+    try {
+      this.tls = servesTls(options) ? relayTls(options) : null;
+    } catch (e) {
+      this.store.close();
+      throw e;
+    }
+    this.adminGuard = new AdminGuard(this.metrics);
     this.channel = new ChannelEmulator(this.metrics, options.channel);
     this.count = relayCounters(this.metrics);
     const router = new Router(options, this.store, this.channel, log, this.count);
@@ -90,7 +106,16 @@ export class Relay {
       return max;
     });
 
-    this.http = createServer((req, res) => handleHttp(this, req, res));
+    const serve = (endpoints: Endpoints) => {
+      const handler = (req: IncomingMessage, res: ServerResponse) =>
+        handleHttp(this, req, res, endpoints);
+      return this.tls
+        ? createTlsServer({ cert: this.tls.cert, key: this.tls.key }, handler)
+        : createServer(handler);
+    };
+    const admin = adminAddress(options);
+    this.http = serve(admin === null ? 'all' : 'public');
+    this.adminHttp = admin === null ? null : serve('admin');
     this.wss = new WebSocketServer({
       noServer: true,
       // ws closes anything far beyond the limit itself; frames just over it get an error frame.
@@ -121,15 +146,20 @@ export class Relay {
     return Date.now() - this.startedAt;
   }
 
-  /** Starts listening; resolves with the bound address. */
+  /** Starts listening (and the admin server, if it has its own); resolves with the address. */
   async listen(): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.options.port, this.options.host, () => {
-        this.http.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(this.http, this.options);
+    const admin = adminAddress(this.options);
+    if (this.adminHttp && admin) {
+      try {
+        await listenOn(this.adminHttp, admin);
+      } catch (e) {
+        throw new Error(
+          `the admin address ${admin.host}:${admin.port} (--admin-listen): ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+    }
     const expire = setInterval(() => this.expireStored(), EXPIRE_INTERVAL_MS);
     this.timers.push(expire);
     this.expireStored();
@@ -148,6 +178,11 @@ export class Relay {
       );
     }
     return this.http.address() as AddressInfo;
+  }
+
+  /** Where the admin endpoints listen on their own, or null: on the main port. */
+  get adminAddressInfo(): AddressInfo | null {
+    return (this.adminHttp?.address() as AddressInfo | null | undefined) ?? null;
   }
 
   /** One line of the counters the course's demonstration watches. */
@@ -179,7 +214,15 @@ export class Relay {
     for (const s of sessions) s.ws.close(CLOSE.goingAway, 'relay shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     for (const s of sessions) s.ws.terminate();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.adminGuard.close();
+    await Promise.all(
+      [this.http, this.adminHttp].map(
+        (server) =>
+          new Promise<void>((resolve) =>
+            server?.listening ? server.close(() => resolve()) : resolve(),
+          ),
+      ),
+    );
     this.store.close();
   }
 
@@ -248,4 +291,14 @@ export class Relay {
       this.log.error(`${what}: ${(e as Error).message}`);
     }
   }
+}
+
+function listenOn(server: Server, at: { host: string; port: number }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }

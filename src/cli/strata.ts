@@ -38,7 +38,10 @@ Commands:
 
 Options:
   --profile DIR           the profile directory (required)
-  --relay URL             the relay, e.g. ws://127.0.0.1:7000/ (default $STRATA_RELAY)
+  --relay URL             the relay, e.g. wss://192.168.1.20:7000/#sha256=<hex> as it
+                          prints it, or ws://127.0.0.1:7000/ (default $STRATA_RELAY);
+                          without a #sha256= pin the first certificate seen is kept
+  --insecure              allow plain ws:// to a relay on another machine
   --wait sent|delivered   send, send-file: wait until the relay holds it (default) or the
                           peer has it (for a file: received and its SHA-256 checked)
   --json                  listen, history: one JSON object per line
@@ -102,6 +105,7 @@ const OPTIONS: OptionTypes = {
   token: 'string',
   downloads: 'string',
   json: 'boolean',
+  insecure: 'boolean',
   help: 'boolean',
 };
 
@@ -230,6 +234,7 @@ export async function main(
       relayUrl: relay ?? '',
       ...(args.command === 'login' ? { user: args.positional[0]! } : {}),
       settings: settingsFrom(args),
+      insecure: args.flags.has('insecure'),
     });
   } catch (e) {
     if (e instanceof FileArgError) {
@@ -266,9 +271,13 @@ export async function main(
       return EXIT.ok;
     }
     m.start();
-    if (!(await waitFor(m, () => m.online, timeout))) {
+    if (!(await waitFor(m, () => m.online || m.connectionFailure !== null, timeout))) {
       err.write(`strata: cannot reach the relay at ${relay}\n`);
       return EXIT.unreachable;
+    }
+    if (m.connectionFailure !== null) {
+      err.write(`strata: ${m.connectionFailure}\n`);
+      return EXIT.failed;
     }
     switch (args.command) {
       case 'login':
@@ -439,6 +448,7 @@ async function web(
       ...(relay !== undefined ? { relayUrl: relay } : {}),
       ...(typeof user === 'string' ? { user } : {}),
       ...(downloadsDir !== undefined ? { downloadsDir } : {}),
+      insecure: args.flags.has('insecure'),
     });
   } catch (e) {
     err.write(`strata: ${(e as Error).message}\n`);

@@ -6,6 +6,7 @@
 // try again at the next step of its retransmission back-off (tens of seconds).
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { WebSocket } from 'ws';
 import '../node/native-crc32.ts';
 import {
@@ -15,6 +16,12 @@ import {
   type Frame,
   type WelcomeFrame,
 } from '../shared/protocol/index.ts';
+import {
+  checkRelayCertificate,
+  relayTarget,
+  type PinStore,
+  type RelayTarget,
+} from './relay-pin.ts';
 
 export const RECONNECT_MIN_MS = 250;
 export const RECONNECT_MAX_MS = 10_000;
@@ -30,6 +37,14 @@ export interface HeartbeatOptions {
 }
 
 export const DEFAULT_HEARTBEAT: HeartbeatOptions = { intervalMs: 15_000, timeoutMs: 10_000 };
+
+/** How the link checks the relay (relay-pin.ts). */
+export interface LinkSecurity {
+  /** Where fingerprints first seen are kept (trust on first use); null: only URL pins. */
+  pins?: PinStore | null;
+  /** Plain ws:// to a host other than this machine is allowed. */
+  insecure?: boolean;
+}
 
 export interface ConnectionEvents {
   online: [welcome: WelcomeFrame];
@@ -53,6 +68,13 @@ const POOLED_BUFFERS = 64;
 
 export class RelayConnection extends EventEmitter<ConnectionEvents> {
   readonly url: string;
+  /** The URL checked and taken apart; null for no URL (a profile used offline). */
+  private readonly target: RelayTarget | null;
+  private readonly pins: PinStore | null;
+  /** Why the link gave up for good (the relay is not the one meant); null while it tries. */
+  private failureReason: string | null = null;
+  /** The relay certificate's SHA-256, once one was accepted. */
+  private fingerprintValue: string | null = null;
   private readonly user: string;
   private readonly device: number;
   private ws: WebSocket | null = null;
@@ -76,9 +98,12 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     device: number,
     random: () => number = Math.random,
     heartbeat: HeartbeatOptions = DEFAULT_HEARTBEAT,
+    security: LinkSecurity = {},
   ) {
     super();
     this.url = url;
+    this.target = url === '' ? null : relayTarget(url, security.insecure ?? false);
+    this.pins = security.pins ?? null;
     this.user = user;
     this.device = device;
     this.random = random;
@@ -95,6 +120,16 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     return this.online;
   }
 
+  /** Why the link stopped trying for good (a relay certificate that changed), or null. */
+  get failure(): string | null {
+    return this.failureReason;
+  }
+
+  /** The SHA-256 of the relay's certificate, once accepted (null for plain ws://). */
+  get fingerprint(): string | null {
+    return this.fingerprintValue;
+  }
+
   /** Bytes handed to the socket and not yet written: the flow-control signal. */
   get buffered(): number {
     return this.ws?.bufferedAmount ?? 0;
@@ -102,6 +137,7 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
 
   start(): void {
     this.stopped = false;
+    this.failureReason = null;
     this.connect();
   }
 
@@ -213,7 +249,15 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
 
   private connect(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(this.url, {
+    const target = this.target;
+    if (target === null) {
+      this.failureReason = 'no relay URL was given';
+      this.emit('offline', this.failureReason);
+      return;
+    }
+    const ws = new WebSocket(target.connectUrl, {
+      // The certificate is checked against its pin below, not against certificate authorities.
+      ...(target.tls ? { rejectUnauthorized: false } : {}),
       perMessageDeflate: false,
       handshakeTimeout: this.heartbeat.timeoutMs,
       // A zero masking key: RFC 6455 masking protects proxies from scripts in a browser, and
@@ -224,6 +268,16 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     this.ws = ws;
     this.socket = null;
     ws.on('upgrade', (res) => {
+      // Before anything is sent: the hello goes only to the relay the URL means.
+      if (target.tls) {
+        const verdict = checkRelayCertificate(target, this.pins, res.socket as TLSSocket);
+        if (!verdict.ok) {
+          this.failureReason = verdict.reason;
+          ws.terminate();
+          return;
+        }
+        this.fingerprintValue = verdict.fingerprint;
+      }
       if (this.ws === ws) this.socket = res.socket;
     });
     let welcomed = false;
@@ -273,6 +327,12 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       this.online = false;
       if (this.ws === ws) this.ws = null;
       this.stopHeartbeat();
+      if (this.failureReason !== null) {
+        // Trying again would meet the same certificate: stop until started again.
+        this.stopped = true;
+        this.emit('offline', this.failureReason);
+        return;
+      }
       const said = this.deadReason ?? reason.toString();
       const why = `${code}${said.length ? ` ${said}` : ''}`;
       if (wasOnline || this.attempts === 0) this.emit('offline', why);

@@ -28,6 +28,7 @@ import { MessengerError } from './errors.ts';
 import { checkFileSettings, checkSettings } from './settings.ts';
 import { loadProfile } from './profile.ts';
 import { relayRefusalReason } from '../shared/failures.ts';
+import { profilePins } from './relay-pin.ts';
 
 export { MessengerError } from './errors.ts';
 export { DEFAULT_MAX_FILE_BYTES, DEFAULT_SETTINGS, checkSettings } from './settings.ts';
@@ -61,6 +62,8 @@ export interface MessengerOptions {
   maxFileBytes?: number;
   /** The relay link's heartbeat (DEFAULT_HEARTBEAT); tests shorten it. */
   heartbeat?: HeartbeatOptions;
+  /** Allows plain ws:// to a relay on another machine (relay-pin.ts). */
+  insecure?: boolean;
 }
 
 interface MessageRow {
@@ -106,6 +109,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     profileDir: string,
     fileSettings: FileSettings,
     heartbeat?: HeartbeatOptions,
+    insecure = false,
   ) {
     super();
     this.db = db;
@@ -115,7 +119,10 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.relayUrl = relayUrl;
     this.settingsValue = settings;
     this.clock = clock;
-    this.conn = new RelayConnection(relayUrl, user, device, undefined, heartbeat);
+    this.conn = new RelayConnection(relayUrl, user, device, undefined, heartbeat, {
+      pins: profilePins(db),
+      insecure,
+    });
     this.peers = new PresenceBook(db, { user, device }, this.conn);
     // Files stream through the transport: their bytes come from disk and go to partial files.
     this.incomingFiles = new IncomingFiles(db, {
@@ -181,6 +188,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         options.profileDir,
         fileSettings,
         options.heartbeat,
+        options.insecure,
       );
     } catch (e) {
       closeDatabase(db);
@@ -198,6 +206,16 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
 
   get online(): boolean {
     return this.conn.isOnline;
+  }
+
+  /** Why the engine stopped trying to reach the relay for good (its certificate changed). */
+  get connectionFailure(): string | null {
+    return this.conn.failure;
+  }
+
+  /** The SHA-256 of the relay's TLS certificate once accepted; null for plain ws://. */
+  get relayFingerprint(): string | null {
+    return this.conn.fingerprint;
   }
 
   /** Settles once the engine's background threads have started (see BackgroundCheckpoints). */

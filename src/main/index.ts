@@ -51,7 +51,7 @@ try {
   process.stderr.write(`strata: ${e.message}\n`);
   process.exit(EXIT_USAGE);
 }
-const { profile, relayUrl, user, position, downloadsDir } = options;
+const { profile, relayUrl, user, position, downloadsDir, insecure } = options;
 
 // Before anything reads it: each profile is its own instance, with its own Chromium data, its
 // own messenger files and its own single-instance lock, so Alice and Bob run side by side.
@@ -230,6 +230,7 @@ async function start(): Promise<void> {
       ...(relayUrl === undefined ? {} : { relayUrl }),
       ...(user === undefined ? {} : { user }),
       ...(downloadsDir === undefined ? {} : { downloadsDir }),
+      ...(insecure ? { insecure } : {}),
     });
   } catch (e) {
     dialog.showErrorBox(

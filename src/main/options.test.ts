@@ -41,6 +41,15 @@ describe('parseMainArgs', () => {
     });
   });
 
+  it('takes --insecure, for plain ws:// to a relay on another machine, and a wss:// pin', () => {
+    const url = `wss://192.168.1.20:7000/#sha256=${'ab'.repeat(32)}`;
+    expect(parseMainArgs(['--insecure', '--relay', url])).toEqual({
+      profile: DEFAULT_PROFILE,
+      relayUrl: url,
+      insecure: true,
+    });
+  });
+
   it.each([
     [['--profile', '..'], /--profile must be/],
     [['--profile', '.'], /--profile must be/],

@@ -4,6 +4,7 @@
 //   --user NAME      log in as NAME at start
 //   --position left|right   put the window on that half of the primary display (npm start)
 //   --downloads DIR  save received files in DIR, an absolute path (saved in the profile)
+//   --insecure       allow plain ws:// to a relay on another machine
 // Any other argument is Electron's or Chromium's (the app path, --no-sandbox, --enable-logging...)
 // and is left to them.
 import { isAbsolute, join } from 'node:path';
@@ -21,6 +22,7 @@ export interface MainOptions {
   user?: string;
   position?: WindowPosition;
   downloadsDir?: string;
+  insecure?: boolean;
 }
 
 export class OptionsError extends Error {
@@ -72,7 +74,10 @@ const FLAGS: Record<string, (options: MainOptions, value: string) => void> = {
   },
 };
 
-const TYPES: OptionTypes = Object.fromEntries(Object.keys(FLAGS).map((name) => [name, 'string']));
+const TYPES: OptionTypes = {
+  ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, 'string'])),
+  insecure: 'boolean',
+};
 
 /** Parses the app's own flags out of `argv` (process.argv without the executable). */
 export function parseMainArgs(argv: readonly string[]): MainOptions {
@@ -80,6 +85,7 @@ export function parseMainArgs(argv: readonly string[]): MainOptions {
   for (const a of readArgs(parseArgs(tokenConfig(argv, TYPES)).tokens, argv, TYPES)) {
     if (a.kind === 'missing') throw new OptionsError(`--${a.name} needs a value`);
     if (a.kind === 'value') FLAGS[a.name]!(options, a.value);
+    if (a.kind === 'flag' && a.name === 'insecure') options.insecure = true;
   }
   return options;
 }

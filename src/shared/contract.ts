@@ -41,6 +41,8 @@ export interface SessionView {
   user: string | null;
   /** The relay last logged in to (remembered), or given on the command line. */
   relayUrl: string | null;
+  /** The SHA-256 of the relay's TLS certificate the engine accepted; null for plain ws://. */
+  relayFingerprint: string | null;
   connection: ConnectionState;
   /** Why the connection is offline, when it is. */
   connectionDetail: string | null;

@@ -5,14 +5,21 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { relayRequest } from '../../src/core/host/relay-admin.ts';
 
 const RELAY_MAIN = fileURLToPath(new URL('../../relay/main.ts', import.meta.url));
 
-export const ADMIN_TOKEN = 'test-admin-token';
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export interface RelayProcess {
+  /** The first URL it printed: ws://, or wss:// with its #sha256= pin. */
   url: string;
+  /** Its admin API (/metrics, /api/stats, /api/channel): http:// or https://, no final /. */
   http: string;
+  /** The SHA-256 of its TLS certificate; null for plain ws://. */
+  fingerprint: string | null;
+  /** What it printed on stdout, line by line (the URL, its certificate, its admin API). */
+  out: string[];
   port: number;
   dataDir: string;
   proc: ChildProcess;
@@ -74,22 +81,29 @@ export async function startRelay(
   const exited = new Promise<number | null>((resolve) =>
     proc.once('exit', (code) => resolve(code)),
   );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
+  const out: string[] = [];
+  // The URL first, then where the admin API is: that line ends the start-up.
+  const [url, adminBase] = await new Promise<[string, string]>((resolve, reject) => {
+    let printed = '';
     proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const m = /^listening (ws:\/\/\S+)/m.exec(out);
-      if (m) resolve(m[1]!);
+      printed += chunk;
+      out.splice(0, out.length, ...printed.split('\n').filter((l) => l !== ''));
+      const m = /^listening (wss?:\/\/\S+)/m.exec(printed);
+      const admin = /^admin API \(.*\): (https?:\/\/\S+?)\/?( |$)/m.exec(printed);
+      if (m && admin) resolve([m[1]!, admin[1]!]);
     });
     void exited.then((code) =>
       reject(new Error(`relay exited (${code}) before listening:\n${log.join('\n')}`)),
     );
   });
   const port = Number(new URL(url).port);
-  const http = `http://127.0.0.1:${port}`;
+  const fingerprint = /#sha256=([0-9a-f]{64})$/.exec(url)?.[1] ?? null;
+  const http = adminBase;
   return {
     url,
     http,
+    fingerprint,
+    out,
     port,
     dataDir,
     proc,
@@ -109,20 +123,22 @@ export async function startRelay(
       return exited;
     },
     async admin(patch) {
-      const res = await fetch(`${http}/api/channel`, {
+      const res = await relayRequest(new URL('/api/channel', http), fingerprint, {
         method: 'PUT',
         headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
         body: JSON.stringify(patch),
+        timeoutMs: 30_000,
       });
-      const body = (await res.json()) as Record<string, unknown>;
-      if (!res.ok) throw new Error(`PUT /api/channel ${res.status}: ${JSON.stringify(body)}`);
+      const body = res.body as Record<string, unknown>;
+      if (res.status !== 200)
+        throw new Error(`PUT /api/channel ${res.status}: ${JSON.stringify(body)}`);
       return body;
     },
     async stats() {
-      return (await (await fetch(`${http}/api/stats`)).json()) as Record<
-        string,
-        number | Record<string, number>
-      >;
+      const res = await relayRequest(new URL('/api/stats', http), fingerprint, {
+        timeoutMs: 30_000,
+      });
+      return res.body as Record<string, number | Record<string, number>>;
     },
   };
 }

@@ -20,7 +20,14 @@ import {
   type SessionView,
 } from '../../shared/contract.ts';
 import { DEFAULT_SETTINGS, Messenger, MessengerError } from '../messenger.ts';
-import { channelView, httpBase, relayChannelPatch, relayCounters } from './relay-admin.ts';
+import { relayTarget } from '../relay-pin.ts';
+import {
+  channelView,
+  httpBase,
+  relayChannelPatch,
+  relayCounters,
+  relayRequest,
+} from './relay-admin.ts';
 import { readRemembered, writeRemembered, type Remembered } from './remembered.ts';
 
 export interface HostOptions {
@@ -34,6 +41,8 @@ export interface HostOptions {
   probeTimeoutMs?: number;
   /** Where received files go, saved in the profile (default: what the profile says). */
   downloadsDir?: string;
+  /** Allows plain ws:// to a relay on another machine. */
+  insecure?: boolean;
 }
 
 const HTTP_TIMEOUT_MS = 3000;
@@ -48,6 +57,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
   private connectionDetail: string | null = null;
   private readonly probeTimeoutMs: number;
   private readonly downloads: { downloadsDir?: string };
+  private readonly insecure: boolean;
   private closed = false;
   /** Calls run one at a time per host for login (it swaps the engine). */
   private loginChain: Promise<unknown> = Promise.resolve();
@@ -61,6 +71,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
     this.probeTimeoutMs = options.probeTimeoutMs ?? 5000;
     this.downloads =
       options.downloadsDir === undefined ? {} : { downloadsDir: options.downloadsDir };
+    this.insecure = options.insecure ?? false;
   }
 
   /**
@@ -87,6 +98,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
       profile: basename(this.profileDir),
       user: this.messenger?.user ?? null,
       relayUrl: this.relayUrl,
+      relayFingerprint: this.messenger?.relayFingerprint ?? null,
       connection: this.messenger ? this.connection : 'offline',
       connectionDetail: this.messenger ? this.connectionDetail : null,
       settings: this.messenger?.settings ?? { ...DEFAULT_SETTINGS },
@@ -277,12 +289,24 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           `this profile belongs to ${current.user}; use another profile to log in as ${user}`,
         );
       }
+      try {
+        relayTarget(relayUrl, this.insecure);
+      } catch (e) {
+        if (e instanceof MessengerError) throw new ApiError('refused', e.message);
+        throw e;
+      }
       if (probe) await this.probe(relayUrl);
       if (current !== null && current.relayUrl === relayUrl) return this.session;
       if (current !== null) await this.stopEngine();
       try {
         this.startEngine(
-          Messenger.open({ profileDir: this.profileDir, relayUrl, user, ...this.downloads }),
+          Messenger.open({
+            profileDir: this.profileDir,
+            relayUrl,
+            user,
+            insecure: this.insecure,
+            ...this.downloads,
+          }),
         );
       } catch (e) {
         if (e instanceof MessengerError) throw new ApiError('refused', e.message);
@@ -301,7 +325,12 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
   private resume(relayUrl: string): void {
     let m: Messenger;
     try {
-      m = Messenger.open({ profileDir: this.profileDir, relayUrl, ...this.downloads });
+      m = Messenger.open({
+        profileDir: this.profileDir,
+        relayUrl,
+        insecure: this.insecure,
+        ...this.downloads,
+      });
     } catch (e) {
       if (e instanceof MessengerError) return; // no user yet: the login screen
       throw e;
@@ -320,6 +349,9 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
         this.connectionDetail = e.detail ?? null;
       }
       this.emit('event', e);
+      // The relay's certificate is known once online: the session shows its fingerprint.
+      if (e.type === 'connection' && e.state === 'online' && m.relayFingerprint !== null)
+        this.emitSession();
     });
     m.start();
   }
@@ -343,11 +375,14 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
   /** Is a Strata relay answering at this address? Its /healthz says so. */
   private async probe(relayUrl: string): Promise<void> {
     try {
-      const res = await fetch(new URL('healthz', httpBase(relayUrl)), {
-        signal: AbortSignal.timeout(this.probeTimeoutMs),
+      // Nothing secret goes with the probe: without a pin in the URL, the engine checks the
+      // certificate when it connects (and keeps it).
+      const pin = relayTarget(relayUrl, this.insecure).pin;
+      const res = await relayRequest(new URL('healthz', httpBase(relayUrl)), pin, {
+        timeoutMs: this.probeTimeoutMs,
       });
-      const body = (await res.json()) as { status?: unknown };
-      if (res.ok && body.status === 'ok') return;
+      const body = res.body as { status?: unknown };
+      if (res.status === 200 && body.status === 'ok') return;
       throw new Error(`it answered HTTP ${res.status}`);
     } catch (e) {
       throw new ApiError('unreachable', `cannot reach a Strata relay at ${relayUrl}: ${reason(e)}`);
@@ -358,11 +393,11 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
     const at = Date.now();
     if (this.relayUrl === null) return { reachable: false, error: 'no relay yet', at };
     try {
-      const res = await fetch(new URL('api/stats', httpBase(this.relayUrl)), {
-        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+      const res = await relayRequest(new URL('api/stats', httpBase(this.relayUrl)), this.pin(), {
+        timeoutMs: HTTP_TIMEOUT_MS,
       });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      return { reachable: true, counters: relayCounters(await res.json()), at };
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+      return { reachable: true, counters: relayCounters(res.body), at };
     } catch (e) {
       return { reachable: false, error: reason(e), at };
     }
@@ -375,21 +410,35 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
     patch?: Partial<ChannelSettingsView>,
   ): Promise<ChannelSettingsView> {
     if (this.relayUrl === null) throw new ApiError('notLoggedIn', 'log in to a relay first');
-    let res: Response;
+    const url = new URL('api/channel', httpBase(this.relayUrl));
+    const pin = this.pin();
+    // The token goes only to the relay whose certificate the engine accepted.
+    if (url.protocol === 'https:' && pin === null)
+      throw new ApiError(
+        'unreachable',
+        'not connected to the relay yet: its certificate is unknown',
+      );
+    let res: { status: number; body: unknown };
     try {
-      res = await fetch(new URL('api/channel', httpBase(this.relayUrl)), {
+      res = await relayRequest(url, pin, {
         method,
         headers: {
           Authorization: `Bearer ${token}`,
           ...(patch ? { 'Content-Type': 'application/json' } : {}),
         },
         ...(patch ? { body: JSON.stringify(relayChannelPatch(patch)) } : {}),
-        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+        timeoutMs: HTTP_TIMEOUT_MS,
       });
     } catch (e) {
       throw new ApiError('unreachable', `the relay did not answer: ${reason(e)}`);
     }
-    const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<
+      string,
+      unknown
+    >;
+    if (res.status === 429) {
+      throw new ApiError('forbidden', String(body['error'] ?? 'too many wrong tokens'));
+    }
     if (res.status === 401 || res.status === 403) {
       throw new ApiError('forbidden', String(body['error'] ?? 'the relay refused the token'));
     }
@@ -397,8 +446,14 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
       const details = Array.isArray(body['details']) ? `: ${body['details'].join('; ')}` : '';
       throw new ApiError('invalid', `${String(body['error'] ?? 'invalid settings')}${details}`);
     }
-    if (!res.ok) throw new ApiError('internal', `the relay answered HTTP ${res.status}`);
+    if (res.status !== 200) throw new ApiError('internal', `the relay answered HTTP ${res.status}`);
     return channelView(body);
+  }
+
+  /** The certificate the relay's HTTP API must show: the one the engine accepted. */
+  private pin(): string | null {
+    const url = this.relayUrl;
+    return this.messenger?.relayFingerprint ?? (url ? relayTarget(url, true).pin : null);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,12 @@
 // The relay's HTTP API as the host reads it: its address from the WebSocket's, its stats as
-// the network view's channel counters, and its channel settings in the view's flat shape.
+// the network view's channel counters, its channel settings in the view's flat shape, and the
+// requests themselves, pinned to the relay's certificate over https.
+import { request as httpRequest, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import type { ChannelSettingsView, RelayCounters } from '../../shared/contract.ts';
+import { peerFingerprint } from '../relay-pin.ts';
 
 /** The relay's channel field behind each flattened Gilbert-Elliott field of the view. */
 const GE_FIELDS = {
@@ -81,4 +87,88 @@ export function relayCounters(stats: unknown): RelayCounters {
     reordered: n('channel_reordered'),
     delayed: n('channel_delayed'),
   };
+}
+
+/** An answer of the relay's HTTP API. */
+export interface RelayAnswer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * A request to the relay's HTTP API. Over https the certificate must be the one `pin` names,
+ * checked once TLS is up and before anything (a token) is written; with a null pin any
+ * certificate is accepted, for requests that carry nothing secret (the login's probe, before
+ * the engine has pinned the relay). Node's fetch can do neither.
+ */
+export async function relayRequest(
+  url: URL,
+  pin: string | null,
+  init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number },
+): Promise<RelayAnswer> {
+  const options: RequestOptions = {
+    method: init.method ?? 'GET',
+    headers: init.headers ?? {},
+    timeout: init.timeoutMs,
+  };
+  const tls = url.protocol === 'https:';
+  // Without an agent, the request goes over the socket createConnection gives it.
+  if (tls) {
+    const socket = await pinnedSocket(url, pin, init.timeoutMs);
+    options.createConnection = () => socket;
+  } else options.agent = false;
+  return new Promise<RelayAnswer>((resolve, reject) => {
+    const req = (tls ? httpsRequest : httpRequest)(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        let body: unknown = {};
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          // Not JSON: the status says enough.
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${init.timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+/** A TLS connection to `url`'s host whose certificate is the pinned one (any, for null). */
+function pinnedSocket(url: URL, pin: string | null, timeoutMs: number): Promise<TLSSocket> {
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return new Promise<TLSSocket>((resolve, reject) => {
+    const socket = connectTls({
+      host,
+      port: Number(url.port || 443),
+      ...(isIP(host) ? {} : { servername: host }),
+      rejectUnauthorized: false,
+    });
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    socket.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      const got = peerFingerprint(socket);
+      if (pin !== null && got !== pin) {
+        socket.destroy();
+        reject(
+          new Error(
+            `the relay's certificate changed: expected sha256 ${pin}, got ${got ?? 'none'}`,
+          ),
+        );
+        return;
+      }
+      resolve(socket);
+    });
+  });
 }

@@ -23,7 +23,12 @@ const tr =
     translate(language, key, vars);
 
 /** Latin letters left in a Russian text, once the names that stay Latin are taken out. */
-const english = (s: string) => s.replace(/SHA-256/g, '').match(/[A-Za-z]+/g) ?? [];
+/** Latin words left in a text, but for SHA-256 and the hex of a fingerprint. */
+const english = (s: string) =>
+  s
+    .replace(/SHA-256/g, '')
+    .replace(/\b[0-9a-f]{64}\b/g, '')
+    .match(/[A-Za-z]+/g) ?? [];
 
 describe('dictionaries', () => {
   it('have every key in both languages, with the same placeholders in every form', () => {
@@ -94,6 +99,10 @@ describe('the Russian UI', () => {
   cases.push(['close 4000', describeClose('4000 replaced', ru)]);
   cases.push(['close unknown code', describeClose('4321 whatever', ru)]);
   cases.push(['close without a code', describeClose('ping timeout', ru)]);
+  const changed =
+    `the relay's certificate changed: expected sha256 ${'ab'.repeat(32)} (pinned by the ` +
+    `relay URL), got ${'cd'.repeat(32)}. Someone may be impersonating the relay`;
+  cases.push(['close: certificate changed', describeClose(changed, ru)]);
   // The renderer's link to its host failing, as the WebSocket client reports it.
   const lost = new ApiError('unreachable', 'the app host is not connected');
   cases.push(['host unreachable', describeError(lost, ru)]);
@@ -116,6 +125,12 @@ describe('the Russian UI', () => {
     );
     expect(describeClose('1001 relay shutting down', tr('en'))).toBe(
       'the relay is shutting down or restarting',
+    );
+    const changed = `the relay's certificate changed: expected sha256 ${'ab'.repeat(32)} (first seen at relay.lan:7000 and kept in this profile), got ${'cd'.repeat(32)}. Someone...`;
+    expect(describeClose(changed, tr('en'))).toMatch(
+      new RegExp(
+        `^the relay’s certificate changed \\(SHA-256 ${'cd'.repeat(32)}, expected ${'ab'.repeat(32)}\\)`,
+      ),
     );
     expect(describeFileFailure({ code: 'noRoom', vars }, ru, 'ru')).toBe(
       'недостаточно места: нужно 1\u00a0ГБ, свободно 12\u00a0МБ',

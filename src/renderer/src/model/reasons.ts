@@ -64,6 +64,10 @@ export function describeEngineError(
   return peer === null ? t('relayError.toast', { why }) : t('relayError.toPeer', { peer, why });
 }
 
+/** The engine's words when the relay's certificate is not the pinned one (core/relay-pin.ts). */
+const CERTIFICATE_CHANGED =
+  /^the relay's certificate changed: expected sha256 ([0-9a-f]{64}) .*got ([0-9a-f]{64})/;
+
 const CLOSE_CODES = new Set(['1000', '1001', '1006', '1008', '1011', '4000']);
 
 /**
@@ -71,6 +75,8 @@ const CLOSE_CODES = new Set(['1000', '1001', '1006', '1008', '1011', '4000']);
  * relay's reason is for logs; the code says it for the user).
  */
 export function describeClose(detail: string, t: Translate): string {
+  const changed = CERTIFICATE_CHANGED.exec(detail);
+  if (changed) return t('close.certificateChanged', { expected: changed[1]!, got: changed[2]! });
   const code = /^(\d{4})\b/.exec(detail)?.[1];
   if (code === undefined) return t('close.unknown');
   return CLOSE_CODES.has(code) ? t(`close.${code}` as StringKey) : t('close.other', { code });

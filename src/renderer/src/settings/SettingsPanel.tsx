@@ -228,6 +228,14 @@ export function SettingsPanel(props: {
             <dd className="mono" data-testid="settings-relay">
               {session.relayUrl ?? notSet}
             </dd>
+            {session.relayFingerprint !== null && (
+              <>
+                <dt>{t('settings.relayFingerprint')}</dt>
+                <dd className="mono" data-testid="settings-relay-fingerprint">
+                  {session.relayFingerprint}
+                </dd>
+              </>
+            )}
             <dt>{t('settings.profile')}</dt>
             <dd data-testid="settings-profile">{session.profile}</dd>
             <dt>{t('settings.host')}</dt>

@@ -15,6 +15,7 @@ const SESSION: SessionView = {
   profile: 'alice',
   user: 'alice',
   relayUrl: 'ws://127.0.0.1:7000/',
+  relayFingerprint: null,
   connection: 'online',
   connectionDetail: null,
   settings: { segmentSize: 1024, assemblyPeriodMs: 1000, idleCycles: 2 },

@@ -15,7 +15,8 @@ export const strings = {
     'login.user': 'User name',
     'login.userPlaceholder': 'e.g. alice',
     'login.relay': 'Relay address',
-    'login.relayHint': 'A ws:// or wss:// address, such as ws://127.0.0.1:7000/',
+    'login.relayHint':
+      'The wss:// address the relay prints (with its #sha256= fingerprint), or ws://127.0.0.1:7000/ on this computer',
     'login.submit': 'Log in',
     'login.connecting': 'Connecting…',
     'login.badName': "A user name is 1 to 32 letters, digits, '.', '_' or '-'.",
@@ -214,7 +215,8 @@ export const strings = {
     'login.user': 'Имя пользователя',
     'login.userPlaceholder': 'например, alice',
     'login.relay': 'Адрес ретранслятора',
-    'login.relayHint': 'Адрес ws:// или wss://, например ws://127.0.0.1:7000/',
+    'login.relayHint':
+      'Адрес wss://, который печатает ретранслятор (с отпечатком #sha256=), или ws://127.0.0.1:7000/ на этом компьютере',
     'login.submit': 'Войти',
     'login.connecting': 'Подключение…',
     'login.badName': "Имя — от 1 до 32 латинских букв, цифр, '.', '_' или '-'.",

@@ -50,6 +50,8 @@ export const strings = {
     'close.4000': 'another window of this device took over',
     'close.other': 'the connection to the relay was lost (code {code})',
     'close.unknown': 'the connection to the relay was lost',
+    'close.certificateChanged':
+      'the relay’s certificate changed (SHA-256 {got}, expected {expected}): someone may be impersonating the relay, so nothing was sent. If its operator replaced the certificate, log in with the new address the relay prints.',
   },
   ru: {
     'failure.peerCancelled': '{peer} отменил(а) файл',
@@ -99,5 +101,7 @@ export const strings = {
     'close.4000': 'другое окно этого устройства заняло подключение',
     'close.other': 'соединение с ретранслятором потеряно (код {code})',
     'close.unknown': 'соединение с ретранслятором потеряно',
+    'close.certificateChanged':
+      'сертификат ретранслятора изменился (SHA-256 {got}, ожидался {expected}): возможно, кто-то выдаёт себя за ретранслятор, поэтому ничего не отправлено. Если его владелец заменил сертификат, войдите заново с новым адресом, который печатает ретранслятор.',
   },
 } as const;
