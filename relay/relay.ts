@@ -73,6 +73,7 @@ export class Relay {
         frame: (s, frame, bytes) => this.onFrame(s, frame, bytes),
         left: (s, gone) => this.presence.disconnected(s.user, gone, Date.now()),
         closed: (s) => this.presence.closed(s),
+        knows: (user) => this.presence.knows(user),
       },
       log,
       this.count,

@@ -27,7 +27,7 @@ export class Session {
   /** Token bucket for the frame-rate limit. */
   tokens: number;
   tokensAt: number;
-  lastRateError = 0;
+  lastRateError = -Infinity;
   private writtenWaiters: (() => void)[] = [];
   private readonly lowWater: number;
 

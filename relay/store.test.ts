@@ -19,6 +19,8 @@ const ROOMY: StoreLimits = {
   maxBytesPerUser: 1_000_000,
   maxBytesTotal: 10_000_000,
   maxAgeMs: 60_000,
+  maxFramesPerSender: 1000,
+  maxBytesPerSender: 1_000_000,
 };
 const FROM_ALICE: FrameRoute = { type: 'data', sender: 'alice' };
 

@@ -19,6 +19,10 @@ export interface StoreLimits {
   maxBytesTotal: number;
   /** Frames older than this are discarded (and counted) rather than delivered. */
   maxAgeMs: number;
+  /** Frames held from one sender, queued and in custody, for all of its recipients. */
+  maxFramesPerSender: number;
+  /** Bytes held from one sender, queued and in custody, for all of its recipients. */
+  maxBytesPerSender: number;
 }
 
 /** What the router needs to know about a frame without decoding it again. */
