@@ -160,8 +160,6 @@ export class Admission {
     s.state = 'closed';
     this.router.forget(s);
     s.drained();
-    for (const slow of s.pausedBy) slow.blockedSources.delete(s);
-    s.pausedBy.clear();
     this.log.debug(`connection ${s.label} closed (${code}${reason ? ` ${reason}` : ''})`);
     this.host.closed(s);
     if (!wasOpen) return;

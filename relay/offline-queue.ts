@@ -78,8 +78,11 @@ export class OfflineQueue {
     return this.store.countPending(user, device);
   }
 
-  /** Delivers a device's stored frames in order; live frames queue behind until done. */
-  async drain(s: Session): Promise<void> {
+  /**
+   * Delivers a device's stored frames in order; live frames queue behind until done. `why`:
+   * the device has just connected, or it fell behind while connected (routing.ts).
+   */
+  async drain(s: Session, why: 'connect' | 'backlog' = 'connect'): Promise<void> {
     s.draining = true;
     let after = 0;
     let delivered = 0;
@@ -114,7 +117,9 @@ export class OfflineQueue {
     } finally {
       s.draining = false;
     }
-    this.log.info(`delivered ${delivered} stored frames to ${s.label}`);
+    const line = `delivered ${delivered} stored frames to ${s.label}`;
+    if (why === 'connect') this.log.info(line);
+    else this.log.debug(`${line} (caught up)`);
   }
 
   /** Discards frames past the age limit. */
