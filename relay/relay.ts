@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { MAX_WATCHED_USERS, type Frame } from '../src/shared/protocol/index.ts';
 import '../src/node/native-crc32.ts';
+import { AddressGuard } from './address-guard.ts';
 import { Admission, CLOSE } from './admission.ts';
 import { ChannelEmulator } from './channel/emulator.ts';
 import { relayCounters, type RelayCounters } from './counters.ts';
@@ -35,6 +36,7 @@ export class Relay {
   private readonly admission: Admission;
   private readonly presence: Presence;
   private readonly http: Server;
+  private readonly guard: AddressGuard;
   private readonly wss: WebSocketServer;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   /** Set by close(): nothing touches the store after it. */
@@ -92,6 +94,13 @@ export class Relay {
     });
 
     this.http = createServer((req, res) => handleHttp(this, req, res));
+    this.guard = new AddressGuard(
+      options.limits,
+      options.maxConnections,
+      (reason) => this.count.connectionsRefused(reason),
+      log,
+    );
+    this.guard.attach(this.http);
     this.wss = new WebSocketServer({
       noServer: true,
       // ws closes anything far beyond the limit itself; frames just over it get an error frame.
@@ -110,10 +119,11 @@ export class Relay {
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        this.admission.accept(
+        const s = this.admission.accept(
           ws,
           `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
         );
+        this.guard.upgraded(req.socket, s);
       });
     });
   }
@@ -180,6 +190,7 @@ export class Relay {
     for (const s of sessions) s.ws.close(CLOSE.goingAway, 'relay shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     for (const s of sessions) s.ws.terminate();
+    this.guard.close();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.store.close();
   }
@@ -195,6 +206,7 @@ export class Relay {
       maxFrameBytes: this.options.maxFrameBytes,
       queued,
     });
+    this.guard.greeted(s);
     this.presence.connected(s, now);
     if (queued > 0) void this.router.queue.drain(s);
   }

@@ -2,14 +2,21 @@
 // bytes across its devices), per source address (new names, connections, greetings), and
 // the HTTP server's own timeouts. docs/relay.md, "Abuse limits".
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Frame } from '../src/shared/protocol/index.ts';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { WebSocket } from 'ws';
+import { decodeFrame, encodeFrame, type Frame } from '../src/shared/protocol/index.ts';
 import { TestClient, bytesOf, helloFrame } from './helpers/client.ts';
 import { startRelay, type RelayProcess } from './helpers/relay-process.ts';
 
 const relays: RelayProcess[] = [];
 const clients: TestClient[] = [];
+const raw: (WebSocket | Socket)[] = [];
 afterEach(async () => {
   for (const c of clients.splice(0)) c.ws.terminate();
+  for (const w of raw.splice(0)) {
+    if (w instanceof WebSocket) w.terminate();
+    else w.destroy();
+  }
   for (const r of relays.splice(0)) await r.stop();
 });
 
@@ -37,6 +44,49 @@ function isError(code: string) {
 async function rejected(r: RelayProcess, reason: string): Promise<number> {
   const stats = await r.stats();
   return (stats.frames_rejected as Record<string, number>)[reason] ?? 0;
+}
+
+async function refusedConnections(r: RelayProcess, reason: string): Promise<number> {
+  const stats = await r.stats();
+  return (stats.connections_refused as Record<string, number>)[reason] ?? 0;
+}
+
+/**
+ * One connection from `localAddress`, as an attacker would open it: says hello as `name`
+ * (unless `hello` is false). Resolves once the relay has answered: `welcome`, `open` (a
+ * WebSocket, no hello sent) or `refused` (an HTTP error, a reset, a close).
+ */
+function attempt(
+  r: RelayProcess,
+  name: string,
+  localAddress: string,
+  hello = true,
+): Promise<'welcome' | 'open' | 'refused'> {
+  const ws = new WebSocket(r.url, { perMessageDeflate: false, localAddress });
+  raw.push(ws);
+  return new Promise((resolve) => {
+    ws.on('open', () => {
+      if (!hello) return resolve('open');
+      ws.send(encodeFrame(helloFrame(name, 1)));
+    });
+    ws.on('message', (data: Buffer) => {
+      const d = decodeFrame(new Uint8Array(data));
+      if (d.ok && d.frame.type === 'welcome') resolve('welcome');
+    });
+    ws.on('unexpected-response', () => resolve('refused'));
+    ws.on('error', () => resolve('refused'));
+    ws.on('close', () => resolve('refused'));
+  });
+}
+
+function tally(outcomes: string[]): { welcome: number; open: number; refused: number } {
+  const out = { welcome: 0, open: 0, refused: 0 } as Record<string, number> & {
+    welcome: number;
+    open: number;
+    refused: number;
+  };
+  for (const o of outcomes) out[o] = (out[o] ?? 0) + 1;
+  return out;
 }
 
 describe('frames and bytes per user', () => {
@@ -102,4 +152,112 @@ describe('new names per address', () => {
     // Another address has its own allowance.
     await connect(r, 'n4', 1, '127.0.0.4');
   });
+});
+
+describe('connections per source address', () => {
+  it('400 sockets from 127.0.0.2 against --max-connections 200 do not keep a client on 127.0.0.1 out', async () => {
+    const r = await relayWith([
+      '--max-connections',
+      '200',
+      // Only the connection limits are tried here: names and attempt rates are let through.
+      '--max-new-names-per-hour',
+      '100000',
+      '--connects-per-sec-per-address',
+      '100000',
+    ]);
+    const first = tally(
+      await Promise.all(Array.from({ length: 400 }, (_, i) => attempt(r, `bot${i}`, '127.0.0.2'))),
+    );
+    // One address holds at most half the relay.
+    expect(first).toEqual({ welcome: 100, open: 0, refused: 300 });
+    // A second heavy address gets in only until the relay is three quarters full.
+    const second = tally(
+      await Promise.all(
+        Array.from({ length: 400 }, (_, i) => attempt(r, `bot-b${i}`, '127.0.0.3')),
+      ),
+    );
+    expect(second.welcome).toBeLessThanOrEqual(50);
+    expect(second.welcome).toBeGreaterThanOrEqual(40);
+    // Both still hold their connections, and a client on 127.0.0.1 gets in and is served.
+    const alice = await connect(r, 'alice', 1, '127.0.0.1');
+    const bob = await connect(r, 'bob', 1, '127.0.0.1');
+    alice.send(alice.data('bob', 1, bytesOf('through the crowd')));
+    await bob.waitFor((f) => f.type === 'data');
+    // Each refusal is counted, by the limit that made it (those still greeting when the
+    // burst came are held by the greeting limit first).
+    let counted = 0;
+    for (const reason of ['address-connections', 'address-greeting', 'address-share'])
+      counted += await refusedConnections(r, reason);
+    expect(counted).toBe(300 + 400 - second.welcome);
+    expect(await refusedConnections(r, 'address-share')).toBeGreaterThan(0);
+  });
+
+  it('holds connections that have not said hello to --max-greeting-per-address', async () => {
+    const r = await relayWith(['--max-greeting-per-address', '10']);
+    const silent = tally(
+      await Promise.all(Array.from({ length: 30 }, () => attempt(r, '', '127.0.0.2', false))),
+    );
+    expect(silent).toEqual({ welcome: 0, open: 10, refused: 20 });
+    expect(await refusedConnections(r, 'address-greeting')).toBe(20);
+    // Another address is not affected.
+    await connect(r, 'carol', 1, '127.0.0.5');
+  });
+
+  it('refuses an address that opens connections faster than --connects-per-sec-per-address', async () => {
+    const r = await relayWith(['--connects-per-sec-per-address', '5']);
+    // A burst of four seconds' worth (20) passes; the rest of 60 at once does not.
+    const burst = tally(
+      await Promise.all(Array.from({ length: 60 }, (_, i) => attempt(r, `b${i}`, '127.0.0.2'))),
+    );
+    expect(burst.refused).toBeGreaterThanOrEqual(35);
+    expect(burst.welcome).toBeGreaterThanOrEqual(20);
+    expect(await refusedConnections(r, 'address-rate')).toBe(burst.refused);
+    await connect(r, 'dave', 1, '127.0.0.1');
+  });
+});
+
+describe('slow HTTP clients', () => {
+  it('closes 200 slowloris sockets within the header timeout, and serves others meanwhile', async () => {
+    // The limits per address are lifted so that the header timeout is what closes them.
+    const r = await relayWith([
+      '--max-greeting-per-address',
+      '1000',
+      '--max-connections-per-address',
+      '1000',
+      '--connects-per-sec-per-address',
+      '100000',
+    ]);
+    const opened = performance.now();
+    const closedAfter: Promise<number>[] = [];
+    const dribbles: ReturnType<typeof setInterval>[] = [];
+    for (let i = 0; i < 200; i++) {
+      const socket = tcpConnect({ host: '127.0.0.1', port: r.port, localAddress: '127.0.0.2' });
+      raw.push(socket);
+      socket.on('error', () => {});
+      closedAfter.push(
+        new Promise((resolve) => socket.once('close', () => resolve(performance.now() - opened))),
+      );
+      if (i % 2 === 0) continue; // half send nothing at all
+      // The other half send a request header a byte at a time, never finishing it.
+      const header = 'GET / HTTP/1.1\r\nHost: relay\r\nUpgrade: websocket\r\nX-Slow: ';
+      let at = 0;
+      socket.once('connect', () => {
+        dribbles.push(
+          setInterval(() => {
+            if (!socket.destroyed) socket.write(header[at++] ?? 'a');
+          }, 200),
+        );
+      });
+    }
+    // While they are held, a client connects and is served.
+    const erin = await connect(r, 'erin', 1, '127.0.0.1');
+    const frank = await connect(r, 'frank', 1, '127.0.0.1');
+    erin.send(erin.data('frank', 1, bytesOf('past the slow ones')));
+    await frank.waitFor((f) => f.type === 'data');
+    const times = await Promise.all(closedAfter);
+    for (const d of dribbles) clearInterval(d);
+    // The default header timeout is 10 s: all of them are gone well before 45 s.
+    expect(Math.max(...times)).toBeLessThan(20_000);
+    expect(await refusedConnections(r, 'header-timeout')).toBe(200);
+  }, 60_000);
 });
