@@ -56,9 +56,10 @@ export class OfflineQueue {
       this.count.stored();
       return true;
     }
-    this.count.rejected('quota');
+    this.count.rejected(result.reason === 'sender-quota' ? 'sender-quota' : 'quota');
     const text = {
       'user-quota': `the relay holds too much for ${user} already`,
+      'sender-quota': `the relay holds too much from ${route.sender} already`,
       'store-full': 'the relay store is full',
       'store-error': 'the relay cannot store frames right now (disk full or failing)',
     }[result.reason];

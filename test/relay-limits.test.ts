@@ -261,3 +261,41 @@ describe('slow HTTP clients', () => {
     expect(await refusedConnections(r, 'header-timeout')).toBe(200);
   }, 60_000);
 });
+
+describe('quotas per sender', () => {
+  it('six fake recipients do not fill the store for others', async () => {
+    const r = await relayWith([
+      '--store-max-bytes',
+      '200000',
+      '--store-max-total-bytes',
+      '1000000',
+      '--store-max-sender-bytes',
+      '300000',
+    ]);
+    const fakes = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6'];
+    // Every recipient is a known name, away now.
+    for (const name of [...fakes, 'yara']) await (await connect(r, name)).close();
+    const x = await connect(r, 'xavier');
+    const payload = new Uint8Array(20_000);
+    let id = 1;
+    // Within each recipient's quota (8 frames of 20 kB against 200 kB), not within one
+    // sender's (300 kB).
+    for (const to of fakes) for (let i = 0; i < 8; i++) x.send(x.data(to, id++, payload));
+    await x.waitFor(isError('quotaExceeded'));
+    await x.flushed();
+    // Another sender's frames for another user who is away are still held.
+    const y = await connect(r, 'yves');
+    for (let i = 0; i < 5; i++) y.send(y.data('yara', 1000 + i, payload));
+    // Custody answers every frame it took: held, or refused.
+    await y.waitFor((f) => f.type === 'held' || f.type === 'error');
+    expect(y.frames().filter((f) => f.type === 'error')).toEqual([]);
+    const yara = await connect(r, 'yara', 2);
+    await yara.until(() => yara.dataFrames().length === 5, 'every frame yves sent');
+    // xavier was stopped by its own quota, not by a full store.
+    const texts = x.frames().flatMap((f) => (f.type === 'error' ? [f.text] : []));
+    expect(texts.every((t) => /from xavier|from this sender/.test(t))).toBe(true);
+    expect(await r.stats()).toMatchObject({
+      custody_refused: { 'sender-quota': expect.any(Number) },
+    });
+  });
+});
