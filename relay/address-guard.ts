@@ -3,7 +3,7 @@
 // (or are plain HTTP), how fast it opens new ones, and how long any connection may take to
 // send a whole request header or upgrade. And a share of the relay for light addresses: once
 // it is three quarters full, an address already holding a sixteenth of it gets no more, so
-// that the last quarter stays for everyone else. docs/relay.md, "Abuse limits".
+// that the last quarter stays for everyone else. docs/relay.md, section 9.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from './log.ts';

@@ -1,7 +1,7 @@
 // Rate limits the relay keeps per key (a source address, a user): token buckets that refill
 // continuously, and the budgets built on them. One bucket per key that has been active
 // lately; a key whose bucket has refilled to full is forgotten, so that memory follows the
-// keys active now, not every key ever seen. docs/relay.md, "Abuse limits".
+// keys active now, not every key ever seen. docs/relay.md, section 9.
 import { isIPv6 } from 'node:net';
 
 /** Token buckets by key: `capacity` tokens each, refilled at `perSecond`. */

@@ -26,7 +26,7 @@ export interface RelayOptions {
   summaryIntervalMs: number;
   store: StoreLimits;
   channel: ChannelConfig;
-  /** Abuse limits per source address and per user (docs/relay.md, "Abuse limits"). */
+  /** Abuse limits per source address and per user (docs/relay.md, section 9). */
   limits: AbuseLimits;
 }
 

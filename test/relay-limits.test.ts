@@ -1,6 +1,6 @@
 // Abuse limits of the relay, tried against the real relay process: per user (frames and
 // bytes across its devices), per source address (new names, connections, greetings), and
-// the HTTP server's own timeouts. docs/relay.md, "Abuse limits".
+// the HTTP server's own timeouts. docs/relay.md, section 9.
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
