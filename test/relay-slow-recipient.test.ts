@@ -9,7 +9,7 @@ const FRAME = new Uint8Array(60_000).fill(7);
 /** Past what the loopback's socket buffers between the relay and bob take (about 10 MB). */
 const FILL_FRAMES = 320;
 const ROUNDS = 9;
-const FRAMES_PER_ROUND = 10;
+const FRAMES_PER_ROUND = 4;
 
 let relay: RelayProcess;
 beforeAll(async () => {
@@ -68,10 +68,8 @@ describe('a recipient that stops reading', () => {
     }
     latencies.sort((a, b) => a - b);
     const median = latencies[Math.floor(ROUNDS / 2)]!;
-    console.log(
-      `alice -> carol behind a non-reading bob: median ${median.toFixed(1)} ms`,
-      latencies,
-    );
+    const shown = latencies.map((l) => l.toFixed(1)).join(' ');
+    console.log(`alice -> carol behind a non-reading bob: ${shown} ms`);
     expect(median).toBeLessThan(100);
     // Memory stays bounded: a few send buffers for bob in the relay, the rest in its store.
     expect(await stat('pending_bytes_max')).toBeLessThanOrEqual(4 * SEND_BUFFER);
