@@ -216,6 +216,36 @@ describe('connections per source address', () => {
   });
 });
 
+describe('connections of the relay', () => {
+  it('holds no more TCP connections than --max-connections and 64 for HTTP, from any addresses', async () => {
+    const r = await relayWith(['--max-connections', '8', '--log-level', 'debug']);
+    // Twenty addresses with four silent sockets each (an address may hold half of 8): 80
+    // sockets against 8 + 64.
+    let refused = 0;
+    let wake = () => {};
+    const allRefused = new Promise<void>((resolve) => (wake = resolve));
+    for (let host = 10; host < 30; host++) {
+      for (let i = 0; i < 4; i++) {
+        const socket = tcpConnect({
+          host: '127.0.0.1',
+          port: r.port,
+          localAddress: `127.0.1.${host}`,
+        });
+        raw.push(socket);
+        socket.on('error', () => {});
+        socket.once('data', (d: Buffer) => {
+          if (d.toString().startsWith('HTTP/1.1 503') && ++refused === 8) wake();
+        });
+        await new Promise((resolve) => socket.once('connect', resolve));
+      }
+    }
+    await allRefused;
+    // (The relay is full for HTTP too now: its log tells why, not /api/stats.)
+    await r.waitForLog(/refusing a connection from 127\.0\.1\.\d+: relay-full/, 8);
+    expect(r.log.filter((l) => /: relay-full/.test(l))).toHaveLength(8);
+  });
+});
+
 describe('slow HTTP clients', () => {
   it('closes 200 slowloris sockets within the header timeout, and serves others meanwhile', async () => {
     // The limits per address are lifted so that the header timeout is what closes them.
