@@ -16,7 +16,7 @@ export interface RelayOptions {
   adminToken: string | null;
   logLevel: LogLevel;
   maxFrameBytes: number;
-  /** Bytes queued towards one connection before the relay stops reading its senders. */
+  /** Bytes queued in memory towards one connection; beyond them its frames go to the store. */
   sendBufferBytes: number;
   maxConnections: number;
   maxFramesPerSec: number;
@@ -194,7 +194,7 @@ const OPTIONS: OptionSpec[] = [
   {
     flag: 'send-buffer-bytes',
     arg: 'N',
-    help: 'bytes queued towards one connection before its senders are paused (default 8 MiB)',
+    help: 'bytes queued in memory towards one connection before its frames go to the store (default 8 MiB)',
     set: (o, v) => (o.sendBufferBytes = int('send-buffer-bytes', v, 64 * 1024, 1024 * MiB)),
   },
   {
