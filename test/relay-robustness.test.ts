@@ -63,7 +63,7 @@ describe('bad input', () => {
   });
 });
 
-describe('backpressure', () => {
+describe('a recipient that does not read', () => {
   it('holds a recipient that does not read to a few send buffers in memory, the rest in its store', async () => {
     const slow = await TestClient.connect(relay.url, 'slow', 1);
     const fast = await TestClient.connect(relay.url, 'fast', 1);
