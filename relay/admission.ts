@@ -12,6 +12,7 @@ import {
   type HelloFrame,
 } from '../src/shared/protocol/index.ts';
 import type { RelayCounters } from './counters.ts';
+import { NewNameLimit, UserBudgets } from './limits.ts';
 import type { Logger } from './log.ts';
 import type { RelayOptions } from './options.ts';
 import type { Router } from './routing.ts';
@@ -42,6 +43,8 @@ export interface AdmissionHost {
   left(s: Session, gone: boolean): void;
   /** Any connection closed, open or not. */
   closed(s: Session): void;
+  /** Whether `user` is a name the relay has seen before (not a new one). */
+  knows(user: string): boolean;
 }
 
 export class Admission {
@@ -51,6 +54,10 @@ export class Admission {
   private readonly log: Logger;
   private readonly count: RelayCounters;
   private nextSessionId = 1;
+  /** Frames and bytes per user, across its devices. */
+  private readonly budgets: UserBudgets;
+  /** New names per source address. */
+  private readonly newNames: NewNameLimit;
   /** Set when the relay closes: connections closing then change no presence. */
   closing = false;
 
@@ -66,6 +73,29 @@ export class Admission {
     this.host = host;
     this.log = log;
     this.count = count;
+    this.budgets = new UserBudgets({
+      framesPerSec: options.limits.userFramesPerSec,
+      bytesPerSec: options.limits.userBytesPerSec,
+    });
+    this.newNames = new NewNameLimit(options.limits.newNamesPerHour);
+  }
+
+  /**
+   * Whether the connection `s` may bring a name the relay has never seen: each source address
+   * brings at most `--max-new-names-per-hour`. When it may not, the connection is told
+   * (`rateLimited`) and closed. The registration path calls this before creating a name.
+   */
+  admitNewName(s: Session): boolean {
+    if (this.newNames.take(addressOf(s.remote))) return true;
+    this.count.rejected('new-name-limit');
+    this.router.sendError(
+      s,
+      'rateLimited',
+      0,
+      `this address has brought ${this.newNames.perHour} new names in the last hour; try later`,
+    );
+    this.closeSession(s, CLOSE.policy, 'too many new names from this address');
+    return false;
   }
 
   /** Takes a new WebSocket connection; it has helloTimeoutMs to say hello. */
@@ -130,8 +160,6 @@ export class Admission {
     s.state = 'closed';
     this.router.forget(s);
     s.drained();
-    for (const slow of s.pausedBy) slow.blockedSources.delete(s);
-    s.pausedBy.clear();
     this.log.debug(`connection ${s.label} closed (${code}${reason ? ` ${reason}` : ''})`);
     this.host.closed(s);
     if (!wasOpen) return;
@@ -178,7 +206,7 @@ export class Admission {
       );
       return;
     }
-    if (!this.takeToken(s)) return;
+    if (!this.takeToken(s) || !this.withinBudget(s, bytes.length)) return;
     this.host.frame(s, frame, bytes);
   }
 
@@ -188,6 +216,7 @@ export class Admission {
       this.closeSession(s, CLOSE.policy, 'bad hello');
       return;
     }
+    if (!this.host.knows(hello.from) && !this.admitNewName(s)) return;
     s.user = hello.from;
     s.device = hello.fromDevice;
     s.agent = hello.agent;
@@ -212,14 +241,31 @@ export class Admission {
       s.tokens -= 1;
       return true;
     }
-    this.count.rejected('rate-limited');
+    this.refuseRate(s, 'rate-limited', `more than ${rate} frames per second`);
+    return false;
+  }
+
+  /** Counts a frame against its user's budgets (all of its devices); refuses it when over. */
+  private withinBudget(s: Session, length: number): boolean {
+    const over = this.budgets.take(s.user, length);
+    if (over === null) return true;
+    const { framesPerSec, bytesPerSec } = this.budgets.limits;
+    if (over === 'frames')
+      this.refuseRate(s, 'user-frame-rate', `${s.user} sends more than ${framesPerSec} frames/s`);
+    else this.refuseRate(s, 'user-byte-rate', `${s.user} sends more than ${bytesPerSec} bytes/s`);
+    return false;
+  }
+
+  /** Refuses a frame over a rate: counted, answered with `rateLimited` and a strike. */
+  private refuseRate(s: Session, reason: string, text: string): void {
+    this.count.rejected(reason);
+    const now = performance.now();
     // One error and one strike per second at most: a flood must not be answered by a flood.
     if (now - s.lastRateError > 1000) {
       s.lastRateError = now;
-      this.router.sendError(s, 'rateLimited', 0, `more than ${rate} frames per second`);
-      this.strike(s, 'frame rate limit exceeded');
+      this.router.sendError(s, 'rateLimited', 0, text);
+      this.strike(s, `${reason} exceeded`);
     }
-    return false;
   }
 
   private strike(s: Session, why: string): void {
@@ -232,6 +278,12 @@ export class Admission {
       this.closeSession(s, CLOSE.policy, `too many invalid frames (last: ${why})`.slice(0, 120));
     }
   }
+}
+
+/** The address part of a connection's `address:port`. */
+function addressOf(remote: string): string {
+  const colon = remote.lastIndexOf(':');
+  return colon < 0 ? remote : remote.slice(0, colon);
 }
 
 function toBytes(data: RawData): Uint8Array {

@@ -11,8 +11,16 @@ export function relayCounters(m: Metrics) {
     stored: m.counter('offline_queued', 'Frames stored for offline devices.'),
     storedDelivered: m.counter('offline_delivered', 'Stored frames delivered on reconnect.'),
     expired: m.counter('offline_expired', 'Stored frames discarded at the age limit.'),
-    paused: m.counter('backpressure_pauses', 'Times a sender was paused for a slow recipient.'),
+    backlogs: m.counter(
+      'slow_recipient_backlogs',
+      'Times a connected recipient fell a send buffer behind and its frames went to the store.',
+    ),
     connections: m.counter('connections_opened', 'WebSocket connections accepted.'),
+    connectionsRefused: m.counter(
+      'connections_refused',
+      'TCP connections refused or closed by a limit per address or of the relay, by reason.',
+      'reason',
+    ),
     closedForAbuse: m.counter('connections_closed_abuse', 'Connections closed for abuse.'),
   };
 }

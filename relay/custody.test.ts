@@ -31,6 +31,8 @@ const ROOMY: StoreLimits = {
   maxBytesPerUser: 100_000_000,
   maxBytesTotal: 1_000_000_000,
   maxAgeMs: 3_600_000,
+  maxFramesPerSender: 100_000,
+  maxBytesPerSender: 100_000_000,
 };
 
 /** A stand-in for a connection: who it is, and whether it takes more. */

@@ -86,6 +86,7 @@ interface Refusal {
 
 const REFUSAL_TEXT: Record<RefusalReason, string> = {
   'user-quota': 'the relay holds too much for this recipient already; not held',
+  'sender-quota': 'the relay holds too much from this sender already; not held',
   'store-full': 'the relay store is full; not held',
   'store-error': 'the relay cannot store frames right now (disk full or failing); not held',
 };

@@ -76,7 +76,7 @@ it('drops a connection that answers nothing, without a close handshake', async (
   expect(metrics.value('heartbeat_timeouts')).toBe(1);
 });
 
-it('does not drop a connection while backpressure has stopped reading it', async () => {
+it('does not drop a connection while the relay is not reading it', async () => {
   const { metrics, connect } = await server();
   const clock = (await connect(true)).ws;
   const { ws: silent, server: paused } = await connect(false);

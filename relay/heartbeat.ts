@@ -37,8 +37,8 @@ export function startHeartbeat(
       if (ws.readyState !== ws.OPEN) continue;
       let state = heard.get(ws);
       if (ws.isPaused) {
-        // Backpressure stopped reading it (relay.ts): its silence is ours. Once reading
-        // resumes it has a whole interval again.
+        // The relay is not reading it: its silence is ours. Once reading resumes it has a
+        // whole interval again.
         if (state) state.since = true;
         continue;
       }

@@ -56,9 +56,10 @@ export class OfflineQueue {
       this.count.stored();
       return true;
     }
-    this.count.rejected('quota');
+    this.count.rejected(result.reason === 'sender-quota' ? 'sender-quota' : 'quota');
     const text = {
       'user-quota': `the relay holds too much for ${user} already`,
+      'sender-quota': `the relay holds too much from ${route.sender} already`,
       'store-full': 'the relay store is full',
       'store-error': 'the relay cannot store frames right now (disk full or failing)',
     }[result.reason];
@@ -78,8 +79,11 @@ export class OfflineQueue {
     return this.store.countPending(user, device);
   }
 
-  /** Delivers a device's stored frames in order; live frames queue behind until done. */
-  async drain(s: Session): Promise<void> {
+  /**
+   * Delivers a device's stored frames in order; live frames queue behind until done. `why`:
+   * the device has just connected, or it fell behind while connected (routing.ts).
+   */
+  async drain(s: Session, why: 'connect' | 'backlog' = 'connect'): Promise<void> {
     s.draining = true;
     let after = 0;
     let delivered = 0;
@@ -114,7 +118,9 @@ export class OfflineQueue {
     } finally {
       s.draining = false;
     }
-    this.log.info(`delivered ${delivered} stored frames to ${s.label}`);
+    const line = `delivered ${delivered} stored frames to ${s.label}`;
+    if (why === 'connect') this.log.info(line);
+    else this.log.debug(`${line} (caught up)`);
   }
 
   /** Discards frames past the age limit. */

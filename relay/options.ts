@@ -28,7 +28,7 @@ export interface RelayOptions {
   adminListen: 'main' | ListenAddress | null;
   logLevel: LogLevel;
   maxFrameBytes: number;
-  /** Bytes queued towards one connection before the relay stops reading its senders. */
+  /** Bytes queued in memory towards one connection; beyond them its frames go to the store. */
   sendBufferBytes: number;
   maxConnections: number;
   maxFramesPerSec: number;
@@ -38,6 +38,25 @@ export interface RelayOptions {
   summaryIntervalMs: number;
   store: StoreLimits;
   channel: ChannelConfig;
+  /** Abuse limits per source address and per user (docs/relay.md, section 9). */
+  limits: AbuseLimits;
+}
+
+export interface AbuseLimits {
+  /** Connections (WebSocket or HTTP) one address may hold; never more than half the relay's. */
+  connectionsPerAddress: number;
+  /** Connections of one address that have not said hello yet (or are plain HTTP). */
+  greetingPerAddress: number;
+  /** New connections per second one address may open (a bucket of four seconds' worth). */
+  connectsPerSecPerAddress: number;
+  /** Time a connection has to send a complete HTTP request header or WebSocket upgrade. */
+  headerTimeoutMs: number;
+  /** Frames per second one user may send, all of its devices together. */
+  userFramesPerSec: number;
+  /** Bytes per second one user may send, all of its devices together. */
+  userBytesPerSec: number;
+  /** Names never seen before that one address may bring, per hour. */
+  newNamesPerHour: number;
 }
 
 export interface ListenAddress {
@@ -74,8 +93,19 @@ export function defaultOptions(): RelayOptions {
       maxBytesPerUser: 1024 * MiB,
       maxBytesTotal: 8 * 1024 * MiB,
       maxAgeMs: 7 * 24 * 3600 * 1000,
+      maxFramesPerSender: 200_000,
+      maxBytesPerSender: 1024 * MiB,
     },
     channel: defaultChannelConfig(randomInt(0, 0xffff_ffff)),
+    limits: {
+      connectionsPerAddress: 256,
+      greetingPerAddress: 64,
+      connectsPerSecPerAddress: 50,
+      headerTimeoutMs: 10_000,
+      userFramesPerSec: 100_000,
+      userBytesPerSec: 1024 * MiB,
+      newNamesPerHour: 100,
+    },
   };
 }
 
@@ -231,7 +261,7 @@ const OPTIONS: OptionSpec[] = [
   {
     flag: 'send-buffer-bytes',
     arg: 'N',
-    help: 'bytes queued towards one connection before its senders are paused (default 8 MiB)',
+    help: 'bytes queued in memory towards one connection before its frames go to the store (default 8 MiB)',
     set: (o, v) => (o.sendBufferBytes = int('send-buffer-bytes', v, 64 * 1024, 1024 * MiB)),
   },
   {
@@ -283,6 +313,64 @@ const OPTIONS: OptionSpec[] = [
     arg: 'SEC',
     help: 'seconds a frame is held for an offline user (default 7 days)',
     set: (o, v) => (o.store.maxAgeMs = int('store-max-age', v, 1, 10 * 365 * 86_400) * 1000),
+  },
+  {
+    flag: 'store-max-sender-frames',
+    arg: 'N',
+    help: 'frames held from one sender, for all its recipients (default 200000)',
+    set: (o, v) => (o.store.maxFramesPerSender = int('store-max-sender-frames', v, 1, 100_000_000)),
+  },
+  {
+    flag: 'store-max-sender-bytes',
+    arg: 'N',
+    help: 'bytes held from one sender, for all its recipients (default 1 GiB)',
+    set: (o, v) =>
+      (o.store.maxBytesPerSender = int('store-max-sender-bytes', v, 1024, Number.MAX_SAFE_INTEGER)),
+  },
+  {
+    flag: 'max-connections-per-address',
+    arg: 'N',
+    help: 'connections one source address may hold (default 256; at most half of --max-connections)',
+    set: (o, v) =>
+      (o.limits.connectionsPerAddress = int('max-connections-per-address', v, 1, 1_000_000)),
+  },
+  {
+    flag: 'max-greeting-per-address',
+    arg: 'N',
+    help: 'connections of one address not yet past their hello (default 64)',
+    set: (o, v) => (o.limits.greetingPerAddress = int('max-greeting-per-address', v, 1, 1_000_000)),
+  },
+  {
+    flag: 'connects-per-sec-per-address',
+    arg: 'N',
+    help: 'new connections per second from one address, in bursts of four seconds (default 50)',
+    set: (o, v) =>
+      (o.limits.connectsPerSecPerAddress = int('connects-per-sec-per-address', v, 1, 1_000_000)),
+  },
+  {
+    flag: 'header-timeout',
+    arg: 'SEC',
+    help: 'seconds a connection has to send a whole HTTP request header or upgrade (default 10)',
+    set: (o, v) => (o.limits.headerTimeoutMs = int('header-timeout', v, 1, 3600) * 1000),
+  },
+  {
+    flag: 'user-frames-per-sec',
+    arg: 'N',
+    help: 'frames per second one user may send, all devices together (default 100000)',
+    set: (o, v) => (o.limits.userFramesPerSec = int('user-frames-per-sec', v, 1, 100_000_000)),
+  },
+  {
+    flag: 'user-bytes-per-sec',
+    arg: 'N',
+    help: 'bytes per second one user may send, all devices together (default 1 GiB)',
+    set: (o, v) =>
+      (o.limits.userBytesPerSec = int('user-bytes-per-sec', v, 1024, Number.MAX_SAFE_INTEGER)),
+  },
+  {
+    flag: 'max-new-names-per-hour',
+    arg: 'N',
+    help: 'names never seen before one source address may bring per hour (default 100)',
+    set: (o, v) => (o.limits.newNamesPerHour = int('max-new-names-per-hour', v, 1, 1_000_000)),
   },
   channel('loss', 'loss', 'number', 'probability R that a frame is lost (0..1)', 'R'),
   channel(

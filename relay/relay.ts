@@ -10,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import { MAX_WATCHED_USERS, type Frame } from '../src/shared/protocol/index.ts';
 import '../src/node/native-crc32.ts';
 import { AdminGuard } from './admin-guard.ts';
+import { AddressGuard } from './address-guard.ts';
 import { Admission, CLOSE } from './admission.ts';
 import { ChannelEmulator } from './channel/emulator.ts';
 import { relayCounters, type RelayCounters } from './counters.ts';
@@ -44,6 +45,7 @@ export class Relay {
   private readonly http: Server;
   /** The admin endpoints' own server (--admin-listen), or null: on the main port. */
   private readonly adminHttp: Server | null;
+  private readonly guard: AddressGuard;
   private readonly wss: WebSocketServer;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   /** Set by close(): nothing touches the store after it. */
@@ -89,6 +91,7 @@ export class Relay {
         frame: (s, frame, bytes) => this.onFrame(s, frame, bytes),
         left: (s, gone) => this.presence.disconnected(s.user, gone, Date.now()),
         closed: (s) => this.presence.closed(s),
+        knows: (user) => this.presence.knows(user),
       },
       log,
       this.count,
@@ -116,6 +119,13 @@ export class Relay {
     const admin = adminAddress(options);
     this.http = serve(admin === null ? 'all' : 'public');
     this.adminHttp = admin === null ? null : serve('admin');
+    this.guard = new AddressGuard(
+      options.limits,
+      options.maxConnections,
+      (reason) => this.count.connectionsRefused(reason),
+      log,
+    );
+    this.guard.attach(this.http);
     this.wss = new WebSocketServer({
       noServer: true,
       // ws closes anything far beyond the limit itself; frames just over it get an error frame.
@@ -134,10 +144,11 @@ export class Relay {
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        this.admission.accept(
+        const s = this.admission.accept(
           ws,
           `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
         );
+        this.guard.upgraded(req.socket, s);
       });
     });
   }
@@ -215,6 +226,7 @@ export class Relay {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     for (const s of sessions) s.ws.terminate();
     this.adminGuard.close();
+    this.guard.close();
     await Promise.all(
       [this.http, this.adminHttp].map(
         (server) =>
@@ -237,6 +249,7 @@ export class Relay {
       maxFrameBytes: this.options.maxFrameBytes,
       queued,
     });
+    this.guard.greeted(s);
     this.presence.connected(s, now);
     if (queued > 0) void this.router.queue.drain(s);
   }

@@ -1,8 +1,9 @@
 // Routing: the open connections by user and device, and the way a frame travels to one of
 // them. A frame goes to every connected device of its recipient (and a copy of outgoing data
 // to the sender's other devices), through the channel emulator when it is the transport's
-// own, and into the offline queue when nobody can take it now. Backpressure pauses a sender
-// whose recipient falls behind.
+// own, and into the offline queue when nobody can take it now, or when its recipient has
+// fallen a send buffer behind: a recipient that stops reading costs the relay disk within
+// its quota, never its senders' other conversations (the sender is never paused).
 import {
   encodeFrame,
   type Envelope,
@@ -136,10 +137,17 @@ export class Router {
     source: Session | null,
     frame?: Frame,
   ): void {
-    if (target.draining && STORED.has(route.type)) {
-      // Stored frames are still being delivered; this one waits behind them to keep order.
-      // (Transient frames such as typing are never stored: they go at once.)
+    if (STORED.has(route.type) && (target.draining || this.behind(target))) {
+      // Stored frames are still being delivered, or the recipient is not keeping up: this
+      // one waits in the store, behind what is already there, to keep order. (Transient
+      // frames such as typing are never stored: they go at once, or are dropped past the
+      // hard limit.)
       this.queue.storeFor(target.user, target.device, bytes, route, source, frame);
+      if (!target.draining) {
+        this.count.backlogs();
+        this.log.debug(`${target.label} is a send buffer behind: its frames go to the store`);
+        void this.queue.drain(target, 'backlog');
+      }
       return;
     }
     if (!IMPAIRED.has(route.type)) {
@@ -166,7 +174,6 @@ export class Router {
           copy.delayMs,
           copy.bytes.length,
         );
-        this.applyBackpressure(target, source);
       }
     }
   }
@@ -197,20 +204,14 @@ export class Router {
     target.send(bytes);
     this.count.framesOut(type);
     this.count.bytesOut('', bytes.length);
-    this.applyBackpressure(target, source);
   }
 
-  private applyBackpressure(target: Session, source: Session | null): void {
-    if (
-      source &&
-      source !== target &&
-      target.pending > this.options.sendBufferBytes &&
-      !source.pausedBy.has(target)
-    ) {
-      source.pauseFor(target);
-      this.count.paused();
-      this.log.debug(`backpressure: pausing ${source.label} until ${target.label} catches up`);
-    }
+  /**
+   * Whether `target` holds a whole send buffer in memory already. (The offline queue's
+   * drain never hands it more than fits below this mark, so its own frames pass.)
+   */
+  private behind(target: Session): boolean {
+    return target.pending >= this.options.sendBufferBytes;
   }
 
   /** Sends a frame the relay itself composed (welcome, presence, errors). */

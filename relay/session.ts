@@ -1,5 +1,5 @@
-// One WebSocket connection to the relay: who it is (after its hello), how much the relay
-// has queued towards it, and which senders are paused until it catches up (backpressure).
+// One WebSocket connection to the relay: who it is (after its hello), and how much the relay
+// has queued towards it in memory.
 import type { WebSocket } from 'ws';
 
 export type SessionState = 'greeting' | 'open' | 'closed';
@@ -18,16 +18,12 @@ export class Session {
   held = 0;
   /** True while stored frames are being delivered; live frames queue behind them. */
   draining = false;
-  /** Senders paused because this session is slow. */
-  readonly blockedSources = new Set<Session>();
-  /** Slow sessions this one is paused for. */
-  readonly pausedBy = new Set<Session>();
   /** Times of recent protocol violations. */
   strikes: number[] = [];
   /** Token bucket for the frame-rate limit. */
   tokens: number;
   tokensAt: number;
-  lastRateError = 0;
+  lastRateError = -Infinity;
   private writtenWaiters: (() => void)[] = [];
   private readonly lowWater: number;
 
@@ -68,21 +64,8 @@ export class Session {
     return new Promise((resolve) => this.writtenWaiters.push(resolve));
   }
 
-  /** Stops reading from this session until `slow` has caught up. */
-  pauseFor(slow: Session): void {
-    if (this.pausedBy.has(slow) || slow === this) return;
-    this.pausedBy.add(slow);
-    slow.blockedSources.add(this);
-    if (this.pausedBy.size === 1) this.ws.pause();
-  }
-
-  /** Called when this session's queue drains or it closes: resume whoever waited on it. */
+  /** Called when this session's queue drains or it closes: wakes whoever waited on it. */
   drained(): void {
-    for (const source of this.blockedSources) {
-      source.pausedBy.delete(this);
-      if (source.pausedBy.size === 0 && source.state !== 'closed') source.ws.resume();
-    }
-    this.blockedSources.clear();
     const waiters = this.writtenWaiters;
     this.writtenWaiters = [];
     for (const w of waiters) w();

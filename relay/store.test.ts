@@ -19,6 +19,8 @@ const ROOMY: StoreLimits = {
   maxBytesPerUser: 1_000_000,
   maxBytesTotal: 10_000_000,
   maxAgeMs: 60_000,
+  maxFramesPerSender: 1000,
+  maxBytesPerSender: 1_000_000,
 };
 const FROM_ALICE: FrameRoute = { type: 'data', sender: 'alice' };
 
@@ -206,6 +208,42 @@ describe('quotas', () => {
     expect(store.enqueue('bob', 0, bytes(60), FROM_ALICE, 0)).toMatchObject({ ok: false });
     store.remove([store.pending('bob', 1, 0, 1)[0]!.id]);
     ok(store.enqueue('bob', 0, bytes(60), FROM_ALICE, 0));
+  });
+});
+
+describe('quotas per sender', () => {
+  it('holds one sender to its quota over every recipient, queue and custody together', () => {
+    const store = openStore({ maxBytesPerSender: 100, maxFramesPerSender: 1000 });
+    for (const to of ['f1', 'f2', 'f3']) ok(store.enqueue(to, 0, bytes(30), FROM_ALICE, 0));
+    expect(store.enqueue('f4', 0, bytes(30), FROM_ALICE, 0)).toEqual({
+      ok: false,
+      reason: 'sender-quota',
+    });
+    // Custody counts against the same quota: 10 bytes left.
+    expect(
+      store.holdBatch(
+        [row(1, 0, { recipient: 'f5', frame: bytes(11) }), row(2, 0, { frame: bytes(10) })],
+        0,
+      ),
+    ).toEqual([{ ok: false, reason: 'sender-quota' }, { ok: true }]);
+    // Another sender has its own.
+    ok(store.enqueue('f4', 0, bytes(30), { type: 'data', sender: 'carol' }, 0));
+  });
+
+  it("frees a sender's quota as its frames leave, and counts what a restart finds", () => {
+    const store = openStore({ maxFramesPerSender: 2 });
+    ok(store.enqueue('bob', 0, bytes(10), FROM_ALICE, 0));
+    expect(store.holdBatch([row(1, 0), row(1, 1)], 0)).toEqual([
+      { ok: true },
+      { ok: false, reason: 'sender-quota' },
+    ]);
+    closeStore(store);
+    const again = openStore({ maxFramesPerSender: 2 });
+    expect(again.enqueue('carol', 0, bytes(10), FROM_ALICE, 0)).toMatchObject({ ok: false });
+    again.remove(again.pending('bob', 1, 0, 10).map((p) => p.id));
+    expect(again.release('alice', 1, 'bob', [1], 0)).toBe(1);
+    ok(again.enqueue('carol', 0, bytes(10), FROM_ALICE, 0));
+    expect(again.holdBatch([row(2, 0)], 0)).toEqual(held(1));
   });
 });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { FrameTypeName } from '../src/shared/protocol/index.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 import { checkpointInBackground, type BackgroundCheckpoints } from '../src/node/checkpoints.ts';
+import { Ledger } from './store-usage.ts';
 
 export interface StoreLimits {
   /** Frames held per recipient user. */
@@ -19,6 +20,10 @@ export interface StoreLimits {
   maxBytesTotal: number;
   /** Frames older than this are discarded (and counted) rather than delivered. */
   maxAgeMs: number;
+  /** Frames held from one sender, queued and in custody, for all of its recipients. */
+  maxFramesPerSender: number;
+  /** Bytes held from one sender, queued and in custody, for all of its recipients. */
+  maxBytesPerSender: number;
 }
 
 /** What the router needs to know about a frame without decoding it again. */
@@ -34,7 +39,15 @@ export interface StoredFrame extends FrameRoute {
 
 export type EnqueueResult =
   | { ok: true }
-  | { ok: false; reason: 'user-quota' | 'store-full' | 'store-error'; detail?: string };
+  | {
+      ok: false;
+      reason: 'user-quota' | 'sender-quota' | 'store-full' | 'store-error';
+      detail?: string;
+    };
+
+/** A queued frame as it leaves the queue, and one leaving custody: whose, and its size. */
+type QueuedRow = { user: string; sender: string; bytes: number };
+type HeldRow = { recipient: string; sender: string; bytes: number };
 
 /** One data frame the relay takes custody of: who sent it, to whom, and which segment. */
 export interface CustodyRow {
@@ -66,8 +79,6 @@ export interface CustodyKey {
   recipient: string;
 }
 
-type Usage = { frames: number; bytes: number };
-
 // Every write transaction here is BEGIN IMMEDIATE: it takes the write lock before it reads, so
 // that a checkpoint on the worker thread makes it wait (busy_timeout) rather than fail with
 // "database is locked" when a read snapshot would have to be upgraded to a write.
@@ -75,11 +86,13 @@ export class RelayStore {
   private readonly db: Database.Database;
   private readonly limits: StoreLimits;
   /** Queued frames and bytes per recipient. */
-  private readonly usage = new Map<string, Usage>();
+  private readonly usage = new Ledger();
   private totalBytes = 0;
   private totalFrames = 0;
   /** Frames and bytes in custody per recipient, checked against the same per-user limits. */
-  private readonly custodyUsage = new Map<string, Usage>();
+  private readonly custodyUsage = new Ledger();
+  /** Frames and bytes per sender, queued and in custody together. */
+  private readonly senders = new Ledger();
   private custodyTotalBytes = 0;
   private custodyTotalFrames = 0;
   private readonly stmt;
@@ -119,10 +132,10 @@ export class RelayStore {
         'SELECT count(*) AS n FROM queue WHERE user = ? AND (device = 0 OR device = ?)',
       ),
       remove: this.db.prepare(
-        'DELETE FROM queue WHERE id = ? RETURNING user, length(frame) AS bytes',
+        'DELETE FROM queue WHERE id = ? RETURNING user, sender, length(frame) AS bytes',
       ),
       expired: this.db.prepare(
-        'DELETE FROM queue WHERE enqueued_at < ? RETURNING user, length(frame) AS bytes',
+        'DELETE FROM queue WHERE enqueued_at < ? RETURNING user, sender, length(frame) AS bytes',
       ),
       custodyExisting: this.db.prepare(
         `SELECT length(frame) AS bytes, transmission, acked FROM custody
@@ -183,30 +196,38 @@ export class RelayStore {
          WHERE acked = 0 ORDER BY sender, sender_device, recipient`,
       ),
       custodyExpired: this.db.prepare(
-        'DELETE FROM custody WHERE stored_at < ? RETURNING recipient, length(frame) AS bytes',
+        `DELETE FROM custody WHERE stored_at < ?
+         RETURNING recipient, sender, length(frame) AS bytes`,
       ),
     };
-    const rows = this.db
-      .prepare(
-        'SELECT user, count(*) AS frames, sum(length(frame)) AS bytes FROM queue GROUP BY user',
-      )
-      .all() as { user: string; frames: number; bytes: number }[];
-    for (const r of rows) {
-      this.usage.set(r.user, { frames: r.frames, bytes: r.bytes });
+    type Held = { user: string; sender: string; frames: number; bytes: number };
+    const sums = (sql: string) => this.db.prepare(sql).all() as Held[];
+    for (const r of sums(
+      `SELECT user, sender, count(*) AS frames, sum(length(frame)) AS bytes FROM queue
+       GROUP BY user, sender`,
+    )) {
+      this.usage.add(r.user, r.frames, r.bytes);
+      this.senders.add(r.sender, r.frames, r.bytes);
       this.totalBytes += r.bytes;
       this.totalFrames += r.frames;
     }
-    const held = this.db
-      .prepare(
-        `SELECT recipient AS user, count(*) AS frames, sum(length(frame)) AS bytes FROM custody
-         GROUP BY recipient`,
-      )
-      .all() as { user: string; frames: number; bytes: number }[];
-    for (const r of held) {
-      this.custodyUsage.set(r.user, { frames: r.frames, bytes: r.bytes });
+    for (const r of sums(
+      `SELECT recipient AS user, sender, count(*) AS frames, sum(length(frame)) AS bytes
+       FROM custody GROUP BY recipient, sender`,
+    )) {
+      this.custodyUsage.add(r.user, r.frames, r.bytes);
+      this.senders.add(r.sender, r.frames, r.bytes);
       this.custodyTotalBytes += r.bytes;
       this.custodyTotalFrames += r.frames;
     }
+  }
+
+  /** The limits per recipient and per sender, as a Ledger checks them. */
+  private get perUser(): { frames: number; bytes: number } {
+    return { frames: this.limits.maxFramesPerUser, bytes: this.limits.maxBytesPerUser };
+  }
+  private get perSender(): { frames: number; bytes: number } {
+    return { frames: this.limits.maxFramesPerSender, bytes: this.limits.maxBytesPerSender };
   }
 
   private migrate(): void {
@@ -264,13 +285,10 @@ export class RelayStore {
     route: FrameRoute,
     now: number,
   ): EnqueueResult {
-    const use = this.usage.get(user) ?? { frames: 0, bytes: 0 };
-    if (
-      use.frames + 1 > this.limits.maxFramesPerUser ||
-      use.bytes + frame.length > this.limits.maxBytesPerUser
-    ) {
+    if (!this.usage.fits(user, 1, frame.length, this.perUser))
       return { ok: false, reason: 'user-quota' };
-    }
+    if (!this.senders.fits(route.sender, 1, frame.length, this.perSender))
+      return { ok: false, reason: 'sender-quota' };
     if (this.totalBytes + this.custodyTotalBytes + frame.length > this.limits.maxBytesTotal) {
       return { ok: false, reason: 'store-full' };
     }
@@ -280,9 +298,8 @@ export class RelayStore {
       // SQLITE_FULL, SQLITE_IOERR, a read-only file system: refuse the frame, keep the rest.
       return { ok: false, reason: 'store-error', detail: (e as Error).message };
     }
-    use.frames += 1;
-    use.bytes += frame.length;
-    this.usage.set(user, use);
+    this.usage.add(user, 1, frame.length);
+    this.senders.add(route.sender, 1, frame.length);
     this.totalBytes += frame.length;
     this.totalFrames += 1;
     return { ok: true };
@@ -312,8 +329,8 @@ export class RelayStore {
     this.db
       .transaction(() => {
         for (const id of ids) {
-          const row = this.stmt.remove.get(id) as { user: string; bytes: number } | undefined;
-          if (row) this.releaseQueued(row.user, row.bytes);
+          const row = this.stmt.remove.get(id) as QueuedRow | undefined;
+          if (row) this.releaseQueued(row);
         }
       })
       .immediate();
@@ -321,13 +338,10 @@ export class RelayStore {
 
   /** Discards frames past the age limit; returns how many went, per recipient. */
   expire(now: number): Map<string, number> {
-    const rows = this.stmt.expired.all(now - this.limits.maxAgeMs) as {
-      user: string;
-      bytes: number;
-    }[];
+    const rows = this.stmt.expired.all(now - this.limits.maxAgeMs) as QueuedRow[];
     const perUser = new Map<string, number>();
     for (const r of rows) {
-      this.releaseQueued(r.user, r.bytes);
+      this.releaseQueued(r);
       perUser.set(r.user, (perUser.get(r.user) ?? 0) + 1);
     }
     return perUser;
@@ -340,14 +354,15 @@ export class RelayStore {
    * Takes custody of data frames, in one transaction: all of them are durable when this
    * returns, or none is. Returns one result per row, in order. A row for a segment already
    * in custody (a retransmission) replaces its transmission and frame, unless the recipient
-   * has acknowledged the segment: then it is not written at all. The recipient's
-   * custody is held to the per-user limits, and all custody and queued bytes together to the
-   * total limit; a row over a limit is refused on its own, the others are kept.
+   * has acknowledged the segment: then it is not written at all. The recipient's custody
+   * is held to the per-user limits, the sender's custody and queue to the per-sender ones,
+   * and all of it to the total; a row over a limit is refused on its own, the others kept.
    */
   holdBatch(rows: readonly CustodyRow[], now: number): EnqueueResult[] {
     const results: EnqueueResult[] = [];
     // Usage changes are applied only once the transaction has committed.
-    const delta = new Map<string, Usage>();
+    const delta = new Ledger();
+    const senderDelta = new Ledger();
     let deltaBytes = 0;
     let deltaFrames = 0;
     try {
@@ -379,14 +394,14 @@ export class RelayStore {
             const addFrames = old === undefined ? 1 : 0;
             const addBytes =
               old === undefined ? row.frame.length : replaces ? row.frame.length - old.bytes : 0;
-            const use = this.custodyUsage.get(row.recipient) ?? { frames: 0, bytes: 0 };
-            const d = delta.get(row.recipient) ?? { frames: 0, bytes: 0 };
-            if (
-              addBytes > 0 &&
-              (use.frames + d.frames + addFrames > this.limits.maxFramesPerUser ||
-                use.bytes + d.bytes + addBytes > this.limits.maxBytesPerUser)
-            ) {
+            const room = (held: Ledger, key: string, max: typeof this.perUser, d: Ledger) =>
+              addBytes <= 0 || held.fits(key, addFrames, addBytes, max, d);
+            if (!room(this.custodyUsage, row.recipient, this.perUser, delta)) {
               results.push({ ok: false, reason: 'user-quota' });
+              continue;
+            }
+            if (!room(this.senders, row.sender, this.perSender, senderDelta)) {
+              results.push({ ok: false, reason: 'sender-quota' });
               continue;
             }
             if (
@@ -408,9 +423,8 @@ export class RelayStore {
               now,
               row.frame,
             );
-            d.frames += addFrames;
-            d.bytes += addBytes;
-            delta.set(row.recipient, d);
+            delta.add(row.recipient, addFrames, addBytes);
+            senderDelta.add(row.sender, addFrames, addBytes);
             deltaFrames += addFrames;
             deltaBytes += addBytes;
             results.push({ ok: true });
@@ -427,13 +441,8 @@ export class RelayStore {
       };
       return rows.map((_, i) => (results[i]?.ok === false ? results[i]! : failed));
     }
-    for (const [user, d] of delta) {
-      const use = this.custodyUsage.get(user) ?? { frames: 0, bytes: 0 };
-      use.frames += d.frames;
-      use.bytes += d.bytes;
-      if (use.frames <= 0) this.custodyUsage.delete(user);
-      else this.custodyUsage.set(user, use);
-    }
+    this.custodyUsage.merge(delta);
+    this.senders.merge(senderDelta);
     this.custodyTotalFrames += deltaFrames;
     this.custodyTotalBytes += deltaBytes;
     return results;
@@ -450,6 +459,7 @@ export class RelayStore {
     ranges: readonly (readonly [low: number, high: number])[],
   ): number {
     return this.acknowledge(
+      sender,
       recipient,
       this.stmt.custodyAckedBytes,
       this.stmt.custodyAck,
@@ -468,6 +478,7 @@ export class RelayStore {
     segments: readonly (readonly [messageId: number, segmentIndex: number])[],
   ): number {
     return this.acknowledge(
+      sender,
       recipient,
       this.stmt.custodySegmentAckedBytes,
       this.stmt.custodySegmentAck,
@@ -476,6 +487,7 @@ export class RelayStore {
   }
 
   private acknowledge(
+    sender: string,
     recipient: string,
     bytesOf: Database.Statement,
     ack: Database.Statement,
@@ -492,8 +504,8 @@ export class RelayStore {
       })
       .immediate();
     // Counted once committed.
-    const use = this.custodyUsage.get(recipient);
-    if (use) use.bytes -= freed;
+    this.custodyUsage.add(recipient, 0, -freed);
+    this.senders.add(sender, 0, -freed);
     this.custodyTotalBytes -= freed;
     return marked;
   }
@@ -526,7 +538,7 @@ export class RelayStore {
       })
       .immediate();
     // Counted once committed: a failed transaction deleted nothing.
-    for (const bytes of sizes) this.releaseCustody(recipient, bytes);
+    for (const bytes of sizes) this.releaseCustody({ recipient, sender, bytes });
     return sizes.length;
   }
 
@@ -555,36 +567,25 @@ export class RelayStore {
   /** Discards custody past the age limit; returns how many frames went, per recipient. */
   expireCustody(now: number): Map<string, number> {
     this.stmt.releasedExpired.run(now - this.limits.maxAgeMs);
-    const rows = this.stmt.custodyExpired.all(now - this.limits.maxAgeMs) as {
-      recipient: string;
-      bytes: number;
-    }[];
+    const rows = this.stmt.custodyExpired.all(now - this.limits.maxAgeMs) as HeldRow[];
     const perUser = new Map<string, number>();
     for (const r of rows) {
-      this.releaseCustody(r.recipient, r.bytes);
+      this.releaseCustody(r);
       perUser.set(r.recipient, (perUser.get(r.recipient) ?? 0) + 1);
     }
     return perUser;
   }
 
-  private releaseCustody(user: string, bytes: number): void {
-    const use = this.custodyUsage.get(user);
-    if (use) {
-      use.frames -= 1;
-      use.bytes -= bytes;
-      if (use.frames <= 0) this.custodyUsage.delete(user);
-    }
+  private releaseCustody({ recipient, sender, bytes }: HeldRow): void {
+    this.custodyUsage.add(recipient, -1, -bytes);
+    this.senders.add(sender, -1, -bytes);
     this.custodyTotalBytes -= bytes;
     this.custodyTotalFrames -= 1;
   }
 
-  private releaseQueued(user: string, bytes: number): void {
-    const use = this.usage.get(user);
-    if (use) {
-      use.frames -= 1;
-      use.bytes -= bytes;
-      if (use.frames <= 0) this.usage.delete(user);
-    }
+  private releaseQueued({ user, sender, bytes }: QueuedRow): void {
+    this.usage.add(user, -1, -bytes);
+    this.senders.add(sender, -1, -bytes);
     this.totalBytes -= bytes;
     this.totalFrames -= 1;
   }

@@ -10,6 +10,24 @@ import {
 } from '../../src/shared/protocol/index.ts';
 
 type Received = { raw: Uint8Array; result: DecodeResult };
+
+/** Where a test client connects from (say, 127.0.0.2 to play another host on loopback). */
+export interface OpenOptions {
+  localAddress?: string;
+}
+
+/** The hello a test client says: the one place a test builds it. */
+export function helloFrame(user: string, device: number): Frame {
+  return {
+    type: 'hello',
+    from: user,
+    fromDevice: device,
+    to: '',
+    toDevice: 0,
+    auth: { scheme: 'none', data: new Uint8Array(0) },
+    agent: 'strata-test',
+  };
+}
 type Waiter = { test: () => boolean; resolve: () => void };
 
 export class TestClient {
@@ -37,8 +55,13 @@ export class TestClient {
   }
 
   /** Opens a WebSocket without saying hello. */
-  static async open(url: string, user: string, device: number): Promise<TestClient> {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+  static async open(
+    url: string,
+    user: string,
+    device: number,
+    options: OpenOptions = {},
+  ): Promise<TestClient> {
+    const ws = new WebSocket(url, { perMessageDeflate: false, ...options });
     const client = new TestClient(ws, user, device);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -48,17 +71,14 @@ export class TestClient {
   }
 
   /** Connects, says hello, and waits for the welcome. */
-  static async connect(url: string, user: string, device: number): Promise<TestClient> {
-    const client = await TestClient.open(url, user, device);
-    client.send({
-      type: 'hello',
-      from: user,
-      fromDevice: device,
-      to: '',
-      toDevice: 0,
-      auth: { scheme: 'none', data: new Uint8Array(0) },
-      agent: 'strata-test',
-    });
+  static async connect(
+    url: string,
+    user: string,
+    device: number,
+    options: OpenOptions = {},
+  ): Promise<TestClient> {
+    const client = await TestClient.open(url, user, device, options);
+    client.send(helloFrame(user, device));
     await client.waitFor((f) => f.type === 'welcome');
     return client;
   }
