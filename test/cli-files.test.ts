@@ -162,7 +162,7 @@ describe('strata send-file and listen --downloads', () => {
     expect(readFileSync(join(folder, 'notes 1.pdf')).equals(first)).toBe(true);
     expect(readFileSync(join(folder, 'photo.jpg')).equals(second)).toBe(true);
     // The folder is saved in the profile, as an absolute path.
-    const m = Messenger.open({ profileDir: b, relayUrl: 'ws://unused' });
+    const m = Messenger.open({ profileDir: b, relayUrl: 'ws://127.0.0.1:9' });
     expect(m.fileSettings.downloadsDir).toBe(folder);
     await m.close();
     // history shows file messages readably.
@@ -273,7 +273,7 @@ describe('strata send-file and listen --downloads', () => {
       status: 2,
       stderr: expect.stringMatching(/sub is not a file/),
     });
-    const m = Messenger.open({ profileDir: p, relayUrl: 'ws://unused' });
+    const m = Messenger.open({ profileDir: p, relayUrl: 'ws://127.0.0.1:9' });
     m.updateFileSettings({ maxFileBytes: 1000 });
     await m.close();
     expect(send(sourceFile(randomBytes(1001), 'big.bin'))).toMatchObject({

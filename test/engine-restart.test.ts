@@ -36,7 +36,7 @@ function engineProcess(url: string, user: string, profileDir: string): EnginePro
 
 /** The conversation as stored in a profile, read after its process has gone. */
 async function storedIncoming(profileDir: string, user: string, peer: string): Promise<string[]> {
-  const m = Messenger.open({ profileDir, relayUrl: 'ws://unused', user });
+  const m = Messenger.open({ profileDir, relayUrl: 'ws://127.0.0.1:9', user });
   const e = new TestEngine(m);
   const texts = e.received(peer).map((v) => v.text!);
   await m.close();

@@ -25,8 +25,14 @@ export class Scene {
     return relay;
   }
 
+  /**
+   * Off loopback the relay serves wss:// with a certificate it keeps in its data folder, so
+   * a restarted relay has the same one; engines pin it as a user given the URL would.
+   */
   get relayUrl(): string {
-    return `ws://${this.lan.relay.address}:${RELAY_PORT}/`;
+    const fingerprint = this.relays[0]?.fingerprint;
+    if (!fingerprint) throw new Error('start the relay first: its URL carries its certificate');
+    return `wss://${this.lan.relay.address}:${RELAY_PORT}/#sha256=${fingerprint}`;
   }
 
   /** An engine for `user` on `host`, on a profile of its own. */
