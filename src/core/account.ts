@@ -354,6 +354,11 @@ export class AccountBook {
     }
   }
 
+  /** A new conversation's peer: their identity key is asked for now (kept from then on). */
+  learn(user: string): void {
+    if (this.conn.isOnline) this.sendAccount({ kind: 'identities', users: [user] });
+  }
+
   private onIdentities(entries: { user: string; identityKey: string | null }[]): void {
     const now = Date.now();
     for (const { user, identityKey } of entries) {

@@ -123,7 +123,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.clock = profile.clock;
     this.conn = new RelayConnection(relayUrl, (c) => this.accounts.hello(c), undefined, heartbeat);
     this.accounts = new AccountBook(db, profile, this.conn, (e) => this.emit('event', e));
-    this.peers = new PresenceBook(db, { user, device }, this.conn);
+    this.peers = new PresenceBook(db, { user, device }, this.conn, (u) => this.accounts.learn(u));
     // Files stream through the transport: their bytes come from disk and go to partial files.
     this.incomingFiles = new IncomingFiles(db, {
       partialDir: join(profileDir, 'partial'),
