@@ -327,17 +327,14 @@ export async function main(
         out.write(`logged in as ${m.user} (device ${m.device}) at ${relay}\n`);
         account.showRecoveryCode(m, out);
         return EXIT.ok;
-      case 'link-code':
-        return await account.linkCode(
-          m,
-          intFlag(args, 'timeout') ?? account.LINK_CODE_WAIT_S,
-          out,
-          err,
-        );
+      case 'link-code': {
+        const seconds = intFlag(args, 'timeout') ?? account.LINK_CODE_WAIT_S;
+        return await account.guarded(err, () => account.linkCode(m, seconds, out, err));
+      }
       case 'devices':
-        return await account.devices(m, args.flags.has('json'), out);
+        return await account.guarded(err, () => account.devices(m, args.flags.has('json'), out));
       case 'unlink':
-        return await account.unlink(m, args.positional[0]!, out, err);
+        return await account.guarded(err, () => account.unlink(m, args.positional[0]!, out, err));
       case 'send':
         try {
           return await send(m, args, timeout, out, err);

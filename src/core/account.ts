@@ -40,7 +40,7 @@ import {
   type HelloFrame,
 } from '../shared/protocol/index.ts';
 import type { RelayConnection } from './connection.ts';
-import { MessengerError } from './errors.ts';
+import { MessengerError, RefusedError } from './errors.ts';
 import {
   forgetRecoveryCode,
   pendingRecoveryCode,
@@ -162,7 +162,7 @@ export class AccountBook {
     const first = this.pending.shift();
     if (!first) return;
     clearTimeout(first.timer);
-    first.reject(new MessengerError(`the relay refused: ${text}`));
+    first.reject(new RefusedError(`the relay refused: ${text}`));
   }
 
   onFrame(frame: AccountFrame): void {
