@@ -14,6 +14,7 @@ import {
   type AuthScheme,
   type ChallengeFrame,
   type ErrorCodeName,
+  type Frame,
   type HelloFrame,
 } from '../shared/protocol/index.ts';
 
@@ -33,6 +34,8 @@ export interface StandInRelay {
   /** Connections opened (each got a challenge). */
   connections: number;
   answer: (h: TakenHello) => HelloAnswer;
+  /** Each later frame of a welcomed connection, with a way to answer it. */
+  onFrame: (frame: Frame, reply: (f: Frame) => void) => void;
   /** Resolves once `n` hellos in all have come. */
   hellosTaken(n: number): Promise<void>;
   /** The open sockets, newest last. */
@@ -65,6 +68,7 @@ export async function standInRelay(
     hellos: [],
     connections: 0,
     answer: () => 'welcome',
+    onFrame: () => {},
     sockets: [],
     hellosTaken: (n) =>
       new Promise<void>((resolve) => {
@@ -101,6 +105,10 @@ export async function standInRelay(
       if (answer === 'welcome') {
         const welcome = { serverTime: Date.now(), maxFrameBytes: MAX_FRAME_BYTES, queued: 0 };
         ws.send(encodeFrame({ type: 'welcome', ...env, ...welcome }));
+        ws.on('message', (more: Buffer) => {
+          const next = decodeFrame(new Uint8Array(more));
+          if (next.ok) relay.onFrame(next.frame, (f) => ws.send(encodeFrame(f)));
+        });
         return;
       }
       ws.send(encodeFrame({ type: 'error', ...env, messageId: 0, ...answer }));
