@@ -25,8 +25,12 @@ export interface TakenHello {
   signed: boolean;
 }
 
-/** What the stand-in answers a hello: welcome it, or refuse it with this error. */
-export type HelloAnswer = 'welcome' | { code: ErrorCodeName; text: string };
+/**
+ * What the stand-in answers a hello: welcome it, refuse it with this error, or send these
+ * frames and close with this code (as the relay ends a link connection).
+ */
+export type HelloAnswer =
+  'welcome' | { code: ErrorCodeName; text: string } | { frames: Frame[]; close: number };
 
 export interface StandInRelay {
   url: string;
@@ -109,6 +113,11 @@ export async function standInRelay(
           const next = decodeFrame(new Uint8Array(more));
           if (next.ok) relay.onFrame(next.frame, (f) => ws.send(encodeFrame(f)));
         });
+        return;
+      }
+      if ('frames' in answer) {
+        for (const f of answer.frames) ws.send(encodeFrame(f));
+        ws.close(answer.close);
         return;
       }
       ws.send(encodeFrame({ type: 'error', ...env, messageId: 0, ...answer }));
