@@ -21,6 +21,17 @@ async function standIn(answers: boolean) {
   let pings = 0;
   let onPing = () => {};
   wss.on('connection', (ws) => {
+    ws.send(
+      encodeFrame({
+        type: 'challenge',
+        from: '',
+        fromDevice: 0,
+        to: '',
+        toDevice: 0,
+        nonce: new Uint8Array(32),
+        relayId: new Uint8Array(32),
+      }),
+    );
     ws.on('ping', () => {
       pings++;
       onPing();
@@ -46,6 +57,15 @@ async function standIn(answers: boolean) {
     1,
     Math.random,
     HEARTBEAT,
+    (c) => ({
+      type: 'hello',
+      from: 'alice',
+      fromDevice: 1,
+      to: '',
+      toDevice: 0,
+      auth: { scheme: 'device', data: c.nonce },
+      agent: 'test',
+    }),
   );
   cleanup = async () => {
     await conn.stop();

@@ -12,9 +12,14 @@ import {
   MAX_FRAME_BYTES,
   decodeFrame,
   encodeFrame,
+  type ChallengeFrame,
   type Frame,
+  type HelloFrame,
   type WelcomeFrame,
 } from '../shared/protocol/index.ts';
+
+/** Builds the hello that answers the relay's challenge on one connection. */
+export type HelloBuilder = (challenge: ChallengeFrame) => HelloFrame;
 
 export const RECONNECT_MIN_MS = 250;
 export const RECONNECT_MAX_MS = 10_000;
@@ -64,6 +69,7 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
   private stopped = false;
   private readonly random: () => number;
   private readonly heartbeat: HeartbeatOptions;
+  private readonly hello: HelloBuilder;
   private beat: ReturnType<typeof setInterval> | null = null;
   /** The unanswered ping: the timer that drops the link if nothing answers it. */
   private ping: { deadline: ReturnType<typeof setTimeout> } | null = null;
@@ -76,8 +82,12 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     device: number,
     random: () => number = Math.random,
     heartbeat: HeartbeatOptions = DEFAULT_HEARTBEAT,
+    hello: HelloBuilder = (c) => {
+      throw new Error(`no hello for the challenge of ${c.to}`);
+    },
   ) {
     super();
+    this.hello = hello;
     this.url = url;
     this.user = user;
     this.device = device;
@@ -232,19 +242,6 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       this.deadReason = `no welcome from the relay within ${this.heartbeat.timeoutMs / 1000} s`;
       ws.terminate();
     }, this.heartbeat.timeoutMs);
-    ws.on('open', () => {
-      ws.send(
-        encodeFrame({
-          type: 'hello',
-          from: this.user,
-          fromDevice: this.device,
-          to: '',
-          toDevice: 0,
-          auth: { scheme: 'none', data: new Uint8Array(0) },
-          agent: 'strata/0.1.0',
-        }),
-      );
-    });
     ws.on('pong', () => this.heard());
     ws.on('message', (data: Buffer) => {
       this.heard();
@@ -255,6 +252,9 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       }
       const frame = result.frame;
       if (!welcomed) {
+        // The relay's challenge comes first; the hello answers it.
+        if (frame.type === 'challenge') ws.send(encodeFrame(this.hello(frame)));
+        if (frame.type === 'error') this.deadReason = frame.text;
         if (frame.type !== 'welcome') return;
         welcomed = true;
         clearTimeout(welcomeTimer);

@@ -26,7 +26,9 @@ import { IncomingFiles } from './files/incoming.ts';
 import { fileStreams } from './files/source.ts';
 import { MessengerError } from './errors.ts';
 import { checkFileSettings, checkSettings } from './settings.ts';
-import { loadProfile } from './profile.ts';
+import { loadProfile, type ProfileKeys } from './profile.ts';
+import { deviceHello, registerHello } from '../node/hello-proof.ts';
+import { hostname } from 'node:os';
 import { relayRefusalReason } from '../shared/failures.ts';
 
 export { MessengerError } from './errors.ts';
@@ -105,6 +107,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     clock: MessageClock,
     profileDir: string,
     fileSettings: FileSettings,
+    keys: ProfileKeys,
     heartbeat?: HeartbeatOptions,
   ) {
     super();
@@ -115,7 +118,22 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.relayUrl = relayUrl;
     this.settingsValue = settings;
     this.clock = clock;
-    this.conn = new RelayConnection(relayUrl, user, device, undefined, heartbeat);
+    this.conn = new RelayConnection(relayUrl, user, device, undefined, heartbeat, (c) =>
+      keys.registered
+        ? deviceHello(user, device, keys.device, c)
+        : registerHello(
+            {
+              user,
+              device,
+              deviceName: `Strata on ${hostname()}`.slice(0, 64),
+              deviceKey: keys.device,
+              identity: keys.identity,
+              recoveryKey: keys.recoveryKey,
+              now: Date.now(),
+            },
+            c,
+          ),
+    );
     this.peers = new PresenceBook(db, { user, device }, this.conn);
     // Files stream through the transport: their bytes come from disk and go to partial files.
     this.incomingFiles = new IncomingFiles(db, {
@@ -154,6 +172,10 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.transport.on('changed', (key) => this.emitMessage(key));
     this.transport.on('stats', (peer) => this.statsChanged(peer));
     this.conn.on('online', () => {
+      if (!keys.registered) {
+        keys.registered = true;
+        this.sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('account', 'registered')").run();
+      }
       this.peers.connected();
       this.emit('event', { type: 'connection', state: 'online' });
       this.transport.onOnline();
@@ -170,7 +192,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   static open(options: MessengerOptions): Messenger {
     const db = openDatabase(options.profileDir);
     try {
-      const { user, device, settings, fileSettings, clock } = loadProfile(db, options);
+      const { user, device, settings, fileSettings, clock, keys } = loadProfile(db, options);
       return new Messenger(
         db,
         user,
@@ -180,6 +202,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         clock,
         options.profileDir,
         fileSettings,
+        keys,
         options.heartbeat,
       );
     } catch (e) {

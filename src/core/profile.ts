@@ -2,6 +2,7 @@
 // device number, the transport's and the files' settings, and the message clock, read when
 // the profile opens and written back with what this start changed.
 import { randomInt } from 'node:crypto';
+import { KeyPair, newRecoveryCode, recoveryKeyPair } from '../node/account-keys.ts';
 import type { TransportSettings } from '../shared/api.ts';
 import { isValidUserName } from '../shared/protocol/index.ts';
 import { MessengerError } from './errors.ts';
@@ -31,6 +32,41 @@ export interface Profile {
   settings: TransportSettings;
   fileSettings: FileSettings;
   clock: MessageClock;
+  keys: ProfileKeys;
+}
+
+/** The device's and the account's keys; `registered` once the relay has welcomed them. */
+export interface ProfileKeys {
+  device: KeyPair;
+  identity: KeyPair;
+  recoveryKey: Uint8Array;
+  registered: boolean;
+}
+
+/** Reads the keys in `meta`, or makes a new device's (and account's) keys. */
+function profileKeys(meta: Map<string, string>, user: string): ProfileKeys {
+  const saved = (k: string) => {
+    const v = meta.get(k);
+    return v === undefined ? null : new Uint8Array(Buffer.from(v, 'base64'));
+  };
+  const device = saved('device_key');
+  const identity = saved('identity_key');
+  const recoveryKey = saved('recovery_key');
+  if (device && identity && recoveryKey)
+    return {
+      device: KeyPair.deserialize(device),
+      identity: KeyPair.deserialize(identity),
+      recoveryKey,
+      registered: meta.get('account') === 'registered',
+    };
+  const code = newRecoveryCode();
+  meta.set('recovery_code', code);
+  return {
+    device: KeyPair.generate(),
+    identity: KeyPair.generate(),
+    recoveryKey: recoveryKeyPair(user, code).publicKey,
+    registered: false,
+  };
 }
 
 /** Reads the profile in `db`, checks it against `request`, and saves what is in force. */
@@ -67,8 +103,15 @@ export function loadProfile(db: Db, request: ProfileRequest): Profile {
     maxFileBytes: request.maxFileBytes ?? savedFiles.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
   };
   checkFileSettings(fileSettings);
+  const keys = profileKeys(meta, user);
   const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
   db.transaction(() => {
+    put.run('device_key', b64(keys.device.serialize()));
+    put.run('identity_key', b64(keys.identity.serialize()));
+    put.run('recovery_key', b64(keys.recoveryKey));
+    const code = meta.get('recovery_code');
+    if (code !== undefined) put.run('recovery_code', code);
     put.run('user', user);
     put.run('device', String(device));
     put.run('settings', JSON.stringify(settings));
@@ -80,5 +123,5 @@ export function loadProfile(db: Db, request: ProfileRequest): Profile {
     .prepare('SELECT max(id) AS id FROM messages WHERE author = ? AND author_device = ?')
     .get(user, device) as { id: number | null };
   const clock = MessageClock.restore(Number(meta.get('clock') ?? 0), lastOwn.id ?? 0, Date.now());
-  return { user, device, settings, fileSettings, clock };
+  return { user, device, settings, fileSettings, clock, keys };
 }
