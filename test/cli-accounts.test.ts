@@ -115,6 +115,26 @@ describe('accounts through the CLI', () => {
     });
   });
 
+  it('bad input is a usage error (exit 2) that touches nothing', async () => {
+    const fresh = tempDir();
+    expect(await strata(fresh, 'link', 'not-a-code')).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/not a link code/),
+    });
+    expect(await strata(fresh, 'recover', 'alice', 'XXXX')).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/not a recovery code/),
+    });
+    expect(await strata(fresh, 'login', 'carol', '--name', 'x')).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--name goes with link or recover/),
+    });
+    expect(await strata(alice, 'unlink', 'phone')).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/device number/),
+    });
+  });
+
   const phone = tempDir();
   let phoneDevice = 0;
 

@@ -2,7 +2,9 @@
 // or a refused one, link-code and link, devices and unlink, and recover.
 import { hostname } from 'node:os';
 import type { AccountState, MessengerEvent } from '../shared/api.ts';
+import { normalizeLinkCode, normalizeRecoveryCode } from '../node/account-keys.ts';
 import { LINK_CODE_TTL_MS } from '../shared/protocol/account.ts';
+import { isValidUserName } from '../shared/protocol/index.ts';
 import { RefusedError, UnreachableError } from '../core/errors.ts';
 import { Messenger, MessengerError } from '../core/messenger.ts';
 import { deviceJson, deviceLine } from './format.ts';
@@ -107,12 +109,7 @@ export async function devices(m: Messenger, json: boolean, out: Out): Promise<nu
   return EXIT.ok;
 }
 
-export async function unlink(m: Messenger, arg: string, out: Out, err: Out): Promise<number> {
-  if (!/^\d+$/.test(arg)) {
-    err.write(`strata: unlink takes a device number (see strata devices)\n`);
-    return EXIT.usage;
-  }
-  const device = Number(arg);
+export async function unlink(m: Messenger, device: number, out: Out): Promise<number> {
   await m.unlinkDevice(device);
   out.write(
     device === m.device
@@ -132,6 +129,10 @@ export interface JoinArgs {
 
 /** link CODE: a fresh profile joins the account whose device shows the code. */
 export async function link(a: JoinArgs, code: string, out: Out, err: Out): Promise<number> {
+  if (normalizeLinkCode(code) === null) {
+    err.write(`strata: "${code}" is not a link code (10 letters and digits, like ABCDE-FGHJK)\n`);
+    return EXIT.usage;
+  }
   return guarded(err, async () => {
     const waited = a.seconds === undefined ? {} : { waitMs: a.seconds * 1000 };
     const { user, device } = await Messenger.link({
@@ -154,6 +155,14 @@ export async function recover(
   out: Out,
   err: Out,
 ): Promise<number> {
+  if (!isValidUserName(user)) {
+    err.write(`strata: "${user}" is not a valid user name\n`);
+    return EXIT.usage;
+  }
+  if (normalizeRecoveryCode(code) === null) {
+    err.write('strata: that is not a recovery code (24 letters and digits, in groups of 4)\n');
+    return EXIT.usage;
+  }
   return guarded(err, async () => {
     const { device } = await Messenger.recover({
       profileDir: a.profileDir,

@@ -265,6 +265,9 @@ export async function main(
       downloads = resolve(d as string);
     }
     if (args.command === 'send-file') file = checkedFile(args.positional[1]!);
+    if (args.command === 'unlink' && !/^\d+$/.test(args.positional[0]!)) {
+      throw new UsageError('unlink takes a device number (see strata devices)');
+    }
     const wait = args.flags.get('wait');
     if (wait !== undefined && wait !== 'sent' && wait !== 'delivered') {
       throw new UsageError('--wait must be sent or delivered');
@@ -334,7 +337,7 @@ export async function main(
       case 'devices':
         return await account.guarded(err, () => account.devices(m, args.flags.has('json'), out));
       case 'unlink':
-        return await account.guarded(err, () => account.unlink(m, args.positional[0]!, out, err));
+        return await account.guarded(err, () => account.unlink(m, Number(args.positional[0]), out));
       case 'send':
         try {
           return await send(m, args, timeout, out, err);
