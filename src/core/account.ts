@@ -19,6 +19,7 @@ import type {
   DeviceView,
   LinkCodeView,
   MessengerEvent,
+  NoticeView,
 } from '../shared/api.ts';
 import {
   LINK_CODE_TTL_MS,
@@ -382,13 +383,13 @@ export class AccountBook {
   }
 
   /** The identity changes seen in the conversation with `peer`, oldest first. */
-  notices(peer: string): { at: number; kind: 'identity-changed'; fingerprint: string }[] {
+  notices(peer: string): NoticeView[] {
     return (
       this.sql('SELECT at, detail FROM notices WHERE peer = ? ORDER BY at').all(peer) as {
         at: number;
         detail: string;
       }[]
-    ).map((r) => ({ at: r.at, kind: 'identity-changed', fingerprint: r.detail }));
+    ).map((r) => ({ peer, at: r.at, kind: 'identity-changed', fingerprint: r.detail }));
   }
 
   /** Forgets a contact's identity key (the conversation was deleted). */

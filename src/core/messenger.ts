@@ -10,6 +10,7 @@ import type {
   MessageStatus,
   MessageView,
   MessengerEvent,
+  NoticeView,
   PresenceView,
   TransportSettings,
   TransportStats,
@@ -405,7 +406,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     return this.accounts.unlinkDevice(device);
   }
   /** The conversation's notices: its peer's account identity changes. */
-  notices(peer: string): ReturnType<AccountBook['notices']> {
+  notices(peer: string): NoticeView[] {
     return this.accounts.notices(peer);
   }
 
