@@ -296,6 +296,36 @@ describe('linking and removing devices', () => {
   });
 });
 
+describe('presence', () => {
+  it('a stranger sees bob online as a name that does not exist; alice, who wrote to him, sees the truth', async () => {
+    const r = await relay();
+    const bob = await connect(r, 'bob', 1);
+    const alice = await connect(r, 'alice', 1);
+    const mallory = await connect(r, 'mallory', 1);
+    alice.send(alice.data('bob', 1, bytesOf('hi')));
+    await bob.waitFor((f) => f.type === 'data');
+    const snapshot = async (c: TestClient) => {
+      c.send({
+        type: 'watch',
+        from: c.user,
+        fromDevice: 1,
+        to: '',
+        toDevice: 0,
+        kind: 'set',
+        users: ['bob'],
+      });
+      const p = await c.waitFor((f) => f.type === 'presence' && f.kind === 'snapshot');
+      return p.type === 'presence' ? p.entries : [];
+    };
+    expect(await snapshot(mallory)).toEqual([
+      { user: 'bob', online: false, devices: 0, lastSeen: 0 },
+    ]);
+    expect(await snapshot(alice)).toEqual([
+      expect.objectContaining({ user: 'bob', online: true, devices: 1 }),
+    ]);
+  });
+});
+
 describe('frames', () => {
   it('a frame whose envelope names another sender is refused (senderMismatch)', async () => {
     const r = await relay();
