@@ -15,6 +15,7 @@ import type { RelayCounters } from './counters.ts';
 import { NewNameLimit, UserBudgets } from './limits.ts';
 import type { Logger } from './log.ts';
 import type { RelayOptions } from './options.ts';
+import type { HelloOutcome } from './accounts.ts';
 import type { Router } from './routing.ts';
 import { Session } from './session.ts';
 
@@ -25,6 +26,7 @@ const FROM_CLIENT: ReadonlySet<FrameTypeName> = new Set([
   'typing',
   'receipt',
   'watch',
+  'account',
 ]);
 /** Protocol violations tolerated within STRIKE_WINDOW_MS before the connection is closed. */
 const MAX_STRIKES = 20;
@@ -35,6 +37,10 @@ export const CLOSE = RELAY_CLOSE_CODES;
 
 /** What the relay does with a connection once it is admitted. */
 export interface AdmissionHost {
+  /** A connection opened: the relay sends it its challenge (accounts.ts). */
+  greet(s: Session): void;
+  /** Checks a hello (accounts.ts) before anything is spent on it. */
+  hello(s: Session, hello: HelloFrame): HelloOutcome;
   /** A hello was accepted: the connection is open as `s.user`/`s.device`. */
   opened(s: Session): void;
   /** A frame from an open connection, checked: decoded, allowed, its own, within the rate. */
@@ -43,8 +49,6 @@ export interface AdmissionHost {
   left(s: Session, gone: boolean): void;
   /** Any connection closed, open or not. */
   closed(s: Session): void;
-  /** Whether `user` is a name the relay has seen before (not a new one). */
-  knows(user: string): boolean;
 }
 
 export class Admission {
@@ -111,6 +115,7 @@ export class Admission {
     this.router.sessions.add(s);
     this.count.connections();
     this.log.debug(`connection ${s.label} opened (protocol upgrade to websocket)`);
+    this.host.greet(s);
     const helloTimer = setTimeout(() => {
       if (s.state === 'greeting') this.closeSession(s, CLOSE.policy, 'no hello received in time');
     }, o.helloTimeoutMs);
@@ -145,6 +150,19 @@ export class Admission {
     if (s.state === 'closed' || s.ws.readyState !== s.ws.OPEN) return;
     this.log.info(`closing ${s.label}: ${reason}`);
     s.ws.close(code, reason);
+  }
+
+  /**
+   * Ends a connection at once (its device was removed, its link is done): nothing more is
+   * routed to it, and its watchers hear it left now rather than at its close.
+   */
+  evict(s: Session, code: ErrorCodeName | null, text: string, closeCode: number): void {
+    if (code) this.router.sendError(s, code, 0, text);
+    this.closeSession(s, closeCode, text);
+    const wasOpen = s.state === 'open';
+    s.state = 'closed';
+    this.router.sessions.delete(s);
+    if (wasOpen) this.host.left(s, this.router.leave(s));
   }
 
   /** Answers a bad frame with an error and a strike. */
@@ -191,6 +209,10 @@ export class Admission {
       this.onHello(s, frame);
       return;
     }
+    if (s.state === 'linking') {
+      this.reject(s, 'notAuthenticated', 'linking', 'this connection waits for its link', 0);
+      return;
+    }
     if (!FROM_CLIENT.has(frame.type)) {
       this.reject(s, 'notAllowed', 'not-allowed', `clients may not send ${frame.type} frames`, 0);
       return;
@@ -211,12 +233,24 @@ export class Admission {
   }
 
   private onHello(s: Session, hello: HelloFrame): void {
-    if (hello.auth.scheme !== 'none') {
-      this.reject(s, 'badHello', 'bad-hello', 'unsupported authentication scheme', 0);
-      this.closeSession(s, CLOSE.policy, 'bad hello');
+    // Every registration is a name the relay has never had: counted before any work on it.
+    if (hello.auth.scheme === 'register' && !this.admitNewName(s)) return;
+    const outcome = this.host.hello(s, hello);
+    if (outcome.ok === 'linking') {
+      s.state = 'linking';
+      this.log.info(`link hello ${s.label} from ${s.remote} (device ${hello.fromDevice})`);
       return;
     }
-    if (!this.host.knows(hello.from) && !this.admitNewName(s)) return;
+    if (!outcome.ok) {
+      this.log.info(
+        `hello refused ${s.label} as ${hello.from}/${hello.fromDevice}: ${outcome.text}`,
+      );
+      this.router.sendError(s, outcome.code, 0, outcome.text);
+      this.closeSession(s, CLOSE.policy, outcome.reason);
+      // Nothing more this connection sends is read: it had its one try.
+      s.state = 'closed';
+      return;
+    }
     s.user = hello.from;
     s.device = hello.fromDevice;
     s.agent = hello.agent;

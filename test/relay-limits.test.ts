@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame, type Frame } from '../src/shared/protocol/index.ts';
-import { TestClient, bytesOf, helloFrame } from './helpers/client.ts';
+import { TestClient, bytesOf } from './helpers/client.ts';
+import { rawAccounts } from '../src/node/raw-accounts.ts';
 import { startRelay, type RelayProcess } from './helpers/relay-process.ts';
 
 const relays: RelayProcess[] = [];
@@ -66,11 +67,15 @@ function attempt(
   raw.push(ws);
   return new Promise((resolve) => {
     ws.on('open', () => {
-      if (!hello) return resolve('open');
-      ws.send(encodeFrame(helloFrame(name, 1)));
+      if (!hello) resolve('open');
     });
     ws.on('message', (data: Buffer) => {
       const d = decodeFrame(new Uint8Array(data));
+      // The relay's first frame is its challenge: the hello answers it.
+      if (d.ok && d.frame.type === 'challenge' && hello) {
+        const h = rawAccounts.hello(name, 1, d.frame);
+        if (h) ws.send(encodeFrame(h));
+      }
       if (d.ok && d.frame.type === 'welcome') resolve('welcome');
     });
     ws.on('unexpected-response', () => resolve('refused'));
@@ -141,16 +146,16 @@ describe('new names per address', () => {
     for (const name of ['n1', 'n2', 'n3']) await connect(r, name, 1, '127.0.0.3');
     const fourth = await TestClient.open(r.url, 'n4', 1, { localAddress: '127.0.0.3' });
     clients.push(fourth);
-    fourth.send(helloFrame('n4', 1));
+    fourth.send(rawAccounts.hello('n4', 1, await fourth.challenge())!);
     await fourth.waitFor(isError('rateLimited'));
     expect((await fourth.whenClosed()).code).toBe(1008);
     expect(fourth.frames().some((f) => f.type === 'welcome')).toBe(false);
     expect(await rejected(r, 'new-name-limit')).toBe(1);
     // A name the relay knows is no new name: it comes back from the same address.
     for (const c of clients.splice(0, 3)) await c.close();
-    await connect(r, 'n1', 2, '127.0.0.3');
+    await connect(r, 'n1', 1, '127.0.0.3');
     // Another address has its own allowance.
-    await connect(r, 'n4', 1, '127.0.0.4');
+    await connect(r, 'n5', 1, '127.0.0.4');
   });
 });
 

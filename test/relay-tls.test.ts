@@ -12,7 +12,9 @@ import type { IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import { decodeFrame } from '../src/shared/protocol/index.ts';
+import { rawAccounts } from '../src/node/raw-accounts.ts';
 import { RelayConnection } from '../src/core/connection.ts';
 import { Host } from '../src/core/host/host.ts';
 import { relayRequest } from '../src/core/host/relay-admin.ts';
@@ -223,8 +225,7 @@ describe('a link that met another certificate', () => {
       const attempt = async (pin: string) => {
         const conn = new RelayConnection(
           `wss://127.0.0.1:${port}/#sha256=${pin}`,
-          'alice',
-          1,
+          (c) => rawAccounts.hello('alice', 1, c)!,
           () => 0,
           { intervalMs: 0, timeoutMs: 10_000 },
         );
@@ -344,5 +345,47 @@ describe('plain ws:// off loopback', () => {
     // The refused one never reached the relay: one connection, the allowed one's.
     const stats = await r.stats();
     expect(stats.connections_opened).toBe(1);
+  });
+});
+
+describe('a man in the middle the client was made to trust', () => {
+  it('gets no hello from the client: the relay it relays names itself in its challenge', async () => {
+    const cert = certificateFiles();
+    const real = await relay(cert.args);
+    // The impostor terminates TLS with its own certificate (which a first-use client, or a
+    // user tricked into its URL, accepted) and relays every frame to the real relay and back.
+    const own = createSelfSigned({ commonName: 'impostor', names: ['127.0.0.1'] });
+    const https = createHttpsServer({ cert: own.cert, key: own.key });
+    const wss = new WebSocketServer({ server: https });
+    let welcomes = 0;
+    wss.on('connection', (client) => {
+      const upstream = new WebSocket(real.url.replace(/#.*$/, ''), { rejectUnauthorized: false });
+      const early: Buffer[] = [];
+      upstream.on('open', () => early.splice(0).forEach((d) => upstream.send(d)));
+      upstream.on('message', (d: Buffer) => {
+        const decoded = decodeFrame(new Uint8Array(d));
+        if (decoded.ok && decoded.frame.type === 'welcome') welcomes++;
+        client.send(d);
+      });
+      client.on('message', (d: Buffer) =>
+        upstream.readyState === WebSocket.OPEN ? upstream.send(d) : early.push(d),
+      );
+      client.on('close', () => upstream.close());
+      upstream.on('close', () => client.close());
+    });
+    await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+    servers.push(https as unknown as Server);
+    const port = (https.address() as { port: number }).port;
+    const e = engine(
+      `wss://127.0.0.1:${port}/#sha256=${certificateFingerprint(own.cert)}`,
+      'mallory-victim',
+    );
+    await e.until(() => e.m.connectionFailure !== null);
+    expect(e.m.connectionFailure).toMatch(/challenge names another relay/);
+    expect(welcomes).toBe(0);
+    const stats = await real.stats();
+    expect((stats.frames_in as Record<string, number>).hello ?? 0).toBe(0);
+    wss.close();
+    https.closeAllConnections();
   });
 });

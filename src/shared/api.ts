@@ -141,6 +141,70 @@ export interface TransportSettings {
 
 export type ConnectionState = 'connecting' | 'online' | 'offline';
 
+/**
+ * Where this profile's account stands. `new`: keys made, the name not yet registered (the
+ * first connection registers it). `registered`: the relay knows this device. `name-taken`:
+ * the name belongs to another account (the profile may log in under another name).
+ * `removed`: this device was unlinked, or the account was recovered elsewhere. `unknown`:
+ * the relay refused this registered device's proof (it may have lost its accounts).
+ */
+export const ACCOUNT_STATES = ['new', 'registered', 'name-taken', 'removed', 'unknown'] as const;
+export type AccountState = (typeof ACCOUNT_STATES)[number];
+
+/** This profile's account and device. */
+export interface AccountView {
+  user: string;
+  device: number;
+  deviceName: string;
+  state: AccountState;
+  /** The account identity key's fingerprint (hex groups), for comparing by eye. */
+  identityFingerprint: string;
+  /** Whether a recovery code waits to be shown and acknowledged (pendingRecoveryCode). */
+  recoveryCodePending: boolean;
+}
+
+/** One device of this account, from the relay's signed device list. */
+export interface DeviceView {
+  device: number;
+  name: string;
+  /** This device. */
+  current: boolean;
+  online: boolean;
+  /** Epoch ms of its last connection; 0 when never seen. */
+  lastSeen: number;
+  /** Epoch ms at which it joined the account. */
+  added: number;
+}
+
+/** A one-time code for linking a new device (shown as text and as a QR code). */
+export interface LinkCodeView {
+  /** 'ABCDE-FGHJK': the new device types it. */
+  code: string;
+  /** Epoch ms after which the relay no longer takes it. */
+  expiresAt: number;
+}
+
+/** A new device asking to join with a link code whose MAC checked; answer with answerLink. */
+export interface LinkRequestView {
+  device: number;
+  name: string;
+  /** The new device's key fingerprint. */
+  fingerprint: string;
+}
+
+/** A line a conversation shows between its messages: its peer's account identity changed. */
+export interface NoticeView {
+  peer: string;
+  /** Epoch ms at which this device saw the change. */
+  at: number;
+  kind: 'identity-changed';
+  /** The new identity key's fingerprint. */
+  fingerprint: string;
+}
+
+/** Why this profile cannot connect, for good (the connection stops retrying). */
+export type AccountRefusal = 'name-taken' | 'removed' | 'unknown';
+
 export type MessengerEvent =
   | { type: 'message'; message: MessageView }
   | { type: 'presence'; presence: PresenceView }
@@ -148,4 +212,14 @@ export type MessengerEvent =
   | { type: 'connection'; state: ConnectionState; detail?: string }
   | { type: 'stats'; stats: TransportStats }
   /** The relay refused something; `message` is the key of a message it refused. */
-  | { type: 'error'; code: string; text: string; message?: string };
+  | { type: 'error'; code: string; text: string; message?: string }
+  /** This profile's account changed (registered, refused, its name, a code shown). */
+  | { type: 'account'; account: AccountView }
+  /** A new device typed a link code of ours; answerLink(device, accept) decides. */
+  | { type: 'link-request'; request: LinkRequestView }
+  /** A device joined the account (through a link code of this device). */
+  | { type: 'device-linked'; device: DeviceView }
+  /** A device left the account (unlinked from here). */
+  | { type: 'device-removed'; device: number }
+  /** A contact's account identity changed (recovered, or a new account of the same name). */
+  | { type: 'identity-changed'; user: string; fingerprint: string | null };

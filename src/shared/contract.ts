@@ -3,10 +3,14 @@
 // preload derives its channel allowlist from it, both hosts validate every payload with it,
 // and both renderer-side clients are typed by it. Plain JSON data only.
 import type {
+  AccountView,
   ConnectionState,
+  DeviceView,
+  LinkCodeView,
   ConversationView,
   MessageView,
   MessengerEvent,
+  NoticeView,
   PresenceView,
   TransportSettings,
   TransportStats,
@@ -344,6 +348,41 @@ export const METHODS = {
       ),
     }),
   ),
+  /** This profile's account; null before the first login. */
+  account: method<Record<string, never>, AccountView | null>(none),
+  /**
+   * The recovery code made with the account (or by a recovery), while not yet acknowledged:
+   * shown once, then acknowledgeRecoveryCode deletes it. Null when none waits.
+   */
+  pendingRecoveryCode: method<Record<string, never>, string | null>(none),
+  acknowledgeRecoveryCode: method<Record<string, never>, AccountView>(none),
+  /** A one-time code (10 minutes) for linking a new device; link-request events follow. */
+  createLinkCode: method<Record<string, never>, LinkCodeView>(none),
+  /** Accepts or declines a link-request event's device. */
+  answerLink: method<{ device: number; accept: boolean }, null>(
+    object({ device: req(int(0, 0xffffffff)), accept: req(bool) }),
+  ),
+  devices: method<Record<string, never>, DeviceView[]>(none),
+  /** Removes a device from the account (it is refused from then on); this one too, if asked. */
+  unlinkDevice: method<{ device: number }, DeviceView[]>(
+    object({ device: req(int(0, 0xffffffff)) }),
+  ),
+  /**
+   * Instead of login on a fresh profile: joins the account whose device shows `code`, then
+   * logs in as that account's user.
+   */
+  linkDevice: method<{ code: string; relayUrl: string; deviceName?: string }, SessionView>(
+    object({ code: req(str(64)), relayUrl: req(relayUrl), deviceName: opt(str(64)) }),
+  ),
+  /**
+   * Instead of login on a fresh profile: takes the account `user` back with its recovery
+   * code (the old devices are removed); a new recovery code is then pending.
+   */
+  recoverAccount: method<{ user: string; code: string; relayUrl: string }, SessionView>(
+    object({ user: req(userName), code: req(str(64)), relayUrl: req(relayUrl) }),
+  ),
+  /** The notices of the conversation with `peer` (identity changes), oldest first. */
+  notices: method<{ peer: string }, NoticeView[]>(object({ peer: req(userName) })),
   /** Changes the UI's preferences (no login needed); the host saves them in the profile. */
   setPreferences: method<{ patch: Partial<PreferencesView> }, PreferencesView>(
     object({ patch: req(object({ language: opt(nullable(oneOf(UI_LANGUAGES))) })) }),
