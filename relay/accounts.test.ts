@@ -5,9 +5,10 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KeyPair, linkCodeId, newLinkCode } from '../src/node/account-keys.ts';
+import { KeyPair, linkCodeId, newLinkCode, signDeviceList } from '../src/node/account-keys.ts';
 import { linkHello } from '../src/node/hello-proof.ts';
-import { LINK_CODE_TTL_MS, toBase64 } from '../src/shared/protocol/account.ts';
+import { rawAccounts } from '../src/node/raw-accounts.ts';
+import { LINK_CODE_TTL_MS, encodeDeviceList, toBase64 } from '../src/shared/protocol/account.ts';
 import { TestClient } from '../test/helpers/client.ts';
 import { tempDir } from '../test/helpers/relay-process.ts';
 import { LINK_FAILURES_PER_TTL, MAX_LIVE_OFFERS } from './accounts.ts';
@@ -126,6 +127,66 @@ describe('link codes', () => {
     );
     await bob.close();
     expect(await errorOf(orphan)).toBe('linkFailed');
+  });
+});
+
+describe('device lists over the wire', () => {
+  it('a devices-update not signed by the identity removes nobody', async () => {
+    const { url } = await relay();
+    const bob = await connect(url, 'bob', 1);
+    const phone = await connect(url, 'bob', 2);
+    const relayId = (await bob.challenge()).relayId;
+    const account = rawAccounts.account(relayId, 'bob')!;
+    const forged = encodeDeviceList({
+      ...account.list,
+      version: account.list.version + 1,
+      devices: account.list.devices.filter((d) => d.id === 2),
+    });
+    phone.sendAccount({
+      kind: 'devices-update',
+      deviceList: toBase64(forged),
+      deviceListSig: toBase64(signDeviceList(KeyPair.generate(), forged)),
+    });
+    expect(await errorOf(phone)).toBe('accountRefused');
+    bob.sendAccount({ kind: 'devices' });
+    const list = await bob.waitForAccount('devices');
+    expect(list.seen?.map((d) => [d.id, d.online])).toEqual([
+      [1, true],
+      [2, true],
+    ]);
+    expect(bob.closed).toBeNull();
+  });
+
+  it('a link-accept whose list adds two devices links nobody', async () => {
+    const { url } = await relay();
+    const bob = await connect(url, 'bob', 1);
+    const code = await offer(bob);
+    const waiting = await linkWith(url, code, 5);
+    const request = await bob.waitForAccount('link-request');
+    const relayId = (await bob.challenge()).relayId;
+    const account = rawAccounts.account(relayId, 'bob')!;
+    const extra = (id: number, key: string) => ({ id, key, name: `extra ${id}`, added: 1 });
+    const greedy = encodeDeviceList({
+      ...account.list,
+      version: account.list.version + 1,
+      devices: [
+        ...account.list.devices,
+        extra(5, request.deviceKey),
+        extra(6, toBase64(KeyPair.generate().publicKey)),
+      ],
+    });
+    bob.sendAccount({
+      kind: 'link-accept',
+      codeId: request.codeId,
+      deviceList: toBase64(greedy),
+      deviceListSig: toBase64(signDeviceList(account.identity, greedy)),
+      provision: toBase64(new Uint8Array(8)),
+    });
+    expect(await errorOf(bob)).toBe('accountRefused');
+    await bob.flushed();
+    expect(waiting.accountMessages().some((m) => m.kind === 'linked')).toBe(false);
+    bob.sendAccount({ kind: 'devices' });
+    expect((await bob.waitForAccount('devices')).seen?.map((d) => d.id)).toEqual([1]);
   });
 });
 

@@ -3,7 +3,7 @@
 //   - the Electron bridge: Host + main's IPC handlers + the preload's bridge + apiFromBridge,
 //     over an in-memory IPC that serialises like Electron's (no Electron binary here).
 // Both face a real relay and a real peer engine, so what passes here is what the UI gets.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -89,6 +89,13 @@ class Events {
   }
 }
 
+/** Resolves once the instance's engine is online: already, or by a later event. */
+async function online(api: StrataApi): Promise<void> {
+  const events = new Events(api);
+  if ((await api.call('session', {})).connection === 'online') return;
+  await events.until((e) => (e.type === 'connection' && e.state === 'online') || undefined);
+}
+
 async function apiError(p: Promise<unknown>): Promise<ApiError> {
   try {
     await p;
@@ -99,11 +106,13 @@ async function apiError(p: Promise<unknown>): Promise<ApiError> {
   throw new Error('expected the call to fail');
 }
 
+// A relay per test: a name belongs to the first profile that registers it, and each test
+// starts its users on fresh profiles.
 let relay: RelayProcess;
-beforeAll(async () => {
+beforeEach(async () => {
   relay = await startRelay();
 });
-afterAll(async () => {
+afterEach(async () => {
   await relay.stop();
 });
 
@@ -178,8 +187,19 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     await events.until((e) => (e.type === 'session' && e.session.user === 'alice') || undefined);
     await events.until((e) => (e.type === 'connection' && e.state === 'online') || undefined);
 
-    // Presence: alice asks the relay for bob, who exists and is online, and for a name nobody
-    // has used; she then hears of bob, and does not list herself.
+    // Out: pending at once, then delivered, and bob has the text.
+    const sent = await alice.api.call('send', { to: 'bob', text: 'hello, Bob\nsecond line' });
+    expect(sent).toMatchObject({ direction: 'out', status: 'pending', peer: 'bob' });
+    await events.until(
+      (e) =>
+        (e.type === 'message' && e.message.key === sent.key && e.message.status === 'delivered') ||
+        undefined,
+    );
+    await bob.until(() => bob.m.history('alice').some((m) => m.text === 'hello, Bob\nsecond line'));
+
+    // Presence: now that alice has written to bob (the relay shows presence only between users
+    // who share a conversation), she asks the relay for bob, who exists and is online, and for
+    // a name nobody has used; she then hears of bob, and does not list herself.
     expect(await alice.api.call('lookupUser', { user: 'bob' })).toEqual({
       user: 'bob',
       exists: true,
@@ -198,16 +218,6 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     const presence = await alice.api.call('presence', {});
     expect(presence.find((p) => p.user === 'bob')?.online).toBe(true);
     expect(presence.some((p) => p.user === 'alice')).toBe(false);
-
-    // Out: pending at once, then delivered, and bob has the text.
-    const sent = await alice.api.call('send', { to: 'bob', text: 'hello, Bob\nsecond line' });
-    expect(sent).toMatchObject({ direction: 'out', status: 'pending', peer: 'bob' });
-    await events.until(
-      (e) =>
-        (e.type === 'message' && e.message.key === sent.key && e.message.status === 'delivered') ||
-        undefined,
-    );
-    await bob.until(() => bob.m.history('alice').some((m) => m.text === 'hello, Bob\nsecond line'));
 
     // In: bob types, then answers; the answer ends the typing indicator.
     bob.m.setTyping('alice', true);
@@ -278,6 +288,8 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
 
   it('reads relay counters, and reads and changes the channel with the admin token only', async () => {
     const { api } = await instance({ relayUrl: relay.url, user: 'frank' });
+    // frank's hello is the relay's first frame in (each test has a relay of its own).
+    await online(api);
     const stats = await api.call('relayStats', {});
     expect(stats.reachable).toBe(true);
     if (stats.reachable) expect(stats.counters.framesIn).toBeGreaterThan(0);
@@ -388,6 +400,8 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
   it('previews a finished image as data, and nothing else', async () => {
     const bob = await peer('bob');
     const { api } = await instance({ relayUrl: relay.url, user: 'ines' });
+    // ines must have registered before bob can write to her.
+    await online(api);
     const dir = tempDir('strata-src-');
     // A PNG signature and then bytes: the media type is sniffed from them, so a small
     // one and one just over the preview limit are both images.
