@@ -68,6 +68,22 @@ export const createEventsSlice: Slice<EventsSlice> = () => (set, get) => {
         }
         case 'stats':
           return; // the network view polls for its numbers
+        case 'account':
+          get().onAccount(event.account);
+          return;
+        case 'link-request':
+          get().onLinkRequest(event.request);
+          return;
+        case 'device-linked': {
+          const s = get();
+          s.showToast(s.t('link.linked', { name: event.device.name }));
+          return;
+        }
+        case 'device-removed':
+          return; // the devices list in settings asks again when it is open
+        case 'identity-changed':
+          get().onIdentityChanged(event.user);
+          return;
       }
     },
   };
