@@ -60,7 +60,11 @@ export function App() {
   return (
     <>
       <MainLayout api={phase.api} session={phase.session} />
-      {account?.recoveryCodePending === true ? <RecoveryCodeDialog /> : <LinkRequestDialog />}
+      {account?.state === 'registered' && account.recoveryCodePending ? (
+        <RecoveryCodeDialog />
+      ) : (
+        <LinkRequestDialog />
+      )}
     </>
   );
 }
