@@ -10,7 +10,7 @@ import { CloseIcon } from '../components/Icons.tsx';
 import { useT, type Language, type StringKey } from '../i18n.ts';
 import { useStrata, useStrataStore } from '../store/index.ts';
 import { FileSettingsSection } from './FileSettingsSection.tsx';
-import { FOCUSABLE, wrapFocus } from './focus-trap.ts';
+import { FOCUSABLE, inOtherDialog, wrapFocus } from './focus-trap.ts';
 import { SettingsActions, type SaveStatus } from './SettingsActions.tsx';
 import type { NumberFieldError } from './number-field.ts';
 import {
@@ -78,6 +78,7 @@ export function SettingsPanel(props: {
       (dialog.querySelector<HTMLElement>(FOCUSABLE) ?? dialog).focus();
     }
     const onKey = (e: globalThis.KeyboardEvent) => {
+      if (inOtherDialog(dialog, document.activeElement)) return;
       if (e.key === 'Escape') {
         e.preventDefault();
         e.stopPropagation();
