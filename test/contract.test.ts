@@ -6,98 +6,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WebSocket } from 'ws';
 import { Host } from '../src/core/host/host.ts';
-import { startWebServer, type WebServer } from '../src/core/host/web-server.ts';
-import { forwardEvents, registerIpc, trustedSenderCheck } from '../src/main/ipc.ts';
-import { createBridge } from '../src/preload/bridge.ts';
-import { WsApiClient, type SocketLike } from '../src/renderer/src/api/ws-client.ts';
 import type { MessageView } from '../src/shared/api.ts';
-import { ApiError, apiFromBridge, type HostEvent, type StrataApi } from '../src/shared/contract.ts';
 import { PREVIEW_MAX_BYTES } from '../src/shared/preview.ts';
+import { CARRIERS, Events, apiError, type Instance } from './helpers/carriers.ts';
 import { TestEngine } from './helpers/engine.ts';
-import { createFakeIpc } from './helpers/fake-ipc.ts';
-import { staticFixture } from './helpers/static-fixture.ts';
 import { ADMIN_TOKEN, startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
-
-/** A renderer's view of one app instance, and how to take it down. */
-interface Instance {
-  api: StrataApi;
-  host: Host;
-  close(): Promise<void>;
-}
-
-async function viaWebSocket(host: Host): Promise<Instance> {
-  const server: WebServer = await startWebServer({ host, staticDir: staticFixture() });
-  const origin = `http://127.0.0.1:${server.port}`;
-  const client = new WsApiClient({
-    url: `ws://127.0.0.1:${server.port}/api?token=${server.token}`,
-    // Browsers send the page's Origin on every WebSocket; `ws` does when told to.
-    createSocket: (u) => new WebSocket(u, { origin }) as unknown as SocketLike,
-  });
-  await client.connect();
-  return {
-    api: client,
-    host,
-    async close() {
-      client.close();
-      await server.close();
-      await host.close();
-    },
-  };
-}
-
-async function viaIpc(host: Host): Promise<Instance> {
-  const appUrl = 'file:///opt/Strata/resources/app.asar/out/renderer/index.html';
-  const ipc = createFakeIpc(appUrl);
-  const unregister = registerIpc(ipc.ipcMain, host, trustedSenderCheck(appUrl));
-  const unforward = forwardEvents(host, ipc.webContents);
-  return {
-    api: apiFromBridge(createBridge(ipc.ipcRenderer)),
-    host,
-    async close() {
-      unforward();
-      unregister();
-      await host.close();
-    },
-  };
-}
-
-const CARRIERS = [
-  ['browser host (WebSocket)', viaWebSocket, 'browser'],
-  ['Electron bridge (IPC)', viaIpc, 'electron'],
-] as const;
-
-/** Collects an API's events and waits on them. */
-class Events {
-  readonly seen: HostEvent[] = [];
-  private waiters: (() => void)[] = [];
-  constructor(api: StrataApi) {
-    api.subscribe((e) => {
-      this.seen.push(e);
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-  async until<T>(pick: (e: HostEvent) => T | undefined): Promise<T> {
-    for (let i = 0; ;) {
-      for (; i < this.seen.length; i++) {
-        const v = pick(this.seen[i]!);
-        if (v !== undefined) return v;
-      }
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-  }
-}
-
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ApiError);
-    return e as ApiError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 let relay: RelayProcess;
 beforeAll(async () => {
