@@ -76,7 +76,7 @@ function ShownCode({ offer, onAgain }: { offer: LinkCodeView; onAgain: () => voi
   const expired = now >= offer.expiresAt;
   return (
     <>
-      <p className="settings-hint">{t('link.lead')}</p>
+      <p className="settings-hint account-lead">{t('link.lead')}</p>
       <div className="link-code-box">
         {!expired && <QrCode text={offer.code} label={t('link.qr')} />}
         <div>

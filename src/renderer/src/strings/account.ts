@@ -31,7 +31,7 @@ export const strings = {
 
     'accountRefused.removed.title': 'This device was removed from “{name}”',
     'accountRefused.removed.lead':
-      'It was unlinked from the account, or the account was recovered on another device. The relay no longer accepts it. Link it again from a device of the account, or use another profile.',
+      'It was unlinked from the account, or the account was recovered on another device. The relay no longer accepts it. To use this computer again, open a new profile and link it to the account from one of its devices.',
     'accountRefused.unknown.title': 'The relay does not know this device',
     'accountRefused.unknown.lead':
       'The relay refused this device’s keys. It may have lost its accounts (a relay that was reset). Nothing was sent under your name.',
@@ -109,7 +109,7 @@ export const strings = {
 
     'accountRefused.removed.title': 'Это устройство отвязано от «{name}»',
     'accountRefused.removed.lead':
-      'Его отвязали от учётной записи, или учётную запись восстановили на другом устройстве. Ретранслятор его больше не принимает. Привяжите его снова с устройства этой учётной записи или используйте другой профиль.',
+      'Его отвязали от учётной записи, или учётную запись восстановили на другом устройстве. Ретранслятор его больше не принимает. Чтобы снова пользоваться Strata на этом компьютере, откройте новый профиль и привяжите его к учётной записи с одного из её устройств.',
     'accountRefused.unknown.title': 'Ретранслятор не знает этого устройства',
     'accountRefused.unknown.lead':
       'Ретранслятор не принял ключи этого устройства. Возможно, он потерял свои учётные записи (его сбросили). От вашего имени ничего не отправлено.',
