@@ -1,5 +1,6 @@
-// The engine's link to the relay: one WebSocket that says hello, waits for the welcome,
-// and comes back by itself after any failure, with exponential backoff and full jitter
+// The engine's link to the relay: one WebSocket that waits for the relay's challenge,
+// answers it with a hello that proves who this device is, waits for the welcome, and comes
+// back by itself after any failure (but not after the relay refused the account for good), with exponential backoff and full jitter
 // (so that a relay restart is not met by every client at the same instant). A heartbeat
 // finds the failures that TCP does not report: a link that dies silently (no FIN, no RST)
 // looks open for as long as the engine only listens, and after an outage TCP would only
@@ -10,9 +11,13 @@ import { WebSocket } from 'ws';
 import '../node/native-crc32.ts';
 import {
   MAX_FRAME_BYTES,
+  RELAY_CLOSE_CODES,
   decodeFrame,
   encodeFrame,
+  type ChallengeFrame,
+  type ErrorCodeName,
   type Frame,
+  type HelloFrame,
   type WelcomeFrame,
 } from '../shared/protocol/index.ts';
 
@@ -31,9 +36,23 @@ export interface HeartbeatOptions {
 
 export const DEFAULT_HEARTBEAT: HeartbeatOptions = { intervalMs: 15_000, timeoutMs: 10_000 };
 
+/** Builds this connection's hello as the answer to the relay's challenge. */
+export type HelloBuilder = (challenge: ChallengeFrame) => HelloFrame;
+
+/**
+ * Relay errors that refuse this device for good: reconnecting would only be refused again.
+ * authFailed and linkFailed count only before the welcome (they answer the hello).
+ */
+const FINAL_ERRORS: ReadonlySet<ErrorCodeName> = new Set(['nameTaken', 'deviceRemoved']);
+const HELLO_ERRORS: ReadonlySet<ErrorCodeName> = new Set(['authFailed', 'linkFailed']);
+
 export interface ConnectionEvents {
   online: [welcome: WelcomeFrame];
   offline: [reason: string];
+  /** The relay's challenge on a new connection, before the hello answers it. */
+  challenge: [challenge: ChallengeFrame];
+  /** The relay refused this device for good: the connection has stopped. */
+  refused: [code: ErrorCodeName, text: string];
   frame: [frame: Frame];
   /** A frame from the relay that did not decode: a damaged frame the channel passed on. */
   damaged: [reason: string];
@@ -53,8 +72,19 @@ const POOLED_BUFFERS = 64;
 
 export class RelayConnection extends EventEmitter<ConnectionEvents> {
   readonly url: string;
-  private readonly user: string;
-  private readonly device: number;
+  private readonly buildHello: HelloBuilder;
+  /**
+   * The current connection's challenge (null before it came): what the hello signed, and the
+   * relay's id that a TLS connection checks against the relay's certificate.
+   */
+  challenge: ChallengeFrame | null = null;
+  /**
+   * How long a connection waits for the welcome after its hello (default: the heartbeat's
+   * timeout). A link hello waits for a person on the other device to say yes.
+   */
+  welcomeTimeoutMs: number;
+  /** Why the relay refused this device for good, once it has. */
+  refusal: { code: ErrorCodeName; text: string } | null = null;
   private ws: WebSocket | null = null;
   /** The current connection's TCP socket, corked while a burst of frames is sent. */
   private socket: Socket | null = null;
@@ -72,16 +102,15 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
 
   constructor(
     url: string,
-    user: string,
-    device: number,
+    hello: HelloBuilder,
     random: () => number = Math.random,
     heartbeat: HeartbeatOptions = DEFAULT_HEARTBEAT,
   ) {
     super();
     this.url = url;
-    this.user = user;
-    this.device = device;
+    this.buildHello = hello;
     this.random = random;
+    this.welcomeTimeoutMs = heartbeat.timeoutMs;
     if (
       !(heartbeat.intervalMs >= 0 && heartbeat.timeoutMs > 0) ||
       !Number.isFinite(heartbeat.intervalMs + heartbeat.timeoutMs)
@@ -102,6 +131,7 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
 
   start(): void {
     this.stopped = false;
+    this.refusal = null;
     this.connect();
   }
 
@@ -228,23 +258,11 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     });
     let welcomed = false;
     this.deadReason = null;
-    const welcomeTimer = setTimeout(() => {
-      this.deadReason = `no welcome from the relay within ${this.heartbeat.timeoutMs / 1000} s`;
+    this.challenge = null;
+    let welcomeTimer = setTimeout(() => {
+      this.deadReason = `no challenge from the relay within ${this.heartbeat.timeoutMs / 1000} s`;
       ws.terminate();
     }, this.heartbeat.timeoutMs);
-    ws.on('open', () => {
-      ws.send(
-        encodeFrame({
-          type: 'hello',
-          from: this.user,
-          fromDevice: this.device,
-          to: '',
-          toDevice: 0,
-          auth: { scheme: 'none', data: new Uint8Array(0) },
-          agent: 'strata/0.1.0',
-        }),
-      );
-    });
     ws.on('pong', () => this.heard());
     ws.on('message', (data: Buffer) => {
       this.heard();
@@ -254,8 +272,29 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
         return;
       }
       const frame = result.frame;
+      if (frame.type === 'error' && this.refuses(frame.code, welcomed)) {
+        this.refusal = { code: frame.code, text: frame.text };
+        this.deadReason = frame.text;
+        this.stopped = true;
+        this.emit('refused', frame.code, frame.text);
+        return;
+      }
       if (!welcomed) {
-        if (frame.type !== 'welcome') return;
+        if (frame.type === 'challenge' && this.challenge === null) {
+          this.challenge = frame;
+          this.emit('challenge', frame);
+          if (this.ws !== ws || ws.readyState !== WebSocket.OPEN) return;
+          clearTimeout(welcomeTimer);
+          welcomeTimer = setTimeout(() => {
+            this.deadReason = `no welcome from the relay within ${this.welcomeTimeoutMs / 1000} s`;
+            ws.terminate();
+          }, this.welcomeTimeoutMs);
+          ws.send(encodeFrame(this.buildHello(frame)));
+          return;
+        }
+        // Before the welcome only the answer to a link hello (an account frame) means anything.
+        if (frame.type === 'account' && this.challenge !== null) this.emit('frame', frame);
+        if (frame.type !== 'welcome' || this.challenge === null) return;
         welcomed = true;
         clearTimeout(welcomeTimer);
         this.attempts = 0;
@@ -275,12 +314,22 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       this.stopHeartbeat();
       const said = this.deadReason ?? reason.toString();
       const why = `${code}${said.length ? ` ${said}` : ''}`;
+      // A device removed from its account is closed with this code: it must not come back.
+      if (code === RELAY_CLOSE_CODES.removed && this.refusal === null) {
+        this.refusal = { code: 'deviceRemoved', text: said };
+        this.stopped = true;
+        this.emit('refused', 'deviceRemoved', said);
+      }
       if (wasOnline || this.attempts === 0) this.emit('offline', why);
       this.scheduleReconnect();
     });
     ws.on('error', () => {
       // 'close' follows and handles it; an unreachable relay is an ordinary state.
     });
+  }
+
+  private refuses(code: ErrorCodeName, welcomed: boolean): boolean {
+    return FINAL_ERRORS.has(code) || (!welcomed && HELLO_ERRORS.has(code));
   }
 
   private scheduleReconnect(): void {

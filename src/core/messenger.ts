@@ -3,7 +3,10 @@
 // all embed this same class and speak to it through the contract in src/shared/api.ts.
 import { EventEmitter } from 'node:events';
 import type {
+  AccountView,
   ConversationView,
+  DeviceView,
+  LinkCodeView,
   MessageStatus,
   MessageView,
   MessengerEvent,
@@ -26,7 +29,10 @@ import { IncomingFiles } from './files/incoming.ts';
 import { fileStreams } from './files/source.ts';
 import { MessengerError } from './errors.ts';
 import { checkFileSettings, checkSettings } from './settings.ts';
-import { loadProfile } from './profile.ts';
+import { loadProfile, type Profile } from './profile.ts';
+import { KeyedThrottle } from './throttle.ts';
+import { AccountBook } from './account.ts';
+import { linkProfile, recoverProfile } from './account-flows.ts';
 import { relayRefusalReason } from '../shared/failures.ts';
 
 export { MessengerError } from './errors.ts';
@@ -55,6 +61,8 @@ export interface MessengerOptions {
   relayUrl: string;
   /** Required the first time a profile is used; must match the profile afterwards. */
   user?: string;
+  /** How the account's device list names this device, when the profile is made. */
+  deviceName?: string;
   settings?: Partial<TransportSettings>;
   /** Where received files go (saved in the profile); default: the system's Downloads/Strata. */
   downloadsDir?: string;
@@ -94,28 +102,27 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   /** Why the relay refused a message, by message key. */
   private readonly refusals = new Map<string, string>();
   private readonly peers: PresenceBook;
+  private readonly accounts: AccountBook;
   private closed = false;
 
   private constructor(
     db: Db,
-    user: string,
-    device: number,
+    profile: Profile,
     relayUrl: string,
-    settings: TransportSettings,
-    clock: MessageClock,
     profileDir: string,
-    fileSettings: FileSettings,
     heartbeat?: HeartbeatOptions,
   ) {
     super();
+    const { user, device, settings, fileSettings } = profile;
     this.db = db;
     this.sql = statementCache(db);
     this.user = user;
     this.device = device;
     this.relayUrl = relayUrl;
     this.settingsValue = settings;
-    this.clock = clock;
-    this.conn = new RelayConnection(relayUrl, user, device, undefined, heartbeat);
+    this.clock = profile.clock;
+    this.conn = new RelayConnection(relayUrl, (c) => this.accounts.hello(c), undefined, heartbeat);
+    this.accounts = new AccountBook(db, profile, this.conn, (e) => this.emit('event', e));
     this.peers = new PresenceBook(db, { user, device }, this.conn);
     // Files stream through the transport: their bytes come from disk and go to partial files.
     this.incomingFiles = new IncomingFiles(db, {
@@ -152,16 +159,20 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       });
     });
     this.transport.on('changed', (key) => this.emitMessage(key));
-    this.transport.on('stats', (peer) => this.statsChanged(peer));
+    this.transport.on('stats', (peer) => this.statsEvents.changed(peer));
     this.conn.on('online', () => {
+      this.accounts.onWelcome();
       this.peers.connected();
       this.emit('event', { type: 'connection', state: 'online' });
       this.transport.onOnline();
       this.files.online();
     });
+    let refusal: string | null = null;
+    this.conn.on('refused', (code, text) => (refusal = this.accounts.onRefused(code, text)));
     this.conn.on('offline', (why) => {
       this.transport.onOffline();
-      this.emit('event', { type: 'connection', state: 'offline', detail: why });
+      this.accounts.onOffline();
+      this.emit('event', { type: 'connection', state: 'offline', detail: refusal ?? why });
     });
     this.conn.on('frame', (frame) => this.onFrame(frame));
   }
@@ -170,23 +181,18 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   static open(options: MessengerOptions): Messenger {
     const db = openDatabase(options.profileDir);
     try {
-      const { user, device, settings, fileSettings, clock } = loadProfile(db, options);
-      return new Messenger(
-        db,
-        user,
-        device,
-        options.relayUrl,
-        settings,
-        clock,
-        options.profileDir,
-        fileSettings,
-        options.heartbeat,
-      );
+      const profile = loadProfile(db, options);
+      return new Messenger(db, profile, options.relayUrl, options.profileDir, options.heartbeat);
     } catch (e) {
       closeDatabase(db);
       throw e;
     }
   }
+
+  /** Joins the account whose device shows a link code (account-flows.ts); then open(). */
+  static link = linkProfile;
+  /** Takes an account back with its recovery code (account-flows.ts); then open(). */
+  static recover = recoverProfile;
 
   /** Connects to the relay (and keeps reconnecting) and resumes unfinished transfers. */
   start(): void {
@@ -210,40 +216,19 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
    * file transfer: a `stats` event goes at once, then at most every STATS_EVENT_MS per peer
    * while they keep changing, and once more with the last values.
    */
-  private readonly statsTimers = new Map<
-    string,
-    { timer: ReturnType<typeof setTimeout>; dirty: boolean }
-  >();
-
-  private statsChanged(peer: string): void {
-    const pending = this.statsTimers.get(peer);
-    if (pending) {
-      pending.dirty = true;
-      return;
-    }
-    const emit = () => this.emit('event', { type: 'stats', stats: this.stats(peer) });
-    emit();
-    const tick = () => {
-      const entry = this.statsTimers.get(peer)!;
-      if (!entry.dirty || this.closed) {
-        this.statsTimers.delete(peer);
-        return;
-      }
-      entry.dirty = false;
-      emit();
-      entry.timer = setTimeout(tick, STATS_EVENT_MS);
-    };
-    this.statsTimers.set(peer, { timer: setTimeout(tick, STATS_EVENT_MS), dirty: false });
-  }
+  private readonly statsEvents = new KeyedThrottle(STATS_EVENT_MS, (peer) =>
+    this.emit('event', { type: 'stats', stats: this.stats(peer) }),
+  );
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.typingTimers.values()) clearTimeout(t);
-    for (const t of this.statsTimers.values()) clearTimeout(t.timer);
+    this.statsEvents.stop();
     // Let the segments in flight be acknowledged, so that the next start does not resend them.
     await this.transport.drain(CLOSE_DRAIN_MS);
     this.files.close();
+    this.accounts.close();
     this.transport.close();
     await this.conn.stop();
     this.saveClock();
@@ -350,6 +335,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.transport.forgetPeer(peer);
     const deleted = deleteConversationRows(this.db, this, peer);
     this.peers.forget(peer);
+    this.accounts.forget(peer);
     return deleted > 0;
   }
 
@@ -390,6 +376,37 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.settingsValue = next;
     this.transport.updateSettings(next);
     return { ...next };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The account (account.ts): this device, its recovery code, link codes, the devices
+
+  account(): AccountView {
+    return this.accounts.view();
+  }
+  /** The recovery code to show once (then acknowledgeRecoveryCode), or null. */
+  pendingRecoveryCode(): string | null {
+    return this.accounts.pendingRecoveryCode();
+  }
+  acknowledgeRecoveryCode(): AccountView {
+    return this.accounts.acknowledgeRecoveryCode();
+  }
+  /** A one-time code for a new device; a `link-request` event follows when one types it. */
+  createLinkCode(): Promise<LinkCodeView> {
+    return this.accounts.createLinkCode();
+  }
+  answerLink(device: number, accept: boolean): Promise<DeviceView | null> {
+    return this.accounts.answerLink(device, accept);
+  }
+  devices(): Promise<DeviceView[]> {
+    return this.accounts.devices();
+  }
+  unlinkDevice(device: number): Promise<DeviceView[]> {
+    return this.accounts.unlinkDevice(device);
+  }
+  /** The conversation's notices: its peer's account identity changes. */
+  notices(peer: string): ReturnType<AccountBook['notices']> {
+    return this.accounts.notices(peer);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -473,7 +490,11 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       case 'data':
         this.clock.observe(frame.messageId, Date.now());
         break;
+      case 'account':
+        this.accounts.onFrame(frame);
+        return;
       case 'error': {
+        if (frame.code === 'accountRefused') this.accounts.onAccountRefused(frame.text);
         // The relay refused one of our messages outright: it will never arrive as it is.
         const refused = frame.messageId !== 0 && REFUSALS.has(frame.code);
         if (refused) {

@@ -15,6 +15,9 @@ import {
 } from 'node:crypto';
 import { LINK_CODE_ID_BYTES, PUBLIC_KEY_BYTES } from '../shared/protocol/account.ts';
 
+/** libsignal's types ask for ArrayBuffer-backed arrays; it only reads the bytes. */
+const bytes = (b: Uint8Array): Uint8Array<ArrayBuffer> => b as Uint8Array<ArrayBuffer>;
+
 /** A device's or an account's key pair. */
 export class KeyPair {
   private readonly pair: IdentityKeyPair;
@@ -28,13 +31,13 @@ export class KeyPair {
   }
 
   /** From serialize()'s bytes; throws on anything else. */
-  static deserialize(bytes: Uint8Array): KeyPair {
-    return new KeyPair(IdentityKeyPair.deserialize(bytes));
+  static deserialize(data: Uint8Array): KeyPair {
+    return new KeyPair(IdentityKeyPair.deserialize(bytes(data)));
   }
 
   /** The same pair every time for the same 32 secret bytes (the recovery key). */
   static fromSeed(seed: Uint8Array): KeyPair {
-    const privateKey = PrivateKey.deserialize(seed);
+    const privateKey = PrivateKey.deserialize(bytes(seed));
     return new KeyPair(new IdentityKeyPair(privateKey.getPublicKey(), privateKey));
   }
 
@@ -47,12 +50,12 @@ export class KeyPair {
   }
 
   sign(message: Uint8Array): Uint8Array {
-    return this.pair.privateKey.sign(message);
+    return this.pair.privateKey.sign(bytes(message));
   }
 
   /** A shared secret with another key (X25519). */
   agree(publicKey: Uint8Array): Uint8Array {
-    return this.pair.privateKey.agree(PublicKey.deserialize(publicKey));
+    return this.pair.privateKey.agree(PublicKey.deserialize(bytes(publicKey)));
   }
 }
 
@@ -64,17 +67,17 @@ export function verifySignature(
 ): boolean {
   if (publicKey.length !== PUBLIC_KEY_BYTES) return false;
   try {
-    return PublicKey.deserialize(publicKey).verify(message, signature);
+    return PublicKey.deserialize(bytes(publicKey)).verify(bytes(message), bytes(signature));
   } catch {
     return false;
   }
 }
 
 /** Whether `bytes` is a public key libsignal accepts. */
-export function isPublicKey(bytes: Uint8Array): boolean {
-  if (bytes.length !== PUBLIC_KEY_BYTES) return false;
+export function isPublicKey(key: Uint8Array): boolean {
+  if (key.length !== PUBLIC_KEY_BYTES) return false;
   try {
-    PublicKey.deserialize(bytes);
+    PublicKey.deserialize(bytes(key));
     return true;
   } catch {
     return false;

@@ -2,7 +2,7 @@
 // segment state at both ends. Migrations are numbered and run in order, each in a
 // transaction; PRAGMA user_version records how far a database has come.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointInBackground, type BackgroundCheckpoints } from '../../node/checkpoints.ts';
 
@@ -112,13 +112,36 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (to_user, message_device, message_id)
   ) STRICT;
   `,
+  // 5: contacts' account identity keys as last seen (first seen is trusted), and the notices
+  // a change of one leaves in that conversation.
+  `
+  CREATE TABLE identities (
+    user TEXT PRIMARY KEY,
+    identity_key TEXT NOT NULL,
+    seen_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE notices (
+    peer TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+  ) STRICT;
+  CREATE INDEX notices_by_peer ON notices (peer, at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** The profile folder and its database files: the device's private keys live there. */
+export const PROFILE_DIR_MODE = 0o700;
+export const PROFILE_FILE_MODE = 0o600;
+
 export function openDatabase(profileDir: string): Db {
-  mkdirSync(profileDir, { recursive: true });
+  mkdirSync(profileDir, { recursive: true, mode: PROFILE_DIR_MODE });
+  chmodSync(profileDir, PROFILE_DIR_MODE);
   const file = join(profileDir, 'strata.db');
+  // SQLite gives the WAL and shared-memory files the main file's mode: create it private.
+  closeSync(openSync(file, 'a', PROFILE_FILE_MODE));
   const db: Db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
@@ -128,6 +151,10 @@ export function openDatabase(profileDir: string): Db {
     db.pragma('busy_timeout = 5000');
     db.pragma('foreign_keys = ON');
     migrate(db);
+    // An older profile's files (or an umask that widened them) are made private too.
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+      if (existsSync(f)) chmodSync(f, PROFILE_FILE_MODE);
+    }
   } catch (e) {
     db.close();
     throw e;
