@@ -173,7 +173,8 @@ export function LoginScreen({ session, taken }: { session: SessionView; taken?: 
           {t(busy ? text.busy : text.submit)}
         </button>
         <div className="login-modes" role="group">
-          {MODES.filter((m) => m !== mode).map((m) => (
+          {/* Linking and recovery need a fresh profile: this one already has keys for `taken`. */}
+          {MODES.filter((m) => m !== mode && taken === undefined).map((m) => (
             <button
               key={m}
               type="button"

@@ -25,7 +25,7 @@ export const strings = {
 
     'nameTaken.title': 'The name “{name}” is taken',
     'nameTaken.lead':
-      'Someone already has an account called “{name}” on this relay, so this device cannot use it. Pick another name. If the account is yours, link this device to it from one of your devices, or recover it with its recovery code.',
+      'Someone already has an account called “{name}” on this relay, so this profile cannot use it. Pick another name. If the account is yours, open a new profile and link it to the account from one of your devices, or recover the account there with its recovery code.',
     'nameTaken.newName': 'Another user name',
     'nameTaken.submit': 'Use this name',
 
@@ -103,7 +103,7 @@ export const strings = {
 
     'nameTaken.title': 'Имя «{name}» занято',
     'nameTaken.lead':
-      'На этом ретрансляторе уже есть учётная запись «{name}», поэтому это устройство не может её использовать. Выберите другое имя. Если учётная запись ваша, привяжите к ней это устройство с одного из ваших устройств или восстановите её кодом восстановления.',
+      'На этом ретрансляторе уже есть учётная запись «{name}», поэтому этот профиль не может её использовать. Выберите другое имя. Если учётная запись ваша, откройте новый профиль и привяжите его к ней с одного из ваших устройств или восстановите там учётную запись кодом восстановления.',
     'nameTaken.newName': 'Другое имя пользователя',
     'nameTaken.submit': 'Взять это имя',
 
