@@ -257,6 +257,8 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
         }
         case 'devices':
           return await m.devices();
+        case 'notices':
+          return m.notices((p as Params<'notices'>).peer);
         case 'unlinkDevice':
           return await m.unlinkDevice((p as Params<'unlinkDevice'>).device);
         case 'updateFileSettings': {

@@ -169,11 +169,34 @@ describe('link requests', () => {
 });
 
 describe('identity changes', () => {
-  it('mark the contact until dismissed', () => {
+  /** Whether the chat with `peer` shows the notice (as IdentityNotice decides). */
+  const shows = (store: StrataStore, peer: string) => {
+    const s = store.getState();
+    return (s.identityChanges[peer] ?? 0) > (s.identityDismissed[peer] ?? 0);
+  };
+
+  it('mark the contact until dismissed, and again for a later change', () => {
     const { store } = ready(() => null);
-    store.getState().onEvent({ type: 'identity-changed', user: 'bob', fingerprint: 'eeee' });
-    expect(store.getState().identityChanges['bob']).toBeTypeOf('number');
+    store.getState().onIdentityChanged('bob', 1000);
+    expect(shows(store, 'bob')).toBe(true);
     store.getState().dismissIdentityChange('bob');
-    expect(store.getState().identityChanges['bob']).toBeUndefined();
+    expect(shows(store, 'bob')).toBe(false);
+    store.getState().onEvent({ type: 'identity-changed', user: 'bob', fingerprint: 'eeee' });
+    expect(shows(store, 'bob')).toBe(true);
+    expect(shows(store, 'carol')).toBe(false);
+  });
+
+  it('come from the conversation’s notices too, kept while no window was open', async () => {
+    const { store, calls } = ready((method) => {
+      if (method === 'notices') return [{ at: 500, kind: 'identity-changed', fingerprint: 'ffff' }];
+      throw new Error(`unexpected ${method}`);
+    });
+    await store.getState().loadNotices('bob');
+    expect(calls).toEqual([{ method: 'notices', params: { peer: 'bob' } }]);
+    expect(shows(store, 'bob')).toBe(true);
+    store.getState().dismissIdentityChange('bob');
+    // Opening the chat again asks again; the same change stays closed.
+    await store.getState().loadNotices('bob');
+    expect(shows(store, 'bob')).toBe(false);
   });
 });

@@ -13,8 +13,10 @@ export interface AccountSlice {
   recoveryCode: string | null;
   /** New devices asking to join, oldest first; each waits for Accept or Decline. */
   linkRequests: LinkRequestView[];
-  /** Contacts whose account identity changed while this window was open, with when. */
+  /** When each contact's account identity last changed, as far as this window knows. */
   identityChanges: Record<string, number>;
+  /** The change (its time) the user closed the notice of, per contact. */
+  identityDismissed: Record<string, number>;
 
   /**
    * Asks the host for the account (and the pending recovery code, if one waits). Never throws:
@@ -26,7 +28,9 @@ export interface AccountSlice {
   acknowledgeRecoveryCode(): Promise<void>;
   onLinkRequest(request: LinkRequestView): void;
   answerLink(device: number, accept: boolean): Promise<void>;
-  onIdentityChanged(user: string): void;
+  onIdentityChanged(user: string, at?: number): void;
+  /** Asks the host for a conversation's notices (changes seen while no window was open too). */
+  loadNotices(peer: string): Promise<void>;
   dismissIdentityChange(user: string): void;
   /** A fresh profile joins the account whose device shows `code`; throws ApiError. */
   linkDevice(code: string, relayUrl: string): Promise<void>;
@@ -56,6 +60,7 @@ export const createAccountSlice: Slice<AccountSlice> = () => (set, get) => {
     recoveryCode: null,
     linkRequests: [],
     identityChanges: {},
+    identityDismissed: {},
 
     async loadAccount(given) {
       const client = given ?? get().client();
@@ -76,7 +81,7 @@ export const createAccountSlice: Slice<AccountSlice> = () => (set, get) => {
       set({
         account,
         ...(account.recoveryCodePending ? {} : { recoveryCode: null }),
-        ...(otherUser ? { linkRequests: [], identityChanges: {} } : {}),
+        ...(otherUser ? { linkRequests: [], identityChanges: {}, identityDismissed: {} } : {}),
       });
       if (account.recoveryCodePending) fetchRecoveryCode(client ?? get().client());
     },
@@ -98,15 +103,32 @@ export const createAccountSlice: Slice<AccountSlice> = () => (set, get) => {
       set((s) => ({ linkRequests: s.linkRequests.filter((r) => r.device !== device) }));
     },
 
-    onIdentityChanged(user) {
-      set((s) => ({ identityChanges: { ...s.identityChanges, [user]: Date.now() } }));
+    onIdentityChanged(user, at = Date.now()) {
+      set((s) => ({
+        identityChanges: {
+          ...s.identityChanges,
+          [user]: Math.max(at, s.identityChanges[user] ?? 0),
+        },
+      }));
+    },
+
+    async loadNotices(peer) {
+      const client = get().client();
+      if (client === null) return;
+      let notices;
+      try {
+        notices = await client.call('notices', { peer });
+      } catch {
+        return; // the notice shows with the next change, or when the chat opens again
+      }
+      const last = notices.at(-1);
+      if (last !== undefined) get().onIdentityChanged(peer, last.at);
     },
 
     dismissIdentityChange(user) {
-      set((s) => {
-        const { [user]: _gone, ...rest } = s.identityChanges;
-        return { identityChanges: rest };
-      });
+      set((s) => ({
+        identityDismissed: { ...s.identityDismissed, [user]: s.identityChanges[user] ?? 0 },
+      }));
     },
 
     async linkDevice(code, relayUrl) {
