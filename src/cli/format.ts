@@ -1,6 +1,6 @@
-// What the CLI prints: message and file lines (plain and `--json`) and the progress line
-// of send-file on a terminal.
-import type { MessageView } from '../shared/api.ts';
+// What the CLI prints: message and file lines (plain and `--json`), the account's devices and
+// notices, and the progress line of send-file on a terminal.
+import type { DeviceView, MessageView } from '../shared/api.ts';
 import { formatBytes } from '../core/files/disk.ts';
 
 /** One line of `listen --json` (the format the README documents). */
@@ -31,6 +31,43 @@ export function fileJson(v: MessageView): string {
     error: f.state === 'failed',
     ...(f.state === 'failed' ? { reason: f.error } : {}),
   });
+}
+
+/** One line of `devices --json` (the format the README documents). */
+export function deviceJson(d: DeviceView): string {
+  return JSON.stringify({
+    device: d.device,
+    name: d.name,
+    current: d.current,
+    online: d.online,
+    lastSeen: d.lastSeen,
+    added: d.added,
+  });
+}
+
+const isoMinute = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
+
+export function deviceLine(d: DeviceView): string {
+  const state = d.current
+    ? 'this device'
+    : d.online
+      ? 'online'
+      : d.lastSeen > 0
+        ? `last seen ${isoMinute(d.lastSeen)}`
+        : 'never seen';
+  return `${d.device}  ${d.name}  (${state}; added ${isoMinute(d.added)})`;
+}
+
+/** A contact's account identity changed: `listen` prints it as a notice. */
+export function identityNoticeJson(user: string, fingerprint: string | null): string {
+  return JSON.stringify({ type: 'notice', kind: 'identity-changed', user, fingerprint });
+}
+
+export function identityNoticeLine(user: string, fingerprint: string | null): string {
+  return (
+    `notice: ${user}'s account identity changed (recovered, or a new account of that name)` +
+    (fingerprint ? `; its fingerprint is now ${fingerprint}` : '')
+  );
 }
 
 function fileBody(v: MessageView): string {

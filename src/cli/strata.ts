@@ -1,5 +1,7 @@
 // `strata`: the command-line client. Same engine, same profile format as the desktop app.
 //   strata --profile DIR --relay URL login NAME
+//   strata --profile DIR --relay URL link-code [--timeout S] | link CODE [--name NAME]
+//   strata --profile DIR --relay URL devices [--json] | unlink DEVICE | recover NAME CODE
 //   strata --profile DIR --relay URL send USER TEXT [--wait sent|delivered]
 //   strata --profile DIR --relay URL send-file USER PATH [--wait sent|delivered]
 //   strata --profile DIR --relay URL listen [--json] [--for SECONDS] [--downloads DIR]
@@ -15,7 +17,15 @@ import { formatBytes } from '../core/files/disk.ts';
 import { Host } from '../core/host/host.ts';
 import { startWebServer, WebServerError } from '../core/host/web-server.ts';
 import { Messenger, MessengerError } from '../core/messenger.ts';
-import { ProgressMeter, fileJson, messageJson, messageLine } from './format.ts';
+import {
+  ProgressMeter,
+  fileJson,
+  identityNoticeJson,
+  identityNoticeLine,
+  messageJson,
+  messageLine,
+} from './format.ts';
+import * as account from './account-commands.ts';
 import { readArgs, tokenConfig, type OptionTypes } from '../shared/args.ts';
 import { untilStopped, watchOutput } from './stdio.ts';
 
@@ -27,7 +37,16 @@ export const EXIT = { ok: 0, usage: 2, unreachable: 3, failed: 4, refused: 5, ti
 const HELP = `Usage: strata --profile DIR [--relay URL] COMMAND [ARGS] [OPTIONS]
 
 Commands:
-  login NAME              create the profile for user NAME (checks the relay is reachable)
+  login NAME              create the profile for user NAME; on a fresh profile this creates
+                          the account on the relay and prints its recovery code, once
+                          (exit 5 if the name is taken: log in under another name)
+  link-code               print a one-time code on its own line and wait (--timeout, default
+                          600 s) for a new device to type it; that device joins the account
+  link CODE               on a fresh profile: join the account whose device shows CODE
+  devices                 list the account's devices
+  unlink DEVICE           remove a device from the account; it is refused from then on
+  recover NAME CODE       on a fresh profile: take account NAME back with its recovery code
+                          (new keys; its other devices are removed); prints the new code
   send USER TEXT          send a text message; exits once the relay holds it
   send-file USER PATH     send a file; exits once the relay holds all of it (progress on
                           stderr when it is a terminal); resumes on the next start if cut
@@ -41,7 +60,9 @@ Options:
   --relay URL             the relay, e.g. ws://127.0.0.1:7000/ (default $STRATA_RELAY)
   --wait sent|delivered   send, send-file: wait until the relay holds it (default) or the
                           peer has it (for a file: received and its SHA-256 checked)
-  --json                  listen, history: one JSON object per line
+  --json                  listen, history, devices: one JSON object per line
+  --name NAME             link, recover: what the account's device list calls this device
+                          (default: "Strata CLI on <hostname>")
   --for SECONDS           listen: stop after this long (default: until Ctrl+C)
   --downloads DIR         listen, web: save received files in DIR (saved in the profile;
                           default: the system's Downloads/Strata)
@@ -101,6 +122,7 @@ const OPTIONS: OptionTypes = {
   bind: 'string',
   token: 'string',
   downloads: 'string',
+  name: 'string',
   json: 'boolean',
   help: 'boolean',
 };
@@ -199,6 +221,11 @@ export async function main(
     'send-file': 2,
     listen: 0,
     history: 1,
+    'link-code': 0,
+    link: 1,
+    devices: 0,
+    unlink: 1,
+    recover: 2,
   };
   if (!(args.command in expected)) {
     err.write(`strata: unknown command "${args.command}" (see --help)\n`);
@@ -207,6 +234,25 @@ export async function main(
   if (args.positional.length !== expected[args.command]) {
     err.write(`strata: ${args.command} takes ${expected[args.command]} argument(s) (see --help)\n`);
     return EXIT.usage;
+  }
+  const name = args.flags.get('name');
+  if (name !== undefined && args.command !== 'link' && args.command !== 'recover') {
+    err.write('strata: --name goes with link or recover\n');
+    return EXIT.usage;
+  }
+  if (args.command === 'link' || args.command === 'recover') {
+    let seconds: number | undefined;
+    try {
+      seconds = intFlag(args, 'timeout');
+    } catch (e) {
+      err.write(`strata: ${(e as Error).message}\n`);
+      return EXIT.usage;
+    }
+    const join = { profileDir: profile, relayUrl: relay!, deviceName: name as string, seconds };
+    const [first, second] = args.positional as [string, string];
+    return args.command === 'link'
+      ? account.link(join, first, out, err)
+      : account.recover(join, first, second, out, err);
   }
   let timeout: number;
   let m: Messenger;
@@ -229,6 +275,7 @@ export async function main(
       profileDir: profile,
       relayUrl: relay ?? '',
       ...(args.command === 'login' ? { user: args.positional[0]! } : {}),
+      deviceName: account.cliDeviceName(),
       settings: settingsFrom(args),
     });
   } catch (e) {
@@ -266,14 +313,31 @@ export async function main(
       return EXIT.ok;
     }
     m.start();
-    if (!(await waitFor(m, () => m.online, timeout))) {
+    const reached = await account.connected(m, timeout);
+    if (reached === 'timeout') {
       err.write(`strata: cannot reach the relay at ${relay}\n`);
       return EXIT.unreachable;
+    }
+    if (reached !== 'online') {
+      err.write(`strata: ${reached}\n`);
+      return EXIT.refused;
     }
     switch (args.command) {
       case 'login':
         out.write(`logged in as ${m.user} (device ${m.device}) at ${relay}\n`);
+        account.showRecoveryCode(m, out);
         return EXIT.ok;
+      case 'link-code':
+        return await account.linkCode(
+          m,
+          intFlag(args, 'timeout') ?? account.LINK_CODE_WAIT_S,
+          out,
+          err,
+        );
+      case 'devices':
+        return await account.devices(m, args.flags.has('json'), out);
+      case 'unlink':
+        return await account.unlink(m, args.positional[0]!, out, err);
       case 'send':
         try {
           return await send(m, args, timeout, out, err);
@@ -502,6 +566,10 @@ async function listen(
   };
   m.on('event', (e) => {
     if (e.type === 'message') show(e.message);
+    if (e.type === 'identity-changed') {
+      const notice = json ? identityNoticeJson : identityNoticeLine;
+      out.write(notice(e.user, e.fingerprint) + '\n');
+    }
   });
   // Printing is its whole job: it ends when its reader goes away.
   await untilStopped(seconds, outputGone);

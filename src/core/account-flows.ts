@@ -32,6 +32,8 @@ export interface JoinOptions {
 export interface LinkOptions extends JoinOptions {
   /** The code another device of the account shows. */
   code: string;
+  /** How long to wait for that device's yes (default: as long as a code lives). */
+  waitMs?: number;
 }
 
 export interface RecoverOptions extends JoinOptions {
@@ -55,7 +57,7 @@ export async function linkProfile(o: LinkOptions): Promise<{ user: string; devic
       (challenge) => linkHello(code, device, deviceKey, deviceName, challenge),
       // The other device's user has to say yes: the relay holds the link open for as long as
       // the code lives.
-      LINK_CODE_TTL_MS,
+      o.waitMs ?? LINK_CODE_TTL_MS,
       (conn, done) => {
         conn.on('frame', (frame) => {
           if (frame.type !== 'account') return;

@@ -1,0 +1,179 @@
+// The CLI's account commands: what login says about a new account (its recovery code, once)
+// or a refused one, link-code and link, devices and unlink, and recover.
+import { hostname } from 'node:os';
+import type { AccountState, MessengerEvent } from '../shared/api.ts';
+import { LINK_CODE_TTL_MS } from '../shared/protocol/account.ts';
+import { Messenger, MessengerError } from '../core/messenger.ts';
+import { deviceJson, deviceLine } from './format.ts';
+
+/** The same exit codes as strata.ts. */
+const EXIT = { ok: 0, usage: 2, unreachable: 3, failed: 4, refused: 5, timeout: 6 } as const;
+
+type Out = NodeJS.WritableStream;
+
+/** What the account's device list calls this CLI when its profile is made. */
+export function cliDeviceName(): string {
+  return `Strata CLI on ${hostname()}`.slice(0, 64).trim();
+}
+
+const REFUSED: ReadonlySet<AccountState> = new Set(['name-taken', 'removed', 'unknown']);
+
+/**
+ * Waits until the engine is online ('online'), the relay refused this device for good (the
+ * reason, as the engine says it), or `seconds` passed ('timeout').
+ */
+export function connected(m: Messenger, seconds: number): Promise<string> {
+  return new Promise((resolve) => {
+    if (m.online) return resolve('online');
+    let refused = false;
+    const finish = (result: string) => {
+      clearTimeout(timer);
+      m.off('event', on);
+      resolve(result);
+    };
+    const on = (e: MessengerEvent) => {
+      if (e.type === 'account' && REFUSED.has(e.account.state)) refused = true;
+      else if (e.type === 'connection' && e.state === 'online') finish('online');
+      else if (e.type === 'connection' && e.state === 'offline' && refused) {
+        finish(e.detail ?? 'the relay refused this device');
+      }
+    };
+    const timer = setTimeout(() => finish('timeout'), seconds * 1000);
+    m.on('event', on);
+  });
+}
+
+/** After login: a new account's recovery code, printed once. */
+export function showRecoveryCode(m: Messenger, out: Out): void {
+  const code = m.pendingRecoveryCode();
+  if (code === null) return;
+  out.write(
+    `account ${m.user} created. Your recovery code (shown only now; keep it somewhere safe,\n` +
+      `it takes the account back if you lose this device: strata recover ${m.user} CODE):\n` +
+      `${code}\n`,
+  );
+  m.acknowledgeRecoveryCode();
+}
+
+/** link-code: prints a code on its own line, lets in the device that types it. */
+export async function linkCode(m: Messenger, seconds: number, out: Out, err: Out): Promise<number> {
+  const { code, expiresAt } = await m.createLinkCode();
+  out.write(`${code}\n`);
+  err.write(
+    `strata: type this code on the new device (strata link ${code}); it works once, ` +
+      `until ${new Date(expiresAt).toISOString().slice(11, 19)} UTC\n`,
+  );
+  const request = await new Promise<MessengerEvent | null>((resolve) => {
+    const timer = setTimeout(() => {
+      m.off('event', on);
+      resolve(null);
+    }, seconds * 1000);
+    const on = (e: MessengerEvent) => {
+      if (e.type !== 'link-request') return;
+      clearTimeout(timer);
+      m.off('event', on);
+      resolve(e);
+    };
+    m.on('event', on);
+  });
+  if (request === null || request.type !== 'link-request') {
+    err.write(`strata: no device used the code within ${seconds} s\n`);
+    return EXIT.timeout;
+  }
+  // The engine has checked the new device's MAC: it was given this code. Typing the code on
+  // the new device is the user's yes.
+  const joined = await m.answerLink(request.request.device, true);
+  out.write(
+    `linked device ${joined!.device} "${joined!.name}" (key ${request.request.fingerprint})\n`,
+  );
+  return EXIT.ok;
+}
+
+export async function devices(m: Messenger, json: boolean, out: Out): Promise<number> {
+  for (const d of await m.devices()) out.write((json ? deviceJson(d) : deviceLine(d)) + '\n');
+  return EXIT.ok;
+}
+
+export async function unlink(m: Messenger, arg: string, out: Out, err: Out): Promise<number> {
+  if (!/^\d+$/.test(arg)) {
+    err.write(`strata: unlink takes a device number (see strata devices)\n`);
+    return EXIT.usage;
+  }
+  const device = Number(arg);
+  try {
+    await m.unlinkDevice(device);
+  } catch (e) {
+    if (!(e instanceof MessengerError)) throw e;
+    err.write(`strata: ${e.message}\n`);
+    return EXIT.failed;
+  }
+  out.write(
+    device === m.device
+      ? `removed this device (${device}) from ${m.user}'s account\n`
+      : `removed device ${device} from ${m.user}'s account; it is refused from now on\n`,
+  );
+  return EXIT.ok;
+}
+
+export interface JoinArgs {
+  profileDir: string;
+  relayUrl: string;
+  deviceName: string | undefined;
+  /** link: how long to wait for the other device's yes. */
+  seconds: number | undefined;
+}
+
+/** link CODE: a fresh profile joins the account whose device shows the code. */
+export async function link(a: JoinArgs, code: string, out: Out, err: Out): Promise<number> {
+  return join(err, async () => {
+    const waited = a.seconds === undefined ? {} : { waitMs: a.seconds * 1000 };
+    const { user, device } = await Messenger.link({
+      profileDir: a.profileDir,
+      relayUrl: a.relayUrl,
+      code,
+      deviceName: a.deviceName ?? cliDeviceName(),
+      ...waited,
+    });
+    out.write(`linked to ${user}'s account as device ${device}\n`);
+  });
+}
+
+/** recover NAME CODE: a fresh profile takes the account back; prints the new recovery code. */
+export async function recover(
+  a: JoinArgs,
+  user: string,
+  code: string,
+  out: Out,
+  err: Out,
+): Promise<number> {
+  return join(err, async () => {
+    const { device } = await Messenger.recover({
+      profileDir: a.profileDir,
+      relayUrl: a.relayUrl,
+      user,
+      code,
+      deviceName: a.deviceName ?? cliDeviceName(),
+    });
+    out.write(`recovered ${user}'s account as device ${device}; its other devices are removed\n`);
+    const m = Messenger.open({ profileDir: a.profileDir, relayUrl: a.relayUrl });
+    try {
+      showRecoveryCode(m, out);
+    } finally {
+      await m.close();
+    }
+  });
+}
+
+async function join(err: Out, run: () => Promise<void>): Promise<number> {
+  try {
+    await run();
+    return EXIT.ok;
+  } catch (e) {
+    if (!(e instanceof MessengerError)) throw e;
+    err.write(`strata: ${e.message}\n`);
+    return EXIT.refused;
+  }
+}
+
+/** How long link-code waits for a device by default: as long as the code lives. */
+export const LINK_CODE_WAIT_S = LINK_CODE_TTL_MS / 1000;
