@@ -73,6 +73,18 @@ export async function expectOnline(page: Page, peer: string): Promise<void> {
   await expect(contact(page, peer)).toHaveAttribute('data-presence', 'online');
 }
 
+/**
+ * Two people about to chat each make sure the other shows online. The relay shows a user's
+ * presence only to those who share a conversation with them or follow each other, so both
+ * follow first (as two people adding each other would), then both wait.
+ */
+export async function meet(a: Page, aPeer: string, b: Page, bPeer: string): Promise<void> {
+  await follow(a, aPeer);
+  await follow(b, bPeer);
+  await expectOnline(a, aPeer);
+  await expectOnline(b, bPeer);
+}
+
 /** Types `name` in search and starts a chat with it (the relay says whether it exists). */
 export async function startChat(page: Page, name: string): Promise<void> {
   await page.getByTestId('contact-search').fill(name);
