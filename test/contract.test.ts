@@ -9,19 +9,20 @@ import { join } from 'node:path';
 import { Host } from '../src/core/host/host.ts';
 import type { MessageView } from '../src/shared/api.ts';
 import { PREVIEW_MAX_BYTES } from '../src/shared/preview.ts';
-import { CARRIERS, Events, apiError, type Instance } from './helpers/carriers.ts';
+import { CARRIERS, Events, apiError, registered, type Instance } from './helpers/carriers.ts';
 import { TestEngine } from './helpers/engine.ts';
 import { ADMIN_TOKEN, startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
 
-let relay: RelayProcess;
-beforeAll(async () => {
-  relay = await startRelay();
-});
-afterAll(async () => {
-  await relay.stop();
-});
-
 describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) => {
+  // A relay per carrier: a name belongs to the first account that takes it, and both carriers
+  // log in as the same people.
+  let relay: RelayProcess;
+  beforeAll(async () => {
+    relay = await startRelay();
+  });
+  afterAll(async () => {
+    await relay.stop();
+  });
   const open: Instance[] = [];
   const engines: TestEngine[] = [];
   afterEach(async () => {
@@ -92,8 +93,10 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     await events.until((e) => (e.type === 'session' && e.session.user === 'alice') || undefined);
     await events.until((e) => (e.type === 'connection' && e.state === 'online') || undefined);
 
-    // Presence: alice asks the relay for bob, who exists and is online, and for a name nobody
-    // has used; she then hears of bob, and does not list herself.
+    // Presence: alice asks the relay for bob, who exists and is online (and follows her: the
+    // relay shows presence only to those who follow each other or share a conversation), and
+    // for a name nobody has used; she then hears of bob, and does not list herself.
+    await bob.m.lookup('alice');
     expect(await alice.api.call('lookupUser', { user: 'bob' })).toEqual({
       user: 'bob',
       exists: true,
@@ -210,7 +213,7 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
   });
 
   it('sets the burst loss model, its parameters and the bit-error burst length on the relay', async () => {
-    const { api } = await instance({ relayUrl: relay.url, user: 'frank' });
+    const { api } = await instance({ relayUrl: relay.url, user: 'fran' });
     const channel = await api.call('setChannel', {
       token: ADMIN_TOKEN,
       patch: { lossModel: 'gilbert-elliott', geGoodToBad: 0.05, geBadToGood: 0.2, burstBits: 9 },
@@ -240,18 +243,18 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
   });
 
   it('resets the network counters of one chat or of all', async () => {
-    await peer('bob');
+    await peer('bruno');
     const { api } = await instance({ relayUrl: relay.url, user: 'iris' });
     const events = new Events(api);
-    const sent = await api.call('send', { to: 'bob', text: 'count me' });
+    const sent = await api.call('send', { to: 'bruno', text: 'count me' });
     await events.until(
       (e) =>
         (e.type === 'message' && e.message.key === sent.key && e.message.status === 'delivered') ||
         undefined,
     );
-    expect((await api.call('network', { peer: 'bob' })).stats.segmentsSent).toBe(1);
-    expect(await api.call('resetNetwork', { peer: 'bob' })).toBeNull();
-    const after = await api.call('network', { peer: 'bob' });
+    expect((await api.call('network', { peer: 'bruno' })).stats.segmentsSent).toBe(1);
+    expect(await api.call('resetNetwork', { peer: 'bruno' })).toBeNull();
+    const after = await api.call('network', { peer: 'bruno' });
     expect(after.stats).toMatchObject({ segmentsSent: 0, segmentsAcked: 0, bytesSent: 0 });
     expect(after.log).toEqual([]);
     expect(await api.call('resetNetwork', {})).toBeNull();
@@ -260,17 +263,17 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
   });
 
   it('sends a file by path, controls it, and refuses what a renderer may not do with files', async () => {
-    const bob = await peer('bob');
+    const bob = await peer('bill');
     const { api, host } = await instance({ relayUrl: relay.url, user: 'hana' });
     const events = new Events(api);
     const dir = tempDir('strata-src-');
     const path = join(dir, 'notes.txt');
     writeFileSync(path, 'the relay address is on the whiteboard\n');
     // Without the carrier's say-so (the user picked this file), no path is sent.
-    const unpicked = await apiError(api.call('sendFile', { to: 'bob', path }));
+    const unpicked = await apiError(api.call('sendFile', { to: 'bill', path }));
     expect(unpicked).toMatchObject({ code: 'forbidden' });
     host.pathPolicy = (p) => p.startsWith(dir);
-    const sent = await api.call('sendFile', { to: 'bob', path });
+    const sent = await api.call('sendFile', { to: 'bill', path });
     expect(sent.file).toMatchObject({ name: 'notes.txt', type: 'text/plain', state: 'sending' });
     await events.until(
       (e) =>
@@ -281,12 +284,12 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     expect(readFileSync(bob.m.message(sent.key)!.file!.path!, 'utf8')).toMatch(/whiteboard/);
 
     expect(await api.call('controlFile', { key: sent.key, action: 'pause' })).toBe(false);
-    const both = await apiError(api.call('sendFile', { to: 'bob' }));
+    const both = await apiError(api.call('sendFile', { to: 'bill' }));
     expect(both).toMatchObject({
       code: 'invalid',
       message: expect.stringMatching(/path .* upload/),
     });
-    const missing = await apiError(api.call('sendFile', { to: 'bob', path: join(dir, 'gone') }));
+    const missing = await apiError(api.call('sendFile', { to: 'bill', path: join(dir, 'gone') }));
     expect(missing.message).toMatch(/no such file/);
     // No opener is wired here (as in the browser host): opening is refused, not attempted.
     expect((await apiError(api.call('openFile', { key: sent.key }))).code).toBe('invalid');
@@ -300,8 +303,9 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
   });
 
   it('previews a finished image as data, and nothing else', async () => {
-    const bob = await peer('bob');
+    const bob = await peer('boris');
     const { api } = await instance({ relayUrl: relay.url, user: 'ines' });
+    await registered(api);
     const dir = tempDir('strata-src-');
     // A PNG signature and then bytes: the media type is sniffed from them, so a small
     // one and one just over the preview limit are both images.
@@ -346,7 +350,7 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     );
     expect(bad.code).toBe('invalid');
     // Remembering the relay at login keeps what else the profile remembers.
-    await first.api.call('login', { user: 'hana', relayUrl: relay.url });
+    await first.api.call('login', { user: 'hanne', relayUrl: relay.url });
     await first.close();
     open.splice(open.indexOf(first), 1);
 

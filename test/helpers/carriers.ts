@@ -96,3 +96,15 @@ export async function apiError(p: Promise<unknown>): Promise<ApiError> {
   }
   throw new Error('expected the call to fail');
 }
+
+/**
+ * Resolves once the instance's account is registered on the relay: before that, its name is
+ * unknown there and a message to it is refused.
+ */
+export async function registered(api: StrataApi): Promise<void> {
+  const events = new Events(api);
+  if ((await api.call('account', {}))?.state === 'registered') return;
+  await events.until((e) =>
+    e.type === 'account' && e.account.state === 'registered' ? true : undefined,
+  );
+}
