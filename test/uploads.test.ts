@@ -14,7 +14,7 @@ import {
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { Host } from '../src/core/host/host.ts';
 import { UploadError, Uploads } from '../src/core/host/uploads.ts';
@@ -47,14 +47,14 @@ interface Browser {
 
 let relay: RelayProcess;
 const cleanup: (() => Promise<unknown>)[] = [];
-beforeAll(async () => {
+// A relay per test: a name belongs to the first account that takes it, and the tests log in as
+// the same people.
+beforeEach(async () => {
   relay = await startRelay();
-});
-afterAll(async () => {
-  await relay.stop();
 });
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
+  await relay.stop();
 });
 
 /** A browser host for user (logged in), with a page's API client connected to it. */
