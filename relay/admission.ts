@@ -14,6 +14,7 @@ import {
 import type { RelayCounters } from './counters.ts';
 import type { Logger } from './log.ts';
 import type { RelayOptions } from './options.ts';
+import type { HelloOutcome } from './accounts.ts';
 import type { Router } from './routing.ts';
 import { Session } from './session.ts';
 
@@ -24,6 +25,7 @@ const FROM_CLIENT: ReadonlySet<FrameTypeName> = new Set([
   'typing',
   'receipt',
   'watch',
+  'account',
 ]);
 /** Protocol violations tolerated within STRIKE_WINDOW_MS before the connection is closed. */
 const MAX_STRIKES = 20;
@@ -34,6 +36,10 @@ export const CLOSE = RELAY_CLOSE_CODES;
 
 /** What the relay does with a connection once it is admitted. */
 export interface AdmissionHost {
+  /** A connection opened: the relay sends it its challenge (accounts.ts). */
+  greet(s: Session): void;
+  /** Checks a hello (accounts.ts) before anything is spent on it. */
+  hello(s: Session, hello: HelloFrame): HelloOutcome;
   /** A hello was accepted: the connection is open as `s.user`/`s.device`. */
   opened(s: Session): void;
   /** A frame from an open connection, checked: decoded, allowed, its own, within the rate. */
@@ -81,6 +87,7 @@ export class Admission {
     this.router.sessions.add(s);
     this.count.connections();
     this.log.debug(`connection ${s.label} opened (protocol upgrade to websocket)`);
+    this.host.greet(s);
     const helloTimer = setTimeout(() => {
       if (s.state === 'greeting') this.closeSession(s, CLOSE.policy, 'no hello received in time');
     }, o.helloTimeoutMs);
@@ -115,6 +122,19 @@ export class Admission {
     if (s.state === 'closed' || s.ws.readyState !== s.ws.OPEN) return;
     this.log.info(`closing ${s.label}: ${reason}`);
     s.ws.close(code, reason);
+  }
+
+  /**
+   * Ends a connection at once (its device was removed, its link is done): nothing more is
+   * routed to it, and its watchers hear it left now rather than at its close.
+   */
+  evict(s: Session, code: ErrorCodeName | null, text: string, closeCode: number): void {
+    if (code) this.router.sendError(s, code, 0, text);
+    this.closeSession(s, closeCode, text);
+    const wasOpen = s.state === 'open';
+    s.state = 'closed';
+    this.router.sessions.delete(s);
+    if (wasOpen) this.host.left(s, this.router.leave(s));
   }
 
   /** Answers a bad frame with an error and a strike. */
@@ -163,6 +183,10 @@ export class Admission {
       this.onHello(s, frame);
       return;
     }
+    if (s.state === 'linking') {
+      this.reject(s, 'notAuthenticated', 'linking', 'this connection waits for its link', 0);
+      return;
+    }
     if (!FROM_CLIENT.has(frame.type)) {
       this.reject(s, 'notAllowed', 'not-allowed', `clients may not send ${frame.type} frames`, 0);
       return;
@@ -183,9 +207,20 @@ export class Admission {
   }
 
   private onHello(s: Session, hello: HelloFrame): void {
-    if (hello.auth.scheme !== 'none') {
-      this.reject(s, 'badHello', 'bad-hello', 'unsupported authentication scheme', 0);
-      this.closeSession(s, CLOSE.policy, 'bad hello');
+    const outcome = this.host.hello(s, hello);
+    if (outcome.ok === 'linking') {
+      s.state = 'linking';
+      this.log.info(`link hello ${s.label} from ${s.remote} (device ${hello.fromDevice})`);
+      return;
+    }
+    if (!outcome.ok) {
+      this.log.info(
+        `hello refused ${s.label} as ${hello.from}/${hello.fromDevice}: ${outcome.text}`,
+      );
+      this.router.sendError(s, outcome.code, 0, outcome.text);
+      this.closeSession(s, CLOSE.policy, outcome.reason);
+      // Nothing more this connection sends is read: it had its one try.
+      s.state = 'closed';
       return;
     }
     s.user = hello.from;

@@ -3,6 +3,10 @@
 // user asked for): it names them in watch frames, gets a snapshot of those names, then an
 // update whenever one of them comes or goes. Nobody is told of users they do not watch, and a
 // connect costs the relay the connecting user's watchers, never the number of users.
+// A watcher hears the truth only about users it shares a conversation with (a data frame has
+// passed between them, either way) or who watch it back; of anyone else it hears the
+// "unknown" entry, the same as for a name that does not exist, and no updates: the relay is
+// no directory of who is online.
 import {
   MAX_PRESENCE_ENTRIES,
   MAX_WATCHED_USERS,
@@ -25,12 +29,42 @@ export class Presence {
   private readonly watchers = new Map<string, Set<Session>>();
   /** Whom each connection watches. */
   private readonly watching = new Map<Session, Set<string>>();
+  /** Pairs of users who exchanged a data frame (pairKey), kept in the store as well. */
+  private readonly peers = new Set<string>();
 
   constructor(store: RelayStore, router: Router, safely: (what: string, fn: () => void) => void) {
     this.store = store;
     this.router = router;
     this.safely = safely;
     for (const u of store.users()) this.lastSeen.set(u.name, u.lastSeen);
+    for (const p of store.accounts.peers()) this.peers.add(pairKey(p.a, p.b));
+  }
+
+  /** Connections that watch `user`. */
+  watchersOf(user: string): ReadonlySet<Session> {
+    return this.watchers.get(user) ?? new Set();
+  }
+
+  /**
+   * A data frame passed from `a` to `b`: from now on each may see the other's presence.
+   * O(1) for a pair already known, which is every frame but a conversation's first.
+   */
+  exchanged(a: string, b: string): void {
+    const key = pairKey(a, b);
+    if (a === b || this.peers.has(key)) return;
+    this.peers.add(key);
+    this.safely('remembering a conversation', () => this.store.accounts.addPeers(a, b));
+    // Whoever of them watches the other hears the truth now.
+    this.notify(a);
+    this.notify(b);
+  }
+
+  /** Whether `viewer` may see `user`'s presence. */
+  private visible(viewer: string, user: string): boolean {
+    if (viewer === user || this.peers.has(pairKey(viewer, user))) return true;
+    // Mutual contacts: a device of `user` watches `viewer` (who asks because it watches `user`).
+    for (const w of this.watchers.get(viewer) ?? []) if (w.user === user) return true;
+    return false;
   }
 
   /** Whether `user` has ever connected to this relay. */
@@ -84,13 +118,17 @@ export class Presence {
       for (const user of [...list]) if (!names.has(user)) list.delete(user);
     }
     for (const user of names) {
+      const mutual = !list.has(user);
       list.add(user);
       let set = this.watchers.get(user);
       if (!set) this.watchers.set(user, (set = new Set()));
       set.add(s);
+      // A user who watched s.user and could not see it may now (mutual contacts).
+      if (mutual)
+        for (const w of this.watchers.get(s.user) ?? []) if (w.user === user) this.tell(w, s.user);
     }
     this.watching.set(s, list);
-    const entries = [...names].map((user) => this.entryOf(user));
+    const entries = [...names].map((user) => this.entryFor(s.user, user));
     for (let i = 0; i === 0 || i < entries.length; i += MAX_PRESENCE_ENTRIES) {
       this.router.sendControl(s, {
         type: 'presence',
@@ -116,25 +154,32 @@ export class Presence {
     if (set.size === 0) this.watchers.delete(user);
   }
 
-  /** A user's presence; a user who never connected has lastSeen 0. */
-  private entryOf(user: string): PresenceEntry {
+  /**
+   * `user`'s presence as `viewer` may see it; a user who never connected, or whom the viewer
+   * may not see, has lastSeen 0.
+   */
+  private entryFor(viewer: string, user: string): PresenceEntry {
+    if (!this.visible(viewer, user)) return { user, online: false, devices: 0, lastSeen: 0 };
     const devices = this.router.byUser.get(user)?.size ?? 0;
     return { user, online: devices > 0, devices, lastSeen: this.lastSeen.get(user) ?? 0 };
   }
 
-  /** Tells the watchers of `user` its presence now. */
+  /** Tells the watchers of `user` who may see it its presence now. */
   private notify(user: string): void {
-    const set = this.watchers.get(user);
-    if (!set) return;
-    const entry = this.entryOf(user);
-    for (const s of set) {
-      if (s.state !== 'open') continue;
-      this.router.sendControl(s, {
-        type: 'presence',
-        ...fromRelay(s),
-        kind: 'update',
-        entries: [entry],
-      });
-    }
+    for (const s of this.watchers.get(user) ?? []) this.tell(s, user);
   }
+
+  private tell(s: Session, user: string): void {
+    if (s.state !== 'open' || !this.visible(s.user, user)) return;
+    this.router.sendControl(s, {
+      type: 'presence',
+      ...fromRelay(s),
+      kind: 'update',
+      entries: [this.entryFor(s.user, user)],
+    });
+  }
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}\0${b}` : `${b}\0${a}`;
 }

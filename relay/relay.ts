@@ -1,13 +1,16 @@
 // The relay: the channel layer of Strata. This module is its server: the HTTP server and its
 // WebSocket upgrade, the metrics, and the modules that do the work, wired together:
-// admission.ts (connections, hello, limits), routing.ts (frames to devices, through the
+// admission.ts (connections, hello, limits), accounts.ts (who a hello may claim to be, and
+// the account frames), routing.ts (frames to devices, through the
 // channel emulator), offline-queue.ts (frames for devices away), custody.ts (the relay's
 // durable copy of every data frame) and presence.ts (who is online, and who hears of it).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { encodeAccountMessage } from '../src/shared/protocol/account.ts';
 import { MAX_WATCHED_USERS, type Frame } from '../src/shared/protocol/index.ts';
 import '../src/node/native-crc32.ts';
+import { Accounts } from './accounts.ts';
 import { Admission, CLOSE } from './admission.ts';
 import { ChannelEmulator } from './channel/emulator.ts';
 import { relayCounters, type RelayCounters } from './counters.ts';
@@ -20,9 +23,21 @@ import type { RelayOptions } from './options.ts';
 import { Presence } from './presence.ts';
 import { Router, fromRelay } from './routing.ts';
 import type { Session } from './session.ts';
+import { relayIdentity } from './relay-id.ts';
 import { RelayStore } from './store.ts';
 
 const EXPIRE_INTERVAL_MS = 60_000;
+
+/** What a relay may be given instead of making it itself. */
+export interface RelayDeps {
+  /**
+   * The relay's identity every hello signs (relay-id.ts): the TLS setup passes the SHA-256 of
+   * its certificate; without it, the id kept in the data folder.
+   */
+  relayId?: Uint8Array;
+  /** The accounts' clock (link codes expire by it); tests move it. */
+  now?: () => number;
+}
 
 export class Relay {
   readonly options: RelayOptions;
@@ -34,6 +49,9 @@ export class Relay {
   private readonly router: Router;
   private readonly admission: Admission;
   private readonly presence: Presence;
+  readonly accounts: Accounts;
+  /** The 32 bytes every hello to this relay signs. */
+  readonly relayId: Uint8Array;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
@@ -42,10 +60,20 @@ export class Relay {
   private readonly startedAt = Date.now();
   private readonly count: RelayCounters;
 
-  constructor(options: RelayOptions, log: Logger = createLogger(options.logLevel)) {
+  constructor(
+    options: RelayOptions,
+    log: Logger = createLogger(options.logLevel),
+    deps: RelayDeps = {},
+  ) {
     this.options = options;
     this.log = log;
     this.store = new RelayStore(options.dataDir, options.store);
+    try {
+      this.relayId = deps.relayId ?? relayIdentity(options.dataDir);
+    } catch (e) {
+      this.store.close();
+      throw e;
+    }
     this.channel = new ChannelEmulator(this.metrics, options.channel);
     this.count = relayCounters(this.metrics);
     const router = new Router(options, this.store, this.channel, log, this.count);
@@ -65,14 +93,44 @@ export class Relay {
       log,
       this.metrics,
     );
+    const now = deps.now ?? Date.now;
+    this.accounts = new Accounts(
+      this.store.accounts,
+      {
+        sessionsOf: (user, device = 0) => router.devicesOf(user, device, null),
+        send: (s, m) =>
+          router.sendControl(s, {
+            type: 'account',
+            ...fromRelay(s),
+            body: encodeAccountMessage(m),
+          }),
+        refuse: (s, code, text, strike) =>
+          strike
+            ? this.admission.reject(s, code, 'account-refused', text, 0)
+            : router.sendError(s, code, 0, text),
+        evict: (s, code, text, closeCode) => this.admission.evict(s, code, text, closeCode),
+        watchersOf: (user) => this.presence.watchersOf(user),
+        now,
+      },
+      this.relayId,
+      this.metrics,
+    );
     this.admission = new Admission(
       options,
       router,
       {
+        greet: (s) => this.greet(s),
+        hello: (s, hello) => this.accounts.hello(s, hello),
         opened: (s) => this.opened(s),
         frame: (s, frame, bytes) => this.onFrame(s, frame, bytes),
-        left: (s, gone) => this.presence.disconnected(s.user, gone, Date.now()),
-        closed: (s) => this.presence.closed(s),
+        left: (s, gone) => {
+          this.safely('recording the device last seen', () => this.accounts.seen(s, Date.now()));
+          this.presence.disconnected(s.user, gone, Date.now());
+        },
+        closed: (s) => {
+          this.accounts.closed(s);
+          this.presence.closed(s);
+        },
       },
       log,
       this.count,
@@ -183,9 +241,17 @@ export class Relay {
     this.store.close();
   }
 
+  /** A new connection: its challenge, which its hello must sign. */
+  private greet(s: Session): void {
+    const challenge = this.accounts.challenge();
+    s.challenge = challenge;
+    this.router.sendControl(s, { type: 'challenge', ...fromRelay(s), ...challenge });
+  }
+
   /** A device said hello: welcome it, tell its watchers, deliver what waited for it. */
   private opened(s: Session): void {
     const now = Date.now();
+    this.safely('recording the device last seen', () => this.accounts.seen(s, now));
     const queued = this.router.queue.waitingFor(s.user, s.device);
     this.router.sendControl(s, {
       type: 'welcome',
@@ -200,6 +266,10 @@ export class Relay {
 
   /** A checked frame from a client: routed, then seen by custody. */
   private onFrame(s: Session, frame: Frame, bytes: Uint8Array): void {
+    if (frame.type === 'account') {
+      this.accounts.frame(s, frame);
+      return;
+    }
     if (frame.type === 'watch') {
       if (!this.presence.watch(s, frame)) {
         this.count.rejected('watch-limit');
@@ -226,6 +296,7 @@ export class Relay {
     // Delivery never waits for the disk: custody follows the routing. A frame for a recipient
     // who is away cannot be acknowledged soon: custody writes it at once.
     if (frame.type === 'data' && routed !== 'refused') {
+      this.presence.exchanged(s.user, frame.to);
       this.custody.take(s, frame, bytes, routed === 'sent');
     } else if (frame.type === 'ack') this.custody.onAck(frame);
     else if (frame.type === 'receipt') this.custody.onReceipt(frame);

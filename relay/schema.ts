@@ -1,7 +1,7 @@
 // The relay database's schema: numbered migrations, run in order by RelayStore, each in a
 // transaction; PRAGMA user_version records how far a database has come.
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const MIGRATIONS: Record<number, string> = {
   1: `
@@ -56,5 +56,35 @@ export const MIGRATIONS: Record<number, string> = {
       PRIMARY KEY (sender, sender_device, recipient, message_id)
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX custody_released_by_age ON custody_released (released_at);
+  `,
+  // Accounts (docs/protocol.md, "Accounts"): a name bound to its identity key, the signed
+  // device list as its exact bytes, each device's key (a removed device keeps its row, so that
+  // its later hellos are told it was removed), and the pairs of users who have exchanged a
+  // frame (who may see whose presence).
+  4: `
+    CREATE TABLE accounts (
+      user TEXT PRIMARY KEY,
+      identity_key BLOB NOT NULL,
+      recovery_key BLOB NOT NULL,
+      device_list BLOB NOT NULL,
+      device_list_sig BLOB NOT NULL,
+      version INTEGER NOT NULL,
+      created INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE devices (
+      user TEXT NOT NULL,
+      device INTEGER NOT NULL,
+      key BLOB NOT NULL,
+      name TEXT NOT NULL,
+      added INTEGER NOT NULL,
+      last_seen INTEGER NOT NULL DEFAULT 0,
+      removed INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (user, device)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE peers (
+      a TEXT NOT NULL,
+      b TEXT NOT NULL,
+      PRIMARY KEY (a, b)
+    ) STRICT, WITHOUT ROWID;
   `,
 };

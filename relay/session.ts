@@ -1,8 +1,13 @@
 // One WebSocket connection to the relay: who it is (after its hello), how much the relay
 // has queued towards it, and which senders are paused until it catches up (backpressure).
 import type { WebSocket } from 'ws';
+import type { Challenge } from '../src/node/hello-proof.ts';
 
-export type SessionState = 'greeting' | 'open' | 'closed';
+/**
+ * `greeting`: waiting for the hello; `linking`: a link hello waits for the account's answer
+ * (docs/protocol.md, "Accounts"); `open`: said hello and was welcomed.
+ */
+export type SessionState = 'greeting' | 'linking' | 'open' | 'closed';
 
 export class Session {
   readonly id: number;
@@ -12,6 +17,8 @@ export class Session {
   user = '';
   device = 0;
   agent = '';
+  /** The challenge this connection's hello must sign; null once a hello has used it. */
+  challenge: Challenge | null = null;
   /** Bytes handed to the socket and not yet written out. */
   inFlight = 0;
   /** Bytes the channel holds back for this session (delay, jitter, rate). */

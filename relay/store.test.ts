@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeFrame } from '../src/shared/protocol/index.ts';
+import { SCHEMA_VERSION } from './schema.ts';
 import { sampleFrames } from '../src/shared/protocol/testing.ts';
 import {
   RelayStore,
@@ -283,10 +284,10 @@ describe('durability', () => {
   it('refuses a database written by a newer relay', () => {
     closeStore(openStore());
     const db = new Database(join(dir, 'relay.db'));
-    db.pragma('user_version = 4');
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     expect(() => openStore()).toThrow(
-      'relay database schema 4 is newer than this relay understands (3)',
+      `relay database schema ${SCHEMA_VERSION + 1} is newer than this relay understands (${SCHEMA_VERSION})`,
     );
   });
 });
@@ -719,7 +720,7 @@ describe('custody', () => {
     expect(store.holdBatch([row(1, 0)], 0)).toEqual(held(1));
     closeStore(store);
     const db = new Database(join(dir, 'relay.db'));
-    expect(db.pragma('user_version', { simple: true })).toBe(3);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
     // And it opens again without migrating twice.
     expect(segmentsOf(openStore())).toEqual([[1, 0]]);

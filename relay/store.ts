@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameTypeName } from '../src/shared/protocol/index.ts';
+import { AccountStore } from './account-store.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 import { checkpointInBackground, type BackgroundCheckpoints } from '../src/node/checkpoints.ts';
 
@@ -84,6 +85,8 @@ export class RelayStore {
   private custodyTotalFrames = 0;
   private readonly stmt;
   private checkpoints: BackgroundCheckpoints | null = null;
+  /** The accounts, in the same database (account-store.ts). */
+  readonly accounts: AccountStore;
 
   constructor(dataDir: string, limits: StoreLimits) {
     mkdirSync(dataDir, { recursive: true });
@@ -100,6 +103,7 @@ export class RelayStore {
       throw e;
     }
     this.checkpoints = checkpointInBackground(this.db, file);
+    this.accounts = new AccountStore(this.db);
     this.limits = limits;
     this.stmt = {
       upsertUser: this.db.prepare(

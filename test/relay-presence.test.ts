@@ -62,22 +62,33 @@ async function watch(
   return presenceFrames(c).filter((f) => f.kind === 'snapshot')[before]!.entries;
 }
 
+/** `from` sends `to` a data frame, which `to` receives: they share a conversation now. */
+async function converse(from: TestClient, to: TestClient): Promise<void> {
+  const before = to.dataFrames().length;
+  from.send(from.data(to.user, Date.now(), new Uint8Array([1])));
+  await to.until(() => to.dataFrames().length > before, 'the data frame');
+}
+
 describe('presence goes to watchers only', () => {
   it('a hello gets no list of users; a watch gets a snapshot of those named, then their joins and leaves', async () => {
     const { url } = await relayKnowing(50);
     const gina = await connect(url, 'gina');
-    const entries = await watch(gina, ['hank', 'user7']);
-    // Nothing about anyone before gina asked: the welcome, then the answer to her watch.
-    expect(gina.frames().map((f) => f.type)).toEqual(['welcome', 'presence']);
-    expect(entries).toEqual([
-      { user: 'hank', online: false, devices: 0, lastSeen: 0 },
-      { user: 'user7', online: false, devices: 0, lastSeen: 1_700_000_000_007 },
-    ]);
     const hank = await TestClient.connect(url, 'hank', 1);
+    await converse(hank, gina);
+    await hank.close();
+    const entries = await watch(gina, ['hank', 'user7']);
+    // Nothing about anyone before gina asked: the challenge and welcome, a frame from hank,
+    // then the answer to her watch.
+    expect(gina.frames().map((f) => f.type)).toEqual(['challenge', 'welcome', 'data', 'presence']);
+    expect(entries[0]).toMatchObject({ user: 'hank', online: false, devices: 0 });
+    expect(entries[0]!.lastSeen).toBeGreaterThan(Date.now() - 60_000);
+    // user7 was here, but gina shares no conversation with user7: the entry of nobody.
+    expect(entries[1]).toEqual({ user: 'user7', online: false, devices: 0, lastSeen: 0 });
+    const again = await TestClient.connect(url, 'hank', 1);
     await gina.waitFor(
       (f) => f.type === 'presence' && f.kind === 'update' && f.entries[0]?.online === true,
     );
-    await hank.close();
+    await again.close();
     const left = await gina.waitFor(
       (f) => f.type === 'presence' && f.kind === 'update' && f.entries[0]?.online === false,
     );
@@ -89,19 +100,27 @@ describe('presence goes to watchers only', () => {
   it('another user of the relay learns nothing of users it does not watch', async () => {
     const { url } = await relayKnowing(10);
     const gina = await connect(url, 'gina');
+    const hank = await TestClient.connect(url, 'hank', 1);
+    await converse(hank, gina);
     await watch(gina, ['hank']);
     const mallory = await connect(url, 'mallory');
     await watch(mallory, ['user1']);
-    const hank = await TestClient.connect(url, 'hank', 1);
-    await gina.waitFor((f) => f.type === 'presence' && f.entries[0]?.online === true);
     await hank.close();
     await gina.waitFor((f) => f.type === 'presence' && f.entries[0]?.online === false);
+    const back = await TestClient.connect(url, 'hank', 1);
+    await gina.waitFor(
+      (f) => f.type === 'presence' && f.kind === 'update' && f.entries[0]?.online === true,
+    );
+    await back.close();
+    await gina.until(() => presenceFrames(gina).length === 4, 'hank leaving again');
     // Whatever the relay sent mallory about hank's visit went before this answer.
     await watch(mallory, ['user2'], 'add');
     const told = presenceFrames(mallory).flatMap((f) => f.entries.map((e) => e.user));
     expect(told).toEqual(['user1', 'user2']);
-    // Nor does anyone hear of mallory, whom nobody watches: gina got hank's two updates only.
+    // Nor does anyone hear of mallory, whom nobody watches: gina heard of hank only (her
+    // snapshot, then he left, came back and left).
     expect(presenceFrames(gina).flatMap((f) => f.entries.map((e) => e.user))).toEqual([
+      'hank',
       'hank',
       'hank',
       'hank',
@@ -111,11 +130,18 @@ describe('presence goes to watchers only', () => {
   it('stops telling a connection of a user it no longer watches', async () => {
     const { url } = await relayKnowing(0);
     const gina = await connect(url, 'gina');
+    for (const name of ['hank', 'ivan']) {
+      const c = await TestClient.connect(url, name, 1);
+      await converse(c, gina);
+      await c.close();
+    }
     await watch(gina, ['hank', 'ivan']);
     await watch(gina, ['ivan'], 'remove');
     const hank = await TestClient.connect(url, 'hank', 1);
     const ivan = await TestClient.connect(url, 'ivan', 1);
-    await gina.waitFor((f) => f.type === 'presence' && f.entries[0]?.user === 'hank');
+    await gina.waitFor(
+      (f) => f.type === 'presence' && f.kind === 'update' && f.entries[0]?.user === 'hank',
+    );
     await watch(gina, ['hank'], 'set');
     expect(
       presenceFrames(gina).some((f) => f.entries.some((e) => e.user === 'ivan' && e.online)),
@@ -124,19 +150,41 @@ describe('presence goes to watchers only', () => {
     await ivan.close();
   });
 
-  it('tells whether a name exists: a user who never connected has lastSeen 0 until they do', async () => {
+  it('a stranger sees the entry of nobody for a user online; a correspondent or a mutual contact sees the truth', async () => {
     const { url } = await relayKnowing(0);
+    const zoe = await connect(url, 'zoe');
     const gina = await connect(url, 'gina');
-    expect(await watch(gina, ['zoe'], 'add')).toEqual([
-      { user: 'zoe', online: false, devices: 0, lastSeen: 0 },
+    const mallory = await connect(url, 'mallory');
+    const nobody = { user: 'zoe', online: false, devices: 0, lastSeen: 0 };
+    // mallory shares nothing with zoe: zoe looks like a name that does not exist.
+    expect(await watch(mallory, ['zoe', 'no-such-name'])).toEqual([
+      nobody,
+      { ...nobody, user: 'no-such-name' },
     ]);
-    const zoe = await TestClient.connect(url, 'zoe', 1);
-    const came = await gina.waitFor((f) => f.type === 'presence' && f.kind === 'update');
-    expect(came.type === 'presence' && came.entries[0]).toMatchObject({
-      user: 'zoe',
-      online: true,
-    });
+    expect(await watch(gina, ['zoe'])).toEqual([nobody]);
+    // zoe writes to gina: gina hears the truth from then on, mallory still nothing.
+    await converse(zoe, gina);
+    await gina.waitFor((f) => f.type === 'presence' && f.kind === 'update');
+    expect(await watch(gina, ['zoe'])).toEqual([
+      expect.objectContaining({ user: 'zoe', online: true, devices: 1 }),
+    ]);
+    // Mutual contacts: zoe and hank watch each other without writing.
+    const hank = await connect(url, 'hank');
+    await watch(hank, ['zoe']);
+    expect(await watch(zoe, ['hank'])).toEqual([
+      expect.objectContaining({ user: 'hank', online: true }),
+    ]);
+    await hank.waitFor(
+      (f) => f.type === 'presence' && f.kind === 'update' && f.entries[0]?.online === true,
+    );
     await zoe.close();
+    await gina.waitFor((f) => f.type === 'presence' && f.entries[0]?.online === false);
+    await watch(mallory, ['zoe'], 'add');
+    expect(presenceFrames(mallory).flatMap((f) => f.entries)).toEqual([
+      nobody,
+      { ...nobody, user: 'no-such-name' },
+      nobody,
+    ]);
   });
 
   it(`refuses a watch list past its limit with watchLimit, and keeps the list it had`, async () => {
@@ -188,8 +236,9 @@ describe('the cost of a connect', () => {
   it('sends the same frames and bytes with 10 or 1,000 known users and 5 or 100 online', async () => {
     const small = await costOfConnect(10, 5);
     const large = await costOfConnect(1000, 100);
-    // A welcome, the snapshot of three peers, one update to each of two watchers.
-    expect(small[0]).toBe(4);
+    // The challenge, a welcome, the snapshot of three peers, one update to each of two
+    // watchers (whom the newcomer watches back: mutual contacts).
+    expect(small[0]).toBe(5);
     expect(large).toEqual(small);
   });
 });
@@ -224,7 +273,8 @@ describe('the engine', () => {
     // carol, who never wrote to bob nor asked for him, heard nothing of anyone.
     expect(carol.events.filter((e) => e.type === 'presence')).toEqual([]);
     expect(carol.m.presence()).toEqual([]);
-    expect(await carol.m.lookup('bob')).toMatchObject({ user: 'bob', exists: true, online: false });
+    // carol shares no conversation with bob: the relay tells her no more than of a stranger.
+    expect(await carol.m.lookup('bob')).toEqual({ ...(await carol.m.lookup('zoe')), user: 'bob' });
     expect(await carol.m.lookup('zoe')).toEqual({
       user: 'zoe',
       exists: false,

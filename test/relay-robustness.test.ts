@@ -219,15 +219,19 @@ describe('shutdown', () => {
     const r = await startRelay([], { dataDir: dir });
     const a = await TestClient.connect(r.url, 'ursula', 1);
     const b = await TestClient.connect(r.url, 'victor', 1);
+    // They share a conversation: each may see the other's presence, after a restart too.
+    b.send(b.data('ursula', 1, bytesOf('hi')));
+    await a.waitFor((f) => f.type === 'data');
     const before = Date.now();
     expect(await r.stop('SIGTERM')).toBe(0);
     expect((await a.whenClosed()).code).toBe(1001);
     await b.whenClosed();
     const again = await startRelay([], { dataDir: dir });
-    const c = await TestClient.connect(again.url, 'walter', 1);
+    // The same relay (its id kept in the data folder): victor's key still signs his hello.
+    const c = await TestClient.connect(again.url, 'victor', 1);
     c.send({
       type: 'watch',
-      from: 'walter',
+      from: 'victor',
       fromDevice: 1,
       to: '',
       toDevice: 0,

@@ -2,7 +2,10 @@
 // or a refused one, link-code and link, devices and unlink, and recover.
 import { hostname } from 'node:os';
 import type { AccountState, MessengerEvent } from '../shared/api.ts';
+import { normalizeLinkCode, normalizeRecoveryCode } from '../node/account-keys.ts';
 import { LINK_CODE_TTL_MS } from '../shared/protocol/account.ts';
+import { isValidUserName } from '../shared/protocol/index.ts';
+import { RefusedError, UnreachableError } from '../core/errors.ts';
 import { Messenger, MessengerError } from '../core/messenger.ts';
 import { deviceJson, deviceLine } from './format.ts';
 
@@ -55,6 +58,18 @@ export function showRecoveryCode(m: Messenger, out: Out): void {
   m.acknowledgeRecoveryCode();
 }
 
+/** Runs an account command; the engine's refusals and failures end it with their exit code. */
+export async function guarded(err: Out, run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (e) {
+    if (!(e instanceof MessengerError)) throw e;
+    err.write(`strata: ${e.message}\n`);
+    if (e instanceof UnreachableError) return EXIT.unreachable;
+    return e instanceof RefusedError ? EXIT.refused : EXIT.failed;
+  }
+}
+
 /** link-code: prints a code on its own line, lets in the device that types it. */
 export async function linkCode(m: Messenger, seconds: number, out: Out, err: Out): Promise<number> {
   const { code, expiresAt } = await m.createLinkCode();
@@ -94,19 +109,8 @@ export async function devices(m: Messenger, json: boolean, out: Out): Promise<nu
   return EXIT.ok;
 }
 
-export async function unlink(m: Messenger, arg: string, out: Out, err: Out): Promise<number> {
-  if (!/^\d+$/.test(arg)) {
-    err.write(`strata: unlink takes a device number (see strata devices)\n`);
-    return EXIT.usage;
-  }
-  const device = Number(arg);
-  try {
-    await m.unlinkDevice(device);
-  } catch (e) {
-    if (!(e instanceof MessengerError)) throw e;
-    err.write(`strata: ${e.message}\n`);
-    return EXIT.failed;
-  }
+export async function unlink(m: Messenger, device: number, out: Out): Promise<number> {
+  await m.unlinkDevice(device);
   out.write(
     device === m.device
       ? `removed this device (${device}) from ${m.user}'s account\n`
@@ -125,7 +129,11 @@ export interface JoinArgs {
 
 /** link CODE: a fresh profile joins the account whose device shows the code. */
 export async function link(a: JoinArgs, code: string, out: Out, err: Out): Promise<number> {
-  return join(err, async () => {
+  if (normalizeLinkCode(code) === null) {
+    err.write(`strata: "${code}" is not a link code (10 letters and digits, like ABCDE-FGHJK)\n`);
+    return EXIT.usage;
+  }
+  return guarded(err, async () => {
     const waited = a.seconds === undefined ? {} : { waitMs: a.seconds * 1000 };
     const { user, device } = await Messenger.link({
       profileDir: a.profileDir,
@@ -135,6 +143,7 @@ export async function link(a: JoinArgs, code: string, out: Out, err: Out): Promi
       ...waited,
     });
     out.write(`linked to ${user}'s account as device ${device}\n`);
+    return EXIT.ok;
   });
 }
 
@@ -146,7 +155,15 @@ export async function recover(
   out: Out,
   err: Out,
 ): Promise<number> {
-  return join(err, async () => {
+  if (!isValidUserName(user)) {
+    err.write(`strata: "${user}" is not a valid user name\n`);
+    return EXIT.usage;
+  }
+  if (normalizeRecoveryCode(code) === null) {
+    err.write('strata: that is not a recovery code (24 letters and digits, in groups of 4)\n');
+    return EXIT.usage;
+  }
+  return guarded(err, async () => {
     const { device } = await Messenger.recover({
       profileDir: a.profileDir,
       relayUrl: a.relayUrl,
@@ -161,18 +178,8 @@ export async function recover(
     } finally {
       await m.close();
     }
-  });
-}
-
-async function join(err: Out, run: () => Promise<void>): Promise<number> {
-  try {
-    await run();
     return EXIT.ok;
-  } catch (e) {
-    if (!(e instanceof MessengerError)) throw e;
-    err.write(`strata: ${e.message}\n`);
-    return EXIT.refused;
-  }
+  });
 }
 
 /** How long link-code waits for a device by default: as long as the code lives. */

@@ -265,6 +265,9 @@ export async function main(
       downloads = resolve(d as string);
     }
     if (args.command === 'send-file') file = checkedFile(args.positional[1]!);
+    if (args.command === 'unlink' && !/^\d+$/.test(args.positional[0]!)) {
+      throw new UsageError('unlink takes a device number (see strata devices)');
+    }
     const wait = args.flags.get('wait');
     if (wait !== undefined && wait !== 'sent' && wait !== 'delivered') {
       throw new UsageError('--wait must be sent or delivered');
@@ -327,17 +330,14 @@ export async function main(
         out.write(`logged in as ${m.user} (device ${m.device}) at ${relay}\n`);
         account.showRecoveryCode(m, out);
         return EXIT.ok;
-      case 'link-code':
-        return await account.linkCode(
-          m,
-          intFlag(args, 'timeout') ?? account.LINK_CODE_WAIT_S,
-          out,
-          err,
-        );
+      case 'link-code': {
+        const seconds = intFlag(args, 'timeout') ?? account.LINK_CODE_WAIT_S;
+        return await account.guarded(err, () => account.linkCode(m, seconds, out, err));
+      }
       case 'devices':
-        return await account.devices(m, args.flags.has('json'), out);
+        return await account.guarded(err, () => account.devices(m, args.flags.has('json'), out));
       case 'unlink':
-        return await account.unlink(m, args.positional[0]!, out, err);
+        return await account.guarded(err, () => account.unlink(m, Number(args.positional[0]), out));
       case 'send':
         try {
           return await send(m, args, timeout, out, err);

@@ -17,7 +17,7 @@ import { linkHello, recoverHello } from '../node/hello-proof.ts';
 import { LINK_CODE_TTL_MS, fromBase64, parseAccountMessage } from '../shared/protocol/account.ts';
 import { isValidUserName, type ChallengeFrame, type HelloFrame } from '../shared/protocol/index.ts';
 import { RelayConnection, type HeartbeatOptions } from './connection.ts';
-import { MessengerError } from './errors.ts';
+import { MessengerError, RefusedError, UnreachableError } from './errors.ts';
 import { checkedDeviceName, isFreshProfile, saveJoinedProfile } from './profile.ts';
 import { closeDatabase, openDatabase, type Db } from './store/database.ts';
 
@@ -161,11 +161,15 @@ function connectOnce<T>(
       void conn.stop().then(() => (error ? reject(error) : resolve(value as T)));
     };
     conn.on('refused', (code, text) =>
-      done(new MessengerError(code === 'authFailed' ? refusedRecovery(text) : text)),
+      done(new RefusedError(code === 'authFailed' ? refusedRecovery(text) : text)),
     );
-    // Either attempt failing ends it: a link code is used up by its first try.
+    // The first attempt failing ends it: a link code is used up by its first try.
     conn.on('offline', (why) =>
-      done(new MessengerError(`the relay at ${o.relayUrl} closed the link while ${doing}: ${why}`)),
+      done(
+        conn.challenge === null
+          ? new UnreachableError(`cannot reach the relay at ${o.relayUrl} (${why})`)
+          : new MessengerError(`the relay closed the link while ${doing}: ${why}`),
+      ),
     );
     watch(conn, done);
     conn.start();

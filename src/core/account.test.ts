@@ -6,7 +6,16 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { decodeProof } from '../shared/protocol/account.ts';
+import {
+  KeyPair,
+  keyFingerprint,
+  newLinkCode,
+  newRecoveryCode,
+  recoveryKeyPair,
+  sealProvision,
+} from '../node/account-keys.ts';
+import { checkHelloSignature } from '../node/hello-proof.ts';
+import { decodeProof, encodeAccountMessage, toBase64 } from '../shared/protocol/account.ts';
 import type { AccountState, MessengerEvent } from '../shared/api.ts';
 import { Messenger } from './messenger.ts';
 import { standInRelay, type StandInRelay } from './stand-in-relay.ts';
@@ -163,4 +172,101 @@ it('a removed device and a relay that lost the account are told apart', async ()
   expect(
     removed.events.find((e) => e.type === 'connection' && e.state === 'offline'),
   ).toMatchObject({ detail: expect.stringMatching(/removed from alice's account/) });
+});
+
+it('link: a fresh profile opens the sealed keys with its code and is then a device of the account', async () => {
+  await startRelay();
+  const identity = KeyPair.generate();
+  const code = newLinkCode();
+  relay.answer = ({ hello, signed }) => {
+    const proof = decodeProof('link', hello.auth.data)!;
+    expect(signed).toBe(true);
+    registered.set(`alice/${hello.fromDevice}`, proof.deviceKey);
+    const provision = sealProvision(code, proof.deviceKey, {
+      user: 'alice',
+      identity: identity.serialize(),
+    });
+    const linked = encodeAccountMessage({
+      kind: 'linked',
+      user: 'alice',
+      device: hello.fromDevice,
+      provision: toBase64(provision),
+    });
+    const env = { from: '', fromDevice: 0, to: '', toDevice: hello.fromDevice };
+    return { frames: [{ type: 'account', ...env, body: linked }], close: 4002 };
+  };
+  const dir = profileDir();
+  const { user, device } = await Messenger.link({
+    profileDir: dir,
+    relayUrl: relay.url,
+    code: code.toLowerCase(),
+    deviceName: 'phone',
+  });
+  expect(user).toBe('alice');
+  relay.answer = () => 'welcome';
+  const { m } = await start(dir, 'alice', online);
+  expect(m.account()).toMatchObject({
+    user: 'alice',
+    device,
+    deviceName: 'phone',
+    state: 'registered',
+    identityFingerprint: keyFingerprint(identity.publicKey),
+  });
+  expect(relay.hellos.at(-1)!.hello.auth.scheme).toBe('device');
+  expect(relay.hellos.at(-1)!.signed).toBe(true);
+});
+
+it('link and recover refused: a clear error, and the profile stays fresh', async () => {
+  await startRelay();
+  relay.answer = () => ({ code: 'linkFailed', text: 'that link code is unknown or used' });
+  const dir = profileDir();
+  await expect(
+    Messenger.link({ profileDir: dir, relayUrl: relay.url, code: newLinkCode() }),
+  ).rejects.toThrow(/unknown or used/);
+  relay.answer = () => ({ code: 'authFailed', text: 'recovery signature' });
+  await expect(
+    Messenger.recover({
+      profileDir: dir,
+      relayUrl: relay.url,
+      user: 'alice',
+      code: newRecoveryCode(),
+    }),
+  ).rejects.toThrow(/refused the recovery code/);
+  await expect(
+    Messenger.link({ profileDir: dir, relayUrl: relay.url, code: 'not a code' }),
+  ).rejects.toThrow(/not a link code/);
+  expect(() => Messenger.open({ profileDir: dir, relayUrl: relay.url })).toThrow(/no user yet/);
+});
+
+it('recover: new keys and a new recovery code, pending until shown', async () => {
+  await startRelay();
+  const dir = profileDir();
+  const old = newRecoveryCode();
+  const { device } = await Messenger.recover({
+    profileDir: dir,
+    relayUrl: relay.url,
+    user: 'alice',
+    code: old,
+  });
+  const hello = relay.hellos[0]!;
+  expect(hello.hello.auth.scheme).toBe('recover');
+  expect(hello.signed).toBe(true);
+  // Signed with the key the typed code stands for.
+  const proof = decodeProof('recover', hello.hello.auth.data)!;
+  const transcriptSigned = checkHelloSignature(
+    'recover',
+    hello.hello,
+    proof,
+    hello.challenge,
+    recoveryKeyPair('alice', old).publicKey,
+    proof.recoverySig,
+  );
+  expect(transcriptSigned).toBe(true);
+  registered.set(`alice/${device}`, proof.deviceKey);
+  const { m } = await start(dir, 'alice', online);
+  expect(m.account()).toMatchObject({ device, state: 'registered', recoveryCodePending: true });
+  const fresh = m.pendingRecoveryCode()!;
+  expect(fresh).not.toBe(old);
+  // The relay was given the public half of the new code's key.
+  expect(toBase64(proof.recoveryKey)).toBe(toBase64(recoveryKeyPair('alice', fresh).publicKey));
 });

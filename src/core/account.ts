@@ -19,6 +19,7 @@ import type {
   DeviceView,
   LinkCodeView,
   MessengerEvent,
+  NoticeView,
 } from '../shared/api.ts';
 import {
   LINK_CODE_TTL_MS,
@@ -40,7 +41,7 @@ import {
   type HelloFrame,
 } from '../shared/protocol/index.ts';
 import type { RelayConnection } from './connection.ts';
-import { MessengerError } from './errors.ts';
+import { MessengerError, RefusedError } from './errors.ts';
 import {
   forgetRecoveryCode,
   pendingRecoveryCode,
@@ -162,7 +163,7 @@ export class AccountBook {
     const first = this.pending.shift();
     if (!first) return;
     clearTimeout(first.timer);
-    first.reject(new MessengerError(`the relay refused: ${text}`));
+    first.reject(new RefusedError(`the relay refused: ${text}`));
   }
 
   onFrame(frame: AccountFrame): void {
@@ -354,6 +355,11 @@ export class AccountBook {
     }
   }
 
+  /** A new conversation's peer: their identity key is asked for now (kept from then on). */
+  learn(user: string): void {
+    if (this.conn.isOnline) this.sendAccount({ kind: 'identities', users: [user] });
+  }
+
   private onIdentities(entries: { user: string; identityKey: string | null }[]): void {
     const now = Date.now();
     for (const { user, identityKey } of entries) {
@@ -377,13 +383,13 @@ export class AccountBook {
   }
 
   /** The identity changes seen in the conversation with `peer`, oldest first. */
-  notices(peer: string): { at: number; kind: 'identity-changed'; fingerprint: string }[] {
+  notices(peer: string): NoticeView[] {
     return (
       this.sql('SELECT at, detail FROM notices WHERE peer = ? ORDER BY at').all(peer) as {
         at: number;
         detail: string;
       }[]
-    ).map((r) => ({ at: r.at, kind: 'identity-changed', fingerprint: r.detail }));
+    ).map((r) => ({ peer, at: r.at, kind: 'identity-changed', fingerprint: r.detail }));
   }
 
   /** Forgets a contact's identity key (the conversation was deleted). */

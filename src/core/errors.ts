@@ -2,3 +2,13 @@
 export class MessengerError extends Error {
   override name = 'MessengerError';
 }
+
+/** The relay could not be reached (nothing answered, or the link closed before the hello). */
+export class UnreachableError extends MessengerError {
+  override name = 'UnreachableError';
+}
+
+/** The relay refused what was asked (a taken name, a wrong code, a removed device). */
+export class RefusedError extends MessengerError {
+  override name = 'RefusedError';
+}

@@ -10,6 +10,7 @@ import type {
   MessageStatus,
   MessageView,
   MessengerEvent,
+  NoticeView,
   PresenceView,
   TransportSettings,
   TransportStats,
@@ -123,7 +124,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.clock = profile.clock;
     this.conn = new RelayConnection(relayUrl, (c) => this.accounts.hello(c), undefined, heartbeat);
     this.accounts = new AccountBook(db, profile, this.conn, (e) => this.emit('event', e));
-    this.peers = new PresenceBook(db, { user, device }, this.conn);
+    this.peers = new PresenceBook(db, { user, device }, this.conn, (u) => this.accounts.learn(u));
     // Files stream through the transport: their bytes come from disk and go to partial files.
     this.incomingFiles = new IncomingFiles(db, {
       partialDir: join(profileDir, 'partial'),
@@ -405,7 +406,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     return this.accounts.unlinkDevice(device);
   }
   /** The conversation's notices: its peer's account identity changes. */
-  notices(peer: string): ReturnType<AccountBook['notices']> {
+  notices(peer: string): NoticeView[] {
     return this.accounts.notices(peer);
   }
 

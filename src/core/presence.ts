@@ -26,16 +26,24 @@ export class PresenceBook {
   private readonly sql: ReturnType<typeof statementCache>;
   private readonly me: { user: string; device: number };
   private readonly conn: RelayConnection;
+  /** Told of each user this device starts to follow (the account asks for their key). */
+  private readonly onWatch: (user: string) => void;
   /** The users named to the relay: conversations' peers, and anyone written to or looked up. */
   private readonly watched = new Set<string>();
   /** lookup() calls waiting for the relay's word on a name. */
   private readonly lookups = new Map<string, ((entry: PresenceEntry) => void)[]>();
 
-  constructor(db: Db, me: { user: string; device: number }, conn: RelayConnection) {
+  constructor(
+    db: Db,
+    me: { user: string; device: number },
+    conn: RelayConnection,
+    onWatch: (user: string) => void = () => {},
+  ) {
     this.db = db;
     this.sql = statementCache(db);
     this.me = me;
     this.conn = conn;
+    this.onWatch = onWatch;
   }
 
   /** Connected: names every conversation's peer (newest first) and whoever else is watched. */
@@ -57,6 +65,7 @@ export class PresenceBook {
     if (user === this.me.user || this.watched.has(user)) return;
     this.watched.add(user);
     this.send('add', [user]);
+    this.onWatch(user);
   }
 
   /** Stops hearing of `user` and forgets what was known of them. */

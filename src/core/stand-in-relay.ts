@@ -14,6 +14,7 @@ import {
   type AuthScheme,
   type ChallengeFrame,
   type ErrorCodeName,
+  type Frame,
   type HelloFrame,
 } from '../shared/protocol/index.ts';
 
@@ -24,8 +25,12 @@ export interface TakenHello {
   signed: boolean;
 }
 
-/** What the stand-in answers a hello: welcome it, or refuse it with this error. */
-export type HelloAnswer = 'welcome' | { code: ErrorCodeName; text: string };
+/**
+ * What the stand-in answers a hello: welcome it, refuse it with this error, or send these
+ * frames and close with this code (as the relay ends a link connection).
+ */
+export type HelloAnswer =
+  'welcome' | { code: ErrorCodeName; text: string } | { frames: Frame[]; close: number };
 
 export interface StandInRelay {
   url: string;
@@ -33,6 +38,8 @@ export interface StandInRelay {
   /** Connections opened (each got a challenge). */
   connections: number;
   answer: (h: TakenHello) => HelloAnswer;
+  /** Each later frame of a welcomed connection, with a way to answer it. */
+  onFrame: (frame: Frame, reply: (f: Frame) => void) => void;
   /** Resolves once `n` hellos in all have come. */
   hellosTaken(n: number): Promise<void>;
   /** The open sockets, newest last. */
@@ -65,6 +72,7 @@ export async function standInRelay(
     hellos: [],
     connections: 0,
     answer: () => 'welcome',
+    onFrame: () => {},
     sockets: [],
     hellosTaken: (n) =>
       new Promise<void>((resolve) => {
@@ -101,6 +109,15 @@ export async function standInRelay(
       if (answer === 'welcome') {
         const welcome = { serverTime: Date.now(), maxFrameBytes: MAX_FRAME_BYTES, queued: 0 };
         ws.send(encodeFrame({ type: 'welcome', ...env, ...welcome }));
+        ws.on('message', (more: Buffer) => {
+          const next = decodeFrame(new Uint8Array(more));
+          if (next.ok) relay.onFrame(next.frame, (f) => ws.send(encodeFrame(f)));
+        });
+        return;
+      }
+      if ('frames' in answer) {
+        for (const f of answer.frames) ws.send(encodeFrame(f));
+        ws.close(answer.close);
         return;
       }
       ws.send(encodeFrame({ type: 'error', ...env, messageId: 0, ...answer }));

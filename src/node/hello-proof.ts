@@ -9,7 +9,7 @@ import {
   type Proof,
 } from '../shared/protocol/account.ts';
 import type { AuthScheme, ChallengeFrame, HelloFrame } from '../shared/protocol/index.ts';
-import type { KeyPair} from './account-keys.ts';
+import type { KeyPair } from './account-keys.ts';
 import { linkCodeId, linkMac, signDeviceList, verifySignature } from './account-keys.ts';
 
 export const AGENT = 'strata/0.1.0';

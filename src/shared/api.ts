@@ -192,6 +192,16 @@ export interface LinkRequestView {
   fingerprint: string;
 }
 
+/** A line a conversation shows between its messages: its peer's account identity changed. */
+export interface NoticeView {
+  peer: string;
+  /** Epoch ms at which this device saw the change. */
+  at: number;
+  kind: 'identity-changed';
+  /** The new identity key's fingerprint. */
+  fingerprint: string;
+}
+
 /** Why this profile cannot connect, for good (the connection stops retrying). */
 export type AccountRefusal = 'name-taken' | 'removed' | 'unknown';
 

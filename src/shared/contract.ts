@@ -10,6 +10,7 @@ import type {
   ConversationView,
   MessageView,
   MessengerEvent,
+  NoticeView,
   PresenceView,
   TransportSettings,
   TransportStats,
@@ -387,6 +388,8 @@ export const METHODS = {
   recoverAccount: method<{ user: string; code: string; relayUrl: string }, SessionView>(
     object({ user: req(userName), code: req(str(64)), relayUrl: req(relayUrl) }),
   ),
+  /** The notices of the conversation with `peer` (identity changes), oldest first. */
+  notices: method<{ peer: string }, NoticeView[]>(object({ peer: req(userName) })),
   /** Changes the UI's preferences (no login needed); the host saves them in the profile. */
   setPreferences: method<{ patch: Partial<PreferencesView> }, PreferencesView>(
     object({ patch: req(object({ language: opt(nullable(oneOf(UI_LANGUAGES))) })) }),

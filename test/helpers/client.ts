@@ -1,9 +1,21 @@
 // A bare protocol client for the relay's tests: speaks frames directly over `ws`, records
 // everything it receives, and lets a test wait for the frame (or count of frames) it needs.
+// It answers the relay's challenge with real keys (src/node/raw-accounts.ts): the first
+// connect of a name registers it, a second device of it is linked through the first.
 import { WebSocket } from 'ws';
+import { KeyPair, linkCodeId, newLinkCode } from '../../src/node/account-keys.ts';
+import { linkHello } from '../../src/node/hello-proof.ts';
+import { rawAccounts } from '../../src/node/raw-accounts.ts';
+import {
+  encodeAccountMessage,
+  parseAccountMessage,
+  toBase64,
+  type AccountMessage,
+} from '../../src/shared/protocol/account.ts';
 import {
   decodeFrame,
   encodeFrame,
+  type ChallengeFrame,
   type DecodeResult,
   type Frame,
   type WelcomeFrame,
@@ -47,20 +59,63 @@ export class TestClient {
     return client;
   }
 
-  /** Connects, says hello, and waits for the welcome. */
+  /**
+   * Connects, proves it is `user/device` (registering the name the first time, linking the
+   * device through one already on the account the first time it is used) and waits for the
+   * welcome.
+   */
   static async connect(url: string, user: string, device: number): Promise<TestClient> {
     const client = await TestClient.open(url, user, device);
-    client.send({
-      type: 'hello',
-      from: user,
-      fromDevice: device,
+    const challenge = await client.challenge();
+    const hello = rawAccounts.hello(user, device, challenge);
+    if (hello) {
+      client.send(hello);
+      await client.waitFor((f) => f.type === 'welcome');
+      const k = liveKey(challenge, user);
+      live.set(k, (live.get(k) ?? new Set()).add(client));
+      void client.whenClosed().then(() => live.get(k)?.delete(client));
+      return client;
+    }
+    await linkDevice(url, client, challenge);
+    return TestClient.connect(url, user, device);
+  }
+
+  /** The relay's challenge on this connection (its first frame). */
+  async challenge(): Promise<ChallengeFrame> {
+    return (await this.waitFor((f) => f.type === 'challenge')) as ChallengeFrame;
+  }
+
+  /** Sends an account frame as this client. */
+  sendAccount(m: AccountMessage): void {
+    this.send({
+      type: 'account',
+      from: this.user,
+      fromDevice: this.device,
       to: '',
       toDevice: 0,
-      auth: { scheme: 'none', data: new Uint8Array(0) },
-      agent: 'strata-test',
+      body: encodeAccountMessage(m),
     });
-    await client.waitFor((f) => f.type === 'welcome');
-    return client;
+  }
+
+  /** The account messages received, parsed. */
+  accountMessages(): AccountMessage[] {
+    return this.frames().flatMap((f) => {
+      if (f.type !== 'account') return [];
+      const m = parseAccountMessage(f.body);
+      return m instanceof Error ? [] : [m];
+    });
+  }
+
+  /** Resolves with the first account message of `kind` received (one already received counts). */
+  async waitForAccount<K extends AccountMessage['kind']>(
+    kind: K,
+  ): Promise<Extract<AccountMessage, { kind: K }>> {
+    let found: AccountMessage | undefined;
+    await this.until(
+      () => (found = this.accountMessages().find((m) => m.kind === kind)) !== undefined,
+      `an account message ${kind}`,
+    );
+    return found as Extract<AccountMessage, { kind: K }>;
   }
 
   get welcome(): WelcomeFrame {
@@ -164,6 +219,64 @@ export class TestClient {
         w.resolve();
       }
     }
+  }
+}
+
+/** Open (welcomed) test clients by relay and user: they link new devices of their account. */
+const live = new Map<string, Set<TestClient>>();
+
+function liveKey(challenge: ChallengeFrame, user: string): string {
+  return `${toBase64(challenge.relayId)}/${user}`;
+}
+
+/**
+ * Links `fresh` (open, its challenge received) to its user's account: a device already on
+ * the account (a temporary connection of one) offers a code, `fresh` says a link hello, the
+ * account device accepts it with the next device list. `fresh` is closed by the relay then.
+ */
+async function linkDevice(
+  url: string,
+  fresh: TestClient,
+  challenge: ChallengeFrame,
+): Promise<void> {
+  const account = rawAccounts.account(challenge.relayId, fresh.user)!;
+  // A device of the account that is connected already says yes (a temporary connection of
+  // one would replace it); else a temporary connection of one.
+  const open = [...(live.get(liveKey(challenge, fresh.user)) ?? [])].find((c) => !c.closed);
+  const helper =
+    open ?? (await TestClient.connect(url, fresh.user, [...account.devices.keys()][0]!));
+  try {
+    const code = newLinkCode();
+    const codeId = toBase64(linkCodeId(code));
+    helper.sendAccount({ kind: 'link-offer', codeId });
+    await helper.until(
+      () => helper.accountMessages().some((m) => m.kind === 'link-offer' && m.codeId === codeId),
+      'the link offer',
+    );
+    const deviceKey = KeyPair.generate();
+    fresh.send(linkHello(code, fresh.device, deviceKey, `device ${fresh.device}`, challenge));
+    await helper.until(
+      () => helper.accountMessages().some((m) => m.kind === 'link-request' && m.codeId === codeId),
+      'the link request',
+    );
+    const { list, signature } = rawAccounts.addDevice(
+      challenge.relayId,
+      fresh.user,
+      fresh.device,
+      deviceKey,
+    );
+    helper.sendAccount({
+      kind: 'link-accept',
+      codeId,
+      deviceList: toBase64(list),
+      deviceListSig: toBase64(signature),
+      // The raw clients do not carry the identity to the new device: they share this process.
+      provision: toBase64(new Uint8Array(64)),
+    });
+    await fresh.waitForAccount('linked');
+    await fresh.whenClosed();
+  } finally {
+    if (!open) await helper.close();
   }
 }
 
