@@ -67,13 +67,6 @@ export interface UserLookupView {
   lastSeen: number | null;
 }
 
-/** A notice in a conversation: its peer's account identity changed, when, and the new key. */
-export interface NoticeView {
-  at: number;
-  kind: 'identity-changed';
-  fingerprint: string;
-}
-
 export interface FileSettingsView {
   /** An absolute folder; received files are saved there under sanitised, unique names. */
   downloadsDir: string;
@@ -368,8 +361,6 @@ export const METHODS = {
     object({ device: req(int(0, 0xffffffff)), accept: req(bool) }),
   ),
   devices: method<Record<string, never>, DeviceView[]>(none),
-  /** A conversation's notices, oldest first: its peer's identity changes. */
-  notices: method<{ peer: string }, NoticeView[]>(object({ peer: req(userName) })),
   /** Removes a device from the account (it is refused from then on); this one too, if asked. */
   unlinkDevice: method<{ device: number }, DeviceView[]>(
     object({ device: req(int(0, 0xffffffff)) }),
