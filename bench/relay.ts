@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import { FRAME_TYPE_CODES, encodeFrame } from '../src/shared/protocol/index.ts';
+import { registerHello, type Challenge, type NewAccount } from '../src/node/hello-proof.ts';
+import { newAccount, rawAccounts } from '../src/node/raw-accounts.ts';
+import {
+  FRAME_TYPE_CODES,
+  decodeFrame,
+  encodeFrame,
+  type ChallengeFrame,
+} from '../src/shared/protocol/index.ts';
 import { zeroMask } from '../src/core/connection.ts';
 import type { Report } from './harness.ts';
 
@@ -86,6 +93,7 @@ function open(url: string, mask: MaskKey = 'zero'): Promise<WebSocket> {
     perMessageDeflate: false,
     ...(mask === 'zero' ? { generateMask: zeroMask } : {}),
   });
+  firstMessages.set(ws, new Promise((resolve) => ws.once('message', resolve)));
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
@@ -115,23 +123,17 @@ export function stop(proc: ChildProcess): Promise<void> {
   });
 }
 
-/** Connects sides a and b to a server process; `greet` is what each says first. */
+/** Connects sides a and b to a server process; `greet` introduces each. */
 async function pairOn(
   proc: ChildProcess,
   url: string,
-  greet: (side: 'a' | 'b') => Uint8Array | string,
+  greet: (ws: WebSocket, side: 'a' | 'b') => Promise<void>,
   mask: MaskKey = 'zero',
 ): Promise<Pair> {
   const a = await open(url, mask);
   const b = await open(url, mask);
-  for (const [ws, side] of [
-    [a, 'a'],
-    [b, 'b'],
-  ] as const) {
-    const answered = firstMessage(ws);
-    ws.send(greet(side));
-    await answered;
-  }
+  await greet(a, 'a');
+  await greet(b, 'b');
   return {
     a,
     b,
@@ -159,28 +161,41 @@ function startRelay(): Promise<{ proc: ChildProcess; url: string }> {
   ]);
 }
 
-function hello(user: string): Uint8Array {
-  return encodeFrame({
-    type: 'hello',
-    from: user,
-    fromDevice: 1,
-    to: '',
-    toDevice: 0,
-    auth: { scheme: 'none', data: new Uint8Array(0) },
-    agent: 'strata-bench',
-  });
+/**
+ * Each connection's first message, caught from the moment it opens: the relay's challenge
+ * may come in the same read as the upgrade, before anyone awaiting the open could listen.
+ */
+const firstMessages = new WeakMap<WebSocket, Promise<Buffer>>();
+
+/** The relay's challenge: its first message on a connection. */
+async function challengeOf(ws: WebSocket): Promise<Challenge> {
+  const data = await firstMessages.get(ws)!;
+  const result = decodeFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  if (!result.ok || result.frame.type !== 'challenge')
+    throw new Error('no challenge from the relay');
+  return result.frame as ChallengeFrame;
+}
+
+/** Answers the relay's challenge as `user` (registering it the first time) and waits for the welcome. */
+async function sayHello(ws: WebSocket, user: string): Promise<void> {
+  const challenge = await challengeOf(ws);
+  const welcome = firstMessage(ws);
+  ws.send(encodeFrame(rawAccounts.hello(user, 1, challenge, 'strata-bench')!));
+  await welcome;
 }
 
 async function relayPair(): Promise<Pair> {
   const { proc, url } = await startRelay();
   // The relay answers a hello with its welcome; later presence frames are not data
   // frames, which is all the measurements below count.
-  return pairOn(proc, url, hello);
+  return pairOn(proc, url, sayHello);
 }
 
 /**
- * `count` users connect one after the other, as an app does: hello, welcome, then the watch
- * of its two peers (earlier users) and the relay's answer; each stays connected. Connects/s.
+ * `count` users connect one after the other, as an app's first start does: the challenge, a
+ * register hello, the welcome, then the watch of its two peers (earlier users) and the
+ * relay's answer; each stays connected. Connects/s. The users' keys are made before the clock
+ * starts: the relay's work is measured, with the signing a client does per connect.
  */
 async function connects(
   url: string,
@@ -188,11 +203,14 @@ async function connects(
   count: number,
   keep: WebSocket[],
 ): Promise<number> {
+  const accounts: NewAccount[] = [];
+  for (let i = first; i < first + count; i++) accounts.push(newAccount(`user${i}`, 1));
   const t0 = performance.now();
   for (let i = first; i < first + count; i++) {
     const ws = await open(url);
+    const challenge = await challengeOf(ws);
     const welcome = firstMessage(ws);
-    ws.send(hello(`user${i}`));
+    ws.send(encodeFrame(registerHello(accounts[i - first]!, challenge)));
     await welcome;
     const answer = firstMessage(ws);
     ws.send(
@@ -225,7 +243,16 @@ async function connectRates(): Promise<[first: number, more: number]> {
 export async function forwarderPair(mask: MaskKey = 'zero'): Promise<Pair> {
   const { proc, url } = await start('./forwarder.ts', []);
   // The forwarder answers a name with "ready".
-  return pairOn(proc, url, (side) => side, mask);
+  return pairOn(
+    proc,
+    url,
+    async (ws, side) => {
+      const ready = firstMessage(ws);
+      ws.send(side);
+      await ready;
+    },
+    mask,
+  );
 }
 
 /** Round trips a -> b -> a; returns the sorted round-trip times in milliseconds. */

@@ -3,6 +3,9 @@
 // key must be hopeless, and must not cost the relay a verification each). The abuse limits
 // (relay/limits.ts, when it lands) may take this over: AddressFailures is the one seam.
 
+/** Addresses remembered before the old ones are swept. */
+const MAX_ADDRESSES = 10_000;
+
 export class AddressFailures {
   private readonly max: number;
   private readonly windowMs: number;
@@ -19,9 +22,16 @@ export class AddressFailures {
   }
 
   failed(address: string, now: number): void {
+    // Many addresses (IPv6 makes that cheap) must not grow the map without end.
+    if (this.failures.size >= MAX_ADDRESSES) this.prune(now);
     const list = this.recent(address, now);
     list.push(now);
     this.failures.set(address, list);
+  }
+
+  /** Forgets every address with no failure in the window. */
+  private prune(now: number): void {
+    for (const address of [...this.failures.keys()]) this.recent(address, now);
   }
 
   private recent(address: string, now: number): number[] {

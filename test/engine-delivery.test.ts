@@ -223,6 +223,9 @@ describe('application layer', () => {
     const alice = engine(r.url, 'alice');
     const bob = engine(r.url, 'bob');
     await Promise.all([alice.online(), bob.online()]);
+    // bob writes first: they share a conversation, so each may see the other's presence.
+    bob.m.send('alice', 'hi');
+    await alice.until(() => alice.received('bob').length === 1);
     // alice asks for bob (presence goes only to who asks) and hears he is there.
     expect(await alice.m.lookup('bob')).toMatchObject({ exists: true, online: true });
     await alice.until(() => alice.m.presence().some((p) => p.user === 'bob' && p.online));

@@ -1,7 +1,7 @@
 // The CLI's account commands: what login says about a new account (its recovery code, once)
 // or a refused one, link-code and link, devices and unlink, and recover.
 import { hostname } from 'node:os';
-import type { AccountState, MessengerEvent } from '../shared/api.ts';
+import type { MessengerEvent } from '../shared/api.ts';
 import { normalizeLinkCode, normalizeRecoveryCode } from '../node/account-keys.ts';
 import { LINK_CODE_TTL_MS } from '../shared/protocol/account.ts';
 import { isValidUserName } from '../shared/protocol/index.ts';
@@ -19,7 +19,8 @@ export function cliDeviceName(): string {
   return `Strata CLI on ${hostname()}`.slice(0, 64).trim();
 }
 
-const REFUSED: ReadonlySet<AccountState> = new Set(['name-taken', 'removed', 'unknown']);
+/** The relay's answers to a hello that end the connecting for good. */
+const REFUSALS: ReadonlySet<string> = new Set(['nameTaken', 'deviceRemoved', 'authFailed']);
 
 /**
  * Waits until the engine is online ('online'), the relay refused this device for good (the
@@ -28,18 +29,14 @@ const REFUSED: ReadonlySet<AccountState> = new Set(['name-taken', 'removed', 'un
 export function connected(m: Messenger, seconds: number): Promise<string> {
   return new Promise((resolve) => {
     if (m.online) return resolve('online');
-    let refused = false;
     const finish = (result: string) => {
       clearTimeout(timer);
       m.off('event', on);
       resolve(result);
     };
     const on = (e: MessengerEvent) => {
-      if (e.type === 'account' && REFUSED.has(e.account.state)) refused = true;
-      else if (e.type === 'connection' && e.state === 'online') finish('online');
-      else if (e.type === 'connection' && e.state === 'offline' && refused) {
-        finish(e.detail ?? 'the relay refused this device');
-      }
+      if (e.type === 'connection' && e.state === 'online') finish('online');
+      else if (e.type === 'error' && REFUSALS.has(e.code)) finish(e.text);
     };
     const timer = setTimeout(() => finish('timeout'), seconds * 1000);
     m.on('event', on);

@@ -165,6 +165,14 @@ it('a removed device and a relay that lost the account are told apart', async ()
     detail: expect.stringMatching(/does not know this device .*lost its accounts/),
   });
   await stop(lost.m);
+  // Still refused on the next start, with the same words, and as an error event too.
+  const again = await start(dir, 'alice', offline);
+  expect(again.events).toContainEqual({
+    type: 'error',
+    code: 'authFailed',
+    text: expect.stringMatching(/does not know this device .*lost its accounts/),
+  });
+  await stop(again.m);
 
   relay.answer = () => ({ code: 'deviceRemoved', text: 'removed' });
   const removed = await start(dir, 'alice', offline);

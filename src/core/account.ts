@@ -146,7 +146,7 @@ export class AccountBook {
       this.setState('removed');
       return `this device was removed from ${user}'s account (unlinked, or the account was recovered on another device)`;
     }
-    if (this.profile.account === 'registered') {
+    if (this.profile.account === 'registered' || this.profile.account === 'unknown') {
       this.setState('unknown');
       return `the relay does not know this device of ${user}; it may have lost its accounts (${text})`;
     }

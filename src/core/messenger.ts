@@ -169,7 +169,10 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       this.files.online();
     });
     let refusal: string | null = null;
-    this.conn.on('refused', (code, text) => (refusal = this.accounts.onRefused(code, text)));
+    this.conn.on('refused', (code, text) => {
+      refusal = this.accounts.onRefused(code, text);
+      this.emit('event', { type: 'error', code, text: refusal });
+    });
     this.conn.on('offline', (why) => {
       this.transport.onOffline();
       this.accounts.onOffline();

@@ -81,6 +81,27 @@ export class RawAccounts {
       ],
     };
     account.devices.set(device, deviceKey);
+    return this.signed(account);
+  }
+
+  /** The next device list without `device`, signed: what a devices-update sends. */
+  removeDevice(
+    relayId: Uint8Array,
+    user: string,
+    device: number,
+  ): { list: Uint8Array; signature: Uint8Array } {
+    const account = this.account(relayId, user);
+    if (!account) throw new Error(`no raw account ${user}`);
+    account.list = {
+      ...account.list,
+      version: account.list.version + 1,
+      devices: account.list.devices.filter((d) => d.id !== device),
+    };
+    account.devices.delete(device);
+    return this.signed(account);
+  }
+
+  private signed(account: RawAccount): { list: Uint8Array; signature: Uint8Array } {
     const list = encodeDeviceList(account.list);
     return { list, signature: signDeviceList(account.identity, list) };
   }
