@@ -126,13 +126,18 @@ describe('the account', () => {
     expect(store.getState().account?.user).toBe('alice');
   });
 
-  it('follows a refusal: the name taken', () => {
+  it('follows a refusal: the name taken, said by its screen and not by a toast', () => {
     const { store } = ready(() => null);
+    store.getState().onEvent({ type: 'error', code: 'nameTaken', text: 'alice is taken' });
+    expect(store.getState().toasts).toEqual([]);
     store.getState().onEvent({
       type: 'account',
       account: { ...ACCOUNT, state: 'name-taken', recoveryCodePending: false },
     });
     expect(store.getState().account?.state).toBe('name-taken');
+    // Other refusals still show.
+    store.getState().onEvent({ type: 'error', code: 'quotaExceeded', text: 'full' });
+    expect(store.getState().toasts).toHaveLength(1);
   });
 });
 
