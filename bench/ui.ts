@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from '@playwright/test';
 import { Messenger } from '../src/core/messenger.ts';
 import type { MessengerEvent } from '../src/shared/api.ts';
 import { startRelay, startWebHost, tempDir, type WebHost } from '../e2e/processes.ts';
+import { confirmRecoveryCode } from '../e2e/ui.ts';
 import type { Report } from './harness.ts';
 import { quantile } from './relay.ts';
 
@@ -138,6 +139,8 @@ export async function openWindow(
   ).newPage();
   if (init) await page.addInitScript(init);
   await page.goto(host.url);
+  // A new profile made its account: its recovery code is confirmed before anything else.
+  await confirmRecoveryCode(page);
   // A new profile may not list the peer yet: find them by name, as a first-time user does.
   await page.getByTestId('contact-search').fill(peer);
   await page.getByTestId(`contact-${peer}`).or(page.getByTestId('start-chat')).first().click();

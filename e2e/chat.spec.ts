@@ -1,15 +1,14 @@
 // Scenario 2: a conversation both ways, with each outgoing message's status moving from sent
 // to delivered (the peer's app has it) to read (the peer opened the chat).
 import { expect, test } from './fixtures.ts';
-import { contact, expectOnline, expectTexts, incoming, messages, openChat, send } from './ui.ts';
+import { contact, expectTexts, incoming, meet, messages, openChat, send } from './ui.ts';
 
 test('two people chat both ways; statuses reach delivered, then read', async ({
   app,
 }, testInfo) => {
   const alice = await app('alice');
   const bob = await app('bob');
-  await expectOnline(alice.page, 'bob');
-  await expectOnline(bob.page, 'alice');
+  await meet(alice.page, 'bob', bob.page, 'alice');
 
   await openChat(alice.page, 'bob');
   const hello = await send(alice.page, 'Hi Bob! Did the slides for Thursday arrive?');

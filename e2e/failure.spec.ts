@@ -10,6 +10,7 @@ import {
   expectOnline,
   expectTexts,
   incoming,
+  meet,
   openChat,
   outgoing,
   startChat,
@@ -32,7 +33,7 @@ test.describe('a sender that leaves half-way', () => {
   }) => {
     const alice = await app('alice');
     const bob = await app('bob');
-    await expectOnline(alice.page, 'bob');
+    await meet(alice.page, 'bob', bob.page, 'alice');
     await changeSettings(alice.page, { segmentSize: SEGMENT_SIZE });
     // N = 200 ms between assembly passes, K = 2 passes without progress (kept in the profile).
     await changeSettings(bob.page, { assemblyPeriodMs: 200, idleCycles: 2 });
@@ -78,7 +79,7 @@ test.describe('a message the relay cannot take', () => {
     await expect(contact(alice.page, 'dave')).toHaveCount(0);
 
     const dave = await app('dave');
-    await expectOnline(alice.page, 'dave');
+    await meet(alice.page, 'dave', dave.page, 'alice');
     await changeSettings(alice.page, { segmentSize: SEGMENT_SIZE });
     await dave.close();
     await expect(contact(alice.page, 'dave')).toHaveAttribute('data-presence', 'offline');

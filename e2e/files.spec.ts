@@ -12,9 +12,9 @@ import { tempDir, type RelayProcess } from './processes.ts';
 import {
   attachFiles,
   dropFiles,
-  expectOnline,
   fileBubble,
   fileBytes,
+  meet,
   openChat,
   outgoing,
   setDownloadsDir,
@@ -45,8 +45,7 @@ test('a file dropped on one window arrives in the other with progress, byte-iden
 }) => {
   const alice = await app('alice');
   const bob = await app('bob');
-  await expectOnline(alice.page, 'bob');
-  await expectOnline(bob.page, 'alice');
+  await meet(alice.page, 'bob', bob.page, 'alice');
   await openChat(alice.page, 'bob');
   await setDownloadsDir(bob.page, downloads);
   await openChat(bob.page, 'alice');
@@ -95,7 +94,7 @@ test('files picked with the attach button go together; an image is previewed', a
 }) => {
   const alice = await app('alice');
   const bob = await app('bob');
-  await expectOnline(alice.page, 'bob');
+  await meet(alice.page, 'bob', bob.page, 'alice');
   await openChat(alice.page, 'bob');
   await setDownloadsDir(bob.page, downloads);
   await openChat(bob.page, 'alice');
@@ -129,8 +128,8 @@ test('files picked with the attach button go together; an image is previewed', a
 
 test('a file over the size limit is refused before it is uploaded', async ({ app }) => {
   const alice = await app('alice');
-  await app('bob');
-  await expectOnline(alice.page, 'bob');
+  const bob = await app('bob');
+  await meet(alice.page, 'bob', bob.page, 'alice');
 
   await alice.page.getByTestId('settings-open').click();
   const limit = alice.page.getByTestId('settings-max-file-mb');
@@ -177,7 +176,7 @@ async function slowTransfer(
   await relay.admin(SLOW_CHANNEL);
   const alice = await app('alice');
   const bob = await app('bob');
-  await expectOnline(alice.page, 'bob');
+  await meet(alice.page, 'bob', bob.page, 'alice');
   await openChat(alice.page, 'bob');
   await setDownloadsDir(bob.page, downloads);
   await openChat(bob.page, 'alice');

@@ -6,7 +6,7 @@
 //          again is a restart on the same data.
 // Every process is stopped in teardown; when a test fails, the logs of all of them are
 // attached to its report.
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -19,6 +19,7 @@ import {
   type TestInfo,
 } from '@playwright/test';
 import { startRelay, startWebHost, tempDir, type RelayProcess } from './processes.ts';
+import { confirmRecoveryCode } from './ui.ts';
 
 export { expect } from '@playwright/test';
 
@@ -46,7 +47,11 @@ export interface AppInstance {
 }
 
 export interface AppOptions {
-  /** Log in as this user at start (default: the profile's name); null opens on the login form. */
+  /**
+   * Log in as this user at start (default: the profile's name); null opens on the login form.
+   * A new profile that logs in at start creates the account, and its recovery code is
+   * confirmed as a person would (tests of the code itself log in through the form).
+   */
   user?: string | null;
 }
 
@@ -104,11 +109,13 @@ export const test = base.extend<E2eOptions & Fixtures, WorkerFixtures>({
         throw new Error(`the profile ${profile} is already open in this test`);
       }
       const user = options.user === undefined ? profile : options.user;
+      const fresh = !existsSync(profileDirOf(target, home, profile));
       const instance =
         target === 'browser'
           ? await openBrowserApp(await chromium(), home, profile, user, relay.url)
           : await openElectronApp(home, profile, user, relay.url);
       opened.push(instance);
+      if (fresh && user !== null) await confirmRecoveryCode(instance.page);
       return instance;
     };
     // The test's failure does not throw out of use(): the teardown below always runs.
@@ -127,6 +134,16 @@ export const test = base.extend<E2eOptions & Fixtures, WorkerFixtures>({
     }
   },
 });
+
+/**
+ * Where an instance keeps its data: the browser host's --profile directory, or the Electron
+ * app's userData of this profile (src/main/options.ts, profileUserDataDir).
+ */
+function profileDirOf(target: E2eOptions['target'], home: string, profile: string): string {
+  return target === 'browser'
+    ? join(home, profile)
+    : join(home, '.config', 'Strata', 'profiles', profile);
+}
 
 function failed(testInfo: TestInfo): boolean {
   return testInfo.status !== testInfo.expectedStatus;
@@ -150,7 +167,7 @@ async function openBrowserApp(
   user: string | null,
   relayUrl: string,
 ): Promise<Opened> {
-  const profileDir = join(home, profile);
+  const profileDir = profileDirOf('browser', home, profile);
   const host = await startWebHost(profileDir, user === null ? {} : { relayUrl, user });
   let context: BrowserContext;
   let page: Page;
@@ -223,9 +240,8 @@ async function openElectronApp(
   let closing: Promise<void> | null = null;
   const instance: Opened = {
     profile,
-    // Electron's appData is $XDG_CONFIG_HOME; the app keeps each profile under it
-    // (src/main/options.ts, profileUserDataDir).
-    profileDir: join(home, '.config', 'Strata', 'profiles', profile),
+    // Electron's appData is $XDG_CONFIG_HOME; the app keeps each profile under it.
+    profileDir: profileDirOf('electron', home, profile),
     user,
     page,
     closed: false,

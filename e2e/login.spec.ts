@@ -1,6 +1,6 @@
 // Scenario 1: logging in through the form, and presence between two instances.
 import { expect, test } from './fixtures.ts';
-import { contact, expectOnline, login } from './ui.ts';
+import { confirmRecoveryCode, contact, expectOnline, follow, login } from './ui.ts';
 
 test('a user logs in through the form; two instances see each other online', async ({
   app,
@@ -15,7 +15,12 @@ test('a user logs in through the form; two instances see each other online', asy
   await expect(carol.page.getByTestId('login-submit')).toBeVisible();
 
   await login(carol.page, 'carol', relay.url);
+  // The first login created carol's account: its recovery code is confirmed before chatting.
+  await confirmRecoveryCode(carol.page);
   await expect(carol.page.getByTestId('login-username')).toBeHidden();
+  // Presence is for those who follow each other (or share a conversation).
+  await follow(carol.page, 'bob');
+  await follow(bob.page, 'carol');
   await expectOnline(carol.page, 'bob');
   await expectOnline(bob.page, 'carol');
 

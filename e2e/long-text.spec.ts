@@ -1,12 +1,12 @@
 // A text over the message limit (a 100 KB paste) is not a dead end: the composer offers to
 // send it as a .txt file, which goes the way of any picked file and arrives byte for byte.
 import { expect, test } from './fixtures.ts';
-import { expectOnline, fileBubble, fileBytes, openChat } from './ui.ts';
+import { fileBubble, fileBytes, meet, openChat } from './ui.ts';
 
 test('a paste over the limit is offered as a .txt file, and arrives whole', async ({ app }) => {
   const alice = await app('alice');
   const bob = await app('bob');
-  await expectOnline(alice.page, 'bob');
+  await meet(alice.page, 'bob', bob.page, 'alice');
   await openChat(alice.page, 'bob');
   await openChat(bob.page, 'alice');
 

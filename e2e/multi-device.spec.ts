@@ -1,15 +1,25 @@
-// Scenario 8: one user on two instances (two profiles, two devices) receives on both, and
-// what one device sends shows in the other's history.
+// Scenario 8: one user on two devices. The second device joins the account by linking, through
+// the UI: the laptop shows a code under "Link a device", the phone types it under "Link to an
+// existing account", the laptop accepts. Then both receive, and what one device sends shows in
+// the other's history.
 import { expect, test } from './fixtures.ts';
-import { expectOnline, expectTexts, incoming, messages, openChat, outgoing, send } from './ui.ts';
+import { expectTexts, incoming, linkDevice, messages, openChat, outgoing, send } from './ui.ts';
 
-test('two instances of one user both receive, and see what the other sent', async ({ app }) => {
+test('a device linked through the UI receives with the first, and sees what it sent', async ({
+  app,
+  relay,
+}) => {
   const alice = await app('alice');
-  const phone = await app('bob-phone', { user: 'bob' });
   const laptop = await app('bob-laptop', { user: 'bob' });
-  await expectOnline(alice.page, 'bob');
-  await expectOnline(phone.page, 'alice');
-  await expectOnline(laptop.page, 'alice');
+  const phone = await app('bob-phone', { user: null });
+  await linkDevice(laptop.page, phone.page, relay.url);
+  // The linked device is bob's: no recovery code of its own to confirm (the account has one).
+  await expect(phone.page.getByTestId('recovery-dialog')).toHaveCount(0);
+  await phone.page.getByTestId('settings-open').click();
+  await expect(phone.page.getByTestId('settings-user')).toHaveText('bob');
+  await expect(phone.page.getByTestId('device')).toHaveCount(2);
+  await expect(phone.page.locator('[data-testid="device"][data-current="true"]')).toHaveCount(1);
+  await phone.page.getByTestId('settings-close').click();
 
   await openChat(alice.page, 'bob');
   const hello = await send(alice.page, 'Hello Bob, on whichever screen you read this.');
@@ -23,12 +33,12 @@ test('two instances of one user both receive, and see what the other sent', asyn
   await expect(incoming(phone.page)).toHaveAttribute('data-message-id', id!);
   await expect(incoming(laptop.page)).toHaveAttribute('data-message-id', id!);
 
-  await send(laptop.page, 'Reading it on the laptop.');
-  await expectTexts(incoming(alice.page), ['Reading it on the laptop.']);
-  // The phone shows the laptop's reply as bob's own message.
-  await expectTexts(outgoing(phone.page), ['Reading it on the laptop.']);
-  await expectTexts(messages(phone.page), [
+  await send(phone.page, 'Reading it on the phone I just linked.');
+  await expectTexts(incoming(alice.page), ['Reading it on the phone I just linked.']);
+  // The laptop shows the phone's reply as bob's own message.
+  await expectTexts(outgoing(laptop.page), ['Reading it on the phone I just linked.']);
+  await expectTexts(messages(laptop.page), [
     'Hello Bob, on whichever screen you read this.',
-    'Reading it on the laptop.',
+    'Reading it on the phone I just linked.',
   ]);
 });

@@ -5,9 +5,9 @@ import {
   applyChannel,
   changeSettings,
   counter,
-  expectOnline,
   expectTexts,
   incoming,
+  meet,
   openChat,
   openNetworkView,
   outgoing,
@@ -32,7 +32,7 @@ test('through loss and bit errors set from the network view, messages arrive int
 }) => {
   const alice = await app('alice');
   const bob = await app('bob');
-  await expectOnline(alice.page, 'bob');
+  await meet(alice.page, 'bob', bob.page, 'alice');
   await changeSettings(alice.page, { segmentSize: 64 });
   await openChat(alice.page, 'bob');
   await openChat(bob.page, 'alice');
@@ -80,7 +80,7 @@ test('the counters add up, can be reset, the charts window is chosen, and a burs
 }) => {
   const alice = await app('alice');
   const bob = await app('bob');
-  await expectOnline(alice.page, 'bob');
+  await meet(alice.page, 'bob', bob.page, 'alice');
   await applyChannel(alice.page, relay.adminToken, {
     lossModel: 'bernoulli',
     loss: 0,

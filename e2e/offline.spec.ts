@@ -1,14 +1,23 @@
 // Scenario 4: messages to someone who is away wait at the relay (status sent), and arrive in
 // order when they come back.
 import { expect, test } from './fixtures.ts';
-import { contact, expectOnline, expectTexts, incoming, openChat, outgoing, send } from './ui.ts';
+import {
+  contact,
+  expectOnline,
+  expectTexts,
+  incoming,
+  meet,
+  openChat,
+  outgoing,
+  send,
+} from './ui.ts';
 
 test('messages sent while the recipient is away stay at sent and arrive in order on return', async ({
   app,
 }) => {
   const alice = await app('alice');
   const bob = await app('bob');
-  await expectOnline(alice.page, 'bob');
+  await meet(alice.page, 'bob', bob.page, 'alice');
   await openChat(alice.page, 'bob');
 
   await bob.close();

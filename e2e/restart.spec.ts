@@ -1,7 +1,7 @@
 // Scenario 7: history, with each message's status, survives restarting an instance.
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
-import { expectOnline, expectTexts, incoming, messages, openChat, send } from './ui.ts';
+import { expectOnline, expectTexts, incoming, meet, messages, openChat, send } from './ui.ts';
 
 const TEXTS = [
   'Can you send me the relay address again?',
@@ -24,7 +24,7 @@ function snapshot(page: Page) {
 test('history and statuses survive restarting an instance', async ({ app }) => {
   const alice = await app('alice');
   const bob = await app('bob');
-  await expectOnline(alice.page, 'bob');
+  await meet(alice.page, 'bob', bob.page, 'alice');
   await openChat(alice.page, 'bob');
   await openChat(bob.page, 'alice');
 

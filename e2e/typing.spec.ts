@@ -1,14 +1,14 @@
 // Scenario 3: the typing indicator shows while the other person types, and clears when they
 // send or stop typing.
 import { expect, test } from './fixtures.ts';
-import { expectOnline, expectTexts, incoming, openChat } from './ui.ts';
+import { expectTexts, incoming, meet, openChat } from './ui.ts';
 
 test('the typing indicator appears while the other types and clears on send and when idle', async ({
   app,
 }) => {
   const alice = await app('alice');
   const bob = await app('bob');
-  await expectOnline(alice.page, 'bob');
+  await meet(alice.page, 'bob', bob.page, 'alice');
   await openChat(alice.page, 'bob');
   await openChat(bob.page, 'alice');
   const indicator = bob.page.getByTestId('typing-indicator');

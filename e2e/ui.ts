@@ -22,12 +22,67 @@ export async function login(page: Page, user: string, relayUrl: string): Promise
 }
 
 /**
+ * Confirms the recovery code a new account shows once, by typing back its last group as a
+ * person would; resolves with the code.
+ */
+export async function confirmRecoveryCode(page: Page): Promise<string> {
+  const dialog = page.getByTestId('recovery-dialog');
+  const shown = page.getByTestId('recovery-code');
+  await expect(shown).toBeVisible();
+  const code = await shown.getAttribute('data-code');
+  if (code === null) throw new Error('the recovery dialog shows no code');
+  await page.getByTestId('recovery-last-group').fill(code.split('-').at(-1)!);
+  await page.getByTestId('recovery-confirm').click();
+  await expect(dialog).toBeHidden();
+  return code;
+}
+
+/**
+ * Links the fresh profile open in `fresh` to the account of `existing`: "Link a device" in
+ * the existing device's settings shows a code, the fresh one types it under "Link to an
+ * existing account", and the existing device accepts the request. Leaves both on their chats.
+ */
+export async function linkDevice(existing: Page, fresh: Page, relayUrl: string): Promise<void> {
+  await existing.getByTestId('settings-open').click();
+  await existing.getByTestId('link-start').click();
+  const shown = existing.getByTestId('link-code');
+  await expect(shown).toBeVisible();
+  await expect(existing.getByTestId('link-qr')).toBeVisible();
+  const code = await shown.getAttribute('data-code');
+  if (code === null) throw new Error('Link a device shows no code');
+  await fresh.getByTestId('login-mode-link').click();
+  await fresh.getByTestId('login-code').fill(code);
+  await fresh.getByTestId('login-relay').fill(relayUrl);
+  await fresh.getByTestId('login-submit').click();
+  const request = existing.getByTestId('link-request');
+  await expect(request).toBeVisible();
+  await existing.getByTestId('link-accept').click();
+  await expect(request).toBeHidden();
+  await expect(fresh.getByTestId('contact-search')).toBeVisible();
+  await existing.getByTestId('settings-close').click();
+}
+
+/**
  * Waits for `peer` to show online. Presence goes only to whoever follows a user: a peer not in
- * the list yet is looked up first, as a person starting a chat from search would.
+ * the list yet is looked up first, as a person starting a chat from search would. The relay
+ * shows a user's presence only to those who share a conversation with them or follow each
+ * other: before any message, both sides must `follow` first.
  */
 export async function expectOnline(page: Page, peer: string): Promise<void> {
   await follow(page, peer);
   await expect(contact(page, peer)).toHaveAttribute('data-presence', 'online');
+}
+
+/**
+ * Two people about to chat each make sure the other shows online. The relay shows a user's
+ * presence only to those who share a conversation with them or follow each other, so both
+ * follow first (as two people adding each other would), then both wait.
+ */
+export async function meet(a: Page, aPeer: string, b: Page, bPeer: string): Promise<void> {
+  await follow(a, aPeer);
+  await follow(b, bPeer);
+  await expectOnline(a, aPeer);
+  await expectOnline(b, bPeer);
 }
 
 /** Types `name` in search and starts a chat with it (the relay says whether it exists). */
@@ -40,7 +95,7 @@ export async function startChat(page: Page, name: string): Promise<void> {
  * Makes sure `peer` is in the contact list: starts a chat from search if it is not, then
  * closes that chat again (Escape), so that nothing arriving in it counts as read.
  */
-async function follow(page: Page, peer: string): Promise<void> {
+export async function follow(page: Page, peer: string): Promise<void> {
   if ((await contact(page, peer).count()) > 0) return;
   const search = page.getByTestId('contact-search');
   await search.fill(peer);

@@ -11,8 +11,9 @@ import { startRelay, startWebHost, tempDir, type WebHost } from '../e2e/processe
 import {
   applyChannel,
   changeSettings,
-  expectOnline,
+  confirmRecoveryCode,
   incoming,
+  meet,
   openChat,
   openNetworkView,
   send,
@@ -62,6 +63,8 @@ declare const document: {
 async function openWindow(browser: Browser, host: WebHost): Promise<Page> {
   const page = await (await browser.newContext({ viewport: WINDOW })).newPage();
   await page.goto(host.url);
+  // A new profile made its account: its recovery code is confirmed before anything else.
+  await confirmRecoveryCode(page);
   return page;
 }
 
@@ -127,8 +130,7 @@ async function main(): Promise<void> {
     const alice = await openWindow(browser, hosts[0]!);
     const bob = await openWindow(browser, hosts[1]!);
     const pages = { alice, bob };
-    await expectOnline(alice, 'bob');
-    await expectOnline(bob, 'alice');
+    await meet(alice, 'bob', bob, 'alice');
     for (const page of [alice, bob]) await changeSettings(page, { segmentSize: 64 });
     await openChat(alice, 'bob');
     await openChat(bob, 'alice');

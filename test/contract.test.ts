@@ -3,120 +3,26 @@
 //   - the Electron bridge: Host + main's IPC handlers + the preload's bridge + apiFromBridge,
 //     over an in-memory IPC that serialises like Electron's (no Electron binary here).
 // Both face a real relay and a real peer engine, so what passes here is what the UI gets.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WebSocket } from 'ws';
 import { Host } from '../src/core/host/host.ts';
-import { startWebServer, type WebServer } from '../src/core/host/web-server.ts';
-import { forwardEvents, registerIpc, trustedSenderCheck } from '../src/main/ipc.ts';
-import { createBridge } from '../src/preload/bridge.ts';
-import { WsApiClient, type SocketLike } from '../src/renderer/src/api/ws-client.ts';
 import type { MessageView } from '../src/shared/api.ts';
-import { ApiError, apiFromBridge, type HostEvent, type StrataApi } from '../src/shared/contract.ts';
 import { PREVIEW_MAX_BYTES } from '../src/shared/preview.ts';
+import { CARRIERS, Events, apiError, registered, type Instance } from './helpers/carriers.ts';
 import { TestEngine } from './helpers/engine.ts';
-import { createFakeIpc } from './helpers/fake-ipc.ts';
-import { staticFixture } from './helpers/static-fixture.ts';
 import { ADMIN_TOKEN, startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
 
-/** A renderer's view of one app instance, and how to take it down. */
-interface Instance {
-  api: StrataApi;
-  host: Host;
-  close(): Promise<void>;
-}
-
-async function viaWebSocket(host: Host): Promise<Instance> {
-  const server: WebServer = await startWebServer({ host, staticDir: staticFixture() });
-  const origin = `http://127.0.0.1:${server.port}`;
-  const client = new WsApiClient({
-    url: `ws://127.0.0.1:${server.port}/api?token=${server.token}`,
-    // Browsers send the page's Origin on every WebSocket; `ws` does when told to.
-    createSocket: (u) => new WebSocket(u, { origin }) as unknown as SocketLike,
-  });
-  await client.connect();
-  return {
-    api: client,
-    host,
-    async close() {
-      client.close();
-      await server.close();
-      await host.close();
-    },
-  };
-}
-
-async function viaIpc(host: Host): Promise<Instance> {
-  const appUrl = 'file:///opt/Strata/resources/app.asar/out/renderer/index.html';
-  const ipc = createFakeIpc(appUrl);
-  const unregister = registerIpc(ipc.ipcMain, host, trustedSenderCheck(appUrl));
-  const unforward = forwardEvents(host, ipc.webContents);
-  return {
-    api: apiFromBridge(createBridge(ipc.ipcRenderer)),
-    host,
-    async close() {
-      unforward();
-      unregister();
-      await host.close();
-    },
-  };
-}
-
-const CARRIERS = [
-  ['browser host (WebSocket)', viaWebSocket, 'browser'],
-  ['Electron bridge (IPC)', viaIpc, 'electron'],
-] as const;
-
-/** Collects an API's events and waits on them. */
-class Events {
-  readonly seen: HostEvent[] = [];
-  private waiters: (() => void)[] = [];
-  constructor(api: StrataApi) {
-    api.subscribe((e) => {
-      this.seen.push(e);
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-  async until<T>(pick: (e: HostEvent) => T | undefined): Promise<T> {
-    for (let i = 0; ;) {
-      for (; i < this.seen.length; i++) {
-        const v = pick(this.seen[i]!);
-        if (v !== undefined) return v;
-      }
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-  }
-}
-
-/** Resolves once the instance's engine is online: already, or by a later event. */
-async function online(api: StrataApi): Promise<void> {
-  const events = new Events(api);
-  if ((await api.call('session', {})).connection === 'online') return;
-  await events.until((e) => (e.type === 'connection' && e.state === 'online') || undefined);
-}
-
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ApiError);
-    return e as ApiError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-// A relay per test: a name belongs to the first profile that registers it, and each test
-// starts its users on fresh profiles.
-let relay: RelayProcess;
-beforeEach(async () => {
-  relay = await startRelay();
-});
-afterEach(async () => {
-  await relay.stop();
-});
-
 describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) => {
+  // A relay per carrier: a name belongs to the first account that takes it, and both carriers
+  // log in as the same people.
+  let relay: RelayProcess;
+  beforeAll(async () => {
+    relay = await startRelay();
+  });
+  afterAll(async () => {
+    await relay.stop();
+  });
   const open: Instance[] = [];
   const engines: TestEngine[] = [];
   afterEach(async () => {
@@ -187,19 +93,10 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     await events.until((e) => (e.type === 'session' && e.session.user === 'alice') || undefined);
     await events.until((e) => (e.type === 'connection' && e.state === 'online') || undefined);
 
-    // Out: pending at once, then delivered, and bob has the text.
-    const sent = await alice.api.call('send', { to: 'bob', text: 'hello, Bob\nsecond line' });
-    expect(sent).toMatchObject({ direction: 'out', status: 'pending', peer: 'bob' });
-    await events.until(
-      (e) =>
-        (e.type === 'message' && e.message.key === sent.key && e.message.status === 'delivered') ||
-        undefined,
-    );
-    await bob.until(() => bob.m.history('alice').some((m) => m.text === 'hello, Bob\nsecond line'));
-
-    // Presence: now that alice has written to bob (the relay shows presence only between users
-    // who share a conversation), she asks the relay for bob, who exists and is online, and for
-    // a name nobody has used; she then hears of bob, and does not list herself.
+    // Presence: alice asks the relay for bob, who exists and is online (and follows her: the
+    // relay shows presence only to those who follow each other or share a conversation), and
+    // for a name nobody has used; she then hears of bob, and does not list herself.
+    await bob.m.lookup('alice');
     expect(await alice.api.call('lookupUser', { user: 'bob' })).toEqual({
       user: 'bob',
       exists: true,
@@ -218,6 +115,16 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     const presence = await alice.api.call('presence', {});
     expect(presence.find((p) => p.user === 'bob')?.online).toBe(true);
     expect(presence.some((p) => p.user === 'alice')).toBe(false);
+
+    // Out: pending at once, then delivered, and bob has the text.
+    const sent = await alice.api.call('send', { to: 'bob', text: 'hello, Bob\nsecond line' });
+    expect(sent).toMatchObject({ direction: 'out', status: 'pending', peer: 'bob' });
+    await events.until(
+      (e) =>
+        (e.type === 'message' && e.message.key === sent.key && e.message.status === 'delivered') ||
+        undefined,
+    );
+    await bob.until(() => bob.m.history('alice').some((m) => m.text === 'hello, Bob\nsecond line'));
 
     // In: bob types, then answers; the answer ends the typing indicator.
     bob.m.setTyping('alice', true);
@@ -288,8 +195,6 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
 
   it('reads relay counters, and reads and changes the channel with the admin token only', async () => {
     const { api } = await instance({ relayUrl: relay.url, user: 'frank' });
-    // frank's hello is the relay's first frame in (each test has a relay of its own).
-    await online(api);
     const stats = await api.call('relayStats', {});
     expect(stats.reachable).toBe(true);
     if (stats.reachable) expect(stats.counters.framesIn).toBeGreaterThan(0);
@@ -308,7 +213,7 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
   });
 
   it('sets the burst loss model, its parameters and the bit-error burst length on the relay', async () => {
-    const { api } = await instance({ relayUrl: relay.url, user: 'frank' });
+    const { api } = await instance({ relayUrl: relay.url, user: 'fran' });
     const channel = await api.call('setChannel', {
       token: ADMIN_TOKEN,
       patch: { lossModel: 'gilbert-elliott', geGoodToBad: 0.05, geBadToGood: 0.2, burstBits: 9 },
@@ -338,18 +243,18 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
   });
 
   it('resets the network counters of one chat or of all', async () => {
-    await peer('bob');
+    await peer('bruno');
     const { api } = await instance({ relayUrl: relay.url, user: 'iris' });
     const events = new Events(api);
-    const sent = await api.call('send', { to: 'bob', text: 'count me' });
+    const sent = await api.call('send', { to: 'bruno', text: 'count me' });
     await events.until(
       (e) =>
         (e.type === 'message' && e.message.key === sent.key && e.message.status === 'delivered') ||
         undefined,
     );
-    expect((await api.call('network', { peer: 'bob' })).stats.segmentsSent).toBe(1);
-    expect(await api.call('resetNetwork', { peer: 'bob' })).toBeNull();
-    const after = await api.call('network', { peer: 'bob' });
+    expect((await api.call('network', { peer: 'bruno' })).stats.segmentsSent).toBe(1);
+    expect(await api.call('resetNetwork', { peer: 'bruno' })).toBeNull();
+    const after = await api.call('network', { peer: 'bruno' });
     expect(after.stats).toMatchObject({ segmentsSent: 0, segmentsAcked: 0, bytesSent: 0 });
     expect(after.log).toEqual([]);
     expect(await api.call('resetNetwork', {})).toBeNull();
@@ -358,17 +263,17 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
   });
 
   it('sends a file by path, controls it, and refuses what a renderer may not do with files', async () => {
-    const bob = await peer('bob');
+    const bob = await peer('bill');
     const { api, host } = await instance({ relayUrl: relay.url, user: 'hana' });
     const events = new Events(api);
     const dir = tempDir('strata-src-');
     const path = join(dir, 'notes.txt');
     writeFileSync(path, 'the relay address is on the whiteboard\n');
     // Without the carrier's say-so (the user picked this file), no path is sent.
-    const unpicked = await apiError(api.call('sendFile', { to: 'bob', path }));
+    const unpicked = await apiError(api.call('sendFile', { to: 'bill', path }));
     expect(unpicked).toMatchObject({ code: 'forbidden' });
     host.pathPolicy = (p) => p.startsWith(dir);
-    const sent = await api.call('sendFile', { to: 'bob', path });
+    const sent = await api.call('sendFile', { to: 'bill', path });
     expect(sent.file).toMatchObject({ name: 'notes.txt', type: 'text/plain', state: 'sending' });
     await events.until(
       (e) =>
@@ -379,12 +284,12 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     expect(readFileSync(bob.m.message(sent.key)!.file!.path!, 'utf8')).toMatch(/whiteboard/);
 
     expect(await api.call('controlFile', { key: sent.key, action: 'pause' })).toBe(false);
-    const both = await apiError(api.call('sendFile', { to: 'bob' }));
+    const both = await apiError(api.call('sendFile', { to: 'bill' }));
     expect(both).toMatchObject({
       code: 'invalid',
       message: expect.stringMatching(/path .* upload/),
     });
-    const missing = await apiError(api.call('sendFile', { to: 'bob', path: join(dir, 'gone') }));
+    const missing = await apiError(api.call('sendFile', { to: 'bill', path: join(dir, 'gone') }));
     expect(missing.message).toMatch(/no such file/);
     // No opener is wired here (as in the browser host): opening is refused, not attempted.
     expect((await apiError(api.call('openFile', { key: sent.key }))).code).toBe('invalid');
@@ -398,10 +303,9 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
   });
 
   it('previews a finished image as data, and nothing else', async () => {
-    const bob = await peer('bob');
+    const bob = await peer('boris');
     const { api } = await instance({ relayUrl: relay.url, user: 'ines' });
-    // ines must have registered before bob can write to her.
-    await online(api);
+    await registered(api);
     const dir = tempDir('strata-src-');
     // A PNG signature and then bytes: the media type is sniffed from them, so a small
     // one and one just over the preview limit are both images.
@@ -446,7 +350,7 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     );
     expect(bad.code).toBe('invalid');
     // Remembering the relay at login keeps what else the profile remembers.
-    await first.api.call('login', { user: 'hana', relayUrl: relay.url });
+    await first.api.call('login', { user: 'hanne', relayUrl: relay.url });
     await first.close();
     open.splice(open.indexOf(first), 1);
 

@@ -45,10 +45,10 @@ interface Browser {
   until(test: () => boolean): Promise<void>;
 }
 
-// A relay per test: a name belongs to the first profile that registers it, and each test
-// starts its users on fresh profiles.
 let relay: RelayProcess;
 const cleanup: (() => Promise<unknown>)[] = [];
+// A relay per test: a name belongs to the first account that takes it, and the tests log in as
+// the same people.
 beforeEach(async () => {
   relay = await startRelay();
 });

@@ -123,6 +123,7 @@ export async function unlink(m: Messenger, device: number, out: Out): Promise<nu
 export interface JoinArgs {
   profileDir: string;
   relayUrl: string;
+  insecure: boolean;
   deviceName: string | undefined;
   /** link: how long to wait for the other device's yes. */
   seconds: number | undefined;
@@ -141,6 +142,7 @@ export async function link(a: JoinArgs, code: string, out: Out, err: Out): Promi
       relayUrl: a.relayUrl,
       code,
       deviceName: a.deviceName ?? cliDeviceName(),
+      insecure: a.insecure,
       ...waited,
     });
     out.write(`linked to ${user}'s account as device ${device}\n`);
@@ -171,9 +173,14 @@ export async function recover(
       user,
       code,
       deviceName: a.deviceName ?? cliDeviceName(),
+      insecure: a.insecure,
     });
     out.write(`recovered ${user}'s account as device ${device}; its other devices are removed\n`);
-    const m = Messenger.open({ profileDir: a.profileDir, relayUrl: a.relayUrl });
+    const m = Messenger.open({
+      profileDir: a.profileDir,
+      relayUrl: a.relayUrl,
+      insecure: a.insecure,
+    });
     try {
       showRecoveryCode(m, out);
     } finally {

@@ -252,7 +252,13 @@ export async function main(
       err.write(`strata: ${(e as Error).message}\n`);
       return EXIT.usage;
     }
-    const join = { profileDir: profile, relayUrl: relay!, deviceName: name as string, seconds };
+    const join = {
+      profileDir: profile,
+      relayUrl: relay!,
+      insecure: args.flags.has('insecure'),
+      deviceName: name as string,
+      seconds,
+    };
     const [first, second] = args.positional as [string, string];
     return args.command === 'link'
       ? account.link(join, first, out, err)

@@ -20,6 +20,7 @@ import { RelayConnection, type HeartbeatOptions } from './connection.ts';
 import { MessengerError, RefusedError, UnreachableError } from './errors.ts';
 import { checkedDeviceName, isFreshProfile, saveJoinedProfile } from './profile.ts';
 import { closeDatabase, openDatabase, type Db } from './store/database.ts';
+import { profilePins } from './relay-pin.ts';
 
 export interface JoinOptions {
   profileDir: string;
@@ -27,6 +28,8 @@ export interface JoinOptions {
   /** How the account's device list names this device (default: "Strata on <hostname>"). */
   deviceName?: string;
   heartbeat?: HeartbeatOptions;
+  /** Plain ws:// to a relay on another machine is allowed (as Messenger's option). */
+  insecure?: boolean;
 }
 
 export interface LinkOptions extends JoinOptions {
@@ -53,6 +56,7 @@ export async function linkProfile(o: LinkOptions): Promise<{ user: string; devic
   const deviceKey = KeyPair.generate();
   return withFreshProfile(o.profileDir, (db) =>
     connectOnce(
+      db,
       o,
       (challenge) => linkHello(code, device, deviceKey, deviceName, challenge),
       // The other device's user has to say yes: the relay holds the link open for as long as
@@ -115,6 +119,7 @@ export async function recoverProfile(o: RecoverOptions): Promise<{ user: string;
   };
   return withFreshProfile(o.profileDir, (db) =>
     connectOnce(
+      db,
       o,
       (challenge) => recoverHello({ ...account, now: Date.now() }, oldRecovery, challenge),
       undefined,
@@ -145,13 +150,18 @@ type Done<T> = (error: Error | null, value?: T) => void;
 
 /** One connection with `hello`, until `watch` calls done or the relay refuses the device. */
 function connectOnce<T>(
+  db: Db,
   o: JoinOptions,
   hello: (challenge: ChallengeFrame) => HelloFrame,
   welcomeTimeoutMs: number | undefined,
   watch: (conn: RelayConnection, done: Done<T>) => void,
   doing: string,
 ): Promise<T> {
-  const conn = new RelayConnection(o.relayUrl, hello, undefined, o.heartbeat);
+  // The relay's certificate is checked as for any link, and kept for this profile's later ones.
+  const conn = new RelayConnection(o.relayUrl, hello, undefined, o.heartbeat, {
+    pins: profilePins(db),
+    insecure: o.insecure ?? false,
+  });
   if (welcomeTimeoutMs !== undefined) conn.welcomeTimeoutMs = welcomeTimeoutMs;
   return new Promise<T>((resolve, reject) => {
     let settled = false;

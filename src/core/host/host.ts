@@ -28,6 +28,7 @@ import {
   relayCounters,
   relayRequest,
 } from './relay-admin.ts';
+import { accountSettled, isRegistered } from './account-wait.ts';
 import { readRemembered, writeRemembered, type Remembered } from './remembered.ts';
 
 export interface HostOptions {
@@ -46,6 +47,11 @@ export interface HostOptions {
 }
 
 const HTTP_TIMEOUT_MS = 3000;
+/**
+ * How long a first login waits for the relay's verdict on the new account (registered, or the
+ * name taken) before it answers anyway; the engine keeps trying after that.
+ */
+const REGISTER_WAIT_MS = 10_000;
 
 export class Host extends EventEmitter<{ event: [HostEvent] }> {
   readonly profileDir: string;
@@ -143,6 +149,26 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
         return this.session;
       case 'login':
         return this.login(p as Params<'login'>, { probe: true });
+      case 'account':
+        return this.messenger?.account() ?? null;
+      case 'linkDevice': {
+        const { code, relayUrl, deviceName } = p as Params<'linkDevice'>;
+        return this.join(relayUrl, (profileDir) =>
+          Messenger.link({
+            profileDir,
+            relayUrl,
+            code,
+            insecure: this.insecure,
+            ...(deviceName ? { deviceName } : {}),
+          }),
+        );
+      }
+      case 'recoverAccount': {
+        const { user, code, relayUrl } = p as Params<'recoverAccount'>;
+        return this.join(relayUrl, (profileDir) =>
+          Messenger.recover({ profileDir, relayUrl, user, code, insecure: this.insecure }),
+        );
+      }
       case 'relayStats':
         return this.relayStats();
       case 'getChannel':
@@ -236,6 +262,23 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           await this.opener(path, reveal ?? false);
           return null;
         }
+        case 'pendingRecoveryCode':
+          return m.pendingRecoveryCode();
+        case 'acknowledgeRecoveryCode':
+          return m.acknowledgeRecoveryCode();
+        case 'createLinkCode':
+          return await m.createLinkCode();
+        case 'answerLink': {
+          const { device, accept } = p as Params<'answerLink'>;
+          await m.answerLink(device, accept);
+          return null;
+        }
+        case 'devices':
+          return await m.devices();
+        case 'notices':
+          return m.notices((p as Params<'notices'>).peer);
+        case 'unlinkDevice':
+          return await m.unlinkDevice((p as Params<'unlinkDevice'>).device);
         case 'updateFileSettings': {
           const files = m.updateFileSettings((p as Params<'updateFileSettings'>).patch);
           this.emitSession();
@@ -283,7 +326,9 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
     const next = this.loginChain.then(async () => {
       if (this.closed) throw new ApiError('unreachable', 'this app instance is closing');
       const current = this.messenger;
-      if (current !== null && current.user !== user) {
+      // A name the relay has not accepted yet (new, or taken by another account) may change.
+      const renaming = current !== null && current.user !== user && !isRegistered(current);
+      if (current !== null && current.user !== user && !renaming) {
         throw new ApiError(
           'refused',
           `this profile belongs to ${current.user}; use another profile to log in as ${user}`,
@@ -296,14 +341,58 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
         throw e;
       }
       if (probe) await this.probe(relayUrl);
-      if (current !== null && current.relayUrl === relayUrl) return this.session;
+      if (current !== null && current.relayUrl === relayUrl && !renaming) return this.session;
       if (current !== null) await this.stopEngine();
+      let m: Messenger;
       try {
+        m = Messenger.open({
+          profileDir: this.profileDir,
+          relayUrl,
+          user,
+          insecure: this.insecure,
+          ...this.downloads,
+        });
+      } catch (e) {
+        if (e instanceof MessengerError) throw new ApiError('refused', e.message);
+        throw e;
+      }
+      this.startEngine(m);
+      this.relayUrl = relayUrl;
+      this.remember({ relayUrl });
+      // A new account from the login form: answer once the relay has registered it or said the
+      // name is taken, so that the window goes straight to the recovery code or to picking
+      // another name.
+      if (probe && m.account().state === 'new') await accountSettled(m, REGISTER_WAIT_MS);
+      this.emitSession();
+      return this.session;
+    });
+    this.loginChain = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Instead of a first login: `joinAccount` makes this fresh profile a device of an account
+   * that exists (by a link code, or by its recovery code), then the engine starts on it.
+   */
+  private join(
+    relayUrl: string,
+    joinAccount: (profileDir: string) => Promise<unknown>,
+  ): Promise<SessionView> {
+    const next = this.loginChain.then(async () => {
+      if (this.closed) throw new ApiError('unreachable', 'this app instance is closing');
+      if (this.messenger !== null) {
+        throw new ApiError(
+          'refused',
+          `this profile already belongs to ${this.messenger.user}; use a new profile to join another account`,
+        );
+      }
+      await this.probe(relayUrl);
+      try {
+        await joinAccount(this.profileDir);
         this.startEngine(
           Messenger.open({
             profileDir: this.profileDir,
             relayUrl,
-            user,
             insecure: this.insecure,
             ...this.downloads,
           }),

@@ -4,6 +4,7 @@
 // An entry that depends on a count is a set of plural forms ({ one, few, many, other }, the
 // categories of Intl.PluralRules), chosen by the value of its {n}.
 import { useCallback } from 'react';
+import { strings as accountStrings } from './strings/account.ts';
 import { strings as appStrings } from './strings/app.ts';
 import { strings as networkStrings } from './strings/network.ts';
 import { strings as reasonStrings } from './strings/reasons.ts';
@@ -19,8 +20,8 @@ export type PluralForms = { readonly [rule in Intl.LDMLPluralRule]?: string } & 
 export type Entry = string | PluralForms;
 
 export const dictionaries = {
-  en: { ...appStrings.en, ...networkStrings.en, ...reasonStrings.en },
-  ru: { ...appStrings.ru, ...networkStrings.ru, ...reasonStrings.ru },
+  en: { ...appStrings.en, ...accountStrings.en, ...networkStrings.en, ...reasonStrings.en },
+  ru: { ...appStrings.ru, ...accountStrings.ru, ...networkStrings.ru, ...reasonStrings.ru },
 };
 export type StringKey = keyof typeof dictionaries.en;
 // A Russian dictionary missing an English key fails the type check, not the user.

@@ -4,6 +4,7 @@
 // their progress above the composer until they become messages.
 import { useRef, useState, type DragEvent } from 'react';
 import type { SessionView } from '../../../shared/contract.ts';
+import { IdentityNotice } from '../account/IdentityNotice.tsx';
 import { useLanguage, useT } from '../i18n.ts';
 import { dragHasFiles, formatSize } from '../model/files.ts';
 import { useStrata, useStrataStore } from '../store/index.ts';
@@ -82,6 +83,7 @@ function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
           {t('chat.offline')}
         </div>
       )}
+      <IdentityNotice peer={peer} />
       <ChatBody peer={peer} />
       <Uploads peer={peer} />
       <Composer peer={peer} />

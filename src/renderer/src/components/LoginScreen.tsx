@@ -1,30 +1,68 @@
-// First run of a profile: who you are and which relay to use. The host remembers the relay
-// after a successful login; a failed one keeps everything typed.
+// First run of a profile: who you are and which relay to use. Three ways in: log in (the first
+// login of a name creates its account), link this profile to an account that another device
+// of yours shows a code for, or recover an account with its recovery code. The host remembers
+// the relay after a successful login; a failed one keeps everything typed. A profile whose
+// name turned out to be taken comes back here (`taken`) to pick another.
 import { useId, useState, type FormEvent } from 'react';
 import { ApiError, type SessionView } from '../../../shared/contract.ts';
-import { LANGUAGES, useT, type Language } from '../i18n.ts';
-import { isUserName } from '../model/contacts.ts';
 import { describeError } from '../errors.ts';
+import { LANGUAGES, useT, type Language, type StringKey } from '../i18n.ts';
+import { relayPin, typedLinkCode, typedRecoveryCode } from '../model/account.ts';
+import { isUserName } from '../model/contacts.ts';
 import { useStrata, useStrataStore } from '../store/index.ts';
+import '../account/account.css';
 
 const DEFAULT_RELAY = 'ws://127.0.0.1:7000/';
 
-export function LoginScreen({ session }: { session: SessionView }) {
+type Mode = 'create' | 'link' | 'recover';
+const MODES: readonly Mode[] = ['create', 'link', 'recover'];
+type Field = 'user' | 'relay' | 'code';
+/** What each way in says: its lead, its button, the button while it works, its code field. */
+const MODE_TEXT: Record<
+  Mode,
+  { lead: StringKey; submit: StringKey; busy: StringKey; code?: [StringKey, StringKey, StringKey] }
+> = {
+  create: { lead: 'login.lead', submit: 'login.submit', busy: 'login.connecting' },
+  link: {
+    lead: 'login.link.lead',
+    submit: 'login.link.submit',
+    busy: 'login.link.waiting',
+    code: ['login.link.code', 'login.link.codeHint', 'login.link.badCode'],
+  },
+  recover: {
+    lead: 'login.recover.lead',
+    submit: 'login.recover.submit',
+    busy: 'login.recover.working',
+    code: ['login.recover.code', 'login.recover.codeHint', 'login.recover.badCode'],
+  },
+};
+
+export function LoginScreen({ session, taken }: { session: SessionView; taken?: string }) {
   const t = useT();
-  const { login } = useStrataStore().getState();
+  const { login, linkDevice, recoverAccount } = useStrataStore().getState();
+  const [mode, setMode] = useState<Mode>('create');
   const [user, setUser] = useState('');
+  const [code, setCode] = useState('');
   const [relay, setRelay] = useState(session.relayUrl ?? DEFAULT_RELAY);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<{ field: 'user' | 'relay' | null; text: string } | null>(null);
+  const [error, setError] = useState<{ field: Field | null; text: string } | null>(null);
   const userId = useId();
+  const codeId = useId();
   const relayId = useId();
   const errorId = useId();
+  const pin = relayPin(relay);
+  const text = MODE_TEXT[mode];
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     const name = user.trim();
-    if (!isUserName(name)) {
+    if (mode !== 'link' && !isUserName(name)) {
       setError({ field: 'user', text: t('login.badName') });
+      return;
+    }
+    const typed = mode === 'link' ? typedLinkCode(code) : typedRecoveryCode(code);
+    if (text.code !== undefined && typed === null) {
+      setError({ field: 'code', text: t(text.code[2]) });
       return;
     }
     const url = URL.parse(relay.trim());
@@ -35,12 +73,16 @@ export function LoginScreen({ session }: { session: SessionView }) {
     setBusy(true);
     setError(null);
     try {
-      await login(name, relay.trim());
+      if (mode === 'create') await login(name, relay.trim());
+      else if (mode === 'link') await linkDevice(typed!, relay.trim());
+      else await recoverAccount(name, typed!, relay.trim());
     } catch (err) {
       setError(loginError(err, t));
       setBusy(false);
     }
   }
+
+  const describedBy = (field: Field) => (error?.field === field ? errorId : undefined);
 
   return (
     <div className="login-screen">
@@ -49,24 +91,54 @@ export function LoginScreen({ session }: { session: SessionView }) {
           <span className="brand-mark" aria-hidden="true" />
           <h1>{t('app.title')}</h1>
         </div>
-        <p className="muted login-lead">{t('login.lead')}</p>
-        <label className="field" htmlFor={userId}>
-          <span className="field-label">{t('login.user')}</span>
-          <input
-            id={userId}
-            data-testid="login-username"
-            className="input"
-            value={user}
-            onChange={(e) => setUser(e.target.value)}
-            autoFocus
-            autoComplete="username"
-            spellCheck={false}
-            maxLength={32}
-            placeholder={t('login.userPlaceholder')}
-            aria-invalid={error?.field === 'user'}
-            aria-describedby={error ? errorId : undefined}
-          />
-        </label>
+        {taken !== undefined && mode === 'create' ? (
+          <div role="alert" data-testid="name-taken">
+            <h2 className="center-title">{t('nameTaken.title', { name: taken })}</h2>
+            <p className="muted">{t('nameTaken.lead', { name: taken })}</p>
+          </div>
+        ) : (
+          <p className="muted login-lead">{t(text.lead)}</p>
+        )}
+        {mode !== 'link' && (
+          <label className="field" htmlFor={userId}>
+            <span className="field-label">
+              {taken !== undefined && mode === 'create' ? t('nameTaken.newName') : t('login.user')}
+            </span>
+            <input
+              id={userId}
+              data-testid="login-username"
+              className="input"
+              value={user}
+              onChange={(e) => setUser(e.target.value)}
+              autoFocus
+              autoComplete="username"
+              spellCheck={false}
+              maxLength={32}
+              placeholder={t('login.userPlaceholder')}
+              aria-invalid={error?.field === 'user'}
+              aria-describedby={describedBy('user')}
+            />
+          </label>
+        )}
+        {text.code !== undefined && (
+          <label className="field" htmlFor={codeId}>
+            <span className="field-label">{t(text.code[0])}</span>
+            <input
+              id={codeId}
+              data-testid="login-code"
+              className="input mono"
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+              autoFocus={mode === 'link'}
+              autoComplete="off"
+              spellCheck={false}
+              maxLength={48}
+              aria-invalid={error?.field === 'code'}
+              aria-describedby={describedBy('code')}
+            />
+            <span className="field-hint">{t(text.code[1])}</span>
+          </label>
+        )}
         <label className="field" htmlFor={relayId}>
           <span className="field-label">{t('login.relay')}</span>
           <input
@@ -78,9 +150,14 @@ export function LoginScreen({ session }: { session: SessionView }) {
             spellCheck={false}
             autoComplete="url"
             aria-invalid={error?.field === 'relay'}
-            aria-describedby={error ? errorId : undefined}
+            aria-describedby={describedBy('relay')}
           />
           <span className="field-hint">{t('login.relayHint')}</span>
+          {relay.trim().startsWith('wss:') && (
+            <span className="relay-pin mono" data-testid="login-relay-pin">
+              {pin !== null ? t('login.relayPin', { pin }) : t('login.relayNoPin')}
+            </span>
+          )}
         </label>
         {error && (
           <p className="form-error" id={errorId} role="alert" data-testid="login-error">
@@ -93,8 +170,27 @@ export function LoginScreen({ session }: { session: SessionView }) {
           data-testid="login-submit"
           disabled={busy}
         >
-          {busy ? t('login.connecting') : t('login.submit')}
+          {t(busy ? text.busy : text.submit)}
         </button>
+        <div className="login-modes" role="group">
+          {/* Linking and recovery need a fresh profile: this one already has keys for `taken`. */}
+          {MODES.filter((m) => m !== mode && taken === undefined).map((m) => (
+            <button
+              key={m}
+              type="button"
+              className="btn btn-ghost btn-small"
+              data-testid={`login-mode-${m}`}
+              disabled={busy}
+              onClick={() => {
+                setMode(m);
+                setError(null);
+                setCode('');
+              }}
+            >
+              {t(`login.mode.${m}`)}
+            </button>
+          ))}
+        </div>
         <LanguagePicker />
       </form>
     </div>
@@ -104,7 +200,7 @@ export function LoginScreen({ session }: { session: SessionView }) {
 function loginError(
   err: unknown,
   t: ReturnType<typeof useT>,
-): { field: 'user' | 'relay' | null; text: string } {
+): { field: Field | null; text: string } {
   if (err instanceof ApiError) {
     if (err.code === 'unreachable') {
       return { field: 'relay', text: t('login.unreachable', { detail: err.message }) };

@@ -1,14 +1,16 @@
 // Settings, as a modal dialog: the transport's X, N and K (the course's parameters), where
-// received files go and how large they may be, the language, what this app instance is
-// connected as, and its license.
+// received files go and how large they may be, the language, the account's devices (and
+// linking a new one), what this app instance is connected as, and its license.
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { TransportSettings } from '../../../shared/api.ts';
 import type { SessionView, StrataApi } from '../../../shared/contract.ts';
+import { DevicesSection } from '../account/DevicesSection.tsx';
+import { LinkDeviceSection } from '../account/LinkDeviceSection.tsx';
 import { CloseIcon } from '../components/Icons.tsx';
 import { useT, type Language, type StringKey } from '../i18n.ts';
 import { useStrata, useStrataStore } from '../store/index.ts';
 import { FileSettingsSection } from './FileSettingsSection.tsx';
-import { FOCUSABLE, wrapFocus } from './focus-trap.ts';
+import { FOCUSABLE, inOtherDialog, wrapFocus } from './focus-trap.ts';
 import { SettingsActions, type SaveStatus } from './SettingsActions.tsx';
 import type { NumberFieldError } from './number-field.ts';
 import {
@@ -59,6 +61,7 @@ export function SettingsPanel(props: {
   const [status, setStatus] = useState<SaveStatus>({ kind: 'idle', say: () => '' });
   const { setLanguage } = useStrataStore().getState();
   const languageChoice = useStrata((s) => s.languageChoice);
+  const account = useStrata((s) => s.account);
 
   const onCloseRef = useRef(props.onClose);
   useEffect(() => {
@@ -75,6 +78,7 @@ export function SettingsPanel(props: {
       (dialog.querySelector<HTMLElement>(FOCUSABLE) ?? dialog).focus();
     }
     const onKey = (e: globalThis.KeyboardEvent) => {
+      if (inOtherDialog(dialog, document.activeElement)) return;
       if (e.key === 'Escape') {
         e.preventDefault();
         e.stopPropagation();
@@ -219,11 +223,28 @@ export function SettingsPanel(props: {
           <span className="settings-hint">{t('settings.language.hint')}</span>
         </fieldset>
 
+        {account?.state === 'registered' && (
+          <>
+            <DevicesSection api={props.api} />
+            <LinkDeviceSection api={props.api} />
+          </>
+        )}
+
         <section className="settings-section">
           <h3>{t('settings.about')}</h3>
           <dl className="settings-about">
             <dt>{t('settings.user')}</dt>
             <dd data-testid="settings-user">{session.user ?? notSet}</dd>
+            {account !== null && (
+              <>
+                <dt>{t('settings.device')}</dt>
+                <dd data-testid="settings-device">{account.deviceName}</dd>
+                <dt>{t('settings.identity')}</dt>
+                <dd className="mono" data-testid="settings-identity">
+                  {account.identityFingerprint}
+                </dd>
+              </>
+            )}
             <dt>{t('settings.relay')}</dt>
             <dd className="mono" data-testid="settings-relay">
               {session.relayUrl ?? notSet}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { wrapFocus } from './focus-trap.ts';
+import { inOtherDialog, wrapFocus } from './focus-trap.ts';
 
 describe('wrapFocus', () => {
   const items = ['a', 'b', 'c'];
@@ -22,5 +22,19 @@ describe('wrapFocus', () => {
 
   it('does nothing without focusable elements', () => {
     expect(wrapFocus([], 'a', false)).toBeNull();
+  });
+});
+
+describe('inOtherDialog', () => {
+  /** An element whose nearest modal dialog (itself included) is `top`. */
+  const inside = (top: Element | null) => ({ closest: () => top }) as unknown as Element;
+  const settings = {} as Element;
+  const question = {} as Element;
+
+  it('gives keys to the dialog on top: focus in another modal dialog is not this one’s', () => {
+    expect(inOtherDialog(settings, inside(question))).toBe(true);
+    expect(inOtherDialog(settings, inside(settings))).toBe(false);
+    expect(inOtherDialog(settings, inside(null))).toBe(false);
+    expect(inOtherDialog(settings, null)).toBe(false);
   });
 });

@@ -5,6 +5,15 @@ export const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 /**
+ * Whether a key press belongs to another dialog over this one (an account question opened on
+ * top of settings): then this dialog leaves Tab and Escape to it.
+ */
+export function inOtherDialog(dialog: Element | null, active: Element | null): boolean {
+  const top = active?.closest('[aria-modal="true"]') ?? null;
+  return top !== null && top !== dialog;
+}
+
+/**
  * The element to focus instead of the browser's default for a Tab press, or null to let the
  * browser move focus (it stays inside the dialog then). `current` is the focused element,
  * which may be the dialog itself or something outside it.

@@ -7,6 +7,12 @@ import type { Slice, Strata } from './types.ts';
 
 /** Message events are applied in batches this often at most. */
 const EVENT_FLUSH_MS = 16;
+/**
+ * Refusals of this device's account: an account event follows, and the window shows the
+ * screen that says it (the name taken, the device removed or unknown); a toast would repeat it,
+ * and outlive it once another name is picked.
+ */
+const ACCOUNT_REFUSALS = new Set(['nameTaken', 'deviceRemoved', 'authFailed']);
 
 export interface EventsSlice {
   onEvent(event: HostEvent): void;
@@ -61,6 +67,7 @@ export const createEventsSlice: Slice<EventsSlice> = () => (set, get) => {
           get().onSession(event.session);
           return;
         case 'error': {
+          if (ACCOUNT_REFUSALS.has(event.code)) return;
           const s = get();
           const peer = peerOf(s, event.message);
           s.showToast(describeEngineError(event, peer, s.t, s.language));
@@ -68,6 +75,22 @@ export const createEventsSlice: Slice<EventsSlice> = () => (set, get) => {
         }
         case 'stats':
           return; // the network view polls for its numbers
+        case 'account':
+          get().onAccount(event.account);
+          return;
+        case 'link-request':
+          get().onLinkRequest(event.request);
+          return;
+        case 'device-linked': {
+          const s = get();
+          s.showToast(s.t('link.linked', { name: event.device.name }));
+          return;
+        }
+        case 'device-removed':
+          return; // the devices list in settings asks again when it is open
+        case 'identity-changed':
+          get().onIdentityChanged(event.user);
+          return;
       }
     },
   };

@@ -1,10 +1,11 @@
-// The renderer's state: one zustand store of slices by concern (session, contacts, messages,
-// transfers, what the window shows, toasts, preferences, host events). Actions sit next to the
-// state they change; derived data (sorted contacts, rows, totals) is computed by selectors,
-// never stored twice. createStrataStore makes a fresh store with its own timers and caches;
+// The renderer's state: one zustand store of slices by concern (session, account, contacts,
+// messages, transfers, what the window shows, toasts, preferences, host events). Actions sit
+// next to the state they change; derived data (sorted contacts, rows, totals) is computed by
+// selectors, never stored twice. createStrataStore makes a fresh store with its own timers and caches;
 // the app makes one at start and hands it to its components through StoreProvider.
 import { createStore, type StoreApi } from 'zustand';
 import { connectApi } from '../api/index.ts';
+import { createAccountSlice } from './account.ts';
 import { createContactsSlice } from './contacts.ts';
 import { createEventsSlice } from './events.ts';
 import { createMessagesSlice } from './messages.ts';
@@ -43,6 +44,7 @@ export function browserEnv(): StoreEnv {
 export function createStrataStore(env: StoreEnv = browserEnv()): StrataStore {
   return createStore<Strata>()((...a) => ({
     ...createSessionSlice(env)(...a),
+    ...createAccountSlice(env)(...a),
     ...createContactsSlice(env)(...a),
     ...createMessagesSlice(env)(...a),
     ...createTransfersSlice(env)(...a),

@@ -56,6 +56,8 @@ export const createSessionSlice: Slice<SessionSlice> = (env) => (set, get) => {
       link = { client, unsubscribe: client.subscribe((e) => get().onEvent(e)) };
       const current = await client.call('session', {});
       get().applyPreferences(current.preferences);
+      // The account first: a recovery code waiting to be confirmed shows before any chat.
+      if (current.user !== null) await get().loadAccount(client);
       set({ phase: { kind: 'ready', api: client, session: current } });
       if (current.user !== null) await get().loadContacts();
     } catch (e) {
@@ -77,7 +79,9 @@ export const createSessionSlice: Slice<SessionSlice> = (env) => (set, get) => {
     },
 
     async login(user, relayUrl) {
-      const next = await get().requireClient().call('login', { user, relayUrl });
+      const client = get().requireClient();
+      const next = await client.call('login', { user, relayUrl });
+      await get().loadAccount(client);
       get().onSession(next);
     },
 
@@ -128,7 +132,7 @@ export const createSessionSlice: Slice<SessionSlice> = (env) => (set, get) => {
       } catch {
         return; // the link dropped again; the next reconnect retries
       }
-      await get().loadContacts();
+      await Promise.all([get().loadAccount(client), get().loadContacts()]);
       // Events were missed while the link was down: chats not on screen load afresh when
       // opened.
       const peer = get().selected;

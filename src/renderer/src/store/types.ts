@@ -2,6 +2,7 @@
 // the whole and what every slice may use. Nothing here lives at module level: each
 // createStrataStore() call makes its own state, timers and caches.
 import type { StateCreator } from 'zustand';
+import type { AccountSlice } from './account.ts';
 import type { ContactsSlice } from './contacts.ts';
 import type { EventsSlice } from './events.ts';
 import type { MessagesSlice } from './messages.ts';
@@ -13,6 +14,7 @@ import type { UiSlice } from './ui.ts';
 import type { ApiClient } from '../api/index.ts';
 
 export type Strata = SessionSlice &
+  AccountSlice &
   ContactsSlice &
   MessagesSlice &
   TransfersSlice &
