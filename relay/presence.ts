@@ -50,13 +50,19 @@ export class Presence {
    * O(1) for a pair already known, which is every frame but a conversation's first.
    */
   exchanged(a: string, b: string): void {
-    const key = pairKey(a, b);
-    if (a === b || this.peers.has(key)) return;
-    this.peers.add(key);
-    this.safely('remembering a conversation', () => this.store.accounts.addPeers(a, b));
+    if (!this.pair(a, b)) return;
     // Whoever of them watches the other hears the truth now.
     this.notify(a);
     this.notify(b);
+  }
+
+  /** Remembers that `a` and `b` may see each other; false if they already could. */
+  private pair(a: string, b: string): boolean {
+    const key = pairKey(a, b);
+    if (a === b || this.peers.has(key)) return false;
+    this.peers.add(key);
+    this.safely('remembering a conversation', () => this.store.accounts.addPeers(a, b));
+    return true;
   }
 
   /** Whether `viewer` may see `user`'s presence. */
@@ -123,9 +129,15 @@ export class Presence {
       let set = this.watchers.get(user);
       if (!set) this.watchers.set(user, (set = new Set()));
       set.add(s);
-      // A user who watched s.user and could not see it may now (mutual contacts).
+      // Two users who watch each other are contacts: from now on each sees the other, as
+      // after a conversation (and still after either goes offline). The one who watched
+      // first could not see s.user until now: it hears now.
       if (mutual)
-        for (const w of this.watchers.get(s.user) ?? []) if (w.user === user) this.tell(w, s.user);
+        for (const w of this.watchers.get(s.user) ?? []) {
+          if (w.user !== user) continue;
+          this.pair(s.user, user);
+          this.tell(w, s.user);
+        }
     }
     this.watching.set(s, list);
     const entries = [...names].map((user) => this.entryFor(s.user, user));

@@ -17,12 +17,15 @@ afterEach(async () => {
 
 /** A relay in this process (its counters read directly), knowing `known` users already. */
 async function relayKnowing(known: number): Promise<{ relay: Relay; url: string }> {
+  const defaults = defaultOptions();
   const options = {
-    ...defaultOptions(),
+    ...defaults,
     port: 0,
     dataDir: tempDir(),
     logLevel: 'error' as const,
     summaryIntervalMs: 0,
+    // Every user here registers from this one address: more than an hour's new names.
+    limits: { ...defaults.limits, newNamesPerHour: 100_000 },
   };
   const seed = new RelayStore(options.dataDir, options.store);
   for (let i = 0; i < known; i++) seed.rememberUser(`user${i}`, 1_700_000_000_000 + i);
@@ -177,8 +180,17 @@ describe('presence goes to watchers only', () => {
     await hank.waitFor(
       (f) => f.type === 'presence' && f.kind === 'update' && f.entries[0]?.online === true,
     );
+    const heardByHank = presenceFrames(hank).length;
     await zoe.close();
     await gina.waitFor((f) => f.type === 'presence' && f.entries[0]?.online === false);
+    // hank, a contact and no correspondent, hears zoe leave too (her watch of him went with her).
+    await hank.until(
+      () =>
+        presenceFrames(hank)
+          .slice(heardByHank)
+          .some((f) => f.entries[0]?.user === 'zoe' && f.entries[0].online === false),
+      'zoe leaving, told to hank',
+    );
     await watch(mallory, ['zoe'], 'add');
     expect(presenceFrames(mallory).flatMap((f) => f.entries)).toEqual([
       nobody,
@@ -273,8 +285,14 @@ describe('the engine', () => {
     // carol, who never wrote to bob nor asked for him, heard nothing of anyone.
     expect(carol.events.filter((e) => e.type === 'presence')).toEqual([]);
     expect(carol.m.presence()).toEqual([]);
-    // carol shares no conversation with bob: the relay tells her no more than of a stranger.
-    expect(await carol.m.lookup('bob')).toEqual({ ...(await carol.m.lookup('zoe')), user: 'bob' });
+    // carol shares no conversation with bob: the relay tells her that the name has an
+    // account (as a directory would, so that she can write to him) and nothing of his presence.
+    expect(await carol.m.lookup('bob')).toEqual({
+      user: 'bob',
+      exists: true,
+      online: false,
+      lastSeen: null,
+    });
     expect(await carol.m.lookup('zoe')).toEqual({
       user: 'zoe',
       exists: false,

@@ -55,7 +55,7 @@ export const ACCOUNT_REQUEST_TIMEOUT_MS = 10_000;
 /** How many contacts' identity keys one `identities` request asks for (the relay's limit). */
 const IDENTITIES_PER_REQUEST = 512;
 
-type Answer = 'link-offer' | 'devices';
+type Answer = 'link-offer' | 'devices' | 'identities';
 
 interface Pending {
   kind: Answer;
@@ -181,6 +181,7 @@ export class AccountBook {
         return;
       case 'identities':
         this.onIdentities(m.entries ?? []);
+        for (const e of m.entries ?? []) this.answered('identities', m, e.user);
         return;
     }
   }
@@ -353,6 +354,19 @@ export class AccountBook {
     for (let i = 0; i < users.length; i += IDENTITIES_PER_REQUEST) {
       this.sendAccount({ kind: 'identities', users: users.slice(i, i + IDENTITIES_PER_REQUEST) });
     }
+  }
+
+  /**
+   * Whether `user` has an account on the relay. Presence does not say (the relay shows it only
+   * to those who share a conversation); an account's identity key is public, as a directory's.
+   */
+  async hasAccount(user: string): Promise<boolean> {
+    const answer = (await this.request(
+      { kind: 'identities', users: [user] },
+      'identities',
+      user,
+    )) as AccountOf<'identities'>;
+    return (answer.entries ?? []).some((e) => e.user === user && e.identityKey !== null);
   }
 
   /** A new conversation's peer: their identity key is asked for now (kept from then on). */

@@ -339,13 +339,17 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   }
 
   /**
-   * Asks the relay about `user`: whether anyone of that name has ever connected to it, and
-   * their presence. From then on this device hears of their presence too.
+   * Asks the relay about `user`: whether the name has an account there, and their presence
+   * (which the relay shows only to those who share a conversation with them, or follow each
+   * other). From then on this device hears of their presence when the relay shows it.
    */
   async lookup(user: string): Promise<UserLookupView> {
     if (!isValidUserName(user)) throw new MessengerError(`"${user}" is not a valid user name`);
     try {
-      return await this.peers.lookup(user);
+      const seen = await this.peers.lookup(user);
+      // Presence shows a stranger as a name nobody has: the account itself is asked about.
+      if (seen.exists) return seen;
+      return { ...seen, exists: await this.accounts.hasAccount(user) };
     } catch (e) {
       if (e instanceof LookupError) throw new MessengerError(e.message);
       throw e;
