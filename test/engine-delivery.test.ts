@@ -199,9 +199,11 @@ describe('several devices of one user', () => {
   it('both receive every message and both show what either sent', async () => {
     const r = await relay();
     const bob1 = engine(r.url, 'bob');
-    const bob2 = engine(r.url, 'bob');
+    await bob1.online();
+    const bob2 = await TestEngine.linkedTo(bob1);
+    cleanup.push(() => bob2.close());
     const alice = engine(r.url, 'alice');
-    await Promise.all([bob1.online(), bob2.online(), alice.online()]);
+    await Promise.all([bob2.online(), alice.online()]);
     for (let i = 0; i < 10; i++) alice.m.send('bob', `to both ${i}`);
     await bob1.until(() => bob1.unread('alice') === 10);
     await bob2.until(() => bob2.unread('alice') === 10);

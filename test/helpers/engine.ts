@@ -17,6 +17,29 @@ export class TestEngine {
     });
   }
 
+  /**
+   * Another device of `first`'s account, linked as a person would: `first` shows a code, the
+   * new profile types it, `first` says yes. Started, with its own profile.
+   */
+  static async linkedTo(
+    first: TestEngine,
+    opts: Partial<MessengerOptions> = {},
+  ): Promise<TestEngine> {
+    const profileDir = opts.profileDir ?? tempDir('strata-engine-');
+    const { code } = await first.m.createLinkCode();
+    const answered = new Promise<void>((resolve, reject) => {
+      const on = (e: MessengerEvent) => {
+        if (e.type !== 'link-request') return;
+        first.m.off('event', on);
+        first.m.answerLink(e.request.device, true).then(() => resolve(), reject);
+      };
+      first.m.on('event', on);
+    });
+    await Messenger.link({ profileDir, relayUrl: first.m.relayUrl, code });
+    await answered;
+    return TestEngine.start(first.m.relayUrl, first.m.user, { ...opts, profileDir });
+  }
+
   static start(relayUrl: string, user: string, opts: Partial<MessengerOptions> = {}): TestEngine {
     const m = Messenger.open({
       profileDir: opts.profileDir ?? tempDir('strata-engine-'),
