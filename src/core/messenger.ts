@@ -7,7 +7,6 @@ import type {
   ConversationView,
   DeviceView,
   LinkCodeView,
-  MessageStatus,
   MessageView,
   MessengerEvent,
   NoticeView,
@@ -22,7 +21,7 @@ import { LookupError, PresenceBook } from './presence.ts';
 import { deleteConversationRows, unfinishedIncomingFiles } from './conversations.ts';
 import { closeDatabase, openDatabase, statementCache, type Db } from './store/database.ts';
 import type { MessageClock } from './transport/message-clock.ts';
-import { sentAtOf } from './transport/message-clock.ts';
+import { KIND_TEXT, MessageViews, parseKey } from './message-views.ts';
 import { Transport, type MessageKey } from './transport/transport.ts';
 import { join } from 'node:path';
 import { FileError, FileTransfers, type FileSettings } from './files/transfers.ts';
@@ -55,8 +54,6 @@ const REFUSALS: ReadonlySet<string> = new Set([
   'quotaExceeded',
   'frameTooLarge',
 ]);
-/** Application-layer message kinds (the first byte of a message body). */
-const KIND_TEXT = 1;
 
 export interface MessengerOptions {
   profileDir: string;
@@ -75,21 +72,6 @@ export interface MessengerOptions {
   insecure?: boolean;
 }
 
-interface MessageRow {
-  author: string;
-  author_device: number;
-  id: number;
-  peer: string;
-  direction: 'in' | 'out';
-  body: Buffer | null;
-  segment_count: number;
-  segment_size: number;
-  received: number;
-  status: MessageStatus;
-  error: number;
-  read: number;
-}
-
 export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   readonly user: string;
   readonly device: number;
@@ -100,6 +82,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   private readonly transport: Transport;
   private readonly clock: MessageClock;
   private readonly files: FileTransfers;
+  private readonly views: MessageViews;
   private readonly incomingFiles: IncomingFiles;
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private settingsValue: TransportSettings;
@@ -150,6 +133,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       (key) => this.emitMessage(key),
       () => this.conn.isOnline,
     );
+    this.views = new MessageViews(this.sql, this.files, this.transport);
     this.transport.on('fileFailed', (key, reason) => {
       this.refusals.set(`${key.author}/${key.authorDevice}/${key.id}`, reason);
       this.emit('event', {
@@ -449,22 +433,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
    * backwards; ids are unique per device only, so the key breaks ties.
    */
   history(peer: string, options: { before?: string; limit?: number } = {}): MessageView[] {
-    const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
-    const b = options.before === undefined ? null : parseKey(options.before);
-    // Without `before`, from the newest: no bound, so that an id as large as 2^53 - 1 (a
-    // peer's clock far ahead) is shown too.
-    const rows = (
-      b === null
-        ? this.sql(
-            `SELECT * FROM messages WHERE peer = ?
-               ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
-          ).all(peer, limit)
-        : this.sql(
-            `SELECT * FROM messages WHERE peer = ? AND (id, author, author_device) < (?, ?, ?)
-               ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
-          ).all(peer, b.id, b.author, b.authorDevice, limit)
-    ) as MessageRow[];
-    return rows.reverse().map((r) => this.toView(r));
+    return this.views.history(peer, options);
   }
 
   conversations(): ConversationView[] {
@@ -582,36 +551,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   }
 
   private view(key: MessageKey): MessageView | null {
-    const row = this.sql(
-      'SELECT * FROM messages WHERE author = ? AND author_device = ? AND id = ?',
-    ).get(key.author, key.authorDevice, key.id) as MessageRow | undefined;
-    return row ? this.toView(row) : null;
-  }
-
-  private toView(r: MessageRow): MessageView {
-    const complete = r.body !== null;
-    const key = { author: r.author, authorDevice: r.author_device, id: r.id };
-    const file = this.files.view(key, r.direction, r.body, r.segment_count, r.segment_size);
-    const text =
-      file === null && complete && r.body![0] === KIND_TEXT
-        ? new TextDecoder().decode(r.body!.subarray(1))
-        : null;
-    return {
-      key: `${r.author}/${r.author_device}/${r.id}`,
-      id: r.id,
-      author: r.author,
-      authorDevice: r.author_device,
-      peer: r.peer,
-      direction: r.direction,
-      text,
-      sentAt: sentAtOf(r.id),
-      status: r.direction === 'in' ? (r.read ? 'read' : 'delivered') : r.status,
-      error: !complete && r.error === 1,
-      missing: !complete && r.error === 1 ? this.transport.missing(key, r.segment_count) : [],
-      segmentCount: r.segment_count,
-      received: complete ? r.segment_count : r.received,
-      file,
-    };
+    return this.views.view(key);
   }
 
   private saveClock(): void {
@@ -619,9 +559,4 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       String(this.clock.current),
     );
   }
-}
-
-function parseKey(key: string): MessageKey | null {
-  const m = /^(.+)\/(\d+)\/(\d+)$/.exec(key);
-  return m ? { author: m[1]!, authorDevice: Number(m[2]), id: Number(m[3]) } : null;
 }

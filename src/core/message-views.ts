@@ -1,0 +1,100 @@
+// Messages as the UI and the CLI see them: rows of the profile's `messages` table read back
+// as MessageView (text decoded, file state from the transfers, what is still missing from
+// the transport), one at a time or as a conversation's history in pages.
+import type { MessageStatus, MessageView } from '../shared/api.ts';
+import type { FileTransfers } from './files/transfers.ts';
+import type { statementCache } from './store/database.ts';
+import { sentAtOf } from './transport/message-clock.ts';
+import type { MessageKey, Transport } from './transport/transport.ts';
+
+/** Application-layer message kinds (the first byte of a message body). */
+export const KIND_TEXT = 1;
+
+interface MessageRow {
+  author: string;
+  author_device: number;
+  id: number;
+  peer: string;
+  direction: 'in' | 'out';
+  body: Buffer | null;
+  segment_count: number;
+  segment_size: number;
+  received: number;
+  status: MessageStatus;
+  error: number;
+  read: number;
+}
+
+export class MessageViews {
+  private readonly sql: ReturnType<typeof statementCache>;
+  private readonly files: FileTransfers;
+  private readonly transport: Transport;
+
+  constructor(sql: ReturnType<typeof statementCache>, files: FileTransfers, transport: Transport) {
+    this.sql = sql;
+    this.files = files;
+    this.transport = transport;
+  }
+
+  /**
+   * Messages with `peer` in send order, newest last. `before` (a message key) pages
+   * backwards; ids are unique per device only, so the key breaks ties.
+   */
+  history(peer: string, options: { before?: string; limit?: number } = {}): MessageView[] {
+    const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
+    const b = options.before === undefined ? null : parseKey(options.before);
+    // Without `before`, from the newest: no bound, so that an id as large as 2^53 - 1 (a
+    // peer's clock far ahead) is shown too.
+    const rows = (
+      b === null
+        ? this.sql(
+            `SELECT * FROM messages WHERE peer = ?
+               ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
+          ).all(peer, limit)
+        : this.sql(
+            `SELECT * FROM messages WHERE peer = ? AND (id, author, author_device) < (?, ?, ?)
+               ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
+          ).all(peer, b.id, b.author, b.authorDevice, limit)
+    ) as MessageRow[];
+    return rows.reverse().map((r) => this.toView(r));
+  }
+
+  view(key: MessageKey): MessageView | null {
+    const row = this.sql(
+      'SELECT * FROM messages WHERE author = ? AND author_device = ? AND id = ?',
+    ).get(key.author, key.authorDevice, key.id) as MessageRow | undefined;
+    return row ? this.toView(row) : null;
+  }
+
+  private toView(r: MessageRow): MessageView {
+    const complete = r.body !== null;
+    const key = { author: r.author, authorDevice: r.author_device, id: r.id };
+    const file = this.files.view(key, r.direction, r.body, r.segment_count, r.segment_size);
+    const text =
+      file === null && complete && r.body![0] === KIND_TEXT
+        ? new TextDecoder().decode(r.body!.subarray(1))
+        : null;
+    return {
+      key: `${r.author}/${r.author_device}/${r.id}`,
+      id: r.id,
+      author: r.author,
+      authorDevice: r.author_device,
+      peer: r.peer,
+      direction: r.direction,
+      text,
+      sentAt: sentAtOf(r.id),
+      status: r.direction === 'in' ? (r.read ? 'read' : 'delivered') : r.status,
+      error: !complete && r.error === 1,
+      missing: !complete && r.error === 1 ? this.transport.missing(key, r.segment_count) : [],
+      segmentCount: r.segment_count,
+      received: complete ? r.segment_count : r.received,
+      file,
+    };
+  }
+}
+
+/** A message key's parts, from its `author/device/id` form; null for anything else. */
+export function parseKey(key: string): MessageKey | null {
+  const m = /^(.+)\/(\d+)\/(\d+)$/.exec(key);
+  return m ? { author: m[1]!, authorDevice: Number(m[2]), id: Number(m[3]) } : null;
+}
