@@ -11,6 +11,7 @@ import { AccountStore } from './account-store.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 import { checkpointInBackground, type BackgroundCheckpoints } from '../src/node/checkpoints.ts';
 import { Ledger } from './store-usage.ts';
+import { prepareStatements, type Statements } from './store-statements.ts';
 
 export interface StoreLimits {
   /** Frames held per recipient user. */
@@ -96,7 +97,7 @@ export class RelayStore {
   private readonly senders = new Ledger();
   private custodyTotalBytes = 0;
   private custodyTotalFrames = 0;
-  private readonly stmt;
+  private readonly stmt: Statements;
   private checkpoints: BackgroundCheckpoints | null = null;
   /** The accounts, in the same database (account-store.ts). */
   readonly accounts: AccountStore;
@@ -118,92 +119,7 @@ export class RelayStore {
     this.checkpoints = checkpointInBackground(this.db, file);
     this.accounts = new AccountStore(this.db);
     this.limits = limits;
-    this.stmt = {
-      upsertUser: this.db.prepare(
-        `INSERT INTO users (name, first_seen, last_seen) VALUES (?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen`,
-      ),
-      touchUser: this.db.prepare('UPDATE users SET last_seen = ? WHERE name = ?'),
-      users: this.db.prepare('SELECT name, last_seen AS lastSeen FROM users ORDER BY name'),
-      enqueue: this.db.prepare(
-        'INSERT INTO queue (user, device, enqueued_at, type, sender, frame) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      pending: this.db.prepare(
-        `SELECT id, type, sender, frame FROM queue WHERE user = ? AND (device = 0 OR device = ?) AND id > ?
-         ORDER BY id LIMIT ?`,
-      ),
-      countFor: this.db.prepare(
-        'SELECT count(*) AS n FROM queue WHERE user = ? AND (device = 0 OR device = ?)',
-      ),
-      remove: this.db.prepare(
-        'DELETE FROM queue WHERE id = ? RETURNING user, sender, length(frame) AS bytes',
-      ),
-      expired: this.db.prepare(
-        'DELETE FROM queue WHERE enqueued_at < ? RETURNING user, sender, length(frame) AS bytes',
-      ),
-      custodyExisting: this.db.prepare(
-        `SELECT length(frame) AS bytes, transmission, acked FROM custody
-         WHERE sender = ? AND sender_device = ? AND recipient = ? AND message_id = ? AND segment_index = ?`,
-      ),
-      custodyInsert: this.db.prepare(
-        `INSERT INTO custody (sender, sender_device, recipient, recipient_device, message_id,
-           segment_index, transmission, acked, stored_at, frame)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
-         ON CONFLICT (sender, sender_device, recipient, message_id, segment_index) DO UPDATE
-           SET transmission = excluded.transmission, frame = excluded.frame
-           WHERE excluded.transmission > custody.transmission AND custody.acked = 0`,
-      ),
-      custodyAckedBytes: this.db.prepare(
-        `SELECT coalesce(sum(length(frame)), 0) AS bytes FROM custody
-         WHERE sender = ? AND sender_device = ? AND recipient = ? AND transmission BETWEEN ? AND ?
-           AND acked = 0`,
-      ),
-      // An acknowledged frame is never sent again: its bytes go, its row stays until the
-      // message is delivered. So a large file costs the relay its window, not its size.
-      custodyAck: this.db.prepare(
-        `UPDATE custody SET acked = 1, frame = X''
-         WHERE sender = ? AND sender_device = ? AND recipient = ? AND transmission BETWEEN ? AND ?
-           AND acked = 0`,
-      ),
-      custodySegmentAckedBytes: this.db.prepare(
-        `SELECT coalesce(sum(length(frame)), 0) AS bytes FROM custody
-         WHERE sender = ? AND sender_device = ? AND recipient = ? AND message_id = ?
-           AND segment_index = ? AND acked = 0`,
-      ),
-      custodySegmentAck: this.db.prepare(
-        `UPDATE custody SET acked = 1, frame = X''
-         WHERE sender = ? AND sender_device = ? AND recipient = ? AND message_id = ?
-           AND segment_index = ? AND acked = 0`,
-      ),
-      wasReleased: this.db.prepare(
-        `SELECT 1 FROM custody_released
-         WHERE sender = ? AND sender_device = ? AND recipient = ? AND message_id = ?`,
-      ),
-      rememberReleased: this.db.prepare(
-        `INSERT OR REPLACE INTO custody_released
-           (sender, sender_device, recipient, message_id, released_at) VALUES (?, ?, ?, ?, ?)`,
-      ),
-      releasedExpired: this.db.prepare('DELETE FROM custody_released WHERE released_at < ?'),
-      custodyRelease: this.db.prepare(
-        `DELETE FROM custody
-         WHERE sender = ? AND sender_device = ? AND recipient = ? AND message_id = ?
-         RETURNING length(frame) AS bytes`,
-      ),
-      custodyUnacked: this.db.prepare(
-        `SELECT recipient_device AS recipientDevice, message_id AS messageId,
-           segment_index AS segmentIndex, transmission, frame
-         FROM custody WHERE sender = ? AND sender_device = ? AND recipient = ? AND acked = 0
-         ORDER BY message_id, segment_index LIMIT ?`,
-      ),
-      custodyKeys: this.db.prepare(
-        `SELECT DISTINCT sender, sender_device AS senderDevice, recipient FROM custody
-         WHERE acked = 0 ORDER BY sender, sender_device, recipient`,
-      ),
-      custodyExpired: this.db.prepare(
-        `DELETE FROM custody WHERE stored_at < ?
-         RETURNING recipient, sender, length(frame) AS bytes`,
-      ),
-    };
+    this.stmt = prepareStatements(this.db);
     type Held = { user: string; sender: string; frames: number; bytes: number };
     const sums = (sql: string) => this.db.prepare(sql).all() as Held[];
     for (const r of sums(
