@@ -324,7 +324,7 @@ describe('quotas per sender', () => {
     // Custody answers every frame it took: held, or refused.
     await y.waitFor((f) => f.type === 'held' || f.type === 'error');
     expect(y.frames().filter((f) => f.type === 'error')).toEqual([]);
-    const yara = await connect(r, 'yara', 2);
+    const yara = await connect(r, 'yara');
     await yara.until(() => yara.dataFrames().length === 5, 'every frame yves sent');
     // xavier was stopped by its own quota, not by a full store.
     const texts = x.frames().flatMap((f) => (f.type === 'error' ? [f.text] : []));
