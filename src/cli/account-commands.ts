@@ -7,10 +7,8 @@ import { LINK_CODE_TTL_MS } from '../shared/protocol/account.ts';
 import { isValidUserName } from '../shared/protocol/index.ts';
 import { RefusedError, UnreachableError } from '../core/errors.ts';
 import { Messenger, MessengerError } from '../core/messenger.ts';
+import { EXIT } from './exit-codes.ts';
 import { deviceJson, deviceLine } from './format.ts';
-
-/** The same exit codes as strata.ts. */
-const EXIT = { ok: 0, usage: 2, unreachable: 3, failed: 4, refused: 5, timeout: 6 } as const;
 
 type Out = NodeJS.WritableStream;
 

@@ -32,8 +32,8 @@ import { HELP } from './help.ts';
 
 export { fileJson, messageJson, progressLine } from './format.ts';
 
-/** Exit codes, so that scripts can tell failures apart. */
-export const EXIT = { ok: 0, usage: 2, unreachable: 3, failed: 4, refused: 5, timeout: 6 } as const;
+import { EXIT } from './exit-codes.ts';
+export { EXIT };
 
 class UsageError extends Error {}
 /** The file to send is missing, not a file, or cannot be read: a usage error (exit 2). */
