@@ -92,22 +92,23 @@ export function firstDeviceList(a: NewAccount): { list: Uint8Array; signature: U
   return { list: bytes, signature: signDeviceList(a.identity, bytes) };
 }
 
-export function registerHello(a: NewAccount, challenge: Challenge): HelloFrame {
+/** The unsigned fields of a register or recover proof: the account's keys and first list. */
+function newAccountFields(a: NewAccount): Omit<Proof<'register'>, SignatureField> {
   const { list, signature } = firstDeviceList(a);
-  return hello(
-    'register',
-    a.user,
-    a.device,
-    challenge,
-    {
-      identityKey: a.identity.publicKey,
-      deviceKey: a.deviceKey.publicKey,
-      recoveryKey: a.recoveryKey,
-      deviceList: list,
-      deviceListSig: signature,
-    },
-    { deviceSig: a.deviceKey, identitySig: a.identity },
-  );
+  return {
+    identityKey: a.identity.publicKey,
+    deviceKey: a.deviceKey.publicKey,
+    recoveryKey: a.recoveryKey,
+    deviceList: list,
+    deviceListSig: signature,
+  };
+}
+
+export function registerHello(a: NewAccount, challenge: Challenge): HelloFrame {
+  return hello('register', a.user, a.device, challenge, newAccountFields(a), {
+    deviceSig: a.deviceKey,
+    identitySig: a.identity,
+  });
 }
 
 /** `oldRecovery`: the key of the recovery code the user typed (recoveryKeyPair). */
@@ -116,21 +117,11 @@ export function recoverHello(
   oldRecovery: KeyPair,
   challenge: Challenge,
 ): HelloFrame {
-  const { list, signature } = firstDeviceList(a);
-  return hello(
-    'recover',
-    a.user,
-    a.device,
-    challenge,
-    {
-      identityKey: a.identity.publicKey,
-      deviceKey: a.deviceKey.publicKey,
-      recoveryKey: a.recoveryKey,
-      deviceList: list,
-      deviceListSig: signature,
-    },
-    { deviceSig: a.deviceKey, identitySig: a.identity, recoverySig: oldRecovery },
-  );
+  return hello<'recover'>('recover', a.user, a.device, challenge, newAccountFields(a), {
+    deviceSig: a.deviceKey,
+    identitySig: a.identity,
+    recoverySig: oldRecovery,
+  });
 }
 
 /** A fresh device asking to join the account that offered `code`. The envelope has no name. */

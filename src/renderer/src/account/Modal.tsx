@@ -2,7 +2,7 @@
 // join, removing a device): focus moves in when it opens, Tab stays inside, and it goes back
 // where it was when it closes. It has no Escape or backdrop close: each asks for an answer.
 import { useEffect, useId, useRef, type ReactNode } from 'react';
-import { FOCUSABLE, inOtherDialog, wrapFocus } from '../settings/focus-trap.ts';
+import { FOCUSABLE, inOtherDialog, keepTabInside } from '../settings/focus-trap.ts';
 import '../settings/settings.css';
 import './account.css';
 
@@ -18,13 +18,7 @@ export function Modal(props: { title: string; testId: string; children: ReactNod
     const onKey = (e: globalThis.KeyboardEvent) => {
       if (e.key !== 'Tab' || dialog === null) return;
       if (inOtherDialog(dialog, document.activeElement)) return;
-      const focusable = [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)];
-      const active = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-      const target = wrapFocus(focusable, active, e.shiftKey);
-      if (target !== null) {
-        e.preventDefault();
-        target.focus();
-      }
+      keepTabInside(dialog, e);
     };
     window.addEventListener('keydown', onKey, true);
     return () => {

@@ -10,7 +10,7 @@ import { CloseIcon } from '../components/Icons.tsx';
 import { useT, type Language, type StringKey } from '../i18n.ts';
 import { useStrata, useStrataStore } from '../store/index.ts';
 import { FileSettingsSection } from './FileSettingsSection.tsx';
-import { FOCUSABLE, inOtherDialog, wrapFocus } from './focus-trap.ts';
+import { FOCUSABLE, inOtherDialog, keepTabInside } from './focus-trap.ts';
 import { SettingsActions, type SaveStatus } from './SettingsActions.tsx';
 import type { NumberFieldError } from './number-field.ts';
 import {
@@ -86,13 +86,7 @@ export function SettingsPanel(props: {
         return;
       }
       if (e.key !== 'Tab' || dialog === null) return;
-      const focusable = [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)];
-      const active = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-      const target = wrapFocus(focusable, active, e.shiftKey);
-      if (target !== null) {
-        e.preventDefault();
-        target.focus();
-      }
+      keepTabInside(dialog, e);
     };
     window.addEventListener('keydown', onKey, true);
     return () => {

@@ -32,3 +32,14 @@ export function wrapFocus<T>(
   if (!backwards && index === focusable.length - 1) return first;
   return null;
 }
+
+/** Keeps Tab and Shift+Tab inside `dialog`: from its last control to its first, and back. */
+export function keepTabInside(dialog: HTMLElement, e: KeyboardEvent): void {
+  const focusable = [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)];
+  const active = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+  const target = wrapFocus(focusable, active, e.shiftKey);
+  if (target !== null) {
+    e.preventDefault();
+    target.focus();
+  }
+}
