@@ -169,7 +169,7 @@ export class Accounts {
     const proof = decodeProof('register', hello.auth.data);
     if (!proof) return badProof();
     if (this.store.account(hello.from)) return nameTaken(hello.from);
-    // The abuse limits' new-names-per-address check belongs here (relay/limits.ts).
+    // New names per address were counted by the admission before this hello was read.
     const bad = this.newAccountProof('register', hello, proof, challenge);
     if (bad) return bad;
     const entry = parseDeviceList(proof.deviceList).devices[0]!;
