@@ -148,6 +148,11 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     return this.online;
   }
 
+  /** Whether a reconnect is scheduled: the link will try again by itself. */
+  get retrying(): boolean {
+    return this.timer !== null;
+  }
+
   /** Why the link stopped trying for good (a relay certificate that changed), or null. */
   get failure(): string | null {
     return this.failureReason;
