@@ -3,7 +3,14 @@
 // JSON messages of account frames. Pure data, no cryptography: the keys and signatures are
 // made and checked in src/node/account-keys.ts, by the app and the relay alike.
 import { Reader, ReadFailure, Writer, encodeUtf8 } from './bytes.ts';
-import { AUTH_SCHEMES, MAX_DEVICES, MAX_DEVICE_ID, type AuthScheme } from './constants.ts';
+import {
+  AUTH_SCHEMES,
+  KYBER_PUBLIC_KEY_BYTES,
+  MAX_DEVICES,
+  MAX_DEVICE_ID,
+  PREKEY_BATCH,
+  type AuthScheme,
+} from './constants.ts';
 import { isValidUserName } from './names.ts';
 
 /** A serialized libsignal public key: a type byte (0x05, Curve25519) and 32 bytes. */
@@ -197,6 +204,27 @@ export interface DeviceSeen {
   lastSeen: number;
 }
 
+/** A signed prekey (EC or Kyber) as published: its id, public key and the identity's signature. */
+export interface SignedPreKeyWire {
+  id: number;
+  key: string;
+  sig: string;
+}
+/** A one-time EC prekey as published. */
+export interface PreKeyWire {
+  id: number;
+  key: string;
+}
+/** One device's prekey bundle as the relay serves it (the identity key is the account's). */
+export interface BundleWire {
+  device: number;
+  registrationId: number;
+  signedPreKey: SignedPreKeyWire;
+  kyberPreKey: SignedPreKeyWire;
+  /** Absent when the device's one-time prekeys have run out. */
+  preKey?: PreKeyWire;
+}
+
 export type AccountMessage =
   // device -> relay: offer a link code (by its id) for ten minutes; the relay answers with
   // the same kind and the expiry.
@@ -235,7 +263,33 @@ export type AccountMessage =
       kind: 'identities';
       users?: string[];
       entries?: { user: string; identityKey: string | null }[];
-    };
+    }
+  // device -> relay: this device's prekeys (docs/security.md): the signed prekey and the
+  // last-resort Kyber prekey replace the ones held, the one-time prekeys are added.
+  | {
+      kind: 'prekeys';
+      registrationId: number;
+      signedPreKey: SignedPreKeyWire;
+      kyberPreKey: SignedPreKeyWire;
+      preKeys: PreKeyWire[];
+    }
+  // relay -> device: how many of its one-time prekeys the relay still holds; sent after an
+  // upload, at the welcome, and whenever serving a bundle leaves fewer than PREKEY_LOW.
+  | { kind: 'prekey-count'; count: number }
+  // device -> relay: the bundles of `user`'s devices (only `devices` when given; the asking
+  // device itself is never served). relay -> device: the account's signed device list and
+  // one bundle per device asked for that has published one, each taking one one-time
+  // prekey. No deviceList: the name has no account.
+  | {
+      kind: 'bundles';
+      user: string;
+      devices?: number[];
+      deviceList?: string;
+      deviceListSig?: string;
+      bundles?: BundleWire[];
+    }
+  // relay -> the watchers of `user`: its device list changed (a device linked or removed).
+  | { kind: 'devices-changed'; user: string };
 
 export type AccountKind = AccountMessage['kind'];
 export type AccountOf<K extends AccountKind> = Extract<AccountMessage, { kind: K }>;
@@ -344,6 +398,51 @@ function checkAccountMessage(v: Record<string, unknown>): AccountMessage {
         entries: entries?.map(({ user, identityKey }) => ({ user, identityKey })),
       };
     }
+    case 'prekeys': {
+      if (!isRegistrationId(v.registrationId)) bad('prekeys: registrationId');
+      const preKeys = v.preKeys;
+      if (!Array.isArray(preKeys) || preKeys.length > PREKEY_BATCH || !preKeys.every(isPreKey))
+        bad('prekeys: preKeys');
+      if (!isSignedPreKey(v.signedPreKey, isKey)) bad('prekeys: signedPreKey');
+      if (!isSignedPreKey(v.kyberPreKey, isKyberKey)) bad('prekeys: kyberPreKey');
+      return {
+        kind: 'prekeys',
+        registrationId: v.registrationId,
+        signedPreKey: signedPreKeyOf(v.signedPreKey),
+        kyberPreKey: signedPreKeyOf(v.kyberPreKey),
+        preKeys: preKeys.map(({ id, key }) => ({ id, key })),
+      };
+    }
+    case 'prekey-count':
+      if (!isCount(v.count)) bad('prekey-count: count');
+      return { kind: 'prekey-count', count: v.count };
+    case 'bundles': {
+      const devices = optional<number[]>('devices', Array.isArray);
+      if (devices && (devices.length > MAX_DEVICES || !devices.every(isDeviceId)))
+        bad('bundles: devices');
+      const bundles = optional<unknown[]>('bundles', Array.isArray);
+      if (bundles && (bundles.length > MAX_DEVICES || !bundles.every(isBundle)))
+        bad('bundles: bundles');
+      return {
+        kind: 'bundles',
+        user: str('user', (x) => typeof x === 'string' && isValidUserName(x)),
+        devices,
+        deviceList: optional<string>('deviceList', isBase64),
+        deviceListSig: optional<string>('deviceListSig', isBase64),
+        bundles: (bundles as BundleWire[] | undefined)?.map((b) => ({
+          device: b.device,
+          registrationId: b.registrationId,
+          signedPreKey: signedPreKeyOf(b.signedPreKey),
+          kyberPreKey: signedPreKeyOf(b.kyberPreKey),
+          ...(b.preKey ? { preKey: { id: b.preKey.id, key: b.preKey.key } } : {}),
+        })),
+      };
+    }
+    case 'devices-changed':
+      return {
+        kind: 'devices-changed',
+        user: str('user', (x) => typeof x === 'string' && isValidUserName(x)),
+      };
     default:
       return bad(`unknown account message kind ${JSON.stringify(v.kind)}`.slice(0, 80));
   }
@@ -360,6 +459,56 @@ function isBase64(x: unknown): x is string {
 /** A base64 serialized public key (33 bytes: 44 characters). */
 function isKey(x: unknown): x is string {
   return isBase64(x) && x.length === 44;
+}
+
+/** A serialized Kyber public key (KYBER_PUBLIC_KEY_BYTES) in base64. */
+function isKyberKey(x: unknown): x is string {
+  return isBase64(x) && x.length === Math.ceil(KYBER_PUBLIC_KEY_BYTES / 3) * 4;
+}
+
+/** A base64 XEdDSA signature (64 bytes: 88 characters). */
+function isSignature(x: unknown): x is string {
+  return isBase64(x) && x.length === 88;
+}
+
+/** Prekey ids are 24 bits, as Signal's clients make them (libsignal takes any u32). */
+function isPreKeyId(x: unknown): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= 1 && x <= 0xff_ffff;
+}
+
+/** Registration ids are 14 bits (libsignal's generateRegistrationId range, 0 excluded). */
+function isRegistrationId(x: unknown): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= 1 && x <= 0x3fff;
+}
+
+function isPreKey(x: unknown): x is PreKeyWire {
+  const p = x as Partial<PreKeyWire>;
+  return typeof x === 'object' && x !== null && isPreKeyId(p.id) && isKey(p.key);
+}
+
+function isSignedPreKey(x: unknown, key: (k: unknown) => boolean): x is SignedPreKeyWire {
+  const p = x as Partial<SignedPreKeyWire>;
+  return (
+    typeof x === 'object' && x !== null && isPreKeyId(p.id) && key(p.key) && isSignature(p.sig)
+  );
+}
+
+function signedPreKeyOf(x: unknown): SignedPreKeyWire {
+  const { id, key, sig } = x as SignedPreKeyWire;
+  return { id, key, sig };
+}
+
+function isBundle(x: unknown): x is BundleWire {
+  const b = x as Partial<BundleWire>;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    isDeviceId(b.device) &&
+    isRegistrationId(b.registrationId) &&
+    isSignedPreKey(b.signedPreKey, isKey) &&
+    isSignedPreKey(b.kyberPreKey, isKyberKey) &&
+    (b.preKey === undefined || isPreKey(b.preKey))
+  );
 }
 
 function isCount(x: unknown): x is number {

@@ -70,8 +70,16 @@ export const AUTH_SCHEMES = { none: 0, device: 1, register: 2, recover: 3, link:
 /** The random challenge and the relay's identity in a challenge frame. */
 export const CHALLENGE_NONCE_BYTES = 32;
 export const RELAY_ID_BYTES = 32;
-/** The JSON body of an account frame. */
-export const MAX_ACCOUNT_BYTES = 16 * 1024;
+/**
+ * The JSON body of an account frame: room for the prekey bundles of MAX_DEVICES devices (a
+ * Kyber public key alone is 1,569 bytes, 2,092 in base64).
+ */
+export const MAX_ACCOUNT_BYTES = 60 * 1024;
+/** One-time prekeys a device uploads at a time, and the count below which it adds more. */
+export const PREKEY_BATCH = 100;
+export const PREKEY_LOW = 20;
+/** A serialized Kyber-1024 public key (libsignal's KEMPublicKey, type byte included). */
+export const KYBER_PUBLIC_KEY_BYTES = 1569;
 /** Devices one account may have, the first included. */
 export const MAX_DEVICES = 16;
 export type AuthScheme = keyof typeof AUTH_SCHEMES;
