@@ -55,7 +55,7 @@ export const ACCOUNT_REQUEST_TIMEOUT_MS = 10_000;
 /** How many contacts' identity keys one `identities` request asks for (the relay's limit). */
 const IDENTITIES_PER_REQUEST = 512;
 
-type Answer = 'link-offer' | 'devices' | 'identities';
+type Answer = 'link-offer' | 'devices' | 'identities' | 'bundles';
 
 interface Pending {
   kind: Answer;
@@ -183,7 +183,50 @@ export class AccountBook {
         this.onIdentities(m.entries ?? []);
         for (const e of m.entries ?? []) this.answered('identities', m, e.user);
         return;
+      case 'bundles':
+        this.answered('bundles', m, m.user);
+        return;
+      case 'prekey-count':
+        this.crypto?.prekeyCount(m.count);
+        return;
+      case 'devices-changed':
+        this.crypto?.devicesChanged(m.user);
+        return;
     }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The Signal engine's directory (src/core/crypto/engine.ts): bundles, identity keys, prekeys
+
+  /** Where prekey counts and device-list changes go (the Signal engine). */
+  crypto: { prekeyCount(count: number): void; devicesChanged(user: string): void } | null = null;
+
+  /** `user`'s signed device list and the bundles of `devices` (none when empty). */
+  async bundles(user: string, devices: number[]): Promise<AccountOf<'bundles'>> {
+    return (await this.request(
+      { kind: 'bundles', user, devices },
+      'bundles',
+      user,
+    )) as AccountOf<'bundles'>;
+  }
+
+  /** The account identity key this device trusts for `user`, asked for when unknown. */
+  async identityKey(user: string): Promise<Uint8Array | null> {
+    if (user === this.profile.user) return this.profile.keys.identity.publicKey;
+    const known = () =>
+      this.sql('SELECT identity_key FROM identities WHERE user = ?').get(user) as
+        { identity_key: string } | undefined;
+    let row = known();
+    if (!row) {
+      await this.hasAccount(user);
+      row = known();
+    }
+    return row ? fromBase64(row.identity_key) : null;
+  }
+
+  /** Sends this device's prekeys to the relay. */
+  publishPrekeys(upload: AccountOf<'prekeys'>): void {
+    this.sendAccount(upload);
   }
 
   pendingRecoveryCode(): string | null {

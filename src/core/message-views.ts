@@ -48,11 +48,12 @@ export class MessageViews {
     const rows = (
       b === null
         ? this.sql(
-            `SELECT * FROM messages WHERE peer = ?
+            `SELECT * FROM messages WHERE peer = ? AND crypto IS NOT 'open'
                ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
           ).all(peer, limit)
         : this.sql(
-            `SELECT * FROM messages WHERE peer = ? AND (id, author, author_device) < (?, ?, ?)
+            `SELECT * FROM messages WHERE peer = ? AND crypto IS NOT 'open'
+               AND (id, author, author_device) < (?, ?, ?)
                ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
           ).all(peer, b.id, b.author, b.authorDevice, limit)
     ) as MessageRow[];
@@ -61,8 +62,9 @@ export class MessageViews {
 
   view(key: MessageKey): MessageView | null {
     const row = this.sql(
-      'SELECT * FROM messages WHERE author = ? AND author_device = ? AND id = ?',
+      "SELECT * FROM messages WHERE author = ? AND author_device = ? AND id = ? AND crypto IS NOT 'open'",
     ).get(key.author, key.authorDevice, key.id) as MessageRow | undefined;
+    // A received message is shown once opened (src/core/crypto): before, it is ciphertext.
     return row ? this.toView(row) : null;
   }
 

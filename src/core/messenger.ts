@@ -35,6 +35,11 @@ import { AccountBook } from './account.ts';
 import { linkProfile, recoverProfile } from './account-flows.ts';
 import { relayRefusalReason } from '../shared/failures.ts';
 import { profilePins } from './relay-pin.ts';
+import { IdentityKeyPair } from '@signalapp/libsignal-client';
+import { SignalEngine } from './crypto/engine.ts';
+import { CryptoPipeline } from './crypto/pipeline.ts';
+import { SealedSink, sealedSource } from './crypto/sealed-files.ts';
+import type { ContentCipher } from './crypto/content.ts';
 
 export { MessengerError } from './errors.ts';
 export { DEFAULT_MAX_FILE_BYTES, DEFAULT_SETTINGS, checkSettings } from './settings.ts';
@@ -70,6 +75,11 @@ export interface MessengerOptions {
   heartbeat?: HeartbeatOptions;
   /** Allows plain ws:// to a relay on another machine (relay-pin.ts). */
   insecure?: boolean;
+  /**
+   * Benchmarks only: `copy` replaces the content cipher by a copy, to measure what the
+   * cipher costs (the Signal sessions still run). Not offered by any command.
+   */
+  contentCipher?: ContentCipher;
 }
 
 export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
@@ -90,6 +100,8 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   private readonly refusals = new Map<string, string>();
   private readonly peers: PresenceBook;
   private readonly accounts: AccountBook;
+  private readonly signal: SignalEngine;
+  private readonly crypto: CryptoPipeline;
   private closed = false;
 
   private constructor(
@@ -99,6 +111,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     profileDir: string,
     heartbeat?: HeartbeatOptions,
     insecure = false,
+    cipher: ContentCipher = 'aes-256-gcm',
   ) {
     super();
     const { user, device, settings, fileSettings } = profile;
@@ -115,14 +128,49 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     });
     this.accounts = new AccountBook(db, profile, this.conn, (e) => this.emit('event', e));
     this.peers = new PresenceBook(db, { user, device }, this.conn, (u) => this.accounts.learn(u));
+    // End to end: every message is sealed for its devices before it leaves and opened once
+    // here (src/core/crypto); the relay and the channel carry ciphertext only.
+    this.signal = new SignalEngine(
+      db,
+      { user, device },
+      IdentityKeyPair.deserialize(profile.keys.identity.serialize() as Uint8Array<ArrayBuffer>),
+      {
+        bundles: (u, devices) => this.accounts.bundles(u, devices),
+        identityKey: (u) => this.accounts.identityKey(u),
+        publish: (upload) => this.accounts.publishPrekeys(upload),
+      },
+      cipher,
+    );
+    this.accounts.crypto = {
+      prekeyCount: (count) => void this.signal.prekeyCount(count).catch(() => {}),
+      devicesChanged: (u) => {
+        this.signal.devicesChanged(u);
+        this.crypto.retry();
+      },
+    };
     // Files stream through the transport: their bytes come from disk and go to partial files.
     this.incomingFiles = new IncomingFiles(db, {
       partialDir: join(profileDir, 'partial'),
       maxFileBytes: fileSettings.maxFileBytes,
     });
     this.transport = new Transport(db, this.conn, { user, device }, settings, undefined, {
-      source: fileStreams,
-      sink: this.incomingFiles,
+      source: sealedSource(fileStreams, () => cipher),
+      sink: new SealedSink(this.incomingFiles, {
+        chunkKey: (key) => this.crypto.chunkKey(key),
+        header: (key, count, sealed) => this.crypto.header(key, count, sealed),
+        cipher: () => cipher,
+      }),
+      sealed: true,
+    });
+    this.crypto = new CryptoPipeline(db, this.signal, this.transport, this.incomingFiles, {
+      online: () => this.conn.isOnline,
+      changed: (key) => this.emitMessage(key),
+      failed: (key, reason) => {
+        this.refusals.set(`${key.author}/${key.authorDevice}/${key.id}`, reason);
+        this.transport.setStatus(key, 'failed');
+      },
+      refused: (key) =>
+        this.transport.sendReceipt(key.author, key.authorDevice, [key.id], 'refused'),
     });
     this.files = new FileTransfers(
       db,
@@ -150,10 +198,16 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         text: `cannot write a received file: ${reason}`,
       });
     });
-    this.transport.on('changed', (key) => this.emitMessage(key));
+    this.transport.on('changed', (key) => {
+      this.emitMessage(key);
+      // A message that came whole is opened (a no-op for everything else).
+      if (key.author !== user || key.authorDevice !== device) this.crypto.kick();
+    });
     this.transport.on('stats', (peer) => this.statsEvents.changed(peer));
     this.conn.on('online', () => {
       this.accounts.onWelcome();
+      this.signal.reconnected();
+      this.crypto.retry();
       this.peers.connected();
       this.emit('event', { type: 'connection', state: 'online' });
       this.transport.onOnline();
@@ -184,6 +238,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         options.profileDir,
         options.heartbeat,
         options.insecure,
+        options.contentCipher,
       );
     } catch (e) {
       closeDatabase(db);
@@ -202,6 +257,8 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.transport.start();
     this.files.start();
     this.conn.start();
+    // What was accepted but not sealed, or received but not opened, before a stop.
+    this.crypto.kick();
   }
 
   get online(): boolean {
@@ -239,6 +296,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.statsEvents.stop();
     // Let the segments in flight be acknowledged, so that the next start does not resend them.
     await this.transport.drain(CLOSE_DRAIN_MS);
+    this.crypto.close();
     this.files.close();
     this.accounts.close();
     this.transport.close();
@@ -259,7 +317,8 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     body.set(utf8, 1);
     this.peers.watch(to);
     const id = this.clock.next(Date.now());
-    const key = this.transport.submit(to, id, body);
+    const key = this.transport.accept(to, id, body);
+    this.crypto.kick();
     this.setTyping(to, false);
     const view = this.view(key)!;
     this.emit('event', { type: 'message', message: view });
@@ -283,6 +342,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.peers.watch(to);
     const id = this.clock.next(Date.now());
     const key = this.files.submit(to, id, path, described, this.settingsValue.segmentSize);
+    this.crypto.kick();
     const view = this.view(key)!;
     this.emit('event', { type: 'message', message: view });
     return view;
@@ -319,7 +379,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.refusals.delete(key);
     const k = parseKey(key);
     if (!k || k.author !== this.user || k.authorDevice !== this.device) return false;
-    return this.files.retry(k);
+    return this.crypto.reseal(k) || this.files.retry(k);
   }
 
   /**
@@ -358,7 +418,8 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   /** Marks everything received from `peer` as read and tells the peer. */
   markRead(peer: string): number {
     const rows = this.sql(
-      `UPDATE messages SET read = 1 WHERE peer = ? AND direction = 'in' AND read = 0 AND body IS NOT NULL
+      `UPDATE messages SET read = 1
+         WHERE peer = ? AND direction = 'in' AND read = 0 AND body IS NOT NULL AND crypto IS NULL
          RETURNING author_device AS device, id`,
     ).all(peer) as { device: number; id: number }[];
     const byDevice = new Map<number, number[]>();
@@ -439,7 +500,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   conversations(): ConversationView[] {
     const peers = this.sql(
       `SELECT peer, max(id) AS last, sum(direction = 'in' AND read = 0 AND body IS NOT NULL) AS unread
-         FROM messages GROUP BY peer ORDER BY last DESC`,
+         FROM messages WHERE crypto IS NOT 'open' GROUP BY peer ORDER BY last DESC`,
     ).all() as { peer: string; unread: number }[];
     const presence = new Map(this.presence().map((p) => [p.user, p]));
     return peers.map((p) => ({

@@ -23,6 +23,7 @@ import { FileReceipts } from './receipts.ts';
 import { mediaTypeOf, SNIFF_BYTES } from './media-type.ts';
 import { moveToUniqueDestination, sanitizeFileName } from './names.ts';
 import { identify, type FileIdentity } from './source.ts';
+import { CHUNK_SEAL_BYTES } from '../crypto/sealed-files.ts';
 
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -292,16 +293,14 @@ export class FileTransfers {
     described: { header: FileHeader; identity: FileIdentity },
     segmentSize: number,
   ): MessageKey {
-    // A chunk segment carries its offset too, and stays within the segment size X.
-    const chunk = segmentSize - CHUNK_OFFSET_BYTES;
-    return this.transport.submitFile(
-      peer,
-      id,
-      encodeFileHeader(described.header),
+    // A chunk segment carries its offset and its seal's tag too, and stays within the
+    // segment size X. The header is sealed before anything is sent (src/core/crypto).
+    const chunk = segmentSize - CHUNK_OFFSET_BYTES - CHUNK_SEAL_BYTES;
+    return this.transport.accept(peer, id, encodeFileHeader(described.header), {
       path,
-      described.identity,
+      identity: described.identity,
       chunk,
-    );
+    });
   }
 
   /**

@@ -128,6 +128,28 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX notices_by_peer ON notices (peer, at);
   `,
+  // 6: end-to-end encryption (src/core/crypto). A message's `wire` is what crosses the relay
+  // when it differs from its body (our sealed messages); `crypto` says what is still to do:
+  // 'seal' (ours, accepted, not sealed yet) or 'open' (received sealed, not opened yet).
+  // libsignal's stores, the content keys of files (their chunks are sealed with them), and
+  // the device lists of the accounts we write to.
+  `
+  ALTER TABLE messages ADD COLUMN wire BLOB;
+  ALTER TABLE messages ADD COLUMN crypto TEXT CHECK (crypto IN ('seal', 'open'));
+  CREATE INDEX messages_crypto ON messages (crypto) WHERE crypto IS NOT NULL;
+  CREATE TABLE content_keys (
+    author TEXT NOT NULL,
+    author_device INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    key BLOB NOT NULL,
+    PRIMARY KEY (author, author_device, id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE signal_sessions (address TEXT PRIMARY KEY, record BLOB NOT NULL) STRICT;
+  CREATE TABLE signal_prekeys (id INTEGER PRIMARY KEY, record BLOB NOT NULL) STRICT;
+  CREATE TABLE signal_signed_prekeys (id INTEGER PRIMARY KEY, record BLOB NOT NULL) STRICT;
+  CREATE TABLE signal_kyber_prekeys (id INTEGER PRIMARY KEY, record BLOB NOT NULL) STRICT;
+  CREATE TABLE signal_devices (user TEXT PRIMARY KEY, devices TEXT NOT NULL) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -53,6 +53,8 @@ export interface TransportContext {
   readonly emit: EventEmitter<TransportEvents>['emit'];
   /** The transport was closed: no timer, write or frame may act any more. */
   closed(): boolean;
+  /** Messages arrive sealed (src/core/crypto): a received one waits to be opened. */
+  readonly sealed: boolean;
 }
 
 /** The key of one of our own messages. */

@@ -68,6 +68,7 @@ export class IncomingStreams {
     if (index > 0) {
       if (q.hasInFileSegment.get(from, fromDevice, id, index)) return 'duplicate';
       const write = sink.place(key, index, frame.payload);
+      if (write === 'later') return 'refused';
       return write === null ? 'duplicate' : { frame, write };
     }
     if (q.insertInFileSegment.run(from, fromDevice, id, index).changes === 0) return 'duplicate';

@@ -33,6 +33,8 @@ export interface OutRow {
   fileSize: number | null;
   mtimeMs: number | null;
   fileState: string | null;
+  /** A sealed file's content key (its chunks are sealed with a key derived from it). */
+  contentKey?: Buffer | null;
 }
 
 /** A segment's marks as stored in `out_segments`. */
@@ -51,6 +53,7 @@ export function outMessageOf(r: OutRow, now: number, streams: StreamSource | nul
     path: r.path,
     identity: { size: r.fileSize!, mtimeMs: r.mtimeMs! },
     chunk: r.size,
+    contentKey: r.contentKey ? new Uint8Array(r.contentKey) : null,
   });
   return { ...emptyOutMessage(r.peer, r.size, r.count, now), file, read: (i) => file.read(i) };
 }

@@ -20,6 +20,13 @@ import type { SourceIdentity, StreamSource } from './stream.ts';
 /** The largest message the transport accepts, sent or received (files stream separately). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
+/** The file of a message accepted to be sealed: its source and its chunk size. */
+export interface AcceptedFile {
+  path: string;
+  identity: SourceIdentity;
+  chunk: number;
+}
+
 export class Outgoing {
   private readonly ctx: TransportContext;
   private readonly sender: Sender;
@@ -125,6 +132,64 @@ export class Outgoing {
   }
 
   /**
+   * Accepts a message to be sealed: its row (plain body, no segments yet, crypto = 'seal')
+   * and its file's, in one transaction. Nothing is sent until `sealed`.
+   */
+  accept(peer: string, id: number, body: Uint8Array, file?: AcceptedFile): MessageKey {
+    if (body.length > MAX_MESSAGE_BYTES) {
+      throw new RangeError(`a message may be at most ${MAX_MESSAGE_BYTES} bytes`);
+    }
+    const { db, q, me } = this.ctx;
+    const key = this.key(id);
+    db.transaction(() => {
+      q.insertMessage.run({
+        ...key,
+        peer,
+        direction: 'out',
+        body,
+        segmentCount: 0,
+        segmentSize: file?.chunk ?? this.ctx.settings().segmentSize,
+        status: 'pending',
+        received: 0,
+        crypto: 'seal',
+      });
+      if (file) {
+        const { path, identity } = file;
+        q.insertFile.run(me.user, me.device, id, path, identity.size, identity.mtimeMs);
+      }
+    }).immediate();
+    if (file) this.ctx.emit('fileActivity');
+    return key;
+  }
+
+  /**
+   * An accepted message is sealed: its wire bytes, its segments and `alsoRecord` (the Signal
+   * stores' writes) in one transaction; then it is sent like any other. A text's segments
+   * are cut from the wire bytes at the segment size in force; a file keeps its chunk size.
+   */
+  sealed(id: number, wire: Uint8Array, contentKey: Uint8Array, alsoRecord: () => void): void {
+    const { db, q, me } = this.ctx;
+    const row = this.row(id);
+    if (!row) return;
+    const isFile = row.path !== null;
+    const size = isFile ? row.size : this.ctx.settings().segmentSize;
+    const count = isFile ? fileSegmentCount(row.fileSize!, size) : segmentCount(wire.length, size);
+    db.transaction(() => {
+      alsoRecord();
+      q.sealMessage.run(wire, count, size, me.user, me.device, id);
+      if (isFile) q.insertContentKey.run(me.user, me.device, id, contentKey);
+      for (let i = 0; i < count; i++) q.insertOutSegment.run(id, i);
+    }).immediate();
+    if (row.fileState === 'paused' || row.fileState === 'cancelled') return;
+    const msg = this.restore(id, this.row(id)!);
+    const out = this.sender.peerOut(row.peer);
+    if (msg.file) out.enqueueStream(id, 0, count);
+    else for (let i = 0; i < count; i++) out.enqueue({ messageId: id, index: i }, false);
+    this.ctx.emit('changed', this.key(id));
+    this.sender.pump();
+  }
+
+  /**
    * Writes one of our messages and its segment state in one transaction, before its first
    * segment leaves; `alsoRecord` adds to the same transaction (a file's row).
    */
@@ -148,6 +213,7 @@ export class Outgoing {
         segmentSize,
         status: 'pending',
         received: count,
+        crypto: null,
       });
       alsoRecord();
       for (let i = 0; i < count; i++) q.insertOutSegment.run(id, i);

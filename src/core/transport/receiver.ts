@@ -232,6 +232,7 @@ export class Receiver {
         segmentSize,
         status: direction === 'in' ? 'delivered' : 'sent',
         received: 0,
+        crypto: this.ctx.sealed ? 'open' : null,
       });
       row = this.ctx.q.message.get(from, fromDevice, id) as Row | undefined;
     }

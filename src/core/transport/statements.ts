@@ -6,16 +6,18 @@ import type { Db } from '../store/database.ts';
 export function prepareStatements(db: Db) {
   return {
     insertMessage: db.prepare(
-      `INSERT INTO messages (author, author_device, id, peer, direction, body, segment_count, segment_size, status, received)
-       VALUES (@author, @authorDevice, @id, @peer, @direction, @body, @segmentCount, @segmentSize, @status, @received)
+      `INSERT INTO messages (author, author_device, id, peer, direction, body, segment_count, segment_size, status, received, crypto)
+       VALUES (@author, @authorDevice, @id, @peer, @direction, @body, @segmentCount, @segmentSize, @status, @received, @crypto)
        ON CONFLICT DO NOTHING`,
     ),
     insertOutSegment: db.prepare('INSERT INTO out_segments (message_id, idx) VALUES (?, ?)'),
     pendingOut: db.prepare(
-      `SELECT m.id, m.peer, m.body, m.segment_size AS size, m.segment_count AS count,
-              f.path, f.size AS fileSize, f.mtime_ms AS mtimeMs, f.state AS fileState
+      `SELECT m.id, m.peer, coalesce(m.wire, m.body) AS body, m.segment_size AS size,
+              m.segment_count AS count, f.path, f.size AS fileSize, f.mtime_ms AS mtimeMs,
+              f.state AS fileState, k.key AS contentKey
        FROM messages m
        LEFT JOIN files f ON f.author = m.author AND f.author_device = m.author_device AND f.id = m.id
+       LEFT JOIN content_keys k ON k.author = m.author AND k.author_device = m.author_device AND k.id = m.id
        WHERE m.author = ? AND m.author_device = ? AND m.direction = 'out'
          AND m.status IN ('pending', 'sent')
          AND EXISTS (SELECT 1 FROM out_segments s WHERE s.message_id = m.id)
@@ -27,11 +29,20 @@ export function prepareStatements(db: Db) {
     markAcked: db.prepare('UPDATE out_segments SET acked = 1 WHERE message_id = ? AND idx = ?'),
     markHeld: db.prepare('UPDATE out_segments SET held = 1 WHERE message_id = ? AND idx = ?'),
     outMessage: db.prepare(
-      `SELECT m.peer, m.body, m.segment_size AS size, m.segment_count AS count,
-              f.path, f.size AS fileSize, f.mtime_ms AS mtimeMs, f.state AS fileState
+      `SELECT m.peer, coalesce(m.wire, m.body) AS body, m.segment_size AS size,
+              m.segment_count AS count, f.path, f.size AS fileSize, f.mtime_ms AS mtimeMs,
+              f.state AS fileState, k.key AS contentKey
        FROM messages m
        LEFT JOIN files f ON f.author = m.author AND f.author_device = m.author_device AND f.id = m.id
+       LEFT JOIN content_keys k ON k.author = m.author AND k.author_device = m.author_device AND k.id = m.id
        WHERE m.author = ? AND m.author_device = ? AND m.id = ?`,
+    ),
+    sealMessage: db.prepare(
+      `UPDATE messages SET wire = ?, segment_count = ?, segment_size = ?, crypto = NULL
+       WHERE author = ? AND author_device = ? AND id = ?`,
+    ),
+    insertContentKey: db.prepare(
+      'INSERT OR REPLACE INTO content_keys (author, author_device, id, key) VALUES (?, ?, ?, ?)',
     ),
     insertFile: db.prepare(
       `INSERT INTO files (author, author_device, id, path, size, mtime_ms, state)

@@ -23,6 +23,8 @@ export interface StreamSpec {
   identity: SourceIdentity;
   /** The bytes of the source in each segment after the first. */
   chunk: number;
+  /** The content key its chunks are sealed with (src/core/crypto); null: sent as they are. */
+  contentKey?: Uint8Array | null;
 }
 
 /** The sending side: where a streamed message's segments come from. */
@@ -65,8 +67,12 @@ export interface StreamSink<W extends SinkWrite = SinkWrite> {
   state(key: MessageKey): StreamState | null;
   /** Its first segment (the description): null when taken, or why the stream is refused. */
   begin(key: MessageKey, count: number, payload: Uint8Array): string | null;
-  /** A later segment: what to write, or null to drop it (it does not fit the stream). */
-  place(key: MessageKey, index: number, payload: Uint8Array): W | null;
+  /**
+   * A later segment: what to write, null to drop it (it does not fit the stream), or `later`
+   * to drop it unacknowledged, so that the sender sends it again (the stream cannot take it
+   * yet, or it was damaged on the way).
+   */
+  place(key: MessageKey, index: number, payload: Uint8Array): W | null | 'later';
   /** Writes it; rejects when the bytes could not be written (the disk is full...). */
   write(w: W): Promise<void>;
   /** A write that is on disk was recorded as arrived. */

@@ -18,7 +18,7 @@ import { LOG_CAPACITY } from '../../shared/contract.ts';
 import type { RelayConnection } from '../connection.ts';
 import type { Db } from '../store/database.ts';
 import type { Me, MessageKey, TransportContext, TransportEvents } from './context.ts';
-import { Outgoing } from './outgoing.ts';
+import { Outgoing, type AcceptedFile } from './outgoing.ts';
 import { Receiver } from './receiver.ts';
 import { SegmentLog } from './segment-log.ts';
 import { Sender } from './sender.ts';
@@ -29,7 +29,7 @@ import { TransportTimer } from './timer.ts';
 
 export type { MessageKey, TransportEvents } from './context.ts';
 export { MAX_MISSING_LISTED } from './receiver.ts';
-export { MAX_MESSAGE_BYTES } from './outgoing.ts';
+export { MAX_MESSAGE_BYTES, type AcceptedFile } from './outgoing.ts';
 export { FAIL_AFTER_MS, HELD_SWEEP_MS, MAX_SENDS_PER_SEGMENT } from './sender.ts';
 
 /** Streamed messages (files): where their segments come from and go (see stream.ts). */
@@ -38,6 +38,11 @@ export interface Streams {
   source?: StreamSource | null;
   /** Takes incoming streamed messages; without it they are dropped. */
   sink?: StreamSink | null;
+  /**
+   * Messages are end-to-end encrypted (src/core/crypto): ours are accepted, then sealed
+   * (accept, sealed), and received ones are stored to be opened (crypto = 'open').
+   */
+  sealed?: boolean;
 }
 
 export class Transport extends EventEmitter<TransportEvents> {
@@ -73,6 +78,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       settings: () => this.settings,
       emit: this.emit.bind(this),
       closed: () => this.closed,
+      sealed: streams.sealed ?? false,
     };
     this.sender = new Sender(ctx, {
       progressed: (id) => this.outgoing.advance(id),
@@ -137,6 +143,22 @@ export class Transport extends EventEmitter<TransportEvents> {
   /** Accepts a message: stored with its segment state before the first segment leaves. */
   submit(peer: string, id: number, body: Uint8Array): MessageKey {
     return this.outgoing.submit(peer, id, body);
+  }
+
+  /**
+   * Accepts a message to be sealed before it is sent: durable when this returns, with its
+   * plain body (and its file's row); nothing leaves until `sealed`.
+   */
+  accept(peer: string, id: number, body: Uint8Array, file?: AcceptedFile): MessageKey {
+    return this.outgoing.accept(peer, id, body, file);
+  }
+
+  /**
+   * A message accepted earlier is sealed: `wire` is what goes out, `alsoRecord` writes in the
+   * same transaction (the Signal stores' stage). Its segments then go out like any message's.
+   */
+  sealed(id: number, wire: Uint8Array, contentKey: Uint8Array, alsoRecord: () => void): void {
+    this.outgoing.sealed(id, wire, contentKey, alsoRecord);
   }
 
   /**

@@ -1,0 +1,343 @@
+// The Signal protocol for one device (docs/security.md): sessions set up from the relay's
+// prekey bundles (PQXDH), every later message through the Double Ratchet, and the content
+// key of each message sent to every device that should read it: the peer's devices and our
+// own other devices, as their accounts' signed device lists name them. Operations run one at
+// a time; each one's store writes are staged and committed by the caller's transaction
+// (stores.ts), together with the message they concern.
+import {
+  CiphertextMessageType,
+  KEMPublicKey,
+  PreKeyBundle,
+  PreKeySignalMessage,
+  PublicKey,
+  SignalMessage,
+  processPreKeyBundle,
+  signalDecrypt,
+  signalDecryptPreKey,
+  signalEncrypt,
+} from '@signalapp/libsignal-client';
+import type { IdentityKeyPair } from '@signalapp/libsignal-client';
+import { randomInt } from 'node:crypto';
+import {
+  fromBase64,
+  parseDeviceList,
+  type AccountOf,
+  type BundleWire,
+} from '../../shared/protocol/account.ts';
+import { PREKEY_LOW } from '../../shared/protocol/index.ts';
+import { verifyDeviceList } from '../../node/account-keys.ts';
+import { statementCache, type Db } from '../store/database.ts';
+import {
+  keyMessage,
+  newContentKey,
+  openBody,
+  parseSealed,
+  readKeyMessage,
+  sealBody,
+  SealError,
+  type ContentCipher,
+  type KeyEntry,
+} from './content.ts';
+import { makePrekeys, nextPrekeyId } from './prekeys.ts';
+import { addressOf, SignalStores, Stage } from './stores.ts';
+
+/** What the engine asks of the relay, through the account connection (AccountBook). */
+export interface Directory {
+  /** The account's device list and the bundles of `devices` (none when empty). */
+  bundles(user: string, devices: number[]): Promise<AccountOf<'bundles'>>;
+  /** The account identity key of `user` as this device trusts it, asked for when unknown. */
+  identityKey(user: string): Promise<Uint8Array | null>;
+  /** Sends this device's prekeys to the relay. */
+  publish(upload: AccountOf<'prekeys'>): void;
+}
+
+/** Sealing cannot go on now (the relay is away, an answer did not come): it is tried again. */
+export class SealPending extends Error {
+  override name = 'SealPending';
+}
+
+export interface Author {
+  user: string;
+  device: number;
+  id: number;
+}
+
+export interface Sealed {
+  wire: Uint8Array;
+  contentKey: Uint8Array;
+}
+
+export interface Opened {
+  body: Uint8Array;
+  contentKey: Uint8Array;
+}
+
+export class SignalEngine {
+  readonly stores: SignalStores;
+  readonly cipher: ContentCipher;
+  private readonly db: Db;
+  private readonly sql: ReturnType<typeof statementCache>;
+  private readonly me: { user: string; device: number };
+  private readonly directory: Directory;
+  /** The operation running, and those waiting behind it. */
+  private chain: Promise<unknown> = Promise.resolve();
+  /** Accounts whose device list was fetched on this connection (a change resets one). */
+  private readonly fresh = new Set<string>();
+
+  constructor(
+    db: Db,
+    me: { user: string; device: number },
+    identity: IdentityKeyPair,
+    directory: Directory,
+    cipher: ContentCipher = 'aes-256-gcm',
+  ) {
+    this.db = db;
+    this.sql = statementCache(db);
+    this.me = me;
+    this.directory = directory;
+    this.cipher = cipher;
+    this.stores = new SignalStores(db, me.user, identity, this.registrationId());
+  }
+
+  /**
+   * Runs one Signal operation after the ones before it: its store writes are staged, and
+   * `commit` (synchronous) must apply them in the transaction that writes what they concern.
+   */
+  run<T>(op: () => Promise<T>, commit: (result: T, stage: Stage) => void): Promise<T> {
+    const next = this.chain.then(async () => {
+      const stage = new Stage();
+      this.stores.stage = stage;
+      try {
+        const result = await op();
+        commit(result, stage);
+        return result;
+      } finally {
+        this.stores.stage = null;
+      }
+    });
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Prekeys
+
+  /** The relay holds `count` of our one-time prekeys: below PREKEY_LOW, a batch is added. */
+  async prekeyCount(count: number): Promise<void> {
+    if (count >= PREKEY_LOW) return;
+    const last = Number(this.meta('prekey_last') ?? 0);
+    const { upload } = await this.run(
+      async () => {
+        const existing = {
+          signed: await this.stores.signedPrekeys.getSignedPreKey(1).catch(() => null),
+          kyber: await this.stores.kyberPrekeys.getKyberPreKey(1).catch(() => null),
+        };
+        return makePrekeys(this.stores, nextPrekeyId(last), existing);
+      },
+      ({ lastId }, stage) =>
+        this.db.transaction(() => {
+          stage.apply(this.db);
+          this.setMeta('prekey_last', String(lastId));
+        })(),
+    );
+    this.directory.publish(upload);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Device lists
+
+  /** The connection to the relay came back: device lists are fetched again when needed. */
+  reconnected(): void {
+    this.fresh.clear();
+  }
+
+  /** An account's device list changed (a device linked or removed). */
+  devicesChanged(user: string): void {
+    this.fresh.delete(user);
+  }
+
+  /**
+   * The devices of `user` this device writes to: the account's signed list, checked with its
+   * identity key, fetched once per connection (and after a change), else the last one kept.
+   */
+  private async devicesOf(user: string, online: boolean): Promise<number[]> {
+    const kept = this.sql('SELECT devices FROM signal_devices WHERE user = ?').get(user) as
+      { devices: string } | undefined;
+    if (kept && (this.fresh.has(user) || !online)) return JSON.parse(kept.devices) as number[];
+    if (!online) throw new SealPending('the relay is not reachable');
+    const answer = await this.directory.bundles(user, []);
+    const devices = await this.checkedList(user, answer);
+    this.sql('INSERT OR REPLACE INTO signal_devices (user, devices) VALUES (?, ?)').run(
+      user,
+      JSON.stringify(devices),
+    );
+    this.fresh.add(user);
+    return devices;
+  }
+
+  /** The device ids of a `bundles` answer's list, once its signature checks. */
+  private async checkedList(user: string, answer: AccountOf<'bundles'>): Promise<number[]> {
+    if (!answer.deviceList || !answer.deviceListSig) {
+      throw new SealError(`${user} has no account on this relay`);
+    }
+    const identity = await this.directory.identityKey(user);
+    const list = fromBase64(answer.deviceList)!;
+    if (identity === null || !verifyDeviceList(identity, list, fromBase64(answer.deviceListSig)!)) {
+      throw new SealPending(
+        `${user}'s device list is not signed by the identity this device knows`,
+      );
+    }
+    const parsed = parseDeviceList(list);
+    if (parsed.user !== user) throw new SealError(`the relay sent another account's devices`);
+    return parsed.devices.map((d) => d.id);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Sealing and opening
+
+  /**
+   * Seals `body` for `peer`'s devices and our own other devices. Sessions are set up from
+   * bundles where there are none; sessions with devices no longer on a list are dropped.
+   */
+  seal(
+    author: Author,
+    peer: string,
+    body: Uint8Array,
+    online: boolean,
+    commit: (sealed: Sealed, stage: Stage) => void,
+  ): Promise<Sealed> {
+    return this.run(async () => {
+      const users = peer === this.me.user ? [peer] : [peer, this.me.user];
+      const entries: KeyEntry[] = [];
+      const contentKey = newContentKey();
+      const plain = keyMessage(contentKey, author.id);
+      for (const user of users) {
+        const devices = (await this.devicesOf(user, online)).filter(
+          (d) => !(user === this.me.user && d === this.me.device),
+        );
+        await this.ensureSessions(user, devices, online);
+        for (const device of devices) {
+          if (!this.stores.hasSession(user, device)) continue;
+          const c = await signalEncrypt(
+            plain as Uint8Array<ArrayBuffer>,
+            addressOf(user, device),
+            addressOf(this.me.user, this.me.device),
+            this.stores.sessions,
+            this.stores.identities,
+          );
+          entries.push({ user, device, type: c.type(), ciphertext: c.serialize() });
+        }
+        if (user === peer && peer !== this.me.user && !entries.some((e) => e.user === peer)) {
+          throw new SealPending(`${peer}'s devices have published no keys yet`);
+        }
+      }
+      if (entries.length === 0)
+        throw new SealPending('no other device of this account has keys yet');
+      return { wire: sealBody(body, contentKey, entries, author, this.cipher), contentKey };
+    }, commit);
+  }
+
+  /** Sets up a session with each of `devices` that has none, from the relay's bundles. */
+  private async ensureSessions(user: string, devices: number[], online: boolean): Promise<void> {
+    const kept = this.sql(
+      "SELECT address FROM signal_sessions WHERE address LIKE ? ESCAPE '\\'",
+    ).all(`${user.replace(/[\\%_]/g, '\\$&')}.%`) as { address: string }[];
+    for (const { address } of kept) {
+      const device = Number(address.slice(user.length + 1, address.lastIndexOf('.')));
+      if (!devices.includes(device)) this.stores.dropSession(user, device);
+    }
+    const missing = devices.filter((d) => !this.stores.hasSession(user, d));
+    if (missing.length === 0 || !online) return;
+    const answer = await this.directory.bundles(user, missing);
+    const identity = await this.directory.identityKey(user);
+    if (identity === null) return;
+    for (const b of answer.bundles ?? []) {
+      if (!missing.includes(b.device)) continue;
+      try {
+        await processPreKeyBundle(
+          bundleOf(b, identity),
+          addressOf(user, b.device),
+          addressOf(this.me.user, this.me.device),
+          this.stores.sessions,
+          this.stores.identities,
+        );
+      } catch {
+        // A bundle its identity did not sign: that device is left out (it cannot read).
+      }
+    }
+  }
+
+  /** Opens a sealed body sent by `author` to this device. */
+  open(author: Author, wire: Uint8Array, commit: (opened: Opened, stage: Stage) => void) {
+    return this.run(async () => {
+      const sealed = parseSealed(wire);
+      const mine = sealed.entries.find(
+        (e) => e.user === this.me.user && e.device === this.me.device,
+      );
+      if (!mine) throw new SealError('it was not sealed for this device');
+      const from = addressOf(author.user, author.device);
+      const to = addressOf(this.me.user, this.me.device);
+      const s = this.stores;
+      const key =
+        mine.type === CiphertextMessageType.PreKey
+          ? await signalDecryptPreKey(
+              PreKeySignalMessage.deserialize(mine.ciphertext as Uint8Array<ArrayBuffer>),
+              from,
+              to,
+              s.sessions,
+              s.identities,
+              s.prekeys,
+              s.signedPrekeys,
+              s.kyberPrekeys,
+            )
+          : await signalDecrypt(
+              SignalMessage.deserialize(mine.ciphertext as Uint8Array<ArrayBuffer>),
+              from,
+              to,
+              s.sessions,
+              s.identities,
+            );
+      const contentKey = readKeyMessage(key, author.id);
+      return { body: openBody(sealed, contentKey, author, this.cipher), contentKey };
+    }, commit);
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private registrationId(): number {
+    const kept = this.meta('registration_id');
+    if (kept !== null) return Number(kept);
+    const id = randomInt(1, 0x3fff + 1);
+    this.setMeta('registration_id', String(id));
+    return id;
+  }
+
+  private meta(key: string): string | null {
+    const row = this.sql('SELECT value FROM meta WHERE key = ?').get(key) as
+      { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.sql('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
+  }
+}
+
+/** A bundle as libsignal takes it, with the account identity key this device trusts. */
+function bundleOf(b: BundleWire, identity: Uint8Array): PreKeyBundle {
+  const bytes = (s: string) => fromBase64(s)! as Uint8Array<ArrayBuffer>;
+  return PreKeyBundle.new(
+    b.registrationId,
+    1,
+    b.preKey?.id ?? null,
+    b.preKey ? PublicKey.deserialize(bytes(b.preKey.key)) : null,
+    b.signedPreKey.id,
+    PublicKey.deserialize(bytes(b.signedPreKey.key)),
+    bytes(b.signedPreKey.sig),
+    PublicKey.deserialize(identity as Uint8Array<ArrayBuffer>),
+    b.kyberPreKey.id,
+    KEMPublicKey.deserialize(bytes(b.kyberPreKey.key)),
+    bytes(b.kyberPreKey.sig),
+  );
+}
+
