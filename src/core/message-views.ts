@@ -9,6 +9,8 @@ import type { MessageKey, Transport } from './transport/transport.ts';
 
 /** Application-layer message kinds (the first byte of a message body). */
 export const KIND_TEXT = 1;
+/** A received message this device could not decrypt: the reason follows (src/core/crypto). */
+export const KIND_UNREADABLE = 0x7e;
 
 interface MessageRow {
   author: string;
@@ -48,11 +50,11 @@ export class MessageViews {
     const rows = (
       b === null
         ? this.sql(
-            `SELECT * FROM messages WHERE peer = ? AND crypto IS NOT 'open'
+            `SELECT * FROM messages WHERE peer = ? AND crypto IS NOT 'open' AND hidden = 0
                ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
           ).all(peer, limit)
         : this.sql(
-            `SELECT * FROM messages WHERE peer = ? AND crypto IS NOT 'open'
+            `SELECT * FROM messages WHERE peer = ? AND crypto IS NOT 'open' AND hidden = 0
                AND (id, author, author_device) < (?, ?, ?)
                ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
           ).all(peer, b.id, b.author, b.authorDevice, limit)
@@ -62,7 +64,8 @@ export class MessageViews {
 
   view(key: MessageKey): MessageView | null {
     const row = this.sql(
-      "SELECT * FROM messages WHERE author = ? AND author_device = ? AND id = ? AND crypto IS NOT 'open'",
+      `SELECT * FROM messages WHERE author = ? AND author_device = ? AND id = ?
+         AND crypto IS NOT 'open' AND hidden = 0`,
     ).get(key.author, key.authorDevice, key.id) as MessageRow | undefined;
     // A received message is shown once opened (src/core/crypto): before, it is ciphertext.
     return row ? this.toView(row) : null;
@@ -76,7 +79,12 @@ export class MessageViews {
       file === null && complete && r.body![0] === KIND_TEXT
         ? new TextDecoder().decode(r.body!.subarray(1))
         : null;
+    const unreadable =
+      complete && r.body![0] === KIND_UNREADABLE
+        ? new TextDecoder().decode(r.body!.subarray(1))
+        : undefined;
     return {
+      ...(unreadable !== undefined ? { unreadable } : {}),
       key: `${r.author}/${r.author_device}/${r.id}`,
       id: r.id,
       author: r.author,

@@ -35,10 +35,7 @@ import { AccountBook } from './account.ts';
 import { linkProfile, recoverProfile } from './account-flows.ts';
 import { relayRefusalReason } from '../shared/failures.ts';
 import { profilePins } from './relay-pin.ts';
-import { IdentityKeyPair } from '@signalapp/libsignal-client';
-import { SignalEngine } from './crypto/engine.ts';
-import { CryptoPipeline } from './crypto/pipeline.ts';
-import { SealedSink, sealedSource } from './crypto/sealed-files.ts';
+import { EndToEnd } from './crypto/end-to-end.ts';
 import type { ContentCipher } from './crypto/content.ts';
 
 export { MessengerError } from './errors.ts';
@@ -100,8 +97,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   private readonly refusals = new Map<string, string>();
   private readonly peers: PresenceBook;
   private readonly accounts: AccountBook;
-  private readonly signal: SignalEngine;
-  private readonly crypto: CryptoPipeline;
+  private readonly e2e: EndToEnd;
   private closed = false;
 
   private constructor(
@@ -130,47 +126,24 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.peers = new PresenceBook(db, { user, device }, this.conn, (u) => this.accounts.learn(u));
     // End to end: every message is sealed for its devices before it leaves and opened once
     // here (src/core/crypto); the relay and the channel carry ciphertext only.
-    this.signal = new SignalEngine(
-      db,
-      { user, device },
-      IdentityKeyPair.deserialize(profile.keys.identity.serialize() as Uint8Array<ArrayBuffer>),
-      {
-        bundles: (u, devices) => this.accounts.bundles(u, devices),
-        identityKey: (u) => this.accounts.identityKey(u),
-        publish: (upload) => this.accounts.publishPrekeys(upload),
-      },
-      cipher,
-    );
-    this.accounts.crypto = {
-      prekeyCount: (count) => void this.signal.prekeyCount(count).catch(() => {}),
-      devicesChanged: (u) => {
-        this.signal.devicesChanged(u);
-        this.crypto.retry();
-      },
-    };
+    this.e2e = new EndToEnd(db, profile, this.accounts, cipher);
     // Files stream through the transport: their bytes come from disk and go to partial files.
     this.incomingFiles = new IncomingFiles(db, {
       partialDir: join(profileDir, 'partial'),
       maxFileBytes: fileSettings.maxFileBytes,
     });
     this.transport = new Transport(db, this.conn, { user, device }, settings, undefined, {
-      source: sealedSource(fileStreams, () => cipher),
-      sink: new SealedSink(this.incomingFiles, {
-        chunkKey: (key) => this.crypto.chunkKey(key),
-        header: (key, count, sealed) => this.crypto.header(key, count, sealed),
-        cipher: () => cipher,
-      }),
+      source: this.e2e.source(fileStreams),
+      sink: this.e2e.sink(this.incomingFiles),
       sealed: true,
     });
-    this.crypto = new CryptoPipeline(db, this.signal, this.transport, this.incomingFiles, {
+    this.e2e.attach(this.transport, this.incomingFiles, this.clock, {
       online: () => this.conn.isOnline,
       changed: (key) => this.emitMessage(key),
       failed: (key, reason) => {
         this.refusals.set(`${key.author}/${key.authorDevice}/${key.id}`, reason);
         this.transport.setStatus(key, 'failed');
       },
-      refused: (key) =>
-        this.transport.sendReceipt(key.author, key.authorDevice, [key.id], 'refused'),
     });
     this.files = new FileTransfers(
       db,
@@ -201,13 +174,12 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.transport.on('changed', (key) => {
       this.emitMessage(key);
       // A message that came whole is opened (a no-op for everything else).
-      if (key.author !== user || key.authorDevice !== device) this.crypto.kick();
+      if (key.author !== user || key.authorDevice !== device) this.e2e.kick();
     });
     this.transport.on('stats', (peer) => this.statsEvents.changed(peer));
     this.conn.on('online', () => {
       this.accounts.onWelcome();
-      this.signal.reconnected();
-      this.crypto.retry();
+      this.e2e.online();
       this.peers.connected();
       this.emit('event', { type: 'connection', state: 'online' });
       this.transport.onOnline();
@@ -258,7 +230,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.files.start();
     this.conn.start();
     // What was accepted but not sealed, or received but not opened, before a stop.
-    this.crypto.kick();
+    this.e2e.kick();
   }
 
   get online(): boolean {
@@ -296,7 +268,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.statsEvents.stop();
     // Let the segments in flight be acknowledged, so that the next start does not resend them.
     await this.transport.drain(CLOSE_DRAIN_MS);
-    this.crypto.close();
+    this.e2e.close();
     this.files.close();
     this.accounts.close();
     this.transport.close();
@@ -318,7 +290,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.peers.watch(to);
     const id = this.clock.next(Date.now());
     const key = this.transport.accept(to, id, body);
-    this.crypto.kick();
+    this.e2e.kick();
     this.setTyping(to, false);
     const view = this.view(key)!;
     this.emit('event', { type: 'message', message: view });
@@ -342,7 +314,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.peers.watch(to);
     const id = this.clock.next(Date.now());
     const key = this.files.submit(to, id, path, described, this.settingsValue.segmentSize);
-    this.crypto.kick();
+    this.e2e.kick();
     const view = this.view(key)!;
     this.emit('event', { type: 'message', message: view });
     return view;
@@ -379,7 +351,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.refusals.delete(key);
     const k = parseKey(key);
     if (!k || k.author !== this.user || k.authorDevice !== this.device) return false;
-    return this.crypto.reseal(k) || this.files.retry(k);
+    return this.e2e.reseal(k) || this.files.retry(k);
   }
 
   /**
@@ -500,7 +472,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   conversations(): ConversationView[] {
     const peers = this.sql(
       `SELECT peer, max(id) AS last, sum(direction = 'in' AND read = 0 AND body IS NOT NULL) AS unread
-         FROM messages WHERE crypto IS NOT 'open' GROUP BY peer ORDER BY last DESC`,
+         FROM messages WHERE crypto IS NOT 'open' AND hidden = 0 GROUP BY peer ORDER BY last DESC`,
     ).all() as { peer: string; unread: number }[];
     const presence = new Map(this.presence().map((p) => [p.user, p]));
     return peers.map((p) => ({

@@ -200,5 +200,7 @@ export function saveJoinedProfile(db: Db, a: JoinedAccount): void {
     put.run('identity_key', toBase64(a.identity.serialize()));
     if (a.recoveryKey !== null) put.run('recovery_key', toBase64(a.recoveryKey));
     if (a.recoveryCode !== null) put.run('recovery_code', a.recoveryCode);
+    // A linked device asks its account's other devices for the history (crypto/history.ts).
+    else put.run('history', 'wanted');
   })();
 }

@@ -40,6 +40,11 @@ export interface MessageView {
   received: number;
   /** Set when the message is a file (then `text` is null). */
   file: FileView | null;
+  /**
+   * Set when this device could not decrypt the message (it was not sealed for this device,
+   * or it was altered on the way): why. Then `text` and `file` are null.
+   */
+  unreadable?: string;
 }
 
 export type FileState =

@@ -340,4 +340,3 @@ function bundleOf(b: BundleWire, identity: Uint8Array): PreKeyBundle {
     bytes(b.kyberPreKey.sig),
   );
 }
-

@@ -4,15 +4,13 @@
 // (or, for a file, its checked header and its chunk key). What cannot be done now (the relay
 // is away, a contact's new identity is not known yet) waits for the next kick: reconnection,
 // new arrivals, identity news. Nothing is ever sealed or opened twice.
+import { KIND_UNREADABLE } from '../message-views.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey } from '../transport/context.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { StreamSink } from '../transport/stream.ts';
 import { chunkKey, SealError } from './content.ts';
 import { SealPending, type SignalEngine } from './engine.ts';
-
-/** The first byte of the body kept for a message that can never be opened here. */
-export const KIND_UNREADABLE = 0x7e;
 
 export interface PipelineHooks {
   online(): boolean;
@@ -22,6 +20,11 @@ export interface PipelineHooks {
   failed(key: MessageKey, reason: string): void;
   /** A received file's header was refused once opened: its sender hears so. */
   refused(key: MessageKey): void;
+  /**
+   * An opened body, inside the transaction that keeps it: true when it was a carrier taken
+   * by its reader (history between our devices), whose row is then hidden.
+   */
+  absorb(key: MessageKey, body: Uint8Array): boolean;
 }
 
 interface Row {
@@ -156,6 +159,11 @@ export class CryptoPipeline {
             if (!refused) this.chunkKeys.set(keyText(key), chunkKey(opened.contentKey));
           } else {
             this.markOpened(key, opened.body);
+            if (this.hooks.absorb(key, opened.body)) {
+              this.sql(
+                'UPDATE messages SET hidden = 1 WHERE author = ? AND author_device = ? AND id = ?',
+              ).run(key.author, key.authorDevice, key.id);
+            }
           }
         })();
       });
@@ -170,7 +178,7 @@ export class CryptoPipeline {
 
   /** A message that can never be opened on this device is kept as such. */
   private unreadable(key: MessageKey, isFile: boolean, why: string): void {
-    const body = new TextEncoder().encode(`\x7e${why}`);
+    const body = new Uint8Array([KIND_UNREADABLE, ...new TextEncoder().encode(why)]);
     this.db.transaction(() => {
       if (isFile) {
         this.sql(

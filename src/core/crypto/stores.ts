@@ -5,10 +5,7 @@
 // work runs on the event loop meanwhile, so no SQLite transaction can stay open across one:
 // staging is what makes "the ratchet moved" and "the message was written" one commit, and a
 // kill -9 at any moment leaves both, or neither.
-import type {
-  Direction,
-  IdentityKeyPair,
-  PrivateKey} from '@signalapp/libsignal-client';
+import type { Direction, IdentityKeyPair, PrivateKey } from '@signalapp/libsignal-client';
 import {
   IdentityChange,
   IdentityKeyStore,

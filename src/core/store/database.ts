@@ -131,11 +131,13 @@ export const MIGRATIONS: readonly string[] = [
   // 6: end-to-end encryption (src/core/crypto). A message's `wire` is what crosses the relay
   // when it differs from its body (our sealed messages); `crypto` says what is still to do:
   // 'seal' (ours, accepted, not sealed yet) or 'open' (received sealed, not opened yet).
+  // `hidden`: a carrier between our own devices (history for a linked device), never shown.
   // libsignal's stores, the content keys of files (their chunks are sealed with them), and
   // the device lists of the accounts we write to.
   `
   ALTER TABLE messages ADD COLUMN wire BLOB;
   ALTER TABLE messages ADD COLUMN crypto TEXT CHECK (crypto IN ('seal', 'open'));
+  ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX messages_crypto ON messages (crypto) WHERE crypto IS NOT NULL;
   CREATE TABLE content_keys (
     author TEXT NOT NULL,

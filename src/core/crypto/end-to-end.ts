@@ -1,0 +1,119 @@
+// End-to-end encryption as the messenger embeds it: the Signal engine (engine.ts), the
+// pipeline that seals and opens messages (pipeline.ts), the sealed file source and sink
+// (sealed-files.ts) and the history carried to a linked device (history.ts), wired once.
+// Built in two steps because the transport takes the sealed source and sink, and the
+// pipeline then takes the transport.
+import { IdentityKeyPair } from '@signalapp/libsignal-client';
+import type { AccountBook } from '../account.ts';
+import type { MessageClock } from '../transport/message-clock.ts';
+import type { Profile } from '../profile.ts';
+import { statementCache, type Db } from '../store/database.ts';
+import type { MessageKey } from '../transport/context.ts';
+import type { StreamSink, StreamSource } from '../transport/stream.ts';
+import type { Transport } from '../transport/transport.ts';
+import type { ContentCipher } from './content.ts';
+import { SignalEngine } from './engine.ts';
+import { HistoryShare } from './history.ts';
+import { CryptoPipeline } from './pipeline.ts';
+import { SealedSink, sealedSource } from './sealed-files.ts';
+
+export interface EndToEndHooks {
+  online(): boolean;
+  /** A message's view changed (sealed, opened, found unreadable). */
+  changed(key: MessageKey): void;
+  /** One of ours cannot be sealed for its peer at all: it fails with `reason`. */
+  failed(key: MessageKey, reason: string): void;
+}
+
+export class EndToEnd {
+  readonly signal: SignalEngine;
+  private readonly db: Db;
+  private readonly me: { user: string; device: number };
+  private readonly cipher: ContentCipher;
+  private pipeline: CryptoPipeline | null = null;
+  private history: HistoryShare | null = null;
+
+  constructor(db: Db, profile: Profile, accounts: AccountBook, cipher: ContentCipher) {
+    this.db = db;
+    this.me = { user: profile.user, device: profile.device };
+    this.cipher = cipher;
+    this.signal = new SignalEngine(
+      db,
+      this.me,
+      IdentityKeyPair.deserialize(profile.keys.identity.serialize() as Uint8Array<ArrayBuffer>),
+      {
+        bundles: (u, devices) => accounts.bundles(u, devices),
+        identityKey: (u) => accounts.identityKey(u),
+        publish: (upload) => accounts.publishPrekeys(upload),
+      },
+      cipher,
+    );
+    accounts.crypto = {
+      prekeyCount: (count) => void this.signal.prekeyCount(count).catch(() => {}),
+      devicesChanged: (u) => {
+        this.signal.devicesChanged(u);
+        this.pipeline?.retry();
+      },
+    };
+  }
+
+  /** The transport's file source, sealing each chunk. */
+  source(files: StreamSource): StreamSource {
+    return sealedSource(files, () => this.cipher);
+  }
+
+  /** The transport's file sink: `files` gets each header once opened, and chunks once checked. */
+  sink<W extends Parameters<StreamSink['write']>[0]>(files: StreamSink<W>): StreamSink<W> {
+    return new SealedSink(files, {
+      chunkKey: (key) => this.pipeline?.chunkKey(key) ?? null,
+      header: (key, count, sealed) => this.pipeline?.header(key, count, sealed),
+      cipher: () => this.cipher,
+    });
+  }
+
+  /** Starts sealing and opening through `transport`; `files` takes opened file headers. */
+  attach(transport: Transport, files: StreamSink, clock: MessageClock, hooks: EndToEndHooks) {
+    const sql = statementCache(this.db);
+    const hide = (key: MessageKey) =>
+      sql('UPDATE messages SET hidden = 1 WHERE author = ? AND author_device = ? AND id = ?').run(
+        key.author,
+        key.authorDevice,
+        key.id,
+      );
+    this.history = new HistoryShare(this.db, this.me, {
+      sendToSelf: (body) => {
+        hide(transport.accept(this.me.user, clock.next(Date.now()), body));
+        this.pipeline?.kick();
+      },
+    });
+    const history = this.history;
+    this.pipeline = new CryptoPipeline(this.db, this.signal, transport, files, {
+      online: hooks.online,
+      changed: hooks.changed,
+      failed: hooks.failed,
+      refused: (key) => transport.sendReceipt(key.author, key.authorDevice, [key.id], 'refused'),
+      absorb: (key, body) => history.absorb(key, body),
+    });
+  }
+
+  /** Seals and opens whatever waits. */
+  kick(): void {
+    this.pipeline?.kick();
+  }
+
+  /** Welcomed by the relay: device lists are fetched again, waiting work retried. */
+  online(): void {
+    this.signal.reconnected();
+    this.pipeline?.retry();
+    this.history?.requestIfWanted();
+  }
+
+  /** Retries one of ours that failed before it was sealed; false if it is not one. */
+  reseal(key: MessageKey): boolean {
+    return this.pipeline?.reseal(key) ?? false;
+  }
+
+  close(): void {
+    this.pipeline?.close();
+  }
+}
