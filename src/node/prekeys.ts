@@ -7,14 +7,15 @@
 import {
   IdentityKeyPair,
   KEMKeyPair,
+  KEMPublicKey,
   KyberPreKeyRecord,
   PreKeyRecord,
   PrivateKey,
   SignedPreKeyRecord,
 } from '@signalapp/libsignal-client';
-import { toBase64, type AccountOf } from '../shared/protocol/account.ts';
+import { fromBase64, toBase64, type AccountOf } from '../shared/protocol/account.ts';
 import { PREKEY_BATCH } from '../shared/protocol/constants.ts';
-import type { KeyPair } from './account-keys.ts';
+import { isPublicKey, verifySignature, type KeyPair } from './account-keys.ts';
 
 /** Prekey ids are 24 bits on the wire (the parser's rule, as Signal's clients make them). */
 export const MAX_PREKEY_ID = 0xff_ffff;
@@ -119,6 +120,41 @@ export function makePrekeyUpload(identity: PrekeySigner, o: PrekeyUploadOptions)
     preKeys,
     nextId: id,
   };
+}
+
+/**
+ * What the relay checks of a parsed `prekeys` message before it stores anything: the signed
+ * prekey and the Kyber prekey are public keys libsignal takes, signed by `identityKey` (the
+ * account's) over their serialized bytes, and every one-time prekey is a public key.
+ * Returns why not, or null.
+ */
+export function checkPrekeyUpload(identityKey: Uint8Array, m: AccountOf<'prekeys'>): string | null {
+  const signed = fromBase64(m.signedPreKey.key);
+  const kyber = fromBase64(m.kyberPreKey.key);
+  if (!signed || !isPublicKey(signed)) return 'prekeys: the signed prekey is not a public key';
+  if (!kyber || !isKyberPublicKey(kyber)) return 'prekeys: the Kyber prekey is not a public key';
+  for (const [key, sig, what] of [
+    [signed, m.signedPreKey.sig, 'signed prekey'],
+    [kyber, m.kyberPreKey.sig, 'Kyber prekey'],
+  ] as const) {
+    const signature = fromBase64(sig);
+    if (!signature || !verifySignature(identityKey, key, signature))
+      return `prekeys: the ${what} is not signed by the account identity key`;
+  }
+  for (const p of m.preKeys) {
+    const key = fromBase64(p.key);
+    if (!key || !isPublicKey(key)) return `prekeys: one-time prekey ${p.id} is not a public key`;
+  }
+  return null;
+}
+
+function isKyberPublicKey(key: Uint8Array): boolean {
+  try {
+    KEMPublicKey.deserialize(key as Uint8Array<ArrayBuffer>);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function sign(identity: PrekeySigner, message: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
