@@ -1,8 +1,10 @@
 // The accounts in the relay's database: each name's identity key, recovery key and signed
 // device list, the devices' keys (removed devices included, marked), and the pairs of users
 // who have exchanged frames. Every change that touches an account and its devices is one
-// transaction: a crash leaves the old account or the new one, never half of each.
+// transaction: a crash leaves the old account or the new one, never half of each; a device
+// that leaves its account loses its prekeys (prekey-store.ts) in that same transaction.
 import type Database from 'better-sqlite3';
+import type { PrekeyStore } from './prekey-store.ts';
 
 export interface AccountRow {
   user: string;
@@ -28,10 +30,12 @@ export type NewDevice = Pick<DeviceRow, 'device' | 'key' | 'name' | 'added'>;
 
 export class AccountStore {
   private readonly db: Database.Database;
+  private readonly prekeys: PrekeyStore;
   private readonly stmt;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, prekeys: PrekeyStore) {
     this.db = db;
+    this.prekeys = prekeys;
     this.stmt = {
       account: db.prepare(
         `SELECT user, identity_key AS identityKey, recovery_key AS recoveryKey,
@@ -105,7 +109,7 @@ export class AccountStore {
       .immediate();
   }
 
-  /** Recovery: new keys and list, every old device removed, the new one added. */
+  /** Recovery: new keys and list, every old device removed (and its prekeys), the new one added. */
   replace(a: Omit<AccountRow, 'created'>, first: NewDevice): void {
     this.db
       .transaction(() => {
@@ -118,6 +122,7 @@ export class AccountStore {
           a.user,
         );
         this.stmt.removeAll.run(a.user);
+        this.prekeys.forget(a.user);
         this.putDevice(a.user, first);
       })
       .immediate();
@@ -139,7 +144,10 @@ export class AccountStore {
       .transaction(() => {
         if (this.stmt.setList.run(list, sig, from + 1, user, from).changes !== 1) return false;
         if (added) this.putDevice(user, added);
-        for (const d of removed) this.stmt.removeDevice.run(user, d);
+        for (const d of removed) {
+          this.stmt.removeDevice.run(user, d);
+          this.prekeys.forget(user, d);
+        }
         return true;
       })
       .immediate();

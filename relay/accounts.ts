@@ -1,6 +1,7 @@
 // Accounts on the relay (docs/protocol.md, "Accounts"): the challenge every connection
 // answers, the check of each auth scheme's hello before the relay spends anything on it,
-// linking a new device through a one-time code, the device list, recovery, and identity keys.
+// linking a new device through a one-time code, the device list, recovery, and identity keys;
+// prekey bundles are prekeys.ts's, and a change of a device list is pushed as devices-changed.
 // A hello is believed only for what it proves: a signature over this connection's challenge
 // by a key the account's signed device list holds (or, for a new account, a name nobody has).
 import { randomBytes } from 'node:crypto';
@@ -35,6 +36,8 @@ import {
 } from './device-lists.ts';
 import { AddressFailures, addressOf } from './hello-limits.ts';
 import type { Metrics } from './metrics.ts';
+import type { PrekeyStore } from './prekey-store.ts';
+import { Prekeys } from './prekeys.ts';
 import type { Session } from './session.ts';
 
 /** Failed hellos one address may make per minute. */
@@ -88,6 +91,8 @@ interface Offer {
 export class Accounts {
   private readonly store: AccountStore;
   private readonly host: AccountsHost;
+  /** The prekey bundles (the relay tells a welcomed device its count through it). */
+  readonly prekeys: Prekeys;
   private readonly relayId: Uint8Array;
   private readonly offers = new Map<string, Offer>();
   private readonly helloFailures = new AddressFailures(HELLO_FAILURES_PER_MINUTE, 60_000);
@@ -95,9 +100,16 @@ export class Accounts {
   private readonly refused: (reason: string) => void;
   private readonly events: (kind: string) => void;
 
-  constructor(store: AccountStore, host: AccountsHost, relayId: Uint8Array, metrics: Metrics) {
+  constructor(
+    store: AccountStore,
+    prekeyStore: PrekeyStore,
+    host: AccountsHost,
+    relayId: Uint8Array,
+    metrics: Metrics,
+  ) {
     this.store = store;
     this.host = host;
+    this.prekeys = new Prekeys(prekeyStore, store, host, metrics);
     this.relayId = relayId;
     this.refused = metrics.counter('hellos_refused', 'Hellos refused, by reason.', 'reason');
     this.events = metrics.counter(
@@ -232,6 +244,7 @@ export class Accounts {
       entries: [{ user: hello.from, identityKey: toBase64(proof.identityKey) }],
     };
     for (const w of this.host.watchersOf(hello.from)) this.host.send(w, change);
+    this.devicesChanged(hello.from, null);
     this.events('recovered');
     return { ok: true };
   }
@@ -344,6 +357,11 @@ export class Accounts {
       this.host.refuse(s, 'accountRefused', m.message, true);
       return;
     }
+    // Over the rate limit a bundle request is refused with its own code (prekeys.ts).
+    if (m.kind === 'bundles') {
+      this.prekeys.bundles(s, m);
+      return;
+    }
     const why = this.act(s, m);
     if (why) this.host.refuse(s, 'accountRefused', why, false);
   }
@@ -380,6 +398,8 @@ export class Accounts {
         this.host.send(s, { kind: 'identities', entries });
         return null;
       }
+      case 'prekeys':
+        return this.prekeys.upload(s, m);
       default:
         return `clients do not send ${m.kind}`;
     }
@@ -443,6 +463,7 @@ export class Accounts {
       provision: m.provision,
     });
     this.host.evict(link.session, null, 'linked', RELAY_CLOSE_CODES.linkDone);
+    this.devicesChanged(s.user, s);
     this.events('linked');
     return null;
   }
@@ -468,6 +489,7 @@ export class Accounts {
           RELAY_CLOSE_CODES.removed,
         );
     }
+    this.devicesChanged(s.user, s);
     this.events('devices-removed');
     return null;
   }
@@ -494,6 +516,17 @@ export class Accounts {
     if (!a) return null;
     const devices: DeviceEntry[] = parseDeviceList(a.deviceList).devices;
     return { user, identityKey: a.identityKey, version: a.version, devices };
+  }
+
+  /**
+   * `user`'s device list changed: its watchers and its own open connections (but `by`, which
+   * made the change) hear of it, to fetch the list and bundles again.
+   */
+  private devicesChanged(user: string, by: Session | null): void {
+    const to = new Set([...this.host.watchersOf(user), ...this.host.sessionsOf(user)]);
+    if (by) to.delete(by);
+    for (const t of to)
+      if (t.state === 'open') this.host.send(t, { kind: 'devices-changed', user });
   }
 
   /** A device came or went: the relay remembers when it last saw it. */

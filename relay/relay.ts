@@ -115,6 +115,7 @@ export class Relay {
     const now = deps.now ?? Date.now;
     this.accounts = new Accounts(
       this.store.accounts,
+      this.store.prekeys,
       {
         sessionsOf: (user, device = 0) => router.devicesOf(user, device, null),
         send: (s, m) =>
@@ -316,6 +317,7 @@ export class Relay {
       queued,
     });
     this.guard.greeted(s);
+    this.safely('counting the prekeys', () => this.accounts.prekeys.welcomed(s));
     this.presence.connected(s, now);
     if (queued > 0) void this.router.queue.drain(s);
   }

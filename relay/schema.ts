@@ -1,7 +1,7 @@
 // The relay database's schema: numbered migrations, run in order by RelayStore, each in a
 // transaction; PRAGMA user_version records how far a database has come.
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export const MIGRATIONS: Record<number, string> = {
   1: `
@@ -85,6 +85,31 @@ export const MIGRATIONS: Record<number, string> = {
       a TEXT NOT NULL,
       b TEXT NOT NULL,
       PRIMARY KEY (a, b)
+    ) STRICT, WITHOUT ROWID;
+  `,
+  // Prekeys (docs/protocol.md, "Prekey bundles"): each device's signed prekey and last-resort
+  // Kyber prekey (replaced by each upload), and its one-time prekeys, each deleted when served.
+  // Public data, bounded per device (prekey-store.ts); a device leaving its account takes its
+  // rows with it in the same transaction.
+  5: `
+    CREATE TABLE prekey_sets (
+      user TEXT NOT NULL,
+      device INTEGER NOT NULL,
+      registration_id INTEGER NOT NULL,
+      signed_id INTEGER NOT NULL,
+      signed_key BLOB NOT NULL,
+      signed_sig BLOB NOT NULL,
+      kyber_id INTEGER NOT NULL,
+      kyber_key BLOB NOT NULL,
+      kyber_sig BLOB NOT NULL,
+      PRIMARY KEY (user, device)
+    ) STRICT;
+    CREATE TABLE one_time_prekeys (
+      user TEXT NOT NULL,
+      device INTEGER NOT NULL,
+      id INTEGER NOT NULL,
+      key BLOB NOT NULL,
+      PRIMARY KEY (user, device, id)
     ) STRICT, WITHOUT ROWID;
   `,
 };

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameTypeName } from '../src/shared/protocol/index.ts';
 import { AccountStore } from './account-store.ts';
+import { PrekeyStore } from './prekey-store.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 import { checkpointInBackground, type BackgroundCheckpoints } from '../src/node/checkpoints.ts';
 import { Ledger } from './store-usage.ts';
@@ -101,6 +102,8 @@ export class RelayStore {
   private checkpoints: BackgroundCheckpoints | null = null;
   /** The accounts, in the same database (account-store.ts). */
   readonly accounts: AccountStore;
+  /** The devices' prekeys, in the same database (prekey-store.ts). */
+  readonly prekeys: PrekeyStore;
 
   constructor(dataDir: string, limits: StoreLimits) {
     mkdirSync(dataDir, { recursive: true });
@@ -117,7 +120,8 @@ export class RelayStore {
       throw e;
     }
     this.checkpoints = checkpointInBackground(this.db, file);
-    this.accounts = new AccountStore(this.db);
+    this.prekeys = new PrekeyStore(this.db);
+    this.accounts = new AccountStore(this.db, this.prekeys);
     this.limits = limits;
     this.stmt = prepareStatements(this.db);
     type Held = { user: string; sender: string; frames: number; bytes: number };

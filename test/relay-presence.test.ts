@@ -80,9 +80,16 @@ describe('presence goes to watchers only', () => {
     await converse(hank, gina);
     await hank.close();
     const entries = await watch(gina, ['hank', 'user7']);
-    // Nothing about anyone before gina asked: the challenge and welcome, a frame from hank,
-    // then the answer to her watch.
-    expect(gina.frames().map((f) => f.type)).toEqual(['challenge', 'welcome', 'data', 'presence']);
+    // Nothing about anyone before gina asked: the challenge and welcome, the count of her
+    // prekeys (an account frame: she has published none), a frame from hank, then the answer
+    // to her watch.
+    expect(gina.frames().map((f) => f.type)).toEqual([
+      'challenge',
+      'welcome',
+      'account',
+      'data',
+      'presence',
+    ]);
     expect(entries[0]).toMatchObject({ user: 'hank', online: false, devices: 0 });
     expect(entries[0]!.lastSeen).toBeGreaterThan(Date.now() - 60_000);
     // user7 was here, but gina shares no conversation with user7: the entry of nobody.
@@ -248,9 +255,10 @@ describe('the cost of a connect', () => {
   it('sends the same frames and bytes with 10 or 1,000 known users and 5 or 100 online', async () => {
     const small = await costOfConnect(10, 5);
     const large = await costOfConnect(1000, 100);
-    // The challenge, a welcome, the snapshot of three peers, one update to each of two
-    // watchers (whom the newcomer watches back: mutual contacts).
-    expect(small[0]).toBe(5);
+    // The challenge, a welcome, the count of its prekeys (none published), the snapshot of
+    // three peers, one update to each of two watchers (whom the newcomer watches back: mutual
+    // contacts).
+    expect(small[0]).toBe(6);
     expect(large).toEqual(small);
   });
 });

@@ -1,0 +1,165 @@
+import { IdentityKeyPair, PreKeyBundle, PublicKey } from '@signalapp/libsignal-client';
+import { describe, expect, it } from 'vitest';
+import {
+  encodeAccountMessage,
+  fromBase64,
+  parseAccountMessage,
+  type AccountMessage,
+} from '../shared/protocol/account.ts';
+import { KYBER_PUBLIC_KEY_BYTES, PREKEY_BATCH } from '../shared/protocol/constants.ts';
+import { KeyPair, verifySignature } from './account-keys.ts';
+import { MAX_PREKEY_ID, makePrekeyUpload } from './prekeys.ts';
+
+const parse = (m: unknown) => parseAccountMessage(new TextEncoder().encode(JSON.stringify(m)));
+const bytes = (s: string) => fromBase64(s)! as Uint8Array<ArrayBuffer>;
+
+describe('makePrekeyUpload', () => {
+  it('signs the signed and Kyber prekeys with the account identity, and the message parses back unchanged', () => {
+    const identity = KeyPair.generate();
+    const up = makePrekeyUpload(identity, {
+      registrationId: 77,
+      firstId: 1,
+      signedId: 5,
+      kyberId: 6,
+    });
+    const m = up.message;
+    expect(parse(m)).toEqual(m);
+    expect(m.preKeys.map((p) => p.id)).toEqual(
+      Array.from({ length: PREKEY_BATCH }, (_, i) => i + 1),
+    );
+    expect(up.nextId).toBe(PREKEY_BATCH + 1);
+    expect(fromBase64(m.kyberPreKey.key)!.length).toBe(KYBER_PUBLIC_KEY_BYTES);
+    for (const k of [m.signedPreKey, m.kyberPreKey])
+      expect(verifySignature(identity.publicKey, bytes(k.key), bytes(k.sig))).toBe(true);
+    // The private records are the public keys' other halves.
+    expect(up.preKeys[3]!.privateKey().getPublicKey().serialize()).toEqual(
+      bytes(m.preKeys[3]!.key),
+    );
+    expect(up.signedPreKey.privateKey().getPublicKey().serialize()).toEqual(
+      bytes(m.signedPreKey.key),
+    );
+    expect(up.kyberPreKey.publicKey().serialize()).toEqual(bytes(m.kyberPreKey.key));
+    // What the relay serves from it is a bundle libsignal takes.
+    const bundle = PreKeyBundle.new(
+      m.registrationId,
+      1,
+      m.preKeys[0]!.id,
+      PublicKey.deserialize(bytes(m.preKeys[0]!.key)),
+      m.signedPreKey.id,
+      up.signedPreKey.publicKey(),
+      bytes(m.signedPreKey.sig),
+      PublicKey.deserialize(identity.publicKey as Uint8Array<ArrayBuffer>),
+      m.kyberPreKey.id,
+      up.kyberPreKey.publicKey(),
+      bytes(m.kyberPreKey.sig),
+    );
+    expect(bundle.registrationId()).toBe(77);
+  });
+
+  it('takes a libsignal IdentityKeyPair as well, and republishes held signed keys with a new batch', () => {
+    const identity = IdentityKeyPair.generate();
+    const first = makePrekeyUpload(identity, {
+      registrationId: 1,
+      firstId: MAX_PREKEY_ID - 1,
+      count: 3,
+      signedId: 1,
+      kyberId: 1,
+    });
+    // Ids wrap past the 24-bit limit to 1.
+    expect(first.message.preKeys.map((p) => p.id)).toEqual([MAX_PREKEY_ID - 1, MAX_PREKEY_ID, 1]);
+    const pub = identity.publicKey.serialize();
+    const k = first.message.kyberPreKey;
+    expect(verifySignature(pub, bytes(k.key), bytes(k.sig))).toBe(true);
+    const next = makePrekeyUpload(identity, {
+      registrationId: 1,
+      firstId: first.nextId,
+      count: 2,
+      signedPreKey: first.signedPreKey,
+      kyberPreKey: first.kyberPreKey,
+    });
+    expect(next.message.signedPreKey).toEqual(first.message.signedPreKey);
+    expect(next.message.kyberPreKey).toEqual(first.message.kyberPreKey);
+    expect(next.message.preKeys.map((p) => p.id)).toEqual([2, 3]);
+  });
+
+  it('refuses what the wire would refuse', () => {
+    const identity = KeyPair.generate();
+    const base = { registrationId: 1, firstId: 1, signedId: 1, kyberId: 1 };
+    expect(() => makePrekeyUpload(identity, { ...base, count: PREKEY_BATCH + 1 })).toThrow();
+    expect(() => makePrekeyUpload(identity, { ...base, firstId: 0 })).toThrow();
+    expect(() => makePrekeyUpload(identity, { ...base, registrationId: 0x4000 })).toThrow();
+    expect(() => makePrekeyUpload(identity, { registrationId: 1, firstId: 1 })).toThrow();
+  });
+});
+
+describe('prekey account messages', () => {
+  const identity = KeyPair.generate();
+  const up = makePrekeyUpload(identity, {
+    registrationId: 9,
+    firstId: 1,
+    count: 2,
+    signedId: 1,
+    kyberId: 2,
+  }).message;
+  const bundle = {
+    device: 3,
+    registrationId: 9,
+    signedPreKey: up.signedPreKey,
+    kyberPreKey: up.kyberPreKey,
+    preKey: up.preKeys[0]!,
+  };
+
+  it('round-trip: prekeys, prekey-count, bundles (asked and answered), devices-changed', () => {
+    const good: AccountMessage[] = [
+      up,
+      { ...up, preKeys: [] },
+      { kind: 'prekey-count', count: 0 },
+      { kind: 'bundles', user: 'bob' },
+      { kind: 'bundles', user: 'bob', devices: [1, 2] },
+      {
+        kind: 'bundles',
+        user: 'bob',
+        deviceList: 'AAAA',
+        deviceListSig: 'AAAA',
+        bundles: [bundle, { ...bundle, device: 4, preKey: undefined }],
+      },
+      { kind: 'devices-changed', user: 'bob' },
+    ];
+    for (const m of good) {
+      const back = parseAccountMessage(encodeAccountMessage(m));
+      expect(back).not.toBeInstanceOf(Error);
+      expect(JSON.parse(JSON.stringify(back))).toEqual(JSON.parse(JSON.stringify(m)));
+    }
+  });
+
+  it('anything malformed is an Error naming the field, never a throw', () => {
+    const longKyber = { ...up.kyberPreKey, key: up.signedPreKey.key };
+    const cases: [unknown, RegExp][] = [
+      [{ ...up, registrationId: 0 }, /registrationId/],
+      [{ ...up, registrationId: 0x4000 }, /registrationId/],
+      [{ ...up, preKeys: 'x' }, /preKeys/],
+      [{ ...up, preKeys: [{ id: 0, key: up.preKeys[0]!.key }] }, /preKeys/],
+      [{ ...up, preKeys: [{ id: MAX_PREKEY_ID + 1, key: up.preKeys[0]!.key }] }, /preKeys/],
+      [{ ...up, preKeys: Array(PREKEY_BATCH + 1).fill(up.preKeys[0]) }, /preKeys/],
+      [{ ...up, signedPreKey: { ...up.signedPreKey, sig: 'AAAA' } }, /signedPreKey/],
+      [{ ...up, signedPreKey: up.kyberPreKey }, /signedPreKey/],
+      [{ ...up, kyberPreKey: longKyber }, /kyberPreKey/],
+      [{ ...up, signedPreKey: null }, /signedPreKey/],
+      [{ kind: 'prekey-count', count: -1 }, /count/],
+      [{ kind: 'prekey-count' }, /count/],
+      [{ kind: 'bundles' }, /user/],
+      [{ kind: 'bundles', user: 'not a name!' }, /user/],
+      [{ kind: 'bundles', user: 'bob', devices: [0] }, /devices/],
+      [{ kind: 'bundles', user: 'bob', devices: Array(17).fill(1) }, /devices/],
+      [{ kind: 'bundles', user: 'bob', bundles: [{ ...bundle, device: 0 }] }, /bundles/],
+      [{ kind: 'bundles', user: 'bob', bundles: [{ ...bundle, preKey: { id: 1 } }] }, /bundles/],
+      [{ kind: 'bundles', user: 'bob', bundles: [null] }, /bundles/],
+      [{ kind: 'devices-changed' }, /user/],
+    ];
+    for (const [body, why] of cases) {
+      const m = parse(body);
+      expect(m, JSON.stringify(body).slice(0, 120)).toBeInstanceOf(Error);
+      expect((m as Error).message).toMatch(why);
+    }
+  });
+});
