@@ -38,7 +38,7 @@ import {
   type ContentCipher,
   type KeyEntry,
 } from './content.ts';
-import { makePrekeys, nextPrekeyId } from './prekeys.ts';
+import { makePrekeys } from './prekeys.ts';
 import { addressOf, SignalStores, Stage } from './stores.ts';
 
 /** What the engine asks of the relay, through the account connection (AccountBook). */
@@ -125,19 +125,19 @@ export class SignalEngine {
   /** The relay holds `count` of our one-time prekeys: below PREKEY_LOW, a batch is added. */
   async prekeyCount(count: number): Promise<void> {
     if (count >= PREKEY_LOW) return;
-    const last = Number(this.meta('prekey_last') ?? 0);
+    const first = Number(this.meta('prekey_next') ?? 1);
     const { upload } = await this.run(
       async () => {
         const existing = {
           signed: await this.stores.signedPrekeys.getSignedPreKey(1).catch(() => null),
           kyber: await this.stores.kyberPrekeys.getKyberPreKey(1).catch(() => null),
         };
-        return makePrekeys(this.stores, nextPrekeyId(last), existing);
+        return makePrekeys(this.stores, first, existing);
       },
-      ({ lastId }, stage) =>
+      ({ nextId }, stage) =>
         this.db.transaction(() => {
           stage.apply(this.db);
-          this.setMeta('prekey_last', String(lastId));
+          this.setMeta('prekey_next', String(nextId));
         })(),
     );
     this.directory.publish(upload);
