@@ -268,7 +268,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.statsEvents.stop();
     // Let the segments in flight be acknowledged, so that the next start does not resend them.
     await this.transport.drain(CLOSE_DRAIN_MS);
-    this.e2e.close();
+    await this.e2e.close(CLOSE_DRAIN_MS);
     this.files.close();
     this.accounts.close();
     this.transport.close();

@@ -104,6 +104,7 @@ export class EndToEnd {
   /** Welcomed by the relay: device lists are fetched again, waiting work retried. */
   online(): void {
     this.signal.reconnected();
+    this.signal.publishIfNever();
     this.pipeline?.retry();
     this.history?.requestIfWanted();
   }
@@ -113,7 +114,12 @@ export class EndToEnd {
     return this.pipeline?.reseal(key) ?? false;
   }
 
-  close(): void {
+  /**
+   * Stops sealing and opening. What is under way (prekeys being published on a first start,
+   * a message being sealed) may finish first, for at most `timeoutMs`.
+   */
+  async close(timeoutMs: number): Promise<void> {
     this.pipeline?.close();
+    await this.signal.idle(timeoutMs);
   }
 }

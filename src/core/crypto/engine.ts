@@ -125,9 +125,10 @@ export class SignalEngine {
   /** The relay holds `count` of our one-time prekeys: below PREKEY_LOW, a batch is added. */
   async prekeyCount(count: number): Promise<void> {
     if (count >= PREKEY_LOW) return;
-    const first = Number(this.meta('prekey_next') ?? 1);
     const { upload } = await this.run(
       async () => {
+        // Read inside the operation: one queued behind another continues after its batch.
+        const first = Number(this.meta('prekey_next') ?? 1);
         const existing = {
           signed: await this.stores.signedPrekeys.getSignedPreKey(1).catch(() => null),
           kyber: await this.stores.kyberPrekeys.getKyberPreKey(1).catch(() => null),
@@ -141,6 +142,21 @@ export class SignalEngine {
         })(),
     );
     this.directory.publish(upload);
+  }
+
+  /** A device that never published its prekeys does so now (its first welcome). */
+  publishIfNever(): void {
+    if (this.meta('prekey_next') === null) void this.prekeyCount(0).catch(() => {});
+  }
+
+  /** Settles when the operations queued so far are over (or `timeoutMs` has passed). */
+  async idle(timeoutMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.chain,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
   }
 
   // ---------------------------------------------------------------------------------------

@@ -12,6 +12,12 @@ import type { StreamSink } from '../transport/stream.ts';
 import { chunkKey, SealError } from './content.ts';
 import { SealPending, type SignalEngine } from './engine.ts';
 
+/**
+ * How soon what had to wait is tried again by itself (a peer's device that had published no
+ * keys yet, a relay that did not answer): kicks (reconnection, arrivals) come sooner.
+ */
+export const RETRY_MS = 3000;
+
 export interface PipelineHooks {
   online(): boolean;
   /** A message's view changed (sealed, opened, or found unreadable). */
@@ -52,6 +58,7 @@ export class CryptoPipeline {
   private running = false;
   private again = false;
   private closed = false;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     db: Db,
@@ -70,6 +77,7 @@ export class CryptoPipeline {
 
   close(): void {
     this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
   }
 
   /** Something changed that may let waiting work go on: retry it all. */
@@ -91,6 +99,12 @@ export class CryptoPipeline {
       if (this.again && !this.closed) {
         this.again = false;
         this.kick();
+      } else if (this.waiting.size > 0 && !this.closed && this.retryTimer === null) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          this.retry();
+        }, RETRY_MS);
+        this.retryTimer.unref();
       }
     });
   }
