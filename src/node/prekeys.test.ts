@@ -8,7 +8,7 @@ import {
 } from '../shared/protocol/account.ts';
 import { KYBER_PUBLIC_KEY_BYTES, PREKEY_BATCH } from '../shared/protocol/constants.ts';
 import { KeyPair, verifySignature } from './account-keys.ts';
-import { MAX_PREKEY_ID, makePrekeyUpload } from './prekeys.ts';
+import { MAX_PREKEY_ID, checkPrekeyUpload, makePrekeyUpload } from './prekeys.ts';
 
 const parse = (m: unknown) => parseAccountMessage(new TextEncoder().encode(JSON.stringify(m)));
 const bytes = (s: string) => fromBase64(s)! as Uint8Array<ArrayBuffer>;
@@ -89,6 +89,42 @@ describe('makePrekeyUpload', () => {
     expect(() => makePrekeyUpload(identity, { ...base, firstId: 0 })).toThrow();
     expect(() => makePrekeyUpload(identity, { ...base, registrationId: 0x4000 })).toThrow();
     expect(() => makePrekeyUpload(identity, { registrationId: 1, firstId: 1 })).toThrow();
+  });
+});
+
+describe('checkPrekeyUpload (what the relay checks before storing)', () => {
+  it('passes an upload signed by the identity, and says what is wrong with any other', () => {
+    const identity = KeyPair.generate();
+    const other = KeyPair.generate();
+    const o = { registrationId: 1, firstId: 1, count: 2, signedId: 1, kyberId: 1 };
+    const good = makePrekeyUpload(identity, o).message;
+    const theirs = makePrekeyUpload(other, o).message;
+    expect(checkPrekeyUpload(identity.publicKey, good)).toBeNull();
+    expect(checkPrekeyUpload(other.publicKey, good)).toMatch(/signed prekey is not signed/);
+    expect(
+      checkPrekeyUpload(identity.publicKey, { ...good, kyberPreKey: theirs.kyberPreKey }),
+    ).toMatch(/Kyber prekey is not signed/);
+    // The right length, but not a key libsignal takes (a wrong type byte).
+    const kyber = fromBase64(good.kyberPreKey.key)!;
+    kyber[0] = 0x7f;
+    expect(
+      checkPrekeyUpload(identity.publicKey, {
+        ...good,
+        kyberPreKey: { ...good.kyberPreKey, key: Buffer.from(kyber).toString('base64') },
+      }),
+    ).toMatch(/Kyber prekey is not a public key/);
+    const ec = fromBase64(good.signedPreKey.key)!;
+    ec[0] = 0x7f;
+    const badEc = Buffer.from(ec).toString('base64');
+    expect(
+      checkPrekeyUpload(identity.publicKey, {
+        ...good,
+        signedPreKey: { ...good.signedPreKey, key: badEc },
+      }),
+    ).toMatch(/signed prekey is not a public key/);
+    expect(
+      checkPrekeyUpload(identity.publicKey, { ...good, preKeys: [{ id: 4, key: badEc }] }),
+    ).toMatch(/one-time prekey 4 is not a public key/);
   });
 });
 
