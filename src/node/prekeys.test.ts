@@ -1,4 +1,25 @@
-import { IdentityKeyPair, PreKeyBundle, PublicKey } from '@signalapp/libsignal-client';
+import {
+  CiphertextMessageType,
+  IdentityChange,
+  IdentityKeyPair,
+  IdentityKeyStore,
+  PreKeyBundle,
+  PreKeySignalMessage,
+  PreKeyStore,
+  ProtocolAddress,
+  PublicKey,
+  SessionStore,
+  processPreKeyBundle,
+  signalDecryptPreKey,
+  signalEncrypt,
+  type KyberPreKeyRecord,
+  type KyberPreKeyStore,
+  type PreKeyRecord,
+  type PrivateKey,
+  type SessionRecord,
+  type SignedPreKeyRecord,
+  type SignedPreKeyStore,
+} from '@signalapp/libsignal-client';
 import { describe, expect, it } from 'vitest';
 import {
   encodeAccountMessage,
@@ -89,6 +110,94 @@ describe('makePrekeyUpload', () => {
     expect(() => makePrekeyUpload(identity, { ...base, firstId: 0 })).toThrow();
     expect(() => makePrekeyUpload(identity, { ...base, registrationId: 0x4000 })).toThrow();
     expect(() => makePrekeyUpload(identity, { registrationId: 1, firstId: 1 })).toThrow();
+  });
+});
+
+describe('a session from a published bundle', () => {
+  it('alice starts a PQXDH session from bob’s published prekeys, and bob decrypts with the records he kept', async () => {
+    const aliceId = IdentityKeyPair.generate();
+    const bobId = IdentityKeyPair.generate();
+    const bob = makePrekeyUpload(bobId, {
+      registrationId: 42,
+      firstId: 7,
+      count: 3,
+      signedId: 2,
+      kyberId: 3,
+    });
+    const m = bob.message;
+    // The bundle exactly as the relay serves it: the wire fields and the account identity.
+    const key = (b64: string) => PublicKey.deserialize(bytes(b64));
+    const bundle = PreKeyBundle.new(
+      m.registrationId,
+      1,
+      m.preKeys[1]!.id,
+      key(m.preKeys[1]!.key),
+      m.signedPreKey.id,
+      key(m.signedPreKey.key),
+      bytes(m.signedPreKey.sig),
+      bobId.publicKey,
+      m.kyberPreKey.id,
+      bob.kyberPreKey.publicKey(),
+      bytes(m.kyberPreKey.sig),
+    );
+    const aliceAt = ProtocolAddress.new('alice.1', 1);
+    const bobAt = ProtocolAddress.new('bob.1', 1);
+    const alice = { sessions: new Sessions(), identities: new Identities(aliceId, 1) };
+    await processPreKeyBundle(bundle, bobAt, aliceAt, alice.sessions, alice.identities);
+    const sealed = await signalEncrypt(
+      new TextEncoder().encode('hello bob') as Uint8Array<ArrayBuffer>,
+      bobAt,
+      aliceAt,
+      alice.sessions,
+      alice.identities,
+    );
+    expect(sealed.type()).toBe(CiphertextMessageType.PreKey);
+
+    const kept = new Kept(bob.preKeys, bob.signedPreKey, bob.kyberPreKey);
+    const plain = await signalDecryptPreKey(
+      PreKeySignalMessage.deserialize(sealed.serialize()),
+      aliceAt,
+      bobAt,
+      new Sessions(),
+      new Identities(bobId, 42),
+      kept,
+      kept,
+      kept,
+    );
+    expect(new TextDecoder().decode(plain)).toBe('hello bob');
+    // The one-time prekey served was used and removed from bob's store.
+    expect([...kept.preKeys.keys()]).toEqual([7, 9]);
+
+    // A bundle whose signed prekey another identity signed is refused by libsignal too.
+    const forged = makePrekeyUpload(IdentityKeyPair.generate(), {
+      registrationId: 1,
+      firstId: 1,
+      count: 0,
+      signedId: 2,
+      kyberId: 3,
+    });
+    const bad = PreKeyBundle.new(
+      42,
+      1,
+      null,
+      null,
+      forged.signedPreKey.id(),
+      forged.signedPreKey.publicKey(),
+      forged.signedPreKey.signature(),
+      bobId.publicKey,
+      m.kyberPreKey.id,
+      bob.kyberPreKey.publicKey(),
+      bytes(m.kyberPreKey.sig),
+    );
+    await expect(
+      processPreKeyBundle(
+        bad,
+        ProtocolAddress.new('bob.2', 1),
+        aliceAt,
+        new Sessions(),
+        alice.identities,
+      ),
+    ).rejects.toThrow(/signature/i);
   });
 });
 
@@ -199,3 +308,77 @@ describe('prekey account messages', () => {
     }
   });
 });
+
+// In-memory libsignal stores, just enough for one session.
+class Sessions extends SessionStore {
+  private readonly map = new Map<string, SessionRecord>();
+  async saveSession(a: ProtocolAddress, r: SessionRecord) {
+    this.map.set(a.toString(), r);
+  }
+  async getSession(a: ProtocolAddress) {
+    return this.map.get(a.toString()) ?? null;
+  }
+  async getExistingSessions(as: ProtocolAddress[]) {
+    return as.map((a) => this.map.get(a.toString())!);
+  }
+}
+
+class Identities extends IdentityKeyStore {
+  private readonly known = new Map<string, PublicKey>();
+  constructor(
+    private readonly pair: IdentityKeyPair,
+    private readonly registrationId: number,
+  ) {
+    super();
+  }
+  async getIdentityKey(): Promise<PrivateKey> {
+    return this.pair.privateKey;
+  }
+  async getLocalRegistrationId() {
+    return this.registrationId;
+  }
+  async saveIdentity(a: ProtocolAddress, key: PublicKey) {
+    this.known.set(a.toString(), key);
+    return IdentityChange.NewOrUnchanged;
+  }
+  async isTrustedIdentity() {
+    return true;
+  }
+  async getIdentity(a: ProtocolAddress) {
+    return this.known.get(a.toString()) ?? null;
+  }
+}
+
+class Kept extends PreKeyStore implements SignedPreKeyStore, KyberPreKeyStore {
+  readonly preKeys: Map<number, PreKeyRecord>;
+  constructor(
+    preKeys: PreKeyRecord[],
+    private readonly signed: SignedPreKeyRecord,
+    private readonly kyber: KyberPreKeyRecord,
+  ) {
+    super();
+    this.preKeys = new Map(preKeys.map((p) => [p.id(), p]));
+  }
+  async savePreKey(id: number, r: PreKeyRecord) {
+    this.preKeys.set(id, r);
+  }
+  async getPreKey(id: number) {
+    const r = this.preKeys.get(id);
+    if (!r) throw new Error(`no prekey ${id}`);
+    return r;
+  }
+  async removePreKey(id: number) {
+    this.preKeys.delete(id);
+  }
+  async saveSignedPreKey() {}
+  async getSignedPreKey(id: number) {
+    if (id !== this.signed.id()) throw new Error(`no signed prekey ${id}`);
+    return this.signed;
+  }
+  async saveKyberPreKey() {}
+  async getKyberPreKey(id: number) {
+    if (id !== this.kyber.id()) throw new Error(`no Kyber prekey ${id}`);
+    return this.kyber;
+  }
+  async markKyberPreKeyUsed() {}
+}
