@@ -29,7 +29,7 @@ import {
 } from '../shared/protocol/account.ts';
 import { KYBER_PUBLIC_KEY_BYTES, PREKEY_BATCH } from '../shared/protocol/constants.ts';
 import { KeyPair, verifySignature } from './account-keys.ts';
-import { MAX_PREKEY_ID, checkPrekeyUpload, makePrekeyUpload } from './prekeys.ts';
+import { MAX_PREKEY_ID, checkPrekeyUpload, makePrekeyUpload, preKeyBundleOf } from './prekeys.ts';
 
 const parse = (m: unknown) => parseAccountMessage(new TextEncoder().encode(JSON.stringify(m)));
 const bytes = (s: string) => fromBase64(s)! as Uint8Array<ArrayBuffer>;
@@ -126,19 +126,15 @@ describe('a session from a published bundle', () => {
     });
     const m = bob.message;
     // The bundle exactly as the relay serves it: the wire fields and the account identity.
-    const key = (b64: string) => PublicKey.deserialize(bytes(b64));
-    const bundle = PreKeyBundle.new(
-      m.registrationId,
-      1,
-      m.preKeys[1]!.id,
-      key(m.preKeys[1]!.key),
-      m.signedPreKey.id,
-      key(m.signedPreKey.key),
-      bytes(m.signedPreKey.sig),
-      bobId.publicKey,
-      m.kyberPreKey.id,
-      bob.kyberPreKey.publicKey(),
-      bytes(m.kyberPreKey.sig),
+    const bundle = preKeyBundleOf(
+      {
+        device: 1,
+        registrationId: m.registrationId,
+        signedPreKey: m.signedPreKey,
+        kyberPreKey: m.kyberPreKey,
+        preKey: m.preKeys[1]!,
+      },
+      bobId.publicKey.serialize(),
     );
     const aliceAt = ProtocolAddress.new('alice.1', 1);
     const bobAt = ProtocolAddress.new('bob.1', 1);
@@ -176,18 +172,14 @@ describe('a session from a published bundle', () => {
       signedId: 2,
       kyberId: 3,
     });
-    const bad = PreKeyBundle.new(
-      42,
-      1,
-      null,
-      null,
-      forged.signedPreKey.id(),
-      forged.signedPreKey.publicKey(),
-      forged.signedPreKey.signature(),
-      bobId.publicKey,
-      m.kyberPreKey.id,
-      bob.kyberPreKey.publicKey(),
-      bytes(m.kyberPreKey.sig),
+    const bad = preKeyBundleOf(
+      {
+        device: 2,
+        registrationId: 42,
+        signedPreKey: forged.message.signedPreKey,
+        kyberPreKey: m.kyberPreKey,
+      },
+      bobId.publicKey.serialize(),
     );
     await expect(
       processPreKeyBundle(
