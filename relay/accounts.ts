@@ -76,6 +76,9 @@ export interface AccountsHost {
   now(): number;
 }
 
+/** The tables the accounts keep (the RelayStore's). */
+type Stores = { accounts: AccountStore; prekeys: PrekeyStore };
+
 /** A live link code (by its id: the relay never sees the code). */
 interface Offer {
   codeId: string;
@@ -100,16 +103,10 @@ export class Accounts {
   private readonly refused: (reason: string) => void;
   private readonly events: (kind: string) => void;
 
-  constructor(
-    store: AccountStore,
-    prekeyStore: PrekeyStore,
-    host: AccountsHost,
-    relayId: Uint8Array,
-    metrics: Metrics,
-  ) {
-    this.store = store;
+  constructor(stores: Stores, host: AccountsHost, relayId: Uint8Array, metrics: Metrics) {
+    this.store = stores.accounts;
     this.host = host;
-    this.prekeys = new Prekeys(prekeyStore, store, host, metrics);
+    this.prekeys = new Prekeys(stores.prekeys, stores.accounts, host, metrics);
     this.relayId = relayId;
     this.refused = metrics.counter('hellos_refused', 'Hellos refused, by reason.', 'reason');
     this.events = metrics.counter(
@@ -518,10 +515,7 @@ export class Accounts {
     return { user, identityKey: a.identityKey, version: a.version, devices };
   }
 
-  /**
-   * `user`'s device list changed: its watchers and its own open connections (but `by`, which
-   * made the change) hear of it, to fetch the list and bundles again.
-   */
+  /** `user`'s device list changed: its watchers and open connections (but `by`) hear of it. */
   private devicesChanged(user: string, by: Session | null): void {
     const to = new Set([...this.host.watchersOf(user), ...this.host.sessionsOf(user)]);
     if (by) to.delete(by);

@@ -114,8 +114,7 @@ export class Relay {
     );
     const now = deps.now ?? Date.now;
     this.accounts = new Accounts(
-      this.store.accounts,
-      this.store.prekeys,
+      this.store,
       {
         sessionsOf: (user, device = 0) => router.devicesOf(user, device, null),
         send: (s, m) =>

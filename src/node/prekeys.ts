@@ -9,11 +9,18 @@ import {
   KEMKeyPair,
   KEMPublicKey,
   KyberPreKeyRecord,
+  PreKeyBundle,
   PreKeyRecord,
   PrivateKey,
+  PublicKey,
   SignedPreKeyRecord,
 } from '@signalapp/libsignal-client';
-import { fromBase64, toBase64, type AccountOf } from '../shared/protocol/account.ts';
+import {
+  fromBase64,
+  toBase64,
+  type AccountOf,
+  type BundleWire,
+} from '../shared/protocol/account.ts';
 import { PREKEY_BATCH } from '../shared/protocol/constants.ts';
 import { isPublicKey, verifySignature, type KeyPair } from './account-keys.ts';
 
@@ -120,6 +127,34 @@ export function makePrekeyUpload(identity: PrekeySigner, o: PrekeyUploadOptions)
     preKeys,
     nextId: id,
   };
+}
+
+/**
+ * The libsignal PreKeyBundle of one device's bundle as the relay serves it, with the account
+ * identity key (base64-decoded bytes) the asker trusts for that user. The libsignal device id
+ * is 1: a Strata device is addressed as `ProtocolAddress.new(`${user}.${device}`, 1)`.
+ * Throws when a key is not one libsignal takes; processPreKeyBundle then checks the
+ * signatures against `identityKey`.
+ */
+export function preKeyBundleOf(b: BundleWire, identityKey: Uint8Array): PreKeyBundle {
+  const raw = (s: string) => {
+    const bytes = fromBase64(s);
+    if (!bytes) throw new Error('a bundle field is not base64');
+    return bytes as Uint8Array<ArrayBuffer>;
+  };
+  return PreKeyBundle.new(
+    b.registrationId,
+    1,
+    b.preKey ? b.preKey.id : null,
+    b.preKey ? PublicKey.deserialize(raw(b.preKey.key)) : null,
+    b.signedPreKey.id,
+    PublicKey.deserialize(raw(b.signedPreKey.key)),
+    raw(b.signedPreKey.sig),
+    PublicKey.deserialize(identityKey as Uint8Array<ArrayBuffer>),
+    b.kyberPreKey.id,
+    KEMPublicKey.deserialize(raw(b.kyberPreKey.key)),
+    raw(b.kyberPreKey.sig),
+  );
 }
 
 /**
