@@ -128,6 +128,15 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX notices_by_peer ON notices (peer, at);
   `,
+  // (safety) the contacts whose safety number the user verified, with the identity key it was
+  // verified against: a different current key (identities) blocks sending until accepted.
+  `
+  CREATE TABLE verified (
+    user TEXT PRIMARY KEY,
+    identity_key TEXT NOT NULL,
+    verified_at INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
