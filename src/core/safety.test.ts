@@ -137,6 +137,8 @@ describe('verified contacts', () => {
     await engine('bob');
     const before = await alice.safetyNumber('bob');
     expect(await alice.verify('bob')).toMatchObject({ verified: true, changed: false });
+    // Accepting with nothing changed keeps the verification.
+    expect(alice.acceptIdentity('bob')).toMatchObject({ verified: true, changed: false });
     alice.send('bob', 'still fine');
 
     await bobRecovers(alice);

@@ -10,7 +10,7 @@ import type { SafetyNumberView } from '../shared/api.ts';
 import { fromBase64 } from '../shared/protocol/account.ts';
 import { isValidUserName } from '../shared/protocol/index.ts';
 import type { AccountBook } from './account.ts';
-import { MessengerError } from './errors.ts';
+import { IdentityChangedError, MessengerError } from './errors.ts';
 import type { Profile } from './profile.ts';
 import { statementCache, type Db } from './store/database.ts';
 
@@ -91,16 +91,18 @@ export class SafetyBook {
 
   /**
    * Accepts the contact's new identity after a change: no longer verified (the user checks the
-   * new number and verifies again), and sending goes on.
+   * new number and verifies again), and sending goes on. Without a change, nothing changes.
    */
   acceptIdentity(user: string): SafetyNumberView {
-    return this.unverify(user);
+    this.checkContact(user);
+    if (this.changed(user)) this.sql('DELETE FROM verified WHERE user = ?').run(user);
+    return this.current(user);
   }
 
   /** Throws when sending to `to` waits for the user to accept their new safety number. */
   requireSendable(to: string): void {
     if (!this.changed(to)) return;
-    throw new MessengerError(
+    throw new IdentityChangedError(
       `${to}'s safety number changed: check it, then accept it with ` +
         `\`strata accept-identity ${to}\` or in the app`,
     );
