@@ -90,6 +90,7 @@ export const createEventsSlice: Slice<EventsSlice> = () => (set, get) => {
           return; // the devices list in settings asks again when it is open
         case 'identity-changed':
           get().onIdentityChanged(event.user, event.at);
+          void get().loadSafety(event.user);
           return;
       }
     },
