@@ -277,7 +277,6 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
    */
   async sendFile(to: string, path: string): Promise<MessageView> {
     if (!isValidUserName(to)) throw new MessengerError(`"${to}" is not a valid user name`);
-    this.safety.requireSendable(to);
     let described;
     try {
       described = await this.files.describe(path);
@@ -286,6 +285,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       throw e;
     }
     if (this.closed) throw new MessengerError('the messenger is closed');
+    this.safety.requireSendable(to); // after hashing: the number may have changed meanwhile
     this.peers.watch(to);
     const id = this.clock.next(Date.now());
     const key = this.files.submit(to, id, path, described, this.settingsValue.segmentSize);
