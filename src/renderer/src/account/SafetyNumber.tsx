@@ -113,7 +113,7 @@ export function IdentityBlockedBanner({ peer, onShow }: { peer: string; onShow: 
   }, [peer, loadSafety]);
   if (!blocked) return null;
   return (
-    <div className="chat-banner notice safety-blocked" role="alert" data-testid="identity-blocked">
+    <div className="chat-banner safety-blocked" role="alert" data-testid="identity-blocked">
       <span>{t('safety.blocked', { name: peer })}</span>
       <span className="safety-blocked-actions">
         <button type="button" className="btn btn-small btn-ghost" onClick={onShow}>
