@@ -30,6 +30,10 @@ test('the safety-number screen shows the same digits on both sides, and marks th
   const ours = await showSafetyNumber(alice.page);
   const theirs = await showSafetyNumber(bob.page);
   expect(theirs).toEqual(ours);
+  // Escape closes the screen, not the chat behind it.
+  await bob.page.keyboard.press('Escape');
+  await expect(bob.page.getByTestId('safety-number')).toHaveCount(0);
+  await expect(bob.page.getByTestId('chat-peer')).toHaveText('alice');
 
   const state = alice.page.getByTestId('safety-number-state');
   const toggle = alice.page.getByTestId('safety-number-toggle');

@@ -2,7 +2,7 @@
 // (to compare with the contact's, in person or on a call) and marks the contact verified or
 // clears the mark; and the banner of a verified contact whose number changed, where the user
 // accepts the new number (the composer stays disabled until then).
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type KeyboardEvent } from 'react';
 import type { SafetyNumberView } from '../../../shared/api.ts';
 import { describeError } from '../errors.ts';
 import { useT } from '../i18n.ts';
@@ -42,64 +42,73 @@ export function SafetyNumberDialog({ peer, onClose }: { peer: string; onClose: (
     }
   }
 
+  // Escape closes the screen only (not the chat around it, which closes on Escape too).
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key !== 'Escape' || e.defaultPrevented) return;
+    e.preventDefault();
+    onClose();
+  };
+
   return (
-    <Modal title={t('safety.title', { name: peer })} testId="safety-number">
-      <p className="account-lead">{t('safety.lead', { name: peer })}</p>
-      {view === undefined ? (
-        !asked && <p role="status">{t('safety.loading', { name: peer })}</p>
-      ) : (
-        <>
-          <p
-            className="safety-digits"
-            data-testid="safety-number-digits"
-            aria-label={t('safety.digits')}
-          >
-            {groups(view.number).map((g, i) => (
-              <span key={i}>{g}</span>
-            ))}
-          </p>
-          {view.changed && (
-            <p className="safety-changed" role="alert">
-              {t('safety.changedLead', { name: peer })}
+    <div onKeyDown={onKeyDown}>
+      <Modal title={t('safety.title', { name: peer })} testId="safety-number">
+        <p className="account-lead">{t('safety.lead', { name: peer })}</p>
+        {view === undefined ? (
+          !asked && <p role="status">{t('safety.loading', { name: peer })}</p>
+        ) : (
+          <>
+            <p
+              className="safety-digits"
+              data-testid="safety-number-digits"
+              aria-label={t('safety.digits')}
+            >
+              {groups(view.number).map((g, i) => (
+                <span key={i}>{g}</span>
+              ))}
             </p>
-          )}
-          <p
-            className={view.verified ? 'safety-state verified' : 'safety-state'}
-            data-testid="safety-number-state"
-            data-verified={view.verified}
-          >
-            <ShieldIcon checked={view.verified} />
-            {view.verified ? t('safety.verified') : t('safety.notVerified')}
+            {view.changed && (
+              <p className="safety-changed" role="alert">
+                {t('safety.changedLead', { name: peer })}
+              </p>
+            )}
+            <p
+              className={view.verified ? 'safety-state verified' : 'safety-state'}
+              data-testid="safety-number-state"
+              data-verified={view.verified}
+            >
+              <ShieldIcon checked={view.verified} />
+              {view.verified ? t('safety.verified') : t('safety.notVerified')}
+            </p>
+          </>
+        )}
+        {error !== null && (
+          <p className="form-error" role="alert" data-testid="safety-number-error">
+            {error}
           </p>
-        </>
-      )}
-      {error !== null && (
-        <p className="form-error" role="alert" data-testid="safety-number-error">
-          {error}
-        </p>
-      )}
-      <div className="account-actions">
-        {view !== undefined && (
+        )}
+        <div className="account-actions">
+          {view !== undefined && (
+            <button
+              type="button"
+              className="btn"
+              data-testid="safety-number-toggle"
+              disabled={busy}
+              onClick={() => void toggle(!view.verified)}
+            >
+              {view.verified ? t('safety.unverify') : t('safety.verify')}
+            </button>
+          )}
           <button
             type="button"
-            className="btn"
-            data-testid="safety-number-toggle"
-            disabled={busy}
-            onClick={() => void toggle(!view.verified)}
+            className="btn btn-ghost"
+            data-testid="safety-number-close"
+            onClick={onClose}
           >
-            {view.verified ? t('safety.unverify') : t('safety.verify')}
+            {t('safety.close')}
           </button>
-        )}
-        <button
-          type="button"
-          className="btn btn-ghost"
-          data-testid="safety-number-close"
-          onClick={onClose}
-        >
-          {t('safety.close')}
-        </button>
-      </div>
-    </Modal>
+        </div>
+      </Modal>
+    </div>
   );
 }
 
