@@ -1,74 +1,19 @@
 // Accounts through the command-line client against the real relay, as users run them: a
 // taken name, linking a second device, listing and removing devices, and recovery. Each step
 // runs `strata` in its own process.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliProcesses } from './helpers/cli-process.ts';
 import { startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
 
-const BIN = fileURLToPath(new URL('../bin/strata.js', import.meta.url));
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let relay: RelayProcess;
-const running: ChildProcess[] = [];
+const { strata, background, stopAll } = cliProcesses(() => relay.url);
 beforeAll(async () => {
   relay = await startRelay();
 });
 afterAll(async () => {
-  for (const p of running) p.kill('SIGTERM');
+  stopAll();
   await relay.stop();
 });
-
-/** Runs `strata --relay URL ARGS` to its end (without blocking the test's event loop). */
-function strata(profile: string, ...args: string[]): Promise<Run> {
-  const p = spawn(process.execPath, [BIN, '--profile', profile, '--relay', relay.url, ...args]);
-  let stdout = '';
-  let stderr = '';
-  p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  return new Promise((resolve) => p.once('close', (status) => resolve({ status, stdout, stderr })));
-}
-
-/** A long-running `strata` whose stdout lines are collected as they come. */
-function background(profile: string, ...args: string[]) {
-  const p = spawn(process.execPath, [BIN, '--profile', profile, '--relay', relay.url, ...args]);
-  running.push(p);
-  const lines: string[] = [];
-  let waiters: (() => boolean)[] = [];
-  createInterface({ input: p.stdout }).on('line', (line) => {
-    lines.push(line);
-    waiters = waiters.filter((check) => !check());
-  });
-  let stderr = '';
-  p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const exited = new Promise<number | null>((resolve) => p.once('close', resolve));
-  return {
-    lines,
-    exited,
-    stderr: () => stderr,
-    /** Resolves with the first line that `test` accepts, seen or yet to come. */
-    line(test: (line: string) => boolean): Promise<string> {
-      return new Promise((resolve) => {
-        const check = () => {
-          const found = lines.find(test);
-          if (found !== undefined) resolve(found);
-          return found !== undefined;
-        };
-        if (!check()) waiters.push(check);
-      });
-    },
-    stop() {
-      p.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
 
 /** Resolves once the relay has welcomed `who` (user/device) `n` times in all. */
 const hellos = (who: string, n: number) =>

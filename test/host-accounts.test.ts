@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Host } from '../src/core/host/host.ts';
 import type { HostEvent } from '../src/shared/contract.ts';
-import { CARRIERS, Events, apiError, type Instance } from './helpers/carriers.ts';
+import { CARRIERS, Events, apiError, registered, type Instance } from './helpers/carriers.ts';
 import { startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
 
 let relay: RelayProcess;
@@ -156,5 +156,50 @@ describe.each(CARRIERS)('accounts through the %s', (_name, carry, kind) => {
       wrong.api.call('recoverAccount', { user: name('eli'), code: code!, relayUrl: relay.url }),
     );
     expect(refused.code).toBe('refused');
+  });
+
+  it("safety numbers: the same on both sides; a verified contact's recovery blocks sending until accepted", async () => {
+    const a = await instance();
+    await a.api.call('login', { user: name('fay'), relayUrl: relay.url });
+    const b = await instance();
+    await b.api.call('login', { user: name('gus'), relayUrl: relay.url });
+    const code = await b.api.call('pendingRecoveryCode', {});
+    await registered(a.api);
+    await registered(b.api);
+    await a.api.call('send', { to: name('gus'), text: 'hi' });
+
+    const ours = await a.api.call('safetyNumber', { user: name('gus') });
+    const theirs = await b.api.call('safetyNumber', { user: name('fay') });
+    expect(ours).toEqual({
+      user: name('gus'),
+      number: theirs.number,
+      verified: false,
+      changed: false,
+    });
+    expect(await a.api.call('setVerified', { user: name('gus'), verified: true })).toMatchObject({
+      verified: true,
+    });
+    // Bad input is refused by the contract before the engine sees it.
+    const bad = await apiError(a.api.call('setVerified', { user: '../x', verified: true }));
+    expect(bad.code).toBe('invalid');
+
+    const events = new Events(a.api);
+    const c = await instance();
+    await c.api.call('recoverAccount', { user: name('gus'), code: code!, relayUrl: relay.url });
+    await events.until((e) =>
+      e.type === 'identity-changed' && e.user === name('gus') ? true : undefined,
+    );
+    const changed = await a.api.call('safetyNumber', { user: name('gus') });
+    expect(changed).toMatchObject({ verified: false, changed: true });
+    const blocked = await apiError(a.api.call('send', { to: name('gus'), text: 'blocked' }));
+    expect(blocked).toMatchObject({
+      code: 'invalid',
+      message: expect.stringMatching(/safety number changed/),
+    });
+    expect(await a.api.call('acceptIdentity', { user: name('gus') })).toMatchObject({
+      number: changed.number,
+      changed: false,
+    });
+    expect((await a.api.call('send', { to: name('gus'), text: 'goes' })).text).toBe('goes');
   });
 });

@@ -1,5 +1,5 @@
-// What the CLI prints: message and file lines (plain and `--json`), the account's devices and
-// notices, and the progress line of send-file on a terminal.
+// What the CLI prints: message and file lines (plain and `--json`), the account's devices,
+// and the progress line of send-file on a terminal.
 import type { DeviceView, MessageView } from '../shared/api.ts';
 import { formatBytes } from '../core/files/disk.ts';
 
@@ -56,18 +56,6 @@ export function deviceLine(d: DeviceView): string {
         ? `last seen ${isoMinute(d.lastSeen)}`
         : 'never seen';
   return `${d.device}  ${d.name}  (${state}; added ${isoMinute(d.added)})`;
-}
-
-/** A contact's account identity changed: `listen` prints it as a notice. */
-export function identityNoticeJson(user: string, fingerprint: string | null): string {
-  return JSON.stringify({ type: 'notice', kind: 'identity-changed', user, fingerprint });
-}
-
-export function identityNoticeLine(user: string, fingerprint: string | null): string {
-  return (
-    `notice: ${user}'s account identity changed (recovered, or a new account of that name)` +
-    (fingerprint ? `; its fingerprint is now ${fingerprint}` : '')
-  );
 }
 
 function fileBody(v: MessageView): string {

@@ -17,7 +17,14 @@ Commands:
   send-file USER PATH     send a file; exits once the relay holds all of it (progress on
                           stderr when it is a terminal); resumes on the next start if cut
   listen                  print messages, and files as they are saved, as they arrive
-  history USER            print the conversation with USER
+  history USER            print the conversation with USER (and its notices: identity changes)
+  safety-number USER      print the safety number with USER in 12 groups of 5 digits (USER's
+                          side prints the same); compare it in person or on a call
+  verify USER             mark USER as verified: if USER's identity then changes (a recovery,
+                          or someone new under the name), sending to USER is blocked (exit 5)
+  unverify USER           clear that mark
+  accept-identity USER    accept a verified USER's new safety number: sending goes on, and
+                          USER is no longer marked verified (verify again once checked)
   web                     the desktop app's UI in a browser: serves it on 127.0.0.1 and
                           prints its address (with an access token) as the first line
 
@@ -29,7 +36,7 @@ Options:
   --insecure              allow plain ws:// to a relay on another machine
   --wait sent|delivered   send, send-file: wait until the relay holds it (default) or the
                           peer has it (for a file: received and its SHA-256 checked)
-  --json                  listen, history, devices: one JSON object per line
+  --json                  listen, history, devices, safety-number: one JSON object a line
   --name NAME             link, recover: what the account's device list calls this device
                           (default: "Strata CLI on <hostname>")
   --for SECONDS           listen: stop after this long (default: until Ctrl+C)

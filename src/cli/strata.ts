@@ -6,6 +6,8 @@
 //   strata --profile DIR --relay URL send-file USER PATH [--wait sent|delivered]
 //   strata --profile DIR --relay URL listen [--json] [--for SECONDS] [--downloads DIR]
 //   strata --profile DIR history USER [--json]
+//   strata --profile DIR --relay URL safety-number USER [--json] | verify USER | unverify USER
+//   strata --profile DIR --relay URL accept-identity USER
 //   strata --profile DIR [--relay URL] web [--user NAME] [--port P] [--token T] [--downloads DIR]
 import type { MessageView, MessengerEvent, TransportSettings } from '../shared/api.ts';
 import { statSync } from 'node:fs';
@@ -17,15 +19,10 @@ import { formatBytes } from '../core/files/disk.ts';
 import { Host } from '../core/host/host.ts';
 import { startWebServer, WebServerError } from '../core/host/web-server.ts';
 import { Messenger, MessengerError } from '../core/messenger.ts';
-import {
-  ProgressMeter,
-  fileJson,
-  identityNoticeJson,
-  identityNoticeLine,
-  messageJson,
-  messageLine,
-} from './format.ts';
+import { IdentityChangedError } from '../core/errors.ts';
+import { ProgressMeter, fileJson, messageJson, messageLine } from './format.ts';
 import * as account from './account-commands.ts';
+import * as safety from './safety-commands.ts';
 import { readArgs, tokenConfig, type OptionTypes } from '../shared/args.ts';
 import { untilStopped, watchOutput } from './stdio.ts';
 import { HELP } from './help.ts';
@@ -181,6 +178,7 @@ export async function main(
     devices: 0,
     unlink: 1,
     recover: 2,
+    ...Object.fromEntries(safety.SAFETY_COMMANDS.map((c) => [c, 1])),
   };
   if (!(args.command in expected)) {
     err.write(`strata: unknown command "${args.command}" (see --help)\n`);
@@ -226,6 +224,8 @@ export async function main(
       downloads = resolve(d as string);
     }
     if (args.command === 'send-file') file = checkedFile(args.positional[1]!);
+    const badName = safety.isSafetyCommand(args.command) && safety.badUserName(args.positional[0]!);
+    if (badName) throw new UsageError(badName);
     if (args.command === 'unlink' && !/^\d+$/.test(args.positional[0]!)) {
       throw new UsageError('unlink takes a device number (see strata devices)');
     }
@@ -271,10 +271,7 @@ export async function main(
       }
     }
     if (args.command === 'history') {
-      const json = args.flags.has('json');
-      for (const v of m.history(args.positional[0]!, { limit: 1000 })) {
-        out.write((json ? messageJson(v) : messageLine(v)) + '\n');
-      }
+      safety.printHistory(m, args.positional[0]!, args.flags.has('json'), out);
       return EXIT.ok;
     }
     m.start();
@@ -310,7 +307,7 @@ export async function main(
         } catch (e) {
           if (!(e instanceof MessengerError || e instanceof RangeError)) throw e;
           err.write(`strata: ${e.message}\n`);
-          return EXIT.usage;
+          return e instanceof IdentityChangedError ? EXIT.refused : EXIT.usage;
         }
       case 'send-file':
         try {
@@ -318,10 +315,15 @@ export async function main(
         } catch (e) {
           if (!(e instanceof MessengerError || e instanceof RangeError)) throw e;
           err.write(`strata: ${e.message}\n`);
-          return EXIT.usage;
+          return e instanceof IdentityChangedError ? EXIT.refused : EXIT.usage;
         }
       case 'listen':
         return await listen(m, args, out, outputGone);
+    }
+    const command = args.command;
+    if (safety.isSafetyCommand(command)) {
+      const [user, json] = [args.positional[0]!, args.flags.has('json')];
+      return await account.guarded(err, () => safety.safetyCommand(m, command, user, json, out));
     }
     return EXIT.usage;
   } finally {
@@ -534,8 +536,8 @@ async function listen(
   m.on('event', (e) => {
     if (e.type === 'message') show(e.message);
     if (e.type === 'identity-changed') {
-      const notice = json ? identityNoticeJson : identityNoticeLine;
-      out.write(notice(e.user, e.fingerprint) + '\n');
+      const notice = { peer: e.user, at: e.at, fingerprint: e.fingerprint };
+      out.write((json ? safety.noticeJson(notice) : safety.noticeLine(notice)) + '\n');
     }
   });
   // Printing is its whole job: it ends when its reader goes away.

@@ -190,6 +190,7 @@ it("a contact's changed identity key leaves a notice and an event; the first one
       type: 'identity-changed',
       user: 'bob',
       fingerprint: keyFingerprint(fromBase64(second)!),
+      at: expect.any(Number),
     },
   ]);
   expect(m.notices('bob')).toEqual([

@@ -404,12 +404,20 @@ export class AccountBook {
    * to those who share a conversation); an account's identity key is public, as a directory's.
    */
   async hasAccount(user: string): Promise<boolean> {
+    return (await this.fetchIdentity(user)) !== null;
+  }
+
+  /**
+   * `user`'s account identity key (base64) as the relay has it now, or null when the name has
+   * no account. The key is kept as any seen (a change leaves its notice) before this resolves.
+   */
+  async fetchIdentity(user: string): Promise<string | null> {
     const answer = (await this.request(
       { kind: 'identities', users: [user] },
       'identities',
       user,
     )) as AccountOf<'identities'>;
-    return (answer.entries ?? []).some((e) => e.user === user && e.identityKey !== null);
+    return (answer.entries ?? []).find((e) => e.user === user)?.identityKey ?? null;
   }
 
   /** A new conversation's peer: their identity key is asked for now (kept from then on). */
@@ -435,7 +443,7 @@ export class AccountBook {
           ).run(user, now, fingerprint);
         }
       })();
-      if (known) this.emit({ type: 'identity-changed', user, fingerprint });
+      if (known) this.emit({ type: 'identity-changed', user, fingerprint, at: now });
     }
   }
 

@@ -12,3 +12,8 @@ export class UnreachableError extends MessengerError {
 export class RefusedError extends MessengerError {
   override name = 'RefusedError';
 }
+
+/** A verified contact's safety number changed: nothing goes to them until the user accepts it. */
+export class IdentityChangedError extends MessengerError {
+  override name = 'IdentityChangedError';
+}

@@ -11,6 +11,7 @@ import type {
   MessengerEvent,
   NoticeView,
   PresenceView,
+  SafetyNumberView,
   TransportSettings,
   TransportStats,
 } from '../shared/api.ts';
@@ -32,6 +33,7 @@ import { checkFileSettings, checkSettings } from './settings.ts';
 import { loadProfile, type Profile } from './profile.ts';
 import { KeyedThrottle } from './throttle.ts';
 import { AccountBook } from './account.ts';
+import { SafetyBook } from './safety.ts';
 import { linkProfile, recoverProfile } from './account-flows.ts';
 import { relayRefusalReason } from '../shared/failures.ts';
 import { profilePins } from './relay-pin.ts';
@@ -98,6 +100,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   private readonly peers: PresenceBook;
   private readonly accounts: AccountBook;
   private readonly e2e: EndToEnd;
+  private readonly safety: SafetyBook;
   private closed = false;
 
   private constructor(
@@ -123,6 +126,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       insecure,
     });
     this.accounts = new AccountBook(db, profile, this.conn, (e) => this.emit('event', e));
+    this.safety = new SafetyBook(db, profile, this.accounts, () => this.conn.isOnline);
     this.peers = new PresenceBook(db, { user, device }, this.conn, (u) => this.accounts.learn(u));
     // End to end: every message is sealed for its devices before it leaves and opened once
     // here (src/core/crypto); the relay and the channel carry ciphertext only.
@@ -283,6 +287,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   /** Accepts a text message for `to`: it is durable when this returns (status pending). */
   send(to: string, text: string): MessageView {
     if (!isValidUserName(to)) throw new MessengerError(`"${to}" is not a valid user name`);
+    this.safety.requireSendable(to);
     const utf8 = new TextEncoder().encode(text);
     const body = new Uint8Array(1 + utf8.length);
     body[0] = KIND_TEXT;
@@ -311,6 +316,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       throw e;
     }
     if (this.closed) throw new MessengerError('the messenger is closed');
+    this.safety.requireSendable(to); // after hashing: the number may have changed meanwhile
     this.peers.watch(to);
     const id = this.clock.next(Date.now());
     const key = this.files.submit(to, id, path, described, this.settingsValue.segmentSize);
@@ -384,6 +390,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     const deleted = deleteConversationRows(this.db, this, peer);
     this.peers.forget(peer);
     this.accounts.forget(peer);
+    this.safety.forget(peer);
     return deleted > 0;
   }
 
@@ -456,6 +463,23 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   /** The conversation's notices: its peer's account identity changes. */
   notices(peer: string): NoticeView[] {
     return this.accounts.notices(peer);
+  }
+
+  // Safety numbers and verified contacts (safety.ts)
+
+  /** The safety number with `user` (their key asked for first when online). */
+  safetyNumber(user: string): Promise<SafetyNumberView> {
+    return this.safety.view(user);
+  }
+  verify(user: string): Promise<SafetyNumberView> {
+    return this.safety.verify(user);
+  }
+  unverify(user: string): SafetyNumberView {
+    return this.safety.unverify(user);
+  }
+  /** Accepts a verified contact's new identity: sending goes on; verified is cleared. */
+  acceptIdentity(user: string): SafetyNumberView {
+    return this.safety.acceptIdentity(user);
   }
 
   // ---------------------------------------------------------------------------------------

@@ -207,6 +207,23 @@ export interface NoticeView {
   fingerprint: string;
 }
 
+/**
+ * A conversation's safety number (docs/security.md, "Safety numbers"): the same 60 digits on
+ * both sides while each has the other's current account identity key.
+ */
+export interface SafetyNumberView {
+  user: string;
+  /** 60 digits, shown in 12 groups of 5. */
+  number: string;
+  /** The user marked this contact's current identity as verified. */
+  verified: boolean;
+  /**
+   * The contact was verified and their identity changed since: sending to them is blocked
+   * until the user accepts the new number (acceptIdentity), which clears verified.
+   */
+  changed: boolean;
+}
+
 /** Why this profile cannot connect, for good (the connection stops retrying). */
 export type AccountRefusal = 'name-taken' | 'removed' | 'unknown';
 
@@ -227,4 +244,4 @@ export type MessengerEvent =
   /** A device left the account (unlinked from here). */
   | { type: 'device-removed'; device: number }
   /** A contact's account identity changed (recovered, or a new account of the same name). */
-  | { type: 'identity-changed'; user: string; fingerprint: string | null };
+  | { type: 'identity-changed'; user: string; fingerprint: string | null; at: number };

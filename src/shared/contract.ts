@@ -12,6 +12,7 @@ import type {
   MessengerEvent,
   NoticeView,
   PresenceView,
+  SafetyNumberView,
   TransportSettings,
   TransportStats,
 } from './api.ts';
@@ -383,6 +384,14 @@ export const METHODS = {
   ),
   /** The notices of the conversation with `peer` (identity changes), oldest first. */
   notices: method<{ peer: string }, NoticeView[]>(object({ peer: req(userName) })),
+  /** The safety number with `user` (docs/security.md); an error when their key is unknown. */
+  safetyNumber: method<{ user: string }, SafetyNumberView>(object({ user: req(userName) })),
+  /** Marks `user`'s current safety number as verified (true) or clears the mark (false). */
+  setVerified: method<{ user: string; verified: boolean }, SafetyNumberView>(
+    object({ user: req(userName), verified: req(bool) }),
+  ),
+  /** Accepts a verified contact's changed safety number: sending to them goes on. */
+  acceptIdentity: method<{ user: string }, SafetyNumberView>(object({ user: req(userName) })),
   /** Changes the UI's preferences (no login needed); the host saves them in the profile. */
   setPreferences: method<{ patch: Partial<PreferencesView> }, PreferencesView>(
     object({ patch: req(object({ language: opt(nullable(oneOf(UI_LANGUAGES))) })) }),

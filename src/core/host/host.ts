@@ -277,6 +277,14 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           return await m.devices();
         case 'notices':
           return m.notices((p as Params<'notices'>).peer);
+        case 'safetyNumber':
+          return await m.safetyNumber((p as Params<'safetyNumber'>).user);
+        case 'setVerified': {
+          const { user, verified } = p as Params<'setVerified'>;
+          return verified ? await m.verify(user) : m.unverify(user);
+        }
+        case 'acceptIdentity':
+          return m.acceptIdentity((p as Params<'acceptIdentity'>).user);
         case 'unlinkDevice':
           return await m.unlinkDevice((p as Params<'unlinkDevice'>).device);
         case 'updateFileSettings': {

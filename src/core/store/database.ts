@@ -152,6 +152,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE signal_kyber_prekeys (id INTEGER PRIMARY KEY, record BLOB NOT NULL) STRICT;
   CREATE TABLE signal_devices (user TEXT PRIMARY KEY, devices TEXT NOT NULL) STRICT;
   `,
+  // 7: the contacts whose safety number the user verified, with the identity key it was
+  // verified against: a different current key (identities) blocks sending until accepted.
+  `
+  CREATE TABLE verified (
+    user TEXT PRIMARY KEY,
+    identity_key TEXT NOT NULL,
+    verified_at INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

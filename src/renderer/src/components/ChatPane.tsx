@@ -1,17 +1,18 @@
 // The open chat: who it is with (and whether they are typing), its messages and the composer;
-// Escape closes it, and its header deletes it.
+// Escape closes it, and its header deletes it and opens its safety number.
 // Files dropped on it (one or several) are sent to the peer; uploads to the browser host show
 // their progress above the composer until they become messages.
 import { useRef, useState, type DragEvent } from 'react';
 import type { SessionView } from '../../../shared/contract.ts';
 import { IdentityNotice } from '../account/IdentityNotice.tsx';
+import { IdentityBlockedBanner, SafetyNumberDialog } from '../account/SafetyNumber.tsx';
 import { useLanguage, useT } from '../i18n.ts';
 import { dragHasFiles, formatSize } from '../model/files.ts';
 import { useStrata, useStrataStore } from '../store/index.ts';
 import { Avatar } from './Avatar.tsx';
 import { Composer } from './Composer.tsx';
 import { presenceLine } from './format.ts';
-import { AttachIcon, BackIcon, ChatIcon, CloseIcon, TrashIcon } from './Icons.tsx';
+import { AttachIcon, BackIcon, ChatIcon, CloseIcon, ShieldIcon, TrashIcon } from './Icons.tsx';
 import { MessageList } from './MessageList.tsx';
 import { useNow } from './useNow.ts';
 
@@ -37,6 +38,7 @@ function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
   const t = useT();
   const { sendFiles, closeChat } = useStrataStore().getState();
   const [dragging, setDragging] = useState(false);
+  const [safetyOpen, setSafetyOpen] = useState(false);
   // dragenter/dragleave fire for every child crossed: the overlay stays while any is entered.
   const depth = useRef(0);
 
@@ -77,16 +79,22 @@ function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
         if (files.length > 0) void sendFiles(peer, files);
       }}
     >
-      <ChatHeader peer={peer} connected={session.connection === 'online'} />
+      <ChatHeader
+        peer={peer}
+        connected={session.connection === 'online'}
+        onSafety={() => setSafetyOpen(true)}
+      />
       {session.connection === 'offline' && (
         <div className="chat-banner offline" role="status" data-testid="offline-banner">
           {t('chat.offline')}
         </div>
       )}
+      <IdentityBlockedBanner peer={peer} onShow={() => setSafetyOpen(true)} />
       <IdentityNotice peer={peer} />
       <ChatBody peer={peer} />
       <Uploads peer={peer} />
       <Composer peer={peer} />
+      {safetyOpen && <SafetyNumberDialog peer={peer} onClose={() => setSafetyOpen(false)} />}
       {dragging && (
         <div className="drop-overlay" data-testid="drop-overlay" aria-hidden="true">
           <AttachIcon />
@@ -139,7 +147,8 @@ function Uploads({ peer }: { peer: string }) {
   );
 }
 
-function ChatHeader({ peer, connected }: { peer: string; connected: boolean }) {
+function ChatHeader(props: { peer: string; connected: boolean; onSafety: () => void }) {
+  const { peer, connected, onSafety } = props;
   const t = useT();
   const language = useLanguage();
   const now = useNow();
@@ -147,6 +156,7 @@ function ChatHeader({ peer, connected }: { peer: string; connected: boolean }) {
   const [confirming, setConfirming] = useState(false);
   const presence = useStrata((s) => s.presence[peer] ?? s.conversations[peer]?.presence ?? null);
   const typing = useStrata((s) => s.typing[peer] === true);
+  const verified = useStrata((s) => s.safety[peer]?.verified === true);
   // Out of touch with the relay, we cannot know who is online.
   const online = connected && (presence?.online ?? false);
   const lastSeen = presence !== null && presence.lastSeen > 0 ? presence.lastSeen : null;
@@ -164,6 +174,16 @@ function ChatHeader({ peer, connected }: { peer: string; connected: boolean }) {
       <div className="chat-title">
         <h2 className="chat-name" data-testid="chat-peer">
           {peer}
+          {verified && (
+            <span
+              className="chat-verified"
+              data-testid="chat-verified"
+              title={t('safety.verified')}
+              aria-label={t('safety.verified')}
+            >
+              <ShieldIcon checked />
+            </span>
+          )}
         </h2>
         {typing ? (
           <span className="chat-status typing" data-testid="typing-indicator" aria-live="polite">
@@ -178,6 +198,16 @@ function ChatHeader({ peer, connected }: { peer: string; connected: boolean }) {
           </span>
         )}
       </div>
+      <button
+        type="button"
+        className="icon-btn chat-safety"
+        data-testid="safety-number-open"
+        aria-label={t('safety.open')}
+        title={t('safety.open')}
+        onClick={onSafety}
+      >
+        <ShieldIcon checked={verified} />
+      </button>
       <button
         type="button"
         className="icon-btn chat-delete"

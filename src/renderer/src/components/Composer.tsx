@@ -1,12 +1,14 @@
 // Writing a message: Enter sends, Shift+Enter starts a new line, the field grows up to about
 // eight lines. The draft stays with its chat. The peer sees "typing" while keys come. The
-// paper clip picks files to send (several at once).
+// paper clip picks files to send (several at once). It is disabled while the peer's safety
+// number changed since the user verified it (nothing goes to them until accepted).
 import { useEffect, useMemo, useRef, type KeyboardEvent } from 'react';
 import { MAX_TEXT_CHARS } from '../../../shared/contract.ts';
 import { useT } from '../i18n.ts';
 import { TypingNotifier } from '../model/typing.ts';
 import { describeError } from '../errors.ts';
 import { useStrata, useStrataStore } from '../store/index.ts';
+import { identityBlocked } from '../store/safety.ts';
 import { AttachIcon, SendIcon } from './Icons.tsx';
 
 export function Composer({ peer }: { peer: string }) {
@@ -16,6 +18,7 @@ export function Composer({ peer }: { peer: string }) {
   // A text over the limit can go as a file where the host takes files made in the page.
   const canSendAsFile = useStrata((s) => s.phase.kind === 'ready' && s.phase.api.stagesPageFiles);
   const draft = useStrata((s) => s.drafts[peer] ?? '');
+  const blocked = useStrata((s) => identityBlocked(s, peer));
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const fileRef = useRef<HTMLInputElement>(null);
   const typing = useMemo(() => new TypingNotifier((on) => setTyping(peer, on)), [peer]);
@@ -31,7 +34,7 @@ export function Composer({ peer }: { peer: string }) {
   const empty = draft.trim() === '';
 
   async function send() {
-    if (empty || tooLong) return;
+    if (empty || tooLong || blocked) return;
     const text = draft;
     typing.stop();
     setDraft(peer, '');
@@ -46,6 +49,7 @@ export function Composer({ peer }: { peer: string }) {
   }
 
   async function sendAsFile() {
+    if (blocked) return;
     const text = draft;
     typing.stop();
     // The text stays in the field until the host has taken the file (and if it does not).
@@ -81,6 +85,7 @@ export function Composer({ peer }: { peer: string }) {
         type="button"
         className="icon-btn"
         data-testid="composer-attach"
+        disabled={blocked}
         aria-label={t('composer.attach')}
         title={t('composer.attachHint')}
         onClick={() => fileRef.current?.click()}
@@ -94,7 +99,10 @@ export function Composer({ peer }: { peer: string }) {
           data-testid="composer-input"
           rows={1}
           value={draft}
-          placeholder={t('composer.placeholder')}
+          disabled={blocked}
+          placeholder={
+            blocked ? t('safety.composerBlocked', { name: peer }) : t('composer.placeholder')
+          }
           aria-label={t('composer.label', { name: peer })}
           aria-invalid={tooLong}
           onChange={(e) => {
@@ -126,7 +134,7 @@ export function Composer({ peer }: { peer: string }) {
         type="button"
         className="send-btn"
         data-testid="composer-send"
-        disabled={empty || tooLong}
+        disabled={empty || tooLong || blocked}
         aria-label={t('composer.send')}
         title={t('composer.sendHint')}
         onClick={() => void send()}

@@ -196,3 +196,11 @@ const KIND_MARKS: Record<FileIconKind, ReactNode> = {
   text: <path d="M8 11h8M8 14h8M8 17h5" />,
   generic: null,
 };
+
+/** A shield: the conversation's safety number (with a tick when verified). */
+export const ShieldIcon = ({ checked = false }: { checked?: boolean }) => (
+  <Svg>
+    <path d="M12 3l7 3v5c0 4.5-3 8.5-7 10-4-1.5-7-5.5-7-10V6z" />
+    {checked && <path d="M9 12l2 2 4-4" />}
+  </Svg>
+);

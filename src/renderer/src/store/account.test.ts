@@ -187,7 +187,9 @@ describe('identity changes', () => {
     expect(shows(store, 'bob')).toBe(true);
     store.getState().dismissIdentityChange('bob');
     expect(shows(store, 'bob')).toBe(false);
-    store.getState().onEvent({ type: 'identity-changed', user: 'bob', fingerprint: 'eeee' });
+    store
+      .getState()
+      .onEvent({ type: 'identity-changed', user: 'bob', fingerprint: 'eeee', at: 2000 });
     expect(shows(store, 'bob')).toBe(true);
     expect(shows(store, 'carol')).toBe(false);
   });

@@ -81,7 +81,9 @@ export const createAccountSlice: Slice<AccountSlice> = () => (set, get) => {
       set({
         account,
         ...(account.recoveryCodePending ? {} : { recoveryCode: null }),
-        ...(otherUser ? { linkRequests: [], identityChanges: {}, identityDismissed: {} } : {}),
+        ...(otherUser
+          ? { linkRequests: [], identityChanges: {}, identityDismissed: {}, safety: {} }
+          : {}),
       });
       if (account.recoveryCodePending) fetchRecoveryCode(client ?? get().client());
     },

@@ -89,7 +89,8 @@ export const createEventsSlice: Slice<EventsSlice> = () => (set, get) => {
         case 'device-removed':
           return; // the devices list in settings asks again when it is open
         case 'identity-changed':
-          get().onIdentityChanged(event.user);
+          get().onIdentityChanged(event.user, event.at);
+          void get().loadSafety(event.user);
           return;
       }
     },

@@ -10,6 +10,7 @@ import { createContactsSlice } from './contacts.ts';
 import { createEventsSlice } from './events.ts';
 import { createMessagesSlice } from './messages.ts';
 import { createPreferencesSlice } from './preferences.ts';
+import { createSafetySlice } from './safety.ts';
 import { createSessionSlice } from './session.ts';
 import { createToastsSlice } from './toasts.ts';
 import { createTransfersSlice } from './transfers.ts';
@@ -45,6 +46,7 @@ export function createStrataStore(env: StoreEnv = browserEnv()): StrataStore {
   return createStore<Strata>()((...a) => ({
     ...createSessionSlice(env)(...a),
     ...createAccountSlice(env)(...a),
+    ...createSafetySlice(env)(...a),
     ...createContactsSlice(env)(...a),
     ...createMessagesSlice(env)(...a),
     ...createTransfersSlice(env)(...a),

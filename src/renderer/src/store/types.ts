@@ -7,6 +7,7 @@ import type { ContactsSlice } from './contacts.ts';
 import type { EventsSlice } from './events.ts';
 import type { MessagesSlice } from './messages.ts';
 import type { PreferencesSlice } from './preferences.ts';
+import type { SafetySlice } from './safety.ts';
 import type { SessionSlice } from './session.ts';
 import type { ToastsSlice } from './toasts.ts';
 import type { TransfersSlice } from './transfers.ts';
@@ -15,6 +16,7 @@ import type { ApiClient } from '../api/index.ts';
 
 export type Strata = SessionSlice &
   AccountSlice &
+  SafetySlice &
   ContactsSlice &
   MessagesSlice &
   TransfersSlice &
