@@ -143,6 +143,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     });
     this.e2e.attach(this.transport, this.incomingFiles, this.clock, {
       online: () => this.conn.isOnline,
+      blocked: (peer) => this.safety.blocked(peer),
       changed: (key) => this.emitMessage(key),
       failed: (key, reason) => {
         this.refusals.set(`${key.author}/${key.authorDevice}/${key.id}`, reason);
@@ -479,7 +480,10 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   }
   /** Accepts a verified contact's new identity: sending goes on; verified is cleared. */
   acceptIdentity(user: string): SafetyNumberView {
-    return this.safety.acceptIdentity(user);
+    const view = this.safety.acceptIdentity(user);
+    // What waited for the new number is sealed now.
+    this.e2e.retry();
+    return view;
   }
 
   // ---------------------------------------------------------------------------------------

@@ -99,6 +99,11 @@ export class SafetyBook {
     return this.current(user);
   }
 
+  /** Whether sending to `user` waits for the user to accept their new safety number. */
+  blocked(user: string): boolean {
+    return this.changed(user);
+  }
+
   /** Throws when sending to `to` waits for the user to accept their new safety number. */
   requireSendable(to: string): void {
     if (!this.changed(to)) return;

@@ -19,6 +19,8 @@ import { SealedSink, sealedSource } from './sealed-files.ts';
 
 export interface EndToEndHooks {
   online(): boolean;
+  /** Sealing for `peer` waits for the user to accept their new safety number. */
+  blocked(peer: string): boolean;
   /** A message's view changed (sealed, opened, found unreadable). */
   changed(key: MessageKey): void;
   /** One of ours cannot be sealed for its peer at all: it fails with `reason`. */
@@ -89,6 +91,7 @@ export class EndToEnd {
     const history = this.history;
     this.pipeline = new CryptoPipeline(this.db, this.signal, transport, files, {
       online: hooks.online,
+      blocked: hooks.blocked,
       changed: hooks.changed,
       failed: hooks.failed,
       refused: (key) => transport.sendReceipt(key.author, key.authorDevice, [key.id], 'refused'),
@@ -99,6 +102,11 @@ export class EndToEnd {
   /** Seals and opens whatever waits. */
   kick(): void {
     this.pipeline?.kick();
+  }
+
+  /** Something that held work back changed (an identity accepted): try everything again. */
+  retry(): void {
+    this.pipeline?.retry();
   }
 
   /** Welcomed by the relay: device lists are fetched again, waiting work retried. */

@@ -6,10 +6,7 @@
 // (stores.ts), together with the message they concern.
 import {
   CiphertextMessageType,
-  KEMPublicKey,
-  PreKeyBundle,
   PreKeySignalMessage,
-  PublicKey,
   SignalMessage,
   processPreKeyBundle,
   signalDecrypt,
@@ -22,10 +19,10 @@ import {
   fromBase64,
   parseDeviceList,
   type AccountOf,
-  type BundleWire,
 } from '../../shared/protocol/account.ts';
 import { PREKEY_LOW } from '../../shared/protocol/index.ts';
 import { verifyDeviceList } from '../../node/account-keys.ts';
+import { preKeyBundleOf } from '../../node/prekeys.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import {
   keyMessage,
@@ -271,7 +268,7 @@ export class SignalEngine {
       if (!missing.includes(b.device)) continue;
       try {
         await processPreKeyBundle(
-          bundleOf(b, identity),
+          preKeyBundleOf(b, identity),
           addressOf(user, b.device),
           addressOf(this.me.user, this.me.device),
           this.stores.sessions,
@@ -337,22 +334,4 @@ export class SignalEngine {
   private setMeta(key: string, value: string): void {
     this.sql('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
   }
-}
-
-/** A bundle as libsignal takes it, with the account identity key this device trusts. */
-function bundleOf(b: BundleWire, identity: Uint8Array): PreKeyBundle {
-  const bytes = (s: string) => fromBase64(s)! as Uint8Array<ArrayBuffer>;
-  return PreKeyBundle.new(
-    b.registrationId,
-    1,
-    b.preKey?.id ?? null,
-    b.preKey ? PublicKey.deserialize(bytes(b.preKey.key)) : null,
-    b.signedPreKey.id,
-    PublicKey.deserialize(bytes(b.signedPreKey.key)),
-    bytes(b.signedPreKey.sig),
-    PublicKey.deserialize(identity as Uint8Array<ArrayBuffer>),
-    b.kyberPreKey.id,
-    KEMPublicKey.deserialize(bytes(b.kyberPreKey.key)),
-    bytes(b.kyberPreKey.sig),
-  );
 }

@@ -20,6 +20,8 @@ export const RETRY_MS = 3000;
 
 export interface PipelineHooks {
   online(): boolean;
+  /** Sealing for `peer` waits: their safety number changed and the user has not accepted it. */
+  blocked(peer: string): boolean;
   /** A message's view changed (sealed, opened, or found unreadable). */
   changed(key: MessageKey): void;
   /** A sealed message cannot be sent at all (no such account...): it fails with `reason`. */
@@ -136,6 +138,8 @@ export class CryptoPipeline {
 
   /** Seals one of ours; false when it must wait. */
   private async seal(r: Row): Promise<boolean> {
+    // Accepted before a verified contact's number changed: it waits for the user's word.
+    if (this.hooks.blocked(r.peer)) return false;
     const key = { author: r.author, authorDevice: r.author_device, id: r.id };
     const author = { user: r.author, device: r.author_device, id: r.id };
     try {
