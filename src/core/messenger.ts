@@ -38,6 +38,7 @@ import { linkProfile, recoverProfile } from './account-flows.ts';
 import { relayRefusalReason } from '../shared/failures.ts';
 import { profilePins } from './relay-pin.ts';
 import { EndToEnd } from './crypto/end-to-end.ts';
+import { TypingBook } from './typing.ts';
 import type { ContentCipher } from './crypto/content.ts';
 
 export { MessengerError } from './errors.ts';
@@ -47,8 +48,7 @@ export { DEFAULT_MAX_FILE_BYTES, DEFAULT_SETTINGS, checkSettings } from './setti
 export const STATS_EVENT_MS = 250;
 /** How long quitting waits for the acks of segments in flight (Transport.drain). */
 export const CLOSE_DRAIN_MS = 1000;
-/** A typing indicator clears by itself after this long without a refresh. */
-export const TYPING_TTL_MS = 6000;
+export { TYPING_TTL_MS } from './typing.ts';
 /**
  * Relay errors that mean a message cannot be delivered as sent. `storeUnavailable` (the relay's
  * disk failed to write) is not one: the transport sends the frames again.
@@ -93,7 +93,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   private readonly files: FileTransfers;
   private readonly views: MessageViews;
   private readonly incomingFiles: IncomingFiles;
-  private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly typing: TypingBook;
   private settingsValue: TransportSettings;
   /** Why the relay refused a message, by message key. */
   private readonly refusals = new Map<string, string>();
@@ -127,6 +127,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     });
     this.accounts = new AccountBook(db, profile, this.conn, (e) => this.emit('event', e));
     this.safety = new SafetyBook(db, profile, this.accounts, () => this.conn.isOnline);
+    this.typing = new TypingBook(this.conn, { user, device }, (e) => this.emit('event', e));
     this.peers = new PresenceBook(db, { user, device }, this.conn, (u) => this.accounts.learn(u));
     // End to end: every message is sealed for its devices before it leaves and opened once
     // here (src/core/crypto); the relay and the channel carry ciphertext only.
@@ -269,7 +270,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const t of this.typingTimers.values()) clearTimeout(t);
+    this.typing.close();
     this.statsEvents.stop();
     // Let the segments in flight be acknowledged, so that the next start does not resend them.
     await this.transport.drain(CLOSE_DRAIN_MS);
@@ -297,7 +298,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     const id = this.clock.next(Date.now());
     const key = this.transport.accept(to, id, body);
     this.e2e.kick();
-    this.setTyping(to, false);
+    this.typing.set(to, false);
     const view = this.view(key)!;
     this.emit('event', { type: 'message', message: view });
     return view;
@@ -409,15 +410,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   }
 
   setTyping(peer: string, typing: boolean): void {
-    if (!isValidUserName(peer)) return;
-    this.conn.send({
-      type: 'typing',
-      from: this.user,
-      fromDevice: this.device,
-      to: peer,
-      toDevice: 0,
-      typing,
-    });
+    this.typing.set(peer, typing);
   }
 
   get settings(): TransportSettings {
@@ -547,7 +540,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         this.onPresence(frame);
         return;
       case 'typing':
-        this.onTyping(frame.from, frame.typing);
+        this.typing.heard(frame.from, frame.typing);
         return;
       case 'data':
         this.clock.observe(frame.messageId, Date.now());
@@ -585,19 +578,6 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     }
   }
 
-  private onTyping(user: string, typing: boolean): void {
-    const old = this.typingTimers.get(user);
-    if (old) clearTimeout(old);
-    this.typingTimers.delete(user);
-    if (typing) {
-      this.typingTimers.set(
-        user,
-        setTimeout(() => this.onTyping(user, false), TYPING_TTL_MS),
-      );
-    }
-    this.emit('event', { type: 'typing', user, typing });
-  }
-
   private emitMessage(key: MessageKey): void {
     const view = this.view(key);
     if (!view) return;
@@ -605,9 +585,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     // their presence is ours to see from now on.
     this.peers.watch(view.peer);
     // A message from someone ends their typing indicator.
-    if (view.direction === 'in' && view.text !== null && this.typingTimers.has(view.peer)) {
-      this.onTyping(view.peer, false);
-    }
+    if (view.direction === 'in' && view.text !== null) this.typing.messageFrom(view.peer);
     this.emit('event', { type: 'message', message: view });
   }
 
