@@ -4,7 +4,7 @@
 //     over an in-memory IPC that serialises like Electron's (no Electron binary here).
 // Both face a real relay and a real peer engine, so what passes here is what the UI gets.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Host } from '../src/core/host/host.ts';
 import type { MessageView } from '../src/shared/api.ts';
@@ -293,10 +293,30 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     expect(missing.message).toMatch(/no such file/);
     // No opener is wired here (as in the browser host): opening is refused, not attempted.
     expect((await apiError(api.call('openFile', { key: sent.key }))).code).toBe('invalid');
-    const relative = await apiError(
-      api.call('updateFileSettings', { patch: { downloadsDir: 'relative/dir' } }),
+    // The downloads folder is never a path the renderer sends: only the carrier's picker.
+    const named = await apiError(
+      api.call('updateFileSettings', { patch: { downloadsDir: dir } } as never),
     );
-    expect(relative.message).toMatch(/absolute path/);
+    expect(named).toMatchObject({
+      code: 'invalid',
+      message: 'params.patch.downloadsDir is not expected',
+    });
+    const withPath = await apiError(api.call('chooseDownloadsDir', { path: dir } as never));
+    expect(withPath).toMatchObject({ code: 'invalid', message: 'params.path is not expected' });
+    const before = (await api.call('session', {})).files!.downloadsDir;
+    expect((await apiError(api.call('chooseDownloadsDir', {}))).code).toBe('forbidden');
+    const asked: string[] = [];
+    const picked = join(dir, 'picked');
+    host.folderPicker = async (current) => {
+      asked.push(current);
+      return asked.length === 1 ? null : picked;
+    };
+    expect(await api.call('chooseDownloadsDir', {})).toBeNull();
+    expect((await api.call('session', {})).files!.downloadsDir).toBe(before);
+    expect((await api.call('chooseDownloadsDir', {}))?.downloadsDir).toBe(picked);
+    expect(asked).toEqual([before, before]);
+    expect(statSync(picked).isDirectory()).toBe(true);
+    expect((await api.call('session', {})).files!.downloadsDir).toBe(picked);
     const files = await api.call('updateFileSettings', { patch: { maxFileBytes: 1024 } });
     expect(files.maxFileBytes).toBe(1024);
     expect((await api.call('session', {})).files?.maxFileBytes).toBe(1024);

@@ -12,6 +12,7 @@ import {
   ApiError,
   validateCall,
   type ChannelSettingsView,
+  type FileSettingsView,
   type HostEvent,
   type MethodName,
   type Params,
@@ -19,6 +20,7 @@ import {
   type Result,
   type SessionView,
 } from '../../shared/contract.ts';
+import { ensureDownloadsDir } from '../files/downloads.ts';
 import { DEFAULT_SETTINGS, Messenger, MessengerError } from '../messenger.ts';
 import { relayTarget } from '../relay-pin.ts';
 import {
@@ -124,6 +126,13 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
    * picked; null (the browser host, which takes uploads) refuses every path.
    */
   pathPolicy: ((path: string) => boolean) | null = null;
+  /**
+   * The carrier's folder picker (Electron: the main process's dialog), opened on the current
+   * downloads folder; resolves with the folder the user chose, or null when cancelled. Null
+   * where there is none (the browser host): the downloads folder is then only the one given
+   * on the command line. The renderer never names a folder.
+   */
+  folderPicker: ((current: string) => Promise<string | null>) | null = null;
   /** Files uploaded to the browser host, by upload id; null where there are none. */
   uploads: { pathOf(id: string): string | null } | null = null;
 
@@ -280,10 +289,13 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
         case 'unlinkDevice':
           return await m.unlinkDevice((p as Params<'unlinkDevice'>).device);
         case 'updateFileSettings': {
-          const files = m.updateFileSettings((p as Params<'updateFileSettings'>).patch);
+          const { maxFileBytes } = (p as Params<'updateFileSettings'>).patch;
+          const files = m.updateFileSettings(maxFileBytes === undefined ? {} : { maxFileBytes });
           this.emitSession();
           return files;
         }
+        case 'chooseDownloadsDir':
+          return await this.chooseDownloadsDir(m);
       }
     } catch (e) {
       if (e instanceof MessengerError || e instanceof RangeError) {
@@ -292,6 +304,28 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
       throw e;
     }
     throw new ApiError('invalid', `unknown method ${method}`);
+  }
+
+  /** The user picks the downloads folder in the carrier's own dialog, never in the page. */
+  private async chooseDownloadsDir(m: Messenger): Promise<FileSettingsView | null> {
+    if (this.folderPicker === null) {
+      throw new ApiError(
+        'forbidden',
+        'the downloads folder of the browser host is set when it starts: `strata web --downloads DIR`',
+      );
+    }
+    const chosen = await this.folderPicker(m.fileSettings.downloadsDir);
+    if (chosen === null) return null;
+    if (this.messenger !== m) throw new ApiError('notLoggedIn', 'the profile was logged out');
+    let dir: string;
+    try {
+      dir = ensureDownloadsDir(chosen);
+    } catch (e) {
+      throw new ApiError('invalid', (e as Error).message);
+    }
+    const files = m.updateFileSettings({ downloadsDir: dir });
+    this.emitSession();
+    return files;
   }
 
   /**

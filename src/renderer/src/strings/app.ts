@@ -140,9 +140,12 @@ export const strings = {
 
     'settings.files': 'Files',
     'settings.downloadsDir': 'Downloads folder',
-    'settings.downloadsDirHint': 'An absolute path. Received files are saved there.',
-    'settings.downloadsDirNotAbsolute':
-      'Give an absolute path, such as /home/alice/Downloads/Strata or C:\\Users\\alice\\Downloads',
+    'settings.downloadsDirHint':
+      'Received files are saved there. Only the system’s folder picker can change it.',
+    'settings.downloadsDirBrowserHint':
+      'Received files are saved there. A page cannot change it: restart the host with `strata web --downloads FOLDER`.',
+    'settings.downloadsDirChoose': 'Change…',
+    'settings.downloadsDirChoosing': 'Choosing a folder…',
     'settings.maxFileMb': 'Largest file, MB',
     'settings.maxFileMbHint':
       'Larger files are neither sent nor accepted ({min}–{max} MB; 1 MB = 1,048,576 bytes).',
@@ -345,9 +348,12 @@ export const strings = {
 
     'settings.files': 'Файлы',
     'settings.downloadsDir': 'Папка загрузок',
-    'settings.downloadsDirHint': 'Абсолютный путь. Полученные файлы сохраняются туда.',
-    'settings.downloadsDirNotAbsolute':
-      'Укажите абсолютный путь, например /home/alice/Downloads/Strata или C:\\Users\\alice\\Downloads',
+    'settings.downloadsDirHint':
+      'Полученные файлы сохраняются туда. Сменить папку можно только в системном окне выбора папки.',
+    'settings.downloadsDirBrowserHint':
+      'Полученные файлы сохраняются туда. Страница не может её сменить: перезапустите хост командой `strata web --downloads ПАПКА`.',
+    'settings.downloadsDirChoose': 'Изменить…',
+    'settings.downloadsDirChoosing': 'Выбор папки…',
     'settings.maxFileMb': 'Максимальный размер файла, МБ',
     'settings.maxFileMbHint':
       'Файлы крупнее не отправляются и не принимаются ({min}–{max} МБ; 1 МБ = 1 048 576 байт).',

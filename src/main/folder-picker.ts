@@ -1,0 +1,34 @@
+// How the desktop app changes its downloads folder: the Host's `folderPicker` hook. The folder
+// comes from the system's own dialog, shown by this process, and from nothing the page sends:
+// chooseDownloadsDir takes no parameters, so a page that was taken over can at most open the
+// dialog, and the user still chooses.
+import { isAbsolute } from 'node:path';
+import type { BrowserWindow, Dialog, OpenDialogOptions } from 'electron';
+
+export type FolderPicker = (current: string) => Promise<string | null>;
+
+/**
+ * Opens the system's folder picker on `current` (over `parent()`'s window, when there is one);
+ * resolves with the chosen folder, or null when the user cancels.
+ */
+export function createFolderPicker(
+  dialog: Pick<Dialog, 'showOpenDialog'>,
+  parent: () => BrowserWindow | null,
+  title = 'Downloads folder',
+): FolderPicker {
+  return async (current) => {
+    const options: OpenDialogOptions = {
+      title,
+      defaultPath: current,
+      buttonLabel: 'Choose',
+      properties: ['openDirectory', 'createDirectory', 'dontAddToRecent'],
+    };
+    const window = parent();
+    const result = await (window === null
+      ? dialog.showOpenDialog(options)
+      : dialog.showOpenDialog(window, options));
+    const chosen = result.filePaths[0];
+    if (result.canceled || chosen === undefined || !isAbsolute(chosen)) return null;
+    return chosen;
+  };
+}
