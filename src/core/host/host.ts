@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { ConnectionState, FileView } from '../../shared/api.ts';
+import { isDangerousFileName, refuseToOpen } from '../../shared/file-names.ts';
 import { PREVIEW_MAX_BYTES, isPreviewableImage } from '../../shared/preview.ts';
 import {
   ApiError,
@@ -267,6 +268,12 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
             throw new ApiError('invalid', 'that message has no file on this machine');
           if (this.opener === null) {
             throw new ApiError('invalid', 'this app cannot open files itself: download the file');
+          }
+          // A file that could run code is saved, and shown in its folder, but never opened
+          // from the app: a click must not run what a peer sent.
+          const name = m.message(key)?.file?.name ?? '';
+          if (!(reveal ?? false) && (isDangerousFileName(path) || isDangerousFileName(name))) {
+            throw new ApiError('refused', refuseToOpen(basename(path)));
           }
           await this.opener(path, reveal ?? false);
           return null;
