@@ -184,6 +184,10 @@ export const strings = {
     'file.open': 'Open',
     'file.reveal': 'Show in folder',
     'file.download': 'Download',
+    'file.dangerous':
+      'This type of file can run programs on your computer. Strata saved it but does not open it: show it in its folder, and open it there only if you trust it.',
+    'file.dangerousBrowser':
+      'This type of file can run programs on your computer. Open it only if you trust it.',
     'file.previewAlt': 'Preview of {name}',
     'file.failed': 'Not transferred: {detail}',
     'file.savedIn': 'Saved in {folder}',
@@ -392,6 +396,10 @@ export const strings = {
     'file.open': 'Открыть',
     'file.reveal': 'Показать в папке',
     'file.download': 'Скачать',
+    'file.dangerous':
+      'Файл этого типа может запускать программы на вашем компьютере. Strata сохранила его, но не открывает: покажите его в папке и открывайте там, только если доверяете ему.',
+    'file.dangerousBrowser':
+      'Файл этого типа может запускать программы на вашем компьютере. Открывайте его, только если доверяете ему.',
     'file.previewAlt': 'Просмотр {name}',
     'file.failed': 'Не передан: {detail}',
     'file.savedIn': 'Сохранён в {folder}',
