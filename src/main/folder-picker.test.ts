@@ -41,4 +41,27 @@ describe('createFolderPicker', () => {
       expect(calls[0]).toHaveLength(1);
     }
   });
+
+  it('shows one dialog at a time, and another once it is closed', async () => {
+    let close: (r: OpenDialogReturnValue) => void = () => {};
+    let shown = 0;
+    const dialog = {
+      showOpenDialog: () => {
+        shown++;
+        return new Promise<OpenDialogReturnValue>((resolve) => (close = resolve));
+      },
+    } as unknown as Pick<Dialog, 'showOpenDialog'>;
+    const pick = createFolderPicker(dialog, () => null);
+    const first = pick('/home/amy/Downloads');
+    await expect(pick('/home/amy/Downloads')).rejects.toMatchObject({
+      code: 'refused',
+      message: 'the folder picker is already open',
+    });
+    close({ canceled: false, filePaths: ['/home/amy/Inbox'] });
+    expect(await first).toBe('/home/amy/Inbox');
+    const second = pick('/home/amy/Inbox');
+    close({ canceled: true, filePaths: [] });
+    expect(await second).toBeNull();
+    expect(shown).toBe(2);
+  });
 });

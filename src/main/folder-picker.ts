@@ -4,6 +4,7 @@
 // dialog, and the user still chooses.
 import { isAbsolute } from 'node:path';
 import type { BrowserWindow, Dialog, OpenDialogOptions } from 'electron';
+import { ApiError } from '../shared/contract.ts';
 
 export type FolderPicker = (current: string) => Promise<string | null>;
 
@@ -16,7 +17,19 @@ export function createFolderPicker(
   parent: () => BrowserWindow | null,
   title = 'Downloads folder',
 ): FolderPicker {
+  let showing = false;
   return async (current) => {
+    // One dialog at a time: a page that was taken over must not pile dialogs up on the user.
+    if (showing) throw new ApiError('refused', 'the folder picker is already open');
+    showing = true;
+    try {
+      return await pick(current);
+    } finally {
+      showing = false;
+    }
+  };
+
+  async function pick(current: string): Promise<string | null> {
     const options: OpenDialogOptions = {
       title,
       defaultPath: current,
@@ -30,5 +43,5 @@ export function createFolderPicker(
     const chosen = result.filePaths[0];
     if (result.canceled || chosen === undefined || !isAbsolute(chosen)) return null;
     return chosen;
-  };
+  }
 }
