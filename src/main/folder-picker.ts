@@ -4,9 +4,8 @@
 // dialog, and the user still chooses.
 import { isAbsolute } from 'node:path';
 import type { BrowserWindow, Dialog, OpenDialogOptions } from 'electron';
+import type { FolderPicker } from '../core/host/local-files.ts';
 import { ApiError } from '../shared/contract.ts';
-
-export type FolderPicker = (current: string) => Promise<string | null>;
 
 /**
  * Opens the system's folder picker on `current` (over `parent()`'s window, when there is one);

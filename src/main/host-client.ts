@@ -3,6 +3,7 @@
 // the Host in the host process checks the parameters again.
 import { EventEmitter } from 'node:events';
 import type { HostOptions } from '../core/host/host.ts';
+import type { FolderPicker } from '../core/host/local-files.ts';
 import {
   ApiError,
   errorBody,
@@ -17,7 +18,7 @@ export class HostClient extends EventEmitter<{ event: [HostEvent] }> implements 
   /** Opens finished files for the Host (Electron's shell); without one, openFile fails. */
   opener: ((path: string, reveal: boolean) => Promise<void>) | null = null;
   /** Shows the folder picker for the Host (Electron's dialog); without one, the Host refuses. */
-  folderPicker: ((current: string) => Promise<string | null>) | null = null;
+  folderPicker: FolderPicker | null = null;
   private readonly link: Link;
   private readonly calls = new Map<number, (envelope: Envelope) => void>();
   private nextCall = 1;

@@ -4,16 +4,13 @@
 // validated here (as well as at their own edges) so that no carrier can skip the checks.
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { ConnectionState, FileView } from '../../shared/api.ts';
-import { isDangerousFileName, refuseToOpen } from '../../shared/file-names.ts';
-import { PREVIEW_MAX_BYTES, isPreviewableImage } from '../../shared/preview.ts';
+import { isPreviewableImage } from '../../shared/preview.ts';
 import {
   ApiError,
   validateCall,
   type ChannelSettingsView,
-  type FileSettingsView,
   type HostEvent,
   type MethodName,
   type Params,
@@ -21,7 +18,6 @@ import {
   type Result,
   type SessionView,
 } from '../../shared/contract.ts';
-import { ensureDownloadsDir } from '../files/downloads.ts';
 import { DEFAULT_SETTINGS, Messenger, MessengerError } from '../messenger.ts';
 import { relayTarget } from '../relay-pin.ts';
 import {
@@ -32,6 +28,13 @@ import {
   relayRequest,
 } from './relay-admin.ts';
 import { accountSettled, isRegistered } from './account-wait.ts';
+import {
+  openMessageFile,
+  pickDownloadsDir,
+  readPreview,
+  type FileOpener,
+  type FolderPicker,
+} from './local-files.ts';
 import { readRemembered, writeRemembered, type Remembered } from './remembered.ts';
 
 export interface HostOptions {
@@ -121,7 +124,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
    * The carrier's way to open a finished file (Electron: shell.openPath / showItemInFolder);
    * null where the host cannot show anything on the user's screen (the browser host).
    */
-  opener: ((path: string, reveal: boolean) => Promise<void>) | null = null;
+  opener: FileOpener | null = null;
   /**
    * Which paths `sendFile({ path })` may send: Electron allows the files the user dropped or
    * picked; null (the browser host, which takes uploads) refuses every path.
@@ -133,7 +136,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
    * where there is none (the browser host): the downloads folder is then only the one given
    * on the command line. The renderer never names a folder.
    */
-  folderPicker: ((current: string) => Promise<string | null>) | null = null;
+  folderPicker: FolderPicker | null = null;
   /** Files uploaded to the browser host, by upload id; null where there are none. */
   uploads: { pathOf(id: string): string | null } | null = null;
 
@@ -263,19 +266,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
         }
         case 'openFile': {
           const { key, reveal } = p as Params<'openFile'>;
-          const path = m.filePath(key);
-          if (path === null)
-            throw new ApiError('invalid', 'that message has no file on this machine');
-          if (this.opener === null) {
-            throw new ApiError('invalid', 'this app cannot open files itself: download the file');
-          }
-          // A file that could run code is saved, and shown in its folder, but never opened
-          // from the app: a click must not run what a peer sent.
-          const name = m.message(key)?.file?.name ?? '';
-          if (!(reveal ?? false) && (isDangerousFileName(path) || isDangerousFileName(name))) {
-            throw new ApiError('refused', refuseToOpen(basename(path)));
-          }
-          await this.opener(path, reveal ?? false);
+          await openMessageFile(m, key, reveal ?? false, this.opener);
           return null;
         }
         case 'pendingRecoveryCode':
@@ -301,8 +292,11 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           this.emitSession();
           return files;
         }
-        case 'chooseDownloadsDir':
-          return await this.chooseDownloadsDir(m);
+        case 'chooseDownloadsDir': {
+          const files = await pickDownloadsDir(m, this.folderPicker, () => this.messenger === m);
+          if (files !== null) this.emitSession();
+          return files;
+        }
       }
     } catch (e) {
       if (e instanceof MessengerError || e instanceof RangeError) {
@@ -311,28 +305,6 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
       throw e;
     }
     throw new ApiError('invalid', `unknown method ${method}`);
-  }
-
-  /** The user picks the downloads folder in the carrier's own dialog, never in the page. */
-  private async chooseDownloadsDir(m: Messenger): Promise<FileSettingsView | null> {
-    if (this.folderPicker === null) {
-      throw new ApiError(
-        'forbidden',
-        'the downloads folder of the browser host is set when it starts: `strata web --downloads DIR`',
-      );
-    }
-    const chosen = await this.folderPicker(m.fileSettings.downloadsDir);
-    if (chosen === null) return null;
-    if (this.messenger !== m) throw new ApiError('notLoggedIn', 'the profile was logged out');
-    let dir: string;
-    try {
-      dir = ensureDownloadsDir(chosen);
-    } catch (e) {
-      throw new ApiError('invalid', (e as Error).message);
-    }
-    const files = m.updateFileSettings({ downloadsDir: dir });
-    this.emitSession();
-    return files;
   }
 
   /**
@@ -599,25 +571,4 @@ function reason(e: unknown): string {
   if (e instanceof DOMException && e.name === 'TimeoutError') return 'no answer in time';
   const cause = (e as { cause?: { code?: string } }).cause?.code;
   return cause ?? (e instanceof Error ? e.message : String(e));
-}
-
-/** An image's bytes for its preview, or null when it is too large or no longer there. */
-async function readPreview(
-  path: string,
-  type: string,
-): Promise<{ type: string; base64: string } | null> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile() || st.size > PREVIEW_MAX_BYTES) return null;
-    const bytes = await handle.readFile();
-    return bytes.length > PREVIEW_MAX_BYTES ? null : { type, base64: bytes.toString('base64') };
-  } finally {
-    await handle.close();
-  }
 }
