@@ -1,9 +1,10 @@
 // Scenario: files between two windows. A file dropped on Alice's chat appears in Bob's with its
 // progress, then as the file itself, byte-identical (its SHA-256 as served by Bob's host); files
 // picked with the attach button (several at once, an image previewed); a file over the size
-// limit refused before any upload; a large file paused and resumed (both windows show the
-// pause, and the sender's progress moves on after it); one cancelled by its receiver, and
-// one by its sender (each window says who cancelled it, and nothing is offered to retry).
+// limit refused before any upload (and the downloads folder shown read-only: it is given with
+// --downloads); a large file paused and resumed (both windows show the pause, and the sender's
+// progress moves on after it); one cancelled by its receiver, and one by its sender (each
+// window says who cancelled it, and nothing is offered to retry).
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,6 @@ import {
   meet,
   openChat,
   outgoing,
-  setDownloadsDir,
   watchFileStates,
 } from './ui.ts';
 
@@ -44,10 +44,9 @@ test('a file dropped on one window arrives in the other with progress, byte-iden
   downloads,
 }) => {
   const alice = await app('alice');
-  const bob = await app('bob');
+  const bob = await app('bob', { downloads });
   await meet(alice.page, 'bob', bob.page, 'alice');
   await openChat(alice.page, 'bob');
-  await setDownloadsDir(bob.page, downloads);
   await openChat(bob.page, 'alice');
 
   const bytes = randomBytes(2 * 1024 * 1024);
@@ -93,10 +92,9 @@ test('files picked with the attach button go together; an image is previewed', a
   downloads,
 }) => {
   const alice = await app('alice');
-  const bob = await app('bob');
+  const bob = await app('bob', { downloads });
   await meet(alice.page, 'bob', bob.page, 'alice');
   await openChat(alice.page, 'bob');
-  await setDownloadsDir(bob.page, downloads);
   await openChat(bob.page, 'alice');
 
   const text = new TextEncoder().encode('Page 12: the CRC example divides by 1011, not 1101.\n');
@@ -126,7 +124,7 @@ test('files picked with the attach button go together; an image is previewed', a
   await expect(received.nth(0).getByTestId('file-preview')).toHaveCount(0);
 });
 
-test('a file over the size limit is refused before it is uploaded', async ({ app }) => {
+test('a file over the size limit is refused before it is uploaded', async ({ app, target }) => {
   const alice = await app('alice');
   const bob = await app('bob');
   await meet(alice.page, 'bob', bob.page, 'alice');
@@ -134,7 +132,18 @@ test('a file over the size limit is refused before it is uploaded', async ({ app
   await alice.page.getByTestId('settings-open').click();
   const limit = alice.page.getByTestId('settings-max-file-mb');
   await expect(limit).toHaveValue('8192');
-  await expect(alice.page.getByTestId('settings-downloads-dir')).toHaveValue(/^\//);
+  // The downloads folder is shown, not typed: the page has no way to name another.
+  const folder = alice.page.getByTestId('settings-downloads-dir');
+  await expect(folder).toHaveText(/^\//);
+  await expect(alice.page.locator('input[data-testid="settings-downloads-dir"]')).toHaveCount(0);
+  if (target === 'browser') {
+    await expect(alice.page.getByTestId('settings-downloads-choose')).toHaveCount(0);
+    await expect(alice.page.getByTestId('settings-downloads-hint')).toContainText(
+      'strata web --downloads',
+    );
+  } else {
+    await expect(alice.page.getByTestId('settings-downloads-choose')).toBeVisible();
+  }
   await limit.fill('1');
   await alice.page.getByTestId('settings-files-save').click();
   await expect(alice.page.getByTestId('settings-files-status')).toHaveAttribute('data-state', 'ok');
@@ -175,10 +184,9 @@ async function slowTransfer(
 ) {
   await relay.admin(SLOW_CHANNEL);
   const alice = await app('alice');
-  const bob = await app('bob');
+  const bob = await app('bob', { downloads });
   await meet(alice.page, 'bob', bob.page, 'alice');
   await openChat(alice.page, 'bob');
-  await setDownloadsDir(bob.page, downloads);
   await openChat(bob.page, 'alice');
   const dir = tempDir('strata-e2e-file-');
   const cleanup = () => rmSync(dir, { recursive: true, force: true });

@@ -53,6 +53,11 @@ export interface AppOptions {
    * confirmed as a person would (tests of the code itself log in through the form).
    */
   user?: string | null;
+  /**
+   * Where received files go: `--downloads DIR` on the command line, the only way besides the
+   * desktop app's folder picker (default: the profile's own, under its temporary HOME).
+   */
+  downloads?: string;
 }
 
 export type OpenApp = (profile: string, options?: AppOptions) => Promise<AppInstance>;
@@ -112,8 +117,8 @@ export const test = base.extend<E2eOptions & Fixtures, WorkerFixtures>({
       const fresh = !existsSync(profileDirOf(target, home, profile));
       const instance =
         target === 'browser'
-          ? await openBrowserApp(await chromium(), home, profile, user, relay.url)
-          : await openElectronApp(home, profile, user, relay.url);
+          ? await openBrowserApp(await chromium(), home, profile, user, relay.url, options)
+          : await openElectronApp(home, profile, user, relay.url, options);
       opened.push(instance);
       if (fresh && user !== null) await confirmRecoveryCode(instance.page);
       return instance;
@@ -166,9 +171,13 @@ async function openBrowserApp(
   profile: string,
   user: string | null,
   relayUrl: string,
+  { downloads }: AppOptions,
 ): Promise<Opened> {
   const profileDir = profileDirOf('browser', home, profile);
-  const host = await startWebHost(profileDir, user === null ? {} : { relayUrl, user });
+  const host = await startWebHost(profileDir, {
+    ...(user === null ? {} : { relayUrl, user }),
+    ...(downloads === undefined ? {} : { downloads }),
+  });
   let context: BrowserContext;
   let page: Page;
   try {
@@ -211,9 +220,11 @@ async function openElectronApp(
   profile: string,
   user: string | null,
   relayUrl: string,
+  { downloads }: AppOptions,
 ): Promise<Opened> {
   const args = [ELECTRON_MAIN, '--profile', profile];
   if (user !== null) args.push('--user', user, '--relay', relayUrl);
+  if (downloads !== undefined) args.push('--downloads', downloads);
   // Its own HOME (and so its own userData) per test: instances of a test share it, and a
   // reopened profile finds its data again.
   const app: ElectronApplication = await _electron.launch({

@@ -196,15 +196,17 @@ export interface WebHost {
 
 /**
  * Starts a browser host on `profileDir`. With `user` (and `relayUrl`) it logs in at start and
- * the page opens on the chat; without, the page opens on the login form.
+ * the page opens on the chat; without, the page opens on the login form. `downloads` is its
+ * downloads folder (`--downloads`: a page cannot change it).
  */
 export async function startWebHost(
   profileDir: string,
-  opts: { relayUrl?: string; user?: string } = {},
+  opts: { relayUrl?: string; user?: string; downloads?: string } = {},
 ): Promise<WebHost> {
   const args = [STRATA_CLI, 'web', '--profile', profileDir];
   if (opts.relayUrl !== undefined) args.push('--relay', opts.relayUrl);
   if (opts.user !== undefined) args.push('--user', opts.user);
+  if (opts.downloads !== undefined) args.push('--downloads', opts.downloads);
   // A home of its own, so that received files land in the test's folders, never in the
   // real ~/Downloads of whoever runs the tests.
   const home = `${profileDir}.home`;

@@ -344,13 +344,3 @@ export async function watchFileStates(page: Page): Promise<() => Promise<FileSta
       () => (globalThis as unknown as { __fileStates: FileStateSample[] }).__fileStates,
     );
 }
-
-/** Sets where received files are saved, from Settings › Files, and closes Settings. */
-export async function setDownloadsDir(page: Page, dir: string): Promise<void> {
-  await page.getByTestId('settings-open').click();
-  await page.getByTestId('settings-downloads-dir').fill(dir);
-  await page.getByTestId('settings-files-save').click();
-  await expect(page.getByTestId('settings-files-status')).toHaveAttribute('data-state', 'ok');
-  await page.getByTestId('settings-close').click();
-  await expect(page.getByTestId('settings-downloads-dir')).toBeHidden();
-}

@@ -4,8 +4,8 @@
 //     over an in-memory IPC that serialises like Electron's (no Electron binary here).
 // Both face a real relay and a real peer engine, so what passes here is what the UI gets.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Host } from '../src/core/host/host.ts';
 import type { MessageView } from '../src/shared/api.ts';
 import { PREVIEW_MAX_BYTES } from '../src/shared/preview.ts';
@@ -293,10 +293,30 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     expect(missing.message).toMatch(/no such file/);
     // No opener is wired here (as in the browser host): opening is refused, not attempted.
     expect((await apiError(api.call('openFile', { key: sent.key }))).code).toBe('invalid');
-    const relative = await apiError(
-      api.call('updateFileSettings', { patch: { downloadsDir: 'relative/dir' } }),
+    // The downloads folder is never a path the renderer sends: only the carrier's picker.
+    const named = await apiError(
+      api.call('updateFileSettings', { patch: { downloadsDir: dir } } as never),
     );
-    expect(relative.message).toMatch(/absolute path/);
+    expect(named).toMatchObject({
+      code: 'invalid',
+      message: 'params.patch.downloadsDir is not expected',
+    });
+    const withPath = await apiError(api.call('chooseDownloadsDir', { path: dir } as never));
+    expect(withPath).toMatchObject({ code: 'invalid', message: 'params.path is not expected' });
+    const before = (await api.call('session', {})).files!.downloadsDir;
+    expect((await apiError(api.call('chooseDownloadsDir', {}))).code).toBe('forbidden');
+    const asked: string[] = [];
+    const picked = join(dir, 'picked');
+    host.folderPicker = async (current) => {
+      asked.push(current);
+      return asked.length === 1 ? null : picked;
+    };
+    expect(await api.call('chooseDownloadsDir', {})).toBeNull();
+    expect((await api.call('session', {})).files!.downloadsDir).toBe(before);
+    expect((await api.call('chooseDownloadsDir', {}))?.downloadsDir).toBe(picked);
+    expect(asked).toEqual([before, before]);
+    expect(statSync(picked).isDirectory()).toBe(true);
+    expect((await api.call('session', {})).files!.downloadsDir).toBe(picked);
     const files = await api.call('updateFileSettings', { patch: { maxFileBytes: 1024 } });
     expect(files.maxFileBytes).toBe(1024);
     expect((await api.call('session', {})).files?.maxFileBytes).toBe(1024);
@@ -334,6 +354,53 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     expect(await api.call('filePreview', { key: poster })).toBeNull();
     expect(await api.call('filePreview', { key: notes })).toBeNull();
     expect(await api.call('filePreview', { key: 'nobody/1/1' })).toBeNull();
+  });
+
+  it('saves a received file that could run code, shows it in its folder, and never opens it', async () => {
+    const bob = await peer('bodo');
+    const downloads = tempDir('strata-ilse-dl-');
+    const { api, host } = await instance({
+      relayUrl: relay.url,
+      user: 'ilse',
+      downloadsDir: downloads,
+    });
+    await registered(api);
+    // Ilse writes first: bodo is a contact whose files download by themselves.
+    await api.call('send', { to: 'bodo', text: 'send me the tools' });
+    const events = new Events(api);
+    const dir = tempDir('strata-src-');
+    const keys: Record<string, string> = {};
+    for (const name of ['setup.exe', 'start.desktop', 'notes.txt']) {
+      writeFileSync(join(dir, name), `the bytes of ${name}\n`);
+      keys[name] = (await bob.m.sendFile('ilse', join(dir, name))).key;
+    }
+    for (const key of Object.values(keys)) {
+      await events.until(
+        (e) =>
+          (e.type === 'message' && e.message.key === key && e.message.file?.state === 'done') ||
+          undefined,
+      );
+    }
+    const opened: [string, boolean][] = [];
+    host.opener = async (path, reveal) => {
+      opened.push([basename(path), reveal]);
+    };
+    for (const name of ['setup.exe', 'start.desktop']) {
+      const refused = await apiError(api.call('openFile', { key: keys[name]! }));
+      expect(refused).toMatchObject({
+        code: 'refused',
+        message: expect.stringMatching(/can run programs, so Strata does not open it/),
+      });
+      await api.call('openFile', { key: keys[name]!, reveal: true });
+    }
+    await api.call('openFile', { key: keys['notes.txt']! });
+    // Saved as it came (the bytes intact), shown in its folder; only the text file was opened.
+    expect(readFileSync(join(downloads, 'setup.exe'), 'utf8')).toBe('the bytes of setup.exe\n');
+    expect(opened).toEqual([
+      ['setup.exe', true],
+      ['start.desktop', true],
+      ['notes.txt', false],
+    ]);
   });
 
   it('keeps the UI preferences in the profile through a login and a restart', async () => {

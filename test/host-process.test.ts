@@ -7,8 +7,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageView } from '../src/shared/api.ts';
-import type { HostEvent } from '../src/shared/contract.ts';
+import {
+  ipcChannel,
+  type Envelope,
+  type HostEvent,
+  type MethodName,
+  type SessionView,
+} from '../src/shared/contract.ts';
+
+const APP = 'file:///opt/Strata/resources/app.asar/out/renderer/index.html';
+import type { Dialog, OpenDialogOptions } from 'electron';
+import { createFolderPicker } from '../src/main/folder-picker.ts';
 import { HostClient } from '../src/main/host-client.ts';
+import { registerIpc, trustedSenderCheck } from '../src/main/ipc.ts';
+import { createFakeIpc } from './helpers/fake-ipc.ts';
 import type { Link } from '../src/main/host-link.ts';
 import { startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
 
@@ -124,6 +136,61 @@ describe('the host process', () => {
       code: 'unreachable',
     });
     await bob.client.close();
+  });
+
+  it("changes the downloads folder only through main's folder picker, never a path from the renderer", async () => {
+    const { client } = await hostProcess('fern');
+    // main as index.ts wires it: the IPC handlers of the contract, and the picker on a dialog
+    // stand-in that records what it was asked and answers as the user would.
+    const asked: OpenDialogOptions[] = [];
+    const answers = [
+      { canceled: true, filePaths: [] },
+      { canceled: false, filePaths: [join(tempDir('strata-picked-'), 'Inbox')] },
+    ];
+    const dialog = {
+      showOpenDialog: async (...args: unknown[]) => {
+        asked.push(args.at(-1) as OpenDialogOptions);
+        return answers.shift()!;
+      },
+    } as unknown as Pick<Dialog, 'showOpenDialog'>;
+    client.folderPicker = createFolderPicker(dialog, () => null);
+    const ipc = createFakeIpc(APP);
+    registerIpc(ipc.ipcMain, client, trustedSenderCheck(APP));
+    const invoke = (method: MethodName, params: unknown) =>
+      ipc.ipcRenderer.invoke(ipcChannel(method), params) as Promise<Envelope>;
+    const folder = async () =>
+      ((await invoke('session', {})) as { result: SessionView }).result.files!.downloadsDir;
+    const before = await folder();
+
+    // A renderer that names a folder is refused before main shows anything.
+    const evil = join(tempDir('strata-home-'), '.config', 'autostart');
+    for (const [method, params] of [
+      ['chooseDownloadsDir', { path: evil }],
+      ['chooseDownloadsDir', { downloadsDir: evil }],
+      ['updateFileSettings', { patch: { downloadsDir: evil } }],
+    ] as const) {
+      expect(await invoke(method, params)).toMatchObject({ ok: false, error: { code: 'invalid' } });
+    }
+    expect(asked).toEqual([]);
+    expect(existsSync(evil)).toBe(false);
+
+    // The picker opens on the current folder; cancelling changes nothing.
+    expect(await invoke('chooseDownloadsDir', {})).toEqual({ ok: true, result: null });
+    expect(asked[0]).toMatchObject({
+      defaultPath: before,
+      properties: expect.arrayContaining(['openDirectory']),
+    });
+    expect(await folder()).toBe(before);
+    // The folder the user picks becomes the downloads folder (created if it has to be).
+    const chosen = await invoke('chooseDownloadsDir', {});
+    expect(chosen).toMatchObject({
+      ok: true,
+      result: { downloadsDir: expect.stringMatching(/Inbox$/) },
+    });
+    const inbox = (chosen as { result: { downloadsDir: string } }).result.downloadsDir;
+    expect(existsSync(inbox)).toBe(true);
+    expect(await folder()).toBe(inbox);
+    await client.close();
   });
 
   it('runs from the bundle the app ships, next to its checkpoint worker', async () => {

@@ -58,11 +58,13 @@ afterEach(async () => {
 });
 
 /** A browser host for user (logged in), with a page's API client connected to it. */
-async function browser(user?: string): Promise<Browser> {
+async function browser(user?: string, downloadsDir?: string): Promise<Browser> {
   const host = await Host.open({
     profileDir: tempDir('strata-upload-'),
     kind: 'browser',
     ...(user === undefined ? {} : { relayUrl: relay.url, user }),
+    // As `strata web --downloads DIR` gives it: the page cannot change it.
+    ...(downloadsDir === undefined ? {} : { downloadsDir }),
   });
   const server = await startWebServer({ host, staticDir: staticFixture() });
   const origin = `http://127.0.0.1:${server.port}`;
@@ -245,9 +247,8 @@ describe('POST /upload', () => {
 
 describe('GET /files/<key>', () => {
   it('serves received files as downloads, raster images inline on request, never SVG', async () => {
-    const alice = await browser('alice');
     const downloads = tempDir('strata-alice-dl-');
-    await alice.api.call('updateFileSettings', { patch: { downloadsDir: downloads } });
+    const alice = await browser('alice', downloads);
     const carol = await peer('carol');
     const srcDir = tempDir('strata-src-');
     const send = async (name: string, bytes: Buffer) => {

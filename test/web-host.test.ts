@@ -2,13 +2,16 @@
 // much as what it serves. These tests speak raw HTTP and WebSocket to it, as an attacker's
 // page or process on the same machine would.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { Host } from '../src/core/host/host.ts';
 import { startWebServer, WebServerError, type WebServer } from '../src/core/host/web-server.ts';
+import { METHOD_NAMES } from '../src/shared/contract.ts';
 import { staticFixture } from './helpers/static-fixture.ts';
 import { startRelay, tempDir } from './helpers/relay-process.ts';
 
@@ -220,6 +223,67 @@ describe('the browser host server', () => {
     good.send(JSON.stringify({ id: 8, method: 'send', params: { to: 'x', text: 1 } }));
     expect(await invalid).toMatchObject({ id: 8, error: { code: 'invalid' } });
     good.close();
+  });
+
+  it('lets no client with the token point the downloads folder anywhere, by any API message', async () => {
+    // The attack: a page (or any local process) holding the token redirects received files
+    // into a folder whose files run at the next login.
+    const relay = await startRelay();
+    cleanup.push(() => relay.stop());
+    const downloads = tempDir('strata-web-dl-');
+    const home = tempDir('strata-web-home-');
+    const autostart = join(home, '.config', 'autostart');
+    const host = await Host.open({
+      profileDir: tempDir('strata-web-'),
+      kind: 'browser',
+      relayUrl: relay.url,
+      user: 'wendy',
+      downloadsDir: downloads,
+    });
+    const server = await startWebServer({ host, staticDir: staticFixture() });
+    cleanup.push(
+      () => host.close(),
+      () => server.close(),
+    );
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api?token=${server.token}`, {
+      origin: `http://127.0.0.1:${server.port}`,
+    });
+    await new Promise((r) => ws.once('open', r));
+    const replies = new Map<number, (reply: unknown) => void>();
+    ws.on('message', (data) => {
+      const reply = JSON.parse(String(data)) as { id?: number };
+      if (reply.id !== undefined) replies.get(reply.id)?.(reply);
+    });
+    let nextId = 1;
+    const call = (method: string, params: unknown) =>
+      new Promise<{ result?: unknown; error?: { code: string; message: string } }>((resolve) => {
+        const id = nextId++;
+        replies.set(id, resolve as (reply: unknown) => void);
+        ws.send(JSON.stringify({ id, method, params }));
+      });
+
+    const named = await call('updateFileSettings', { patch: { downloadsDir: autostart } });
+    expect(named.error).toMatchObject({ code: 'invalid' });
+    const picked = await call('chooseDownloadsDir', {});
+    expect(picked.error).toMatchObject({
+      code: 'forbidden',
+      message: expect.stringMatching(/strata web --downloads DIR/),
+    });
+    // Every method, with the folder in every place a parameter could carry it.
+    const shapes = [
+      { downloadsDir: autostart },
+      { path: autostart },
+      { dir: autostart },
+      { patch: { downloadsDir: autostart } },
+      { patch: { downloadsDir: autostart, maxFileBytes: 1024 } },
+      { files: { downloadsDir: autostart } },
+    ];
+    for (const method of METHOD_NAMES) {
+      for (const params of shapes) expect((await call(method, params)).error).toBeDefined();
+    }
+    expect(host.session.files?.downloadsDir).toBe(downloads);
+    expect(existsSync(autostart)).toBe(false);
+    ws.close();
   });
 
   it('refuses to start without a built renderer, or with a weak token', async () => {

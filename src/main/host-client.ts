@@ -3,6 +3,7 @@
 // the Host in the host process checks the parameters again.
 import { EventEmitter } from 'node:events';
 import type { HostOptions } from '../core/host/host.ts';
+import type { FolderPicker } from '../core/host/local-files.ts';
 import {
   ApiError,
   errorBody,
@@ -16,6 +17,8 @@ import type { CallTarget } from './ipc.ts';
 export class HostClient extends EventEmitter<{ event: [HostEvent] }> implements CallTarget {
   /** Opens finished files for the Host (Electron's shell); without one, openFile fails. */
   opener: ((path: string, reveal: boolean) => Promise<void>) | null = null;
+  /** Shows the folder picker for the Host (Electron's dialog); without one, the Host refuses. */
+  folderPicker: FolderPicker | null = null;
   private readonly link: Link;
   private readonly calls = new Map<number, (envelope: Envelope) => void>();
   private nextCall = 1;
@@ -99,10 +102,26 @@ export class HostClient extends EventEmitter<{ event: [HostEvent] }> implements 
       case 'openPath':
         void this.openPath(m.id, m.path, m.reveal);
         break;
+      case 'pickFolder':
+        void this.pickFolder(m.id, m.current);
+        break;
       case 'closed':
         for (const closed of this.waiters.closed.splice(0)) closed();
         break;
     }
+  }
+
+  private async pickFolder(id: number, current: string): Promise<void> {
+    let path: string | null = null;
+    let error: ApiErrorBody | null = null;
+    try {
+      if (this.folderPicker === null)
+        throw new ApiError('refused', 'this app has no folder picker');
+      path = await this.folderPicker(current);
+    } catch (e) {
+      error = errorBody(e);
+    }
+    this.post({ type: 'picked', id, path, error });
   }
 
   private async openPath(id: number, path: string, reveal: boolean): Promise<void> {

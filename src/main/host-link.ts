@@ -15,6 +15,8 @@ export type ToHost =
   | { type: 'grant'; path: string }
   /** The answer to an openPath request. */
   | { type: 'opened'; id: number; error: ApiErrorBody | null }
+  /** The answer to a pickFolder request: the folder the user chose, or null if cancelled. */
+  | { type: 'picked'; id: number; path: string | null; error: ApiErrorBody | null }
   /** Close the profile, then say 'closed'. */
   | { type: 'close' };
 
@@ -26,6 +28,8 @@ export type FromHost =
   | { type: 'event'; event: HostEvent }
   /** Open a finished file (or show it in its folder): only the main process has a shell. */
   | { type: 'openPath'; id: number; path: string; reveal: boolean }
+  /** Show the folder picker on `current` (chooseDownloadsDir): only main has dialogs. */
+  | { type: 'pickFolder'; id: number; current: string }
   | { type: 'closed' };
 
 /**

@@ -1,7 +1,7 @@
 // The host process's end of host-link.ts: the core Host, the same one the browser host runs,
 // answering the main process's messages. Nothing here knows Electron.
 import { Host } from '../core/host/host.ts';
-import { ApiError, errorBody, type Envelope } from '../shared/contract.ts';
+import { ApiError, errorBody, type ApiErrorBody, type Envelope } from '../shared/contract.ts';
 import type { FromHost, Link, ToHost } from './host-link.ts';
 
 /** Serves one profile over `link`, from its 'open' message to its 'close'. */
@@ -10,8 +10,24 @@ export function serveHost(link: Link): void {
   let host: Host | null = null;
   let opening: Promise<void> | null = null;
   const granted = new Set<string>();
-  const openings = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  let nextOpening = 1;
+  /** Requests to the main process (open a file, pick a folder) awaiting their answer. */
+  const asked = new Map<
+    number,
+    { resolve: (value: unknown) => void; reject: (e: Error) => void }
+  >();
+  let nextAsk = 1;
+  const ask = <T>(request: (id: number) => FromHost): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextAsk++;
+      asked.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      post(request(id));
+    });
+  const answer = (id: number, value: unknown, error: ApiErrorBody | null) => {
+    const waiter = asked.get(id);
+    asked.delete(id);
+    if (error === null) waiter?.resolve(value);
+    else waiter?.reject(new ApiError(error.code, error.message));
+  };
 
   const open = async (options: Extract<ToHost, { type: 'open' }>['options']) => {
     let opened: Host;
@@ -22,12 +38,9 @@ export function serveHost(link: Link): void {
       return;
     }
     opened.pathPolicy = (path) => granted.has(path);
-    opened.opener = (path, reveal) =>
-      new Promise<void>((resolve, reject) => {
-        const id = nextOpening++;
-        openings.set(id, { resolve, reject });
-        post({ type: 'openPath', id, path, reveal });
-      });
+    opened.opener = (path, reveal) => ask<void>((id) => ({ type: 'openPath', id, path, reveal }));
+    opened.folderPicker = (current) =>
+      ask<string | null>((id) => ({ type: 'pickFolder', id, current }));
     opened.on('event', (event) => post({ type: 'event', event }));
     host = opened;
     post({ type: 'ready', error: null });
@@ -57,13 +70,12 @@ export function serveHost(link: Link): void {
       case 'grant':
         granted.add(m.path);
         break;
-      case 'opened': {
-        const waiter = openings.get(m.id);
-        openings.delete(m.id);
-        if (m.error === null) waiter?.resolve();
-        else waiter?.reject(new ApiError(m.error.code, m.error.message));
+      case 'opened':
+        answer(m.id, undefined, m.error);
         break;
-      }
+      case 'picked':
+        answer(m.id, m.path, m.error);
+        break;
       case 'close':
         void (async () => {
           await opening;

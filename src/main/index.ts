@@ -31,6 +31,7 @@ import {
   type CallTarget,
 } from './ipc.ts';
 import { menuTemplate } from './menu.ts';
+import { createFolderPicker } from './folder-picker.ts';
 import { createOpener } from './opener.ts';
 import { OptionsError, parseMainArgs, profileUserDataDir, windowBounds } from './options.ts';
 import {
@@ -246,6 +247,8 @@ async function start(): Promise<void> {
   hostProcess = child;
   // openFile({ key }): the Host finds the path by message key; the renderer never names one.
   client.opener = createOpener(shell);
+  // chooseDownloadsDir: the folder comes from this dialog, never from the renderer.
+  client.folderPicker = createFolderPicker(dialog, () => mainWindow);
   const grants = registerFileGrants(ipcMain, trustedSenderCheck(appOrigin), (path) =>
     client.grant(path),
   );

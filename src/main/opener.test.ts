@@ -52,6 +52,22 @@ describe('createOpener', () => {
     });
   });
 
+  it('refuses to open a file that could run code, and still shows it in its folder', async () => {
+    const shell = fakeShell();
+    for (const name of ['setup.exe', 'start.desktop', 'install.sh', 'x.EXE']) {
+      const path = file(name);
+      await expect(createOpener(shell)(path, false)).rejects.toMatchObject({
+        code: 'refused',
+        message: expect.stringMatching(
+          new RegExp(`^${name.replace('.', '\\.')} is a type of file that can run programs`),
+        ),
+      });
+      await createOpener(shell)(path, true);
+      expect(shell.calls.at(-1)).toEqual(['showItemInFolder', path]);
+    }
+    expect(shell.calls.filter(([call]) => call === 'openPath')).toEqual([]);
+  });
+
   it('says a file is gone rather than asking the system about it', async () => {
     const shell = fakeShell();
     const gone = join(mkdtempSync(join(tmpdir(), 'strata-opener-')), 'moved.txt');

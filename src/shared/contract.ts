@@ -76,6 +76,9 @@ export interface FileSettingsView {
   maxFileBytes: number;
 }
 
+/** What the renderer may change of the file settings: never the folder (chooseDownloadsDir). */
+export type FileSettingsPatch = Partial<Omit<FileSettingsView, 'downloadsDir'>>;
+
 /** One entry of the transport's recent-segment log (the network view shows the newest). */
 export interface SegmentLogEntry {
   /** Increasing per app instance: ask for entries after the last one seen. */
@@ -339,16 +342,20 @@ export const METHODS = {
   filePreview: method<{ key: string }, { type: string; base64: string } | null>(
     object({ key: req(str(128)) }),
   ),
-  updateFileSettings: method<{ patch: Partial<FileSettingsView> }, FileSettingsView>(
-    object({
-      patch: req(
-        object({
-          downloadsDir: opt(str(4096)),
-          maxFileBytes: opt(int(1, Number.MAX_SAFE_INTEGER)),
-        }),
-      ),
-    }),
+  /**
+   * Changes the file settings the renderer may set. Not the downloads folder: no method takes
+   * a folder path from the renderer (a page that was taken over, or anyone holding the browser
+   * host's token, could otherwise have received files written to ~/.config/autostart).
+   */
+  updateFileSettings: method<{ patch: FileSettingsPatch }, FileSettingsView>(
+    object({ patch: req(object({ maxFileBytes: opt(int(1, Number.MAX_SAFE_INTEGER)) })) }),
   ),
+  /**
+   * Electron: the main process shows the system's folder picker, and the folder the user
+   * chooses there becomes the downloads folder; null when the user cancels. Takes no path.
+   * The browser host answers 'forbidden': its folder is the one `strata web --downloads` gave.
+   */
+  chooseDownloadsDir: method<Record<string, never>, FileSettingsView | null>(none),
   /** This profile's account; null before the first login. */
   account: method<Record<string, never>, AccountView | null>(none),
   /**

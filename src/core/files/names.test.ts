@@ -69,6 +69,14 @@ const HOSTILE: [string, string][] = [
   ['..\uFF0F..\u2215etc\u2044passwd', '_.._.._etc_passwd'],
   ['e\u0301t\u0301e\u0301.txt', '\u00e9t\u0301\u00e9.txt'],
   ['lone\uD800surrogate\uDC00.txt', 'lone_surrogate_.txt'],
+  // Dot look-alikes would fake an extension the file does not have.
+  ['invoice\u2024pdf', 'invoice_pdf'],
+  ['report\uFF0Epdf', 'report_pdf'],
+  ['scan\uFE52jpg\uA4F8exe', 'scan_jpg_exe'],
+  ['photo\u{1D16D}png.run', 'photo_png.run'],
+  // Blanks that are not spaces would push the real extension out of sight.
+  ['photo.jpg\u3164\u3164\u3164\uFFA0.exe', 'photo.jpg.exe'],
+  ['cv.pdf\u2800\u2800\u034F\u17B4.scr', 'cv.pdf.scr'],
 ];
 
 describe('sanitizeFileName', () => {

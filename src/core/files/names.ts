@@ -1,7 +1,8 @@
 // File names that arrive from the network, and the files made from them. A peer chooses the
 // name of a file it sends, so the name is hostile input: it may try to climb out of the
 // downloads folder ('../../.bashrc'), hide its real extension behind a right-to-left override
-// ('evil\u202Egnp.exe' reads as 'evilexe.png'), name a Windows device ('CON', 'lpt1.txt'),
+// ('evil\u202Egnp.exe' reads as 'evilexe.png') or fake one with a dot look-alike
+// ('invoice\u2024pdf' has none), name a Windows device ('CON', 'lpt1.txt'),
 // be longer than any file system allows, or collide with a file (or a planted symlink)
 // already in the folder. sanitizeFileName turns any string into one safe path component;
 // uniqueDestination and moveToUniqueDestination create the file under that name without ever
@@ -20,44 +21,16 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { DOT_LOOKALIKE, splitExtension, withoutInvisible } from '../../shared/file-names.ts';
 
 /** The longest file name, in UTF-8 bytes, that ext4, APFS, NTFS and btrfs all accept. */
 export const MAX_NAME_BYTES = 255;
-
-/**
- * A dot-suffix longer than this (or one with white space in it) is part of the name, not an
- * extension: 'Dr. Smith notes' has none, and truncation may cut into it like any other text.
- */
-const MAX_EXTENSION_BYTES = 32;
 
 /** What an empty or all-dots name becomes. */
 const FALLBACK_NAME = 'file';
 
 /** How many numbered names ('x (1).txt' … 'x (9999).txt') are tried before giving up. */
 const MAX_NUMBERED_CANDIDATES = 9999;
-
-/** Two-part extensions kept whole, so numbering gives 'a (1).tar.gz' rather than 'a.tar (1).gz'. */
-const COMPOUND_EXTENSIONS = ['.tar.gz', '.tar.bz2', '.tar.xz', '.tar.zst'];
-
-/**
- * Characters that change how a name reads without being seen: C0/C1 controls and DEL, the
- * soft hyphen, bidirectional marks, embeddings, overrides and isolates (U+061C, U+200E/F,
- * U+202A–U+202E, U+2066–U+2069), zero-width space, word joiner and invisible operators,
- * the BOM, line/paragraph separators, deprecated format controls and interlinear annotation.
- * ZWJ/ZWNJ are handled apart (UNJOINED) because emoji sequences and several scripts need them.
- */
-const INVISIBLE =
-  /[\p{Cc}\u00AD\u061C\u180E\u200B\u200E\u200F\u2028-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]/gu;
-
-/**
- * ZWNJ/ZWJ not between two non-ASCII letters, marks or emoji. Inside '👨‍👩‍👧' or a Persian
- * word they are spelling; between ASCII letters ('pay\u200Dpal') they only disguise.
- */
-const JOINABLE = String.raw`(?:(?![\x00-\x7F])[\p{L}\p{M}\p{Extended_Pictographic}\p{Emoji_Modifier}])`;
-const UNJOINED = new RegExp(
-  String.raw`(?<!${JOINABLE})[\u200C\u200D]|[\u200C\u200D](?!${JOINABLE})`,
-  'gu',
-);
 
 /**
  * Invalid in a name on Windows (<>:"/\|?*), macOS (':' in Finder) or Linux ('/'), and the
@@ -87,7 +60,8 @@ function utf8Bytes(text: string): number {
 
 /**
  * One safe path component for a name that came from the network. Never empty, at most
- * MAX_NAME_BYTES of UTF-8, NFC, no separator, control or bidi character, not '.' or '..',
+ * MAX_NAME_BYTES of UTF-8, NFC, no separator, control, bidi or invisible character, no dot
+ * look-alike (it becomes '_', so the only extension is the one shown), not '.' or '..',
  * no leading dot (a received '.bashrc' becomes '_.bashrc': visible in the folder, never taken
  * for a configuration file), no Windows device name ('CON.txt' becomes '_CON.txt'). Only the
  * last non-empty path component counts: 'a/b/c.txt' is 'c.txt', 'photos/' is 'photos'.
@@ -100,10 +74,9 @@ export function sanitizeFileName(name: string): string {
       .normalize('NFC')
       .split(/[/\\]/)
       .findLast((part) => part !== '') ?? '';
-  const cleaned = component
-    .replace(INVISIBLE, '')
-    .replace(UNJOINED, '')
+  const cleaned = withoutInvisible(component)
     .replace(INVALID, '_')
+    .replace(DOT_LOOKALIKE, '_')
     .replace(LEADING_SPACE, '')
     .replace(TRAILING_SPACE_OR_DOT, '');
   if (cleaned === '') return FALLBACK_NAME;
@@ -115,22 +88,6 @@ export function sanitizeFileName(name: string): string {
 function needsPrefix(name: string): boolean {
   const beforeFirstDot = name.split('.', 1)[0] ?? '';
   return name.startsWith('.') || RESERVED_DEVICE.test(beforeFirstDot.trimEnd());
-}
-
-/** ['report', '.pdf'], ['backup', '.tar.gz'], ['Dr. Smith notes', ''], ['.bashrc', '']. */
-function splitExtension(name: string): [stem: string, extension: string] {
-  const lower = name.toLowerCase();
-  const compound = COMPOUND_EXTENSIONS.find((e) => lower.endsWith(e) && lower.length > e.length);
-  if (compound !== undefined) {
-    return [name.slice(0, -compound.length), name.slice(-compound.length)];
-  }
-  const dot = name.lastIndexOf('.');
-  if (dot <= 0) return [name, ''];
-  const extension = name.slice(dot);
-  if (utf8Bytes(extension) > MAX_EXTENSION_BYTES || /\p{White_Space}/u.test(extension)) {
-    return [name, ''];
-  }
-  return [name.slice(0, dot), extension];
 }
 
 /**

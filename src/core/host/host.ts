@@ -4,10 +4,9 @@
 // validated here (as well as at their own edges) so that no carrier can skip the checks.
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { ConnectionState, FileView } from '../../shared/api.ts';
-import { PREVIEW_MAX_BYTES, isPreviewableImage } from '../../shared/preview.ts';
+import { isPreviewableImage } from '../../shared/preview.ts';
 import {
   ApiError,
   validateCall,
@@ -29,6 +28,13 @@ import {
   relayRequest,
 } from './relay-admin.ts';
 import { accountSettled, isRegistered } from './account-wait.ts';
+import {
+  openMessageFile,
+  pickDownloadsDir,
+  readPreview,
+  type FileOpener,
+  type FolderPicker,
+} from './local-files.ts';
 import { readRemembered, writeRemembered, type Remembered } from './remembered.ts';
 
 export interface HostOptions {
@@ -118,12 +124,19 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
    * The carrier's way to open a finished file (Electron: shell.openPath / showItemInFolder);
    * null where the host cannot show anything on the user's screen (the browser host).
    */
-  opener: ((path: string, reveal: boolean) => Promise<void>) | null = null;
+  opener: FileOpener | null = null;
   /**
    * Which paths `sendFile({ path })` may send: Electron allows the files the user dropped or
    * picked; null (the browser host, which takes uploads) refuses every path.
    */
   pathPolicy: ((path: string) => boolean) | null = null;
+  /**
+   * The carrier's folder picker (Electron: the main process's dialog), opened on the current
+   * downloads folder; resolves with the folder the user chose, or null when cancelled. Null
+   * where there is none (the browser host): the downloads folder is then only the one given
+   * on the command line. The renderer never names a folder.
+   */
+  folderPicker: FolderPicker | null = null;
   /** Files uploaded to the browser host, by upload id; null where there are none. */
   uploads: { pathOf(id: string): string | null } | null = null;
 
@@ -253,13 +266,7 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
         }
         case 'openFile': {
           const { key, reveal } = p as Params<'openFile'>;
-          const path = m.filePath(key);
-          if (path === null)
-            throw new ApiError('invalid', 'that message has no file on this machine');
-          if (this.opener === null) {
-            throw new ApiError('invalid', 'this app cannot open files itself: download the file');
-          }
-          await this.opener(path, reveal ?? false);
+          await openMessageFile(m, key, reveal ?? false, this.opener);
           return null;
         }
         case 'pendingRecoveryCode':
@@ -288,8 +295,14 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
         case 'unlinkDevice':
           return await m.unlinkDevice((p as Params<'unlinkDevice'>).device);
         case 'updateFileSettings': {
-          const files = m.updateFileSettings((p as Params<'updateFileSettings'>).patch);
+          const { maxFileBytes } = (p as Params<'updateFileSettings'>).patch;
+          const files = m.updateFileSettings(maxFileBytes === undefined ? {} : { maxFileBytes });
           this.emitSession();
+          return files;
+        }
+        case 'chooseDownloadsDir': {
+          const files = await pickDownloadsDir(m, this.folderPicker, () => this.messenger === m);
+          if (files !== null) this.emitSession();
           return files;
         }
       }
@@ -566,25 +579,4 @@ function reason(e: unknown): string {
   if (e instanceof DOMException && e.name === 'TimeoutError') return 'no answer in time';
   const cause = (e as { cause?: { code?: string } }).cause?.code;
   return cause ?? (e instanceof Error ? e.message : String(e));
-}
-
-/** An image's bytes for its preview, or null when it is too large or no longer there. */
-async function readPreview(
-  path: string,
-  type: string,
-): Promise<{ type: string; base64: string } | null> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile() || st.size > PREVIEW_MAX_BYTES) return null;
-    const bytes = await handle.readFile();
-    return bytes.length > PREVIEW_MAX_BYTES ? null : { type, base64: bytes.toString('base64') };
-  } finally {
-    await handle.close();
-  }
 }

@@ -2,7 +2,10 @@
 // while it moves a progress bar with the speed and time left, and what can be done with it:
 // Pause / Resume / Cancel our own file in flight, Cancel one arriving; Open and Show in folder (desktop app) or
 // Download (browser) once it is here; the reason when it failed; who paused or cancelled it.
+// The name is shown with its real extension always in sight (a long name is shortened in the
+// middle); a file of a type that can run programs gets a warning, and no Open.
 import type { FileView, MessageView } from '../../../shared/api.ts';
+import { displayFileName, isDangerousFileName } from '../../../shared/file-names.ts';
 import { useLanguage, useT, type Language, type Translate } from '../i18n.ts';
 import {
   fileFraction,
@@ -55,7 +58,9 @@ export function FileBubble({ m, file }: { m: MessageView; file: FileView }) {
   const { openFile } = useStrataStore().getState();
   const host = useStrata((s) => (s.phase.kind === 'ready' ? s.phase.session.host : null));
   const kind = fileKind(file.type, file.name);
-  const name = file.name ?? t('file.unknownName');
+  const shown = file.name === null ? null : displayFileName(file.name);
+  const name = shown === null ? t('file.unknownName') : shown.stem + shown.extension;
+  const dangerous = isDangerous(file);
   const own = m.direction === 'out';
   // A small image comes as data through the API in either host (Electron's renderer may load
   // no file by address); a larger one only the browser host can show, by its address.
@@ -90,8 +95,8 @@ export function FileBubble({ m, file }: { m: MessageView; file: FileView }) {
           <button
             type="button"
             className="file-preview"
-            onClick={() => void openFile(m.key, false)}
-            aria-label={t('file.open')}
+            onClick={() => void openFile(m.key, dangerous)}
+            aria-label={t(dangerous ? 'file.reveal' : 'file.open')}
           >
             {image}
           </button>
@@ -101,8 +106,15 @@ export function FileBubble({ m, file }: { m: MessageView; file: FileView }) {
           <FileKindIcon kind={kind} />
         </span>
         <span className="file-info">
-          <span className="file-name" data-testid="file-name" title={name}>
-            {name}
+          {/* The stem gives way (ellipsis) and the extension never does; left to right and
+              isolated, so that no letter of the name can move the extension elsewhere. */}
+          <span className="file-name" data-testid="file-name" title={name} dir="ltr">
+            <span className="file-name-stem">{shown === null ? name : shown.stem}</span>
+            {shown !== null && shown.extension !== '' && (
+              <span className="file-name-ext" data-testid="file-extension">
+                {shown.extension}
+              </span>
+            )}
           </span>
           <span className="file-size" data-testid="file-size">
             {file.size === null ? t('file.waitingHeader') : formatSize(file.size, language)}
@@ -111,6 +123,14 @@ export function FileBubble({ m, file }: { m: MessageView; file: FileView }) {
         <FileActions m={m} file={file} own={own} host={host} t={t} />
       </div>
       {isInFlight(file.state) && <FileProgress m={m} file={file} t={t} language={language} />}
+      {dangerous && (
+        <span className="file-note file-dangerous" data-testid="file-dangerous" role="note">
+          <span className="status-failed-mark" aria-hidden="true">
+            !
+          </span>
+          <span>{t(host === 'browser' ? 'file.dangerousBrowser' : 'file.dangerous')}</span>
+        </span>
+      )}
       {!own && file.state === 'done' && file.path !== null && (
         // Where the file is on the host's machine (the desktop app can also show it there).
         <span className="file-note file-saved" data-testid="file-saved" title={file.path}>
@@ -206,15 +226,20 @@ function FileActions({
   }
   if (file.state === 'done' && file.path !== null) {
     if (host === 'electron') {
+      // A file that could run code is only shown in its folder (the host refuses to open it).
+      if (!isDangerous(file)) {
+        buttons.push(
+          <IconButton
+            key="open"
+            testId="file-open"
+            label={t('file.open')}
+            onClick={() => void openFile(m.key, false)}
+          >
+            <OpenIcon />
+          </IconButton>,
+        );
+      }
       buttons.push(
-        <IconButton
-          key="open"
-          testId="file-open"
-          label={t('file.open')}
-          onClick={() => void openFile(m.key, false)}
-        >
-          <OpenIcon />
-        </IconButton>,
         <IconButton
           key="reveal"
           testId="file-reveal"
@@ -231,7 +256,7 @@ function FileActions({
           className="icon-btn file-action"
           data-testid="file-download"
           href={fileUrl(m.key)}
-          download={file.name ?? ''}
+          download={name}
           aria-label={t('file.download')}
           title={t('file.download')}
         >
@@ -242,6 +267,14 @@ function FileActions({
   }
   if (buttons.length === 0) return null;
   return <span className="file-actions">{buttons}</span>;
+}
+
+/** Whether the file is of a type that can run programs: by its name, or the name it has here. */
+function isDangerous(file: FileView): boolean {
+  return (
+    (file.name !== null && isDangerousFileName(file.name)) ||
+    (file.path !== null && isDangerousFileName(file.path))
+  );
 }
 
 function IconButton(props: {

@@ -135,6 +135,24 @@ describe('filePreview', () => {
     expect(filePreview(message({ id: 2, text: null, file: { ...file, name: null } }))).toBe('📎 …');
     expect(filePreview(message({ id: 3 }))).toBeNull();
   });
+
+  it('shows the real extension of a long or disguised name', () => {
+    const file = {
+      name: `${'quarterly report '.repeat(5)}.pdf.exe`,
+      size: 10,
+      type: null,
+      sha256: null,
+      state: 'done' as const,
+      bytesDone: 10,
+      path: null,
+      error: null,
+      reason: null,
+      cancelledBy: null,
+    };
+    expect(filePreview(message({ id: 1, text: null, file }))).toMatch(/^📎 quarterly .*….*\.exe$/u);
+    const override = { ...file, name: 'photo\u202Egpj.exe' };
+    expect(filePreview(message({ id: 2, text: null, file: override }))).toBe('📎 photogpj.exe');
+  });
 });
 
 describe('RateMeter', () => {

@@ -2,6 +2,7 @@
 // an image may be shown inline, how fast a transfer goes and how long it has left, and which
 // dropped or picked files may be sent at all.
 import type { FileState, FileView, MessageView } from '../../../shared/api.ts';
+import { shortFileName } from '../../../shared/file-names.ts';
 import { isPreviewableImage } from '../../../shared/preview.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -124,10 +125,13 @@ export function fileFraction(file: Pick<FileView, 'size' | 'bytesDone' | 'state'
   return Math.min(1, Math.max(0, file.bytesDone / file.size));
 }
 
+/** How long a file's name may be in a one-line preview (shortened in the middle beyond). */
+const PREVIEW_NAME_CHARS = 40;
+
 /** One line about a file message for the contact list and notifications. */
 export function filePreview(m: Pick<MessageView, 'file'>): string | null {
   if (m.file === null) return null;
-  return `📎 ${m.file.name ?? '…'}`;
+  return `📎 ${m.file.name === null ? '…' : shortFileName(m.file.name, PREVIEW_NAME_CHARS)}`;
 }
 
 /**

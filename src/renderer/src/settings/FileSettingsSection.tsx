@@ -1,4 +1,6 @@
-// Settings › Files: where received files are saved and the largest file sent or accepted.
+// Settings › Files: where received files are saved and the largest file sent or accepted. The
+// folder is shown, never typed: the desktop app changes it through the system's folder picker
+// (shown by the main process), the browser host only from its command line.
 import { useId, useState, type FormEvent } from 'react';
 import type { FileSettingsView } from '../../../shared/contract.ts';
 import { useT } from '../i18n.ts';
@@ -13,7 +15,13 @@ import {
 } from './file-settings-form.ts';
 import { SettingsActions, type SaveStatus } from './SettingsActions.tsx';
 
-export function FileSettingsSection({ files }: { files: FileSettingsView | null }) {
+export function FileSettingsSection({
+  files,
+  host,
+}: {
+  files: FileSettingsView | null;
+  host: 'electron' | 'browser';
+}) {
   const t = useT();
   if (files === null) {
     return (
@@ -23,7 +31,80 @@ export function FileSettingsSection({ files }: { files: FileSettingsView | null 
       </section>
     );
   }
-  return <FilesForm files={files} />;
+  return (
+    <section className="settings-section">
+      <h3>{t('settings.files')}</h3>
+      <DownloadsFolder folder={files.downloadsDir} host={host} />
+      <FilesForm files={files} />
+    </section>
+  );
+}
+
+function DownloadsFolder({ folder, host }: { folder: string; host: 'electron' | 'browser' }) {
+  const t = useT();
+  const { chooseDownloadsDir } = useStrataStore().getState();
+  const idBase = useId();
+  const [status, setStatus] = useState<SaveStatus>({ kind: 'idle', say: () => '' });
+  const choose = async () => {
+    if (status.kind === 'busy') return;
+    setStatus({ kind: 'busy', say: (t) => t('settings.downloadsDirChoosing') });
+    try {
+      const saved = await chooseDownloadsDir();
+      setStatus(
+        saved === null
+          ? { kind: 'idle', say: () => '' }
+          : { kind: 'ok', say: (t) => t('settings.saved') },
+      );
+    } catch (err) {
+      setStatus({
+        kind: 'error',
+        say: (t) => t('settings.saveFailed', { message: describeError(err, t) }),
+      });
+    }
+  };
+  const dirId = `${idBase}-dir`;
+  return (
+    <div className="settings-field">
+      <span id={`${dirId}-label`} className="settings-label">
+        {t('settings.downloadsDir')}
+      </span>
+      <div className="settings-folder">
+        <output
+          className="input mono settings-folder-path"
+          data-testid="settings-downloads-dir"
+          aria-labelledby={`${dirId}-label`}
+          aria-describedby={`${dirId}-hint`}
+          title={folder}
+        >
+          {folder}
+        </output>
+        {host === 'electron' && (
+          <button
+            type="button"
+            className="btn"
+            data-testid="settings-downloads-choose"
+            aria-disabled={status.kind === 'busy'}
+            onClick={() => void choose()}
+          >
+            {t('settings.downloadsDirChoose')}
+          </button>
+        )}
+      </div>
+      <span id={`${dirId}-hint`} className="settings-hint" data-testid="settings-downloads-hint">
+        {t(host === 'electron' ? 'settings.downloadsDirHint' : 'settings.downloadsDirBrowserHint')}
+      </span>
+      {status.kind !== 'idle' && (
+        <span
+          className={`settings-status ${status.kind}`}
+          data-testid="settings-downloads-status"
+          data-state={status.kind}
+          role={status.kind === 'error' ? 'alert' : 'status'}
+        >
+          {status.say(t)}
+        </span>
+      )}
+    </div>
+  );
 }
 
 function FilesForm({ files }: { files: FileSettingsView }) {
@@ -63,42 +144,13 @@ function FilesForm({ files }: { files: FileSettingsView }) {
     }
   };
 
-  const dirId = `${idBase}-dir`;
   const mbId = `${idBase}-mb`;
   const edit = (name: keyof FileSettingsForm, value: string) => {
     setForm((f) => ({ ...f, [name]: value }));
     setErrors(({ [name]: _gone, ...rest }) => rest);
   };
   return (
-    <form className="settings-section" onSubmit={(e) => void save(e)} noValidate>
-      <h3>{t('settings.files')}</h3>
-      <div className="settings-field">
-        <label htmlFor={dirId}>{t('settings.downloadsDir')}</label>
-        <input
-          id={dirId}
-          className="input mono"
-          type="text"
-          autoComplete="off"
-          spellCheck={false}
-          data-testid="settings-downloads-dir"
-          value={form.downloadsDir}
-          aria-invalid={errors.downloadsDir !== undefined}
-          aria-describedby={
-            errors.downloadsDir !== undefined ? `${dirId}-error ${dirId}-hint` : `${dirId}-hint`
-          }
-          onChange={(e) => edit('downloadsDir', e.target.value)}
-        />
-        {errors.downloadsDir !== undefined && (
-          <span id={`${dirId}-error`} className="settings-error">
-            {errors.downloadsDir === 'empty'
-              ? t('network.field.empty')
-              : t('settings.downloadsDirNotAbsolute')}
-          </span>
-        )}
-        <span id={`${dirId}-hint`} className="settings-hint">
-          {t('settings.downloadsDirHint')}
-        </span>
-      </div>
+    <form className="settings-files-form" onSubmit={(e) => void save(e)} noValidate>
       <div className="settings-field">
         <label htmlFor={mbId}>{t('settings.maxFileMb')}</label>
         <input

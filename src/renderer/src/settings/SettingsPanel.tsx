@@ -197,7 +197,7 @@ export function SettingsPanel(props: {
           <SettingsActions status={status} testId="settings" />
         </form>
 
-        <FileSettingsSection files={props.session.files} />
+        <FileSettingsSection files={props.session.files} host={props.session.host} />
 
         <fieldset className="settings-section settings-language">
           <legend>{t('settings.language')}</legend>

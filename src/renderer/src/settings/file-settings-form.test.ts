@@ -1,45 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { fileSettingsForm, fileSettingsPatch, isAbsolutePath, MIB } from './file-settings-form.ts';
+import { fileSettingsForm, fileSettingsPatch, MIB } from './file-settings-form.ts';
 
 const current = { downloadsDir: '/home/alice/Downloads/Strata', maxFileBytes: 4096 * MIB };
 
 describe('the Files settings form', () => {
-  it('opens with the folder and the limit in MB', () => {
-    expect(fileSettingsForm(current)).toEqual({
-      downloadsDir: '/home/alice/Downloads/Strata',
-      maxFileMb: '4096',
-    });
+  it('opens with the limit in MB, and has no field for the folder', () => {
+    expect(fileSettingsForm(current)).toEqual({ maxFileMb: '4096' });
     expect(fileSettingsForm({ ...current, maxFileBytes: 1.5 * MIB }).maxFileMb).toBe('1.5');
   });
 
-  it('patches only what changed', () => {
+  it('patches only what changed, and never the folder', () => {
     expect(fileSettingsPatch(current, fileSettingsForm(current))).toEqual({ ok: true, patch: {} });
-    expect(fileSettingsPatch(current, { downloadsDir: ' /srv/in ', maxFileMb: '100' })).toEqual({
+    expect(fileSettingsPatch(current, { maxFileMb: '100' })).toEqual({
       ok: true,
-      patch: { downloadsDir: '/srv/in', maxFileBytes: 100 * MIB },
+      patch: { maxFileBytes: 100 * MIB },
     });
-    expect(
-      fileSettingsPatch(current, { downloadsDir: current.downloadsDir, maxFileMb: '2,5' }),
-    ).toEqual({ ok: true, patch: { maxFileBytes: 2.5 * MIB } });
-  });
-
-  it('refuses a relative or empty folder and a limit out of range', () => {
-    expect(fileSettingsPatch(current, { downloadsDir: 'Downloads', maxFileMb: '0' })).toEqual({
-      ok: false,
-      errors: { downloadsDir: 'notAbsolute', maxFileMb: 'outOfRange' },
+    expect(fileSettingsPatch(current, { maxFileMb: '2,5' })).toEqual({
+      ok: true,
+      patch: { maxFileBytes: 2.5 * MIB },
     });
-    expect(fileSettingsPatch(current, { downloadsDir: '  ', maxFileMb: 'lots' })).toEqual({
-      ok: false,
-      errors: { downloadsDir: 'empty', maxFileMb: 'notNumber' },
+    // Even a form that carries a folder (an old page, a forged one) patches no folder.
+    const forged = { maxFileMb: '100', downloadsDir: '/home/alice/.config/autostart' };
+    expect(fileSettingsPatch(current, forged)).toEqual({
+      ok: true,
+      patch: { maxFileBytes: 100 * MIB },
     });
   });
 
-  it('knows absolute paths of every system', () => {
-    for (const p of ['/', '/tmp/x', 'C:\\Users\\a', 'd:/data', '\\\\server\\share']) {
-      expect(isAbsolutePath(p)).toBe(true);
-    }
-    for (const p of ['', 'x', './x', '../x', 'C:x', '~/Downloads']) {
-      expect(isAbsolutePath(p)).toBe(false);
-    }
+  it('refuses a limit out of range or not a number', () => {
+    expect(fileSettingsPatch(current, { maxFileMb: '0' })).toEqual({
+      ok: false,
+      errors: { maxFileMb: 'outOfRange' },
+    });
+    expect(fileSettingsPatch(current, { maxFileMb: 'lots' })).toEqual({
+      ok: false,
+      errors: { maxFileMb: 'notNumber' },
+    });
   });
 });

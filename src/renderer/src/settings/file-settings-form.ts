@@ -1,6 +1,7 @@
-// The Files part of Settings: the downloads folder as typed (an absolute path, on any system)
-// and the largest file in MB (1 MB = 1,048,576 bytes), and the patch of what changed.
-import type { FileSettingsView } from '../../../shared/contract.ts';
+// The Files part of Settings: the largest file in MB (1 MB = 1,048,576 bytes), and the patch of
+// what changed. The downloads folder is no field of it: it is chosen in the system's folder
+// picker (desktop app) or given on the command line (browser host), never typed in the page.
+import type { FileSettingsPatch, FileSettingsView } from '../../../shared/contract.ts';
 import {
   formatNumberField,
   parseNumberField,
@@ -13,40 +14,26 @@ export const MIB = 1024 * 1024;
 export const MAX_FILE_MB_RULE: NumberRule = { min: 1, max: 1024 * 1024, integer: false };
 
 export interface FileSettingsForm {
-  downloadsDir: string;
   maxFileMb: string;
 }
 
 export type FileSettingsErrors = {
-  downloadsDir?: 'empty' | 'notAbsolute';
   maxFileMb?: NumberFieldError;
 };
 
 export function fileSettingsForm(files: FileSettingsView): FileSettingsForm {
-  return {
-    downloadsDir: files.downloadsDir,
-    maxFileMb: formatNumberField(files.maxFileBytes / MIB),
-  };
-}
-
-/** POSIX (/home/a), Windows drive (C:\a, C:/a) or UNC (\\server\share) absolute paths. */
-export function isAbsolutePath(path: string): boolean {
-  return path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path) || path.startsWith('\\\\');
+  return { maxFileMb: formatNumberField(files.maxFileBytes / MIB) };
 }
 
 export type FileSettingsResult =
-  { ok: true; patch: Partial<FileSettingsView> } | { ok: false; errors: FileSettingsErrors };
+  { ok: true; patch: FileSettingsPatch } | { ok: false; errors: FileSettingsErrors };
 
 export function fileSettingsPatch(
   current: FileSettingsView,
   form: FileSettingsForm,
 ): FileSettingsResult {
   const errors: FileSettingsErrors = {};
-  const patch: Partial<FileSettingsView> = {};
-  const dir = form.downloadsDir.trim();
-  if (dir === '') errors.downloadsDir = 'empty';
-  else if (!isAbsolutePath(dir)) errors.downloadsDir = 'notAbsolute';
-  else if (dir !== current.downloadsDir) patch.downloadsDir = dir;
+  const patch: FileSettingsPatch = {};
   const mb = parseNumberField(form.maxFileMb, MAX_FILE_MB_RULE);
   if (!mb.ok) errors.maxFileMb = mb.error;
   else {

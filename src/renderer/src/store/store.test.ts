@@ -432,3 +432,30 @@ describe('a text too long for a message', () => {
     expect(staged).toBeNull();
   });
 });
+
+describe('chooseDownloadsDir', () => {
+  it('asks the host with no folder, and shows the folder the picker chose', async () => {
+    const asked: [string, unknown][] = [];
+    const answers = [null, { downloadsDir: '/home/amy/Inbox', maxFileBytes: 1000 }];
+    const api = host(async (method, params) => {
+      asked.push([method, params]);
+      return answers.shift() as never;
+    });
+    const store = makeStore();
+    const files = { downloadsDir: '/tmp/d', maxFileBytes: 1000 };
+    store.setState({ phase: { kind: 'ready', api, session: { ...SESSION, files } } });
+    const session = () => (store.getState().phase as { session: SessionView }).session;
+    // Cancelled: nothing changes.
+    expect(await store.getState().chooseDownloadsDir()).toBeNull();
+    expect(session().files).toEqual(files);
+    expect(await store.getState().chooseDownloadsDir()).toEqual({
+      downloadsDir: '/home/amy/Inbox',
+      maxFileBytes: 1000,
+    });
+    expect(session().files?.downloadsDir).toBe('/home/amy/Inbox');
+    expect(asked).toEqual([
+      ['chooseDownloadsDir', {}],
+      ['chooseDownloadsDir', {}],
+    ]);
+  });
+});

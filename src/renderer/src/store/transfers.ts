@@ -1,7 +1,7 @@
 // Files: sending picked or dropped files (the api adapter hands each to its host), controlling
 // them, how fast they move, their previews, and the file settings.
 import type { MessageView } from '../../../shared/api.ts';
-import type { FileSettingsView } from '../../../shared/contract.ts';
+import type { FileSettingsPatch, FileSettingsView } from '../../../shared/contract.ts';
 import { StageError, type FileSource } from '../api/index.ts';
 import { describeError } from '../errors.ts';
 import type { Translate } from '../i18n.ts';
@@ -52,8 +52,13 @@ export interface TransfersSlice {
   loadFilePreview(key: string): Promise<string | null>;
   /** Electron: opens a finished file, or shows it in its folder. */
   openFile(key: string, reveal: boolean): Promise<void>;
-  /** Saves the downloads folder or the size limit; throws ApiError for the form to show. */
-  updateFileSettings(patch: Partial<FileSettingsView>): Promise<FileSettingsView>;
+  /** Saves the size limit; throws ApiError for the form to show. */
+  updateFileSettings(patch: FileSettingsPatch): Promise<FileSettingsView>;
+  /**
+   * Desktop app: the system's folder picker (shown by the main process) sets the downloads
+   * folder; null when the user cancelled. Throws ApiError for the form to show.
+   */
+  chooseDownloadsDir(): Promise<FileSettingsView | null>;
 
   // For the other slices.
   /** Feeds a file message's progress to its meter; the meter goes when the file stops. */
@@ -255,6 +260,12 @@ export const createTransfersSlice: Slice<TransfersSlice> = () => (set, get) => {
     async updateFileSettings(patch) {
       const saved = await get().requireClient().call('updateFileSettings', { patch });
       get().patchSession({ files: saved });
+      return saved;
+    },
+
+    async chooseDownloadsDir() {
+      const saved = await get().requireClient().call('chooseDownloadsDir', {});
+      if (saved !== null) get().patchSession({ files: saved });
       return saved;
     },
 

@@ -140,9 +140,12 @@ export const strings = {
 
     'settings.files': 'Files',
     'settings.downloadsDir': 'Downloads folder',
-    'settings.downloadsDirHint': 'An absolute path. Received files are saved there.',
-    'settings.downloadsDirNotAbsolute':
-      'Give an absolute path, such as /home/alice/Downloads/Strata or C:\\Users\\alice\\Downloads',
+    'settings.downloadsDirHint':
+      'Received files are saved there. Only the system’s folder picker can change it.',
+    'settings.downloadsDirBrowserHint':
+      'Received files are saved there. A page cannot change it: restart the host with `strata web --downloads FOLDER`.',
+    'settings.downloadsDirChoose': 'Change…',
+    'settings.downloadsDirChoosing': 'Choosing a folder…',
     'settings.maxFileMb': 'Largest file, MB',
     'settings.maxFileMbHint':
       'Larger files are neither sent nor accepted ({min}–{max} MB; 1 MB = 1,048,576 bytes).',
@@ -181,6 +184,10 @@ export const strings = {
     'file.open': 'Open',
     'file.reveal': 'Show in folder',
     'file.download': 'Download',
+    'file.dangerous':
+      'This type of file can run programs on your computer. Strata saved it but does not open it: show it in its folder, and open it there only if you trust it.',
+    'file.dangerousBrowser':
+      'This type of file can run programs on your computer. Open it only if you trust it.',
     'file.previewAlt': 'Preview of {name}',
     'file.failed': 'Not transferred: {detail}',
     'file.savedIn': 'Saved in {folder}',
@@ -345,9 +352,12 @@ export const strings = {
 
     'settings.files': 'Файлы',
     'settings.downloadsDir': 'Папка загрузок',
-    'settings.downloadsDirHint': 'Абсолютный путь. Полученные файлы сохраняются туда.',
-    'settings.downloadsDirNotAbsolute':
-      'Укажите абсолютный путь, например /home/alice/Downloads/Strata или C:\\Users\\alice\\Downloads',
+    'settings.downloadsDirHint':
+      'Полученные файлы сохраняются туда. Сменить папку можно только в системном окне выбора папки.',
+    'settings.downloadsDirBrowserHint':
+      'Полученные файлы сохраняются туда. Страница не может её сменить: перезапустите хост командой `strata web --downloads ПАПКА`.',
+    'settings.downloadsDirChoose': 'Изменить…',
+    'settings.downloadsDirChoosing': 'Выбор папки…',
     'settings.maxFileMb': 'Максимальный размер файла, МБ',
     'settings.maxFileMbHint':
       'Файлы крупнее не отправляются и не принимаются ({min}–{max} МБ; 1 МБ = 1 048 576 байт).',
@@ -386,6 +396,10 @@ export const strings = {
     'file.open': 'Открыть',
     'file.reveal': 'Показать в папке',
     'file.download': 'Скачать',
+    'file.dangerous':
+      'Файл этого типа может запускать программы на вашем компьютере. Strata сохранила его, но не открывает: покажите его в папке и открывайте там, только если доверяете ему.',
+    'file.dangerousBrowser':
+      'Файл этого типа может запускать программы на вашем компьютере. Открывайте его, только если доверяете ему.',
     'file.previewAlt': 'Просмотр {name}',
     'file.failed': 'Не передан: {detail}',
     'file.savedIn': 'Сохранён в {folder}',
