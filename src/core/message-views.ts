@@ -50,11 +50,11 @@ export class MessageViews {
     const rows = (
       b === null
         ? this.sql(
-            `SELECT * FROM messages WHERE peer = ? AND crypto IS NOT 'open' AND hidden = 0
+            `SELECT * FROM messages WHERE peer = ? AND hidden = 0 AND NOT (crypto IS 'open' AND body IS NOT NULL)
                ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
           ).all(peer, limit)
         : this.sql(
-            `SELECT * FROM messages WHERE peer = ? AND crypto IS NOT 'open' AND hidden = 0
+            `SELECT * FROM messages WHERE peer = ? AND hidden = 0 AND NOT (crypto IS 'open' AND body IS NOT NULL)
                AND (id, author, author_device) < (?, ?, ?)
                ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
           ).all(peer, b.id, b.author, b.authorDevice, limit)
@@ -65,9 +65,10 @@ export class MessageViews {
   view(key: MessageKey): MessageView | null {
     const row = this.sql(
       `SELECT * FROM messages WHERE author = ? AND author_device = ? AND id = ?
-         AND crypto IS NOT 'open' AND hidden = 0`,
+         AND hidden = 0 AND NOT (crypto IS 'open' AND body IS NOT NULL)`,
     ).get(key.author, key.authorDevice, key.id) as MessageRow | undefined;
-    // A received message is shown once opened (src/core/crypto): before, it is ciphertext.
+    // A received message whole but not opened yet (src/core/crypto) is ciphertext: it is
+    // shown once opened. While it arrives, its progress shows as any message's.
     return row ? this.toView(row) : null;
   }
 

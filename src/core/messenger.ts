@@ -493,7 +493,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   conversations(): ConversationView[] {
     const peers = this.sql(
       `SELECT peer, max(id) AS last, sum(direction = 'in' AND read = 0 AND body IS NOT NULL) AS unread
-         FROM messages WHERE crypto IS NOT 'open' AND hidden = 0 GROUP BY peer ORDER BY last DESC`,
+         FROM messages WHERE hidden = 0 AND NOT (crypto IS 'open' AND body IS NOT NULL) GROUP BY peer ORDER BY last DESC`,
     ).all() as { peer: string; unread: number }[];
     const presence = new Map(this.presence().map((p) => [p.user, p]));
     return peers.map((p) => ({
