@@ -1,7 +1,7 @@
 // Messages as the UI and the CLI see them: rows of the profile's `messages` table read back
 // as MessageView (text decoded, file state from the transfers, what is still missing from
 // the transport), one at a time or as a conversation's history in pages.
-import type { MessageStatus, MessageView } from '../shared/api.ts';
+import type { ConversationView, MessageStatus, MessageView, PresenceView } from '../shared/api.ts';
 import type { FileTransfers } from './files/transfers.ts';
 import type { statementCache } from './store/database.ts';
 import { sentAtOf } from './transport/message-clock.ts';
@@ -60,6 +60,23 @@ export class MessageViews {
           ).all(peer, b.id, b.author, b.authorDevice, limit)
     ) as MessageRow[];
     return rows.reverse().map((r) => this.toView(r));
+  }
+
+  /** Every conversation, the latest first, with its last message and unread count. */
+  conversations(presence: readonly PresenceView[]): ConversationView[] {
+    const peers = this.sql(
+      `SELECT peer, max(id) AS last,
+              sum(direction = 'in' AND read = 0 AND body IS NOT NULL AND crypto IS NULL) AS unread
+         FROM messages WHERE hidden = 0 AND NOT (crypto IS 'open' AND body IS NOT NULL)
+        GROUP BY peer ORDER BY last DESC`,
+    ).all() as { peer: string; unread: number }[];
+    const byUser = new Map(presence.map((p) => [p.user, p]));
+    return peers.map((p) => ({
+      peer: p.peer,
+      lastMessage: this.history(p.peer, { limit: 1 })[0] ?? null,
+      unread: p.unread,
+      presence: byUser.get(p.peer) ?? null,
+    }));
   }
 
   view(key: MessageKey): MessageView | null {

@@ -147,8 +147,10 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       blocked: (peer) => this.safety.blocked(peer),
       changed: (key) => this.emitMessage(key),
       failed: (key, reason) => {
-        this.refusals.set(`${key.author}/${key.authorDevice}/${key.id}`, reason);
+        const message = `${key.author}/${key.authorDevice}/${key.id}`;
+        this.refusals.set(message, reason);
         this.transport.setStatus(key, 'failed');
+        this.emit('event', { type: 'error', code: 'unknownRecipient', text: reason, message });
       },
     });
     this.files = new FileTransfers(
@@ -491,17 +493,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   }
 
   conversations(): ConversationView[] {
-    const peers = this.sql(
-      `SELECT peer, max(id) AS last, sum(direction = 'in' AND read = 0 AND body IS NOT NULL) AS unread
-         FROM messages WHERE hidden = 0 AND NOT (crypto IS 'open' AND body IS NOT NULL) GROUP BY peer ORDER BY last DESC`,
-    ).all() as { peer: string; unread: number }[];
-    const presence = new Map(this.presence().map((p) => [p.user, p]));
-    return peers.map((p) => ({
-      peer: p.peer,
-      lastMessage: this.history(p.peer, { limit: 1 })[0] ?? null,
-      unread: p.unread,
-      presence: presence.get(p.peer) ?? null,
-    }));
+    return this.views.conversations(this.presence());
   }
 
   presence(): PresenceView[] {

@@ -15,11 +15,7 @@ import {
 } from '@signalapp/libsignal-client';
 import type { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { randomInt } from 'node:crypto';
-import {
-  fromBase64,
-  parseDeviceList,
-  type AccountOf,
-} from '../../shared/protocol/account.ts';
+import { fromBase64, parseDeviceList, type AccountOf } from '../../shared/protocol/account.ts';
 import { PREKEY_LOW } from '../../shared/protocol/index.ts';
 import { verifyDeviceList } from '../../node/account-keys.ts';
 import { preKeyBundleOf } from '../../node/prekeys.ts';
@@ -191,7 +187,8 @@ export class SignalEngine {
   /** The device ids of a `bundles` answer's list, once its signature checks. */
   private async checkedList(user: string, answer: AccountOf<'bundles'>): Promise<number[]> {
     if (!answer.deviceList || !answer.deviceListSig) {
-      throw new SealError(`${user} has no account on this relay`);
+      // In the relay's own words for a recipient it does not know (unknownRecipient).
+      throw new SealError(`no user "${user}" has ever connected to this relay`);
     }
     const identity = await this.directory.identityKey(user);
     const list = fromBase64(answer.deviceList)!;

@@ -4,6 +4,7 @@
 // (or, for a file, its checked header and its chunk key). What cannot be done now (the relay
 // is away, a contact's new identity is not known yet) waits for the next kick: reconnection,
 // new arrivals, identity news. Nothing is ever sealed or opened twice.
+import { fileFailureText } from '../../shared/failures.ts';
 import { KIND_UNREADABLE } from '../message-views.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey } from '../transport/context.ts';
@@ -149,7 +150,16 @@ export class CryptoPipeline {
       return true;
     } catch (e) {
       if (e instanceof SealPending || !(e instanceof SealError)) return false;
-      // It stays unsealed: `reseal` tries again when the user retries it.
+      // It stays unsealed: `reseal` tries again when the user retries it. A file fails as a
+      // refusal by the relay would fail it.
+      this.sql(
+        `UPDATE files SET state = 'failed', error = ? WHERE author = ? AND author_device = ? AND id = ?`,
+      ).run(
+        fileFailureText('relayRefusedAs', { detail: e.message, relayCode: 'unknownRecipient' }),
+        r.author,
+        r.author_device,
+        r.id,
+      );
       this.hooks.failed(key, e.message);
       return true;
     }
@@ -229,6 +239,10 @@ export class CryptoPipeline {
         WHERE author = ? AND author_device = ? AND id = ? AND crypto = 'seal' AND status = 'failed'`,
     ).run(key.author, key.authorDevice, key.id).changes;
     if (changed === 0) return false;
+    this.sql(
+      `UPDATE files SET state = 'sending', error = NULL
+        WHERE author = ? AND author_device = ? AND id = ? AND state = 'failed'`,
+    ).run(key.author, key.authorDevice, key.id);
     this.hooks.changed(key);
     this.retry();
     return true;
