@@ -6,9 +6,16 @@
 // resumed transfer seals each chunk again the same way. The relay and the channel see one
 // body for every device: a file's bytes cross the relay once per recipient device, not once
 // per key.
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  hkdfSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { Reader, ReadFailure, Writer, encodeUtf8 } from '../../shared/protocol/bytes.ts';
-import { isValidUserName, MAX_DEVICE_ID } from '../../shared/protocol/index.ts';
+import { CHUNK_OFFSET_BYTES, isValidUserName, MAX_DEVICE_ID } from '../../shared/protocol/index.ts';
 
 /** The first byte of a sealed body: no plain message kind uses it. */
 export const SEALED_MAGIC = 0xe2;
@@ -164,39 +171,74 @@ export function openBody(
 }
 
 /** The key a file's chunks are sealed with, derived from its content key. */
-export function chunkKey(contentKey: Uint8Array): Uint8Array {
+function chunkKey(contentKey: Uint8Array): Uint8Array {
   return new Uint8Array(
     hkdfSync('sha256', contentKey, new Uint8Array(0), 'strata-file-chunks', CONTENT_KEY_BYTES),
   );
 }
 
 /**
- * Seals one chunk's bytes: the nonce is the chunk's offset, unique within the file, and the
- * offset is authenticated, so a chunk cannot be moved. Output: ciphertext then tag.
+ * Seals and opens one file's chunk segments: `[offset][bytes]` in clear becomes
+ * `[offset][ciphertext][tag]`. The nonce is the chunk's offset, unique within the file, and
+ * the offset is authenticated too, so a chunk cannot be moved. One per file: its key is
+ * imported once, and each segment costs one cipher operation and one buffer.
  */
-export function sealChunk(
-  key: Uint8Array,
-  offset: number,
-  bytes: Uint8Array,
-  cipher: ContentCipher = 'aes-256-gcm',
-): Uint8Array {
-  return aead(cipher, true, key, chunkIv(offset), chunkAad(offset), bytes);
+export class ChunkCipher {
+  private readonly key: KeyObject;
+  private readonly cipher: ContentCipher;
+
+  constructor(contentKey: Uint8Array, cipher: ContentCipher = 'aes-256-gcm') {
+    this.key = createSecretKey(chunkKey(contentKey));
+    this.cipher = cipher;
+  }
+
+  /** A chunk segment sealed, into `into` when given (exactly its length), else a new buffer. */
+  seal(segment: Uint8Array, into?: Uint8Array): Uint8Array {
+    const bytes = segment.subarray(CHUNK_OFFSET_BYTES);
+    const out = into ?? new Uint8Array(segment.length + TAG_BYTES);
+    out.set(segment.subarray(0, CHUNK_OFFSET_BYTES));
+    if (this.cipher === 'copy') {
+      out.set(bytes, CHUNK_OFFSET_BYTES);
+      out.fill(0, segment.length);
+      return out;
+    }
+    const offset = readOffset(segment);
+    const c = createCipheriv('aes-256-gcm', this.key, chunkIv(offset));
+    c.setAAD(chunkAad(offset));
+    out.set(c.update(bytes), CHUNK_OFFSET_BYTES);
+    c.final();
+    out.set(c.getAuthTag(), segment.length);
+    return out;
+  }
+
+  /** A sealed chunk segment opened; null when it was altered on the way (dropped alone). */
+  open(sealed: Uint8Array): Uint8Array | null {
+    const end = sealed.length - TAG_BYTES;
+    if (end < CHUNK_OFFSET_BYTES) return null;
+    const out = new Uint8Array(end);
+    out.set(sealed.subarray(0, CHUNK_OFFSET_BYTES));
+    if (this.cipher === 'copy') {
+      out.set(sealed.subarray(CHUNK_OFFSET_BYTES, end), CHUNK_OFFSET_BYTES);
+      return out;
+    }
+    const offset = readOffset(sealed);
+    const d = createDecipheriv('aes-256-gcm', this.key, chunkIv(offset));
+    d.setAAD(chunkAad(offset));
+    d.setAuthTag(sealed.subarray(end));
+    out.set(d.update(sealed.subarray(CHUNK_OFFSET_BYTES, end)), CHUNK_OFFSET_BYTES);
+    try {
+      d.final();
+    } catch {
+      return null;
+    }
+    return out;
+  }
 }
 
-/** Opens a sealed chunk; null when it was altered on the way (it is dropped alone). */
-export function openChunk(
-  key: Uint8Array,
-  offset: number,
-  sealed: Uint8Array,
-  cipher: ContentCipher = 'aes-256-gcm',
-): Uint8Array | null {
-  if (sealed.length < TAG_BYTES) return null;
-  try {
-    return aead(cipher, false, key, chunkIv(offset), chunkAad(offset), sealed);
-  } catch (e) {
-    if (e instanceof SealError) return null;
-    throw e;
-  }
+function readOffset(segment: Uint8Array): number {
+  return Number(
+    new DataView(segment.buffer, segment.byteOffset, CHUNK_OFFSET_BYTES).getBigUint64(0),
+  );
 }
 
 function chunkIv(offset: number): Uint8Array {

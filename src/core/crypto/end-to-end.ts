@@ -67,9 +67,8 @@ export class EndToEnd {
   /** The transport's file sink: `files` gets each header once opened, and chunks once checked. */
   sink<W extends Parameters<StreamSink['write']>[0]>(files: StreamSink<W>): StreamSink<W> {
     return new SealedSink(files, {
-      chunkKey: (key) => this.pipeline?.chunkKey(key) ?? null,
+      chunks: (key) => this.pipeline?.chunks(key) ?? null,
       header: (key, count, sealed) => this.pipeline?.header(key, count, sealed),
-      cipher: () => this.cipher,
     });
   }
 

@@ -10,7 +10,7 @@ import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey } from '../transport/context.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { StreamSink } from '../transport/stream.ts';
-import { chunkKey, SealError } from './content.ts';
+import { ChunkCipher, SealError } from './content.ts';
 import { SealPending, type SignalEngine } from './engine.ts';
 
 /**
@@ -54,8 +54,8 @@ export class CryptoPipeline {
   private readonly hooks: PipelineHooks;
   /** Where opened file headers go (src/core/files' sink). */
   private readonly files: StreamSink;
-  /** Chunk keys of files being received, by message key. */
-  private readonly chunkKeys = new Map<string, Uint8Array>();
+  /** Chunk ciphers of files being received, by message key. */
+  private readonly chunkCiphers = new Map<string, ChunkCipher>();
   /** Messages that could not be done on the last pass: tried again on the next kick. */
   private readonly waiting = new Set<string>();
   private running = false;
@@ -184,7 +184,12 @@ export class CryptoPipeline {
             ).run(r.author, r.author_device, r.id, opened.contentKey);
             this.markOpened(key, null);
             refused = this.files.begin(key, r.segment_count, opened.body) !== null;
-            if (!refused) this.chunkKeys.set(keyText(key), chunkKey(opened.contentKey));
+            if (!refused) {
+              this.chunkCiphers.set(
+                keyText(key),
+                new ChunkCipher(opened.contentKey, this.engine.cipher),
+              );
+            }
           } else {
             this.markOpened(key, opened.body);
             if (this.hooks.absorb(key, opened.body)) {
@@ -262,19 +267,19 @@ export class CryptoPipeline {
     setImmediate(() => this.kick());
   }
 
-  /** The chunk key of a file being received, once its header is opened. */
-  chunkKey(key: MessageKey): Uint8Array | null {
+  /** The chunk cipher of a file being received, once its header is opened. */
+  chunks(key: MessageKey): ChunkCipher | null {
     const k = keyText(key);
-    const kept = this.chunkKeys.get(k);
+    const kept = this.chunkCiphers.get(k);
     if (kept) return kept;
     const row = this.sql(
       `SELECT k.key FROM content_keys k JOIN messages m USING (author, author_device, id)
         WHERE author = ? AND author_device = ? AND id = ? AND m.crypto IS NULL`,
     ).get(key.author, key.authorDevice, key.id) as { key: Buffer } | undefined;
     if (!row) return null;
-    const derived = chunkKey(new Uint8Array(row.key));
-    this.chunkKeys.set(k, derived);
-    return derived;
+    const chunks = new ChunkCipher(new Uint8Array(row.key), this.engine.cipher);
+    this.chunkCiphers.set(k, chunks);
+    return chunks;
   }
 }
 

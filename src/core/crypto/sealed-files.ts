@@ -3,7 +3,7 @@
 // sealed body like a text's; every later segment keeps its chunk offset in clear (the
 // receiver places it by that, and it says nothing the segment's index does not) and carries
 // the chunk's bytes sealed with the file's chunk key, bound to that offset.
-import { CHUNK_OFFSET_BYTES, decodeChunk, type DataFrame } from '../../shared/protocol/index.ts';
+import { CHUNK_OFFSET_BYTES, type DataFrame } from '../../shared/protocol/index.ts';
 import type { MessageKey } from '../transport/context.ts';
 import type {
   SinkWrite,
@@ -14,7 +14,7 @@ import type {
   StreamState,
 } from '../transport/stream.ts';
 import type { SenderReceiptKind } from '../../shared/protocol/index.ts';
-import { chunkKey, openChunk, sealChunk, TAG_BYTES, type ContentCipher } from './content.ts';
+import { ChunkCipher, TAG_BYTES, type ContentCipher } from './content.ts';
 
 /** What sealing adds to a chunk segment: the tag. */
 export const CHUNK_SEAL_BYTES = TAG_BYTES;
@@ -25,17 +25,17 @@ export function sealedSource(inner: StreamSource, cipher: () => ContentCipher): 
     open(spec: StreamSpec): StreamReader {
       const reader = inner.open(spec);
       if (!spec.contentKey) return reader;
-      const key = chunkKey(spec.contentKey);
+      const chunks = new ChunkCipher(spec.contentKey, cipher());
+      // One buffer per file, sealed into again for every segment: the frame is encoded
+      // (copied) before the next read, as the source's own buffer is.
+      let scratch: Uint8Array | null = null;
       return {
         read(index) {
           const plain = reader.read(index);
           if (index === 0) return plain;
-          const chunk = decodeChunk(plain)!;
-          const sealed = sealChunk(key, chunk.offset, chunk.bytes, cipher());
-          const out = new Uint8Array(CHUNK_OFFSET_BYTES + sealed.length);
-          out.set(plain.subarray(0, CHUNK_OFFSET_BYTES));
-          out.set(sealed, CHUNK_OFFSET_BYTES);
-          return out;
+          const length = plain.length + CHUNK_SEAL_BYTES;
+          if (scratch === null || scratch.length < length) scratch = new Uint8Array(length);
+          return chunks.seal(plain, scratch.subarray(0, length));
         },
         close() {
           reader.close();
@@ -47,11 +47,10 @@ export function sealedSource(inner: StreamSource, cipher: () => ContentCipher): 
 
 /** What the sink needs of the crypto pipeline. */
 export interface SealedSinkHooks {
-  /** The key of the file's chunks once its header is opened; null before. */
-  chunkKey(key: MessageKey): Uint8Array | null;
+  /** The file's chunk cipher once its header is opened; null before. */
+  chunks(key: MessageKey): ChunkCipher | null;
   /** A sealed header arrived (inside the burst's transaction): keep it and open it. */
   header(key: MessageKey, count: number, sealed: Uint8Array): void;
-  cipher(): ContentCipher;
 }
 
 /**
@@ -90,16 +89,10 @@ export class SealedSink<W extends SinkWrite> implements StreamSink<W> {
   }
 
   place(key: MessageKey, index: number, payload: Uint8Array): W | null | 'later' {
-    const fileKey = this.hooks.chunkKey(key);
-    if (fileKey === null) return 'later';
-    const chunk = decodeChunk(payload);
-    if (chunk === null) return null;
-    const bytes = openChunk(fileKey, chunk.offset, chunk.bytes, this.hooks.cipher());
-    if (bytes === null) return 'later';
-    const plain = new Uint8Array(CHUNK_OFFSET_BYTES + bytes.length);
-    plain.set(payload.subarray(0, CHUNK_OFFSET_BYTES));
-    plain.set(bytes, CHUNK_OFFSET_BYTES);
-    return this.inner.place(key, index, plain);
+    const chunks = this.hooks.chunks(key);
+    if (chunks === null) return 'later';
+    const plain = chunks.open(payload);
+    return plain === null ? 'later' : this.inner.place(key, index, plain);
   }
 
   write(w: W): Promise<void> {
