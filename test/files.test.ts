@@ -11,6 +11,7 @@ import { identify } from '../src/core/files/source.ts';
 import type { IncomingFiles } from '../src/core/files/incoming.ts';
 import type { Transport } from '../src/core/transport/transport.ts';
 import { TestClient } from './helpers/client.ts';
+import { SealingPeer } from './helpers/sealing-peer.ts';
 import { EngineProcess } from './helpers/engine-process.ts';
 import { TestEngine } from './helpers/engine.ts';
 import { startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
@@ -125,17 +126,26 @@ describe('files through the relay', () => {
     const bob = engine('bob', { downloadsDir: downloads });
     await Promise.all([alice.online(), bob.online()]);
     const bytes = randomBytes(1000);
-    // A hostile sender writes whatever header it likes: go under the API to do the same.
-    const transport = (alice.m as unknown as { transport: Transport }).transport;
+    // A hostile sender writes whatever header it likes (and seals it): go under the API to
+    // do the same.
+    const { transport, e2e } = alice.m as unknown as {
+      transport: Transport;
+      e2e: { kick(): void };
+    };
     const hostile = ['../../../../tmp/evil.sh', 'CON', '.bashrc', '..', 'a/b\\c.txt'];
     const keys: string[] = [];
     let id = Date.now() * 1024;
     for (const name of [...hostile, 'same.txt', 'same.txt']) {
       const path = sourceFile(bytes);
       const header = fileHeader(name, bytes.length, sha256(bytes));
-      const key = transport.submitFile('bob', ++id, header, path, identify(path), 256);
+      const key = transport.accept('bob', ++id, header, {
+        path,
+        identity: identify(path),
+        chunk: 256,
+      });
       keys.push(`${key.author}/${key.authorDevice}/${key.id}`);
     }
+    e2e.kick();
     await bob.until(() => keys.every((k) => bob.m.message(k)?.file?.state === 'done'));
     const saved = keys.map((k) => bob.m.message(k)!.file!.path!);
     for (const p of saved) {
@@ -245,7 +255,9 @@ describe('files through the relay', () => {
     expect(stoppedAt).toBeLessThan(size);
     const after = alice.m.send('bob', 'after the cancel');
     await alice.until(() => latest(alice, after.key)?.status === 'delivered');
-    expect(alice.m.stats('bob').bytesSent - stoppedAt).toBeLessThan(1024);
+    // The text's sealed body: a session's first messages carry its PQXDH setup (~1.8 KB)
+    // until the peer answers; a segment of the file would be 64 KiB.
+    expect(alice.m.stats('bob').bytesSent - stoppedAt).toBeLessThan(4096);
     expect(alice.m.message(sent.key)!.status).not.toBe('delivered');
     expect(readdirSync(join(bobProfile, 'partial'))).toEqual([]);
     expect(bob.m.message(sent.key)!.file!.state).toBe('cancelled');
@@ -534,6 +546,15 @@ function fileHeader(name: string, size: number, digest: string): Uint8Array {
   return encodeFileHeader({ name, size, type: 'application/octet-stream', sha256: digest });
 }
 
+/**
+ * Mallory, a hostile peer with a real end-to-end session with bob (so her lies are well
+ * sealed); bob's keys are published first.
+ */
+async function mallory(bob: TestEngine): Promise<SealingPeer> {
+  await bob.until(() => bob.m.account().keysPublished);
+  return SealingPeer.of(await TestClient.connect(relay.url, 'mallory', 9));
+}
+
 /** Segment `index` of `count` of file `id`, from `client` (a hostile peer) to bob. */
 function sendFileSegment(
   client: TestClient,
@@ -550,55 +571,66 @@ describe('files from a hostile or broken peer', () => {
     const bob = engine('bob');
     await bob.online();
     bob.m.updateFileSettings({ maxFileBytes: 2 ** 50 });
-    const mallory = await TestClient.connect(relay.url, 'mallory', 9);
+    const peer = await mallory(bob);
+    const mallory_ = peer.client;
     const size = 2 ** 44; // 16 TiB: no test machine has it free
-    const count = 1 + Math.ceil(size / 65_528);
-    sendFileSegment(mallory, 77, fileHeader('huge.iso', size, 'ab'.repeat(32)), 0, count);
+    const count = 1 + Math.ceil(size / 65_512);
+    const header = await peer.seal('bob', 77, fileHeader('huge.iso', size, 'ab'.repeat(32)));
+    sendFileSegment(mallory_, 77, header.wire, 0, count);
     // A chunk with no room for its offset, and one past the largest file allowed: dropped, not written.
-    sendFileSegment(mallory, 78, new Uint8Array(4), 1, 3);
-    sendFileSegment(mallory, 79, encodeChunk(2 ** 50, new Uint8Array(10)), 1, 2);
+    sendFileSegment(mallory_, 78, new Uint8Array(4), 1, 3);
+    sendFileSegment(mallory_, 79, encodeChunk(2 ** 50, new Uint8Array(10 + 16)), 1, 2);
     const key = 'mallory/9/77';
     await bob.until(() => bob.m.message(key)?.file?.state === 'failed');
     expect(bob.m.message(key)!.file!.error).toMatch(/refused: .*not enough free space/i);
     // The sender hears it is refused, so that it stops sending.
     expect(
-      await mallory.waitFor((f) => f.type === 'receipt' && f.messageIds.includes(77)),
+      await mallory_.waitFor((f) => f.type === 'receipt' && f.messageIds.includes(77)),
     ).toMatchObject({ kind: 'refused', to: 'mallory', messageDevice: 9 });
     expect(bob.m.message('mallory/9/78')).toBeNull();
     expect(bob.m.message('mallory/9/79')).toBeNull();
     // And text from the same peer still arrives.
-    mallory.send(mallory.data('bob', 80, Uint8Array.from([1, 104, 105]), 0, 1));
+    const text = await peer.seal('bob', 80, Uint8Array.from([1, 104, 105]));
+    mallory_.send(mallory_.data('bob', 80, text.wire, 0, 1));
     await bob.until(() => bob.m.message('mallory/9/80')?.text === 'hi');
-    await mallory.close();
+    await peer.closeAll();
   });
 
   it('a sender that keeps sending a cancelled file is told again', async () => {
     const bob = engine('bob');
     await bob.online();
-    const mallory = await TestClient.connect(relay.url, 'mallory', 9);
+    const peer = await mallory(bob);
+    const mallory_ = peer.client;
     const chunk = 1000;
     const segment = (index: number, payload: Uint8Array) =>
-      sendFileSegment(mallory, 82, payload, index, 4);
-    segment(0, fileHeader('more.bin', 3 * chunk, sha256(randomBytes(16))));
-    segment(1, encodeChunk(0, randomBytes(chunk)));
+      sendFileSegment(mallory_, 82, payload, index, 4);
+    const header = await peer.seal(
+      'bob',
+      82,
+      fileHeader('more.bin', 3 * chunk, sha256(randomBytes(16))),
+    );
+    const chunks = peer.chunks(header);
+    segment(0, header.wire);
+    segment(1, chunks.seal(encodeChunk(0, randomBytes(chunk))));
     await bob.until(() => (bob.m.message('mallory/9/82')?.file?.bytesDone ?? 0) > 0);
     expect(bob.m.controlFile('mallory/9/82', 'cancel')).toBe(true);
     const receipts = () =>
-      mallory.frames().filter((f) => f.type === 'receipt' && f.kind === 'cancelled').length;
-    await mallory.until(() => receipts() === 1, 'the first cancelled receipt');
+      mallory_.frames().filter((f) => f.type === 'receipt' && f.kind === 'cancelled').length;
+    await mallory_.until(() => receipts() === 1, 'the first cancelled receipt');
     // As if that receipt had been lost: the next segment brings another.
-    segment(2, encodeChunk(chunk, randomBytes(chunk)));
-    await mallory.until(() => receipts() === 2, 'a second cancelled receipt');
+    segment(2, chunks.seal(encodeChunk(chunk, randomBytes(chunk))));
+    await mallory_.until(() => receipts() === 2, 'a second cancelled receipt');
     expect(bob.m.message('mallory/9/82')!.file!.state).toBe('cancelled');
-    await mallory.close();
+    await peer.closeAll();
   });
 
   it("a file withdrawn before its segments come is not received, and only its sender's device can withdraw or pause it", async () => {
     const bob = engine('bob');
     await bob.online();
-    const mallory = await TestClient.connect(relay.url, 'mallory', 9);
+    const peer = await mallory(bob);
+    const mallory_ = peer.client;
     const receipt = (kind: 'withdrawn' | 'paused', id: number, messageDevice = 9) =>
-      mallory.send({
+      mallory_.send({
         type: 'receipt',
         from: 'mallory',
         fromDevice: 9,
@@ -609,14 +641,15 @@ describe('files from a hostile or broken peer', () => {
         messageIds: [id],
       });
     const bytes = randomBytes(1000);
-    const header = fileHeader('late.bin', bytes.length, sha256(bytes));
+    const plainHeader = fileHeader('late.bin', bytes.length, sha256(bytes));
     receipt('withdrawn', 84);
     // Another device's word counts for nothing: file 85 arrives whole.
     receipt('withdrawn', 85, 10);
     receipt('paused', 85, 10);
     for (const id of [84, 85]) {
-      sendFileSegment(mallory, id, header, 0, 2);
-      sendFileSegment(mallory, id, encodeChunk(0, bytes), 1, 2);
+      const header = await peer.seal('bob', id, plainHeader);
+      sendFileSegment(mallory_, id, header.wire, 0, 2);
+      sendFileSegment(mallory_, id, peer.chunks(header).seal(encodeChunk(0, bytes)), 1, 2);
     }
     await bob.until(() => bob.m.message('mallory/9/85')?.file?.state === 'done');
     expect(bob.m.message('mallory/9/84')!.file).toMatchObject({
@@ -624,46 +657,57 @@ describe('files from a hostile or broken peer', () => {
       cancelledBy: 'peer',
     });
     expect(readdirSync(bob.m.fileSettings.downloadsDir)).toEqual(['late.bin']);
-    await mallory.close();
+    await peer.closeAll();
   });
 
   it('a file that arrives damaged fails at the receiver, and the sender hears it was refused', async () => {
     const bob = engine('bob');
     await bob.online();
-    const mallory = await TestClient.connect(relay.url, 'mallory', 9);
+    const peer = await mallory(bob);
+    const mallory_ = peer.client;
     const bytes = randomBytes(1000);
-    const header = fileHeader('claims.bin', bytes.length, sha256(randomBytes(16)));
-    for (const [index, payload] of [header, encodeChunk(0, bytes)].entries()) {
-      sendFileSegment(mallory, 81, payload, index, 2);
+    const header = await peer.seal(
+      'bob',
+      81,
+      fileHeader('claims.bin', bytes.length, sha256(randomBytes(16))),
+    );
+    const chunk = peer.chunks(header).seal(encodeChunk(0, bytes));
+    for (const [index, payload] of [header.wire, chunk].entries()) {
+      sendFileSegment(mallory_, 81, payload, index, 2);
     }
     await bob.until(() => bob.m.message('mallory/9/81')?.file?.state === 'failed');
     expect(bob.m.message('mallory/9/81')!.file!.error).toMatch(/arrived damaged/);
     expect(readdirSync(bob.m.fileSettings.downloadsDir)).toEqual([]);
     expect(
-      await mallory.waitFor((f) => f.type === 'receipt' && f.messageIds.includes(81)),
+      await mallory_.waitFor((f) => f.type === 'receipt' && f.messageIds.includes(81)),
     ).toMatchObject({ kind: 'refused' });
-    await mallory.close();
+    await peer.closeAll();
   });
 
   it('a segment sent twice in one burst with other bytes cannot change a verified file', async () => {
     const bob = engine('bob');
     await bob.online();
-    const mallory = await TestClient.connect(relay.url, 'mallory', 9);
+    const peer = await mallory(bob);
     const first = randomBytes(100);
     const last = randomBytes(100);
     const claimed = Buffer.concat([first, last]);
-    const header = fileHeader('twice.bin', claimed.length, sha256(claimed));
+    const header = await peer.seal(
+      'bob',
+      83,
+      fileHeader('twice.bin', claimed.length, sha256(claimed)),
+    );
+    const chunks = peer.chunks(header);
     // Segment 1 twice, the second copy at another offset, over the bytes already hashed.
     const segments: [number, Uint8Array][] = [
-      [0, header],
-      [1, encodeChunk(0, first)],
-      [1, encodeChunk(50, randomBytes(100))],
-      [2, encodeChunk(100, last)],
+      [0, header.wire],
+      [1, chunks.seal(encodeChunk(0, first))],
+      [1, chunks.seal(encodeChunk(50, randomBytes(100)))],
+      [2, chunks.seal(encodeChunk(100, last))],
     ];
-    for (const [index, payload] of segments) sendFileSegment(mallory, 83, payload, index, 3);
+    for (const [index, payload] of segments) sendFileSegment(peer.client, 83, payload, index, 3);
     await bob.until(() => bob.m.message('mallory/9/83')?.file?.state === 'done');
     // What was verified is what was saved.
     expect(sha256(readFileSync(bob.m.message('mallory/9/83')!.file!.path!))).toBe(sha256(claimed));
-    await mallory.close();
+    await peer.closeAll();
   });
 });

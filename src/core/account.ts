@@ -106,6 +106,7 @@ export class AccountBook {
       state: p.account,
       identityFingerprint: keyFingerprint(p.keys.identity.publicKey),
       recoveryCodePending: pendingRecoveryCode(this.db) !== null,
+      keysPublished: this.sql("SELECT 1 FROM meta WHERE key = 'prekey_next'").get() !== undefined,
     };
   }
 

@@ -131,7 +131,9 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.peers = new PresenceBook(db, { user, device }, this.conn, (u) => this.accounts.learn(u));
     // End to end: every message is sealed for its devices before it leaves and opened once
     // here (src/core/crypto); the relay and the channel carry ciphertext only.
-    this.e2e = new EndToEnd(db, profile, this.accounts, cipher);
+    this.e2e = new EndToEnd(db, profile, this.accounts, cipher, () =>
+      this.emit('event', { type: 'account', account: this.accounts.view() }),
+    );
     // Files stream through the transport: their bytes come from disk and go to partial files.
     this.incomingFiles = new IncomingFiles(db, {
       partialDir: join(profileDir, 'partial'),

@@ -166,6 +166,11 @@ export interface AccountView {
   identityFingerprint: string;
   /** Whether a recovery code waits to be shown and acknowledged (pendingRecoveryCode). */
   recoveryCodePending: boolean;
+  /**
+   * Whether this device has published its prekeys to the relay (its first welcome does):
+   * before, nobody can start an end-to-end session with it.
+   */
+  keysPublished: boolean;
 }
 
 /** One device of this account, from the relay's signed device list. */

@@ -35,7 +35,14 @@ export class EndToEnd {
   private pipeline: CryptoPipeline | null = null;
   private history: HistoryShare | null = null;
 
-  constructor(db: Db, profile: Profile, accounts: AccountBook, cipher: ContentCipher) {
+  constructor(
+    db: Db,
+    profile: Profile,
+    accounts: AccountBook,
+    cipher: ContentCipher,
+    /** Prekeys were published (the account view's keysPublished may have changed). */
+    published: () => void,
+  ) {
     this.db = db;
     this.me = { user: profile.user, device: profile.device };
     this.cipher = cipher;
@@ -46,7 +53,10 @@ export class EndToEnd {
       {
         bundles: (u, devices) => accounts.bundles(u, devices),
         identityKey: (u) => accounts.identityKey(u),
-        publish: (upload) => accounts.publishPrekeys(upload),
+        publish: (upload) => {
+          accounts.publishPrekeys(upload);
+          published();
+        },
       },
       cipher,
     );

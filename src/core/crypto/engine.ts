@@ -41,6 +41,7 @@ export interface Directory {
   /** The account identity key of `user` as this device trusts it, asked for when unknown. */
   identityKey(user: string): Promise<Uint8Array | null>;
   /** Sends this device's prekeys to the relay. */
+  /** Sends this device's prekeys to the relay (then, the first time, it may be written to). */
   publish(upload: AccountOf<'prekeys'>): void;
 }
 

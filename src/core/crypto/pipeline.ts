@@ -241,7 +241,10 @@ export class CryptoPipeline {
   reseal(key: MessageKey): boolean {
     const changed = this.sql(
       `UPDATE messages SET status = 'pending'
-        WHERE author = ? AND author_device = ? AND id = ? AND crypto = 'seal' AND status = 'failed'`,
+        WHERE author = ? AND author_device = ? AND id = ? AND crypto = 'seal' AND status = 'failed'
+          AND NOT EXISTS (SELECT 1 FROM files f WHERE f.author = messages.author
+            AND f.author_device = messages.author_device AND f.id = messages.id
+            AND f.state = 'cancelled')`,
     ).run(key.author, key.authorDevice, key.id).changes;
     if (changed === 0) return false;
     this.sql(

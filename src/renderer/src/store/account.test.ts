@@ -24,6 +24,7 @@ const ACCOUNT: AccountView = {
   state: 'registered',
   identityFingerprint: '0a1b 2c3d',
   recoveryCodePending: true,
+  keysPublished: true,
 };
 const CODE = '1234-5678-9ABC-DEFG-HJKM-NPQR';
 
