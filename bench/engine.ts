@@ -1,6 +1,7 @@
 // The engine end to end through the relay process on loopback: text message latency from
-// send() in one engine to the complete message in the other, sustained messages per
-// second, and the transport's efficiency under loss. Baseline: a raw `ws` ping-pong
+// send() in one engine to the complete (sealed, then opened) message in the other, the first
+// message to a new device (its session set up from the relay's bundle), sustained messages
+// per second, and the transport's efficiency under loss. Baseline: a raw `ws` ping-pong
 // through a minimal forwarder, measured in the same run (one way = round trip / 2).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +42,8 @@ function engine(url: string, user: string, settings: Partial<TransportSettings> 
   return m;
 }
 
-const online = (m: Messenger) => until(m, () => m.online);
+/** Online, with its keys at the relay: an end-to-end session can be started with it. */
+const online = (m: Messenger) => until(m, () => m.online && m.account().keysPublished);
 
 /** Counts complete incoming messages as they arrive (events may repeat a message). */
 function counter(m: Messenger): { count: number } {
@@ -89,6 +91,40 @@ function latency(): Promise<number[]> {
     }
     return times.sort((a, b) => a - b);
   });
+}
+
+/** New contacts, one at a time, each started for the occasion. */
+const FIRST_CONTACTS = 20;
+
+/**
+ * A first message to a device never written to: the time from send() until the recipient
+ * has it opened, including the device list and bundle fetched from the relay, the PQXDH
+ * session set up, and the recipient's prekey message decrypted.
+ */
+async function firstMessage(): Promise<number[]> {
+  const r = await relay(['--max-new-names-per-hour', '1000']);
+  const alice = engine(r.url, 'alice');
+  const times: number[] = [];
+  try {
+    await online(alice);
+    for (let i = 0; i < FIRST_CONTACTS; i++) {
+      const carol = engine(r.url, `carol${i}`);
+      try {
+        await online(carol);
+        const got = counter(carol);
+        const t0 = performance.now();
+        alice.send(`carol${i}`, 'hello, new contact');
+        await until(carol, () => got.count > 0);
+        times.push(performance.now() - t0);
+      } finally {
+        await carol.close();
+      }
+    }
+  } finally {
+    await alice.close();
+    await stop(r.proc);
+  }
+  return times.sort((a, b) => a - b);
 }
 
 function throughput(): Promise<number> {
@@ -140,6 +176,12 @@ export async function runEngineBench(report: Report): Promise<void> {
     better: 'lower',
     goal: '< 10 ms',
   });
+  const first = await firstMessage();
+  report.add('engine.first_message_new_device.p50', quantile(first, 0.5), 'ms', {
+    better: 'lower',
+    goal: '< 50 ms',
+  });
+  report.add('engine.first_message_new_device.max', first.at(-1)!, 'ms', { better: 'lower' });
   report.add('engine.messages_per_second', await throughput(), 'msg/s');
   for (const loss of [0.02, 0.1]) {
     const s = await lossy(loss);

@@ -159,6 +159,19 @@ export class AccountBook {
     this.failPending(new MessengerError('the connection to the relay was lost'));
   }
 
+  /**
+   * The relay is limiting our rate: bundle requests waiting fail now rather than at their
+   * timeout (the relay answers none over its limit); their seals are tried again later.
+   */
+  onRateLimited(text: string): void {
+    const waiting = this.pending.filter((p) => p.kind === 'bundles');
+    this.pending = this.pending.filter((p) => p.kind !== 'bundles');
+    for (const p of waiting) {
+      clearTimeout(p.timer);
+      p.reject(new MessengerError(`the relay limits requests for now: ${text}`));
+    }
+  }
+
   /** The relay refused an account frame of ours: the oldest request waiting gets the reason. */
   onAccountRefused(text: string): void {
     const first = this.pending.shift();
@@ -202,13 +215,10 @@ export class AccountBook {
   /** Where prekey counts and device-list changes go (the Signal engine). */
   crypto: { prekeyCount(count: number): void; devicesChanged(user: string): void } | null = null;
 
-  /** `user`'s signed device list and the bundles of `devices` (none when empty). */
-  async bundles(user: string, devices: number[]): Promise<AccountOf<'bundles'>> {
-    return (await this.request(
-      { kind: 'bundles', user, devices },
-      'bundles',
-      user,
-    )) as AccountOf<'bundles'>;
+  /** `user`'s signed device list and the bundles of `devices` (all when undefined). */
+  async bundles(user: string, devices?: number[]): Promise<AccountOf<'bundles'>> {
+    const m: AccountOf<'bundles'> = { kind: 'bundles', user, ...(devices ? { devices } : {}) };
+    return (await this.request(m, 'bundles', user)) as AccountOf<'bundles'>;
   }
 
   /** The account identity key this device trusts for `user`, asked for when unknown. */

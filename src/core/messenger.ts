@@ -544,6 +544,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         return;
       case 'error': {
         if (frame.code === 'accountRefused') this.accounts.onAccountRefused(frame.text);
+        if (frame.code === 'rateLimited') this.accounts.onRateLimited(frame.text);
         // The relay refused one of our messages outright: it will never arrive as it is.
         const refused = frame.messageId !== 0 && REFUSALS.has(frame.code);
         if (refused) {

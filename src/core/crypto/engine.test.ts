@@ -29,7 +29,7 @@ class FakeDirectory {
     };
   }
 
-  private bundles(user: string, devices: number[], asker: string): AccountOf<'bundles'> {
+  private bundles(user: string, asked: number[] | undefined, asker: string): AccountOf<'bundles'> {
     this.bundleRequests++;
     const a = this.accounts.get(user);
     if (!a) return { kind: 'bundles', user };
@@ -45,7 +45,7 @@ class FakeDirectory {
       })),
     });
     const bundles: BundleWire[] = [];
-    for (const d of devices) {
+    for (const d of asked ?? a.devices) {
       const up = this.uploads.get(`${user}.${d}`);
       if (!up || `${user}.${d}` === asker || !a.devices.includes(d)) continue;
       const preKey = up.preKeys.shift();

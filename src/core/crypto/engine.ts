@@ -15,7 +15,12 @@ import {
 } from '@signalapp/libsignal-client';
 import type { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { randomInt } from 'node:crypto';
-import { fromBase64, parseDeviceList, type AccountOf } from '../../shared/protocol/account.ts';
+import {
+  fromBase64,
+  parseDeviceList,
+  type AccountOf,
+  type BundleWire,
+} from '../../shared/protocol/account.ts';
 import { PREKEY_LOW } from '../../shared/protocol/index.ts';
 import { verifyDeviceList } from '../../node/account-keys.ts';
 import { preKeyBundleOf } from '../../node/prekeys.ts';
@@ -36,8 +41,8 @@ import { addressOf, SignalStores, Stage } from './stores.ts';
 
 /** What the engine asks of the relay, through the account connection (AccountBook). */
 export interface Directory {
-  /** The account's device list and the bundles of `devices` (none when empty). */
-  bundles(user: string, devices: number[]): Promise<AccountOf<'bundles'>>;
+  /** The account's device list and the bundles of `devices` (all when undefined). */
+  bundles(user: string, devices?: number[]): Promise<AccountOf<'bundles'>>;
   /** The account identity key of `user` as this device trusts it, asked for when unknown. */
   identityKey(user: string): Promise<Uint8Array | null>;
   /** Sends this device's prekeys to the relay. */
@@ -77,6 +82,8 @@ export class SignalEngine {
   private chain: Promise<unknown> = Promise.resolve();
   /** Accounts whose device list was fetched on this connection (a change resets one). */
   private readonly fresh = new Set<string>();
+  /** Devices (`user.device`) whose bundle was asked for on this connection. */
+  private readonly asked = new Set<string>();
 
   constructor(
     db: Db,
@@ -159,30 +166,89 @@ export class SignalEngine {
   /** The connection to the relay came back: device lists are fetched again when needed. */
   reconnected(): void {
     this.fresh.clear();
+    this.asked.clear();
   }
 
   /** An account's device list changed (a device linked or removed). */
   devicesChanged(user: string): void {
     this.fresh.delete(user);
+    for (const a of this.asked) if (a.startsWith(`${user}.`)) this.asked.delete(a);
   }
 
   /**
-   * The devices of `user` this device writes to: the account's signed list, checked with its
-   * identity key, fetched once per connection (and after a change), else the last one kept.
+   * The devices of `user` to seal for (this device left out), each with a session where it
+   * has published keys. The account's signed list is fetched once per connection (and after a
+   * change), with the bundles of the devices that have no session in the same request: all of
+   * them on a first contact. A device asked for once on this connection is not asked again
+   * (it may never have published keys).
    */
-  private async devicesOf(user: string, online: boolean): Promise<number[]> {
+  private async readyDevices(user: string, online: boolean): Promise<number[]> {
     const kept = this.sql('SELECT devices FROM signal_devices WHERE user = ?').get(user) as
       { devices: string } | undefined;
-    if (kept && (this.fresh.has(user) || !online)) return JSON.parse(kept.devices) as number[];
-    if (!online) throw new SealPending('the relay is not reachable');
-    const answer = await this.directory.bundles(user, []);
-    const devices = await this.checkedList(user, answer);
-    this.sql('INSERT OR REPLACE INTO signal_devices (user, devices) VALUES (?, ?)').run(
-      user,
-      JSON.stringify(devices),
+    let devices = kept ? (JSON.parse(kept.devices) as number[]) : null;
+    const served: BundleWire[] = [];
+    if (devices === null || (!this.fresh.has(user) && online)) {
+      if (!online) throw new SealPending('the relay is not reachable');
+      const without = devices?.filter((d) => !this.hasSession(user, d));
+      const answer = await this.directory.bundles(user, without);
+      devices = await this.checkedList(user, answer);
+      served.push(...(answer.bundles ?? []));
+      for (const b of served) this.asked.add(`${user}.${b.device}`);
+      this.sql('INSERT OR REPLACE INTO signal_devices (user, devices) VALUES (?, ?)').run(
+        user,
+        JSON.stringify(devices),
+      );
+      this.fresh.add(user);
+      this.dropSessionsOutside(user, devices);
+    }
+    const mine = devices.filter((d) => !(user === this.me.user && d === this.me.device));
+    await this.startSessions(user, served);
+    const notAsked = mine.filter(
+      (d) => !this.hasSession(user, d) && !this.asked.has(`${user}.${d}`),
     );
-    this.fresh.add(user);
-    return devices;
+    if (notAsked.length > 0 && online) {
+      for (const d of notAsked) this.asked.add(`${user}.${d}`);
+      await this.startSessions(user, (await this.directory.bundles(user, notAsked)).bundles ?? []);
+    }
+    return mine;
+  }
+
+  private hasSession(user: string, device: number): boolean {
+    return (
+      !(user === this.me.user && device === this.me.device) && this.stores.hasSession(user, device)
+    );
+  }
+
+  /** Sessions with devices that left `user`'s list are dropped: they read nothing more. */
+  private dropSessionsOutside(user: string, devices: number[]): void {
+    const kept = this.sql(
+      "SELECT address FROM signal_sessions WHERE address LIKE ? ESCAPE '\\'",
+    ).all(`${user.replace(/[\\%_]/g, '\\$&')}.%`) as { address: string }[];
+    for (const { address } of kept) {
+      const device = Number(address.slice(user.length + 1, address.lastIndexOf('.')));
+      if (!devices.includes(device)) this.stores.dropSession(user, device);
+    }
+  }
+
+  /** Sets up a session from each bundle of a device that has none (PQXDH). */
+  private async startSessions(user: string, bundles: BundleWire[]): Promise<void> {
+    if (bundles.length === 0) return;
+    const identity = await this.directory.identityKey(user);
+    if (identity === null) return;
+    for (const b of bundles) {
+      if (this.hasSession(user, b.device)) continue;
+      try {
+        await processPreKeyBundle(
+          preKeyBundleOf(b, identity),
+          addressOf(user, b.device),
+          addressOf(this.me.user, this.me.device),
+          this.stores.sessions,
+          this.stores.identities,
+        );
+      } catch {
+        // A bundle its identity did not sign: that device is left out (it cannot read).
+      }
+    }
   }
 
   /** The device ids of a `bundles` answer's list, once its signature checks. */
@@ -223,10 +289,7 @@ export class SignalEngine {
       const contentKey = newContentKey();
       const plain = keyMessage(contentKey, author.id);
       for (const user of users) {
-        const devices = (await this.devicesOf(user, online)).filter(
-          (d) => !(user === this.me.user && d === this.me.device),
-        );
-        await this.ensureSessions(user, devices, online);
+        const devices = await this.readyDevices(user, online);
         for (const device of devices) {
           if (!this.stores.hasSession(user, device)) continue;
           const c = await signalEncrypt(
@@ -246,36 +309,6 @@ export class SignalEngine {
         throw new SealPending('no other device of this account has keys yet');
       return { wire: sealBody(body, contentKey, entries, author, this.cipher), contentKey };
     }, commit);
-  }
-
-  /** Sets up a session with each of `devices` that has none, from the relay's bundles. */
-  private async ensureSessions(user: string, devices: number[], online: boolean): Promise<void> {
-    const kept = this.sql(
-      "SELECT address FROM signal_sessions WHERE address LIKE ? ESCAPE '\\'",
-    ).all(`${user.replace(/[\\%_]/g, '\\$&')}.%`) as { address: string }[];
-    for (const { address } of kept) {
-      const device = Number(address.slice(user.length + 1, address.lastIndexOf('.')));
-      if (!devices.includes(device)) this.stores.dropSession(user, device);
-    }
-    const missing = devices.filter((d) => !this.stores.hasSession(user, d));
-    if (missing.length === 0 || !online) return;
-    const answer = await this.directory.bundles(user, missing);
-    const identity = await this.directory.identityKey(user);
-    if (identity === null) return;
-    for (const b of answer.bundles ?? []) {
-      if (!missing.includes(b.device)) continue;
-      try {
-        await processPreKeyBundle(
-          preKeyBundleOf(b, identity),
-          addressOf(user, b.device),
-          addressOf(this.me.user, this.me.device),
-          this.stores.sessions,
-          this.stores.identities,
-        );
-      } catch {
-        // A bundle its identity did not sign: that device is left out (it cannot read).
-      }
-    }
   }
 
   /** Opens a sealed body sent by `author` to this device. */
