@@ -187,8 +187,16 @@ describe('strata send-file and listen --downloads', () => {
       type: 'text/plain',
       sha256: sha256(randomBytes(10)),
     });
-    const transport = (ida.m as unknown as { transport: Transport }).transport;
-    transport.submitFile('hank', Date.now() * 1024, header, path, identify(path), 1024);
+    const { transport, e2e } = ida.m as unknown as {
+      transport: Transport;
+      e2e: { kick(): void };
+    };
+    transport.accept('hank', Date.now() * 1024, header, {
+      path,
+      identity: identify(path),
+      chunk: 1000,
+    });
+    e2e.kick();
     await l.until(1);
     await l.stop();
     await ida.close();
