@@ -517,6 +517,8 @@ export class AccountBook {
         reject,
         timer: setTimeout(() => {
           this.pending = this.pending.filter((p) => p !== entry);
+          // A link that died silently is found out (and comes back) rather than waited on.
+          void this.conn.confirmAlive();
           reject(new MessengerError('the relay did not answer in time'));
         }, ACCOUNT_REQUEST_TIMEOUT_MS),
         ...(codeId !== undefined ? { codeId } : {}),
