@@ -5,7 +5,7 @@
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import { ChunkCipher } from '../../src/core/crypto/content.ts';
 import { SignalEngine, type Sealed } from '../../src/core/crypto/engine.ts';
-import { closeDatabase, openDatabase } from '../../src/core/store/database.ts';
+import { closeDatabase, openDatabase, type Db } from '../../src/core/store/database.ts';
 import { rawAccounts } from '../../src/node/raw-accounts.ts';
 import { fromBase64, type AccountMessage } from '../../src/shared/protocol/account.ts';
 import type { TestClient } from './client.ts';
@@ -14,6 +14,7 @@ import { tempDir } from './relay-process.ts';
 export class SealingPeer {
   readonly client: TestClient;
   private readonly engine: SignalEngine;
+  private readonly db: Db;
   private readonly close: () => void;
 
   private constructor(client: TestClient) {
@@ -23,6 +24,7 @@ export class SealingPeer {
     const account = rawAccounts.account(relayId.relayId, client.user);
     if (!account) throw new Error(`${client.user} has no account made by this process`);
     const db = openDatabase(tempDir('strata-peer-'));
+    this.db = db;
     this.close = () => closeDatabase(db);
     this.engine = new SignalEngine(
       db,
@@ -54,7 +56,8 @@ export class SealingPeer {
       to,
       body,
       true,
-      () => {},
+      // Its ratchet moves on as an engine's would (a peer may send many).
+      (_sealed, stage) => stage.apply(this.db),
     );
   }
 
