@@ -14,6 +14,7 @@ export function messageJson(v: MessageView): string {
     sentAt: v.sentAt,
     error: v.error,
     ...(v.error ? { missing: v.missing } : {}),
+    ...(v.unreadable !== undefined ? { unreadable: v.unreadable } : {}),
   });
 }
 
@@ -72,7 +73,9 @@ export function messageLine(v: MessageView): string {
     ? fileBody(v)
     : v.error
       ? `[incomplete: segments ${v.missing.join(', ')} missing]`
-      : (v.text ?? '');
+      : v.unreadable !== undefined
+        ? `[could not be decrypted on this device: ${v.unreadable}]`
+        : (v.text ?? '');
   return `${when} ${v.author}: ${body}${v.direction === 'out' ? `  (${v.status})` : ''}`;
 }
 

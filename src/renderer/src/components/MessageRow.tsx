@@ -101,6 +101,14 @@ function MessageBody({ m, t }: { m: MessageView; t: Translate }) {
       </span>
     );
   }
+  if (m.unreadable !== undefined) {
+    return (
+      <span className="msg-incomplete" data-testid="message-unreadable">
+        <AlertIcon />
+        <span>{t('message.unreadable', { reason: m.unreadable })}</span>
+      </span>
+    );
+  }
   if (m.text === null) {
     return (
       <span className="msg-receiving" data-testid="message-receiving">

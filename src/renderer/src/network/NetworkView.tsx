@@ -132,6 +132,10 @@ export function NetworkView(props: { api: StrataApi; peer: string | null; onClos
           {props.peer !== null && (
             <p className="net-subtitle">{t('network.peer', { peer: props.peer })}</p>
           )}
+          <p className="net-sealed" data-testid="network-sealed">
+            <span aria-hidden="true">🔒 </span>
+            {t('network.sealed')}
+          </p>
         </div>
         <button
           type="button"

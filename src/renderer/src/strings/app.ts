@@ -91,6 +91,7 @@ export const strings = {
     'day.yesterday': 'Yesterday',
 
     'message.incomplete': 'Incomplete: segments {missing} missing (received {received} of {total})',
+    'message.unreadable': 'This message could not be decrypted on this device ({reason})',
     'message.missingMore': '{list} and {n} more',
     'message.receiving': {
       one: 'receiving {received}/{n} segment',
@@ -298,6 +299,7 @@ export const strings = {
     'day.yesterday': 'Вчера',
 
     'message.incomplete': 'Неполное: нет сегментов {missing} (получено {received} из {total})',
+    'message.unreadable': 'Это сообщение не удалось расшифровать на этом устройстве ({reason})',
     'message.missingMore': '{list} и ещё {n}',
     'message.receiving': {
       one: 'получено {received}/{n} сегмента',

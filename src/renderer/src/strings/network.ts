@@ -5,6 +5,8 @@ export const strings = {
     'network.region': 'Network view',
     'network.close': 'Close the network view',
     'network.peer': 'Transport with {peer}',
+    'network.sealed':
+      'End-to-end encrypted: every segment here is ciphertext (Signal protocol, AES-256-GCM). The relay and the channel see names, sizes and times, never the text or the files: its log names frames, not their content.',
     'network.noPeer': 'Open a chat to see its transport.',
     'network.transportError': 'Cannot read the transport: {error}',
     'network.waiting': 'Waiting for the first samples…',
@@ -173,6 +175,8 @@ export const strings = {
     'network.region': 'Вид сети',
     'network.close': 'Закрыть вид сети',
     'network.peer': 'Транспорт с {peer}',
+    'network.sealed':
+      'Сквозное шифрование: каждый сегмент здесь — шифротекст (протокол Signal, AES-256-GCM). Ретранслятор и канал видят имена, размеры и время, но не текст и не файлы: в его журнале — кадры, а не их содержимое.',
     'network.noPeer': 'Откройте чат, чтобы увидеть его транспорт.',
     'network.transportError': 'Не удаётся прочитать транспорт: {error}',
     'network.waiting': 'Ждём первых замеров…',
