@@ -219,13 +219,18 @@ export function migrate(db: Db, migrations: readonly string[] = MIGRATIONS): voi
 
 /** Prepares each SQL text once: preparing is far dearer than running. */
 export function statementCache(db: Db): (sql: string) => Database.Statement {
-  const cache = new Map<string, Database.Statement>();
+  let cache = caches.get(db);
+  if (!cache) caches.set(db, (cache = new Map()));
+  const statements = cache;
   return (sql) => {
-    let stmt = cache.get(sql);
+    let stmt = statements.get(sql);
     if (!stmt) {
       stmt = db.prepare(sql);
-      cache.set(sql, stmt);
+      statements.set(sql, stmt);
     }
     return stmt;
   };
 }
+
+/** One cache of prepared statements per database, whoever asks for it and how often. */
+const caches = new WeakMap<Db, Map<string, Database.Statement>>();

@@ -1,0 +1,23 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Messenger } from './src/core/messenger.ts';
+import { start, stop } from './bench/relay.ts';
+import { until } from './bench/harness.ts';
+const r = await start('../relay/main.ts', ['--port', '0', '--data-dir', mkdtempSync(join(tmpdir(), 'r-')), '--log-level', 'warn']);
+const eng = (u: string) => { const m = Messenger.open({ profileDir: mkdtempSync(join(tmpdir(), u)), relayUrl: r.url, user: u }); m.start(); return m; };
+const a = eng('alice'), b = eng('bob');
+await until(a, () => a.online && a.account().keysPublished); await until(b, () => b.online && b.account().keysPublished);
+let got = 0; const seen = new Set<string>();
+b.on('event', (e) => { if (e.type === 'message' && e.message.direction === 'in' && e.message.text !== null && !seen.has(e.message.key)) { seen.add(e.message.key); got++; } });
+a.send('bob', 'warm'); await until(b, () => got >= 1);
+const N = Number(process.env.N ?? 1000);
+let t0 = performance.now();
+for (let i = 0; i < N; i++) a.send('bob', `message ${i}: ${'lorem ipsum '.repeat(8)}`);
+console.log('accepted in', (performance.now() - t0).toFixed(0), 'ms');
+await until(b, () => got >= N + 1);
+console.log('throughput', (N / ((performance.now() - t0) / 1000)).toFixed(0), 'msg/s');
+const times: number[] = [];
+for (let i = 0; i < 200; i++) { const t = performance.now(); a.send('bob', `lat ${i}`); await until(b, () => got >= N + 2 + i); times.push(performance.now() - t); }
+times.sort((x, y) => x - y); console.log('latency p50', times[100].toFixed(2), 'p99', times[198].toFixed(2));
+await a.close(); await b.close(); await stop(r.proc);
