@@ -45,6 +45,12 @@ const files = {
     'The transport moves segments and knows nothing of files: src/core/files implements its stream interfaces (transport/stream.ts).',
 };
 
+const crypto = {
+  group: ['**/crypto', '**/crypto/**'],
+  message:
+    'The transport moves ciphertext and holds no key: sealing and opening live in src/core/crypto, above it.',
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -101,11 +107,12 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [electron, dom, appOrRelay] }] },
   },
   {
-    // The transport layer sits below the files: files/ imports the transport, never back.
+    // The transport layer sits below the files and the sealing: both import the transport,
+    // never back.
     // (Flat config replaces a rule's options per file, so src/core's patterns come along.)
     files: ['src/core/transport/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [electron, dom, relay, files] }],
+      'no-restricted-imports': ['error', { patterns: [electron, dom, relay, files, crypto] }],
     },
   },
   {

@@ -73,6 +73,10 @@ describe('layers', () => {
       "import { checkRoom } from '../../files/disk.ts';\nvoid checkRoom;\n",
     ],
     ['src/core/transport/x.ts', "import { app } from 'electron';\nvoid app;\n"],
+    [
+      'src/core/transport/x.ts',
+      "import { ChunkCipher } from '../crypto/content.ts';\nvoid ChunkCipher;\n",
+    ],
   ])('%s refuses %j', async (file, code) => {
     expect(await restrictedImports(file, code)).not.toEqual([]);
   });
