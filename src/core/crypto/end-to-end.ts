@@ -9,7 +9,7 @@ import type { MessageClock } from '../transport/message-clock.ts';
 import type { Profile } from '../profile.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey } from '../transport/context.ts';
-import type { StreamSink, StreamSource } from '../transport/stream.ts';
+import type { SinkWrite, StreamSink, StreamSource } from '../transport/stream.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { ContentCipher } from './content.ts';
 import { SignalEngine } from './engine.ts';
@@ -75,9 +75,10 @@ export class EndToEnd {
   }
 
   /** The transport's file sink: `files` gets each header once opened, and chunks once checked. */
-  sink<W extends Parameters<StreamSink['write']>[0]>(files: StreamSink<W>): StreamSink<W> {
+  sink<W extends SinkWrite>(files: StreamSink<W>): StreamSink {
     return new SealedSink(files, {
       chunks: (key) => this.pipeline?.chunks(key) ?? null,
+      whenOpened: (key) => this.pipeline?.whenOpened(key) ?? null,
       header: (key, count, sealed) => this.pipeline?.header(key, count, sealed),
     });
   }

@@ -18,6 +18,8 @@ import { SealPending, type SignalEngine } from './engine.ts';
  * keys yet, a relay that did not answer): kicks (reconnection, arrivals) come sooner.
  */
 export const RETRY_MS = 3000;
+/** How long chunks that came with a file's header wait for it to be opened. */
+export const OPEN_WAIT_MS = 2000;
 
 export interface PipelineHooks {
   online(): boolean;
@@ -54,6 +56,11 @@ export class CryptoPipeline {
   private readonly hooks: PipelineHooks;
   /** Where opened file headers go (src/core/files' sink). */
   private readonly files: StreamSink;
+  /** Files whose sealed header is being opened: settled when it is (true) or is not. */
+  private readonly opening = new Map<
+    string,
+    { promise: Promise<boolean>; settle: (ok: boolean) => void }
+  >();
   /** Chunk ciphers of files being received, by message key. */
   private readonly chunkCiphers = new Map<string, ChunkCipher>();
   /** Messages that could not be done on the last pass: tried again on the next kick. */
@@ -81,6 +88,8 @@ export class CryptoPipeline {
   close(): void {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const o of this.opening.values()) o.settle(false);
+    this.opening.clear();
   }
 
   /** Something changed that may let waiting work go on: retry it all. */
@@ -205,6 +214,7 @@ export class CryptoPipeline {
       this.unreadable(key, isFile, e.message);
     }
     if (refused) this.hooks.refused(key);
+    if (isFile) this.opened(key, !refused && this.chunkCiphers.has(keyText(key)));
     this.hooks.changed(key);
     return true;
   }
@@ -267,7 +277,33 @@ export class CryptoPipeline {
       key.authorDevice,
       key.id,
     );
+    const k = keyText(key);
+    if (!this.opening.has(k)) {
+      let settle: (ok: boolean) => void = () => {};
+      const promise = new Promise<boolean>((resolve) => (settle = resolve));
+      // Chunks wait for the opening only so long; then they are dropped, to come again.
+      const timer = setTimeout(() => this.opened(key, false), OPEN_WAIT_MS);
+      timer.unref();
+      this.opening.set(k, {
+        promise,
+        settle: (ok) => {
+          clearTimeout(timer);
+          settle(ok);
+        },
+      });
+    }
     setImmediate(() => this.kick());
+  }
+
+  /** Settles once the header of `key`, which arrived, is opened (or is not); null: none waits. */
+  whenOpened(key: MessageKey): Promise<boolean> | null {
+    return this.opening.get(keyText(key))?.promise ?? null;
+  }
+
+  private opened(key: MessageKey, ok: boolean): void {
+    const k = keyText(key);
+    this.opening.get(k)?.settle(ok);
+    this.opening.delete(k);
   }
 
   /** The chunk cipher of a file being received, once its header is opened. */

@@ -5,13 +5,14 @@
 // the chunk's bytes sealed with the file's chunk key, bound to that offset.
 import { CHUNK_OFFSET_BYTES, type DataFrame } from '../../shared/protocol/index.ts';
 import type { MessageKey } from '../transport/context.ts';
-import type {
-  SinkWrite,
-  StreamReader,
-  StreamSink,
-  StreamSource,
-  StreamSpec,
-  StreamState,
+import {
+  SegmentDropped,
+  type SinkWrite,
+  type StreamReader,
+  type StreamSink,
+  type StreamSource,
+  type StreamSpec,
+  type StreamState,
 } from '../transport/stream.ts';
 import type { SenderReceiptKind } from '../../shared/protocol/index.ts';
 import { ChunkCipher, TAG_BYTES, type ContentCipher } from './content.ts';
@@ -49,17 +50,33 @@ export function sealedSource(inner: StreamSource, cipher: () => ContentCipher): 
 export interface SealedSinkHooks {
   /** The file's chunk cipher once its header is opened; null before. */
   chunks(key: MessageKey): ChunkCipher | null;
+  /**
+   * Settles once the file's header, which has arrived, is opened (true) or could not be
+   * (false); null when no header of it waits to be opened.
+   */
+  whenOpened(key: MessageKey): Promise<boolean> | null;
   /** A sealed header arrived (inside the burst's transaction): keep it and open it. */
   header(key: MessageKey, count: number, sealed: Uint8Array): void;
 }
 
 /**
+ * A chunk that came while its file's header was being opened: its write waits for that
+ * (a few milliseconds), then opens and places it; nothing of it reaches the disk before.
+ */
+interface DeferredChunk<W extends SinkWrite> extends SinkWrite {
+  ready: Promise<W | null>;
+  inner: W | null;
+}
+
+/**
  * Incoming files through `inner` (src/core/files' sink) once opened: the header is kept
  * sealed until the pipeline opens it and hands it to `inner.begin`; a chunk is taken only
- * after that, and only when its seal checks. Until then chunks are dropped unacknowledged,
- * so nothing of a file is written before its header has been opened and checked.
+ * after that, and only when its seal checks. A chunk that comes while the header is being
+ * opened waits for it; one that comes before the header, or whose seal does not check, is
+ * dropped unacknowledged, for the sender to send again. So nothing of a file is written
+ * before its header has been opened and checked.
  */
-export class SealedSink<W extends SinkWrite> implements StreamSink<W> {
+export class SealedSink<W extends SinkWrite> implements StreamSink<W | DeferredChunk<W>> {
   readonly inner: StreamSink<W>;
   private readonly hooks: SealedSinkHooks;
 
@@ -88,19 +105,50 @@ export class SealedSink<W extends SinkWrite> implements StreamSink<W> {
     return null;
   }
 
-  place(key: MessageKey, index: number, payload: Uint8Array): W | null | 'later' {
+  place(
+    key: MessageKey,
+    index: number,
+    payload: Uint8Array,
+  ): W | DeferredChunk<W> | null | 'later' {
     const chunks = this.hooks.chunks(key);
-    if (chunks === null) return 'later';
+    if (chunks !== null) return this.placeOpened(chunks, key, index, payload);
+    const opened = this.hooks.whenOpened(key);
+    if (opened === null) return 'later';
+    const sealed = payload.slice();
+    const deferred: DeferredChunk<W> = {
+      slot: `${key.author}/${key.authorDevice}/${key.id}#${index}`,
+      inner: null,
+      ready: opened.then((ok) => {
+        const c = ok ? this.hooks.chunks(key) : null;
+        const w = c === null ? null : this.placeOpened(c, key, index, sealed);
+        return w === 'later' ? null : w;
+      }),
+    };
+    return deferred;
+  }
+
+  private placeOpened(
+    chunks: ChunkCipher,
+    key: MessageKey,
+    index: number,
+    payload: Uint8Array,
+  ): W | null | 'later' {
     const plain = chunks.open(payload);
-    return plain === null ? 'later' : this.inner.place(key, index, plain);
+    if (plain === null) return 'later';
+    const w = this.inner.place(key, index, plain);
+    return w;
   }
 
-  write(w: W): Promise<void> {
-    return this.inner.write(w);
+  async write(w: W | DeferredChunk<W>): Promise<void> {
+    if (!isDeferred(w)) return this.inner.write(w);
+    w.inner = await w.ready;
+    if (w.inner === null) throw new SegmentDropped('its file could not be opened');
+    return this.inner.write(w.inner);
   }
 
-  recorded(w: W): void {
-    this.inner.recorded(w);
+  recorded(w: W | DeferredChunk<W>): void {
+    if (!isDeferred(w)) this.inner.recorded(w);
+    else if (w.inner !== null) this.inner.recorded(w.inner);
   }
 
   senderReceipt(key: MessageKey, kind: SenderReceiptKind): void {
@@ -110,4 +158,8 @@ export class SealedSink<W extends SinkWrite> implements StreamSink<W> {
   close(): void {
     this.inner.close();
   }
+}
+
+function isDeferred<W extends SinkWrite>(w: W | DeferredChunk<W>): w is DeferredChunk<W> {
+  return 'ready' in w;
 }

@@ -5,7 +5,7 @@
 import type { DataFrame, ReceiptFrame, SenderReceiptKind } from '../../shared/protocol/index.ts';
 import type { TransportContext } from './context.ts';
 import type { StoreResult } from './receiver.ts';
-import type { SinkWrite, StreamSink, StreamState } from './stream.ts';
+import { SegmentDropped, type SinkWrite, type StreamSink, type StreamState } from './stream.ts';
 
 /** The row of the message a segment belongs to (see Receiver.incomingRow). */
 export type IncomingRow = (
@@ -93,6 +93,7 @@ export class IncomingStreams {
     const { from, fromDevice, messageId: id, segmentIndex: index } = w.frame;
     const key = { author: from, authorDevice: fromDevice, id };
     const keyText = `${from}/${fromDevice}/${id}`;
+    if (error instanceof SegmentDropped) return 'refused';
     if (error !== null) {
       // Said once per stream until a write succeeds again, not once per segment.
       if (!this.writeFailures.has(keyText)) {

@@ -41,6 +41,14 @@ export interface StreamReader {
   close(): void;
 }
 
+/**
+ * A sink's write that turned out to have nothing to write after all (the segment was dropped
+ * on its way to disk): it is neither recorded nor acknowledged, and no failure is reported.
+ */
+export class SegmentDropped extends Error {
+  override name = 'SegmentDropped';
+}
+
 /** Where an incoming stream stands, as its sink keeps it. */
 export type StreamState = 'receiving' | 'cancelled' | 'refused' | 'over';
 
@@ -73,7 +81,10 @@ export interface StreamSink<W extends SinkWrite = SinkWrite> {
    * yet, or it was damaged on the way).
    */
   place(key: MessageKey, index: number, payload: Uint8Array): W | null | 'later';
-  /** Writes it; rejects when the bytes could not be written (the disk is full...). */
+  /**
+   * Writes it; rejects when the bytes could not be written (the disk is full...), or with
+   * SegmentDropped when it turned out there was nothing to write.
+   */
   write(w: W): Promise<void>;
   /** A write that is on disk was recorded as arrived. */
   recorded(w: W): void;
