@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type {
   AccountView,
+  ContactState,
   ConversationView,
   DeviceView,
   LinkCodeView,
@@ -35,6 +36,9 @@ import { AccountBook } from './account.ts';
 import { linkProfile, recoverProfile } from './account-flows.ts';
 import { relayRefusalReason } from '../shared/failures.ts';
 import { profilePins } from './relay-pin.ts';
+import { ContactBook } from './contacts.ts';
+import { Consent, type ContactAction } from './consent.ts';
+import { FileAdmission } from './files/admission.ts';
 
 export { MessengerError } from './errors.ts';
 export { DEFAULT_MAX_FILE_BYTES, DEFAULT_SETTINGS, checkSettings } from './settings.ts';
@@ -90,6 +94,8 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   private readonly refusals = new Map<string, string>();
   private readonly peers: PresenceBook;
   private readonly accounts: AccountBook;
+  private readonly contacts: ContactBook;
+  private readonly consent: Consent;
   private closed = false;
 
   private constructor(
@@ -114,15 +120,27 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       insecure,
     });
     this.accounts = new AccountBook(db, profile, this.conn, (e) => this.emit('event', e));
-    this.peers = new PresenceBook(db, { user, device }, this.conn, (u) => this.accounts.learn(u));
+    this.contacts = new ContactBook(db, user);
+    this.peers = new PresenceBook(
+      db,
+      { user, device },
+      this.conn,
+      (u) => this.accounts.learn(u),
+      (u) => this.consent.follows(u),
+    );
     // Files stream through the transport: their bytes come from disk and go to partial files.
     this.incomingFiles = new IncomingFiles(db, {
       partialDir: join(profileDir, 'partial'),
       maxFileBytes: fileSettings.maxFileBytes,
+      admission: new FileAdmission(db, {
+        accepted: (u) => this.contacts.accepted(u),
+        autoDownloadBytes: () => this.files.settings.autoDownloadBytes,
+      }),
     });
     this.transport = new Transport(db, this.conn, { user, device }, settings, undefined, {
       source: fileStreams,
       sink: this.incomingFiles,
+      blocked: (u) => this.contacts.blocked(u),
     });
     this.files = new FileTransfers(
       db,
@@ -134,6 +152,13 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       () => this.conn.isOnline,
     );
     this.views = new MessageViews(this.sql, this.files, this.transport);
+    this.consent = new Consent(db, {
+      contacts: this.contacts,
+      files: this.files,
+      peers: this.peers,
+      sendReceipt: (peer, device, ids) => this.transport.sendReceipt(peer, device, ids, 'read'),
+      changed: (peer) => this.emitContact(peer),
+    });
     this.transport.on('fileFailed', (key, reason) => {
       this.refusals.set(`${key.author}/${key.authorDevice}/${key.id}`, reason);
       this.emit('event', {
@@ -257,6 +282,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     const body = new Uint8Array(1 + utf8.length);
     body[0] = KIND_TEXT;
     body.set(utf8, 1);
+    this.consent.wroteTo(to);
     this.peers.watch(to);
     const id = this.clock.next(Date.now());
     const key = this.transport.submit(to, id, body);
@@ -280,6 +306,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       throw e;
     }
     if (this.closed) throw new MessengerError('the messenger is closed');
+    this.consent.wroteTo(to);
     this.peers.watch(to);
     const id = this.clock.next(Date.now());
     const key = this.files.submit(to, id, path, described, this.settingsValue.segmentSize);
@@ -292,6 +319,15 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   controlFile(key: string, action: 'pause' | 'resume' | 'cancel'): boolean {
     const k = parseKey(key);
     return k !== null && this.files.control(k, action);
+  }
+
+  /** Downloads an incoming file that waits for a click (over the auto-download size). */
+  downloadFile(key: string): void {
+    this.consent.download(parseKey(key), key);
+  }
+  /** Accepts a message request, blocks or unblocks `peer` (consent.ts); their state after. */
+  setContact(peer: string, action: ContactAction): ContactState {
+    return this.consent.apply(peer, action);
   }
 
   /** The file of a message on this machine (source or saved file), or null. */
@@ -355,20 +391,13 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     return deleted > 0;
   }
 
-  /** Marks everything received from `peer` as read and tells the peer. */
+  /** Marks everything received from `peer` as read and tells the peer (not a request). */
   markRead(peer: string): number {
-    const rows = this.sql(
-      `UPDATE messages SET read = 1 WHERE peer = ? AND direction = 'in' AND read = 0 AND body IS NOT NULL
-         RETURNING author_device AS device, id`,
-    ).all(peer) as { device: number; id: number }[];
-    const byDevice = new Map<number, number[]>();
-    for (const r of rows) byDevice.set(r.device, [...(byDevice.get(r.device) ?? []), r.id]);
-    for (const [device, ids] of byDevice) this.transport.sendReceipt(peer, device, ids, 'read');
-    return rows.length;
+    return this.consent.markRead(peer);
   }
 
   setTyping(peer: string, typing: boolean): void {
-    if (!isValidUserName(peer)) return;
+    if (!isValidUserName(peer) || !this.consent.follows(peer)) return;
     this.conn.send({
       type: 'typing',
       from: this.user,
@@ -447,6 +476,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       lastMessage: this.history(p.peer, { limit: 1 })[0] ?? null,
       unread: p.unread,
       presence: presence.get(p.peer) ?? null,
+      contact: this.contacts.state(p.peer),
     }));
   }
 
@@ -525,6 +555,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   }
 
   private onTyping(user: string, typing: boolean): void {
+    if (typing && this.contacts.blocked(user)) return;
     const old = this.typingTimers.get(user);
     if (old) clearTimeout(old);
     this.typingTimers.delete(user);
@@ -540,14 +571,19 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   private emitMessage(key: MessageKey): void {
     const view = this.view(key);
     if (!view) return;
-    // Whoever writes to us (or to whom another of our devices wrote) is someone we talk with:
-    // their presence is ours to see from now on.
-    this.peers.watch(view.peer);
+    // Whoever another of our devices wrote to is accepted; whoever we accepted is someone we
+    // talk with: their presence is ours to see from now on (a request's is not).
+    if (view.direction === 'out') this.consent.wroteTo(view.peer);
+    if (this.consent.follows(view.peer)) this.peers.watch(view.peer);
     // A message from someone ends their typing indicator.
     if (view.direction === 'in' && view.text !== null && this.typingTimers.has(view.peer)) {
       this.onTyping(view.peer, false);
     }
     this.emit('event', { type: 'message', message: view });
+  }
+
+  private emitContact(peer: string): void {
+    this.emit('event', { type: 'contact', user: peer, contact: this.contacts.state(peer) });
   }
 
   private view(key: MessageKey): MessageView | null {

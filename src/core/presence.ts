@@ -28,6 +28,8 @@ export class PresenceBook {
   private readonly conn: RelayConnection;
   /** Told of each user this device starts to follow (the account asks for their key). */
   private readonly onWatch: (user: string) => void;
+  /** Whether a conversation's peer is followed (a message request's is not: consent.ts). */
+  private readonly follows: (user: string) => boolean;
   /** The users named to the relay: conversations' peers, and anyone written to or looked up. */
   private readonly watched = new Set<string>();
   /** lookup() calls waiting for the relay's word on a name. */
@@ -38,12 +40,14 @@ export class PresenceBook {
     me: { user: string; device: number },
     conn: RelayConnection,
     onWatch: (user: string) => void = () => {},
+    follows: (user: string) => boolean = () => true,
   ) {
     this.db = db;
     this.sql = statementCache(db);
     this.me = me;
     this.conn = conn;
     this.onWatch = onWatch;
+    this.follows = follows;
   }
 
   /** Connected: names every conversation's peer (newest first) and whoever else is watched. */
@@ -51,7 +55,7 @@ export class PresenceBook {
     const peers = this.sql(
       'SELECT peer FROM messages WHERE peer != ? GROUP BY peer ORDER BY max(id) DESC LIMIT ?',
     ).all(this.me.user, MAX_WATCHED_USERS) as { peer: string }[];
-    const names = new Set(peers.map((p) => p.peer));
+    const names = new Set(peers.map((p) => p.peer).filter((p) => this.follows(p)));
     for (const name of this.watched) names.add(name);
     const list = [...names].slice(0, MAX_WATCHED_USERS);
     for (const name of list) this.watched.add(name);

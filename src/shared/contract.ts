@@ -7,6 +7,7 @@ import type {
   ConnectionState,
   DeviceView,
   LinkCodeView,
+  ContactState,
   ConversationView,
   MessageView,
   MessengerEvent,
@@ -73,6 +74,8 @@ export interface FileSettingsView {
   /** An absolute folder; received files are saved there under sanitised, unique names. */
   downloadsDir: string;
   maxFileBytes: number;
+  /** Files from accepted contacts up to this size download by themselves; larger ones wait. */
+  autoDownloadBytes: number;
 }
 
 /** One entry of the transport's recent-segment log (the network view shows the newest). */
@@ -294,6 +297,12 @@ export const METHODS = {
   ),
   conversations: method<Record<string, never>, ConversationView[]>(none),
   presence: method<Record<string, never>, PresenceView[]>(none),
+  /** Accepts a message request (its waiting files start), blocks or unblocks a peer. */
+  setContact: method<{ peer: string; action: 'accept' | 'block' | 'unblock' }, ContactState>(
+    object({ peer: req(userName), action: req(oneOf(['accept', 'block', 'unblock'] as const)) }),
+  ),
+  /** Downloads an incoming file that waits for a click (over the auto-download size). */
+  downloadFile: method<{ key: string }, boolean>(object({ key: req(str(128)) })),
   /** Deletes a conversation on this device (messages both ways, transfers in flight). */
   deleteConversation: method<{ peer: string }, boolean>(object({ peer: req(userName) })),
   /** Asks the relay whether a name exists (and from then on follows its presence). */
@@ -344,6 +353,7 @@ export const METHODS = {
         object({
           downloadsDir: opt(str(4096)),
           maxFileBytes: opt(int(1, Number.MAX_SAFE_INTEGER)),
+          autoDownloadBytes: opt(int(0, Number.MAX_SAFE_INTEGER)),
         }),
       ),
     }),

@@ -13,11 +13,13 @@ import {
   decodeFileHeader,
   encodeFileHeader,
   type FileHeader,
+  type ReceiptFrame,
   type SenderReceiptKind,
 } from '../../shared/protocol/index.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey, Transport } from '../transport/transport.ts';
 import type { IncomingFiles } from './incoming.ts';
+import { DiskFullError } from './disk.ts';
 import { ensureDownloadsDir } from './downloads.ts';
 import { FileReceipts } from './receipts.ts';
 import { mediaTypeOf, SNIFF_BYTES } from './media-type.ts';
@@ -35,6 +37,8 @@ export interface FileSettings {
   downloadsDir: string;
   /** The largest file sent or accepted, in bytes. */
   maxFileBytes: number;
+  /** Files from accepted contacts up to this size download by themselves; larger ones wait. */
+  autoDownloadBytes: number;
 }
 
 interface FileRow {
@@ -49,6 +53,10 @@ interface FileRow {
   cancelledBy: 'sender' | 'receiver' | null;
   /** An incoming file's sender has paused it. */
   senderPaused: 0 | 1;
+  /** Why an incoming file waits for this user (admission.ts); null when it does not. */
+  held: 'request' | 'size' | null;
+  /** One of ours whose recipient asked us to hold it (its state is 'paused' meanwhile). */
+  peerHeld: 0 | 1;
 }
 
 export type FileAction = 'pause' | 'resume' | 'cancel';
@@ -109,6 +117,7 @@ export class FileTransfers {
     );
     transport.on('fileComplete', (key) => void this.verify(key));
     transport.on('fileActivity', () => this.watchProgress());
+    transport.on('hold', (frame) => this.onHold(frame));
     incoming.onSenderReceipt((key, kind) => this.onSenderReceipt(key, kind));
   }
 
@@ -159,6 +168,8 @@ export class FileTransfers {
     if (key.author !== this.me.user || key.authorDevice !== this.me.device) {
       return action === 'cancel' && this.cancelIncoming(key);
     }
+    // Held by its recipient: it goes on when they take it, not before.
+    if (action === 'resume' && this.row(key)?.peerHeld === 1) return false;
     const id = key.id;
     const done =
       action === 'pause'
@@ -225,6 +236,116 @@ export class FileTransfers {
     this.sql(
       'UPDATE files SET sender_paused = ? WHERE author = ? AND author_device = ? AND id = ?',
     ).run(kind === 'paused' ? 1 : 0, key.author, key.authorDevice, key.id);
+    this.changed(key);
+  }
+
+  /**
+   * The recipient of one of our files asks us to hold it (`wait`: it waits for its user, and
+   * dropped what we sent beyond its header) or to go on (`proceed`). Only the file's peer
+   * speaks for it; a file we paused ourselves stays paused.
+   */
+  private onHold(frame: ReceiptFrame): void {
+    if (this.closed || frame.messageDevice !== this.me.device) return;
+    for (const id of frame.messageIds) {
+      const key = { author: this.me.user, authorDevice: this.me.device, id };
+      const row = this.row(key);
+      const peer = this.sql(
+        'SELECT peer FROM messages WHERE author = ? AND author_device = ? AND id = ?',
+      ).get(key.author, key.authorDevice, id) as { peer: string } | undefined;
+      if (!row || peer?.peer !== frame.from) continue;
+      if (frame.kind === 'wait' && row.state === 'sending') {
+        if (!this.transport.pauseFile(id)) continue;
+        this.setPeerHeld(key, 1);
+        this.changed(key);
+      } else if (frame.kind === 'proceed' && row.peerHeld === 1) {
+        this.setPeerHeld(key, 0);
+        if (row.state === 'paused') this.transport.resumeFile(id);
+        this.watchProgress();
+        this.changed(key);
+      }
+    }
+  }
+
+  private setPeerHeld(key: MessageKey, held: 0 | 1): void {
+    this.sql(
+      'UPDATE files SET peer_held = ? WHERE author = ? AND author_device = ? AND id = ?',
+    ).run(held, key.author, key.authorDevice, key.id);
+  }
+
+  /**
+   * The user takes an incoming file that waits (Download): it must fit on the disk beside the
+   * files already arriving; its sender hears `proceed`. A file from a request waits for Accept.
+   */
+  download(key: MessageKey): void {
+    const row = this.row(key);
+    if (!row || key.author === this.me.user || row.state !== 'receiving' || row.held === null) {
+      throw new FileError('this file is not waiting to be downloaded');
+    }
+    if (row.held === 'request') {
+      throw new FileError(`accept ${key.author} first: files from a message request wait`);
+    }
+    try {
+      this.incoming.take(key);
+    } catch (e) {
+      if (e instanceof DiskFullError) throw new FileError(e.message);
+      throw e;
+    }
+    this.proceed(key);
+  }
+
+  /**
+   * A request's sender is accepted: their files that waited for it are taken, except those
+   * over the auto-download size (they wait for a click now), or without room (refused).
+   */
+  accepted(user: string): void {
+    const waiting = this.sql(
+      `SELECT author, author_device AS authorDevice, id FROM files
+       WHERE author = ? AND state = 'receiving' AND held = 'request'`,
+    ).all(user) as MessageKey[];
+    for (const key of waiting) {
+      const row = this.row(key)!;
+      const size = row.header === null ? null : (JSON.parse(row.header) as FileHeader).size;
+      if (size !== null && size > this.settings.autoDownloadBytes) {
+        this.incoming.hold(key, 'size');
+        this.changed(key);
+        continue;
+      }
+      try {
+        this.incoming.take(key);
+      } catch (e) {
+        if (!(e instanceof DiskFullError)) throw e;
+        this.fail(key, `refused: ${e.message}`);
+        continue;
+      }
+      this.proceed(key);
+    }
+  }
+
+  /** A blocked user's files in flight here are refused: what came of them is deleted. */
+  refuseFrom(user: string): void {
+    const open = this.sql(
+      `SELECT author, author_device AS authorDevice, id, path FROM files
+       WHERE author = ? AND state = 'receiving'`,
+    ).all(user) as (MessageKey & { path: string })[];
+    for (const f of open) {
+      const key = { author: f.author, authorDevice: f.authorDevice, id: f.id };
+      this.db.transaction(() => {
+        this.sql(
+          'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
+        ).run(key.author, key.authorDevice, key.id);
+        this.sql(
+          'UPDATE files SET held = NULL WHERE author = ? AND author_device = ? AND id = ?',
+        ).run(key.author, key.authorDevice, key.id);
+      })();
+      this.incoming.partial.remove(f.path);
+      this.fail(key, `refused: you blocked ${user}`);
+    }
+  }
+
+  /** A waiting file is taken: its sender sends the rest. */
+  private proceed(key: MessageKey): void {
+    this.receipts.post(key.author, key.authorDevice, key.id, 'proceed');
+    this.watchProgress();
     this.changed(key);
   }
 
@@ -427,7 +548,8 @@ export class FileTransfers {
   private row(key: MessageKey): FileRow | undefined {
     return this.sql(
       `SELECT path, size, header, state, error, saving_to AS savingTo,
-         cancelled_by AS cancelledBy, sender_paused AS senderPaused FROM files
+         cancelled_by AS cancelledBy, sender_paused AS senderPaused, held,
+         peer_held AS peerHeld FROM files
        WHERE author = ? AND author_device = ? AND id = ?`,
     ).get(key.author, key.authorDevice, key.id) as FileRow | undefined;
   }
@@ -468,13 +590,25 @@ export class FileTransfers {
       done = row.state === 'done' || body !== null ? (size ?? 0) : chunks.n * chunk;
     }
     const thisEnd = direction === 'out' ? 'sender' : 'receiver';
+    const held =
+      row.state === 'receiving' && row.held !== null
+        ? row.held
+        : row.state === 'paused' && row.peerHeld === 1
+          ? 'peer'
+          : null;
     return {
       name:
         direction === 'in' && row.state === 'done' ? basename(row.path) : (header?.name ?? null),
       size,
       type: header?.type ?? null,
       sha256: header?.sha256 ?? null,
-      state: row.state === 'receiving' && row.senderPaused === 1 ? 'paused' : row.state,
+      state:
+        held !== null
+          ? 'waiting'
+          : row.state === 'receiving' && row.senderPaused === 1
+            ? 'paused'
+            : row.state,
+      held,
       bytesDone: size === null ? done : Math.min(done, size),
       path: direction === 'out' || row.state === 'done' ? row.path : null,
       error: row.error,

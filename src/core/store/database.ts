@@ -128,6 +128,19 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX notices_by_peer ON notices (peer, at);
   `,
+  // CONSENT (issue 12): each peer's contact state as the user set it (without a row: accepted
+  // when we ever wrote to them, else a message request); an incoming file held for the user's
+  // word (`held`: 'request' until the contact is accepted, 'size' when over the auto-download
+  // size), and one of ours the recipient asked us to hold (`peer_held`, its state 'paused').
+  `
+  CREATE TABLE contacts (
+    user TEXT PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('accepted', 'blocked')),
+    at INTEGER NOT NULL
+  ) STRICT;
+  ALTER TABLE files ADD COLUMN held TEXT CHECK (held IN ('request', 'size'));
+  ALTER TABLE files ADD COLUMN peer_held INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -38,6 +38,8 @@ export interface Streams {
   source?: StreamSource | null;
   /** Takes incoming streamed messages; without it they are dropped. */
   sink?: StreamSink | null;
+  /** Whether the user blocked a peer (their segments are dropped); default: nobody. */
+  blocked?: (user: string) => boolean;
 }
 
 export class Transport extends EventEmitter<TransportEvents> {
@@ -73,6 +75,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       settings: () => this.settings,
       emit: this.emit.bind(this),
       closed: () => this.closed,
+      blocked: streams.blocked ?? (() => false),
     };
     this.sender = new Sender(ctx, {
       progressed: (id) => this.outgoing.advance(id),
@@ -210,6 +213,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       case 'receipt':
         // From a message's sender, about a stream on its way here; the others are about ours.
         if (SENDER_RECEIPT_KINDS.has(frame.kind)) this.receiver.streams.onSenderReceipt(frame);
+        else if (frame.kind === 'wait' || frame.kind === 'proceed') this.emit('hold', frame);
         else this.outgoing.onReceipt(frame);
         break;
       default:
