@@ -104,7 +104,10 @@ async function strataGoodput(
       relayUrl: url,
       user,
       downloadsDir: mkdtempSync(join(dir, `${user}-downloads-`)),
+      // Any size downloads by itself, from a contact (not a message request).
+      autoDownloadBytes: Number.MAX_SAFE_INTEGER,
     });
+    m.setContact(user === 'bob' ? 'alice' : 'bob', 'accept');
     m.start();
     return m;
   };

@@ -28,10 +28,16 @@ afterEach(async () => {
 });
 
 function engine(user: string, opts: { profileDir?: string; downloadsDir?: string } = {}) {
-  const e = TestEngine.start(relay.url, user, {
-    profileDir: opts.profileDir ?? tempDir(`strata-${user}-`),
-    downloadsDir: opts.downloadsDir ?? tempDir(`strata-${user}-downloads-`),
-  });
+  // Alice and bob are contacts: bob's files download by themselves (consent.test.ts has the rest).
+  const e = TestEngine.start(
+    relay.url,
+    user,
+    {
+      profileDir: opts.profileDir ?? tempDir(`strata-${user}-`),
+      downloadsDir: opts.downloadsDir ?? tempDir(`strata-${user}-downloads-`),
+    },
+    ['alice', 'bob'],
+  );
   engines.push(e);
   return e;
 }
@@ -347,6 +353,7 @@ describe('files across a crash', () => {
       {
         downloadsDir: downloads,
         freezeAt: 'saveCommit',
+        accept: ['alice'],
       },
     );
     try {

@@ -70,6 +70,7 @@ export interface MessengerOptions {
   /** Where received files go (saved in the profile); default: the system's Downloads/Strata. */
   downloadsDir?: string;
   maxFileBytes?: number;
+  autoDownloadBytes?: number;
   /** The relay link's heartbeat (DEFAULT_HEARTBEAT); tests shorten it. */
   heartbeat?: HeartbeatOptions;
   /** Allows plain ws:// to a relay on another machine (relay-pin.ts). */

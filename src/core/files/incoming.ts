@@ -8,7 +8,7 @@ import { decodeChunk, decodeFileHeader } from '../../shared/protocol/index.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey } from '../transport/context.ts';
 import type { SinkWrite, StreamSink, StreamState } from '../transport/stream.ts';
-import { FileAdmission, type Held } from './admission.ts';
+import type { FileAdmission, Held } from './admission.ts';
 import { checkRoom, DiskFullError } from './disk.ts';
 import { PartialFiles } from './partial.ts';
 
