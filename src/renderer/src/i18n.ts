@@ -6,6 +6,7 @@
 import { useCallback } from 'react';
 import { strings as accountStrings } from './strings/account.ts';
 import { strings as appStrings } from './strings/app.ts';
+import { strings as consentStrings } from './strings/consent.ts';
 import { strings as networkStrings } from './strings/network.ts';
 import { strings as reasonStrings } from './strings/reasons.ts';
 import { useStrata } from './store/context.ts';
@@ -20,8 +21,20 @@ export type PluralForms = { readonly [rule in Intl.LDMLPluralRule]?: string } & 
 export type Entry = string | PluralForms;
 
 export const dictionaries = {
-  en: { ...appStrings.en, ...accountStrings.en, ...networkStrings.en, ...reasonStrings.en },
-  ru: { ...appStrings.ru, ...accountStrings.ru, ...networkStrings.ru, ...reasonStrings.ru },
+  en: {
+    ...appStrings.en,
+    ...accountStrings.en,
+    ...networkStrings.en,
+    ...reasonStrings.en,
+    ...consentStrings.en,
+  },
+  ru: {
+    ...appStrings.ru,
+    ...accountStrings.ru,
+    ...networkStrings.ru,
+    ...reasonStrings.ru,
+    ...consentStrings.ru,
+  },
 };
 export type StringKey = keyof typeof dictionaries.en;
 // A Russian dictionary missing an English key fails the type check, not the user.

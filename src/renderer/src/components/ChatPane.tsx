@@ -13,6 +13,7 @@ import { Composer } from './Composer.tsx';
 import { presenceLine } from './format.ts';
 import { AttachIcon, BackIcon, ChatIcon, CloseIcon, TrashIcon } from './Icons.tsx';
 import { MessageList } from './MessageList.tsx';
+import { RequestBanner } from './RequestBanner.tsx';
 import { useNow } from './useNow.ts';
 
 export function ChatPane({ session }: { session: SessionView }) {
@@ -84,6 +85,7 @@ function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
         </div>
       )}
       <IdentityNotice peer={peer} />
+      <RequestBanner peer={peer} />
       <ChatBody peer={peer} />
       <Uploads peer={peer} />
       <Composer peer={peer} />

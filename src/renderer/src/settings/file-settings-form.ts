@@ -1,5 +1,6 @@
 // The Files part of Settings: the downloads folder as typed (an absolute path, on any system)
-// and the largest file in MB (1 MB = 1,048,576 bytes), and the patch of what changed.
+// the largest file and the auto-download size in MB (1 MB = 1,048,576 bytes), and the patch of
+// what changed.
 import type { FileSettingsView } from '../../../shared/contract.ts';
 import {
   formatNumberField,
@@ -11,21 +12,26 @@ import {
 export const MIB = 1024 * 1024;
 /** From 1 MB to 1 TB; fractions of a MB are allowed (0.5 is not: below the minimum). */
 export const MAX_FILE_MB_RULE: NumberRule = { min: 1, max: 1024 * 1024, integer: false };
+/** From 0 (every file waits for a click) to 1 TB. */
+export const AUTO_DOWNLOAD_MB_RULE: NumberRule = { min: 0, max: 1024 * 1024, integer: false };
 
 export interface FileSettingsForm {
   downloadsDir: string;
   maxFileMb: string;
+  autoDownloadMb: string;
 }
 
 export type FileSettingsErrors = {
   downloadsDir?: 'empty' | 'notAbsolute';
   maxFileMb?: NumberFieldError;
+  autoDownloadMb?: NumberFieldError;
 };
 
 export function fileSettingsForm(files: FileSettingsView): FileSettingsForm {
   return {
     downloadsDir: files.downloadsDir,
     maxFileMb: formatNumberField(files.maxFileBytes / MIB),
+    autoDownloadMb: formatNumberField(files.autoDownloadBytes / MIB),
   };
 }
 
@@ -47,11 +53,17 @@ export function fileSettingsPatch(
   if (dir === '') errors.downloadsDir = 'empty';
   else if (!isAbsolutePath(dir)) errors.downloadsDir = 'notAbsolute';
   else if (dir !== current.downloadsDir) patch.downloadsDir = dir;
-  const mb = parseNumberField(form.maxFileMb, MAX_FILE_MB_RULE);
-  if (!mb.ok) errors.maxFileMb = mb.error;
-  else {
-    const bytes = Math.round(mb.value * MIB);
-    if (bytes !== current.maxFileBytes) patch.maxFileBytes = bytes;
+  const sizes = [
+    ['maxFileMb', 'maxFileBytes', MAX_FILE_MB_RULE],
+    ['autoDownloadMb', 'autoDownloadBytes', AUTO_DOWNLOAD_MB_RULE],
+  ] as const;
+  for (const [field, setting, rule] of sizes) {
+    const mb = parseNumberField(form[field], rule);
+    if (!mb.ok) errors[field] = mb.error;
+    else {
+      const bytes = Math.round(mb.value * MIB);
+      if (bytes !== current[setting]) patch[setting] = bytes;
+    }
   }
   return Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, patch };
 }

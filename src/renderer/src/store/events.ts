@@ -91,6 +91,9 @@ export const createEventsSlice: Slice<EventsSlice> = () => (set, get) => {
         case 'identity-changed':
           get().onIdentityChanged(event.user);
           return;
+        case 'contact':
+          get().onContact(event.user, event.contact);
+          return;
       }
     },
   };
