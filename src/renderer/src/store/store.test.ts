@@ -437,11 +437,9 @@ describe('a text too long for a message', () => {
 
     // Over the file limit too: refused at once, and nothing is staged.
     staged = null;
-    store
-      .getState()
-      .patchSession({
-        files: { downloadsDir: '/tmp/d', maxFileBytes: 1000, autoDownloadBytes: 100 },
-      });
+    store.getState().patchSession({
+      files: { downloadsDir: '/tmp/d', maxFileBytes: 1000, autoDownloadBytes: 100 },
+    });
     expect(await store.getState().sendTextAsFile('bob', text)).toBe(false);
     expect(staged).toBeNull();
   });
