@@ -95,6 +95,14 @@ export const createContactsSlice: Slice<ContactsSlice> = () => (set, get) => {
         showToast(t('sidebar.lookupFailed', { detail: describeError(e, t) }));
       }
       get().openChat(name);
+      // Starting a chat is choosing to talk with them: they are a contact, as writing makes
+      // them (a message request from them is accepted; a block stays until lifted).
+      if (get().conversations[name]?.contact !== 'blocked') {
+        client.call('setContact', { peer: name, action: 'accept' }).then(
+          (contact) => get().onContact(name, contact),
+          () => {}, // offline or blocked: the first message sent accepts them
+        );
+      }
       return true;
     },
 
