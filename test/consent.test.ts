@@ -3,10 +3,11 @@
 // file over the auto-download size waits for a click, and the sender holds a waiting file
 // instead of sending it again and again.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MessageView } from '../src/shared/api.ts';
+import { PARTIAL_EXPIRY_MS } from '../src/core/files/partial-sweep.ts';
 import { TestEngine } from './helpers/engine.ts';
 import { startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
 
@@ -20,10 +21,14 @@ afterEach(async () => {
   await relay.stop();
 });
 
-function engine(user: string, opts: { autoDownloadBytes?: number } = {}) {
-  const profileDir = tempDir(`strata-${user}-`);
+function engine(
+  user: string,
+  opts: { autoDownloadBytes?: number; profileDir?: string; accept?: string[] } = {},
+) {
+  const { accept = [], ...options } = opts;
+  const profileDir = opts.profileDir ?? tempDir(`strata-${user}-`);
   const downloadsDir = tempDir(`strata-${user}-downloads-`);
-  const e = TestEngine.start(relay.url, user, { profileDir, downloadsDir, ...opts });
+  const e = TestEngine.start(relay.url, user, { ...options, profileDir, downloadsDir }, accept);
   engines.push(e);
   return { e, partial: join(profileDir, 'partial'), downloads: downloadsDir };
 }
@@ -142,5 +147,35 @@ describe('auto-download', () => {
     await bob.e.until(() => incoming(bob.e, 'alice', l.key)?.file?.state === 'done');
     expect(readFileSync(incoming(bob.e, 'alice', l.key)!.file!.path!).equals(large)).toBe(true);
     await alice.e.until(() => alice.e.m.message(l.key)?.status === 'delivered');
+  });
+});
+
+describe('partial files', () => {
+  it('a transfer that gained nothing for too long expires at the next start: its partial file goes, its sender hears', async () => {
+    await relay.admin({ rateBytesPerSec: 2_000_000 });
+    const aliceProfile = tempDir('strata-alice-');
+    const alice = engine('alice', { profileDir: aliceProfile });
+    const bobProfile = tempDir('strata-bob-');
+    const bob = engine('bob', { profileDir: bobProfile, accept: ['alice'] });
+    await Promise.all([alice.e.online(), bob.e.online()]);
+    const sent = await alice.e.m.sendFile('bob', sourceFile(randomBytes(8 * 1024 * 1024)));
+    await bob.e.until(() => (incoming(bob.e, 'alice', sent.key)?.file?.bytesDone ?? 0) > 0);
+    await alice.e.close();
+    await bob.e.close();
+    engines.length = 0;
+    const [part] = readdirSync(bob.partial);
+    expect(part).toMatch(/\.part$/);
+    const old = (Date.now() - PARTIAL_EXPIRY_MS - 60_000) / 1000;
+    utimesSync(join(bob.partial, part!), old, old);
+
+    const again = engine('bob', { profileDir: bobProfile });
+    const aliceAgain = engine('alice', { profileDir: aliceProfile });
+    expect(incoming(again.e, 'alice', sent.key)?.file).toMatchObject({
+      state: 'failed',
+      reason: { code: 'expired' },
+    });
+    expect(readdirSync(again.partial)).toEqual([]);
+    await aliceAgain.e.online();
+    await aliceAgain.e.until(() => aliceAgain.e.m.message(sent.key)?.file?.state === 'failed');
   });
 });

@@ -20,6 +20,7 @@ import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey, Transport } from '../transport/transport.ts';
 import type { IncomingFiles } from './incoming.ts';
 import { DiskFullError } from './disk.ts';
+import { PARTIAL_EXPIRY_DAYS, sweepPartials } from './partial-sweep.ts';
 import { ensureDownloadsDir } from './downloads.ts';
 import { FileReceipts } from './receipts.ts';
 import { mediaTypeOf, SNIFF_BYTES } from './media-type.ts';
@@ -329,16 +330,7 @@ export class FileTransfers {
     ).all(user) as (MessageKey & { path: string })[];
     for (const f of open) {
       const key = { author: f.author, authorDevice: f.authorDevice, id: f.id };
-      this.db.transaction(() => {
-        this.sql(
-          'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
-        ).run(key.author, key.authorDevice, key.id);
-        this.sql(
-          'UPDATE files SET held = NULL WHERE author = ? AND author_device = ? AND id = ?',
-        ).run(key.author, key.authorDevice, key.id);
-      })();
-      this.incoming.partial.remove(f.path);
-      this.fail(key, `refused: you blocked ${user}`);
+      this.fail(key, fileFailureText('blocked', { peer: user }));
     }
   }
 
@@ -351,6 +343,11 @@ export class FileTransfers {
 
   /** Verifies files whose last segment arrived before a restart. */
   start(): void {
+    const partial = this.incoming.partial;
+    for (const f of sweepPartials(this.db, partial.dir, Date.now()).expired) {
+      const key = { author: f.author, authorDevice: f.authorDevice, id: f.id };
+      this.fail(key, fileFailureText('expired', { days: String(PARTIAL_EXPIRY_DAYS) }));
+    }
     for (const key of this.incoming.awaitingVerification()) void this.verify(key);
     this.watchProgress();
   }
@@ -528,8 +525,23 @@ export class FileTransfers {
     this.changed(key);
   }
 
-  /** An incoming file fails for good: the sender hears that it was refused, and stops. */
+  /**
+   * An incoming file fails for good: what arrived of it is deleted, and the sender hears that
+   * it was refused, and stops.
+   */
   private fail(key: MessageKey, why: string): void {
+    const row = this.row(key);
+    if (row && row.path === this.incoming.partial.pathOf(key.author, key.authorDevice, key.id)) {
+      this.incoming.partial.remove(row.path);
+    }
+    this.db.transaction(() => {
+      this.sql(
+        'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
+      ).run(key.author, key.authorDevice, key.id);
+      this.sql(
+        'UPDATE files SET held = NULL WHERE author = ? AND author_device = ? AND id = ?',
+      ).run(key.author, key.authorDevice, key.id);
+    })();
     this.setState(key, 'failed', why);
     this.tellSender(key, 'refused');
     this.changed(key);
