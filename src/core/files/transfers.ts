@@ -56,8 +56,12 @@ interface FileRow {
   senderPaused: 0 | 1;
   /** Why an incoming file waits for this user (admission.ts); null when it does not. */
   held: 'request' | 'size' | null;
-  /** One of ours whose recipient asked us to hold it (its state is 'paused' meanwhile). */
-  peerHeld: 0 | 1;
+  /**
+   * One of ours whose recipient asked us to hold it (1: its state is 'paused' meanwhile), or
+   * then to go on (2: from then on a `wait` from another of its devices, still undecided, is
+   * not obeyed: the device that took it would never ask again).
+   */
+  peerHeld: 0 | 1 | 2;
 }
 
 export type FileAction = 'pause' | 'resume' | 'cancel';
@@ -242,8 +246,8 @@ export class FileTransfers {
 
   /**
    * The recipient of one of our files asks us to hold it (`wait`: it waits for its user, and
-   * dropped what we sent beyond its header) or to go on (`proceed`). Only the file's peer
-   * speaks for it; a file we paused ourselves stays paused.
+   * dropped what we sent beyond its header) or to go on (`proceed`, for good). Only the
+   * file's peer speaks for it; a file we paused ourselves stays paused.
    */
   private onHold(frame: ReceiptFrame): void {
     if (this.closed || frame.messageDevice !== this.me.device) return;
@@ -254,20 +258,20 @@ export class FileTransfers {
         'SELECT peer FROM messages WHERE author = ? AND author_device = ? AND id = ?',
       ).get(key.author, key.authorDevice, id) as { peer: string } | undefined;
       if (!row || peer?.peer !== frame.from) continue;
-      if (frame.kind === 'wait' && row.state === 'sending') {
+      if (frame.kind === 'wait' && row.state === 'sending' && row.peerHeld === 0) {
         if (!this.transport.pauseFile(id)) continue;
         this.setPeerHeld(key, 1);
         this.changed(key);
-      } else if (frame.kind === 'proceed' && row.peerHeld === 1) {
-        this.setPeerHeld(key, 0);
-        if (row.state === 'paused') this.transport.resumeFile(id);
+      } else if (frame.kind === 'proceed' && row.peerHeld !== 2) {
+        this.setPeerHeld(key, 2);
+        if (row.state === 'paused' && row.peerHeld === 1) this.transport.resumeFile(id);
         this.watchProgress();
         this.changed(key);
       }
     }
   }
 
-  private setPeerHeld(key: MessageKey, held: 0 | 1): void {
+  private setPeerHeld(key: MessageKey, held: 0 | 1 | 2): void {
     this.sql(
       'UPDATE files SET peer_held = ? WHERE author = ? AND author_device = ? AND id = ?',
     ).run(held, key.author, key.authorDevice, key.id);

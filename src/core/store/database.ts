@@ -131,7 +131,8 @@ export const MIGRATIONS: readonly string[] = [
   // CONSENT (issue 12): each peer's contact state as the user set it (without a row: accepted
   // when we ever wrote to them, else a message request); an incoming file held for the user's
   // word (`held`: 'request' until the contact is accepted, 'size' when over the auto-download
-  // size), and one of ours the recipient asked us to hold (`peer_held`, its state 'paused').
+  // size), and one of ours the recipient asked us to hold (`peer_held` 1, its state 'paused';
+  // 2 once it asked us to go on).
   `
   CREATE TABLE contacts (
     user TEXT PRIMARY KEY,
