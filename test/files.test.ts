@@ -28,7 +28,8 @@ afterEach(async () => {
 });
 
 function engine(user: string, opts: { profileDir?: string; downloadsDir?: string } = {}) {
-  // Alice and bob are contacts: bob's files download by themselves (consent.test.ts has the rest).
+  // Alice, bob and mallory (a hostile peer the tests below speak for) are contacts: files
+  // download by themselves, and checks past the message request apply (consent.test.ts).
   const e = TestEngine.start(
     relay.url,
     user,
@@ -36,7 +37,7 @@ function engine(user: string, opts: { profileDir?: string; downloadsDir?: string
       profileDir: opts.profileDir ?? tempDir(`strata-${user}-`),
       downloadsDir: opts.downloadsDir ?? tempDir(`strata-${user}-downloads-`),
     },
-    ['alice', 'bob'],
+    ['alice', 'bob', 'mallory'],
   );
   engines.push(e);
   return e;

@@ -45,10 +45,11 @@ export class FileAdmission {
 
   /**
    * Throws DiskFullError unless `dir` has room for `size` more bytes beside what every other
-   * incoming file being received (`key` excepted) still needs, and the reserve.
+   * incoming file being received (`key` excepted) still needs, and the reserve; `alone`: for
+   * the file alone (one that waits: it could never be taken, so it is refused at once).
    */
-  checkRoom(dir: string, key: MessageKey, size: number): void {
-    const inFlight = this.inFlightBytes(key);
+  checkRoom(dir: string, key: MessageKey, size: number, alone = false): void {
+    const inFlight = alone ? 0 : this.inFlightBytes(key);
     const reserve = this.policy.reserveBytes ?? DEFAULT_RESERVE_BYTES;
     const available = (this.policy.freeBytes ?? freeBytes)(dir);
     if (size + inFlight + reserve > available) {

@@ -95,12 +95,14 @@ export class IncomingFiles implements StreamSink<ChunkWrite> {
       count <= header.size + 1 &&
       (header.size === 0 ? count === 1 : count >= 2);
     let room: string | null = null;
-    // A file that waits is checked for room when its user takes it.
+    // A file that waits is checked beside the files in flight when its user takes it; now,
+    // only whether it could ever fit.
     const held = fits ? this.held(key, header.size) : null;
-    if (fits && held === null) {
+    if (fits) {
       try {
-        if (this.admission) this.admission.checkRoom(this.partial.dir, key, header.size);
-        else checkRoom(this.partial.dir, header.size);
+        if (this.admission) {
+          this.admission.checkRoom(this.partial.dir, key, header.size, held !== null);
+        } else checkRoom(this.partial.dir, header.size);
       } catch (e) {
         if (!(e instanceof DiskFullError)) throw e;
         room = `refused: ${e.message}`;
