@@ -36,8 +36,9 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     return i;
   };
   const peer = async (user: string) => {
-    // The hosts' users are this peer's contacts: their files download by themselves.
-    const e = TestEngine.start(relay.url, user, {}, ['hana']);
+    // The hosts' users are this peer's contacts: their files download by themselves, and it
+    // shows them its typing (a message request would see neither).
+    const e = TestEngine.start(relay.url, user, {}, ['hana', 'alice']);
     engines.push(e);
     await e.online();
     return e;
