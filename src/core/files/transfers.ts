@@ -7,10 +7,9 @@ import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { sha256OfFile } from './hash.ts';
 import { basename } from 'node:path';
 import type { FileState, FileView } from '../../shared/api.ts';
-import { fileFailure, fileFailureText } from '../../shared/failures.ts';
+import { fileFailureText } from '../../shared/failures.ts';
 import {
   CHUNK_OFFSET_BYTES,
-  decodeFileHeader,
   encodeFileHeader,
   type FileHeader,
   type ReceiptFrame,
@@ -20,6 +19,7 @@ import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey, Transport } from '../transport/transport.ts';
 import type { IncomingFiles } from './incoming.ts';
 import { DiskFullError } from './disk.ts';
+import { fileView, type FileRow } from './file-view.ts';
 import { PARTIAL_EXPIRY_DAYS, sweepPartials } from './partial-sweep.ts';
 import { ensureDownloadsDir } from './downloads.ts';
 import { FileReceipts } from './receipts.ts';
@@ -40,28 +40,6 @@ export interface FileSettings {
   maxFileBytes: number;
   /** Files from accepted contacts up to this size download by themselves; larger ones wait. */
   autoDownloadBytes: number;
-}
-
-interface FileRow {
-  path: string;
-  size: number;
-  header: string | null;
-  state: FileState;
-  error: string | null;
-  /** Where a verified incoming file is being saved (until 'done' is committed). */
-  savingTo: string | null;
-  /** Which end cancelled it (null in rows from before this was recorded: this end). */
-  cancelledBy: 'sender' | 'receiver' | null;
-  /** An incoming file's sender has paused it. */
-  senderPaused: 0 | 1;
-  /** Why an incoming file waits for this user (admission.ts); null when it does not. */
-  held: 'request' | 'size' | null;
-  /**
-   * One of ours whose recipient asked us to hold it (1: its state is 'paused' meanwhile), or
-   * then to go on (2: from then on a `wait` from another of its devices, still undecided, is
-   * not obeyed: the device that took it would never ask again).
-   */
-  peerHeld: 0 | 1 | 2;
 }
 
 export type FileAction = 'pause' | 'resume' | 'cancel';
@@ -580,57 +558,6 @@ export class FileTransfers {
   ): FileView | null {
     const row = this.row(key);
     if (!row) return null;
-    const header =
-      row.header !== null
-        ? (JSON.parse(row.header) as FileHeader)
-        : body === null
-          ? null
-          : decodeFileHeader(body);
-    const size = header?.size ?? null;
-    let done: number;
-    if (direction === 'out' && key.author === this.me.user && key.authorDevice === this.me.device) {
-      const acked = this.sql(
-        'SELECT count(*) AS n FROM out_segments WHERE message_id = ? AND acked = 1 AND idx > 0',
-      ).get(key.id) as { n: number };
-      done = row.state === 'done' ? (size ?? 0) : acked.n * segmentSize;
-    } else {
-      // Chunks written so far (segment 0 is the header).
-      const chunks = this.sql(
-        `SELECT count(*) AS n FROM in_file_segments
-         WHERE author = ? AND author_device = ? AND message_id = ? AND idx > 0`,
-      ).get(key.author, key.authorDevice, key.id) as { n: number };
-      // The chunk size follows from the size and the count; before the header, from the
-      // first chunk that came.
-      const chunk =
-        size !== null && segmentCount > 1 ? Math.ceil(size / (segmentCount - 1)) : segmentSize;
-      done = row.state === 'done' || body !== null ? (size ?? 0) : chunks.n * chunk;
-    }
-    const thisEnd = direction === 'out' ? 'sender' : 'receiver';
-    const held =
-      row.state === 'receiving' && row.held !== null
-        ? row.held
-        : row.state === 'paused' && row.peerHeld === 1
-          ? 'peer'
-          : null;
-    return {
-      name:
-        direction === 'in' && row.state === 'done' ? basename(row.path) : (header?.name ?? null),
-      size,
-      type: header?.type ?? null,
-      sha256: header?.sha256 ?? null,
-      state:
-        held !== null
-          ? 'waiting'
-          : row.state === 'receiving' && row.senderPaused === 1
-            ? 'paused'
-            : row.state,
-      held,
-      bytesDone: size === null ? done : Math.min(done, size),
-      path: direction === 'out' || row.state === 'done' ? row.path : null,
-      error: row.error,
-      reason: row.error === null ? null : fileFailure(row.error),
-      cancelledBy:
-        row.state !== 'cancelled' ? null : (row.cancelledBy ?? thisEnd) === thisEnd ? 'me' : 'peer',
-    };
+    return fileView(this.sql, this.me, row, { key, direction, body, segmentCount, segmentSize });
   }
 }
