@@ -109,7 +109,10 @@ async function strataGoodput(
       user,
       downloadsDir: mkdtempSync(join(dir, `${user}-downloads-`)),
       contentCipher: cipher,
+      // Any size downloads by itself, from a contact (not a message request).
+      autoDownloadBytes: Number.MAX_SAFE_INTEGER,
     });
+    m.setContact(user === 'bob' ? 'alice' : 'bob', 'accept');
     m.start();
     return m;
   };

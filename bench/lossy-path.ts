@@ -387,7 +387,15 @@ async function rawRecv(url: string, size: number): Promise<void> {
 async function engine(url: string, profileDir: string, user: string) {
   const { Messenger } = await import('../src/core/messenger.ts');
   const { until } = await import('./harness.ts');
-  const m = Messenger.open({ profileDir, relayUrl: url, user, downloadsDir: profileDir });
+  const m = Messenger.open({
+    profileDir,
+    relayUrl: url,
+    user,
+    downloadsDir: profileDir,
+    autoDownloadBytes: Number.MAX_SAFE_INTEGER,
+  });
+  // Alice's files download by themselves at bob's, from a contact.
+  m.setContact(user === 'bob' ? 'alice' : 'bob', 'accept');
   m.start();
   await until(m, () => m.online);
   await m.whenSettled();

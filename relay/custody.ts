@@ -287,11 +287,12 @@ export class Custody {
   /**
    * A `delivered` receipt (the recipient has the whole message), or `cancelled` or `refused`
    * (it will not take it), or the sender's `withdrawn` (it cancelled the message): custody
-   * lets go of it, written or waiting. `read`, `paused` and `resumed` change nothing here.
+   * lets go of it, written or waiting. `read`, `paused`, `resumed`, `wait` and `proceed`
+   * change nothing here: a held file is delivered later, from what custody keeps.
    */
   onReceipt(frame: ReceiptFrame): void {
     if (this.closed || frame.kind === 'read' || frame.kind === 'paused') return;
-    if (frame.kind === 'resumed') return;
+    if (frame.kind === 'resumed' || frame.kind === 'wait' || frame.kind === 'proceed') return;
     // Either way nothing more is owed; a withdrawal names the sender's own messages.
     const key =
       frame.kind === 'withdrawn'

@@ -96,9 +96,15 @@ describe('strata send-file and listen --downloads', () => {
     const b = tempDir();
     expect(strata('--profile', a, '--relay', relay.url, 'login', 'fanny').status).toBe(0);
     expect(strata('--profile', b, '--relay', relay.url, 'login', 'gus').status).toBe(0);
+    // Fanny is gus's contact: her files download by themselves (a request's would wait).
+    expect(strata('--profile', b, '--relay', relay.url, 'accept', 'fanny')).toMatchObject({
+      status: 0,
+      stdout: 'fanny: accepted\n',
+    });
     const cwd = tempDir('strata-cwd-');
     const l = listener(b, relay.url, ['--downloads', 'incoming'], cwd);
-    await relay.waitForLog(/hello gus\/\d+ .*\(strata\/0\.1\.0\)/, 2);
+    // The third: login, accept, then the listener.
+    await relay.waitForLog(/hello gus\/\d+ .*\(strata\/0\.1\.0\)/, 3);
 
     const first = randomBytes(3 * 1024 * 1024 + 5);
     const second = randomBytes(200_000);
@@ -174,8 +180,9 @@ describe('strata send-file and listen --downloads', () => {
   it('prints a file that fails verification with error true and the reason', async () => {
     const b = tempDir();
     expect(strata('--profile', b, '--relay', relay.url, 'login', 'hank').status).toBe(0);
+    expect(strata('--profile', b, '--relay', relay.url, 'accept', 'ida').status).toBe(0);
     const l = listener(b, relay.url, ['--downloads', tempDir('strata-dl-')]);
-    await relay.waitForLog(/hello hank\/\d+ .*\(strata\/0\.1\.0\)/, 2);
+    await relay.waitForLog(/hello hank\/\d+ .*\(strata\/0\.1\.0\)/, 3);
     const ida = TestEngine.start(relay.url, 'ida');
     await ida.online();
     // A header whose SHA-256 does not match the bytes, as a broken or hostile sender writes.
@@ -217,8 +224,9 @@ describe('strata send-file and listen --downloads', () => {
       const b = tempDir();
       expect(strata('--profile', a, '--relay', slow.url, 'login', 'jack').status).toBe(0);
       expect(strata('--profile', b, '--relay', slow.url, 'login', 'kate').status).toBe(0);
+      expect(strata('--profile', b, '--relay', slow.url, 'accept', 'jack').status).toBe(0);
       const l = listener(b, slow.url, ['--downloads', tempDir('strata-dl-')]);
-      await slow.waitForLog(/hello kate\/\d+ .*\(strata\/0\.1\.0\)/, 2);
+      await slow.waitForLog(/hello kate\/\d+ .*\(strata\/0\.1\.0\)/, 3);
       const path = sourceFile(randomBytes(24 * 1024 * 1024), 'growing.log');
       const out = new Collect();
       const err = new FakeTerminal();

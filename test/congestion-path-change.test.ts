@@ -23,7 +23,9 @@ describe('a path whose delay is raised at run time', () => {
   it('grows the window to the new pipe instead of holding it at its floor', async () => {
     await relay.admin({ delayMs: 10, rateBytesPerSec: RATE });
     const alice = TestEngine.start(relay.url, 'alice', { settings: { segmentSize: SEGMENT } });
-    const bob = TestEngine.start(relay.url, 'bob', { settings: { segmentSize: SEGMENT } });
+    const bob = TestEngine.start(relay.url, 'bob', { settings: { segmentSize: SEGMENT } }, [
+      'alice',
+    ]);
     try {
       await Promise.all([alice.online(), bob.online()]);
       // Far more than the test needs: the file is still flowing when it ends.

@@ -36,7 +36,9 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     return i;
   };
   const peer = async (user: string) => {
-    const e = TestEngine.start(relay.url, user);
+    // The hosts' users are this peer's contacts: their files download by themselves, and it
+    // shows them its typing (a message request would see neither).
+    const e = TestEngine.start(relay.url, user, {}, ['hana', 'alice']);
     engines.push(e);
     await e.online();
     return e;
@@ -326,6 +328,7 @@ describe.each(CARRIERS)('the renderer API through the %s', (_name, carry, kind) 
     const bob = await peer('boris');
     const { api } = await instance({ relayUrl: relay.url, user: 'ines' });
     await registered(api);
+    await api.call('setContact', { peer: 'boris', action: 'accept' });
     const dir = tempDir('strata-src-');
     // A PNG signature and then bytes: the media type is sniffed from them, so a small
     // one and one just over the preview limit are both images.

@@ -231,6 +231,8 @@ describe('application layer', () => {
     // alice asks for bob (presence goes only to who asks) and hears he is there.
     expect(await alice.m.lookup('bob')).toMatchObject({ exists: true, online: true });
     await alice.until(() => alice.m.presence().some((p) => p.user === 'bob' && p.online));
+    // Bob wrote first: alice takes his message request, so that he may see her typing.
+    alice.m.setContact('bob', 'accept');
     alice.m.setTyping('bob', true);
     await bob.until(() =>
       bob.events.some((e) => e.type === 'typing' && e.user === 'alice' && e.typing),

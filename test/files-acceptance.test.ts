@@ -40,7 +40,14 @@ function engine(
   profileDir: string,
   downloadsDir = scratch(`strata-${user}-downloads-`),
 ): EngineProcess {
-  const p = new EngineProcess(profileDir, url, user, {}, { downloadsDir });
+  // Contacts, and files of any size download by themselves here.
+  const p = new EngineProcess(
+    profileDir,
+    url,
+    user,
+    {},
+    { downloadsDir, accept: ['alice', 'bob'], autoDownloadBytes: 8 * 1024 ** 3 },
+  );
   cleanup.push(() => p.kill());
   return p;
 }

@@ -29,10 +29,17 @@ afterEach(async () => {
 });
 
 function engine(user: string, opts: { profileDir?: string; downloadsDir?: string } = {}) {
-  const e = TestEngine.start(relay.url, user, {
-    profileDir: opts.profileDir ?? tempDir(`strata-${user}-`),
-    downloadsDir: opts.downloadsDir ?? tempDir(`strata-${user}-downloads-`),
-  });
+  // Alice, bob and mallory (a hostile peer the tests below speak for) are contacts: files
+  // download by themselves, and checks past the message request apply (consent.test.ts).
+  const e = TestEngine.start(
+    relay.url,
+    user,
+    {
+      profileDir: opts.profileDir ?? tempDir(`strata-${user}-`),
+      downloadsDir: opts.downloadsDir ?? tempDir(`strata-${user}-downloads-`),
+    },
+    ['alice', 'bob', 'mallory'],
+  );
   engines.push(e);
   return e;
 }
@@ -359,6 +366,7 @@ describe('files across a crash', () => {
       {
         downloadsDir: downloads,
         freezeAt: 'saveCommit',
+        accept: ['alice'],
       },
     );
     try {

@@ -32,10 +32,13 @@ async function pair() {
   const a = `alice-${suffix}`;
   const b = `bob-${suffix}`;
   const start = (user: string) => {
-    const e = TestEngine.start(relay.url, user, {
-      profileDir: tempDir(`strata-${user}-`),
-      settings: { segmentSize: SEGMENT },
-    });
+    // Each takes the other's files as a contact's.
+    const e = TestEngine.start(
+      relay.url,
+      user,
+      { profileDir: tempDir(`strata-${user}-`), settings: { segmentSize: SEGMENT } },
+      [a, b],
+    );
     engines.push(e);
     return e;
   };

@@ -47,7 +47,7 @@ async function relay(...args: Parameters<typeof startRelay>): Promise<RelayProce
 }
 
 function engine(url: string, user: string, profileDir = tempDir(`strata-${user}-`)): TestEngine {
-  const e = TestEngine.start(url, user, { profileDir });
+  const e = TestEngine.start(url, user, { profileDir }, ['alice', 'bob']);
   engines.push(e);
   return e;
 }

@@ -98,7 +98,11 @@ async function browser(user?: string, downloadsDir?: string): Promise<Browser> {
 }
 
 async function peer(user: string): Promise<TestEngine> {
-  const e = TestEngine.start(relay.url, user, { downloadsDir: tempDir(`strata-${user}-dl-`) });
+  const e = TestEngine.start(relay.url, user, { downloadsDir: tempDir(`strata-${user}-dl-`) }, [
+    'alice',
+    'bob',
+    'carol',
+  ]);
   cleanup.push(() => e.close());
   await e.online();
   return e;
@@ -250,6 +254,8 @@ describe('GET /files/<key>', () => {
     const downloads = tempDir('strata-alice-dl-');
     const alice = await browser('alice', downloads);
     const carol = await peer('carol');
+    // A contact's files download by themselves; a message request's would wait.
+    await alice.api.call('setContact', { peer: 'carol', action: 'accept' });
     const srcDir = tempDir('strata-src-');
     const send = async (name: string, bytes: Buffer) => {
       const path = join(srcDir, name);

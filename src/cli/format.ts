@@ -31,6 +31,8 @@ export function fileJson(v: MessageView): string {
     sha256: f.sha256,
     error: f.state === 'failed',
     ...(f.state === 'failed' ? { reason: f.error } : {}),
+    // Not saved yet: it waits for `accept USER` (request) or `download KEY` (size).
+    ...(f.state === 'waiting' ? { waiting: f.held } : {}),
   });
 }
 
@@ -64,6 +66,11 @@ function fileBody(v: MessageView): string {
   const what = `file ${JSON.stringify(f.name ?? '(name not yet known)')}${f.size === null ? '' : ` (${formatBytes(f.size)})`}`;
   if (f.state === 'failed') return `${what} failed: ${f.error ?? 'unknown reason'}`;
   if (f.state === 'done' && v.direction === 'in') return `${what} saved to ${f.path}`;
+  if (f.state === 'waiting' && v.direction === 'in') {
+    return f.held === 'request'
+      ? `${what} waits: a message request (strata accept ${v.author})`
+      : `${what} waits: over the auto-download size (strata download ${v.key})`;
+  }
   return `${what} ${f.state}`;
 }
 

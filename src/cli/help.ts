@@ -25,6 +25,11 @@ Commands:
   unverify USER           clear that mark
   accept-identity USER    accept a verified USER's new safety number: sending goes on, and
                           USER is no longer marked verified (verify again once checked)
+  accept USER             accept USER's message request: their files download, they see
+                          your read receipts and presence (sending to USER accepts too)
+  block USER              drop USER's messages and refuse their files; unblock USER lifts it
+  download KEY            download a received file that waits (over the auto-download size);
+                          exits once it is saved
   web                     the desktop app's UI in a browser: serves it on 127.0.0.1 and
                           prints its address (with an access token) as the first line
 
@@ -42,6 +47,8 @@ Options:
   --for SECONDS           listen: stop after this long (default: until Ctrl+C)
   --downloads DIR         listen, web: save received files in DIR (saved in the profile;
                           default: the system's Downloads/Strata)
+  --auto-download BYTES   files from contacts up to this size download by themselves; a
+                          larger one waits for download KEY (saved; default 104857600)
   --timeout SECONDS       give up waiting for the relay after this long (default 30);
                           send-file: give up when the transfer has not moved for this long
   --segment-size BYTES    X: segment size, 64 to 65536 (saved in the profile)

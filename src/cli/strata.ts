@@ -8,6 +8,7 @@
 //   strata --profile DIR history USER [--json]
 //   strata --profile DIR --relay URL safety-number USER [--json] | verify USER | unverify USER
 //   strata --profile DIR --relay URL accept-identity USER
+//   strata --profile DIR --relay URL accept USER | block USER | unblock USER | download KEY
 //   strata --profile DIR [--relay URL] web [--user NAME] [--port P] [--token T] [--downloads DIR]
 import type { MessageView, MessengerEvent, TransportSettings } from '../shared/api.ts';
 import { statSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { IdentityChangedError } from '../core/errors.ts';
 import { ProgressMeter, fileJson, messageJson, messageLine } from './format.ts';
 import * as account from './account-commands.ts';
 import * as safety from './safety-commands.ts';
+import * as consent from './consent-commands.ts';
 import { readArgs, tokenConfig, type OptionTypes } from '../shared/args.ts';
 import { untilStopped, watchOutput } from './stdio.ts';
 import { HELP } from './help.ts';
@@ -73,6 +75,7 @@ const OPTIONS: OptionTypes = {
   bind: 'string',
   token: 'string',
   downloads: 'string',
+  'auto-download': 'string',
   name: 'string',
   json: 'boolean',
   insecure: 'boolean',
@@ -179,6 +182,10 @@ export async function main(
     unlink: 1,
     recover: 2,
     ...Object.fromEntries(safety.SAFETY_COMMANDS.map((c) => [c, 1])),
+    accept: 1,
+    block: 1,
+    unblock: 1,
+    download: 1,
   };
   if (!(args.command in expected)) {
     err.write(`strata: unknown command "${args.command}" (see --help)\n`);
@@ -235,6 +242,7 @@ export async function main(
     }
     timeout = intFlag(args, 'timeout') ?? 30;
     intFlag(args, 'for'); // checked now, not after connecting
+    const autoDownloadBytes = intFlag(args, 'auto-download');
     m = Messenger.open({
       profileDir: profile,
       relayUrl: relay ?? '',
@@ -242,6 +250,7 @@ export async function main(
       deviceName: account.cliDeviceName(),
       settings: settingsFrom(args),
       insecure: args.flags.has('insecure'),
+      ...(autoDownloadBytes !== undefined ? { autoDownloadBytes } : {}),
     });
   } catch (e) {
     if (e instanceof FileArgError) {
@@ -319,6 +328,12 @@ export async function main(
         }
       case 'listen':
         return await listen(m, args, out, outputGone);
+      case 'accept':
+      case 'block':
+      case 'unblock':
+        return consent.contact(m, args.command, args.positional[0]!, out, err);
+      case 'download':
+        return await consent.download(m, args.positional[0]!, args.flags.has('json'), out, err);
     }
     const command = args.command;
     if (safety.isSafetyCommand(command)) {
@@ -517,12 +532,15 @@ async function listen(
   // Print each message when it completes, and once when it is handed over with the error
   // flag; a flagged message that completes later is printed again, now whole.
   const printed = new Map<string, boolean>();
-  // A received file is printed once when it is saved, or once when it fails verification.
+  // A received file is printed once when it is saved, or once when it fails verification;
+  // and once when it waits for the user (`accept USER` or `download KEY`), its name known.
   const filesPrinted = new Set<string>();
   const showFile = (v: MessageView) => {
-    const state = v.file!.state;
-    if ((state !== 'done' && state !== 'failed') || filesPrinted.has(v.key)) return;
-    filesPrinted.add(v.key);
+    const { state, name } = v.file!;
+    const waits = state === 'waiting' && name !== null;
+    if ((state !== 'done' && state !== 'failed' && !waits) || filesPrinted.has(v.key + state))
+      return;
+    filesPrinted.add(v.key + state);
     out.write((json ? fileJson(v) : messageLine(v)) + '\n');
   };
   const show = (v: MessageView) => {

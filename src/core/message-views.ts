@@ -62,8 +62,14 @@ export class MessageViews {
     return rows.reverse().map((r) => this.toView(r));
   }
 
-  /** Every conversation, the latest first, with its last message and unread count. */
-  conversations(presence: readonly PresenceView[]): ConversationView[] {
+  /**
+   * Every conversation, the latest first, with its last message, unread count and the peer's
+   * contact state (a message request, accepted, blocked).
+   */
+  conversations(
+    presence: readonly PresenceView[],
+    contactOf: (peer: string) => ConversationView['contact'],
+  ): ConversationView[] {
     const peers = this.sql(
       `SELECT peer, max(id) AS last,
               sum(direction = 'in' AND read = 0 AND body IS NOT NULL AND crypto IS NULL) AS unread
@@ -76,6 +82,7 @@ export class MessageViews {
       lastMessage: this.history(p.peer, { limit: 1 })[0] ?? null,
       unread: p.unread,
       presence: byUser.get(p.peer) ?? null,
+      contact: contactOf(p.peer),
     }));
   }
 

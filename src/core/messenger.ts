@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type {
   AccountView,
+  ContactState,
   ConversationView,
   DeviceView,
   LinkCodeView,
@@ -18,9 +19,15 @@ import type {
 import type { SegmentLogEntry, UserLookupView } from '../shared/contract.ts';
 import { isValidUserName, type Frame } from '../shared/protocol/index.ts';
 import { RelayConnection, type HeartbeatOptions } from './connection.ts';
-import { LookupError, PresenceBook } from './presence.ts';
+import { lookupUser, PresenceBook } from './presence.ts';
 import { deleteConversationRows, unfinishedIncomingFiles } from './conversations.ts';
-import { closeDatabase, openDatabase, statementCache, type Db } from './store/database.ts';
+import {
+  closeDatabase,
+  openDatabase,
+  saveMeta,
+  statementCache,
+  type Db,
+} from './store/database.ts';
 import type { MessageClock } from './transport/message-clock.ts';
 import { KIND_TEXT, MessageViews, parseKey } from './message-views.ts';
 import { Transport, type MessageKey } from './transport/transport.ts';
@@ -35,11 +42,14 @@ import { KeyedThrottle } from './throttle.ts';
 import { AccountBook } from './account.ts';
 import { SafetyBook } from './safety.ts';
 import { linkProfile, recoverProfile } from './account-flows.ts';
-import { relayRefusalReason } from '../shared/failures.ts';
 import { profilePins } from './relay-pin.ts';
 import { EndToEnd } from './crypto/end-to-end.ts';
+import { onRelayError } from './relay-errors.ts';
 import { TypingBook } from './typing.ts';
 import type { ContentCipher } from './crypto/content.ts';
+import { ContactBook } from './contacts.ts';
+import { Consent, type ContactAction } from './consent.ts';
+import { FileAdmission } from './files/admission.ts';
 
 export { MessengerError } from './errors.ts';
 export { DEFAULT_MAX_FILE_BYTES, DEFAULT_SETTINGS, checkSettings } from './settings.ts';
@@ -49,15 +59,6 @@ export const STATS_EVENT_MS = 250;
 /** How long quitting waits for the acks of segments in flight (Transport.drain). */
 export const CLOSE_DRAIN_MS = 1000;
 export { TYPING_TTL_MS } from './typing.ts';
-/**
- * Relay errors that mean a message cannot be delivered as sent. `storeUnavailable` (the relay's
- * disk failed to write) is not one: the transport sends the frames again.
- */
-const REFUSALS: ReadonlySet<string> = new Set([
-  'unknownRecipient',
-  'quotaExceeded',
-  'frameTooLarge',
-]);
 
 export interface MessengerOptions {
   profileDir: string;
@@ -70,6 +71,7 @@ export interface MessengerOptions {
   /** Where received files go (saved in the profile); default: the system's Downloads/Strata. */
   downloadsDir?: string;
   maxFileBytes?: number;
+  autoDownloadBytes?: number;
   /** The relay link's heartbeat (DEFAULT_HEARTBEAT); tests shorten it. */
   heartbeat?: HeartbeatOptions;
   /** Allows plain ws:// to a relay on another machine (relay-pin.ts). */
@@ -101,6 +103,8 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   private readonly accounts: AccountBook;
   private readonly e2e: EndToEnd;
   private readonly safety: SafetyBook;
+  private readonly contacts: ContactBook;
+  private readonly consent: Consent;
   private closed = false;
 
   private constructor(
@@ -128,7 +132,14 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.accounts = new AccountBook(db, profile, this.conn, (e) => this.emit('event', e));
     this.safety = new SafetyBook(db, profile, this.accounts, () => this.conn.isOnline);
     this.typing = new TypingBook(this.conn, { user, device }, (e) => this.emit('event', e));
-    this.peers = new PresenceBook(db, { user, device }, this.conn, (u) => this.accounts.learn(u));
+    this.contacts = new ContactBook(db, user);
+    this.peers = new PresenceBook(
+      db,
+      { user, device },
+      this.conn,
+      (u) => this.accounts.learn(u),
+      (u) => this.consent.follows(u),
+    );
     // End to end: every message is sealed for its devices before it leaves and opened once
     // here (src/core/crypto); the relay and the channel carry ciphertext only.
     this.e2e = new EndToEnd(db, profile, this.accounts, cipher, () =>
@@ -138,11 +149,16 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.incomingFiles = new IncomingFiles(db, {
       partialDir: join(profileDir, 'partial'),
       maxFileBytes: fileSettings.maxFileBytes,
+      admission: new FileAdmission(db, {
+        accepted: (u) => this.contacts.accepted(u),
+        autoDownloadBytes: () => this.files.settings.autoDownloadBytes,
+      }),
     });
     this.transport = new Transport(db, this.conn, { user, device }, settings, undefined, {
       source: this.e2e.source(fileStreams),
       sink: this.e2e.sink(this.incomingFiles),
       sealed: true,
+      blocked: (u) => this.contacts.blocked(u),
     });
     this.e2e.attach(this.transport, this.incomingFiles, this.clock, {
       online: () => this.conn.isOnline,
@@ -165,6 +181,13 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       () => this.conn.isOnline,
     );
     this.views = new MessageViews(this.sql, this.files, this.transport);
+    this.consent = new Consent(db, {
+      contacts: this.contacts,
+      files: this.files,
+      peers: this.peers,
+      sendReceipt: (peer, device, ids) => this.transport.sendReceipt(peer, device, ids, 'read'),
+      changed: (peer) => this.emitContact(peer),
+    });
     this.transport.on('fileFailed', (key, reason) => {
       this.refusals.set(`${key.author}/${key.authorDevice}/${key.id}`, reason);
       this.emit('event', {
@@ -283,7 +306,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.accounts.close();
     this.transport.close();
     await this.conn.stop();
-    this.saveClock();
+    saveMeta(this.db, 'clock', String(this.clock.current));
     closeDatabase(this.db);
   }
 
@@ -298,12 +321,13 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     const body = new Uint8Array(1 + utf8.length);
     body[0] = KIND_TEXT;
     body.set(utf8, 1);
+    this.consent.wroteTo(to);
     this.peers.watch(to);
     const id = this.clock.next(Date.now());
     const key = this.transport.accept(to, id, body);
     this.e2e.kick();
     this.typing.set(to, false);
-    const view = this.view(key)!;
+    const view = this.views.view(key)!;
     this.emit('event', { type: 'message', message: view });
     return view;
   }
@@ -323,11 +347,12 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     }
     if (this.closed) throw new MessengerError('the messenger is closed');
     this.safety.requireSendable(to); // after hashing: the number may have changed meanwhile
+    this.consent.wroteTo(to);
     this.peers.watch(to);
     const id = this.clock.next(Date.now());
     const key = this.files.submit(to, id, path, described, this.settingsValue.segmentSize);
     this.e2e.kick();
-    const view = this.view(key)!;
+    const view = this.views.view(key)!;
     this.emit('event', { type: 'message', message: view });
     return view;
   }
@@ -336,6 +361,15 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   controlFile(key: string, action: 'pause' | 'resume' | 'cancel'): boolean {
     const k = parseKey(key);
     return k !== null && this.files.control(k, action);
+  }
+
+  /** Downloads an incoming file that waits for a click (over the auto-download size). */
+  downloadFile(key: string): void {
+    this.consent.download(parseKey(key), key);
+  }
+  /** Accepts a message request, blocks or unblocks `peer` (consent.ts); their state after. */
+  setContact(peer: string, action: ContactAction): ContactState {
+    return this.consent.apply(peer, action);
   }
 
   /** The file of a message on this machine (source or saved file), or null. */
@@ -351,9 +385,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   updateFileSettings(patch: Partial<FileSettings>): FileSettings {
     const next = { ...this.files.settings, ...patch };
     checkFileSettings(next);
-    this.sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('files', ?)").run(
-      JSON.stringify(next),
-    );
+    saveMeta(this.db, 'files', JSON.stringify(next));
     this.files.settings = next;
     this.incomingFiles.maxFileBytes = next.maxFileBytes;
     return { ...next };
@@ -372,16 +404,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
    * other). From then on this device hears of their presence when the relay shows it.
    */
   async lookup(user: string): Promise<UserLookupView> {
-    if (!isValidUserName(user)) throw new MessengerError(`"${user}" is not a valid user name`);
-    try {
-      const seen = await this.peers.lookup(user);
-      // Presence shows a stranger as a name nobody has: the account itself is asked about.
-      if (seen.exists) return seen;
-      return { ...seen, exists: await this.accounts.hasAccount(user) };
-    } catch (e) {
-      if (e instanceof LookupError) throw new MessengerError(e.message);
-      throw e;
-    }
+    return lookupUser(user, this.peers, (u) => this.accounts.hasAccount(u));
   }
 
   /**
@@ -400,21 +423,13 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     return deleted > 0;
   }
 
-  /** Marks everything received from `peer` as read and tells the peer. */
+  /** Marks everything received from `peer` as read and tells the peer (not a request). */
   markRead(peer: string): number {
-    const rows = this.sql(
-      `UPDATE messages SET read = 1
-         WHERE peer = ? AND direction = 'in' AND read = 0 AND body IS NOT NULL AND crypto IS NULL
-         RETURNING author_device AS device, id`,
-    ).all(peer) as { device: number; id: number }[];
-    const byDevice = new Map<number, number[]>();
-    for (const r of rows) byDevice.set(r.device, [...(byDevice.get(r.device) ?? []), r.id]);
-    for (const [device, ids] of byDevice) this.transport.sendReceipt(peer, device, ids, 'read');
-    return rows.length;
+    return this.consent.markRead(peer);
   }
 
   setTyping(peer: string, typing: boolean): void {
-    this.typing.set(peer, typing);
+    if (isValidUserName(peer) && this.consent.follows(peer)) this.typing.set(peer, typing);
   }
 
   get settings(): TransportSettings {
@@ -424,9 +439,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   updateSettings(patch: Partial<TransportSettings>): TransportSettings {
     const next = { ...this.settingsValue, ...patch };
     checkSettings(next);
-    this.sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('settings', ?)").run(
-      JSON.stringify(next),
-    );
+    saveMeta(this.db, 'settings', JSON.stringify(next));
     this.settingsValue = next;
     this.transport.updateSettings(next);
     return { ...next };
@@ -495,7 +508,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   }
 
   conversations(): ConversationView[] {
-    return this.views.conversations(this.presence());
+    return this.views.conversations(this.presence(), (peer) => this.contacts.state(peer));
   }
 
   presence(): PresenceView[] {
@@ -523,7 +536,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
 
   message(key: string): MessageView | null {
     const k = parseKey(key);
-    return k ? this.view(k) : null;
+    return k ? this.views.view(k) : null;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -534,7 +547,10 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         this.onPresence(frame);
         return;
       case 'typing':
-        this.typing.heard(frame.from, frame.typing);
+        // A blocked user's typing is not shown.
+        if (!(frame.typing && this.contacts.blocked(frame.from))) {
+          this.typing.heard(frame.from, frame.typing);
+        }
         return;
       case 'data':
         this.clock.observe(frame.messageId, Date.now());
@@ -542,23 +558,15 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       case 'account':
         this.accounts.onFrame(frame);
         return;
-      case 'error': {
-        if (frame.code === 'accountRefused') this.accounts.onAccountRefused(frame.text);
-        if (frame.code === 'rateLimited') this.accounts.onRateLimited(frame.text);
-        // The relay refused one of our messages outright: it will never arrive as it is.
-        const refused = frame.messageId !== 0 && REFUSALS.has(frame.code);
-        if (refused) {
-          this.refusals.set(`${this.user}/${this.device}/${frame.messageId}`, frame.text);
-          this.transport.refuse(frame.messageId, relayRefusalReason(frame.code, frame.text));
-        }
-        this.emit('event', {
-          type: 'error',
-          code: frame.code,
-          text: frame.text,
-          ...(refused ? { message: `${this.user}/${this.device}/${frame.messageId}` } : {}),
+      case 'error':
+        onRelayError(frame, {
+          me: this,
+          accounts: this.accounts,
+          transport: this.transport,
+          refusals: this.refusals,
+          emit: (e) => this.emit('event', e),
         });
         return;
-      }
     }
     this.transport.onFrame(frame);
   }
@@ -574,23 +582,18 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
   }
 
   private emitMessage(key: MessageKey): void {
-    const view = this.view(key);
+    const view = this.views.view(key);
     if (!view) return;
-    // Whoever writes to us (or to whom another of our devices wrote) is someone we talk with:
-    // their presence is ours to see from now on.
-    this.peers.watch(view.peer);
+    // Whoever another of our devices wrote to is accepted; whoever we accepted is someone we
+    // talk with: their presence is ours to see from now on (a request's is not).
+    if (view.direction === 'out') this.consent.wroteTo(view.peer);
+    if (this.consent.follows(view.peer)) this.peers.watch(view.peer);
     // A message from someone ends their typing indicator.
     if (view.direction === 'in' && view.text !== null) this.typing.messageFrom(view.peer);
     this.emit('event', { type: 'message', message: view });
   }
 
-  private view(key: MessageKey): MessageView | null {
-    return this.views.view(key);
-  }
-
-  private saveClock(): void {
-    this.sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)").run(
-      String(this.clock.current),
-    );
+  private emitContact(peer: string): void {
+    this.emit('event', { type: 'contact', user: peer, contact: this.contacts.state(peer) });
   }
 }

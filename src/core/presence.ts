@@ -5,6 +5,7 @@
 import type { PresenceView } from '../shared/api.ts';
 import type { UserLookupView } from '../shared/contract.ts';
 import {
+  isValidUserName,
   MAX_WATCHED_USERS,
   MAX_WATCH_NAMES,
   type PresenceEntry,
@@ -12,6 +13,7 @@ import {
   type WatchKind,
 } from '../shared/protocol/index.ts';
 import type { RelayConnection } from './connection.ts';
+import { MessengerError } from './errors.ts';
 import { statementCache, type Db } from './store/database.ts';
 
 /** How long lookup() waits for the relay's answer. */
@@ -28,6 +30,8 @@ export class PresenceBook {
   private readonly conn: RelayConnection;
   /** Told of each user this device starts to follow (the account asks for their key). */
   private readonly onWatch: (user: string) => void;
+  /** Whether a conversation's peer is followed (a message request's is not: consent.ts). */
+  private readonly follows: (user: string) => boolean;
   /** The users named to the relay: conversations' peers, and anyone written to or looked up. */
   private readonly watched = new Set<string>();
   /** lookup() calls waiting for the relay's word on a name. */
@@ -38,12 +42,14 @@ export class PresenceBook {
     me: { user: string; device: number },
     conn: RelayConnection,
     onWatch: (user: string) => void = () => {},
+    follows: (user: string) => boolean = () => true,
   ) {
     this.db = db;
     this.sql = statementCache(db);
     this.me = me;
     this.conn = conn;
     this.onWatch = onWatch;
+    this.follows = follows;
   }
 
   /** Connected: names every conversation's peer (newest first) and whoever else is watched. */
@@ -51,7 +57,7 @@ export class PresenceBook {
     const peers = this.sql(
       'SELECT peer FROM messages WHERE peer != ? GROUP BY peer ORDER BY max(id) DESC LIMIT ?',
     ).all(this.me.user, MAX_WATCHED_USERS) as { peer: string }[];
-    const names = new Set(peers.map((p) => p.peer));
+    const names = new Set(peers.map((p) => p.peer).filter((p) => this.follows(p)));
     for (const name of this.watched) names.add(name);
     const list = [...names].slice(0, MAX_WATCHED_USERS);
     for (const name of list) this.watched.add(name);
@@ -153,5 +159,26 @@ export class PresenceBook {
       kind,
       users,
     });
+  }
+}
+
+/**
+ * Asks the relay about `user`: whether the name has an account there, and their presence
+ * (shown only to those who share a conversation with them, or follow each other; a stranger
+ * shows as a name nobody has, so the account itself is asked about then).
+ */
+export async function lookupUser(
+  user: string,
+  peers: PresenceBook,
+  hasAccount: (user: string) => Promise<boolean>,
+): Promise<UserLookupView> {
+  if (!isValidUserName(user)) throw new MessengerError(`"${user}" is not a valid user name`);
+  try {
+    const seen = await peers.lookup(user);
+    if (seen.exists) return seen;
+    return { ...seen, exists: await hasAccount(user) };
+  } catch (e) {
+    if (e instanceof LookupError) throw new MessengerError(e.message);
+    throw e;
   }
 }

@@ -12,6 +12,7 @@ import { MessengerError } from './errors.ts';
 import { defaultDownloadsDir } from './files/downloads.ts';
 import type { FileSettings } from './files/transfers.ts';
 import {
+  DEFAULT_AUTO_DOWNLOAD_BYTES,
   DEFAULT_MAX_FILE_BYTES,
   DEFAULT_SETTINGS,
   checkFileSettings,
@@ -32,6 +33,7 @@ export interface ProfileRequest {
   settings?: Partial<TransportSettings>;
   downloadsDir?: string;
   maxFileBytes?: number;
+  autoDownloadBytes?: number;
 }
 
 /** This device's keys: its own pair and the account's identity pair. */
@@ -104,6 +106,8 @@ export function loadProfile(db: Db, request: ProfileRequest): Profile {
   const fileSettings: FileSettings = {
     downloadsDir: request.downloadsDir ?? savedFiles.downloadsDir ?? defaultDownloadsDir(),
     maxFileBytes: request.maxFileBytes ?? savedFiles.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+    autoDownloadBytes:
+      request.autoDownloadBytes ?? savedFiles.autoDownloadBytes ?? DEFAULT_AUTO_DOWNLOAD_BYTES,
   };
   checkFileSettings(fileSettings);
   const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');

@@ -11,6 +11,8 @@ export const DEFAULT_SETTINGS: TransportSettings = {
   idleCycles: 3,
 };
 export const DEFAULT_MAX_FILE_BYTES = 8 * 1024 ** 3;
+/** Files from accepted contacts up to this size download by themselves (larger ones wait). */
+export const DEFAULT_AUTO_DOWNLOAD_BYTES = 100 * 1024 ** 2;
 
 export function checkSettings(s: TransportSettings): void {
   checkSegmentSize(s.segmentSize);
@@ -32,5 +34,8 @@ export function checkFileSettings(s: FileSettings): void {
   }
   if (!Number.isSafeInteger(s.maxFileBytes) || s.maxFileBytes < 1) {
     throw new MessengerError('the largest file must be a positive number of bytes');
+  }
+  if (!Number.isSafeInteger(s.autoDownloadBytes) || s.autoDownloadBytes < 0) {
+    throw new MessengerError('the auto-download size must be a whole number of bytes ≥ 0');
   }
 }

@@ -48,7 +48,13 @@ export interface MessageView {
 }
 
 export type FileState =
-  'sending' | 'paused' | 'receiving' | 'verifying' | 'done' | 'failed' | 'cancelled';
+  'sending' | 'paused' | 'waiting' | 'receiving' | 'verifying' | 'done' | 'failed' | 'cancelled';
+
+/**
+ * Whether this device takes a peer's messages: `accepted` (we wrote to them, or accepted
+ * them), a message `request` (they wrote first), or `blocked` (their messages are dropped).
+ */
+export type ContactState = 'accepted' | 'request' | 'blocked';
 
 export interface FileView {
   /** The name as sent (outgoing), or as saved after sanitising (incoming, once known). */
@@ -57,8 +63,17 @@ export interface FileView {
   size: number | null;
   type: string | null;
   sha256: string | null;
-  /** An incoming file shows 'paused' while its sender has paused it. */
+  /**
+   * An incoming file shows 'paused' while its sender has paused it, and 'waiting' while it
+   * waits for this user's word (`held` says why); an outgoing one shows 'waiting' while its
+   * recipient holds it.
+   */
   state: FileState;
+  /**
+   * Why a 'waiting' file waits: its sender is a message `request` (Accept), it is over the
+   * auto-download `size` (Download), or (outgoing) the `peer` has not taken it yet.
+   */
+  held: 'request' | 'size' | 'peer' | null;
   /** Bytes the peer has acknowledged (outgoing) or that are written here (incoming). */
   bytesDone: number;
   /** The file on this machine: the source (outgoing), the saved file (incoming, when done). */
@@ -83,6 +98,7 @@ export interface ConversationView {
   lastMessage: MessageView | null;
   unread: number;
   presence: PresenceView | null;
+  contact: ContactState;
 }
 
 /** What the network view shows for one conversation. */
@@ -249,4 +265,6 @@ export type MessengerEvent =
   /** A device left the account (unlinked from here). */
   | { type: 'device-removed'; device: number }
   /** A contact's account identity changed (recovered, or a new account of the same name). */
-  | { type: 'identity-changed'; user: string; fingerprint: string | null; at: number };
+  | { type: 'identity-changed'; user: string; fingerprint: string | null; at: number }
+  /** A peer's contact state changed (accepted, blocked, unblocked; from here or by writing). */
+  | { type: 'contact'; user: string; contact: ContactState };

@@ -7,6 +7,7 @@ import type {
   ConnectionState,
   DeviceView,
   LinkCodeView,
+  ContactState,
   ConversationView,
   MessageView,
   MessengerEvent,
@@ -74,6 +75,8 @@ export interface FileSettingsView {
   /** An absolute folder; received files are saved there under sanitised, unique names. */
   downloadsDir: string;
   maxFileBytes: number;
+  /** Files from accepted contacts up to this size download by themselves; larger ones wait. */
+  autoDownloadBytes: number;
 }
 
 /** What the renderer may change of the file settings: never the folder (chooseDownloadsDir). */
@@ -298,6 +301,12 @@ export const METHODS = {
   ),
   conversations: method<Record<string, never>, ConversationView[]>(none),
   presence: method<Record<string, never>, PresenceView[]>(none),
+  /** Accepts a message request (its waiting files start), blocks or unblocks a peer. */
+  setContact: method<{ peer: string; action: 'accept' | 'block' | 'unblock' }, ContactState>(
+    object({ peer: req(userName), action: req(oneOf(['accept', 'block', 'unblock'] as const)) }),
+  ),
+  /** Downloads an incoming file that waits for a click (over the auto-download size). */
+  downloadFile: method<{ key: string }, boolean>(object({ key: req(str(128)) })),
   /** Deletes a conversation on this device (messages both ways, transfers in flight). */
   deleteConversation: method<{ peer: string }, boolean>(object({ peer: req(userName) })),
   /** Asks the relay whether a name exists (and from then on follows its presence). */
@@ -348,7 +357,14 @@ export const METHODS = {
    * host's token, could otherwise have received files written to ~/.config/autostart).
    */
   updateFileSettings: method<{ patch: FileSettingsPatch }, FileSettingsView>(
-    object({ patch: req(object({ maxFileBytes: opt(int(1, Number.MAX_SAFE_INTEGER)) })) }),
+    object({
+      patch: req(
+        object({
+          maxFileBytes: opt(int(1, Number.MAX_SAFE_INTEGER)),
+          autoDownloadBytes: opt(int(0, Number.MAX_SAFE_INTEGER)),
+        }),
+      ),
+    }),
   ),
   /**
    * Electron: the main process shows the system's folder picker, and the folder the user

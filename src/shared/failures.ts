@@ -28,6 +28,13 @@ export const FILE_FAILURES = {
   notVerified: 'could not verify the file: {detail}',
   noRoom:
     'refused: not enough free space in {dir}: need {need}, have {have} ({size} for the file and {reserve} kept free)',
+  /** No room for it beside what the files already arriving still need (admission.ts). */
+  noRoomInFlight:
+    'refused: not enough free space in {dir}: need {need}, have {have} ({size} for the file, {inFlight} still to come for the files already arriving and {reserve} kept free)',
+  /** The user blocked its sender while it was on its way. */
+  blocked: 'refused: you blocked {peer}',
+  /** Nothing more of it arrived for so long that its partial file was deleted. */
+  expired: 'expired: nothing more of it arrived for {days} days',
   tooLarge: 'the file is larger than the {limit}-byte limit',
   unknownHeader: 'the sender described the file in a way this version does not understand',
   badHeader: 'the file header does not match its segments',

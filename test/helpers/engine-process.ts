@@ -25,6 +25,9 @@ export interface EngineOptions {
   heartbeat?: { intervalMs: number; timeoutMs: number };
   /** Where the driver stops its thread, for a test to kill it there (engine-driver.ts). */
   freezeAt?: 'saveCommit';
+  /** Peers taken as contacts rather than message requests (their files download). */
+  accept?: string[];
+  autoDownloadBytes?: number;
 }
 
 export class EngineProcess {

@@ -40,7 +40,16 @@ export class TestEngine {
     return TestEngine.start(first.m.relayUrl, first.m.user, { ...opts, profileDir });
   }
 
-  static start(relayUrl: string, user: string, opts: Partial<MessengerOptions> = {}): TestEngine {
+  /**
+   * An engine, started. `accept` names peers it takes messages and files from as contacts
+   * (as if it had written to them): without it, they are message requests (consent.ts).
+   */
+  static start(
+    relayUrl: string,
+    user: string,
+    opts: Partial<MessengerOptions> = {},
+    accept: readonly string[] = [],
+  ): TestEngine {
     const m = Messenger.open({
       profileDir: opts.profileDir ?? tempDir('strata-engine-'),
       relayUrl,
@@ -50,6 +59,7 @@ export class TestEngine {
       ...opts,
     });
     const e = new TestEngine(m);
+    for (const peer of accept) if (peer !== user) m.setContact(peer, 'accept');
     m.start();
     return e;
   }

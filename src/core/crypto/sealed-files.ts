@@ -119,7 +119,8 @@ export class SealedSink<W extends SinkWrite> implements StreamSink<W | DeferredC
       slot: `${key.author}/${key.authorDevice}/${key.id}#${index}`,
       inner: null,
       ready: opened.then((ok) => {
-        const c = ok ? this.hooks.chunks(key) : null;
+        // Opened, and taking chunks (not a file that waits for its user, or was refused).
+        const c = ok && this.inner.state(key) === 'receiving' ? this.hooks.chunks(key) : null;
         const w = c === null ? null : this.placeOpened(c, key, index, sealed);
         return w === 'later' ? null : w;
       }),

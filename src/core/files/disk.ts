@@ -24,30 +24,44 @@ export class DiskFullError extends Error {
   readonly needed: number;
   readonly available: number;
 
-  constructor(dir: string, bytes: number, reserve: number, available: number) {
+  constructor(dir: string, bytes: number, reserve: number, available: number, inFlight = 0) {
+    const others =
+      inFlight > 0 ? `, ${formatBytes(inFlight)} still to come for the files already arriving` : '';
     super(
-      `not enough free space in ${dir}: need ${formatBytes(bytes + reserve)}, ` +
+      `not enough free space in ${dir}: need ${formatBytes(bytes + inFlight + reserve)}, ` +
         `have ${formatBytes(available)} ` +
-        `(${formatBytes(bytes)} for the file and ${formatBytes(reserve)} kept free)`,
+        `(${formatBytes(bytes)} for the file${others} and ${formatBytes(reserve)} kept free)`,
     );
     this.dir = dir;
-    this.needed = bytes + reserve;
+    this.needed = bytes + inFlight + reserve;
     this.available = available;
   }
 }
 
-/** Throws DiskFullError unless dir's file system has bytes + reserve free. */
-export function checkRoom(dir: string, bytes: number, reserve: number = DEFAULT_RESERVE_BYTES) {
+/**
+ * Throws DiskFullError unless dir's file system has bytes + reserve free, and `inFlight` more:
+ * what the files already arriving still need (each was checked alone when it began, so
+ * together they could overcommit the disk).
+ */
+export function checkRoom(
+  dir: string,
+  bytes: number,
+  reserve: number = DEFAULT_RESERVE_BYTES,
+  inFlight = 0,
+) {
   for (const [what, value] of [
     ['file size', bytes],
     ['reserve', reserve],
+    ['bytes in flight', inFlight],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new RangeError(`${what} must be a whole number of bytes ≥ 0, not ${value}`);
     }
   }
   const available = freeBytes(dir);
-  if (bytes + reserve > available) throw new DiskFullError(dir, bytes, reserve, available);
+  if (bytes + inFlight + reserve > available) {
+    throw new DiskFullError(dir, bytes, reserve, available, inFlight);
+  }
 }
 
 const UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];

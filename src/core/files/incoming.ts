@@ -1,12 +1,14 @@
 // Incoming files as the transport's stream sink (transport/stream.ts): a file's first
 // segment is its header, checked against the size limit, its segment count and the room on
 // disk (a file that does not fit is refused, and its sender hears so); every later segment
-// is a chunk at an offset, written into the file's partial file in the profile.
+// is a chunk at an offset, written into the file's partial file in the profile. A file that
+// waits for its user's word (admission.ts) takes its header and nothing more.
 import type { DataFrame, SenderReceiptKind } from '../../shared/protocol/index.ts';
 import { decodeChunk, decodeFileHeader } from '../../shared/protocol/index.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey } from '../transport/context.ts';
 import type { SinkWrite, StreamSink, StreamState } from '../transport/stream.ts';
+import type { FileAdmission, Held } from './admission.ts';
 import { checkRoom, DiskFullError } from './disk.ts';
 import { PartialFiles } from './partial.ts';
 
@@ -15,6 +17,8 @@ export interface IncomingFileOptions {
   /** The folder of partial files (in the profile). */
   partialDir: string;
   maxFileBytes: number;
+  /** Which files wait for their user (requests, large files); without it all are taken. */
+  admission?: FileAdmission;
 }
 
 /** A chunk that passed every check, to be written at its offset. */
@@ -27,7 +31,7 @@ interface ChunkWrite extends SinkWrite {
 /** Takes what the sender of an incoming file says about it (see FileTransfers). */
 export type SenderReceiptListener = (key: MessageKey, kind: SenderReceiptKind) => void;
 
-type FileRow = { path: string; header: string | null; state: string };
+type FileRow = { path: string; header: string | null; state: string; held: Held | null };
 
 const STATES: Record<string, StreamState> = {
   receiving: 'receiving',
@@ -44,9 +48,11 @@ export class IncomingFiles implements StreamSink<ChunkWrite> {
   /** Sizes from stored file headers (JSON), parsed once per file rather than per segment. */
   private readonly headerSizes = new Map<string, number>();
   private senderReceiptListener: SenderReceiptListener | null = null;
+  private readonly admission: FileAdmission | null;
 
   constructor(db: Db, options: IncomingFileOptions) {
     this.sql = statementCache(db);
+    this.admission = options.admission ?? null;
     this.partial = new PartialFiles(options.partialDir);
     this.maxFileBytes = options.maxFileBytes;
   }
@@ -64,19 +70,20 @@ export class IncomingFiles implements StreamSink<ChunkWrite> {
     let file = this.row(key);
     if (!file) {
       const path = this.partial.pathOf(key.author, key.authorDevice, key.id);
+      const held = this.admission?.atOpen(key.author) ?? null;
       this.sql(
-        `INSERT INTO files (author, author_device, id, path, state) VALUES (?, ?, ?, ?, 'receiving')
-         ON CONFLICT DO NOTHING`,
-      ).run(key.author, key.authorDevice, key.id, path);
+        `INSERT INTO files (author, author_device, id, path, state, held)
+         VALUES (?, ?, ?, ?, 'receiving', ?) ON CONFLICT DO NOTHING`,
+      ).run(key.author, key.authorDevice, key.id, path, held);
       file = this.row(key);
       this.partial.begin(path);
     }
-    return stateOf(file?.state);
+    return stateOf(file);
   }
 
   state(key: MessageKey): StreamState | null {
     const file = this.row(key);
-    return file ? stateOf(file.state) : null;
+    return file ? stateOf(file) : null;
   }
 
   begin(key: MessageKey, count: number, payload: Uint8Array): string | null {
@@ -88,21 +95,23 @@ export class IncomingFiles implements StreamSink<ChunkWrite> {
       count <= header.size + 1 &&
       (header.size === 0 ? count === 1 : count >= 2);
     let room: string | null = null;
+    // A file that waits is checked beside the files in flight when its user takes it; now,
+    // only whether it could ever fit.
+    const held = fits ? this.held(key, header.size) : null;
     if (fits) {
       try {
-        checkRoom(this.partial.dir, header.size);
+        if (this.admission) {
+          this.admission.checkRoom(this.partial.dir, key, header.size, held !== null);
+        } else checkRoom(this.partial.dir, header.size);
       } catch (e) {
         if (!(e instanceof DiskFullError)) throw e;
         room = `refused: ${e.message}`;
       }
     }
     if (fits && room === null) {
-      this.sql('UPDATE files SET header = ? WHERE author = ? AND author_device = ? AND id = ?').run(
-        JSON.stringify(header),
-        key.author,
-        key.authorDevice,
-        key.id,
-      );
+      this.sql(
+        'UPDATE files SET header = ?, held = ? WHERE author = ? AND author_device = ? AND id = ?',
+      ).run(JSON.stringify(header), held, key.author, key.authorDevice, key.id);
       return null;
     }
     const why =
@@ -151,6 +160,29 @@ export class IncomingFiles implements StreamSink<ChunkWrite> {
     this.senderReceiptListener = listener;
   }
 
+  /**
+   * The user takes a file that waited: throws DiskFullError when it does not fit on the disk
+   * beside the files already arriving (it keeps waiting).
+   */
+  take(key: MessageKey): void {
+    const row = this.row(key);
+    if (!row) return;
+    if (row.header !== null && this.admission !== null) {
+      this.admission.checkRoom(this.partial.dir, key, this.headerSize(row.header));
+    }
+    this.hold(key, null);
+  }
+
+  /** Sets why a file waits (null: it does not). */
+  hold(key: MessageKey, held: Held | null): void {
+    this.sql('UPDATE files SET held = ? WHERE author = ? AND author_device = ? AND id = ?').run(
+      held,
+      key.author,
+      key.authorDevice,
+      key.id,
+    );
+  }
+
   /** Incoming files whose segments are all in but which are not verified yet. */
   awaitingVerification(): MessageKey[] {
     return this.sql(
@@ -164,9 +196,18 @@ export class IncomingFiles implements StreamSink<ChunkWrite> {
     this.partial.close();
   }
 
+  /**
+   * Whether a file whose header says `size` waits, and why (null: it is taken now). Accepting
+   * a request before its file's header came does not take a file over the auto-download size.
+   */
+  private held(key: MessageKey, size: number): Held | null {
+    return this.admission?.atHeader(key.author, size) ?? null;
+  }
+
   private row(key: MessageKey): FileRow | undefined {
     return this.sql(
-      'SELECT path, header, state FROM files WHERE author = ? AND author_device = ? AND id = ?',
+      `SELECT path, header, state, held FROM files
+       WHERE author = ? AND author_device = ? AND id = ?`,
     ).get(key.author, key.authorDevice, key.id) as FileRow | undefined;
   }
 
@@ -181,6 +222,7 @@ export class IncomingFiles implements StreamSink<ChunkWrite> {
   }
 }
 
-function stateOf(state: string | undefined): StreamState {
-  return (state !== undefined && STATES[state]) || 'over';
+function stateOf(file: FileRow | undefined): StreamState {
+  if (file?.state === 'receiving' && file.held !== null) return 'waiting';
+  return (file !== undefined && STATES[file.state]) || 'over';
 }

@@ -7,17 +7,20 @@ import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { sha256OfFile } from './hash.ts';
 import { basename } from 'node:path';
 import type { FileState, FileView } from '../../shared/api.ts';
-import { fileFailure, fileFailureText } from '../../shared/failures.ts';
+import { fileFailureText } from '../../shared/failures.ts';
 import {
   CHUNK_OFFSET_BYTES,
-  decodeFileHeader,
   encodeFileHeader,
   type FileHeader,
+  type ReceiptFrame,
   type SenderReceiptKind,
 } from '../../shared/protocol/index.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey, Transport } from '../transport/transport.ts';
 import type { IncomingFiles } from './incoming.ts';
+import { DiskFullError } from './disk.ts';
+import { fileView, type FileRow } from './file-view.ts';
+import { PARTIAL_EXPIRY_DAYS, sweepPartials } from './partial-sweep.ts';
 import { ensureDownloadsDir } from './downloads.ts';
 import { FileReceipts } from './receipts.ts';
 import { mediaTypeOf, SNIFF_BYTES } from './media-type.ts';
@@ -36,20 +39,8 @@ export interface FileSettings {
   downloadsDir: string;
   /** The largest file sent or accepted, in bytes. */
   maxFileBytes: number;
-}
-
-interface FileRow {
-  path: string;
-  size: number;
-  header: string | null;
-  state: FileState;
-  error: string | null;
-  /** Where a verified incoming file is being saved (until 'done' is committed). */
-  savingTo: string | null;
-  /** Which end cancelled it (null in rows from before this was recorded: this end). */
-  cancelledBy: 'sender' | 'receiver' | null;
-  /** An incoming file's sender has paused it. */
-  senderPaused: 0 | 1;
+  /** Files from accepted contacts up to this size download by themselves; larger ones wait. */
+  autoDownloadBytes: number;
 }
 
 export type FileAction = 'pause' | 'resume' | 'cancel';
@@ -110,6 +101,7 @@ export class FileTransfers {
     );
     transport.on('fileComplete', (key) => void this.verify(key));
     transport.on('fileActivity', () => this.watchProgress());
+    transport.on('hold', (frame) => this.onHold(frame));
     incoming.onSenderReceipt((key, kind) => this.onSenderReceipt(key, kind));
   }
 
@@ -160,6 +152,8 @@ export class FileTransfers {
     if (key.author !== this.me.user || key.authorDevice !== this.me.device) {
       return action === 'cancel' && this.cancelIncoming(key);
     }
+    // Held by its recipient: it goes on when they take it, not before.
+    if (action === 'resume' && this.row(key)?.peerHeld === 1) return false;
     const id = key.id;
     const done =
       action === 'pause'
@@ -229,8 +223,114 @@ export class FileTransfers {
     this.changed(key);
   }
 
+  /**
+   * The recipient of one of our files asks us to hold it (`wait`: it waits for its user, and
+   * dropped what we sent beyond its header) or to go on (`proceed`, for good). Only the
+   * file's peer speaks for it; a file we paused ourselves stays paused.
+   */
+  private onHold(frame: ReceiptFrame): void {
+    if (this.closed || frame.messageDevice !== this.me.device) return;
+    for (const id of frame.messageIds) {
+      const key = { author: this.me.user, authorDevice: this.me.device, id };
+      const row = this.row(key);
+      const peer = this.sql(
+        'SELECT peer FROM messages WHERE author = ? AND author_device = ? AND id = ?',
+      ).get(key.author, key.authorDevice, id) as { peer: string } | undefined;
+      if (!row || peer?.peer !== frame.from) continue;
+      if (frame.kind === 'wait' && row.state === 'sending' && row.peerHeld === 0) {
+        if (!this.transport.pauseFile(id)) continue;
+        this.setPeerHeld(key, 1);
+        this.changed(key);
+      } else if (frame.kind === 'proceed' && row.peerHeld !== 2) {
+        this.setPeerHeld(key, 2);
+        if (row.state === 'paused' && row.peerHeld === 1) this.transport.resumeFile(id);
+        this.watchProgress();
+        this.changed(key);
+      }
+    }
+  }
+
+  private setPeerHeld(key: MessageKey, held: 0 | 1 | 2): void {
+    this.sql(
+      'UPDATE files SET peer_held = ? WHERE author = ? AND author_device = ? AND id = ?',
+    ).run(held, key.author, key.authorDevice, key.id);
+  }
+
+  /**
+   * The user takes an incoming file that waits (Download): it must fit on the disk beside the
+   * files already arriving; its sender hears `proceed`. A file from a request waits for Accept.
+   */
+  download(key: MessageKey): void {
+    const row = this.row(key);
+    if (!row || key.author === this.me.user || row.state !== 'receiving' || row.held === null) {
+      throw new FileError('this file is not waiting to be downloaded');
+    }
+    if (row.held === 'request') {
+      throw new FileError(`accept ${key.author} first: files from a message request wait`);
+    }
+    try {
+      this.incoming.take(key);
+    } catch (e) {
+      if (e instanceof DiskFullError) throw new FileError(e.message);
+      throw e;
+    }
+    this.proceed(key);
+  }
+
+  /**
+   * A request's sender is accepted: their files that waited for it are taken, except those
+   * over the auto-download size (they wait for a click now), or without room (refused).
+   */
+  accepted(user: string): void {
+    const waiting = this.sql(
+      `SELECT author, author_device AS authorDevice, id FROM files
+       WHERE author = ? AND state = 'receiving' AND held = 'request'`,
+    ).all(user) as MessageKey[];
+    for (const key of waiting) {
+      const row = this.row(key)!;
+      const size = row.header === null ? null : (JSON.parse(row.header) as FileHeader).size;
+      if (size !== null && size > this.settings.autoDownloadBytes) {
+        this.incoming.hold(key, 'size');
+        this.changed(key);
+        continue;
+      }
+      try {
+        this.incoming.take(key);
+      } catch (e) {
+        if (!(e instanceof DiskFullError)) throw e;
+        this.fail(key, `refused: ${e.message}`);
+        continue;
+      }
+      this.proceed(key);
+    }
+  }
+
+  /** A blocked user's files in flight here are refused: what came of them is deleted. */
+  refuseFrom(user: string): void {
+    const open = this.sql(
+      `SELECT author, author_device AS authorDevice, id, path FROM files
+       WHERE author = ? AND state = 'receiving'`,
+    ).all(user) as (MessageKey & { path: string })[];
+    for (const f of open) {
+      const key = { author: f.author, authorDevice: f.authorDevice, id: f.id };
+      this.fail(key, fileFailureText('blocked', { peer: user }));
+    }
+  }
+
+  /** A waiting file is taken: its sender sends the rest. */
+  private proceed(key: MessageKey): void {
+    this.receipts.post(key.author, key.authorDevice, key.id, 'proceed');
+    this.watchProgress();
+    this.changed(key);
+  }
+
   /** Verifies files whose last segment arrived before a restart. */
   start(): void {
+    const partial = this.incoming.partial;
+    for (const f of sweepPartials(this.db, partial.dir, Date.now()).expired) {
+      const key = { author: f.author, authorDevice: f.authorDevice, id: f.id };
+      this.fail(key, fileFailureText('expired', { days: String(PARTIAL_EXPIRY_DAYS) }));
+    }
     for (const key of this.incoming.awaitingVerification()) void this.verify(key);
     this.watchProgress();
   }
@@ -406,8 +506,23 @@ export class FileTransfers {
     this.changed(key);
   }
 
-  /** An incoming file fails for good: the sender hears that it was refused, and stops. */
+  /**
+   * An incoming file fails for good: what arrived of it is deleted, and the sender hears that
+   * it was refused, and stops.
+   */
   private fail(key: MessageKey, why: string): void {
+    const row = this.row(key);
+    if (row && row.path === this.incoming.partial.pathOf(key.author, key.authorDevice, key.id)) {
+      this.incoming.partial.remove(row.path);
+    }
+    this.db.transaction(() => {
+      this.sql(
+        'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
+      ).run(key.author, key.authorDevice, key.id);
+      this.sql(
+        'UPDATE files SET held = NULL WHERE author = ? AND author_device = ? AND id = ?',
+      ).run(key.author, key.authorDevice, key.id);
+    })();
     this.setState(key, 'failed', why);
     this.tellSender(key, 'refused');
     this.changed(key);
@@ -426,7 +541,8 @@ export class FileTransfers {
   private row(key: MessageKey): FileRow | undefined {
     return this.sql(
       `SELECT path, size, header, state, error, saving_to AS savingTo,
-         cancelled_by AS cancelledBy, sender_paused AS senderPaused FROM files
+         cancelled_by AS cancelledBy, sender_paused AS senderPaused, held,
+         peer_held AS peerHeld FROM files
        WHERE author = ? AND author_device = ? AND id = ?`,
     ).get(key.author, key.authorDevice, key.id) as FileRow | undefined;
   }
@@ -441,45 +557,6 @@ export class FileTransfers {
   ): FileView | null {
     const row = this.row(key);
     if (!row) return null;
-    const header =
-      row.header !== null
-        ? (JSON.parse(row.header) as FileHeader)
-        : body === null
-          ? null
-          : decodeFileHeader(body);
-    const size = header?.size ?? null;
-    let done: number;
-    if (direction === 'out' && key.author === this.me.user && key.authorDevice === this.me.device) {
-      const acked = this.sql(
-        'SELECT count(*) AS n FROM out_segments WHERE message_id = ? AND acked = 1 AND idx > 0',
-      ).get(key.id) as { n: number };
-      done = row.state === 'done' ? (size ?? 0) : acked.n * segmentSize;
-    } else {
-      // Chunks written so far (segment 0 is the header).
-      const chunks = this.sql(
-        `SELECT count(*) AS n FROM in_file_segments
-         WHERE author = ? AND author_device = ? AND message_id = ? AND idx > 0`,
-      ).get(key.author, key.authorDevice, key.id) as { n: number };
-      // The chunk size follows from the size and the count; before the header, from the
-      // first chunk that came.
-      const chunk =
-        size !== null && segmentCount > 1 ? Math.ceil(size / (segmentCount - 1)) : segmentSize;
-      done = row.state === 'done' || body !== null ? (size ?? 0) : chunks.n * chunk;
-    }
-    const thisEnd = direction === 'out' ? 'sender' : 'receiver';
-    return {
-      name:
-        direction === 'in' && row.state === 'done' ? basename(row.path) : (header?.name ?? null),
-      size,
-      type: header?.type ?? null,
-      sha256: header?.sha256 ?? null,
-      state: row.state === 'receiving' && row.senderPaused === 1 ? 'paused' : row.state,
-      bytesDone: size === null ? done : Math.min(done, size),
-      path: direction === 'out' || row.state === 'done' ? row.path : null,
-      error: row.error,
-      reason: row.error === null ? null : fileFailure(row.error),
-      cancelledBy:
-        row.state !== 'cancelled' ? null : (row.cancelledBy ?? thisEnd) === thisEnd ? 'me' : 'peer',
-    };
+    return fileView(this.sql, this.me, row, { key, direction, body, segmentCount, segmentSize });
   }
 }

@@ -224,6 +224,13 @@ export class Host extends EventEmitter<{ event: [HostEvent] }> {
           return m.presence().filter((pr) => pr.user !== m.user);
         case 'deleteConversation':
           return m.deleteConversation((p as Params<'deleteConversation'>).peer);
+        case 'setContact': {
+          const { peer, action } = p as Params<'setContact'>;
+          return m.setContact(peer, action);
+        }
+        case 'downloadFile':
+          m.downloadFile((p as Params<'downloadFile'>).key);
+          return true;
         case 'lookupUser':
           return await m.lookup((p as Params<'lookupUser'>).user);
         case 'network': {

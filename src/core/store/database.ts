@@ -161,6 +161,20 @@ export const MIGRATIONS: readonly string[] = [
     verified_at INTEGER NOT NULL
   ) STRICT;
   `,
+  // 8: each peer's contact state as the user set it (without a row: accepted
+  // when we ever wrote to them, else a message request); an incoming file held for the user's
+  // word (`held`: 'request' until the contact is accepted, 'size' when over the auto-download
+  // size), and one of ours the recipient asked us to hold (`peer_held` 1, its state 'paused';
+  // 2 once it asked us to go on).
+  `
+  CREATE TABLE contacts (
+    user TEXT PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('accepted', 'blocked')),
+    at INTEGER NOT NULL
+  ) STRICT;
+  ALTER TABLE files ADD COLUMN held TEXT CHECK (held IN ('request', 'size'));
+  ALTER TABLE files ADD COLUMN peer_held INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -215,6 +229,11 @@ export function migrate(db: Db, migrations: readonly string[] = MIGRATIONS): voi
       db.pragma(`user_version = ${v + 1}`);
     })();
   }
+}
+
+/** Keeps one value of the profile's `meta` table (settings, the clock...). */
+export function saveMeta(db: Db, key: string, value: string): void {
+  statementCache(db)('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
 }
 
 /** Prepares each SQL text once: preparing is far dearer than running. */

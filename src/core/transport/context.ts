@@ -3,6 +3,7 @@
 // and the outgoing messages' bookkeeping by the Transport facade (transport.ts).
 import type { EventEmitter } from 'node:events';
 import type { TransportSettings } from '../../shared/api.ts';
+import type { ReceiptFrame } from '../../shared/protocol/index.ts';
 import type { RelayConnection } from '../connection.ts';
 import type { Db } from '../store/database.ts';
 import type { SegmentLog } from './segment-log.ts';
@@ -28,6 +29,8 @@ export interface TransportEvents {
   fileActivity: [];
   /** A file segment could not be written (disk full...): it is not acknowledged. */
   fileWriteFailed: [key: MessageKey, reason: string];
+  /** A recipient asks us to hold one of our files (`wait`) or to go on (`proceed`). */
+  hold: [frame: ReceiptFrame];
 }
 
 /** This device: the author of our messages. */
@@ -55,6 +58,8 @@ export interface TransportContext {
   closed(): boolean;
   /** Messages arrive sealed (src/core/crypto): a received one waits to be opened. */
   readonly sealed: boolean;
+  /** Whether the user blocked `user`: their segments are dropped (contacts.ts). */
+  blocked(user: string): boolean;
 }
 
 /** The key of one of our own messages. */

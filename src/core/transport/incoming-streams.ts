@@ -62,7 +62,10 @@ export class IncomingStreams {
     const key = { author: from, authorDevice: fromDevice, id };
     const bytes = sink.measure(frame);
     if (bytes === null || this.incomingRow(frame, peer, bytes) === null) return 'duplicate';
-    const closed = closedResult(sink.open(key), from !== this.ctx.me.user);
+    const state = sink.open(key);
+    // A stream that waits still takes its description: it says what waits.
+    const closed =
+      state === 'waiting' && index === 0 ? null : closedResult(state, from !== this.ctx.me.user);
     if (closed !== null) return closed;
     const { q } = this.ctx;
     if (index > 0) {
@@ -124,12 +127,14 @@ export class IncomingStreams {
 }
 
 /**
- * What becomes of a segment of a stream no longer receiving (null while it is). Still coming
+ * What becomes of a segment of a stream not receiving (null while it is). Still coming
  * after we cancelled or refused it: the sender has not heard (our receipt may have been lost
  * while we were offline), so it is dropped and the receipt goes again.
  */
 function closedResult(state: StreamState | null, incoming: boolean): StoreResult | null {
   if (state === 'receiving') return null;
+  // Waiting for its user: dropped unacknowledged, and the sender is asked to hold the rest.
+  if (incoming && state === 'waiting') return 'waitingFile';
   if (incoming && state === 'cancelled') return 'cancelledFile';
   if (incoming && state === 'refused') return 'refusedFile';
   return 'duplicate';

@@ -122,6 +122,12 @@ export class Receiver {
       string,
       { user: string; device: number; kind: ReceiptKind; ids: number[] }
     >();
+    const addReceipt = (frame: DataFrame, kind: ReceiptKind) => {
+      const at = `${kind} ${frame.from}/${frame.fromDevice}`;
+      const r = receipts.get(at) ?? { user: frame.from, device: frame.fromDevice, kind, ids: [] };
+      if (!r.ids.includes(frame.messageId)) r.ids.push(frame.messageId);
+      receipts.set(at, r);
+    };
     const changed = new Map<string, MessageKey>();
     const fileComplete: MessageKey[] = [];
     // The burst's acks leave in one write.
@@ -132,6 +138,11 @@ export class Receiver {
         const peer = ownCopy ? frame.to : frame.from;
         // A segment that could not be stored is dropped unacknowledged: the sender will resend it.
         if (result === 'refused') return;
+        // So is a chunk of a file that waits, and its sender is asked to hold the rest.
+        if (result === 'waitingFile') {
+          if (!ownCopy) addReceipt(frame, 'wait');
+          return;
+        }
         const dropped =
           result === 'duplicate' || result === 'cancelledFile' || result === 'refusedFile';
         this.ctx.tallies.receive(peer).received(frame.payload.length, dropped);
@@ -162,17 +173,7 @@ export class Receiver {
         if (state.acks.onReceived(frame.transmission, arrivals[i]!).ackNow) this.sendAck(state);
         // A file refused at its header (too large, no room) is final: the sender hears so.
         const kind = RECEIPT_FOR[result];
-        if (kind !== undefined) {
-          const at = `${kind} ${senderKey}`;
-          const r = receipts.get(at) ?? {
-            user: frame.from,
-            device: frame.fromDevice,
-            kind,
-            ids: [],
-          };
-          if (!r.ids.includes(frame.messageId)) r.ids.push(frame.messageId);
-          receipts.set(at, r);
-        }
+        if (kind !== undefined) addReceipt(frame, kind);
       }),
     );
     for (const key of changed.values()) this.ctx.emit('changed', key);
@@ -187,6 +188,10 @@ export class Receiver {
    * message when it was the last one.
    */
   private storeSegment(frame: DataFrame, peer: string): StoreResult | PendingWrite {
+    // A blocked peer's messages are dropped (acknowledged, so that they stop), files refused.
+    if (frame.from !== this.ctx.me.user && this.ctx.blocked(frame.from)) {
+      return frame.file === true ? 'refusedFile' : 'duplicate';
+    }
     if (frame.file === true) return this.streams.store(frame, peer);
     const { q } = this.ctx;
     const { from, fromDevice, messageId: id, segmentCount: count, segmentIndex: index } = frame;
@@ -330,7 +335,8 @@ export type StoreResult =
   | 'failed'
   | 'refused'
   | 'cancelledFile'
-  | 'refusedFile';
+  | 'refusedFile'
+  | 'waitingFile';
 
 /** The receipt a stored segment's result calls for: its message is complete, refused or cancelled. */
 const RECEIPT_FOR: Partial<Record<StoreResult, ReceiptKind>> = {

@@ -49,8 +49,11 @@ export class SegmentDropped extends Error {
   override name = 'SegmentDropped';
 }
 
-/** Where an incoming stream stands, as its sink keeps it. */
-export type StreamState = 'receiving' | 'cancelled' | 'refused' | 'over';
+/**
+ * Where an incoming stream stands, as its sink keeps it. `waiting`: it takes its first segment
+ * (the description) but no later one until its user says so (see the `wait` receipt).
+ */
+export type StreamState = 'receiving' | 'waiting' | 'cancelled' | 'refused' | 'over';
 
 /** Bytes of a later segment to be written off the event loop, then recorded. */
 export interface SinkWrite {

@@ -43,6 +43,8 @@ export interface Streams {
    * (accept, sealed), and received ones are stored to be opened (crypto = 'open').
    */
   sealed?: boolean;
+  /** Whether the user blocked a peer (their segments are dropped); default: nobody. */
+  blocked?: (user: string) => boolean;
 }
 
 export class Transport extends EventEmitter<TransportEvents> {
@@ -79,6 +81,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       emit: this.emit.bind(this),
       closed: () => this.closed,
       sealed: streams.sealed ?? false,
+      blocked: streams.blocked ?? (() => false),
     };
     this.sender = new Sender(ctx, {
       progressed: (id) => this.outgoing.advance(id),
@@ -232,6 +235,7 @@ export class Transport extends EventEmitter<TransportEvents> {
       case 'receipt':
         // From a message's sender, about a stream on its way here; the others are about ours.
         if (SENDER_RECEIPT_KINDS.has(frame.kind)) this.receiver.streams.onSenderReceipt(frame);
+        else if (frame.kind === 'wait' || frame.kind === 'proceed') this.emit('hold', frame);
         else this.outgoing.onReceipt(frame);
         break;
       default:

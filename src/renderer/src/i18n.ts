@@ -6,6 +6,7 @@
 import { useCallback } from 'react';
 import { strings as accountStrings } from './strings/account.ts';
 import { strings as appStrings } from './strings/app.ts';
+import { strings as consentStrings } from './strings/consent.ts';
 import { strings as networkStrings } from './strings/network.ts';
 import { strings as reasonStrings } from './strings/reasons.ts';
 import { strings as safetyStrings } from './strings/safety.ts';
@@ -27,6 +28,7 @@ export const dictionaries = {
     ...networkStrings.en,
     ...reasonStrings.en,
     ...safetyStrings.en,
+    ...consentStrings.en,
   },
   ru: {
     ...appStrings.ru,
@@ -34,6 +36,7 @@ export const dictionaries = {
     ...networkStrings.ru,
     ...reasonStrings.ru,
     ...safetyStrings.ru,
+    ...consentStrings.ru,
   },
 };
 export type StringKey = keyof typeof dictionaries.en;

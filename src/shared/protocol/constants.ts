@@ -110,6 +110,11 @@ export type WatchKind = keyof typeof WATCH_KINDS;
  * From a message's sender to its recipient (SENDER_RECEIPT_KINDS), about a file on its way:
  * `withdrawn`: the sender cancelled it (final: the recipient deletes what it has);
  * `paused` and `resumed`: the sender paused it, or goes on with it.
+ *
+ * From a file's recipient to its sender, about a file the recipient does not take yet (a
+ * message request, or a file over its auto-download size): `wait`: hold the rest of the file
+ * (the header arrived; the chunks that came were dropped unacknowledged, so stop sending
+ * them); `proceed`: the recipient now wants it, send what it has not acknowledged.
  */
 export const RECEIPT_KINDS = {
   delivered: 1,
@@ -119,6 +124,8 @@ export const RECEIPT_KINDS = {
   withdrawn: 5,
   paused: 6,
   resumed: 7,
+  wait: 8,
+  proceed: 9,
 } as const;
 export type ReceiptKind = keyof typeof RECEIPT_KINDS;
 /** The kinds a message's sender sends to its recipient (the others go the other way). */

@@ -14,6 +14,7 @@ import { Composer } from './Composer.tsx';
 import { presenceLine } from './format.ts';
 import { AttachIcon, BackIcon, ChatIcon, CloseIcon, ShieldIcon, TrashIcon } from './Icons.tsx';
 import { MessageList } from './MessageList.tsx';
+import { RequestBanner } from './RequestBanner.tsx';
 import { useNow } from './useNow.ts';
 
 export function ChatPane({ session }: { session: SessionView }) {
@@ -91,6 +92,7 @@ function OpenChat({ peer, session }: { peer: string; session: SessionView }) {
       )}
       <IdentityBlockedBanner peer={peer} onShow={() => setSafetyOpen(true)} />
       <IdentityNotice peer={peer} />
+      <RequestBanner peer={peer} />
       <ChatBody peer={peer} />
       <Uploads peer={peer} />
       <Composer peer={peer} />

@@ -29,6 +29,7 @@ import {
   PauseIcon,
   PlayIcon,
 } from './Icons.tsx';
+import { FileWaiting } from './FileWaiting.tsx';
 
 /** The browser host's address of a message's file (same origin; the cookie carries the token). */
 export function fileUrl(key: string, inline = false): string {
@@ -131,6 +132,7 @@ export function FileBubble({ m, file }: { m: MessageView; file: FileView }) {
           <span>{t(host === 'browser' ? 'file.dangerousBrowser' : 'file.dangerous')}</span>
         </span>
       )}
+      <FileWaiting m={m} file={file} />
       {!own && file.state === 'done' && file.path !== null && (
         // Where the file is on the host's machine (the desktop app can also show it there).
         <span className="file-note file-saved" data-testid="file-saved" title={file.path}>
@@ -210,7 +212,10 @@ function FileActions({
       </IconButton>,
     );
   }
-  if (!own && (file.state === 'receiving' || file.state === 'paused')) {
+  if (
+    file.state === 'waiting' ||
+    (!own && (file.state === 'receiving' || file.state === 'paused'))
+  ) {
     // The receiver may refuse the rest (also while its sender has paused it): its partial file
     // goes and later segments are dropped.
     buttons.push(

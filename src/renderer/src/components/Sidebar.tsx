@@ -215,6 +215,15 @@ function ContactRow({
         <span className="contact-main">
           <span className="contact-top">
             <span className="contact-name">{contact.name}</span>
+            {contact.contact !== 'accepted' && (
+              <span
+                className={`contact-badge ${contact.contact}`}
+                data-testid="contact-request-badge"
+                data-contact={contact.contact}
+              >
+                {t(contact.contact === 'request' ? 'request.badge' : 'request.blockedBadge')}
+              </span>
+            )}
             {m !== null && (
               <span className="contact-time">{shortStamp(m.sentAt, now, language)}</span>
             )}

@@ -17,6 +17,7 @@ const presence = (user: string, online: boolean, lastSeen = 1000): PresenceView 
 });
 const conversation = (peer: string, id: number, unread = 0): ConversationView => ({
   peer,
+  contact: 'accepted',
   lastMessage: message({ id, peer }),
   unread,
   presence: null,

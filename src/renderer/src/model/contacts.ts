@@ -1,6 +1,11 @@
 // The sidebar's list: everyone we have talked to or asked the relay about (presence goes only
 // to who asks), and any chat the user just started, without the user themself.
-import type { ConversationView, MessageView, PresenceView } from '../../../shared/api.ts';
+import type {
+  ContactState,
+  ConversationView,
+  MessageView,
+  PresenceView,
+} from '../../../shared/api.ts';
 import { isUserName as isContractUserName } from '../../../shared/contract.ts';
 import { compareMessages, mergeView } from './messages.ts';
 
@@ -13,6 +18,8 @@ export interface Contact {
   lastSeen: number | null;
   lastMessage: MessageView | null;
   unread: number;
+  /** A message request (they wrote first) or blocked shows so in the list. */
+  contact: ContactState;
 }
 
 export function buildContacts(
@@ -36,6 +43,7 @@ export function buildContacts(
       lastSeen: p !== null && p.lastSeen > 0 ? p.lastSeen : null,
       lastMessage: conversation?.lastMessage ?? null,
       unread: conversation?.unread ?? 0,
+      contact: conversation?.contact ?? 'accepted',
     });
   }
   return contacts.sort(compareContacts);

@@ -130,6 +130,7 @@ describe('filePreview', () => {
       error: null,
       reason: null,
       cancelledBy: null,
+      held: null,
     };
     expect(filePreview(message({ id: 1, text: null, file }))).toBe('📎 slides.pdf');
     expect(filePreview(message({ id: 2, text: null, file: { ...file, name: null } }))).toBe('📎 …');
@@ -148,6 +149,7 @@ describe('filePreview', () => {
       error: null,
       reason: null,
       cancelledBy: null,
+      held: null,
     };
     expect(filePreview(message({ id: 1, text: null, file }))).toMatch(/^📎 quarterly .*….*\.exe$/u);
     const override = { ...file, name: 'photo\u202Egpj.exe' };

@@ -35,6 +35,7 @@ export function describeFileFailure(reason: FileFailure, t: Translate, language:
     case 'relayRefused':
       return t('failure.relayRefused', { why: t('relayError.other') });
     case 'noRoom':
+    case 'noRoomInFlight':
       return t('failure.noRoom', {
         need: sizeText(v['need'], language),
         have: sizeText(v['have'], language),

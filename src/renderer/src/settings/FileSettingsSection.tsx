@@ -1,18 +1,21 @@
-// Settings › Files: where received files are saved and the largest file sent or accepted. The
-// folder is shown, never typed: the desktop app changes it through the system's folder picker
-// (shown by the main process), the browser host only from its command line.
+// Settings › Files: where received files are saved, the largest file sent or accepted, and the
+// size up to which a contact's files download by themselves. The folder is shown, never typed:
+// the desktop app changes it through the system's folder picker (shown by the main process),
+// the browser host only from its command line.
 import { useId, useState, type FormEvent } from 'react';
 import type { FileSettingsView } from '../../../shared/contract.ts';
-import { useT } from '../i18n.ts';
+import { useT, type StringKey } from '../i18n.ts';
 import { describeError } from '../errors.ts';
 import { useStrataStore } from '../store/index.ts';
 import {
   fileSettingsForm,
   fileSettingsPatch,
+  AUTO_DOWNLOAD_MB_RULE,
   MAX_FILE_MB_RULE,
   type FileSettingsErrors,
   type FileSettingsForm,
 } from './file-settings-form.ts';
+import type { NumberFieldError, NumberRule } from './number-field.ts';
 import { SettingsActions, type SaveStatus } from './SettingsActions.tsx';
 
 export function FileSettingsSection({
@@ -108,7 +111,6 @@ function DownloadsFolder({ folder, host }: { folder: string; host: 'electron' | 
 }
 
 function FilesForm({ files }: { files: FileSettingsView }) {
-  const t = useT();
   const { updateFileSettings } = useStrataStore().getState();
   const idBase = useId();
   const [current, setCurrent] = useState(files);
@@ -144,44 +146,75 @@ function FilesForm({ files }: { files: FileSettingsView }) {
     }
   };
 
-  const mbId = `${idBase}-mb`;
   const edit = (name: keyof FileSettingsForm, value: string) => {
     setForm((f) => ({ ...f, [name]: value }));
     setErrors(({ [name]: _gone, ...rest }) => rest);
   };
   return (
     <form className="settings-files-form" onSubmit={(e) => void save(e)} noValidate>
-      <div className="settings-field">
-        <label htmlFor={mbId}>{t('settings.maxFileMb')}</label>
-        <input
-          id={mbId}
-          className="input"
-          type="text"
-          inputMode="decimal"
-          autoComplete="off"
-          data-testid="settings-max-file-mb"
-          value={form.maxFileMb}
-          aria-invalid={errors.maxFileMb !== undefined}
-          aria-describedby={
-            errors.maxFileMb !== undefined ? `${mbId}-error ${mbId}-hint` : `${mbId}-hint`
-          }
-          onChange={(e) => edit('maxFileMb', e.target.value)}
-        />
-        {errors.maxFileMb !== undefined && (
-          <span id={`${mbId}-error`} className="settings-error">
-            {errors.maxFileMb === 'outOfRange'
-              ? t('network.field.outOfRange', {
-                  min: MAX_FILE_MB_RULE.min,
-                  max: MAX_FILE_MB_RULE.max,
-                })
-              : t(`network.field.${errors.maxFileMb}`)}
-          </span>
-        )}
-        <span id={`${mbId}-hint`} className="settings-hint">
-          {t('settings.maxFileMbHint', { min: MAX_FILE_MB_RULE.min, max: MAX_FILE_MB_RULE.max })}
-        </span>
-      </div>
+      <MbField
+        id={`${idBase}-mb`}
+        label="settings.maxFileMb"
+        hint="settings.maxFileMbHint"
+        testId="settings-max-file-mb"
+        rule={MAX_FILE_MB_RULE}
+        value={form.maxFileMb}
+        error={errors.maxFileMb}
+        onChange={(v) => edit('maxFileMb', v)}
+      />
+      <MbField
+        id={`${idBase}-auto`}
+        label="settings.autoDownloadMb"
+        hint="settings.autoDownloadMbHint"
+        testId="settings-auto-download-mb"
+        rule={AUTO_DOWNLOAD_MB_RULE}
+        value={form.autoDownloadMb}
+        error={errors.autoDownloadMb}
+        onChange={(v) => edit('autoDownloadMb', v)}
+      />
       <SettingsActions status={status} testId="settings-files" />
     </form>
+  );
+}
+
+/** A size in MB, checked against its rule, with its hint and error. */
+function MbField(props: {
+  id: string;
+  label: StringKey;
+  hint: StringKey;
+  testId: string;
+  rule: NumberRule;
+  value: string;
+  error: NumberFieldError | undefined;
+  onChange: (value: string) => void;
+}) {
+  const t = useT();
+  const { id, rule, error } = props;
+  return (
+    <div className="settings-field">
+      <label htmlFor={id}>{t(props.label)}</label>
+      <input
+        id={id}
+        className="input"
+        type="text"
+        inputMode="decimal"
+        autoComplete="off"
+        data-testid={props.testId}
+        value={props.value}
+        aria-invalid={error !== undefined}
+        aria-describedby={error !== undefined ? `${id}-error ${id}-hint` : `${id}-hint`}
+        onChange={(e) => props.onChange(e.target.value)}
+      />
+      {error !== undefined && (
+        <span id={`${id}-error`} className="settings-error">
+          {error === 'outOfRange'
+            ? t('network.field.outOfRange', { min: rule.min, max: rule.max })
+            : t(`network.field.${error}`)}
+        </span>
+      )}
+      <span id={`${id}-hint`} className="settings-hint">
+        {t(props.hint, { min: rule.min, max: rule.max })}
+      </span>
+    </div>
   );
 }

@@ -1,7 +1,7 @@
 // The contact list: conversations, presence and typing, by user name. Unread counts come from
 // the host (it alone knows what was read before this window opened); bursts of incoming
 // messages cost one request, and a request never overlaps another.
-import type { ConversationView, PresenceView } from '../../../shared/api.ts';
+import type { ContactState, ConversationView, PresenceView } from '../../../shared/api.ts';
 import { describeError } from '../errors.ts';
 import { mergeConversations } from '../model/contacts.ts';
 import type { Slice } from './types.ts';
@@ -25,6 +25,12 @@ export interface ContactsSlice {
   startChat(name: string): Promise<boolean>;
   /** Deletes a conversation on this device and forgets it here. */
   deleteChat(peer: string): Promise<void>;
+  /** Accepts a message request, blocks or unblocks a peer (the host's contact event follows). */
+  setContact(peer: string, action: 'accept' | 'block' | 'unblock'): Promise<void>;
+  /** Downloads a received file that waits for a click. */
+  downloadFile(key: string): Promise<void>;
+  /** A peer's contact state changed (the host's event). */
+  onContact(peer: string, contact: ContactState): void;
 
   // For the other slices.
   loadContacts(): Promise<void>;
@@ -89,6 +95,14 @@ export const createContactsSlice: Slice<ContactsSlice> = () => (set, get) => {
         showToast(t('sidebar.lookupFailed', { detail: describeError(e, t) }));
       }
       get().openChat(name);
+      // Starting a chat is choosing to talk with them: they are a contact, as writing makes
+      // them (a message request from them is accepted; a block stays until lifted).
+      if (get().conversations[name]?.contact !== 'blocked') {
+        client.call('setContact', { peer: name, action: 'accept' }).then(
+          (contact) => get().onContact(name, contact),
+          () => {}, // offline or blocked: the first message sent accepts them
+        );
+      }
       return true;
     },
 
@@ -110,6 +124,36 @@ export const createContactsSlice: Slice<ContactsSlice> = () => (set, get) => {
         started: s.started.filter((n) => n !== peer),
         byPeer: without(s.byPeer, peer),
       }));
+    },
+
+    async setContact(peer, action) {
+      const client = get().client();
+      if (client === null) return;
+      try {
+        get().onContact(peer, await client.call('setContact', { peer, action }));
+      } catch (e) {
+        const { t, showToast } = get();
+        showToast(t('request.failed', { detail: describeError(e, t) }));
+      }
+    },
+
+    async downloadFile(key) {
+      const client = get().client();
+      if (client === null) return;
+      try {
+        await client.call('downloadFile', { key });
+      } catch (e) {
+        const { t, showToast } = get();
+        showToast(t('file.downloadFailed', { detail: describeError(e, t) }));
+      }
+    },
+
+    onContact(peer, contact) {
+      set((s) => {
+        const known = s.conversations[peer];
+        if (known === undefined || known.contact === contact) return {};
+        return { conversations: { ...s.conversations, [peer]: { ...known, contact } } };
+      });
     },
 
     async loadContacts() {

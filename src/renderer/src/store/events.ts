@@ -92,6 +92,9 @@ export const createEventsSlice: Slice<EventsSlice> = () => (set, get) => {
           get().onIdentityChanged(event.user, event.at);
           void get().loadSafety(event.user);
           return;
+        case 'contact':
+          get().onContact(event.user, event.contact);
+          return;
       }
     },
   };

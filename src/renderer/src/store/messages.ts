@@ -220,6 +220,8 @@ export const createMessagesSlice: Slice<MessagesSlice> = (env) => (set, get) => 
             lastMessage: null,
             unread: 0,
             presence: s.presence[peer] ?? null,
+            // Until the host's list says: someone who wrote first is a message request.
+            contact: newest.direction === 'in' ? 'request' : 'accepted',
           };
           const preview =
             lastInList ??

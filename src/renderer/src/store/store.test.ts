@@ -217,6 +217,7 @@ describe('loading contacts', () => {
     vi.useFakeTimers();
     const conversation = (id: number, unread: number): ConversationView => ({
       peer: 'bob',
+      contact: 'accepted',
       lastMessage: message({ id, direction: 'in' }),
       unread,
       presence: null,
@@ -341,7 +342,10 @@ describe('sending files', () => {
       phase: {
         kind: 'ready',
         api,
-        session: { ...SESSION, files: { downloadsDir: '/tmp/d', maxFileBytes: 1000 } },
+        session: {
+          ...SESSION,
+          files: { downloadsDir: '/tmp/d', maxFileBytes: 1000, autoDownloadBytes: 100 },
+        },
       },
     });
     const sending = store.getState().sendFiles('bob', [new File(['hello'], 'a.txt')]);
@@ -372,7 +376,10 @@ describe('sending files', () => {
       phase: {
         kind: 'ready',
         api,
-        session: { ...SESSION, files: { downloadsDir: '/tmp/d', maxFileBytes: 1000 } },
+        session: {
+          ...SESSION,
+          files: { downloadsDir: '/tmp/d', maxFileBytes: 1000, autoDownloadBytes: 100 },
+        },
       },
     });
     const sending = store.getState().sendFiles('bob', [new File(['hello'], 'a.txt')]);
@@ -415,7 +422,10 @@ describe('a text too long for a message', () => {
       phase: {
         kind: 'ready',
         api,
-        session: { ...SESSION, files: { downloadsDir: '/tmp/d', maxFileBytes: 1_000_000 } },
+        session: {
+          ...SESSION,
+          files: { downloadsDir: '/tmp/d', maxFileBytes: 1_000_000, autoDownloadBytes: 100 },
+        },
       },
     });
     const text = 'Привет, '.repeat(20_000);
@@ -427,7 +437,9 @@ describe('a text too long for a message', () => {
 
     // Over the file limit too: refused at once, and nothing is staged.
     staged = null;
-    store.getState().patchSession({ files: { downloadsDir: '/tmp/d', maxFileBytes: 1000 } });
+    store.getState().patchSession({
+      files: { downloadsDir: '/tmp/d', maxFileBytes: 1000, autoDownloadBytes: 100 },
+    });
     expect(await store.getState().sendTextAsFile('bob', text)).toBe(false);
     expect(staged).toBeNull();
   });
@@ -442,7 +454,7 @@ describe('chooseDownloadsDir', () => {
       return answers.shift() as never;
     });
     const store = makeStore();
-    const files = { downloadsDir: '/tmp/d', maxFileBytes: 1000 };
+    const files = { downloadsDir: '/tmp/d', maxFileBytes: 1000, autoDownloadBytes: 100 };
     store.setState({ phase: { kind: 'ready', api, session: { ...SESSION, files } } });
     const session = () => (store.getState().phase as { session: SessionView }).session;
     // Cancelled: nothing changes.
