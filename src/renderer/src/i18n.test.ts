@@ -80,6 +80,7 @@ describe('the Russian UI', () => {
     reserve: '64.0 MiB',
     limit: '1000',
     relayCode: 'unknownRecipient',
+    days: '30',
   };
   for (const code of Object.keys(FILE_FAILURES) as FileFailureCode[]) {
     cases.push([`file ${code}`, describeFileFailure({ code, vars }, ru, 'ru')]);
