@@ -79,9 +79,11 @@ describe('what the relay sees', () => {
     }
 
     const alice = engine(wire.url, 'alice', aliceDir);
-    await alice.until(() => alice.m.message(file.key)?.file?.state === 'done');
-    await alice.until(() => alice.m.message(text.key)?.text !== undefined);
+    await alice.until(() => (alice.m.message(text.key)?.text ?? null) !== null);
     expect(alice.m.message(text.key)!.text).toBe(`hello ${textMarker}`);
+    // Bob is a stranger to her: his file waits for her word, then comes.
+    alice.m.setContact('bob', 'accept');
+    await alice.until(() => alice.m.message(file.key)?.file?.state === 'done');
     const saved = alice.m.message(file.key)!.file!;
     expect(saved.name).toBe(`${nameMarker}.txt`);
     expect(createHash('sha256').update(readFileSync(saved.path!)).digest('hex')).toBe(

@@ -20,6 +20,12 @@ import type { SourceIdentity, StreamSource } from './stream.ts';
 /** The largest message the transport accepts, sent or received (files stream separately). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
+function checkSize(body: Uint8Array): void {
+  if (body.length > MAX_MESSAGE_BYTES) {
+    throw new RangeError(`a message may be at most ${MAX_MESSAGE_BYTES} bytes`);
+  }
+}
+
 /** The file of a message accepted to be sealed: its source and its chunk size. */
 export interface AcceptedFile {
   path: string;
@@ -80,9 +86,7 @@ export class Outgoing {
    * the first segment leaves. Returns its key; the message then moves on by itself.
    */
   submit(peer: string, id: number, body: Uint8Array): MessageKey {
-    if (body.length > MAX_MESSAGE_BYTES) {
-      throw new RangeError(`a message may be at most ${MAX_MESSAGE_BYTES} bytes`);
-    }
+    checkSize(body);
     const size = this.ctx.settings().segmentSize;
     const count = segmentCount(body.length, size);
     const key = this.record(peer, id, body, count, size);
@@ -136,28 +140,21 @@ export class Outgoing {
    * and its file's, in one transaction. Nothing is sent until `sealed`.
    */
   accept(peer: string, id: number, body: Uint8Array, file?: AcceptedFile): MessageKey {
-    if (body.length > MAX_MESSAGE_BYTES) {
-      throw new RangeError(`a message may be at most ${MAX_MESSAGE_BYTES} bytes`);
-    }
-    const { db, q, me } = this.ctx;
-    const key = this.key(id);
-    db.transaction(() => {
-      q.insertMessage.run({
-        ...key,
-        peer,
-        direction: 'out',
-        body,
-        segmentCount: 0,
-        segmentSize: file?.chunk ?? this.ctx.settings().segmentSize,
-        status: 'pending',
-        received: 0,
-        crypto: 'seal',
-      });
-      if (file) {
-        const { path, identity } = file;
-        q.insertFile.run(me.user, me.device, id, path, identity.size, identity.mtimeMs);
-      }
-    }).immediate();
+    checkSize(body);
+    const { q, me } = this.ctx;
+    const size = file?.chunk ?? this.ctx.settings().segmentSize;
+    const addFile = file
+      ? () =>
+          q.insertFile.run(
+            me.user,
+            me.device,
+            id,
+            file.path,
+            file.identity.size,
+            file.identity.mtimeMs,
+          )
+      : undefined;
+    const key = this.record(peer, id, body, 0, size, addFile, 'seal');
     if (file) this.ctx.emit('fileActivity');
     return key;
   }
@@ -200,6 +197,7 @@ export class Outgoing {
     count: number,
     segmentSize: number,
     alsoRecord: () => void = () => {},
+    crypto: 'seal' | null = null,
   ): MessageKey {
     const { db, q } = this.ctx;
     const key = this.key(id);
@@ -213,7 +211,7 @@ export class Outgoing {
         segmentSize,
         status: 'pending',
         received: count,
-        crypto: null,
+        crypto,
       });
       alsoRecord();
       for (let i = 0; i < count; i++) q.insertOutSegment.run(id, i);
