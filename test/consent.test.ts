@@ -57,7 +57,12 @@ describe('message requests', () => {
     alice.e.m.send('bob', 'hi, it is alice');
     const sent = await alice.e.m.sendFile('bob', sourceFile(bytes, 'notes.bin'));
     // Bob sees the request's text and what the file is, and nothing of it is on his disk.
-    await bob.e.until(() => incoming(bob.e, 'alice', sent.key)?.file?.state === 'waiting');
+    // (Its description, sealed, is opened a moment after it is held.)
+    await bob.e.until(() => {
+      const f = incoming(bob.e, 'alice', sent.key)?.file;
+      return f?.state === 'waiting' && f.name !== null;
+    });
+    await bob.e.until(() => bob.e.received('alice').length > 0);
     expect(bob.e.received('alice').map((v) => v.text)).toEqual(['hi, it is alice']);
     expect(bob.e.m.conversations().find((c) => c.peer === 'alice')?.contact).toBe('request');
     const waiting = incoming(bob.e, 'alice', sent.key)!.file!;
