@@ -20,7 +20,7 @@ afterEach(async () => {
   scene = null;
 });
 
-/** The relay, alice and bob, each on a host of its own, online and in a conversation. */
+/** The relay, alice and bob, each on a host of its own, online and in a conversation both ways. */
 async function threeHosts() {
   scene = new Scene();
   const relay = await scene.startRelay(RELAY_ENV);
@@ -34,6 +34,13 @@ async function threeHosts() {
     20_000,
     'bob has it',
     bob.until(() => bob.incoming().includes('hello bob')),
+  );
+  // Bob answers: alice is no message request to him (he would not follow her presence).
+  await bob.send('alice', ['hello alice']);
+  await within(
+    20_000,
+    'alice has it',
+    alice.until(() => alice.incoming().includes('hello alice')),
   );
   return { scene, relay, alice, bob };
 }
