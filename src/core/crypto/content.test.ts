@@ -79,3 +79,13 @@ describe('sealed chunks', () => {
     expect(chunks.open(chunks.seal(segment))).toEqual(segment);
   });
 });
+
+describe('sealed chunks opened into their parts', () => {
+  it('give the offset and the bytes, and null when altered', () => {
+    const chunks = new ChunkCipher(newContentKey());
+    const sealed = chunks.seal(encodeChunk(4096, new Uint8Array([1, 2, 3])));
+    expect(chunks.openChunk(sealed)).toEqual({ offset: 4096, bytes: Buffer.from([1, 2, 3]) });
+    sealed[9]! ^= 1;
+    expect(chunks.openChunk(sealed)).toBeNull();
+  });
+});

@@ -211,6 +211,25 @@ export class ChunkCipher {
     return out;
   }
 
+  /** A sealed chunk segment's offset and opened bytes; null when it was altered on the way. */
+  openChunk(sealed: Uint8Array): { offset: number; bytes: Uint8Array } | null {
+    const end = sealed.length - TAG_BYTES;
+    if (end < CHUNK_OFFSET_BYTES) return null;
+    const offset = readOffset(sealed);
+    const body = sealed.subarray(CHUNK_OFFSET_BYTES, end);
+    if (this.cipher === 'copy') return { offset, bytes: body };
+    const d = createDecipheriv('aes-256-gcm', this.key, chunkIv(offset));
+    d.setAAD(chunkAad(offset));
+    d.setAuthTag(sealed.subarray(end));
+    const bytes = d.update(body);
+    try {
+      d.final();
+    } catch {
+      return null;
+    }
+    return { offset, bytes };
+  }
+
   /** A sealed chunk segment opened; null when it was altered on the way (dropped alone). */
   open(sealed: Uint8Array): Uint8Array | null {
     const end = sealed.length - TAG_BYTES;

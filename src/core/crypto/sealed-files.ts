@@ -134,10 +134,13 @@ export class SealedSink<W extends SinkWrite> implements StreamSink<W | DeferredC
     index: number,
     payload: Uint8Array,
   ): W | null | 'later' {
+    if (this.inner.placeChunk) {
+      // Opened straight into the sink's chunk: no copy of the bytes with their offset.
+      const chunk = chunks.openChunk(payload);
+      return chunk === null ? 'later' : this.inner.placeChunk(key, index, chunk);
+    }
     const plain = chunks.open(payload);
-    if (plain === null) return 'later';
-    const w = this.inner.place(key, index, plain);
-    return w;
+    return plain === null ? 'later' : this.inner.place(key, index, plain);
   }
 
   async write(w: W | DeferredChunk<W>): Promise<void> {

@@ -7,7 +7,7 @@ import type { DataFrame, SenderReceiptKind } from '../../shared/protocol/index.t
 import { decodeChunk, decodeFileHeader } from '../../shared/protocol/index.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey } from '../transport/context.ts';
-import type { SinkWrite, StreamSink, StreamState } from '../transport/stream.ts';
+import type { Chunk, SinkWrite, StreamSink, StreamState } from '../transport/stream.ts';
 import type { FileAdmission, Held } from './admission.ts';
 import { checkRoom, DiskFullError } from './disk.ts';
 import { PartialFiles } from './partial.ts';
@@ -130,9 +130,13 @@ export class IncomingFiles implements StreamSink<ChunkWrite> {
   }
 
   place(key: MessageKey, index: number, payload: Uint8Array): ChunkWrite | null {
-    const file = this.row(key);
     const chunk = decodeChunk(payload);
-    if (!file || chunk === null) return null;
+    return chunk === null ? null : this.placeChunk(key, index, chunk);
+  }
+
+  placeChunk(key: MessageKey, index: number, chunk: Chunk): ChunkWrite | null {
+    const file = this.row(key);
+    if (!file) return null;
     const size = file.header === null ? null : this.headerSize(file.header);
     if (size !== null && chunk.offset + chunk.bytes.length > size) return null;
     return {

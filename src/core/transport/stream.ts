@@ -49,6 +49,12 @@ export class SegmentDropped extends Error {
   override name = 'SegmentDropped';
 }
 
+/** A later segment of a stream taken apart: where its bytes go, and the bytes. */
+export interface Chunk {
+  offset: number;
+  bytes: Uint8Array;
+}
+
 /**
  * Where an incoming stream stands, as its sink keeps it. `waiting`: it takes its first segment
  * (the description) but no later one until its user says so (see the `wait` receipt).
@@ -84,6 +90,11 @@ export interface StreamSink<W extends SinkWrite = SinkWrite> {
    * yet, or it was damaged on the way).
    */
   place(key: MessageKey, index: number, payload: Uint8Array): W | null | 'later';
+  /**
+   * The same for a segment already taken apart (its offset and bytes), when the sink can:
+   * a decorator that made the bytes (decrypting them) spares a copy.
+   */
+  placeChunk?(key: MessageKey, index: number, chunk: Chunk): W | null;
   /**
    * Writes it; rejects when the bytes could not be written (the disk is full...), or with
    * SegmentDropped when it turned out there was nothing to write.
