@@ -87,7 +87,12 @@ describe('a silently dead link', () => {
       ),
     );
     console.log(`delivered ${((performance.now() - healedAt) / 1000).toFixed(1)} s after healing`);
-    expect(bob.incoming()).toContain('written during the outage');
+    // Delivered means stored on bob's device; it shows once opened, a moment later.
+    await within(
+      5_000,
+      'bob shows it',
+      bob.until(() => bob.incoming().includes('written during the outage')),
+    );
   });
 
   it('lets an idle listener find a relay that restarted during its outage', async () => {
