@@ -71,7 +71,7 @@ export interface AccountsHost {
   refuse(s: Session, code: ErrorCodeName, text: string, strike: boolean): void;
   /** Ends `s` at once with a close code, after an error frame unless `code` is null. */
   evict(s: Session, code: ErrorCodeName | null, text: string, closeCode: number): void;
-  /** Connections that watch `user` (they hear of its identity changing). */
+  /** Connections that watch `user` or have exchanged messages with them (they hear of its account changing). */
   watchersOf(user: string): Iterable<Session>;
   now(): number;
 }

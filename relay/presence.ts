@@ -46,6 +46,23 @@ export class Presence {
   }
 
   /**
+   * Whoever should hear of a change to `user`'s account (a new identity, devices added or
+   * removed): the connections that watch them, and those of everyone who has exchanged a
+   * message with them (a message request's recipient watches no presence, yet must see its
+   * sender's identity change). A scan of the pairs: account changes are rare.
+   */
+  audienceOf(user: string): Set<Session> {
+    const out = new Set(this.watchersOf(user));
+    for (const key of this.peers) {
+      const [a, b] = key.split('\0') as [string, string];
+      const other = a === user ? b : b === user ? a : null;
+      if (other === null) continue;
+      for (const s of this.router.byUser.get(other) ?? []) out.add(s);
+    }
+    return out;
+  }
+
+  /**
    * A data frame passed from `a` to `b`: from now on each may see the other's presence.
    * O(1) for a pair already known, which is every frame but a conversation's first.
    */

@@ -128,7 +128,7 @@ export class Relay {
             ? this.admission.reject(s, code, 'account-refused', text, 0)
             : router.sendError(s, code, 0, text),
         evict: (s, code, text, closeCode) => this.admission.evict(s, code, text, closeCode),
-        watchersOf: (user) => this.presence.watchersOf(user),
+        watchersOf: (user) => this.presence.audienceOf(user),
         now,
       },
       this.relayId,

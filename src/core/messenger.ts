@@ -129,7 +129,11 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       pins: profilePins(db),
       insecure,
     });
-    this.accounts = new AccountBook(db, profile, this.conn, (e) => this.emit('event', e));
+    this.accounts = new AccountBook(db, profile, this.conn, (e) => {
+      this.emit('event', e);
+      // A contact's new identity may be what a message waits for to be opened.
+      if (e.type === 'identity-changed') this.e2e.retry();
+    });
     this.safety = new SafetyBook(db, profile, this.accounts, () => this.conn.isOnline);
     this.typing = new TypingBook(this.conn, { user, device }, (e) => this.emit('event', e));
     this.contacts = new ContactBook(db, user);

@@ -32,6 +32,7 @@ export class EndToEnd {
   private readonly db: Db;
   private readonly me: { user: string; device: number };
   private readonly cipher: ContentCipher;
+  private readonly accounts: AccountBook;
   private pipeline: CryptoPipeline | null = null;
   private history: HistoryShare | null = null;
 
@@ -46,6 +47,7 @@ export class EndToEnd {
     this.db = db;
     this.me = { user: profile.user, device: profile.device };
     this.cipher = cipher;
+    this.accounts = accounts;
     this.signal = new SignalEngine(
       db,
       this.me,
@@ -106,6 +108,7 @@ export class EndToEnd {
       failed: hooks.failed,
       refused: (key) => transport.sendReceipt(key.author, key.authorDevice, [key.id], 'refused'),
       absorb: (key, body) => history.absorb(key, body),
+      doubt: (user) => this.accounts.learn(user),
     });
   }
 

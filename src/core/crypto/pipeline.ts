@@ -4,6 +4,7 @@
 // (or, for a file, its checked header and its chunk key). What cannot be done now (the relay
 // is away, a contact's new identity is not known yet) waits for the next kick: reconnection,
 // new arrivals, identity news. Nothing is ever sealed or opened twice.
+import { ErrorCode } from '@signalapp/libsignal-client';
 import { fileFailureText } from '../../shared/failures.ts';
 import { KIND_UNREADABLE } from '../message-views.ts';
 import { statementCache, type Db } from '../store/database.ts';
@@ -36,6 +37,8 @@ export interface PipelineHooks {
    * by its reader (history between our devices), whose row is then hidden.
    */
   absorb(key: MessageKey, body: Uint8Array): boolean;
+  /** A message came sealed by another identity than the one known for `user`. */
+  doubt(user: string): void;
 }
 
 interface Row {
@@ -210,7 +213,14 @@ export class CryptoPipeline {
         })();
       });
     } catch (e) {
-      if (!(e instanceof SealError)) return false;
+      if (!(e instanceof SealError)) {
+        // Sealed by an identity this device does not know (a recovered account): ask the
+        // relay for it; the change (and its notice) lets the message open on the next try.
+        if ((e as { code?: unknown }).code === ErrorCode.UntrustedIdentity) {
+          this.hooks.doubt(r.author);
+        }
+        return false;
+      }
       this.unreadable(key, isFile, e.message);
     }
     if (refused) this.hooks.refused(key);
