@@ -2,7 +2,7 @@
 // netns.ts): nothing resets the connection, so only the heartbeat (relay and client ping
 // each other, docs/relay.md "Heartbeat") can tell. Heartbeats here come every second;
 // without them each of these cases waits for TCP's back-off (minutes) or forever.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, it } from 'vitest';
 import { Scene, connectionCount, presenceOf, statusOf, within } from './helpers/netns-strata.ts';
 
 /** The relay's heartbeat, in seconds (an environment variable, as an operator may set it). */
