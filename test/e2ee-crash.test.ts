@@ -21,7 +21,17 @@ afterEach(async () => {
 });
 
 function engineProcess(url: string, user: string, profileDir: string, downloadsDir: string) {
-  const p = new EngineProcess(profileDir, url, user, {}, { downloadsDir });
+  // Alice and bob are contacts: bob's files download by themselves.
+  const p = new EngineProcess(
+    profileDir,
+    url,
+    user,
+    {},
+    {
+      downloadsDir,
+      accept: [user === 'bob' ? 'alice' : 'bob'],
+    },
+  );
   cleanup.push(() => p.kill());
   return p;
 }

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Frame } from '../src/shared/protocol/index.ts';
 import { TestClient } from './helpers/client.ts';
+import { SealingPeer } from './helpers/sealing-peer.ts';
 import { TestEngine } from './helpers/engine.ts';
 import { startRelay, tempDir } from './helpers/relay-process.ts';
 
@@ -23,12 +24,19 @@ describe('a peer far in the future', () => {
     let alice = TestEngine.start(r.url, 'alice', { profileDir });
     cleanup.push(() => alice.close());
     await alice.online();
-    const bob = await TestClient.connect(r.url, 'bob', 2);
-    cleanup.push(() => bob.close());
+    await alice.until(() => alice.m.account().keysPublished);
+    const peer = SealingPeer.of(await TestClient.connect(r.url, 'bob', 2));
+    const bob = peer.client;
+    cleanup.push(() => peer.closeAll());
+    await peer.publish();
     // An id at 2^53 - 1, the largest a frame can carry: the id after it cannot be encoded.
     const text = 'hello from the far future';
     const body = new Uint8Array([1, ...new TextEncoder().encode(text)]);
-    bob.send({ ...bob.data('alice', Number.MAX_SAFE_INTEGER, body), transmission: 1 } as Frame);
+    const sealed = await peer.seal('alice', Number.MAX_SAFE_INTEGER, body);
+    bob.send({
+      ...bob.data('alice', Number.MAX_SAFE_INTEGER, sealed.wire),
+      transmission: 1,
+    } as Frame);
     await alice.until(() => alice.received('bob').some((v) => v.text === text));
 
     const sendSane = async (engine: TestEngine, reply: string) => {

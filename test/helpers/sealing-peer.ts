@@ -61,6 +61,11 @@ export class SealingPeer {
     );
   }
 
+  /** Publishes this peer's prekeys, so that others can seal for it too. */
+  publish(): Promise<void> {
+    return this.engine.prekeyCount(0);
+  }
+
   /** The cipher of a file's chunks, from its header's content key. */
   chunks(sealed: Sealed): ChunkCipher {
     return new ChunkCipher(sealed.contentKey);
