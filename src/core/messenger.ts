@@ -135,7 +135,12 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       if (e.type === 'identity-changed') this.e2e.retry();
     });
     this.safety = new SafetyBook(db, profile, this.accounts, () => this.conn.isOnline);
-    this.typing = new TypingBook(this.conn, { user, device }, (e) => this.emit('event', e));
+    this.typing = new TypingBook(
+      this.conn,
+      { user, device },
+      (e) => this.emit('event', e),
+      (u) => this.contacts.blocked(u),
+    );
     this.contacts = new ContactBook(db, user);
     this.peers = new PresenceBook(
       db,
@@ -190,7 +195,8 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       files: this.files,
       peers: this.peers,
       sendReceipt: (peer, device, ids) => this.transport.sendReceipt(peer, device, ids, 'read'),
-      changed: (peer) => this.emitContact(peer),
+      changed: (peer) =>
+        this.emit('event', { type: 'contact', user: peer, contact: this.contacts.state(peer) }),
     });
     this.transport.on('fileFailed', (key, reason) => {
       this.refusals.set(`${key.author}/${key.authorDevice}/${key.id}`, reason);
@@ -543,18 +549,13 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     return k ? this.views.view(k) : null;
   }
 
-  // ---------------------------------------------------------------------------------------
-
   private onFrame(frame: Frame): void {
     switch (frame.type) {
       case 'presence':
         this.onPresence(frame);
         return;
       case 'typing':
-        // A blocked user's typing is not shown.
-        if (!(frame.typing && this.contacts.blocked(frame.from))) {
-          this.typing.heard(frame.from, frame.typing);
-        }
+        this.typing.heard(frame.from, frame.typing);
         return;
       case 'data':
         this.clock.observe(frame.messageId, Date.now());
@@ -595,9 +596,5 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     // A message from someone ends their typing indicator.
     if (view.direction === 'in' && view.text !== null) this.typing.messageFrom(view.peer);
     this.emit('event', { type: 'message', message: view });
-  }
-
-  private emitContact(peer: string): void {
-    this.emit('event', { type: 'contact', user: peer, contact: this.contacts.state(peer) });
   }
 }

@@ -13,15 +13,19 @@ export class TypingBook {
   private readonly me: { user: string; device: number };
   private readonly emit: (e: MessengerEvent) => void;
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Whether the user blocked `user`: their typing is not shown. */
+  private readonly blocked: (user: string) => boolean;
 
   constructor(
     conn: RelayConnection,
     me: { user: string; device: number },
     emit: (e: MessengerEvent) => void,
+    blocked: (user: string) => boolean = () => false,
   ) {
     this.conn = conn;
     this.me = me;
     this.emit = emit;
+    this.blocked = blocked;
   }
 
   /** Tells `peer`'s devices whether we are typing to them. */
@@ -39,6 +43,7 @@ export class TypingBook {
 
   /** `user` is typing to us, or stopped. */
   heard(user: string, typing: boolean): void {
+    if (typing && this.blocked(user)) return;
     const old = this.timers.get(user);
     if (old) clearTimeout(old);
     this.timers.delete(user);
