@@ -162,15 +162,13 @@ beforeEach(() => {
   clock = 1_000_000;
 });
 
-afterEach(() => {
+afterEach(async () => {
   if (active) {
     custody.close();
-    store.close();
+    await store.close();
   }
   active = false;
-  // The checkpoint worker closes its own connection (and its -wal file) just after the
-  // store does, so the directory may still be settling for a moment.
-  rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 10 });
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('toRanges', () => {

@@ -89,7 +89,7 @@ export class Relay {
           ? new Uint8Array(Buffer.from(this.tls.fingerprint, 'hex'))
           : relayIdentity(options.dataDir));
     } catch (e) {
-      this.store.close();
+      void this.store.close();
       throw e;
     }
     this.adminGuard = new AdminGuard(this.metrics);
@@ -293,7 +293,7 @@ export class Relay {
           ),
       ),
     );
-    this.store.close();
+    await this.store.close();
   }
 
   /** A new connection: its challenge, which its hello must sign. */

@@ -52,11 +52,9 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'strata-store-test-'));
 });
 
-afterEach(() => {
-  for (const store of open.splice(0)) store.close();
-  // The checkpoint worker closes its own connection (and its -wal file) just after the
-  // store does, so the directory may still be settling for a moment.
-  rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 10 });
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((store) => store.close()));
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('queue', () => {

@@ -514,10 +514,12 @@ export class RelayStore {
     this.totalFrames -= 1;
   }
 
-  close(): void {
+  /** Closes at once; settles when the checkpoint worker's connection is closed too. */
+  close(): Promise<void> {
     // Every data frame passes through the store (custody), so its checkpoints run on a
     // worker thread (checkpoints.ts); stop it before closing.
-    this.checkpoints?.stop();
+    const stopped = this.checkpoints?.stop() ?? Promise.resolve();
     this.db.close();
+    return stopped;
   }
 }

@@ -142,7 +142,7 @@ async function withFreshProfile<T>(profileDir: string, run: (db: Db) => Promise<
     }
     return await run(db);
   } finally {
-    closeDatabase(db);
+    await closeDatabase(db);
   }
 }
 

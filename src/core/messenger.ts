@@ -256,7 +256,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         options.contentCipher,
       );
     } catch (e) {
-      closeDatabase(db);
+      void closeDatabase(db);
       throw e;
     }
   }
@@ -317,7 +317,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     this.transport.close();
     await this.conn.stop();
     saveMeta(this.db, 'clock', String(this.clock.current));
-    closeDatabase(this.db);
+    await closeDatabase(this.db);
   }
 
   // ---------------------------------------------------------------------------------------

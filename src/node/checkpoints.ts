@@ -35,7 +35,8 @@ export interface BackgroundCheckpoints {
    * not count against what it measures.
    */
   readonly ready: Promise<void>;
-  stop(): void;
+  /** Stops the worker; settles once its connection is closed and the thread has exited. */
+  stop(): Promise<void>;
 }
 
 /** Moves `db`'s checkpoints (its file is `file`) to a worker thread. */
@@ -45,7 +46,7 @@ export function checkpointInBackground(db: Database.Database, file: string): Bac
   const handle = {
     worker: null as Worker | null,
     ready: new Promise<void>((resolve) => (settle = resolve)),
-    stop: () => {},
+    stop: () => Promise.resolve(),
   };
   const fallBack = () => {
     settle();
@@ -76,7 +77,10 @@ export function checkpointInBackground(db: Database.Database, file: string): Bac
   handle.stop = () => {
     const worker = handle.worker;
     handle.worker = null;
-    worker?.postMessage('close');
+    if (!worker) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage('close');
+    return exited;
   };
   return handle;
 }

@@ -69,8 +69,8 @@ class FakeDirectory {
 
 const dirs: string[] = [];
 const dbs: Db[] = [];
-afterEach(() => {
-  for (const db of dbs.splice(0)) closeDatabase(db);
+afterEach(async () => {
+  await Promise.all(dbs.splice(0).map(closeDatabase));
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 

@@ -211,9 +211,14 @@ export function openDatabase(profileDir: string): Db {
 }
 
 /** Closes a database opened by openDatabase, with its checkpoint worker. */
-export function closeDatabase(db: Db): void {
-  db.checkpoints?.stop();
+/**
+ * Closes `db` at once; the promise settles when its checkpoint worker has closed its own
+ * connection too, after which the profile's files may be removed or reopened elsewhere.
+ */
+export function closeDatabase(db: Db): Promise<void> {
+  const stopped = db.checkpoints?.stop() ?? Promise.resolve();
   db.close();
+  return stopped;
 }
 
 export function migrate(db: Db, migrations: readonly string[] = MIGRATIONS): void {
