@@ -25,6 +25,7 @@ const FROM_CLIENT: ReadonlySet<FrameTypeName> = new Set([
   'ack',
   'typing',
   'receipt',
+  'sealed',
   'watch',
   'account',
 ]);

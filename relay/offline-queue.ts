@@ -11,7 +11,7 @@ import type { Session } from './session.ts';
 import type { FrameRoute, RelayStore } from './store.ts';
 
 /** Frames held for offline recipients. Typing indicators are transient and are not. */
-export const STORED: ReadonlySet<FrameTypeName> = new Set(['data', 'ack', 'receipt']);
+export const STORED: ReadonlySet<FrameTypeName> = new Set(['data', 'ack', 'receipt', 'sealed']);
 /** Stored frames fetched from SQLite per step while a device catches up. */
 const DRAIN_BATCH = 256;
 

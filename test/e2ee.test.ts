@@ -6,7 +6,12 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSealed } from '../src/core/crypto/content.ts';
-import { decodeFrame } from '../src/shared/protocol/index.ts';
+import {
+  SEALED_RECEIPT_KINDS,
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+} from '../src/shared/protocol/index.ts';
 import { captureProxy, type CaptureProxy } from './helpers/capture-proxy.ts';
 import { TestEngine } from './helpers/engine.ts';
 import { startRelay, tempDir, type RelayProcess } from './helpers/relay-process.ts';
@@ -93,6 +98,83 @@ describe('what the relay sees', () => {
     for (const marker of [Buffer.from(textMarker), fileMarker, Buffer.from(nameMarker)]) {
       expect(wire.captured().includes(marker)).toBe(false);
       expect(holding(dataDir, r.log.join('\n'), marker)).toEqual([]);
+    }
+  });
+});
+
+describe('what users do', () => {
+  it('typing and read receipts cross the relay sealed; forged or replayed ones count for nothing', async () => {
+    const r = await relay();
+    const wire = await proxy(r);
+    // Alice's connection passes the proxy, which captures it and can write into it as the
+    // relay would; bob's goes straight to the relay.
+    const alice = engine(wire.url, 'alice');
+    const bob = engine(r.url, 'bob');
+    await Promise.all([alice.online(), bob.online()]);
+    const one = alice.m.send('bob', 'one');
+    await alice.until(() => alice.m.message(one.key)?.status === 'delivered');
+    bob.m.setContact('alice', 'accept');
+    const [, aliceDevice, oneId] = one.key.split('/').map(Number);
+    const fromBob = { from: 'bob', fromDevice: bob.m.device, to: 'alice', toDevice: 0 };
+    const typingOf = (e: TestEngine) =>
+      e.events.flatMap((x) => (x.type === 'typing' ? [x.typing] : []));
+    /** Bob's message reached alice: whatever was written into her connection before it too. */
+    const barrier = async (text: string) => {
+      const sent = bob.m.send('alice', text);
+      await alice.until(() => alice.m.message(sent.key)?.text === text);
+      return sent;
+    };
+
+    // In clear, as the relay could write them: a read receipt and a typing indicator.
+    wire.inject(
+      encodeFrame({
+        type: 'receipt',
+        ...fromBob,
+        kind: 'read',
+        messageDevice: aliceDevice!,
+        messageIds: [oneId!],
+      }),
+    );
+    wire.inject(encodeFrame({ type: 'typing', ...fromBob, sealed: randomBytes(200) }));
+    const two = await barrier('two');
+    expect(alice.m.message(one.key)?.status).toBe('delivered');
+    expect(typingOf(alice)).toEqual([]);
+
+    // The real ones arrive.
+    bob.m.setTyping('alice', true);
+    await alice.until(() => typingOf(alice).includes(true));
+    bob.m.setTyping('alice', false);
+    await alice.until(() => typingOf(alice).length === 2);
+    // Replayed, bob's "typing" does not open again: its message key is spent.
+    const sealedTyping = wire
+      .messages()
+      .map((m) => decodeFrame(m))
+      .flatMap((d) =>
+        d.ok && d.frame.type === 'typing' && d.frame.from === 'bob' ? [d.frame] : [],
+      );
+    expect(sealedTyping).toHaveLength(2);
+    wire.inject(encodeFrame(sealedTyping[0]!));
+    await barrier('three');
+    expect(typingOf(alice)).toEqual([true, false]);
+
+    bob.m.markRead('alice');
+    alice.m.markRead('bob');
+    await alice.until(() => alice.m.message(one.key)?.status === 'read');
+    await bob.until(() => bob.m.message(two.key)?.status === 'read');
+
+    // On the wire: no receipt of a sealed kind, and every typing and sealed frame is sealed.
+    const frames = wire
+      .messages()
+      .map((m) => decodeFrame(m))
+      .flatMap((d): Frame[] => (d.ok ? [d.frame] : []));
+    expect(frames.filter((f) => f.type === 'receipt' && SEALED_RECEIPT_KINDS.has(f.kind))).toEqual(
+      [],
+    );
+    const controls = frames.filter((f) => f.type === 'typing' || f.type === 'sealed');
+    expect(controls.map((f) => f.type).sort()).toEqual(['sealed', 'sealed', 'typing', 'typing']);
+    for (const f of controls) {
+      if (f.type === 'typing' || f.type === 'sealed')
+        expect(() => parseSealed(f.sealed)).not.toThrow();
     }
   });
 });

@@ -130,9 +130,12 @@ describe('receipts', () => {
         messageIds: [id!],
       });
     }
-    // The relay passes mallory's frames on in order: once the typing arrives, so have both.
-    mallory.send(mallory.typing('alice'));
-    await alice.until(() => alice.events.some((e) => e.type === 'typing' && e.user === 'mallory'));
+    // The relay passes mallory's frames on in order: once a message of hers is here (it
+    // cannot be opened, as it is not sealed), so are both receipts.
+    mallory.send(mallory.data('alice', 1, new TextEncoder().encode('after the receipts')));
+    await alice.until(() =>
+      alice.events.some((e) => e.type === 'message' && e.message.peer === 'mallory'),
+    );
     expect(alice.m.message(sent.key)?.status).toBe('sent');
     // Bob's own receipt, when he comes, does count.
     const bob = engine(r.url, 'bob', { profileDir: bobDir });

@@ -43,20 +43,25 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)(
         messageDevice: 1,
         messageIds: [7],
       });
+      // A sealed receipt is held like a clear one.
+      const sealed = new Uint8Array([0xe2, 1, 9, 9]);
+      alice.send({ type: 'sealed', from: 'alice', fromDevice: 1, to: 'bob', toDevice: 0, sealed });
       // Typing is transient: it is not held for offline users.
       alice.send(alice.typing('bob'));
       // A ping round trip after the frames proves the relay has processed them all.
       await alice.flushed();
-      expect((await first.stats()).offline_frames).toBe(N + 1);
+      expect((await first.stats()).offline_frames).toBe(N + 2);
       await alice.close();
       await first.stop(signal);
 
       const second = await relayOn(dir);
       const bobAgain = await connect(second, 'bob', 1);
-      expect(bobAgain.welcome.queued).toBe(N + 1);
+      expect(bobAgain.welcome.queued).toBe(N + 2);
       await bobAgain.until(
         () =>
-          bobAgain.dataFrames().length === N && bobAgain.frames().some((f) => f.type === 'receipt'),
+          bobAgain.dataFrames().length === N &&
+          bobAgain.frames().some((f) => f.type === 'receipt') &&
+          bobAgain.frames().some((f) => f.type === 'sealed'),
       );
       expect(bobAgain.dataFrames().map((f) => f.messageId)).toEqual(
         Array.from({ length: N }, (_, i) => 1000 + i),
@@ -64,10 +69,12 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)(
       expect(new TextDecoder().decode(bobAgain.dataFrames()[N - 1]!.payload)).toBe(
         `message ${N - 1}`,
       );
+      const held = bobAgain.frames().find((f) => f.type === 'sealed');
+      expect(held?.type === 'sealed' && [...held.sealed]).toEqual([...sealed]);
       expect(bobAgain.frames().some((f) => f.type === 'typing')).toBe(false);
       // Delivered frames are forgotten: a second device connecting later gets none of them.
       const stats = await second.stats();
-      expect(stats.offline_delivered).toBe(N + 1);
+      expect(stats.offline_delivered).toBe(N + 2);
       expect(stats.offline_frames).toBe(0);
     });
   },

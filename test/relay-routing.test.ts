@@ -55,7 +55,7 @@ describe('routing', () => {
     const frank = await connect('frank', 1);
     erin.send(erin.typing('frank'));
     const t = await frank.waitFor((f) => f.type === 'typing');
-    expect(t.type === 'typing' && t.typing).toBe(true);
+    expect(t.type === 'typing' && [...t.sealed]).toEqual([0xe2, 1, 0]);
     frank.send({
       type: 'receipt',
       from: 'frank',

@@ -58,7 +58,6 @@ export { DEFAULT_MAX_FILE_BYTES, DEFAULT_SETTINGS, checkSettings } from './setti
 export const STATS_EVENT_MS = 250;
 /** How long quitting waits for the acks of segments in flight (Transport.drain). */
 export const CLOSE_DRAIN_MS = 1000;
-export { TYPING_TTL_MS } from './typing.ts';
 
 export interface MessengerOptions {
   profileDir: string;
@@ -136,8 +135,7 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
     });
     this.safety = new SafetyBook(db, profile, this.accounts, () => this.conn.isOnline);
     this.typing = new TypingBook(
-      this.conn,
-      { user, device },
+      (peer, typing) => this.e2e.typing(peer, typing),
       (e) => this.emit('event', e),
       (u) => this.contacts.blocked(u),
     );
@@ -170,7 +168,8 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       blocked: (u) => this.contacts.blocked(u),
     });
     this.e2e.attach(this.transport, this.incomingFiles, this.clock, {
-      online: () => this.conn.isOnline,
+      conn: this.conn,
+      typing: this.typing,
       blocked: (peer) => this.safety.blocked(peer),
       changed: (key) => this.emitMessage(key),
       failed: (key, reason) => {
@@ -555,7 +554,8 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
         this.onPresence(frame);
         return;
       case 'typing':
-        this.typing.heard(frame.from, frame.typing);
+      case 'sealed':
+        this.e2e.onControl(frame);
         return;
       case 'data':
         this.clock.observe(frame.messageId, Date.now());

@@ -3,27 +3,26 @@
 // a refresh (a peer that vanished mid-word does not type forever).
 import type { MessengerEvent } from '../shared/api.ts';
 import { isValidUserName } from '../shared/protocol/index.ts';
-import type { RelayConnection } from './connection.ts';
 
 /** A typing indicator clears by itself after this long without a refresh. */
 export const TYPING_TTL_MS = 6000;
 
 export class TypingBook {
-  private readonly conn: RelayConnection;
-  private readonly me: { user: string; device: number };
+  /** Sends our state to `peer`'s devices (sealed end to end: crypto/controls.ts). */
+  private readonly send: (peer: string, typing: boolean) => void;
   private readonly emit: (e: MessengerEvent) => void;
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Peers we last told we are typing. */
+  private readonly told = new Set<string>();
   /** Whether the user blocked `user`: their typing is not shown. */
   private readonly blocked: (user: string) => boolean;
 
   constructor(
-    conn: RelayConnection,
-    me: { user: string; device: number },
+    send: (peer: string, typing: boolean) => void,
     emit: (e: MessengerEvent) => void,
     blocked: (user: string) => boolean = () => false,
   ) {
-    this.conn = conn;
-    this.me = me;
+    this.send = send;
     this.emit = emit;
     this.blocked = blocked;
   }
@@ -31,14 +30,11 @@ export class TypingBook {
   /** Tells `peer`'s devices whether we are typing to them. */
   set(peer: string, typing: boolean): void {
     if (!isValidUserName(peer)) return;
-    this.conn.send({
-      type: 'typing',
-      from: this.me.user,
-      fromDevice: this.me.device,
-      to: peer,
-      toDevice: 0,
-      typing,
-    });
+    // "Stopped" goes only to whom we said we were typing (a message sent ends typing, and
+    // each indicator costs a sealing).
+    if (typing) this.told.add(peer);
+    else if (!this.told.delete(peer)) return;
+    this.send(peer, typing);
   }
 
   /** `user` is typing to us, or stopped. */

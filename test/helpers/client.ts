@@ -163,8 +163,9 @@ export class TestClient {
     };
   }
 
-  typing(to: string, typing = true): Frame {
-    return { type: 'typing', from: this.user, fromDevice: this.device, to, toDevice: 0, typing };
+  /** A typing frame; what it carries is sealed end to end, so any bytes do for the relay. */
+  typing(to: string, sealed = new Uint8Array([0xe2, 1, 0])): Frame {
+    return { type: 'typing', from: this.user, fromDevice: this.device, to, toDevice: 0, sealed };
   }
 
   /** Resolves once the relay has processed everything sent before (a ping overtakes nothing). */

@@ -77,11 +77,25 @@ export function readKeyMessage(bytes: Uint8Array, messageId: number): Uint8Array
 }
 
 /**
- * The associated data of a body: who sent which message. The relay cannot move a sealed
- * body to another message id or sender.
+ * What a sealed body is: a message's body, or a control (a typing indicator or a receipt,
+ * controls.ts). Each has its own associated data, so neither opens as the other.
  */
-function bodyAad(author: string, device: number, id: number): Uint8Array {
-  return encodeUtf8(`strata-body/${author}/${device}/${id}`);
+export type SealedPurpose = 'body' | 'control';
+
+/** Who seals a body: a message's author and id (a control has id 0), and what it is. */
+export interface SealAuthor {
+  user: string;
+  device: number;
+  id: number;
+  purpose?: SealedPurpose;
+}
+
+/**
+ * The associated data of a body: who sent which message. The relay cannot move a sealed
+ * body to another message id or sender, nor pass a control off as a message.
+ */
+function bodyAad({ user, device, id, purpose = 'body' }: SealAuthor): Uint8Array {
+  return encodeUtf8(`strata-${purpose}/${user}/${device}/${id}`);
 }
 
 /** Seals a message body with its content key, after the key table. */
@@ -89,21 +103,14 @@ export function sealBody(
   body: Uint8Array,
   contentKey: Uint8Array,
   entries: readonly KeyEntry[],
-  author: { user: string; device: number; id: number },
+  author: SealAuthor,
   cipher: ContentCipher = 'aes-256-gcm',
 ): Uint8Array {
   if (entries.length === 0 || entries.length > MAX_ENTRIES) {
     throw new SealError(`a body is sealed for 1 to ${MAX_ENTRIES} devices`);
   }
   const iv = new Uint8Array(randomBytes(IV_BYTES));
-  const ciphertext = aead(
-    cipher,
-    true,
-    contentKey,
-    iv,
-    bodyAad(author.user, author.device, author.id),
-    body,
-  );
+  const ciphertext = aead(cipher, true, contentKey, iv, bodyAad(author), body);
   let size = 3 + IV_BYTES + ciphertext.length;
   for (const e of entries) size += 1 + encodeUtf8(e.user).length + 4 + 1 + 2 + e.ciphertext.length;
   const w = new Writer(size);
@@ -157,17 +164,10 @@ export function parseSealed(wire: Uint8Array): SealedBody {
 export function openBody(
   sealed: SealedBody,
   contentKey: Uint8Array,
-  author: { user: string; device: number; id: number },
+  author: SealAuthor,
   cipher: ContentCipher = 'aes-256-gcm',
 ): Uint8Array {
-  return aead(
-    cipher,
-    false,
-    contentKey,
-    sealed.iv,
-    bodyAad(author.user, author.device, author.id),
-    sealed.ciphertext,
-  );
+  return aead(cipher, false, contentKey, sealed.iv, bodyAad(author), sealed.ciphertext);
 }
 
 /** The key a file's chunks are sealed with, derived from its content key. */

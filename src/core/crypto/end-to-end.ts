@@ -5,20 +5,26 @@
 // pipeline then takes the transport.
 import { IdentityKeyPair } from '@signalapp/libsignal-client';
 import type { AccountBook } from '../account.ts';
+import type { RelayConnection } from '../connection.ts';
 import type { MessageClock } from '../transport/message-clock.ts';
 import type { Profile } from '../profile.ts';
 import { statementCache, type Db } from '../store/database.ts';
+import type { SealedFrame, TypingFrame } from '../../shared/protocol/index.ts';
 import type { MessageKey } from '../transport/context.ts';
 import type { SinkWrite, StreamSink, StreamSource } from '../transport/stream.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { ContentCipher } from './content.ts';
+import { SealedControls } from './controls.ts';
 import { SignalEngine } from './engine.ts';
 import { HistoryShare } from './history.ts';
 import { CryptoPipeline } from './pipeline.ts';
 import { SealedSink, sealedSource } from './sealed-files.ts';
 
 export interface EndToEndHooks {
-  online(): boolean;
+  /** The relay connection: whether it is up, and where sealed typing and receipts go. */
+  conn: Pick<RelayConnection, 'isOnline' | 'send'>;
+  /** Shows that `user` is typing to us, or stopped. */
+  typing: { heard(user: string, typing: boolean): void };
   /** Sealing for `peer` waits for the user to accept their new safety number. */
   blocked(peer: string): boolean;
   /** A message's view changed (sealed, opened, found unreadable). */
@@ -35,6 +41,7 @@ export class EndToEnd {
   private readonly accounts: AccountBook;
   private pipeline: CryptoPipeline | null = null;
   private history: HistoryShare | null = null;
+  private controls: SealedControls | null = null;
 
   constructor(
     db: Db,
@@ -101,8 +108,17 @@ export class EndToEnd {
       },
     });
     const history = this.history;
+    const online = () => hooks.conn.isOnline;
+    const controls = new SealedControls(this.signal, this.db, this.me, {
+      online,
+      send: (frame) => hooks.conn.send(frame),
+      typing: (user, typing) => hooks.typing.heard(user, typing),
+      receipt: (frame) => transport.onOpenedReceipt(frame),
+    });
+    this.controls = controls;
+    transport.sealReceipt = (to, device, ids, kind) => controls.receipt(to, device, ids, kind);
     this.pipeline = new CryptoPipeline(this.db, this.signal, transport, files, {
-      online: hooks.online,
+      online,
       blocked: hooks.blocked,
       changed: hooks.changed,
       failed: hooks.failed,
@@ -110,6 +126,16 @@ export class EndToEnd {
       absorb: (key, body) => history.absorb(key, body),
       doubt: (user) => this.accounts.learn(user),
     });
+  }
+
+  /** Tells `peer`'s devices whether we are typing (sealed; dropped if it cannot be now). */
+  typing(peer: string, typing: boolean): void {
+    this.controls?.typing(peer, typing);
+  }
+
+  /** A sealed typing indicator or receipt from a peer. */
+  onControl(frame: TypingFrame | SealedFrame): void {
+    this.controls?.onFrame(frame);
   }
 
   /** Seals and opens whatever waits. */
@@ -141,6 +167,7 @@ export class EndToEnd {
    */
   async close(timeoutMs: number): Promise<void> {
     this.pipeline?.close();
+    this.controls?.close();
     await this.signal.idle(timeoutMs);
   }
 }

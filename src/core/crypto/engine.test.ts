@@ -13,6 +13,7 @@ import {
 } from '../../shared/protocol/account.ts';
 import { closeDatabase, openDatabase, type Db } from '../store/database.ts';
 import { parseSealed, SealError } from './content.ts';
+import { decodeControl, encodeControl } from './controls.ts';
 import { SealPending, SignalEngine, type Directory } from './engine.ts';
 
 /** A relay's directory in memory: accounts' device lists, identities and prekeys. */
@@ -216,5 +217,38 @@ describe('the Signal engine', () => {
     const ids = new Set(up.preKeys.map((p) => p.id));
     expect(fromBase64(up.signedPreKey.sig)!.length).toBe(64);
     expect(ids.size).toBe(up.preKeys.length);
+  });
+
+  it('seals controls apart from messages: neither opens as the other, and a replay does not open', async () => {
+    const { a1, b1 } = await setup();
+    const control = { user: 'bob', device: 21, id: 0, purpose: 'control' as const };
+    const commit = (x: { db: Db }) => (_r: unknown, stage: { apply(db: Db): void }) =>
+      stage.apply(x.db);
+    const typing = encodeControl({ kind: 'typing', typing: true });
+    const sealed = await b1.e.seal(control, 'alice', typing, true, commit(b1), false);
+    // Only alice's devices: a control is not shown on bob's own other devices.
+    expect(parseSealed(sealed.wire).entries.every((e) => e.user === 'alice')).toBe(true);
+    // Taken for a message with id 0, it does not open (its associated data says control).
+    await expect(
+      a1.e.open({ user: 'bob', device: 21, id: 0 }, sealed.wire, commit(a1)),
+    ).rejects.toThrow();
+    const again = await b1.e.seal(control, 'alice', typing, true, commit(b1), false);
+    const opened = await a1.e.open(control, again.wire, commit(a1));
+    expect(decodeControl(opened.body)).toEqual({ kind: 'typing', typing: true });
+    await expect(a1.e.open(control, again.wire, commit(a1))).rejects.toThrow();
+    // A message does not open as a control either.
+    const message = await seal(b1, 'alice', 5, 'a message');
+    await expect(a1.e.open({ ...control, id: 5 }, message.wire, commit(a1))).rejects.toThrow();
+  });
+
+  it('reads only the controls it knows', () => {
+    const read = { kind: 'receipt', receipt: 'read', messageDevice: 3, messageIds: [1, 2 ** 50] };
+    expect(decodeControl(encodeControl(read as never))).toEqual(read);
+    // The relay's own kinds never travel sealed.
+    const delivered = encodeControl({ ...read, receipt: 'delivered' } as never);
+    expect(() => decodeControl(delivered)).toThrow(SealError);
+    expect(() => decodeControl(new Uint8Array([1, 2]))).toThrow(SealError);
+    expect(() => decodeControl(new Uint8Array([9]))).toThrow(SealError);
+    expect(() => decodeControl(new Uint8Array([1, 1, 0]))).toThrow(SealError);
   });
 });

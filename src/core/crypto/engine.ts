@@ -35,6 +35,7 @@ import {
   SealError,
   type ContentCipher,
   type KeyEntry,
+  type SealAuthor,
 } from './content.ts';
 import { makePrekeys } from './prekeys.ts';
 import { addressOf, SignalStores, Stage } from './stores.ts';
@@ -55,11 +56,8 @@ export class SealPending extends Error {
   override name = 'SealPending';
 }
 
-export interface Author {
-  user: string;
-  device: number;
-  id: number;
-}
+/** A message's author and id (content.ts: SealAuthor, with what is sealed). */
+export type Author = SealAuthor;
 
 export interface Sealed {
   wire: Uint8Array;
@@ -273,8 +271,9 @@ export class SignalEngine {
   // Sealing and opening
 
   /**
-   * Seals `body` for `peer`'s devices and our own other devices. Sessions are set up from
-   * bundles where there are none; sessions with devices no longer on a list are dropped.
+   * Seals `body` for `peer`'s devices and our own other devices (unless `own` is false).
+   * Sessions are set up from bundles where there are none; sessions with devices no longer on
+   * a list are dropped.
    */
   seal(
     author: Author,
@@ -282,9 +281,10 @@ export class SignalEngine {
     body: Uint8Array,
     online: boolean,
     commit: (sealed: Sealed, stage: Stage) => void,
+    own = true,
   ): Promise<Sealed> {
     return this.run(async () => {
-      const users = peer === this.me.user ? [peer] : [peer, this.me.user];
+      const users = peer === this.me.user || !own ? [peer] : [peer, this.me.user];
       const entries: KeyEntry[] = [];
       const contentKey = newContentKey();
       const plain = keyMessage(contentKey, author.id);

@@ -15,7 +15,7 @@ function outbox() {
   let online = false;
   const receipts = new FileReceipts(
     db,
-    (...r) => sent.push(r),
+    (...r) => void sent.push(r),
     () => online,
   );
   return { receipts, sent, connect: () => (online = true) };
@@ -46,6 +46,28 @@ describe('receipts about files', () => {
     expect(sent).toEqual([['bob', 3, [10], 'resumed']]);
   });
 
+  it('sealed ones stay until they are on their way, and go again if sealing failed', async () => {
+    db = openDatabase(mkdtempSync(join(tmpdir(), 'strata-receipts-')));
+    const tries: string[] = [];
+    let seal = (): Promise<void> => Promise.reject(new Error('the relay is not reachable'));
+    const receipts = new FileReceipts(
+      db,
+      (to, _device, _ids, kind) => {
+        tries.push(`${to}:${kind}`);
+        return seal();
+      },
+      () => true,
+    );
+    receipts.post('bob', 3, 10, 'proceed');
+    await Promise.resolve();
+    seal = () => Promise.resolve();
+    receipts.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    receipts.flush();
+    expect(tries).toEqual(['bob:proceed', 'bob:proceed']);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM file_receipts').get()).toEqual({ n: 0 });
+  });
+
   it('outlive a restart', () => {
     const first = outbox();
     first.receipts.post('alice', 1, 7, 'delivered');
@@ -55,7 +77,7 @@ describe('receipts about files', () => {
     const sent: unknown[] = [];
     new FileReceipts(
       db,
-      (...r) => sent.push(r),
+      (...r) => void sent.push(r),
       () => true,
     ).flush();
     expect(sent).toEqual([['alice', 1, [7], 'delivered']]);

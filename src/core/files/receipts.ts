@@ -7,14 +7,22 @@
 import type { ReceiptKind } from '../../shared/protocol/index.ts';
 import { statementCache, type Db } from '../store/database.ts';
 
-export type SendReceipt = (to: string, device: number, ids: number[], kind: ReceiptKind) => void;
+/** Sends a receipt; a promise settles once it is on its way (a sealed one), or rejects. */
+export type SendReceipt = (
+  to: string,
+  device: number,
+  ids: number[],
+  kind: ReceiptKind,
+) => void | Promise<void>;
 
 export class FileReceipts {
   private readonly sql: ReturnType<typeof statementCache>;
   private readonly send: SendReceipt;
   private readonly online: () => boolean;
+  private readonly db: Db;
 
   constructor(db: Db, send: SendReceipt, online: () => boolean) {
+    this.db = db;
     this.sql = statementCache(db);
     this.send = send;
     this.online = online;
@@ -40,10 +48,18 @@ export class FileReceipts {
        FROM file_receipts ORDER BY rowid`,
     ).all() as { to: string; device: number; id: number; kind: ReceiptKind }[];
     for (const r of waiting) {
-      this.send(r.to, r.device, [r.id], r.kind);
-      this.sql(
-        'DELETE FROM file_receipts WHERE to_user = ? AND message_device = ? AND message_id = ?',
-      ).run(r.to, r.device, r.id);
+      // Kept until it is on its way (a sealed receipt waits for its sealing); one that could
+      // not be sealed is sent again at the next flush. A later kind that replaced it stays.
+      const forget = () => {
+        if (!this.db.open) return;
+        this.sql(
+          `DELETE FROM file_receipts
+           WHERE to_user = ? AND message_device = ? AND message_id = ? AND kind = ?`,
+        ).run(r.to, r.device, r.id, r.kind);
+      };
+      const sent = this.send(r.to, r.device, [r.id], r.kind);
+      if (sent instanceof Promise) sent.then(forget, () => {});
+      else forget();
     }
   }
 }

@@ -3,7 +3,7 @@
 // and the outgoing messages' bookkeeping by the Transport facade (transport.ts).
 import type { EventEmitter } from 'node:events';
 import type { TransportSettings } from '../../shared/api.ts';
-import type { ReceiptFrame } from '../../shared/protocol/index.ts';
+import type { ReceiptFrame, ReceiptKind } from '../../shared/protocol/index.ts';
 import type { RelayConnection } from '../connection.ts';
 import type { Db } from '../store/database.ts';
 import type { SegmentLog } from './segment-log.ts';
@@ -60,6 +60,8 @@ export interface TransportContext {
   readonly sealed: boolean;
   /** Whether the user blocked `user`: their segments are dropped (contacts.ts). */
   blocked(user: string): boolean;
+  /** Sends a receipt sealed end to end if its kind is sealed (else null: send it in clear). */
+  sealReceipt(to: string, device: number, ids: number[], kind: ReceiptKind): Promise<void> | null;
 }
 
 /** The key of one of our own messages. */

@@ -259,8 +259,16 @@ export class Receiver {
     });
   }
 
-  sendReceipt(to: string, device: number, ids: number[], kind: ReceiptKind): void {
+  /** Sends a receipt, sealed if its kind is (transport.ts: sendReceipt). */
+  sendReceipt(to: string, device: number, ids: number[], kind: ReceiptKind): Promise<void> {
+    const sealed: Promise<void>[] = [];
     for (let i = 0; i < ids.length; i += MAX_RECEIPT_IDS) {
+      const part = ids.slice(i, i + MAX_RECEIPT_IDS);
+      const sent = this.ctx.sealReceipt(to, device, part, kind);
+      if (sent) {
+        sealed.push(sent);
+        continue;
+      }
       this.ctx.conn.send({
         type: 'receipt',
         from: this.ctx.me.user,
@@ -269,9 +277,10 @@ export class Receiver {
         toDevice: 0,
         kind,
         messageDevice: device,
-        messageIds: ids.slice(i, i + MAX_RECEIPT_IDS),
+        messageIds: part,
       });
     }
+    return Promise.all(sealed).then(() => {});
   }
 
   // ---------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@
 //   - statements.ts: the prepared SQL.
 import { EventEmitter } from 'node:events';
 import type { MessageStatus, TransportSettings, TransportStats } from '../../shared/api.ts';
-import type { Frame, ReceiptKind } from '../../shared/protocol/index.ts';
-import { SENDER_RECEIPT_KINDS } from '../../shared/protocol/index.ts';
+import type { Frame, ReceiptFrame, ReceiptKind } from '../../shared/protocol/index.ts';
+import { SEALED_RECEIPT_KINDS, SENDER_RECEIPT_KINDS } from '../../shared/protocol/index.ts';
 import { LOG_CAPACITY } from '../../shared/contract.ts';
 import type { RelayConnection } from '../connection.ts';
 import type { Db } from '../store/database.ts';
@@ -58,6 +58,13 @@ export class Transport extends EventEmitter<TransportEvents> {
   private readonly receiver: Receiver;
   private readonly timer: TransportTimer;
   private closed = false;
+  private readonly sealsMessages: boolean;
+  /**
+   * Seals and sends a receipt of SEALED_RECEIPT_KINDS (set by src/core/crypto once it is
+   * attached); settles once it is on its way, rejects if it cannot be sealed now.
+   */
+  sealReceipt:
+    ((to: string, device: number, ids: number[], kind: ReceiptKind) => Promise<void>) | null = null;
 
   constructor(
     db: Db,
@@ -69,6 +76,7 @@ export class Transport extends EventEmitter<TransportEvents> {
   ) {
     super();
     this.settings = settings;
+    this.sealsMessages = streams.sealed ?? false;
     const ctx: TransportContext = {
       db,
       q: prepareStatements(db),
@@ -80,8 +88,12 @@ export class Transport extends EventEmitter<TransportEvents> {
       settings: () => this.settings,
       emit: this.emit.bind(this),
       closed: () => this.closed,
-      sealed: streams.sealed ?? false,
+      sealed: this.sealsMessages,
       blocked: streams.blocked ?? (() => false),
+      sealReceipt: (to, device, ids, kind) =>
+        this.sealsMessages && SEALED_RECEIPT_KINDS.has(kind) && this.sealReceipt
+          ? this.sealReceipt(to, device, ids, kind)
+          : null,
     };
     this.sender = new Sender(ctx, {
       progressed: (id) => this.outgoing.advance(id),
@@ -233,10 +245,10 @@ export class Transport extends EventEmitter<TransportEvents> {
         this.sender.onHeld(frame.ranges);
         break;
       case 'receipt':
-        // From a message's sender, about a stream on its way here; the others are about ours.
-        if (SENDER_RECEIPT_KINDS.has(frame.kind)) this.receiver.streams.onSenderReceipt(frame);
-        else if (frame.kind === 'wait' || frame.kind === 'proceed') this.emit('hold', frame);
-        else this.outgoing.onReceipt(frame);
+        // Sealed kinds count only once opened (onOpenedReceipt): in clear, the relay (or
+        // anyone it lets through) could have written one.
+        if (this.sealsMessages && SEALED_RECEIPT_KINDS.has(frame.kind)) return;
+        this.onReceipt(frame);
         break;
       default:
         return;
@@ -244,8 +256,26 @@ export class Transport extends EventEmitter<TransportEvents> {
     this.sender.afterFrame();
   }
 
-  sendReceipt(to: string, device: number, ids: number[], kind: ReceiptKind): void {
-    this.receiver.sendReceipt(to, device, ids, kind);
+  /** A receipt that came sealed end to end, opened (src/core/crypto/controls.ts). */
+  onOpenedReceipt(frame: ReceiptFrame): void {
+    if (this.closed) return;
+    this.onReceipt(frame);
+    this.sender.afterFrame();
+  }
+
+  private onReceipt(frame: ReceiptFrame): void {
+    // From a message's sender, about a stream on its way here; the others are about ours.
+    if (SENDER_RECEIPT_KINDS.has(frame.kind)) this.receiver.streams.onSenderReceipt(frame);
+    else if (frame.kind === 'wait' || frame.kind === 'proceed') this.emit('hold', frame);
+    else this.outgoing.onReceipt(frame);
+  }
+
+  /**
+   * Sends a receipt: sealed end to end when its kind is one of SEALED_RECEIPT_KINDS (the
+   * promise settles once it is on its way, and rejects if it cannot be sealed now).
+   */
+  sendReceipt(to: string, device: number, ids: number[], kind: ReceiptKind): Promise<void> {
+    return this.receiver.sendReceipt(to, device, ids, kind);
   }
 
   // ---------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ export const FRAME_TYPE_CODES = {
   watch: 0x0a,
   challenge: 0x0b,
   account: 0x0c,
+  sealed: 0x0d,
 } as const;
 export type FrameTypeName = keyof typeof FRAME_TYPE_CODES;
 
@@ -75,6 +76,12 @@ export const RELAY_ID_BYTES = 32;
  * Kyber public key alone is 1,569 bytes, 2,092 in base64).
  */
 export const MAX_ACCOUNT_BYTES = 60 * 1024;
+/**
+ * The end-to-end sealed body of a typing or sealed frame (src/core/crypto/controls.ts): a key
+ * table with an entry for each of the peer's devices (a session's first entries carry PQXDH
+ * keys, about 1.8 KB each) and a few bytes of content.
+ */
+export const MAX_SEALED_CONTROL_BYTES = 48 * 1024;
 /** One-time prekeys a device uploads at a time, and the count below which it adds more. */
 export const PREKEY_BATCH = 100;
 export const PREKEY_LOW = 20;
@@ -134,6 +141,19 @@ export const SENDER_RECEIPT_KINDS: ReadonlySet<ReceiptKind> = new Set<SenderRece
   'withdrawn',
   'paused',
   'resumed',
+]);
+/**
+ * The kinds that travel end-to-end sealed, inside a sealed frame: what they say is the users'
+ * business (who read what, who paused or waits for a file). The relay acts on the other four
+ * (its custody lets go of a message once it is delivered, cancelled, refused or withdrawn), so
+ * those stay readable to it; it sees the same end of a transfer in the acks anyway.
+ */
+export const SEALED_RECEIPT_KINDS: ReadonlySet<ReceiptKind> = new Set<ReceiptKind>([
+  'read',
+  'paused',
+  'resumed',
+  'wait',
+  'proceed',
 ]);
 
 /**

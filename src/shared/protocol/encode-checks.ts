@@ -11,6 +11,7 @@ import {
   MAX_ERROR_TEXT_BYTES,
   MAX_PRESENCE_ENTRIES,
   MAX_RECEIPT_IDS,
+  MAX_SEALED_CONTROL_BYTES,
   MAX_SEGMENT_PAYLOAD,
   MAX_WATCH_NAMES,
   RELAY_ID_BYTES,
@@ -95,6 +96,10 @@ export function validateForEncoding(
       for (const u of frame.users) if (!isValidUserName(u)) bad(`watch name "${u}"`);
       break;
     case 'typing':
+    case 'sealed':
+      if (frame.sealed.length === 0 || frame.sealed.length > MAX_SEALED_CONTROL_BYTES) {
+        bad('sealed body length');
+      }
       break;
     case 'receipt':
       u32(frame.messageDevice, 'messageDevice');

@@ -74,9 +74,21 @@ export interface WatchFrame extends Envelope {
   kind: WatchKind;
   users: string[];
 }
+/**
+ * Whether the sender is typing, sealed end to end (src/core/crypto/controls.ts): the relay
+ * forwards it at once to the devices online and stores nothing.
+ */
 export interface TypingFrame extends Envelope {
   type: 'typing';
-  typing: boolean;
+  sealed: Uint8Array;
+}
+/**
+ * A receipt of one of SEALED_RECEIPT_KINDS, sealed end to end (src/core/crypto/controls.ts):
+ * held for an offline device like a receipt.
+ */
+export interface SealedFrame extends Envelope {
+  type: 'sealed';
+  sealed: Uint8Array;
 }
 export interface ReceiptFrame extends Envelope {
   type: 'receipt';
@@ -119,6 +131,7 @@ export type Frame =
   | AckFrame
   | PresenceFrame
   | TypingFrame
+  | SealedFrame
   | ReceiptFrame
   | ErrorFrame
   | HeldFrame

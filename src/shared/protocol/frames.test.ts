@@ -6,6 +6,7 @@ import {
   FRAME_TYPE_CODES,
   MAX_ACK_RANGES,
   MAX_FRAME_BYTES,
+  MAX_SEALED_CONTROL_BYTES,
   MAX_SEGMENT_PAYLOAD,
   decodeFrame,
   encodeFrame,
@@ -205,8 +206,17 @@ describe('frames are rejected with a typed error', () => {
         ],
       }),
     ).toThrow(/descending/);
-    expect(() => encodeFrame({ type: 'typing', ...base, from: 'a b', typing: true })).toThrow();
-    expect(() => encodeFrame({ type: 'typing', ...base, fromDevice: 0, typing: true })).toThrow();
+    const sealed = new Uint8Array([1]);
+    expect(() => encodeFrame({ type: 'typing', ...base, from: 'a b', sealed })).toThrow();
+    expect(() => encodeFrame({ type: 'typing', ...base, fromDevice: 0, sealed })).toThrow();
+    expect(() => encodeFrame({ type: 'sealed', ...base, sealed: new Uint8Array(0) })).toThrow();
+    expect(() =>
+      encodeFrame({
+        type: 'sealed',
+        ...base,
+        sealed: new Uint8Array(MAX_SEALED_CONTROL_BYTES + 1),
+      }),
+    ).toThrow(/sealed body length/);
   });
 });
 

@@ -25,6 +25,7 @@ import {
   MAX_NAME_BYTES,
   MAX_PRESENCE_ENTRIES,
   MAX_RECEIPT_IDS,
+  MAX_SEALED_CONTROL_BYTES,
   MAX_SEGMENT_PAYLOAD,
   MAX_WATCH_NAMES,
   PRESENCE_KINDS,
@@ -47,6 +48,7 @@ import type {
   PresenceFrame,
   WatchFrame,
   TypingFrame,
+  SealedFrame,
   ReceiptFrame,
   ErrorFrame,
   ChallengeFrame,
@@ -269,19 +271,27 @@ const presence: BodyCodec<PresenceFrame> = {
   },
 };
 
-const typing: BodyCodec<TypingFrame> = {
-  from: 'user',
-  to: 'user',
-  size: () => 1,
-  write(w, f) {
-    w.u8(f.typing ? 1 : 0);
-  },
-  read(r, env) {
-    const state = r.u8('typing.state');
-    if (state > 1) throw new ReadFailure('malformed', 'typing: state');
-    return { type: 'typing', ...env, typing: state === 1 };
-  },
-};
+/** The codec of a frame that carries one end-to-end sealed body (typing, sealed). */
+function sealedCodec<F extends TypingFrame | SealedFrame>(type: F['type']): BodyCodec<F> {
+  return {
+    from: 'user',
+    to: 'user',
+    size: (f) => 2 + f.sealed.length,
+    write(w, f) {
+      w.u16(f.sealed.length);
+      w.bytesFrom(f.sealed);
+    },
+    read(r, env) {
+      const length = r.u16(`${type}.length`);
+      if (length === 0 || length > MAX_SEALED_CONTROL_BYTES) {
+        throw new ReadFailure('malformed', `${type}: sealed body length`);
+      }
+      return { type, ...env, sealed: r.bytesView(length, `${type}.sealed`) } as F;
+    },
+  };
+}
+const typing = sealedCodec<TypingFrame>('typing');
+const sealed = sealedCodec<SealedFrame>('sealed');
 
 const receipt: BodyCodec<ReceiptFrame> = {
   from: 'user',
@@ -402,6 +412,7 @@ const CODECS: Codecs = {
   watch,
   challenge,
   account,
+  sealed,
 };
 
 // ---------------------------------------------------------------------------------------
