@@ -79,6 +79,9 @@ export function checkpointInBackground(db: Database.Database, file: string): Bac
     handle.worker = null;
     if (!worker) return Promise.resolve();
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    // Held by the thread until it has exited: one waiting on this must not find the event
+    // loop empty (a process would end with its await unsettled).
+    worker.ref();
     worker.postMessage('close');
     return exited;
   };
