@@ -171,11 +171,48 @@ describe('what users do', () => {
       [],
     );
     const controls = frames.filter((f) => f.type === 'typing' || f.type === 'sealed');
-    expect(controls.map((f) => f.type).sort()).toEqual(['sealed', 'sealed', 'typing', 'typing']);
+    // Bob's two typing frames; the two read receipts, and the answers to first messages.
+    expect(controls.filter((f) => f.type === 'typing')).toHaveLength(2);
+    expect(controls.filter((f) => f.type === 'sealed').length).toBeGreaterThanOrEqual(2);
     for (const f of controls) {
       if (f.type === 'typing' || f.type === 'sealed')
         expect(() => parseSealed(f.sealed)).not.toThrow();
     }
+  });
+});
+
+describe('sessions', () => {
+  it("a session's first message is answered: later messages carry no PQXDH header", async () => {
+    const r = await relay();
+    const wire = await proxy(r);
+    const alice = engine(wire.url, 'alice');
+    const bob = engine(r.url, 'bob');
+    await Promise.all([alice.online(), bob.online()]);
+    /** The bytes of each of alice's messages on the wire, by message id. */
+    const sizes = () => {
+      const out = new Map<number, number>();
+      for (const d of wire.messages().map((m) => decodeFrame(m))) {
+        if (d.ok && d.frame.type === 'data' && d.frame.from === 'alice') {
+          out.set(d.frame.messageId, (out.get(d.frame.messageId) ?? 0) + d.frame.payload.length);
+        }
+      }
+      return out;
+    };
+    // Bob never writes back, reads nothing and never types: only his answer reaches alice.
+    // Her messages go one at a time; once the answer is in, they are small from then on.
+    const ids: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const sent = alice.m.send('bob', `message ${i}`);
+      await bob.until(() => bob.m.message(sent.key)?.text === `message ${i}`);
+      ids.push(Number(sent.key.split('/')[2]));
+      if (i >= 2 && sizes().get(ids[i]!)! < 400) break;
+    }
+    const on = ids.map((id) => sizes().get(id)!);
+    // The Kyber ciphertext alone is 1,568 bytes.
+    expect(on[0]).toBeGreaterThan(1600);
+    const small = on.findIndex((n) => n < 400);
+    expect(small).toBeGreaterThan(0);
+    expect(on.slice(small).every((n) => n < 400)).toBe(true);
   });
 });
 

@@ -12,6 +12,11 @@ export const KIND_TEXT = 1;
 /** A received message this device could not decrypt: the reason follows (src/core/crypto). */
 export const KIND_UNREADABLE = 0x7e;
 
+/** What a view reads of a message row (never its sealed `wire`). */
+const COLUMNS = `author, author_device, id, peer, direction, body, segment_count, segment_size,
+  received, status, error, read`;
+const utf8 = new TextDecoder();
+
 interface MessageRow {
   author: string;
   author_device: number;
@@ -50,11 +55,11 @@ export class MessageViews {
     const rows = (
       b === null
         ? this.sql(
-            `SELECT * FROM messages WHERE peer = ? AND hidden = 0 AND NOT (crypto IS 'open' AND body IS NOT NULL)
+            `SELECT ${COLUMNS} FROM messages WHERE peer = ? AND hidden = 0 AND NOT (crypto IS 'open' AND body IS NOT NULL)
                ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
           ).all(peer, limit)
         : this.sql(
-            `SELECT * FROM messages WHERE peer = ? AND hidden = 0 AND NOT (crypto IS 'open' AND body IS NOT NULL)
+            `SELECT ${COLUMNS} FROM messages WHERE peer = ? AND hidden = 0 AND NOT (crypto IS 'open' AND body IS NOT NULL)
                AND (id, author, author_device) < (?, ?, ?)
                ORDER BY id DESC, author DESC, author_device DESC LIMIT ?`,
           ).all(peer, b.id, b.author, b.authorDevice, limit)
@@ -88,7 +93,7 @@ export class MessageViews {
 
   view(key: MessageKey): MessageView | null {
     const row = this.sql(
-      `SELECT * FROM messages WHERE author = ? AND author_device = ? AND id = ?
+      `SELECT ${COLUMNS} FROM messages WHERE author = ? AND author_device = ? AND id = ?
          AND hidden = 0 AND NOT (crypto IS 'open' AND body IS NOT NULL)`,
     ).get(key.author, key.authorDevice, key.id) as MessageRow | undefined;
     // A received message whole but not opened yet (src/core/crypto) is ciphertext: it is
@@ -102,12 +107,10 @@ export class MessageViews {
     const file = this.files.view(key, r.direction, r.body, r.segment_count, r.segment_size);
     const text =
       file === null && complete && r.body![0] === KIND_TEXT
-        ? new TextDecoder().decode(r.body!.subarray(1))
+        ? utf8.decode(r.body!.subarray(1))
         : null;
     const unreadable =
-      complete && r.body![0] === KIND_UNREADABLE
-        ? new TextDecoder().decode(r.body!.subarray(1))
-        : undefined;
+      complete && r.body![0] === KIND_UNREADABLE ? utf8.decode(r.body!.subarray(1)) : undefined;
     return {
       ...(unreadable !== undefined ? { unreadable } : {}),
       key: `${r.author}/${r.author_device}/${r.id}`,

@@ -19,19 +19,28 @@ import { SealError, type SealAuthor } from './content.ts';
 import type { SignalEngine } from './engine.ts';
 import type { Stage } from './stores.ts';
 
-/** What a sealed control says, once opened. */
+/**
+ * What a sealed control says, once opened. `answer` says nothing: it is the Signal message
+ * that tells a device which keeps sending a session's first (PQXDH) message, 1.8 KB in every
+ * key table, that the session is set up (docs/security.md, "Sessions").
+ */
 export type Control =
   | { kind: 'typing'; typing: boolean }
-  | { kind: 'receipt'; receipt: ReceiptKind; messageDevice: number; messageIds: number[] };
+  | { kind: 'receipt'; receipt: ReceiptKind; messageDevice: number; messageIds: number[] }
+  | { kind: 'answer' };
 
 const TYPING = 1;
 const RECEIPT = 2;
+const ANSWER = 3;
+/** A device that keeps sending first messages is answered at most this often. */
+export const ANSWER_INTERVAL_MS = 10_000;
 const RECEIPT_BY_CODE = new Map<number, ReceiptKind>(
   Object.entries(RECEIPT_KINDS).map(([k, v]) => [v, k as ReceiptKind]),
 );
 
 export function encodeControl(c: Control): Uint8Array {
   if (c.kind === 'typing') return new Uint8Array([TYPING, c.typing ? 1 : 0]);
+  if (c.kind === 'answer') return new Uint8Array([ANSWER]);
   const w = new Writer(1 + 1 + 4 + 2 + 8 * c.messageIds.length);
   w.u8(RECEIPT);
   w.u8(RECEIPT_KINDS[c.receipt]);
@@ -62,6 +71,8 @@ export function decodeControl(bytes: Uint8Array): Control {
       const messageIds: number[] = [];
       for (let i = 0; i < count; i++) messageIds.push(r.u64('id'));
       c = { kind: 'receipt', receipt, messageDevice, messageIds };
+    } else if (kind === ANSWER) {
+      c = { kind: 'answer' };
     } else throw new SealError('an unknown control');
     if (r.remaining !== 0) throw new SealError('a control with bytes after it');
     return c;
@@ -88,6 +99,8 @@ export class SealedControls {
   private readonly me: { user: string; device: number };
   private readonly hooks: ControlHooks;
   private closed = false;
+  /** When each device (`user.device`) was last answered. */
+  private readonly answered = new Map<string, number>();
 
   constructor(
     signal: SignalEngine,
@@ -123,9 +136,24 @@ export class SealedControls {
     this.hooks.send({ type: 'sealed', ...this.envelope(to), sealed });
   }
 
+  /**
+   * A message from `user`'s `device` came in a session's first message: it has not heard
+   * from us on that session, and so seals every message with the full PQXDH header. A sealed
+   * answer (a Signal message back) ends that; lost, the next first message asks again.
+   */
+  answer(user: string, device: number): void {
+    const at = `${user}.${device}`;
+    const now = Date.now();
+    if (now - (this.answered.get(at) ?? -Infinity) < ANSWER_INTERVAL_MS) return;
+    this.answered.set(at, now);
+    void this.seal(user, { kind: 'answer' })
+      .then((sealed) => this.hooks.send({ type: 'sealed', ...this.envelope(user), sealed }))
+      .catch(() => this.answered.delete(at));
+  }
+
   /** A typing or sealed frame from a peer: opened, checked, and passed on. */
   onFrame(frame: TypingFrame | SealedFrame): void {
-    if (this.closed || frame.from === this.me.user) return;
+    if (this.closed) return;
     const author: SealAuthor = {
       user: frame.from,
       device: frame.fromDevice,
@@ -137,8 +165,11 @@ export class SealedControls {
       .then(({ body }) => {
         if (this.closed) return;
         const c = decodeControl(body);
-        // A typing frame carries a typing control, a sealed frame a receipt: the relay
-        // stores one and not the other, so neither may stand in for the other.
+        // An answer has done its work once opened (the session moved on). Typing and
+        // receipts come from other users: from our own devices they mean nothing. A typing
+        // frame carries a typing control, a sealed frame a receipt: the relay stores one and
+        // not the other, so neither may stand in for the other.
+        if (frame.from === this.me.user) return;
         if (c.kind === 'typing' && frame.type === 'typing') this.hooks.typing(frame.from, c.typing);
         if (c.kind === 'receipt' && frame.type === 'sealed') {
           this.hooks.receipt({

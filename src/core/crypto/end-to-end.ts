@@ -125,6 +125,7 @@ export class EndToEnd {
       refused: (key) => transport.sendReceipt(key.author, key.authorDevice, [key.id], 'refused'),
       absorb: (key, body) => history.absorb(key, body),
       doubt: (user) => this.accounts.learn(user),
+      answer: (user, device) => controls.answer(user, device),
     });
   }
 

@@ -67,6 +67,8 @@ export interface Sealed {
 export interface Opened {
   body: Uint8Array;
   contentKey: Uint8Array;
+  /** Its key came in a session's first (PQXDH) message: the author has heard nothing back. */
+  preKey: boolean;
 }
 
 export class SignalEngine {
@@ -342,7 +344,11 @@ export class SignalEngine {
               s.identities,
             );
       const contentKey = readKeyMessage(key, author.id);
-      return { body: openBody(sealed, contentKey, author, this.cipher), contentKey };
+      return {
+        body: openBody(sealed, contentKey, author, this.cipher),
+        contentKey,
+        preKey: mine.type === CiphertextMessageType.PreKey,
+      };
     }, commit);
   }
 

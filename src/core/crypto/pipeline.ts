@@ -37,6 +37,8 @@ export interface PipelineHooks {
    * by its reader (history between our devices), whose row is then hidden.
    */
   absorb(key: MessageKey, body: Uint8Array): boolean;
+  /** A message came in a session's first message: its author's device waits for an answer. */
+  answer(user: string, device: number): void;
   /** A message came sealed by another identity than the one known for `user`. */
   doubt(user: string): void;
 }
@@ -186,8 +188,10 @@ export class CryptoPipeline {
     const isFile = r.wire !== null;
     const sealed = new Uint8Array(isFile ? r.wire! : r.body!);
     let refused = false;
+    let preKey = false;
     try {
       await this.engine.open(author, sealed, (opened, stage) => {
+        preKey = opened.preKey;
         this.db.transaction(() => {
           stage.apply(this.db);
           if (isFile) {
@@ -223,6 +227,7 @@ export class CryptoPipeline {
       }
       this.unreadable(key, isFile, e.message);
     }
+    if (preKey) this.hooks.answer(key.author, key.authorDevice);
     if (refused) this.hooks.refused(key);
     if (isFile) this.opened(key, !refused && this.chunkCiphers.has(keyText(key)));
     this.hooks.changed(key);

@@ -383,7 +383,21 @@ export class Outgoing {
 
   private row(id: number): OutRow | undefined {
     const { q, me } = this.ctx;
-    return q.outMessage.get(me.user, me.device, id) as OutRow | undefined;
+    const m = q.outMessage.get(me.user, me.device, id) as
+      Pick<OutRow, 'peer' | 'body' | 'size' | 'count'> | undefined;
+    if (!m) return undefined;
+    const f = q.outFile.get(me.user, me.device, id) as
+      Pick<OutRow, 'path' | 'fileSize' | 'mtimeMs' | 'fileState'> | undefined;
+    // Only a file keeps its content key (its chunks are sealed with it).
+    const k = f && (q.outContentKey.get(me.user, me.device, id) as { key: Buffer } | undefined);
+    return {
+      ...m,
+      path: f?.path ?? null,
+      fileSize: f?.fileSize ?? null,
+      mtimeMs: f?.mtimeMs ?? null,
+      fileState: f?.fileState ?? null,
+      contentKey: k?.key ?? null,
+    };
   }
 
   private setFileState(id: number, state: string, error: string | null = null): void {

@@ -28,14 +28,18 @@ export function prepareStatements(db: Db) {
     ),
     markAcked: db.prepare('UPDATE out_segments SET acked = 1 WHERE message_id = ? AND idx = ?'),
     markHeld: db.prepare('UPDATE out_segments SET held = 1 WHERE message_id = ? AND idx = ?'),
+    // One of our messages, its file and its file's content key: three lookups by key, which
+    // cost a third of the same as one query with two left joins (measured).
     outMessage: db.prepare(
-      `SELECT m.peer, coalesce(m.wire, m.body) AS body, m.segment_size AS size,
-              m.segment_count AS count, f.path, f.size AS fileSize, f.mtime_ms AS mtimeMs,
-              f.state AS fileState, k.key AS contentKey
-       FROM messages m
-       LEFT JOIN files f ON f.author = m.author AND f.author_device = m.author_device AND f.id = m.id
-       LEFT JOIN content_keys k ON k.author = m.author AND k.author_device = m.author_device AND k.id = m.id
-       WHERE m.author = ? AND m.author_device = ? AND m.id = ?`,
+      `SELECT peer, coalesce(wire, body) AS body, segment_size AS size, segment_count AS count
+       FROM messages WHERE author = ? AND author_device = ? AND id = ?`,
+    ),
+    outFile: db.prepare(
+      `SELECT path, size AS fileSize, mtime_ms AS mtimeMs, state AS fileState
+       FROM files WHERE author = ? AND author_device = ? AND id = ?`,
+    ),
+    outContentKey: db.prepare(
+      'SELECT key FROM content_keys WHERE author = ? AND author_device = ? AND id = ?',
     ),
     sealMessage: db.prepare(
       `UPDATE messages SET wire = ?, segment_count = ?, segment_size = ?, crypto = NULL
