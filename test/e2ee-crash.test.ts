@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Messenger } from '../src/core/messenger.ts';
 import { EngineProcess } from './helpers/engine-process.ts';
@@ -69,6 +70,19 @@ describe('kill -9 of either side, loss 10%', () => {
     alice = engineProcess(r.url, 'alice', aliceDir, tempDir());
     await bob.until(() => bob.file(key)?.state === 'done');
     await alice.until(() => alice.status(key) === 'delivered');
+    // And every text, opened: counted in bob's profile as his events come (a reader beside
+    // the running engine).
+    const profile = new Database(join(bobDir, 'strata.db'), { readonly: true });
+    const opened = profile.prepare(
+      `SELECT count(*) AS n FROM messages
+        WHERE direction = 'in' AND body IS NOT NULL AND crypto IS NULL AND hidden = 0`,
+    );
+    try {
+      // The texts and the file.
+      await bob.until(() => (opened.get() as { n: number }).n >= N + 1);
+    } finally {
+      profile.close();
+    }
     await bob.stop();
 
     const m = Messenger.open({ profileDir: bobDir, relayUrl: 'ws://127.0.0.1:9', user: 'bob' });

@@ -40,6 +40,28 @@ describe('PeerOutbound scheduling', () => {
     expect(order(out, (r) => acked.has(r.index))).toEqual(['10:3', '10:5']);
   });
 
+  it("holds a file's chunks until its header is in, and sends other files meanwhile", () => {
+    const out = new PeerOutbound('bob', 1024);
+    out.enqueueStream(10, 0, 3);
+    out.enqueueStream(20, 0, 2);
+    const headerIn = new Set<number>([20]);
+    const next = () =>
+      out.next(
+        () => false,
+        (id) => headerIn.has(id),
+      )?.ref ?? null;
+    expect(next()).toEqual({ messageId: 10, index: 0 });
+    expect(next()).toEqual({ messageId: 20, index: 0 });
+    expect(next()).toEqual({ messageId: 20, index: 1 });
+    // File 10's header is not acknowledged yet: nothing more of it goes.
+    expect(next()).toBeNull();
+    expect(out.hasWork).toBe(true);
+    headerIn.add(10);
+    expect(next()).toEqual({ messageId: 10, index: 1 });
+    expect(next()).toEqual({ messageId: 10, index: 2 });
+    expect(next()).toBeNull();
+  });
+
   it('restarts a stream from an earlier segment instead of queueing it twice', () => {
     const out = new PeerOutbound('bob', 1024);
     out.enqueueStream(10, 3, 5);

@@ -278,7 +278,10 @@ export class Sender {
               progress = false;
               for (const out of this.outbound.values()) {
                 if (!out.hasWork || !out.canSend(conn.buffered)) continue;
-                const next = out.next((ref) => this.settled(ref));
+                const next = out.next(
+                  (ref) => this.settled(ref),
+                  (id) => this.headerIn(id),
+                );
                 if (!next) continue;
                 this.sendSegment(out, next.ref, next.retransmission);
                 progress = true;
@@ -291,6 +294,16 @@ export class Sender {
       this.pumping = false;
     }
     this.hooks.arm();
+  }
+
+  /**
+   * A file's header (segment 0) is with its peer: acknowledged; or, while the peer is away,
+   * held by the relay, which delivers what it holds in order when the peer comes back.
+   */
+  private headerIn(id: number): boolean {
+    const msg = this.sending.get(id);
+    if (!msg || msg.acked[0] === 1) return true;
+    return msg.held[0] === 1 && this.offlinePeers.has(msg.peer);
   }
 
   /** Acked, failed or abandoned segments need no (more) sending. */
