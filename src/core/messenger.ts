@@ -214,9 +214,9 @@ export class Messenger extends EventEmitter<{ event: [MessengerEvent] }> {
       });
     });
     this.transport.on('changed', (key) => {
-      this.emitMessage(key);
-      // A message that came whole is opened (a no-op for everything else).
+      // A message that came whole is opened (a no-op for everything else), starting first.
       if (key.author !== user || key.authorDevice !== device) this.e2e.kick();
+      this.emitMessage(key);
     });
     this.transport.on('stats', (peer) => this.statsEvents.changed(peer));
     this.conn.on('online', () => {

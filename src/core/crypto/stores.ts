@@ -105,6 +105,8 @@ export class SignalStores {
   readonly user: string;
   /** Where the current operation's writes go; null outside one (reads see the database). */
   stage: Stage | null = null;
+  /** Identity keys decoded, by user, with the stored text they were decoded from. */
+  private readonly decoded = new Map<string, { text: string; key: PublicKey }>();
 
   readonly sessions: SessionStore;
   readonly identities: IdentityKeyStore;
@@ -193,12 +195,22 @@ export class SignalStores {
   identityOf(user: string): PublicKey | null {
     if (user === this.user) return this.identity.publicKey;
     const v = this.read('identity', user);
-    const bytes = typeof v === 'string' ? fromBase64(v) : null;
-    return bytes ? PublicKey.deserialize(bytes as Uint8Array<ArrayBuffer>) : null;
+    if (typeof v !== 'string') return null;
+    // Each Signal operation asks two or three times: the key is decoded once per value.
+    const known = this.decoded.get(user);
+    if (known?.text === v) return known.key;
+    const bytes = fromBase64(v);
+    if (!bytes) return null;
+    const key = PublicKey.deserialize(bytes as Uint8Array<ArrayBuffer>);
+    this.decoded.set(user, { text: v, key });
+    return key;
   }
 
   hasSession(user: string, device: number): boolean {
-    return this.read('session', addressOf(user, device).toString()) !== null;
+    const address = `${user}.${device}.1`;
+    if (this.stage?.has('session', address)) return this.stage.get('session', address) != null;
+    // Whether there is one, without reading the record.
+    return this.sql('SELECT 1 FROM signal_sessions WHERE address = ?').get(address) !== undefined;
   }
 
   /** Forgets the session with a device (it left its account). Staged like any write. */
