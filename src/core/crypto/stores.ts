@@ -208,7 +208,9 @@ export class SignalStores {
 
   hasSession(user: string, device: number): boolean {
     const address = `${user}.${device}.1`;
-    if (this.stage?.has('session', address)) return this.stage.get('session', address) != null;
+    if (this.stage?.has('session', address)) {
+      return (this.stage.get('session', address) ?? null) !== null;
+    }
     // Whether there is one, without reading the record.
     return this.sql('SELECT 1 FROM signal_sessions WHERE address = ?').get(address) !== undefined;
   }
