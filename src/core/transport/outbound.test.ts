@@ -56,7 +56,10 @@ describe('PeerOutbound scheduling', () => {
     // File 10's header is not acknowledged yet: nothing more of it goes.
     expect(next()).toBeNull();
     expect(out.hasWork).toBe(true);
+    // Waiting work, but none a probe could carry: the probe must resend instead.
+    expect(out.hasReady((id) => headerIn.has(id))).toBe(false);
     headerIn.add(10);
+    expect(out.hasReady((id) => headerIn.has(id))).toBe(true);
     expect(next()).toEqual({ messageId: 10, index: 1 });
     expect(next()).toEqual({ messageId: 10, index: 2 });
     expect(next()).toBeNull();

@@ -75,6 +75,15 @@ export class PeerOutbound {
     return this.retransmit.length > 0 || this.fresh.length > 0 || this.streams.length > 0;
   }
 
+  /**
+   * Whether `next` has a segment to give now: queued ones, or a file whose header is in (or
+   * not yet sent). A file waiting for its header is work, but not work a probe can carry.
+   */
+  hasReady(headerIn: (messageId: number) => boolean): boolean {
+    if (this.retransmit.length > 0 || this.fresh.length > 0) return true;
+    return this.streams.some((s) => s.next === 0 || headerIn(s.messageId));
+  }
+
   get queued(): number {
     let n = this.retransmit.length + this.fresh.length;
     for (const s of this.streams) n += s.count - s.next;

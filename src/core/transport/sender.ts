@@ -512,8 +512,9 @@ export class Sender {
       } else if (result.kind === 'probe') {
         // RFC 9002 §6.2.4: probes go out whatever the window says, and carry new data when
         // there is some; otherwise they resend the oldest unacknowledged segments.
+        // A file held back until its header is in carries nothing: the probe resends.
         out.probeCredit = Math.max(1, result.probes.length);
-        if (!out.hasWork) {
+        if (!out.hasReady((id) => this.headerIn(id))) {
           for (const p of result.probes) if (!this.settled(p.meta)) out.enqueue(p.meta, true);
         }
       }
