@@ -35,7 +35,7 @@ import {
   WATCH_KINDS,
   type FrameTypeName,
 } from './constants.ts';
-import { isValidUserName } from './names.ts';
+import { isValidUserName, nameBytes } from './names.ts';
 import type {
   Envelope,
   HelloFrame,
@@ -450,8 +450,8 @@ export function encodedSize(frame: Frame): number {
   const codec = CODECS[frame.type] as BodyCodec<Frame>;
   return (
     ENVELOPE_FIXED_BYTES +
-    encodeUtf8(frame.from).length +
-    encodeUtf8(frame.to).length +
+    nameBytes(frame.from).length +
+    nameBytes(frame.to).length +
     codec.size(frame) +
     CHECKSUM_BYTES
   );
@@ -465,8 +465,8 @@ export function encodeFrame(frame: Frame, alloc?: (size: number) => Uint8Array):
   const codec = CODECS[frame.type] as BodyCodec<Frame> | undefined;
   if (!codec) throw new FrameEncodeError(`unknown frame type ${String(frame.type)}`);
   validateForEncoding(frame, codec);
-  const from = encodeUtf8(frame.from);
-  const to = encodeUtf8(frame.to);
+  const from = nameBytes(frame.from);
+  const to = nameBytes(frame.to);
   const size = ENVELOPE_FIXED_BYTES + from.length + to.length + codec.size(frame) + CHECKSUM_BYTES;
   if (size > MAX_FRAME_BYTES) throw new FrameEncodeError(`frame of ${size} bytes is too large`);
   const w = new Writer(size, alloc?.(size));
