@@ -5,6 +5,7 @@
 // that leaves its account loses its prekeys (prekey-store.ts) in that same transaction.
 import type Database from 'better-sqlite3';
 import type { PrekeyStore } from './prekey-store.ts';
+import { transact } from '../src/node/transactions.ts';
 
 export interface AccountRow {
   user: string;
@@ -91,8 +92,9 @@ export class AccountStore {
 
   /** A new account and its first device; false if the name was taken meanwhile. */
   create(a: AccountRow, first: NewDevice): boolean {
-    return this.db
-      .transaction(() => {
+    return transact(
+      this.db,
+      () => {
         if (this.stmt.account.get(a.user)) return false;
         this.stmt.insertAccount.run(
           a.user,
@@ -105,14 +107,16 @@ export class AccountStore {
         );
         this.putDevice(a.user, first);
         return true;
-      })
-      .immediate();
+      },
+      'immediate',
+    );
   }
 
   /** Recovery: new keys and list, every old device removed (and its prekeys), the new one added. */
   replace(a: Omit<AccountRow, 'created'>, first: NewDevice): void {
-    this.db
-      .transaction(() => {
+    transact(
+      this.db,
+      () => {
         this.stmt.replaceAccount.run(
           a.identityKey,
           a.recoveryKey,
@@ -124,8 +128,9 @@ export class AccountStore {
         this.stmt.removeAll.run(a.user);
         this.prekeys.forget(a.user);
         this.putDevice(a.user, first);
-      })
-      .immediate();
+      },
+      'immediate',
+    );
   }
 
   /**
@@ -140,8 +145,9 @@ export class AccountStore {
     added: NewDevice | null,
     removed: readonly number[],
   ): boolean {
-    return this.db
-      .transaction(() => {
+    return transact(
+      this.db,
+      () => {
         if (this.stmt.setList.run(list, sig, from + 1, user, from).changes !== 1) return false;
         if (added) this.putDevice(user, added);
         for (const d of removed) {
@@ -149,8 +155,9 @@ export class AccountStore {
           this.prekeys.forget(user, d);
         }
         return true;
-      })
-      .immediate();
+      },
+      'immediate',
+    );
   }
 
   touchDevice(user: string, device: number, now: number): void {

@@ -4,6 +4,7 @@
 // deleted in the same transaction that reads it (two askers never get the same one).
 import type Database from 'better-sqlite3';
 import { PREKEY_BATCH } from '../src/shared/protocol/index.ts';
+import { transact } from '../src/node/transactions.ts';
 
 /** One-time prekeys the relay keeps per device; an upload past it stores only what fits. */
 export const MAX_ONE_TIME_PREKEYS = 2 * PREKEY_BATCH;
@@ -88,8 +89,9 @@ export class PrekeyStore {
    * as many as fit under MAX_ONE_TIME_PREKEYS; returns how many it holds now.
    */
   put(user: string, device: number, u: PrekeyUpload): number {
-    return this.db
-      .transaction(() => {
+    return transact(
+      this.db,
+      () => {
         this.stmt.putSet.run(
           user,
           device,
@@ -107,8 +109,9 @@ export class PrekeyStore {
           held += this.stmt.addOneTime.run(user, device, p.id, p.key).changes;
         }
         return held;
-      })
-      .immediate();
+      },
+      'immediate',
+    );
   }
 
   /** One-time prekeys held for the device (0 when it never published any). */
@@ -121,8 +124,9 @@ export class PrekeyStore {
    * (and deleting) one one-time prekey if one is left. One transaction for all of them.
    */
   take(user: string, devices: readonly number[]): StoredBundle[] {
-    return this.db
-      .transaction(() => {
+    return transact(
+      this.db,
+      () => {
         const out: StoredBundle[] = [];
         for (const device of devices) {
           const set = this.stmt.set.get(user, device) as SetRow | undefined;
@@ -139,8 +143,9 @@ export class PrekeyStore {
           });
         }
         return out;
-      })
-      .immediate();
+      },
+      'immediate',
+    );
   }
 
   /**

@@ -13,6 +13,7 @@ import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 import { checkpointInBackground, type BackgroundCheckpoints } from '../src/node/checkpoints.ts';
 import { Ledger } from './store-usage.ts';
 import { prepareStatements, type Statements } from './store-statements.ts';
+import { transact } from '../src/node/transactions.ts';
 
 export interface StoreLimits {
   /** Frames held per recipient user. */
@@ -162,12 +163,14 @@ export class RelayStore {
       );
     }
     for (let v = current + 1; v <= SCHEMA_VERSION; v++) {
-      this.db
-        .transaction(() => {
+      transact(
+        this.db,
+        () => {
           this.db.exec(MIGRATIONS[v]!);
           this.db.pragma(`user_version = ${v}`);
-        })
-        .immediate();
+        },
+        'immediate',
+      );
     }
   }
 
@@ -250,14 +253,16 @@ export class RelayStore {
   /** Forgets frames that have been handed to a connection. */
   remove(ids: number[]): void {
     if (ids.length === 0) return;
-    this.db
-      .transaction(() => {
+    transact(
+      this.db,
+      () => {
         for (const id of ids) {
           const row = this.stmt.remove.get(id) as QueuedRow | undefined;
           if (row) this.releaseQueued(row);
         }
-      })
-      .immediate();
+      },
+      'immediate',
+    );
   }
 
   /** Discards frames past the age limit; returns how many went, per recipient. */
@@ -290,8 +295,9 @@ export class RelayStore {
     let deltaBytes = 0;
     let deltaFrames = 0;
     try {
-      this.db
-        .transaction(() => {
+      transact(
+        this.db,
+        () => {
           for (const row of rows) {
             const old = this.stmt.custodyExisting.get(
               row.sender,
@@ -353,8 +359,9 @@ export class RelayStore {
             deltaBytes += addBytes;
             results.push({ ok: true });
           }
-        })
-        .immediate();
+        },
+        'immediate',
+      );
     } catch (e) {
       // SQLITE_FULL, SQLITE_IOERR, a read-only file system: the transaction rolled back, so
       // nothing of this batch is held, whatever the loop had decided.
@@ -419,14 +426,16 @@ export class RelayStore {
   ): number {
     let marked = 0;
     let freed = 0;
-    this.db
-      .transaction(() => {
+    transact(
+      this.db,
+      () => {
         for (const args of rows) {
           freed += (bytesOf.get(...args) as { bytes: number }).bytes;
           marked += ack.run(...args).changes;
         }
-      })
-      .immediate();
+      },
+      'immediate',
+    );
     // Counted once committed.
     this.custodyUsage.add(recipient, 0, -freed);
     this.senders.add(sender, 0, -freed);
@@ -448,8 +457,9 @@ export class RelayStore {
     remember: ReadonlySet<number> = new Set(),
   ): number {
     const sizes: number[] = [];
-    this.db
-      .transaction(() => {
+    transact(
+      this.db,
+      () => {
         for (const id of messageIds) {
           const rows = this.stmt.custodyRelease.all(sender, senderDevice, recipient, id) as {
             bytes: number;
@@ -459,8 +469,9 @@ export class RelayStore {
           if (rows.length > 0 || remember.has(id))
             this.stmt.rememberReleased.run(sender, senderDevice, recipient, id, now);
         }
-      })
-      .immediate();
+      },
+      'immediate',
+    );
     // Counted once committed: a failed transaction deleted nothing.
     for (const bytes of sizes) this.releaseCustody({ recipient, sender, bytes });
     return sizes.length;

@@ -49,6 +49,7 @@ import {
   type Profile,
 } from './profile.ts';
 import { statementCache, type Db } from './store/database.ts';
+import { transact } from '../node/transactions.ts';
 
 /** How long a request to the relay (a link offer, the device list) waits for its answer. */
 export const ACCOUNT_REQUEST_TIMEOUT_MS = 10_000;
@@ -444,7 +445,7 @@ export class AccountBook {
         { identity_key: string } | undefined;
       if (known?.identity_key === identityKey) continue;
       const fingerprint = keyFingerprint(fromBase64(identityKey)!);
-      this.db.transaction(() => {
+      transact(this.db, () => {
         this.sql(
           'INSERT OR REPLACE INTO identities (user, identity_key, seen_at) VALUES (?, ?, ?)',
         ).run(user, identityKey, now);
@@ -453,7 +454,7 @@ export class AccountBook {
             "INSERT INTO notices (peer, at, kind, detail) VALUES (?, ?, 'identity-changed', ?)",
           ).run(user, now, fingerprint);
         }
-      })();
+      });
       if (known) this.emit({ type: 'identity-changed', user, fingerprint, at: now });
     }
   }

@@ -2,6 +2,7 @@
 // directions, with what the transport and the file transfers kept for them.
 import type { MessageKey } from './transport/transport.ts';
 import type { Db } from './store/database.ts';
+import { transact } from '../node/transactions.ts';
 
 /** Incoming files from `peer` still arriving: cancelled (partial file and all) before deletion. */
 export function unfinishedIncomingFiles(db: Db, peer: string): MessageKey[] {
@@ -24,8 +25,9 @@ export function deleteConversationRows(
   peer: string,
 ): number {
   const ofPeer = 'SELECT author, author_device, id FROM messages WHERE peer = ?';
-  return db
-    .transaction(() => {
+  return transact(
+    db,
+    () => {
       db.prepare(
         `DELETE FROM out_segments WHERE message_id IN
            (SELECT id FROM messages WHERE peer = ? AND author = ? AND author_device = ?)`,
@@ -37,6 +39,7 @@ export function deleteConversationRows(
       }
       db.prepare(`DELETE FROM files WHERE (author, author_device, id) IN (${ofPeer})`).run(peer);
       return db.prepare('DELETE FROM messages WHERE peer = ?').run(peer).changes;
-    })
-    .immediate();
+    },
+    'immediate',
+  );
 }

@@ -15,6 +15,7 @@ import {
 import type { RelayConnection } from './connection.ts';
 import { MessengerError } from './errors.ts';
 import { statementCache, type Db } from './store/database.ts';
+import { transact } from '../node/transactions.ts';
 
 /** How long lookup() waits for the relay's answer. */
 export const LOOKUP_TIMEOUT_MS = 10_000;
@@ -128,9 +129,9 @@ export class PresenceBook {
        ON CONFLICT (name) DO UPDATE SET online = excluded.online, devices = excluded.devices,
          last_seen = excluded.last_seen`,
     );
-    this.db.transaction(() => {
+    transact(this.db, () => {
       for (const e of known) upsert.run(e.user, e.online ? 1 : 0, e.devices, e.lastSeen);
-    })();
+    });
     return known;
   }
 

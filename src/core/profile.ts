@@ -20,6 +20,7 @@ import {
 } from './settings.ts';
 import type { Db } from './store/database.ts';
 import { MessageClock } from './transport/message-clock.ts';
+import { transact } from '../node/transactions.ts';
 
 /** What opening a profile may ask for (the rest comes from the profile itself). */
 export interface ProfileRequest {
@@ -111,7 +112,7 @@ export function loadProfile(db: Db, request: ProfileRequest): Profile {
   };
   checkFileSettings(fileSettings);
   const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
-  db.transaction(() => {
+  transact(db, () => {
     put.run('user', user);
     put.run('device', String(device));
     put.run('device_name', deviceName);
@@ -123,7 +124,7 @@ export function loadProfile(db: Db, request: ProfileRequest): Profile {
     else db.prepare("DELETE FROM meta WHERE key = 'recovery_code'").run();
     put.run('settings', JSON.stringify(settings));
     put.run('files', JSON.stringify(fileSettings));
-  })();
+  });
   // Ids must never repeat, even after a crash that lost the saved clock: resume past
   // every id this device has used (and no further ahead than a peer's id may take us).
   const lastOwn = db
@@ -194,7 +195,7 @@ export interface JoinedAccount {
 /** Saves a fresh profile as a registered device of `a`'s account. */
 export function saveJoinedProfile(db: Db, a: JoinedAccount): void {
   const put = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
-  db.transaction(() => {
+  transact(db, () => {
     if (!isFreshProfile(db)) throw new MessengerError('this profile already has a user');
     put.run('user', a.user);
     put.run('device', String(a.device));
@@ -206,5 +207,5 @@ export function saveJoinedProfile(db: Db, a: JoinedAccount): void {
     if (a.recoveryCode !== null) put.run('recovery_code', a.recoveryCode);
     // A linked device asks its account's other devices for the history (crypto/history.ts).
     else put.run('history', 'wanted');
-  })();
+  });
 }

@@ -10,6 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import { isLoopbackHost } from '../shared/loopback.ts';
 import { MessengerError } from './errors.ts';
 import type { Db } from './store/database.ts';
+import { transact } from '../node/transactions.ts';
 
 /** A relay URL, checked and taken apart. */
 export interface RelayTarget {
@@ -119,14 +120,14 @@ export function profilePins(db: Db): PinStore {
       return Object.hasOwn(pins, hostPort) ? pins[hostPort] : undefined;
     },
     set: (hostPort, fingerprint) => {
-      db.transaction(() => {
+      transact(db, () => {
         const pins = read();
         pins[hostPort] = fingerprint;
         db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(
           PINS_KEY,
           JSON.stringify(pins),
         );
-      })();
+      });
     },
   };
 }

@@ -18,6 +18,7 @@ import type { Db } from '../store/database.ts';
 import { SealError, type SealAuthor } from './content.ts';
 import type { SignalEngine } from './engine.ts';
 import type { Stage } from './stores.ts';
+import { transact } from '../../node/transactions.ts';
 
 /**
  * What a sealed control says, once opened. `answer` says nothing: it is the Signal message
@@ -212,6 +213,6 @@ export class SealedControls {
 
   /** The session's state moves on in its own transaction (a control concerns no message). */
   private commit(stage: Stage): void {
-    this.db.transaction(() => stage.apply(this.db))();
+    transact(this.db, () => stage.apply(this.db));
   }
 }

@@ -39,6 +39,7 @@ import {
 } from './content.ts';
 import { makePrekeys } from './prekeys.ts';
 import { addressOf, SignalStores, Stage } from './stores.ts';
+import { transact } from '../../node/transactions.ts';
 
 /** What the engine asks of the relay, through the account connection (AccountBook). */
 export interface Directory {
@@ -137,10 +138,10 @@ export class SignalEngine {
         return makePrekeys(this.stores, first, existing);
       },
       ({ nextId }, stage) =>
-        this.db.transaction(() => {
+        transact(this.db, () => {
           stage.apply(this.db);
           this.setMeta('prekey_next', String(nextId));
-        })(),
+        }),
     );
     this.directory.publish(upload);
   }

@@ -9,6 +9,7 @@ import { toBase64, fromBase64 } from '../../shared/protocol/account.ts';
 import { decodeFileHeader } from '../../shared/protocol/index.ts';
 import { statementCache, type Db } from '../store/database.ts';
 import type { MessageKey } from '../transport/context.ts';
+import { transact } from '../../node/transactions.ts';
 
 /** Body kinds of the two carriers (never shown: their rows are hidden). */
 export const KIND_HISTORY_REQUEST = 0x7c;
@@ -55,10 +56,10 @@ export class HistoryShare {
     const row = this.sql("SELECT value FROM meta WHERE key = 'history'").get() as
       { value: string } | undefined;
     if (row?.value !== 'wanted') return;
-    this.db.transaction(() => {
+    transact(this.db, () => {
       this.hooks.sendToSelf(new Uint8Array([KIND_HISTORY_REQUEST]));
       this.sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('history', 'asked')").run();
-    })();
+    });
   }
 
   /**

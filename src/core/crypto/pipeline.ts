@@ -13,6 +13,7 @@ import type { Transport } from '../transport/transport.ts';
 import type { StreamSink } from '../transport/stream.ts';
 import { ChunkCipher, SealError } from './content.ts';
 import { SealPending, type SignalEngine } from './engine.ts';
+import { transact } from '../../node/transactions.ts';
 
 /**
  * How soon what had to wait is tried again by itself (a peer's device that had published no
@@ -192,7 +193,7 @@ export class CryptoPipeline {
     try {
       await this.engine.open(author, sealed, (opened, stage) => {
         preKey = opened.preKey;
-        this.db.transaction(() => {
+        transact(this.db, () => {
           stage.apply(this.db);
           if (isFile) {
             this.sql(
@@ -214,7 +215,7 @@ export class CryptoPipeline {
               ).run(key.author, key.authorDevice, key.id);
             }
           }
-        })();
+        });
       });
     } catch (e) {
       if (!(e instanceof SealError)) {
@@ -237,7 +238,7 @@ export class CryptoPipeline {
   /** A message that can never be opened on this device is kept as such. */
   private unreadable(key: MessageKey, isFile: boolean, why: string): void {
     const body = new Uint8Array([KIND_UNREADABLE, ...new TextEncoder().encode(why)]);
-    this.db.transaction(() => {
+    transact(this.db, () => {
       if (isFile) {
         this.sql(
           `UPDATE files SET state = 'failed', error = ? WHERE author = ? AND author_device = ? AND id = ?`,
@@ -246,7 +247,7 @@ export class CryptoPipeline {
       } else {
         this.markOpened(key, body);
       }
-    })();
+    });
     if (isFile) this.hooks.refused(key);
   }
 

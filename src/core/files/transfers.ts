@@ -27,6 +27,7 @@ import { mediaTypeOf, SNIFF_BYTES } from './media-type.ts';
 import { moveToUniqueDestination, sanitizeFileName } from './names.ts';
 import { identify, type FileIdentity } from './source.ts';
 import { CHUNK_SEAL_BYTES } from '../crypto/sealed-files.ts';
+import { transact } from '../../node/transactions.ts';
 
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -467,7 +468,7 @@ export class FileTransfers {
 
   /** Records, in one transaction, that the file of `key` is done and saved at `path`. */
   private commitSaved(key: MessageKey, header: FileHeader, path: string): void {
-    this.db.transaction(() => {
+    transact(this.db, () => {
       this.sql(
         `UPDATE files SET path = ?, state = 'done', error = NULL, saving_to = NULL
          WHERE author = ? AND author_device = ? AND id = ?`,
@@ -479,7 +480,7 @@ export class FileTransfers {
       this.sql(
         'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
       ).run(key.author, key.authorDevice, key.id);
-    })();
+    });
   }
 
   /** Stops receiving a file: its partial file is deleted; segments still coming are dropped. */
@@ -493,7 +494,7 @@ export class FileTransfers {
 
   /** An incoming file is cancelled by either end: what has arrived of it goes. */
   private stopReceiving(key: MessageKey, path: string, by: 'sender' | 'receiver'): void {
-    this.db.transaction(() => {
+    transact(this.db, () => {
       this.sql(
         `UPDATE files SET state = 'cancelled', error = NULL, cancelled_by = ?, sender_paused = 0
          WHERE author = ? AND author_device = ? AND id = ?`,
@@ -501,7 +502,7 @@ export class FileTransfers {
       this.sql(
         'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
       ).run(key.author, key.authorDevice, key.id);
-    })();
+    });
     this.incoming.partial.remove(path);
     this.changed(key);
   }
@@ -515,14 +516,14 @@ export class FileTransfers {
     if (row && row.path === this.incoming.partial.pathOf(key.author, key.authorDevice, key.id)) {
       this.incoming.partial.remove(row.path);
     }
-    this.db.transaction(() => {
+    transact(this.db, () => {
       this.sql(
         'DELETE FROM in_file_segments WHERE author = ? AND author_device = ? AND message_id = ?',
       ).run(key.author, key.authorDevice, key.id);
       this.sql(
         'UPDATE files SET held = NULL WHERE author = ? AND author_device = ? AND id = ?',
       ).run(key.author, key.authorDevice, key.id);
-    })();
+    });
     this.setState(key, 'failed', why);
     this.tellSender(key, 'refused');
     this.changed(key);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointInBackground, type BackgroundCheckpoints } from '../../node/checkpoints.ts';
+import { transact } from '../../node/transactions.ts';
 
 export type Db = Database.Database & { checkpoints?: BackgroundCheckpoints };
 
@@ -229,10 +230,10 @@ export function migrate(db: Db, migrations: readonly string[] = MIGRATIONS): voi
     );
   }
   for (let v = current; v < migrations.length; v++) {
-    db.transaction(() => {
+    transact(db, () => {
       db.exec(migrations[v]!);
       db.pragma(`user_version = ${v + 1}`);
-    })();
+    });
   }
 }
 

@@ -16,6 +16,7 @@ import {
 import type { Sender } from './sender.ts';
 import { segmentCount } from './segments.ts';
 import type { SourceIdentity, StreamSource } from './stream.ts';
+import { transact } from '../../node/transactions.ts';
 
 /** The largest message the transport accepts, sent or received (files stream separately). */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -171,12 +172,16 @@ export class Outgoing {
     const isFile = row.path !== null;
     const size = isFile ? row.size : this.ctx.settings().segmentSize;
     const count = isFile ? fileSegmentCount(row.fileSize!, size) : segmentCount(wire.length, size);
-    db.transaction(() => {
-      alsoRecord();
-      q.sealMessage.run(wire, count, size, me.user, me.device, id);
-      if (isFile) q.insertContentKey.run(me.user, me.device, id, contentKey);
-      for (let i = 0; i < count; i++) q.insertOutSegment.run(id, i);
-    }).immediate();
+    transact(
+      db,
+      () => {
+        alsoRecord();
+        q.sealMessage.run(wire, count, size, me.user, me.device, id);
+        if (isFile) q.insertContentKey.run(me.user, me.device, id, contentKey);
+        for (let i = 0; i < count; i++) q.insertOutSegment.run(id, i);
+      },
+      'immediate',
+    );
     if (row.fileState === 'paused' || row.fileState === 'cancelled') return;
     const msg = this.restore(id, this.row(id)!);
     const out = this.sender.peerOut(row.peer);
@@ -201,21 +206,25 @@ export class Outgoing {
   ): MessageKey {
     const { db, q } = this.ctx;
     const key = this.key(id);
-    db.transaction(() => {
-      q.insertMessage.run({
-        ...key,
-        peer,
-        direction: 'out',
-        body,
-        segmentCount: count,
-        segmentSize,
-        status: 'pending',
-        received: count,
-        crypto,
-      });
-      alsoRecord();
-      for (let i = 0; i < count; i++) q.insertOutSegment.run(id, i);
-    }).immediate();
+    transact(
+      db,
+      () => {
+        q.insertMessage.run({
+          ...key,
+          peer,
+          direction: 'out',
+          body,
+          segmentCount: count,
+          segmentSize,
+          status: 'pending',
+          received: count,
+          crypto,
+        });
+        alsoRecord();
+        for (let i = 0; i < count; i++) q.insertOutSegment.run(id, i);
+      },
+      'immediate',
+    );
     return key;
   }
 
@@ -255,10 +264,14 @@ export class Outgoing {
     const { db, q, me } = this.ctx;
     if (this.status(id) !== 'failed') return false;
     const m = this.row(id)!;
-    db.transaction(() => {
-      q.setStatus.run('pending', me.user, me.device, id);
-      q.resetOutSegments.run(id);
-    }).immediate();
+    transact(
+      db,
+      () => {
+        q.setStatus.run('pending', me.user, me.device, id);
+        q.resetOutSegments.run(id);
+      },
+      'immediate',
+    );
     if (m.path !== null) {
       this.setFileState(id, 'sending');
       m.fileState = 'sending';

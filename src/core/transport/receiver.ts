@@ -10,6 +10,7 @@ import { IncomingStreams, type PendingWrite } from './incoming-streams.ts';
 import type { StreamSink } from './stream.ts';
 import { MAX_MESSAGE_BYTES } from './outgoing.ts';
 import { MIN_SEGMENT_SIZE } from './segments.ts';
+import { transact } from '../../node/transactions.ts';
 
 /** The list of missing segments names at most this many (the first ones). */
 export const MAX_MISSING_LISTED = 1000;
@@ -76,8 +77,9 @@ export class Receiver {
     // A segment twice in one burst (the channel duplicates) is written once: only the first
     // copy is recorded (and hashed), and the other's write could land after it.
     const writing = new Set<string>();
-    const results = db
-      .transaction(() =>
+    const results = transact(
+      db,
+      () =>
         batch.map((f, at): StoreResult => {
           const r = this.storeSegment(f, f.from === me.user ? f.to : f.from);
           if (typeof r === 'string') return r;
@@ -87,8 +89,8 @@ export class Receiver {
           writes.push({ at, write: r });
           return 'refused';
         }),
-      )
-      .immediate();
+      'immediate',
+    );
     if (writes.length === 0) {
       this.settleIncoming(batch, results, arrivals);
       return;
@@ -98,11 +100,15 @@ export class Receiver {
     void Promise.all(writes.map(({ write }) => this.streams.write(write))).then((errors) => {
       this.writing = false;
       if (this.ctx.closed()) return;
-      db.transaction(() => {
-        writes.forEach(({ at, write }, i) => {
-          results[at] = this.streams.recordWritten(write, errors[i]!);
-        });
-      }).immediate();
+      transact(
+        db,
+        () => {
+          writes.forEach(({ at, write }, i) => {
+            results[at] = this.streams.recordWritten(write, errors[i]!);
+          });
+        },
+        'immediate',
+      );
       this.settleIncoming(batch, results, arrivals);
       if (this.incoming.length > 0) this.scheduleFlush();
     });
@@ -130,8 +136,8 @@ export class Receiver {
     };
     const changed = new Map<string, MessageKey>();
     const fileComplete: MessageKey[] = [];
-    // The burst's acks leave in one write.
-    this.ctx.conn.batch(() =>
+    // The burst's acks and receipts leave in one write.
+    this.ctx.conn.batch(() => {
       batch.forEach((frame, i) => {
         const result = results[i]!;
         const ownCopy = frame.from === this.ctx.me.user;
@@ -174,10 +180,10 @@ export class Receiver {
         // A file refused at its header (too large, no room) is final: the sender hears so.
         const kind = RECEIPT_FOR[result];
         if (kind !== undefined) addReceipt(frame, kind);
-      }),
-    );
+      });
+      for (const r of receipts.values()) void this.sendReceipt(r.user, r.device, r.ids, r.kind);
+    });
     for (const key of changed.values()) this.ctx.emit('changed', key);
-    for (const r of receipts.values()) this.sendReceipt(r.user, r.device, r.ids, r.kind);
     // A file is delivered once verified: its receipt comes from whoever verifies it.
     for (const key of fileComplete) this.ctx.emit('fileComplete', key);
     this.afterBurst();
@@ -310,12 +316,14 @@ export class Receiver {
   assemblyPass(): void {
     if (this.ctx.closed()) return;
     const { db, q } = this.ctx;
-    const flagged = db
-      .transaction(() => {
+    const flagged = transact(
+      db,
+      () => {
         q.idle.run();
         return q.newlyFlagged.all(this.ctx.settings().idleCycles) as MessageKey[];
-      })
-      .immediate();
+      },
+      'immediate',
+    );
     for (const key of flagged) this.ctx.emit('changed', key);
   }
 

@@ -10,6 +10,7 @@ import type { Sent } from './loss-detection.ts';
 import { markSegment, type OutMessage } from './out-message.ts';
 import { PeerOutbound, TransmissionSpaces, numbersIn, type SegmentRef } from './outbound.ts';
 import { StreamSourceError } from './stream.ts';
+import { transact } from '../../node/transactions.ts';
 
 /**
  * The attempt limit: a segment sent this many times, over at least FAIL_AFTER_MS of the
@@ -212,11 +213,13 @@ export class Sender {
 
   private markAcked(refs: readonly SegmentRef[]): void {
     if (refs.length === 0) return;
-    this.ctx.db
-      .transaction(() => {
+    transact(
+      this.ctx.db,
+      () => {
         for (const ref of refs) this.ctx.q.markAcked.run(ref.messageId, ref.index);
-      })
-      .immediate();
+      },
+      'immediate',
+    );
   }
 
   /**
@@ -271,8 +274,9 @@ export class Sender {
       // One transaction for the bookkeeping of a whole burst, not one commit per segment, and
       // one write to the socket for its frames.
       conn.batch(() =>
-        db
-          .transaction(() => {
+        transact(
+          db,
+          () => {
             let progress = true;
             while (progress) {
               progress = false;
@@ -287,8 +291,9 @@ export class Sender {
                 progress = true;
               }
             }
-          })
-          .immediate(),
+          },
+          'immediate',
+        ),
       );
     } finally {
       this.pumping = false;
@@ -416,8 +421,9 @@ export class Sender {
   onHeld(ranges: readonly (readonly [number, number])[]): void {
     const touched = new Set<number>();
     const released: SegmentRef[] = [];
-    this.ctx.db
-      .transaction(() => {
+    transact(
+      this.ctx.db,
+      () => {
         for (const out of this.outbound.values()) {
           for (const [low, high] of ranges) {
             for (const n of numbersIn(out.transmissions, low, high)) {
@@ -430,8 +436,9 @@ export class Sender {
             }
           }
         }
-      })
-      .immediate();
+      },
+      'immediate',
+    );
     for (const out of this.outbound.values()) out.loss.resetPtoBackoff();
     // For a peer that is away, what the relay holds is the relay's to deliver: it leaves the
     // window (so a large file keeps flowing into custody) and is not probed again and again.
