@@ -11,6 +11,7 @@ import {
   type AccountOf,
   type BundleWire,
 } from '../../shared/protocol/account.ts';
+import { PREKEY_BATCH } from '../../shared/protocol/constants.ts';
 import { closeDatabase, openDatabase, type Db } from '../store/database.ts';
 import { parseSealed, SealError } from './content.ts';
 import { decodeControl, encodeControl } from './controls.ts';
@@ -217,6 +218,34 @@ describe('the Signal engine', () => {
     const ids = new Set(up.preKeys.map((p) => p.id));
     expect(fromBase64(up.signedPreKey.sig)!.length).toBe(64);
     expect(ids.size).toBe(up.preKeys.length);
+  });
+
+  it('makes one batch of prekeys for a low count; none for a count sent before its answer', async () => {
+    const dir = new FakeDirectory();
+    const carolId = KeyPair.generate();
+    dir.accounts.set('carol', { identity: carolId, devices: [31] });
+    // Each batch published, by the id of its first one-time prekey.
+    const firstIds: number[] = [];
+    const directory = dir.directoryFor('carol', 31);
+    dir.directoryFor = () => ({
+      ...directory,
+      publish: (upload) => firstIds.push(upload.preKeys[0]!.id),
+    });
+    const c = engine(dir, 'carol', 31, carolId);
+    // A first start: its own batch, and the relay's welcome saying it holds none, at once.
+    await Promise.all([c.e.prekeyCount(0), c.e.prekeyCount(0), c.e.prekeyCount(3)]);
+    expect(firstIds).toEqual([1]);
+    // The welcome's count, read only after the batch went out: sent before the relay had it.
+    await c.e.prekeyCount(0);
+    expect(firstIds).toEqual([1]);
+    // The relay's answer to the upload, then bundles served down to 5: the next batch.
+    await c.e.prekeyCount(PREKEY_BATCH);
+    await c.e.prekeyCount(5);
+    expect(firstIds).toEqual([1, 1 + PREKEY_BATCH]);
+    // A new connection: its welcome's count is news, whatever was sent on the last one.
+    c.e.reconnected();
+    await c.e.prekeyCount(2);
+    expect(firstIds).toEqual([1, 1 + PREKEY_BATCH, 1 + 2 * PREKEY_BATCH]);
   });
 
   it('seals controls apart from messages: neither opens as the other, and a replay does not open', async () => {

@@ -85,6 +85,10 @@ export class SignalEngine {
   private readonly fresh = new Set<string>();
   /** Devices (`user.device`) whose bundle was asked for on this connection. */
   private readonly asked = new Set<string>();
+  /** A batch of prekeys being made and published. */
+  private replenishing: Promise<void> | null = null;
+  /** A batch went to the relay on this connection, and its answer has not come. */
+  private unanswered = false;
 
   constructor(
     db: Db,
@@ -124,9 +128,25 @@ export class SignalEngine {
   // ---------------------------------------------------------------------------------------
   // Prekeys
 
-  /** The relay holds `count` of our one-time prekeys: below PREKEY_LOW, a batch is added. */
-  async prekeyCount(count: number): Promise<void> {
-    if (count >= PREKEY_LOW) return;
+  /**
+   * The relay holds `count` of our one-time prekeys: below PREKEY_LOW, a batch is added. A
+   * count the relay sent before it had our last batch asks for nothing more: frames come in
+   * order, and it answers each upload with what it then holds (a batch at least, so at least
+   * PREKEY_LOW). A first start otherwise made two batches, as the welcome's count of 0 comes
+   * while its first batch is being made; the second took its Signal operations for some 20 ms
+   * just as its first message came.
+   */
+  prekeyCount(count: number): Promise<void> {
+    if (count >= PREKEY_LOW) {
+      this.unanswered = false;
+      return Promise.resolve();
+    }
+    if (this.unanswered) return Promise.resolve();
+    this.replenishing ??= this.addPrekeys().finally(() => (this.replenishing = null));
+    return this.replenishing;
+  }
+
+  private async addPrekeys(): Promise<void> {
     const { upload } = await this.run(
       async () => {
         // Read inside the operation: one queued behind another continues after its batch.
@@ -143,6 +163,7 @@ export class SignalEngine {
           this.setMeta('prekey_next', String(nextId));
         }),
     );
+    this.unanswered = true;
     this.directory.publish(upload);
   }
 
@@ -168,6 +189,7 @@ export class SignalEngine {
   reconnected(): void {
     this.fresh.clear();
     this.asked.clear();
+    this.unanswered = false;
   }
 
   /** An account's device list changed (a device linked or removed). */

@@ -211,7 +211,6 @@ export function openDatabase(profileDir: string): Db {
   return db;
 }
 
-/** Closes a database opened by openDatabase, with its checkpoint worker. */
 /**
  * Closes `db` at once; the promise settles when its checkpoint worker has closed its own
  * connection too, after which the profile's files may be removed or reopened elsewhere.
