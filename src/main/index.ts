@@ -49,7 +49,8 @@ try {
   options = parseMainArgs(process.argv.slice(1));
 } catch (e) {
   if (!(e instanceof OptionsError)) throw e;
-  process.stderr.write(`strata: ${e.message}\n`);
+  // Exits only once stderr has taken the message: a pipe's slow reader would lose it otherwise.
+  await new Promise((resolve) => process.stderr.write(`strata: ${e.message}\n`, resolve));
   process.exit(EXIT_USAGE);
 }
 const { profile, relayUrl, user, position, downloadsDir, insecure } = options;
