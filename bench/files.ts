@@ -7,8 +7,11 @@
 // through the minimal forwarder (bench/forwarder.ts) in the same run; and the same build with
 // its content cipher (AES-256-GCM, src/core/crypto) replaced by a copy, to see what sealing
 // costs. Both ends of either run
-// live in this process, and the server in its own, so the two are laid out alike. After a
-// warm-up, every measurement is taken three times, interleaved, and reported by its median.
+// live in this process, and the server in its own, so the two are laid out alike; the CPU
+// both ends and the server spend per MiB is reported beside the goodput, against the same
+// for the zero-mask forwarder and for the copy cipher. After a warm-up, every measurement
+// is taken three times, interleaved, and reported by its median.
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -19,7 +22,29 @@ import { DEFAULT_SEGMENT_SIZE } from '../src/core/transport/segments.ts';
 import type { MessengerEvent } from '../src/shared/api.ts';
 import type { ContentCipher } from '../src/core/crypto/content.ts';
 import { until, type Report } from './harness.ts';
-import { forwarderPair, quantile, start, stop, type MaskKey } from './relay.ts';
+import { cpuSeconds, forwarderPair, quantile, start, stop, type MaskKey } from './relay.ts';
+
+/**
+ * CPU seconds spent from now on by this process (both ends, every thread) and by the server
+ * (NaN where /proc is not there): on a machine whose speed drifts, what a transfer costs is
+ * steadier than how long it takes.
+ */
+function cpuMeter(server: ChildProcess): () => { ends: number; server: number } {
+  const self = process.cpuUsage();
+  const child = cpuSeconds(server);
+  return () => {
+    const used = process.cpuUsage(self);
+    const after = cpuSeconds(server);
+    return {
+      ends: (used.user + used.system) / 1e6,
+      server: child === null || after === null ? NaN : after - child,
+    };
+  };
+}
+
+/** Milliseconds of CPU per MiB moved, both ends and server together. */
+const perMiB = (cpu: { ends: number; server: number }, size: number) =>
+  ((cpu.ends + cpu.server) * 1000) / (size / MiB);
 
 const MiB = 1024 * 1024;
 /** BENCH_FILE_MIB and BENCH_FILE_ROWS (e.g. `none/0,none/0.02`) narrow a run for profiling. */
@@ -64,8 +89,12 @@ async function makeFile(dir: string, size: number): Promise<{ path: string; sha2
   return { path, sha256: hash.digest('hex') };
 }
 
-/** The file's bytes through the raw forwarder; MB/s of payload. */
-async function rawGoodput(path: string, size: number, mask: MaskKey): Promise<number> {
+/** The file's bytes through the raw forwarder; MB/s of payload, and CPU ms per MiB. */
+async function rawGoodput(
+  path: string,
+  size: number,
+  mask: MaskKey,
+): Promise<{ rate: number; cpu: number }> {
   const p = await forwarderPair(mask);
   let received = 0;
   const done = new Promise<void>((resolve) => {
@@ -74,6 +103,7 @@ async function rawGoodput(path: string, size: number, mask: MaskKey): Promise<nu
       if (received >= size) resolve();
     });
   });
+  const cpu = cpuMeter(p.proc);
   const t0 = performance.now();
   for await (const chunk of createReadStream(path, { highWaterMark: RAW_MESSAGE })) {
     while (p.a.bufferedAmount > SEND_BUFFER) {
@@ -83,8 +113,9 @@ async function rawGoodput(path: string, size: number, mask: MaskKey): Promise<nu
   }
   await done;
   const seconds = (performance.now() - t0) / 1000;
+  const used = perMiB(cpu(), size);
   await p.close();
-  return size / seconds / 1e6;
+  return { rate: size / seconds / 1e6, cpu: used };
 }
 
 /** The file through the relay under `row`'s channel; MB/s of file, and bytes sent / size. */
@@ -95,7 +126,7 @@ async function strataGoodput(
   row: Row,
   dir: string,
   cipher: ContentCipher = 'aes-256-gcm',
-): Promise<{ rate: number; overhead: number }> {
+): Promise<{ rate: number; overhead: number; cpu: number }> {
   const relayDir = mkdtempSync(join(dir, 'relay-'));
   const { proc, url } = await start('../relay/main.ts', [
     ...['--port', '0', '--data-dir', relayDir, '--log-level', 'warn'],
@@ -136,12 +167,14 @@ async function strataGoodput(
       alice.on('event', watch('alice'));
       bob.on('event', watch('bob'));
     });
+    const cpu = cpuMeter(proc);
     const t0 = performance.now();
     key = (await alice.sendFile('bob', path)).key;
     await outcome;
     const seconds = (performance.now() - t0) / 1000;
+    const used = perMiB(cpu(), size);
     if (bob.message(key)!.file!.sha256 !== sha256) throw new Error('the file arrived altered');
-    return { rate: size / seconds / 1e6, overhead: alice.stats('bob').bytesSent / size };
+    return { rate: size / seconds / 1e6, overhead: alice.stats('bob').bytesSent / size, cpu: used };
   } finally {
     await alice.close();
     await bob.close();
@@ -172,6 +205,8 @@ export async function runFilesBench(report: Report): Promise<void> {
     const raws: number[] = [];
     const rawZeros: number[] = [];
     const copies: number[] = [];
+    // CPU ms per MiB of the zero-mask forwarder, of the copy cipher and of the clean row.
+    const cpu = { rawZero: [] as number[], copy: [] as number[], clean: [] as number[] };
     const rates = new Map<Row, number[]>(ROWS.map((row) => [row, []]));
     const overheads = new Map<Row, number[]>(ROWS.map((row) => [row, []]));
     const rowName = (row: Row) => `files.${SIZE / MiB}MiB.${row.code}.loss${row.loss * 100}`;
@@ -179,14 +214,18 @@ export async function runFilesBench(report: Report): Promise<void> {
       // The goal's baseline is a plain ws client, which masks every frame with a random key.
       // Strata's engine masks with a zero key (src/core/connection.ts), which spares both
       // ends a pass over the bytes; a raw client doing the same is the stricter reference.
-      raws.push(await rawGoodput(path, SIZE, 'random'));
-      rawZeros.push(await rawGoodput(path, SIZE, 'zero'));
+      raws.push((await rawGoodput(path, SIZE, 'random')).rate);
+      const zero = await rawGoodput(path, SIZE, 'zero');
+      rawZeros.push(zero.rate);
+      cpu.rawZero.push(zero.cpu);
       process.stderr.write(
         `  round ${round}: raw ws forwarder ${raws.at(-1)!.toFixed(1)} MB/s, zero mask ${rawZeros.at(-1)!.toFixed(1)} MB/s\n`,
       );
       // The same build with the content cipher replaced by a copy: what sealing costs.
       try {
-        copies.push((await strataGoodput(path, sha256, SIZE, CLEAN, dir, 'copy')).rate);
+        const copy = await strataGoodput(path, sha256, SIZE, CLEAN, dir, 'copy');
+        copies.push(copy.rate);
+        cpu.copy.push(copy.cpu);
         process.stderr.write(
           `  round ${round}: cipher replaced by a copy: ${copies.at(-1)!.toFixed(1)} MB/s\n`,
         );
@@ -195,7 +234,8 @@ export async function runFilesBench(report: Report): Promise<void> {
       }
       for (const row of ROWS) {
         try {
-          const { rate, overhead } = await strataGoodput(path, sha256, SIZE, row, dir);
+          const { rate, overhead, cpu: used } = await strataGoodput(path, sha256, SIZE, row, dir);
+          if (row.loss === 0 && row.code === 'none') cpu.clean.push(used);
           rates.get(row)!.push(rate);
           overheads.get(row)!.push(overhead);
           process.stderr.write(`  round ${round}: ${rowName(row)}: ${rate.toFixed(1)} MB/s\n`);
@@ -230,6 +270,22 @@ export async function runFilesBench(report: Report): Promise<void> {
             baseline: { name: 'same build, cipher replaced by a copy', value: median(copies) },
             goal: '>= 0.9x',
           });
+        }
+        // What the goodput ratios come from on a machine where every process shares two
+        // cores: the CPU a MiB costs, both ends and the server together.
+        const measured = (values: number[]) =>
+          values.length === ROUNDS && values.every(Number.isFinite);
+        if (measured(cpu.clean) && measured(cpu.rawZero)) {
+          report.add(`${name}.cpu_per_MiB`, median(cpu.clean), 'ms', {
+            baseline: { name: 'raw ws forwarder, zero mask', value: median(cpu.rawZero) },
+            better: 'lower',
+          });
+          if (measured(cpu.copy)) {
+            report.add(`${name}.cpu_per_MiB_vs_copy_cipher`, median(cpu.clean), 'ms', {
+              baseline: { name: 'same build, cipher replaced by a copy', value: median(cpu.copy) },
+              better: 'lower',
+            });
+          }
         }
       } else if (row.loss === 0) {
         report.add(`${name}.ber${row.ber * 100}.goodput`, rate, 'MB/s', {

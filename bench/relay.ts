@@ -3,7 +3,7 @@
 // forwarder process (bench/forwarder.ts) measured in the same run; and the rate of
 // sequential connects as the relay's users grow (3,000 users, each staying connected).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,8 @@ export type MaskKey = 'random' | 'zero';
 interface Pair {
   a: WebSocket;
   b: WebSocket;
+  /** The server process both are connected to. */
+  proc: ChildProcess;
   /** Encodes one frame from `from` to the other side. */
   frame(from: 'a' | 'b', id: number, payload: Uint8Array): Uint8Array;
   close(): Promise<void>;
@@ -116,6 +118,23 @@ function nextDataFrame(ws: WebSocket): Promise<void> {
   });
 }
 
+/**
+ * CPU seconds (user + system) a child process has used so far, from /proc (Linux); null
+ * elsewhere. Read before and after a measurement to say what the server spent on it.
+ */
+export function cpuSeconds(proc: ChildProcess): number | null {
+  try {
+    const stat = readFileSync(`/proc/${proc.pid}/stat`, 'utf8');
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+/** USER_HZ: Linux reports process times in hundredths of a second on every architecture. */
+const CLOCK_TICKS = 100;
+
 export function stop(proc: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     proc.once('exit', () => resolve());
@@ -137,6 +156,7 @@ async function pairOn(
   return {
     a,
     b,
+    proc,
     // Same bytes on the wire through either server, so that only the hop's work differs.
     frame: dataFrame,
     close: async () => {
