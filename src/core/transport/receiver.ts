@@ -206,6 +206,12 @@ export class Receiver {
     if ((count - 1) * frame.payload.length > MAX_MESSAGE_BYTES) return 'duplicate';
     const row = this.incomingRow(frame, peer, frame.payload.length);
     if (row === null) return 'duplicate';
+    // A message in one segment (most texts) is whole as it comes: nothing is kept aside to
+    // assemble it, which spares its transaction a row written and deleted again.
+    if (count === 1) {
+      const whole = q.completeWhole.run(frame.payload, from, fromDevice, id).changes === 1;
+      return whole ? 'completed' : 'duplicate';
+    }
     if (q.insertInSegment.run(from, fromDevice, id, index, frame.payload).changes === 0) {
       return 'duplicate';
     }

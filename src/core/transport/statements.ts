@@ -87,6 +87,10 @@ export function prepareStatements(db: Db) {
       `UPDATE messages SET body = ?, error = 0, idle_passes = 0
        WHERE author = ? AND author_device = ? AND id = ?`,
     ),
+    completeWhole: db.prepare(
+      `UPDATE messages SET body = ?, received = 1, error = 0, idle_passes = 0
+       WHERE author = ? AND author_device = ? AND id = ? AND body IS NULL`,
+    ),
     insertInFileSegment: db.prepare(
       `INSERT INTO in_file_segments (author, author_device, message_id, idx) VALUES (?, ?, ?, ?)
        ON CONFLICT DO NOTHING`,

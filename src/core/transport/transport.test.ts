@@ -123,6 +123,47 @@ describe('acknowledging a burst', () => {
   });
 });
 
+describe('a message in one segment', () => {
+  it('is whole as it comes, with nothing kept aside to assemble it, and taken once', () => {
+    const sent: Frame[] = [];
+    const t = startTransport(sent);
+    const completed: MessageKey[] = [];
+    t.on('changed', (key: MessageKey) => completed.push(key));
+    const frame = (transmission: number): Frame => ({
+      type: 'data',
+      from: 'bob',
+      fromDevice: 2,
+      to: 'alice',
+      toDevice: 1,
+      messageId: 9,
+      transmission,
+      segmentCount: 1,
+      segmentIndex: 0,
+      payload: new Uint8Array([1, 104, 105]),
+    });
+    const changes = () => (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+    // The segment, and the same segment again (a retransmission whose ack was lost).
+    const before = changes();
+    t.onFrame(frame(300));
+    vi.advanceTimersByTime(0);
+    // Its row made, and made whole: no segment row written, then deleted again.
+    expect(changes() - before).toBe(2);
+    t.onFrame(frame(301));
+    vi.advanceTimersByTime(0);
+    const row = db
+      .prepare('SELECT body, received, segment_count AS count FROM messages WHERE id = 9')
+      .get() as { body: Buffer; received: number; count: number };
+    expect([...row.body]).toEqual([1, 104, 105]);
+    expect(row).toMatchObject({ received: 1, count: 1 });
+    expect(db.prepare('SELECT count(*) AS n FROM in_segments').get()).toEqual({ n: 0 });
+    expect(completed).toHaveLength(1);
+    // Both transmissions are acknowledged, so that the sender stops sending either.
+    const acked = sent.flatMap((f) => (f.type === 'ack' ? f.ranges : []));
+    expect(acked.flat()).toEqual(expect.arrayContaining([300, 301]));
+    t.close();
+  });
+});
+
 describe('draining before a quit', () => {
   it('sends nothing more, and settles once what is in flight is acknowledged', async () => {
     const sent: Frame[] = [];
